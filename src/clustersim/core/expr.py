@@ -1,0 +1,247 @@
+"""A small, whitelisted expression language for derived metrics and target metrics.
+
+Grammar (a subset of Python's expression syntax, parsed with :mod:`ast` and never
+evaluated by Python)::
+
+    expr    := number | name | name "[" cluster_id "]" | "-" expr | "(" expr ")"
+             | expr ("+" | "-" | "*" | "/" | "**") expr
+             | reduce "(" expr ["," "group" "=" group_id] ")"
+    reduce  := "sum" | "mean" | "min" | "max"
+
+``name`` is a series (``gdp``, ``output``, ``rd_total``, an indicator or another metric).
+Cluster series have a cluster axis at position 1; ``sum(output, group=g)`` reduces it,
+``output[new_materials]`` picks one cluster. A region series combined with a cluster
+series broadcasts over clusters. Anything else (attribute access, calls to other
+functions, comparisons, keywords other than ``group``) is rejected with a message.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "REDUCERS",
+    "Bin",
+    "Const",
+    "Expr",
+    "ExprError",
+    "Name",
+    "Neg",
+    "Pick",
+    "Reduce",
+    "evaluate",
+    "level_of",
+    "names_in",
+    "parse",
+]
+
+Array = NDArray[np.float64]
+REDUCERS = ("sum", "mean", "min", "max")
+_BINOPS: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+}
+
+
+class ExprError(ValueError):
+    """An expression that cannot be parsed or does not fit the scenario."""
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Neg:
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Reduce:
+    func: str
+    arg: Expr
+    group: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    name: str
+    cluster: str
+
+
+Expr = Const | Name | Neg | Bin | Reduce | Pick
+
+
+def parse(text: str) -> Expr:
+    """Parse ``text`` into an expression tree, rejecting anything outside the grammar."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExprError("an expression must be a non-empty string")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExprError(f"syntax error in expression {text!r} at column {exc.offset}") from exc
+    return _convert(tree.body, text)
+
+
+def _convert(node: ast.expr, text: str) -> Expr:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(
+        node.value, bool
+    ):
+        return Const(float(node.value))
+    if isinstance(node, ast.Name):
+        return Name(node.id)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = _convert(node.operand, text)
+        return Neg(inner) if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        return Bin(_BINOPS[type(node.op)], _convert(node.left, text), _convert(node.right, text))
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        if isinstance(node.slice, ast.Name):
+            return Pick(node.value.id, node.slice.id)
+        raise ExprError(f"in {text!r}: a cluster is picked by its id, as in output[new_materials]")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        fn = node.func.id
+        if fn not in REDUCERS:
+            raise ExprError(f"in {text!r}: unknown function {fn!r}; allowed: {', '.join(REDUCERS)}")
+        if len(node.args) != 1:
+            raise ExprError(f"in {text!r}: {fn}() takes one series, as in {fn}(output, group=g)")
+        group = None
+        for kw in node.keywords:
+            if kw.arg != "group" or not isinstance(kw.value, ast.Name):
+                raise ExprError(f"in {text!r}: {fn}() accepts only group=<group id>")
+            group = kw.value.id
+        return Reduce(fn, _convert(node.args[0], text), group)
+    snippet = ast.get_source_segment(text.strip(), node) or type(node).__name__
+    raise ExprError(
+        f"in {text!r}: {snippet!r} is not allowed; use numbers, series names, + - * / **, "
+        f"output[cluster] and {'/'.join(REDUCERS)}(series, group=g)"
+    )
+
+
+def names_in(expr: Expr) -> list[str]:
+    """Series names used by ``expr``, left to right (first is the default lever)."""
+    if isinstance(expr, Name):
+        return [expr.id]
+    if isinstance(expr, Pick):
+        return [expr.name]
+    if isinstance(expr, Neg):
+        return names_in(expr.operand)
+    if isinstance(expr, Bin):
+        return names_in(expr.left) + names_in(expr.right)
+    if isinstance(expr, Reduce):
+        return names_in(expr.arg)
+    return []
+
+
+def level_of(
+    expr: Expr,
+    is_cluster: Mapping[str, bool],
+    groups: Mapping[str, object],
+    clusters: Mapping[str, int],
+) -> bool:
+    """Check names, groups and clusters in ``expr``; return True if it is cluster-level."""
+    if isinstance(expr, Const):
+        return False
+    if isinstance(expr, Name | Pick):
+        nm = expr.id if isinstance(expr, Name) else expr.name
+        if nm not in is_cluster:
+            raise ExprError(_unknown("series", nm, is_cluster))
+        if isinstance(expr, Pick):
+            if not is_cluster[nm]:
+                raise ExprError(f"{nm!r} is a region series; only cluster series take [cluster]")
+            if expr.cluster not in clusters:
+                raise ExprError(_unknown("cluster", expr.cluster, clusters))
+            return False
+        return is_cluster[nm]
+    if isinstance(expr, Neg):
+        return level_of(expr.operand, is_cluster, groups, clusters)
+    if isinstance(expr, Bin):
+        left = level_of(expr.left, is_cluster, groups, clusters)
+        return level_of(expr.right, is_cluster, groups, clusters) or left
+    if isinstance(expr, Reduce):
+        if expr.group is not None and expr.group not in groups:
+            raise ExprError(_unknown("group", expr.group, groups))
+        if not level_of(expr.arg, is_cluster, groups, clusters):
+            raise ExprError(f"{expr.func}() reduces over clusters; its argument must be a cluster series")
+        return False
+    raise TypeError(expr)
+
+
+def _unknown(what: str, name: str, known: Mapping[str, object]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {what} {name!r}{hint} (known: {', '.join(sorted(known))})"
+
+
+def evaluate(
+    expr: Expr,
+    lookup: Callable[[str], Array],
+    groups: Mapping[str, NDArray[np.intp]],
+    clusters: Mapping[str, int],
+    cluster_ndim: int,
+) -> Array:
+    """Evaluate ``expr`` with ``lookup(name)`` giving each series' array.
+
+    Cluster arrays have their cluster axis at position 1 and ``cluster_ndim`` dimensions
+    (3 for ``(S, C, T)`` trajectories, 2 for ``(S', C)`` single-year history values);
+    region arrays have one dimension fewer.
+    """
+
+    def ev(e: Expr) -> Array:
+        if isinstance(e, Const):
+            return np.asarray(e.value)
+        if isinstance(e, Name):
+            return np.asarray(lookup(e.id))
+        if isinstance(e, Pick):
+            return np.asarray(lookup(e.name)[:, clusters[e.cluster]])
+        if isinstance(e, Neg):
+            return np.negative(ev(e.operand))
+        if isinstance(e, Reduce):
+            x = ev(e.arg)
+            if e.group is not None:
+                x = x[:, groups[e.group]]
+            if x.shape[1] == 0:
+                raise ExprError(f"{e.func}() over an empty group {e.group!r}")
+            out: Array = getattr(np, e.func)(x, axis=1)
+            return out
+        if isinstance(e, Bin):
+            a, b = ev(e.left), ev(e.right)
+            if a.ndim == cluster_ndim and 0 < b.ndim < cluster_ndim:
+                b = np.expand_dims(b, 1)
+            elif b.ndim == cluster_ndim and 0 < a.ndim < cluster_ndim:
+                a = np.expand_dims(a, 1)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                if e.op == "+":
+                    return np.add(a, b)
+                if e.op == "-":
+                    return np.subtract(a, b)
+                if e.op == "*":
+                    return np.multiply(a, b)
+                if e.op == "/":
+                    return np.divide(a, b)
+                return np.power(a, b)
+        raise TypeError(e)
+
+    return ev(expr)

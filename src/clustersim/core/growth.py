@@ -1,0 +1,106 @@
+"""Growth-rate functions, one per growth kind (numpy only).
+
+Each returns an array of annual rates shaped ``(S', T')`` with ``S'`` in ``{1, S}`` and
+``T'`` in ``{1, T}``: a growth assumption that does not vary by year keeps ``T' = 1`` so
+no ``(S, T)`` array is materialised for it. Parameters are floats or ``(S,)`` arrays
+(sampled). ``rates[:, 0]`` (the base year) is ignored by :func:`~clustersim.core.kernels.compound`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from clustersim.core.kernels import growth_of, logistic_levels
+
+__all__ = [
+    "constant_rates",
+    "interpolation_weights",
+    "logistic_rates",
+    "path_rates",
+    "to_target_rates",
+]
+
+Array = NDArray[np.float64]
+
+
+def _col(x: ArrayLike) -> Array:
+    """A float or ``(S,)`` array as an ``(S', 1)`` column."""
+    a = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    return a.reshape(-1, 1)
+
+
+def constant_rates(rate: ArrayLike) -> Array:
+    """The same rate every year: ``(S', 1)``."""
+    return _col(rate)
+
+
+def interpolation_weights(
+    knots: Sequence[int], years: NDArray[np.int64], interpolation: str
+) -> Array:
+    """Weights ``W (T, K)`` such that ``rates = values (S', K) @ W.T``.
+
+    ``step`` holds each knot's value until the next knot; ``linear`` interpolates
+    between knots. Before the first knot the first value holds, after the last the last.
+    """
+    k = np.asarray(knots, dtype=np.float64)
+    y = years.astype(np.float64)
+    w = np.zeros((len(y), len(k)))
+    idx = np.searchsorted(k, y, side="right") - 1  # last knot <= year
+    before = idx < 0
+    idx = np.clip(idx, 0, len(k) - 1)
+    if interpolation == "step" or len(k) == 1:
+        w[np.arange(len(y)), idx] = 1.0
+        return w
+    nxt = np.minimum(idx + 1, len(k) - 1)
+    span = k[nxt] - k[idx]
+    frac = np.where(span > 0, (y - k[idx]) / np.where(span > 0, span, 1.0), 0.0)
+    frac = np.where(before, 0.0, frac)
+    rows = np.arange(len(y))
+    np.add.at(w, (rows, idx), 1.0 - frac)
+    np.add.at(w, (rows, nxt), frac)
+    return w
+
+
+def path_rates(
+    knots: Sequence[int],
+    values: Sequence[ArrayLike],
+    years: NDArray[np.int64],
+    interpolation: str = "step",
+) -> Array:
+    """Rates given at some years, held (``step``) or interpolated (``linear``) between.
+
+    Parameters
+    ----------
+    knots : sequence of int, increasing
+        Years at which a rate is given.
+    values : sequence of float or (S,) arrays
+        Rate at each knot.
+    years : array (T,)
+        The projection years.
+
+    Returns
+    -------
+    array (S', T)
+    """
+    cols = np.broadcast_arrays(*[_col(v) for v in values])
+    vals = np.concatenate(cols, axis=1)  # (S', K)
+    out: Array = vals @ interpolation_weights(knots, years, interpolation).T
+    return out
+
+
+def to_target_rates(x0: ArrayLike, value: ArrayLike, n_years: int) -> Array:
+    """The constant rate that takes ``x0`` to ``value`` in ``n_years``: the implied CAGR.
+
+    ``r = (value / x0) ** (1 / n_years) - 1``; returns ``(S', 1)``.
+    """
+    out: Array = np.power(_col(value) / _col(x0), 1.0 / n_years) - 1.0
+    return out
+
+
+def logistic_rates(x0: ArrayLike, capacity: ArrayLike, rate: ArrayLike, n_years: int) -> Array:
+    """Annual growth rates of the logistic curve from ``x0`` to ``capacity`` (``(S', T)``)."""
+    levels = logistic_levels(_col(x0)[:, 0], _col(capacity)[:, 0], _col(rate)[:, 0], n_years)
+    return growth_of(levels)

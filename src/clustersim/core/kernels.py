@@ -1,0 +1,138 @@
+"""Array kernels of the projection: pure functions over bare float64 arrays.
+
+Shapes use ``S`` samples, ``C`` clusters and ``T`` years (base year first). A leading
+``...`` stands for ``(S,)`` for a region series or ``(S, C)`` for a cluster series.
+Any leading axis may have length 1 and broadcast. Rates are annual growth rates as
+fractions; ``rates[..., t]`` is the growth from year ``t - 1`` to year ``t`` and
+``rates[..., 0]`` is ignored. A rates array whose last axis has length 1 holds one
+rate for every year.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "compound",
+    "growth_of",
+    "logistic_levels",
+    "stock_flow",
+]
+
+Array = NDArray[np.float64]
+
+
+def compound(x0: Array, rates: Array, n_years: int) -> Array:
+    """Levels of a series compounding from ``x0`` at ``rates``.
+
+    ``x[..., 0] = x0`` and ``x[..., t] = x[..., t-1] * (1 + rates[..., t])``.
+
+    Parameters
+    ----------
+    x0 : array (...)
+        Base-year level.
+    rates : array (..., T) or (..., 1)
+        Annual growth rates; a last axis of length 1 is one rate for all years.
+    n_years : int
+        ``T``, the number of years including the base year.
+
+    Returns
+    -------
+    array (..., T)
+    """
+    x0 = np.asarray(x0, dtype=np.float64)
+    rates = np.asarray(rates, dtype=np.float64)
+    if rates.shape[-1] == 1:
+        # x0 * (1 + r) ** t, exact closed form of the constant-rate recurrence
+        t = np.arange(n_years, dtype=np.float64)
+        factor = np.power(1.0 + rates, t)
+    else:
+        if rates.shape[-1] != n_years:
+            raise ValueError(f"rates has {rates.shape[-1]} years, expected 1 or {n_years}")
+        factor = np.add(rates, 1.0)
+        factor[..., 0] = 1.0
+        np.cumprod(factor, axis=-1, out=factor)
+    out: Array = np.multiply(x0[..., None], factor)
+    return out
+
+
+def growth_of(levels: Array) -> Array:
+    """Annual growth rates of a series; the base-year entry is 0.
+
+    Parameters
+    ----------
+    levels : array (..., T)
+
+    Returns
+    -------
+    array (..., T)
+        ``g[..., t] = levels[..., t] / levels[..., t-1] - 1`` for ``t >= 1``, ``g[..., 0] = 0``.
+    """
+    g = np.zeros_like(levels)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.divide(levels[..., 1:], levels[..., :-1], out=g[..., 1:])
+    g[..., 1:] -= 1.0
+    return g
+
+
+def logistic_levels(x0: Array, capacity: Array, rate: Array, n_years: int) -> Array:
+    """Logistic S-curve from ``x0`` towards ``capacity``.
+
+    ``x[t] = K / (1 + (K / x0 - 1) * exp(-r t))`` with ``x[0] = x0``.
+
+    Parameters
+    ----------
+    x0, capacity, rate : array (...)
+        Base level, capacity ``K`` (> 0) and intrinsic rate ``r`` (per year).
+    n_years : int
+
+    Returns
+    -------
+    array (..., T)
+    """
+    t = np.arange(n_years, dtype=np.float64)
+    k = np.asarray(capacity, dtype=np.float64)[..., None]
+    a = k / np.asarray(x0, dtype=np.float64)[..., None] - 1.0
+    out: Array = k / (1.0 + a * np.exp(-np.asarray(rate, dtype=np.float64)[..., None] * t))
+    return out
+
+
+def stock_flow(s0: Array, flow: Array, exit_rate: Array, rates: Array | None = None) -> Array:
+    """Stock fed by an annual flow, with a constant exit (or depreciation) rate.
+
+    ``s[..., 0] = s0`` and ``s[..., t] = s[..., t-1] * (1 - exit_rate) * (1 + rates[..., t])
+    + flow[..., t]`` (``rates`` zero when omitted).
+    The loop runs over years only; each step is vectorised over samples and clusters.
+
+    Parameters
+    ----------
+    s0 : array (...)
+        Stock at the end of the base year.
+    flow : array (..., T)
+        Annual inflow (entries); ``flow[..., 0]`` is already part of ``s0``.
+    exit_rate : array (...)
+        Share of the stock leaving each year, in ``[0, 1]``.
+    rates : array (..., T) or (..., 1), optional
+        Own growth of the stock (a logistic firm count, say), applied before the inflow.
+
+    Returns
+    -------
+    array (..., T)
+    """
+    flow = np.asarray(flow, dtype=np.float64)
+    s0 = np.asarray(s0, dtype=np.float64)
+    keep = 1.0 - np.asarray(exit_rate, dtype=np.float64)
+    shapes = [s0.shape + (1,), flow.shape, keep.shape + (1,)]
+    if rates is not None:
+        rates = np.asarray(rates, dtype=np.float64)
+        shapes.append(rates.shape[:-1] + (1,))
+    shape = np.broadcast_shapes(*shapes)
+    out = np.empty(shape, dtype=np.float64)
+    out[..., 0] = s0
+    for t in range(1, shape[-1]):
+        np.multiply(out[..., t - 1], keep, out=out[..., t])
+        if rates is not None:
+            out[..., t] *= 1.0 + rates[..., t if rates.shape[-1] > 1 else 0]
+        out[..., t] += flow[..., t]
+    return out

@@ -1,0 +1,216 @@
+"""The compiled model: a graph of array operations in topological order (numpy only).
+
+A :class:`Model` is what :mod:`clustersim.compile` builds from a validated scenario and
+what :func:`clustersim.core.project.project` evaluates. Region series are shaped
+``(S, T)``, cluster series ``(S, C, T)``; parameters carry a leading sample axis of
+length ``S`` or 1 (broadcast), so a fixed number never becomes an ``(S,)`` array.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "ClusterTotal",
+    "Combine",
+    "Compound",
+    "Elastic",
+    "Model",
+    "Op",
+        "Ratio",
+    "StockFlow",
+]
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Elastic:
+    """Growth that follows another series: ``g = elasticity * growth(source)``.
+
+    ``elasticity`` is ``(S',)`` for a region series, ``(S', C)`` for a cluster series
+    (zero for clusters whose growth does not follow ``source``).
+    """
+
+    source: str
+    elasticity: Array
+
+
+@dataclass(frozen=True, slots=True)
+class Compound:
+    """A series compounding from a base value: ``x[t] = x[t-1] * (1 + g[t])``.
+
+    ``x0`` is ``(S',)`` or ``(S', C)``; ``rates`` is ``(S', T')`` or ``(S', C, T')``.
+    ``g = rates + sum(e.elasticity * growth(e.source) for e in elastic)``.
+    """
+
+    name: str
+    cluster: bool
+    x0: Array
+    rates: Array
+    elastic: tuple[Elastic, ...] = ()
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        return tuple(e.source for e in self.elastic)
+
+
+@dataclass(frozen=True, slots=True)
+class Combine:
+    """A sum of products of series of the same level: ``sum(a * b for a, b in terms)``.
+
+    ``b`` may be None (the term is ``a`` alone). ``value_added = output * va_ratio`` is
+    ``terms=(("output", "va_ratio"),)``; cluster R&D mixing own paths and shares of output
+    is ``(("rd_own", None), ("rd_share", "output"))``. A required-growth search follows
+    the first name of the first term by default.
+    """
+
+    name: str
+    cluster: bool
+    terms: tuple[tuple[str, str | None], ...]
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        return tuple(n for term in self.terms for n in term if n is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class StockFlow:
+    """A stock fed by an annual flow series that may also grow at its own rates:
+    ``s[t] = s[t-1] * (1 - exit_rate) * (1 + rates[t]) + flow[t]``.
+
+    ``rates`` is ``(S', T')`` or ``(S', C, T')``; zero for a pure stock-flow series.
+    """
+
+    name: str
+    cluster: bool
+    s0: Array
+    flow: str
+    exit_rate: Array
+    rates: Array | None = None
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        return (self.flow,)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterTotal:
+    """A region series: a cluster series summed over clusters, plus an optional region rest."""
+
+    name: str
+    part: str
+    rest: str | None = None
+    cluster: bool = False
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        return (self.part,) if self.rest is None else (self.part, self.rest)
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """Quotient of two series of the same level (``rd_intensity = rd_total / gdp``)."""
+
+    name: str
+    cluster: bool
+    num: str
+    den: str
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        return (self.num, self.den)
+
+
+Op = Compound | Combine | StockFlow | ClusterTotal | Ratio
+
+
+@dataclass(frozen=True)
+class Model:
+    """A projection graph with its dimensions.
+
+    Parameters
+    ----------
+    years : int array (T,)
+        Base year first, consecutive.
+    clusters : tuple of str (C,)
+    samples : int
+        ``S``.
+    ops : tuple of Op
+        In dependency order: an op's inputs come before it.
+    groups : dict of str to int array
+        Cluster indices of each named group.
+    history : dict of str to dict of int to array
+        Observed values before the base year: ``(S',)`` for region series,
+        ``(S', C)`` for cluster series (NaN where a cluster has none).
+    """
+
+    years: NDArray[np.int64]
+    clusters: tuple[str, ...]
+    samples: int
+    ops: tuple[Op, ...]
+    groups: dict[str, NDArray[np.intp]] = field(default_factory=dict)
+    history: dict[str, dict[int, Array]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        t, c, s = len(self.years), len(self.clusters), self.samples
+        if t < 2:
+            raise ValueError("a model needs at least two years (base year and one more)")
+        if s < 1:
+            raise ValueError(f"samples must be >= 1, got {s}")
+        seen: set[str] = set()
+        for op in self.ops:
+            for dep in op.deps:
+                if dep not in seen:
+                    raise ValueError(f"op {op.name!r} needs {dep!r}, which is not computed before it")
+            if op.name in seen:
+                raise ValueError(f"op {op.name!r} is defined twice")
+            seen.add(op.name)
+            lead = (c,) if op.cluster else ()
+            if isinstance(op, Compound):
+                _check(op.name, "x0", op.x0.shape, lead, s, None)
+                _check(op.name, "rates", op.rates.shape, lead, s, t)
+                for e in op.elastic:
+                    _check(op.name, "elasticity", e.elasticity.shape, lead, s, None)
+            elif isinstance(op, StockFlow):
+                _check(op.name, "s0", op.s0.shape, lead, s, None)
+                _check(op.name, "exit_rate", op.exit_rate.shape, lead, s, None)
+                if op.rates is not None:
+                    _check(op.name, "rates", op.rates.shape, lead, s, t)
+
+    @property
+    def n_years(self) -> int:
+        return len(self.years)
+
+    @property
+    def base_year(self) -> int:
+        return int(self.years[0])
+
+    def op(self, name: str) -> Op:
+        for op in self.ops:
+            if op.name == name:
+                return op
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(op.name for op in self.ops)
+
+    def is_cluster(self, name: str) -> bool:
+        return self.op(name).cluster
+
+
+def _check(
+    name: str, what: str, shape: tuple[int, ...], lead: tuple[int, ...], s: int, t: int | None
+) -> None:
+    """Dimensions must be ``(S' , *lead[, T'])`` with ``S'`` in {1, S} and ``T'`` in {1, T}."""
+    ndim = 1 + len(lead) + (t is not None)
+    ok = len(shape) == ndim and shape[0] in (1, s) and shape[1 : 1 + len(lead)] == lead
+    if ok and t is not None:
+        ok = shape[-1] in (1, t)
+    if not ok:
+        want = "(S' in {1, %d}%s%s)" % (s, "".join(f", {n}" for n in lead), "" if t is None else f", 1 or {t}")
+        raise ValueError(f"{name}.{what} has shape {shape}, expected {want}")

@@ -1,0 +1,89 @@
+"""Evaluate a compiled :class:`~clustersim.core.model.Model` into series arrays (numpy only).
+
+Every op is vectorised over samples and clusters; only the stock-flow recurrence loops,
+over years. Projection is sample-separable: projecting two sample chunks and
+concatenating equals projecting both at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clustersim.core.kernels import compound, growth_of, stock_flow
+from clustersim.core.model import ClusterTotal, Combine, Compound, Model, Op, Ratio, StockFlow
+
+__all__ = ["needed", "project"]
+
+Array = NDArray[np.float64]
+
+
+def needed(model: Model, names: Iterable[str]) -> set[str]:
+    """The names of ``names`` and every op they depend on."""
+    ops = {op.name: op for op in model.ops}
+    out: set[str] = set()
+    stack = list(names)
+    while stack:
+        n = stack.pop()
+        if n in out:
+            continue
+        out.add(n)
+        stack.extend(ops[n].deps)
+    return out
+
+
+def project(model: Model, need: Iterable[str] | None = None) -> dict[str, Array]:
+    """Project every series of ``model`` (or only ``need`` and what it depends on).
+
+    Returns
+    -------
+    dict of str to array
+        ``(S, T)`` for region series and ``(S, C, T)`` for cluster series. Series
+        that do not vary by sample are broadcast views (read-only) of one row.
+    """
+    keep = None if need is None else needed(model, need)
+    s, c, t = model.samples, len(model.clusters), model.n_years
+    out: dict[str, Array] = {}
+    for op in model.ops:
+        if keep is not None and op.name not in keep:
+            continue
+        val = _evaluate(op, out, t)
+        full = (s, c, t) if op.cluster else (s, t)
+        if val.shape != full:
+            val = np.broadcast_to(val, full)
+        out[op.name] = val
+    return out
+
+
+def _evaluate(op: Op, done: dict[str, Array], t: int) -> Array:
+    if isinstance(op, Compound):
+        rates = op.rates
+        if op.elastic:
+            rates = np.array(np.broadcast_to(rates, rates.shape[:-1] + (t,)))
+            for e in op.elastic:
+                src = done[e.source]
+                g = growth_of(src)
+                if op.cluster and src.ndim == 2:  # a region series drives cluster growth
+                    g = g[:, None, :]
+                rates = rates + e.elasticity[..., None] * g
+        return compound(op.x0, rates, t)
+    if isinstance(op, Combine):
+        total: Array | None = None
+        for a, b in op.terms:
+            term = done[a] if b is None else np.multiply(done[a], done[b])
+            total = term if total is None else total + term
+        assert total is not None  # a Combine has at least one term
+        return total
+    if isinstance(op, StockFlow):
+        return stock_flow(op.s0, done[op.flow], op.exit_rate, op.rates)
+    if isinstance(op, ClusterTotal):
+        total = done[op.part].sum(axis=1)
+        if op.rest is not None:
+            total = total + done[op.rest]
+        return total
+    if isinstance(op, Ratio):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.divide(done[op.num], done[op.den])
+    raise TypeError(f"unknown op {op!r}")

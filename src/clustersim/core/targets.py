@@ -1,0 +1,304 @@
+"""Vectorised target checks (numpy only).
+
+A :class:`Frame` wraps projected series, history and groups and answers "the value of
+this metric in that year" for every sample at once. Each target kind turns those
+values into a per-sample ``value``, ``margin`` (>= 0 when met, in the value's units)
+and ``met``. History (years before the base year) is read through the same expression,
+so "energy intensity 14% below 2020" works from a later base year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clustersim.core.expr import Expr, ExprError, evaluate
+
+__all__ = [
+    "TARGET_KINDS",
+    "Bound",
+    "Frame",
+    "HistoryMissing",
+    "Outcome",
+    "TargetSpec",
+    "evaluate_target",
+]
+
+Array = NDArray[np.float64]
+TargetKind = Literal[
+    "level",
+    "share",
+    "group_sum",
+    "stock",
+    "cagr",
+    "growth_every_year",
+    "change_vs",
+    "pp_change_per_year",
+    "flow_every_year",
+    "count_over",
+]
+TARGET_KINDS: tuple[str, ...] = TargetKind.__args__  # type: ignore[attr-defined]
+
+#: relative tolerance under which a margin still counts as met (float rounding)
+MET_RTOL = 1e-9
+
+
+class HistoryMissing(ExprError):
+    """A target needs a value before the base year that the scenario does not give."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """Goal of a target: ``lo <= value`` and/or ``value <= hi``."""
+
+    lo: float | None = None
+    hi: float | None = None
+
+    def margin(self, value: Array) -> Array:
+        """Signed distance to the goal, >= 0 when met: ``min(value - lo, hi - value)``."""
+        parts = []
+        if self.lo is not None:
+            parts.append(value - self.lo)
+        if self.hi is not None:
+            parts.append(self.hi - value)
+        return parts[0] if len(parts) == 1 else np.minimum(parts[0], parts[1])
+
+    @property
+    def scale(self) -> float:
+        return max([1.0, *(abs(v) for v in (self.lo, self.hi) if v is not None)])
+
+    def met(self, value: Array) -> NDArray[np.bool_]:
+        return self.margin(value) >= -MET_RTOL * self.scale
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """At least ``at_least`` clusters at or above ``threshold``."""
+
+    threshold: float
+    at_least: int
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A compiled target.
+
+    ``metric`` is region-level except for ``count_over``, where it is a cluster series.
+    ``start`` is the first year of a window (``cagr``, ``*_every_year``) or the reference
+    year of ``change_vs``; ``year`` is the target year (end of the window).
+    """
+
+    id: str
+    kind: str
+    metric: Expr
+    year: int
+    bound: Bound = field(default_factory=Bound)
+    start: int | None = None
+    group: str | None = None
+    threshold: float | None = None
+    tiers: tuple[Tier, ...] = ()
+    bands: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Per-sample result of one target: ``value``, ``margin`` and ``met`` are ``(S,)``."""
+
+    value: Array
+    margin: Array
+    met: NDArray[np.bool_]
+    detail: dict[str, Array] = field(default_factory=dict)
+
+    @property
+    def probability(self) -> float:
+        return float(np.mean(self.met))
+
+
+class Frame:
+    """Projected series plus history, for metric look-ups by year.
+
+    Parameters
+    ----------
+    series : dict of str to array
+        ``(S, T)`` region and ``(S, C, T)`` cluster series.
+    years : int array (T,)
+    clusters : sequence of str
+    groups : dict of str to int array
+    history : dict of str to dict of int to array
+        Observed values before the base year, ``(S',)`` or ``(S', C)``.
+    """
+
+    def __init__(
+        self,
+        series: Mapping[str, Array],
+        years: NDArray[np.int64],
+        clusters: Sequence[str],
+        groups: Mapping[str, NDArray[np.intp]],
+        history: Mapping[str, Mapping[int, Array]],
+        derived: Mapping[str, Expr] | None = None,
+    ) -> None:
+        self.series = dict(series)
+        self.years = years
+        self.base_year = int(years[0])
+        self.clusters = {c: i for i, c in enumerate(clusters)}
+        self.groups = groups
+        self.history = history
+        self.derived = dict(derived or {})
+        self._cache: dict[str, Array] = {}
+
+    @property
+    def samples(self) -> int:
+        return next(iter(self.series.values())).shape[0] if self.series else 1
+
+    def lookup(self, name: str) -> Array:
+        """Full trajectory of a series or derived metric."""
+        if name in self.series:
+            return self.series[name]
+        if name not in self._cache:
+            if name not in self.derived:
+                raise ExprError(f"unknown series {name!r}")
+            self._cache[name] = evaluate(
+                self.derived[name], self.lookup, self.groups, self.clusters, 3
+            )
+        return self._cache[name]
+
+    def trajectory(self, expr: Expr) -> Array:
+        """``(S, T)`` (or ``(S, C, T)``) values of ``expr`` over the projection years."""
+        return evaluate(expr, self.lookup, self.groups, self.clusters, 3)
+
+    def at(self, expr: Expr, year: int, traj: Array | None = None) -> Array:
+        """Values of ``expr`` in ``year`` for every sample: ``(S,)`` or ``(S, C)``.
+
+        Years before the base year are read from history.
+        """
+        if year >= self.base_year:
+            i = year - self.base_year
+            if i >= len(self.years):
+                raise ExprError(f"year {year} is after the end year {int(self.years[-1])}")
+            if traj is None:
+                traj = self.trajectory(expr)
+            return np.asarray(traj[..., i])
+
+        def hist(name: str) -> Array:
+            h = self.history.get(name, {})
+            if year in h:
+                return h[year]
+            if name in self.derived:
+                return evaluate(self.derived[name], hist, self.groups, self.clusters, 2)
+            raise HistoryMissing(
+                f"no history for {name!r} in {year} (the base year is {self.base_year}); "
+                f"add it under history"
+            )
+
+        val = np.asarray(evaluate(expr, hist, self.groups, self.clusters, 2), dtype=np.float64)
+        s = self.samples
+        if val.ndim == 0:
+            val = np.full(s, float(val))
+        return np.broadcast_to(val, (s, *val.shape[1:]))
+
+    def window(self, expr: Expr, start: int, end: int) -> Array:
+        """``(S, end - start + 1)`` values of ``expr`` for the years ``start..end``."""
+        traj = self.trajectory(expr) if end >= self.base_year else None
+        return np.stack([self.at(expr, y, traj) for y in range(start, end + 1)], axis=-1)
+
+
+def _rates(w: Array) -> Array:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: Array = w[:, 1:] / w[:, :-1] - 1.0
+    return out
+
+
+_VALUE: dict[str, Callable[[TargetSpec, Frame], Array]] = {}
+
+
+def _kind(*names: str) -> Callable[[Callable[[TargetSpec, Frame], Array]], Callable[[TargetSpec, Frame], Array]]:
+    def register(fn: Callable[[TargetSpec, Frame], Array]) -> Callable[[TargetSpec, Frame], Array]:
+        for n in names:
+            _VALUE[n] = fn
+        return fn
+
+    return register
+
+
+@_kind("level", "share", "group_sum", "stock")
+def _level(t: TargetSpec, f: Frame) -> Array:
+    return f.at(t.metric, t.year)
+
+
+@_kind("cagr")
+def _cagr(t: TargetSpec, f: Frame) -> Array:
+    assert t.start is not None
+    a, b = f.at(t.metric, t.start), f.at(t.metric, t.year)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: Array = np.power(b / a, 1.0 / (t.year - t.start)) - 1.0
+    return out
+
+
+@_kind("growth_every_year")
+def _every_growth(t: TargetSpec, f: Frame) -> Array:
+    assert t.start is not None
+    out: Array = _rates(f.window(t.metric, t.start, t.year)).min(axis=1)
+    return out
+
+
+@_kind("change_vs")
+def _change(t: TargetSpec, f: Frame) -> Array:
+    assert t.start is not None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: Array = f.at(t.metric, t.year) / f.at(t.metric, t.start) - 1.0
+    return out
+
+
+@_kind("pp_change_per_year")
+def _pp(t: TargetSpec, f: Frame) -> Array:
+    assert t.start is not None
+    out: Array = np.diff(f.window(t.metric, t.start, t.year), axis=1).min(axis=1)
+    return out
+
+
+@_kind("flow_every_year")
+def _flow(t: TargetSpec, f: Frame) -> Array:
+    assert t.start is not None
+    out: Array = f.window(t.metric, t.start, t.year).min(axis=1)
+    return out
+
+
+def _count(t: TargetSpec, f: Frame) -> tuple[Array, Array, dict[str, Array]]:
+    vals = f.at(t.metric, t.year)  # (S, C)
+    if t.group is not None:
+        vals = vals[:, f.groups[t.group]]
+    if not t.tiers:
+        assert t.threshold is not None
+        count = (vals >= t.threshold).sum(axis=1).astype(np.float64)
+        return count, t.bound.margin(count), {}
+    # tiers sorted from the highest threshold down; with bands a cluster counts in one tier only
+    tiers = sorted(t.tiers, key=lambda x: -x.threshold)
+    counts, margins = [], []
+    upper = np.full(vals.shape, np.inf)
+    for tier in tiers:
+        inside = vals >= tier.threshold
+        if t.bands:
+            inside &= vals < upper
+            upper = np.full(vals.shape, tier.threshold)
+        c = inside.sum(axis=1).astype(np.float64)
+        counts.append(c)
+        margins.append(c - tier.at_least)
+    m = np.stack(margins, axis=1)
+    binding = np.argmin(m, axis=1)
+    cs = np.stack(counts, axis=1)
+    value = cs[np.arange(len(cs)), binding]
+    detail = {f">={tier.threshold:g}": c for tier, c in zip(tiers, counts, strict=True)}
+    return value, m.min(axis=1), detail
+
+
+def evaluate_target(t: TargetSpec, f: Frame) -> Outcome:
+    """Per-sample value, margin and met of ``t`` on ``f``."""
+    if t.kind == "count_over":
+        value, margin, detail = _count(t, f)
+        return Outcome(value, margin, margin >= 0, detail)
+    value = np.asarray(_VALUE[t.kind](t, f), dtype=np.float64)
+    return Outcome(value, t.bound.margin(value), t.bound.met(value))

@@ -1,0 +1,268 @@
+"""Run a scenario: compile, project, check targets, find the growth each target needs."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clustersim.compile import Compiled, CompiledTarget, Lever, compile_scenario
+from clustersim.core import expr as ex
+from clustersim.core.model import Compound, Elastic, Model
+from clustersim.core.project import project
+from clustersim.core.targets import Frame, Outcome, evaluate_target
+from clustersim.errors import ModelError, ScenarioError
+from clustersim.results import Result, TargetResult
+from clustersim.scenario.models import Scenario
+
+__all__ = ["frame_of", "required_growth", "run", "run_compiled"]
+
+Array = NDArray[np.float64]
+#: rates scanned for a bracket before the root finder refines it
+RATE_GRID = (-0.5, -0.3, -0.2, -0.1, -0.05, 0.0, 0.02, 0.05, 0.08, 0.12, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
+def frame_of(comp: Compiled, series: dict[str, Array]) -> Frame:
+    return Frame(
+        series, comp.model.years, comp.model.clusters, comp.model.groups, comp.model.history, comp.metrics
+    )
+
+
+def _check_finite(comp: Compiled, series: dict[str, Array]) -> None:
+    """NaN, inf or a negative stock in any series is an error that says where."""
+    years, clusters = comp.model.years, comp.model.clusters
+    for name, arr in series.items():
+        bad = ~np.isfinite(arr)
+        neg = name == "firms" or name in comp.scenario.indicators
+        if neg:
+            bad |= arr < 0
+        if bad.any():
+            idx = np.argwhere(bad)[0]
+            where = f"sample {idx[0]}, " + (f"cluster {clusters[idx[1]]}, " if arr.ndim == 3 else "")
+            what = "is negative" if neg and np.isfinite(arr[tuple(idx)]) else "is not finite"
+            raise ModelError(
+                f"{name} {what} in {where}year {years[idx[-1]]} ({arr[tuple(idx)]!r}); "
+                f"check its base value and growth"
+            )
+
+
+def _outcome(comp: Compiled, ct: CompiledTarget, frame: Frame) -> Outcome:
+    try:
+        out = evaluate_target(ct.spec, frame)
+    except ex.ExprError as exc:
+        raise ScenarioError(f"{comp.origin('targets', ct.spec.id)}: targets.{ct.spec.id}: {exc}") from exc
+    if not np.all(np.isfinite(out.value)):
+        n = int(np.sum(~np.isfinite(out.value)))
+        raise ModelError(
+            f"{comp.origin('targets', ct.spec.id)}: targets.{ct.spec.id}: the value is not finite in "
+            f"{n} sample(s) (a zero or negative base, or a division by zero in the metric)"
+        )
+    return out
+
+
+def run_compiled(comp: Compiled, *, required: bool = True, point: Compiled | None = None) -> Result:
+    """Project a compiled scenario and check its targets."""
+    series = project(comp.model)
+    _check_finite(comp, series)
+    frame = frame_of(comp, series)
+    for name, e in comp.metrics.items():
+        try:
+            series[name] = frame.lookup(name)
+        except ex.ExprError as exc:
+            raise ScenarioError(f"{comp.origin('metrics', name)}: metrics.{name}: {exc}") from exc
+    targets = []
+    base = point if point is not None else comp
+    for tid, ct in comp.targets.items():
+        o = _outcome(comp, ct, frame)
+        t = ct.model
+        targets.append(
+            TargetResult(
+                id=tid,
+                label=t.label,
+                kind=ct.spec.kind,
+                year=ct.spec.year,
+                bound=ct.spec.bound,
+                tiers=ct.spec.tiers,
+                value=o.value,
+                margin=o.margin,
+                met=o.met,
+                source=t.source,
+                required_growth=required_growth(base, base.targets[tid]) if required else None,
+                detail=o.detail,
+                start=ct.spec.start,
+            )
+        )
+    sc = comp.scenario
+    return Result(sc.id, comp.model.years, comp.model.clusters, comp.model.samples, series, targets, comp.seed, comp)
+
+
+def run(
+    scenario: Scenario,
+    *,
+    samples: int = 1,
+    seed: int | None = None,
+    required: bool = True,
+) -> Result:
+    """Project ``scenario`` year by year and check its targets.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`clustersim.load_scenario`.
+    samples : int, default 1
+        Monte Carlo samples of every uncertain number; 1 uses central values.
+    seed : int, optional
+        Root seed for the draws; the same seed gives the same numbers.
+    required : bool, default True
+        Also find, per target, the constant growth rate that would just meet it
+        (computed on the central-value scenario).
+
+    Returns
+    -------
+    Result
+    """
+    comp = compile_scenario(scenario, samples=samples, seed=seed)
+    point = comp if samples == 1 else compile_scenario(scenario, samples=1)
+    return run_compiled(comp, required=required, point=point)
+
+
+# --- required growth --------------------------------------------------------------------------
+
+
+def with_lever(model: Model, lever: Lever, rate: float) -> Model:
+    """A copy of ``model`` where the lever series grows at ``rate`` (elasticity removed there)."""
+    op = model.op(lever.series)
+    assert isinstance(op, Compound)
+    if not op.cluster or lever.clusters is None:
+        rates = np.full((1,) * (op.rates.ndim - 1) + (1,), rate)
+        if op.cluster:
+            rates = np.full((1, len(model.clusters), 1), rate)
+        new = dataclasses.replace(op, rates=rates, elastic=())
+    else:
+        sel = list(lever.clusters)
+        rates = np.array(op.rates, copy=True)
+        rates[:, sel, :] = rate
+        elastic = []
+        for e in op.elastic:
+            arr = np.array(e.elasticity, copy=True)
+            arr[:, sel] = 0.0
+            elastic.append(Elastic(e.source, arr))
+        new = dataclasses.replace(op, rates=rates, elastic=tuple(elastic))
+    ops = tuple(new if o.name == op.name else o for o in model.ops)
+    return dataclasses.replace(model, ops=ops)
+
+
+def _needs(comp: Compiled, metric: ex.Expr) -> set[str]:
+    out: set[str] = set()
+    stack = ex.names_in(metric)
+    while stack:
+        n = stack.pop()
+        if n in out:
+            continue
+        if n in comp.metrics:
+            stack.extend(ex.names_in(comp.metrics[n]))
+        else:
+            out.add(n)
+    return out
+
+
+def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None:
+    """The constant annual rate of the target's lever series that just meets it.
+
+    Closed form for a level or CAGR of the lever series itself; otherwise the root of
+    the target margin in the rate (scipy's ``brentq`` on the projection). None when no
+    lever applies or no rate in [-50%, 200%] meets the target.
+    """
+    lever = ct.lever
+    if lever is None or comp.model.samples != 1:
+        return None
+    op = comp.model.op(lever.series)
+    if not isinstance(op, Compound):
+        return None
+    out = {"series": lever.label, "rate": None, "method": None}
+    closed = _closed_form(comp, ct, op)
+    if closed is not None:
+        out.update(rate=closed, method="closed_form")
+        return out
+    need = _needs(comp, ct.spec.metric)
+
+    def margin(r: float) -> float:
+        m = with_lever(comp.model, lever, r)
+        series = project(m, need=[n for n in need if n in m.names])
+        o = evaluate_target(ct.spec, frame_of(comp, series))
+        return float(o.margin[0])
+
+    with np.errstate(all="ignore"):
+        values = []
+        for r in RATE_GRID:
+            try:
+                v = margin(r)
+            except (ex.ExprError, FloatingPointError):
+                v = math.nan
+            values.append(v)
+    bracket = None
+    for (a, ma), (b, mb) in zip(
+        zip(RATE_GRID, values, strict=True), zip(RATE_GRID[1:], values[1:], strict=True), strict=False
+    ):
+        if math.isfinite(ma) and math.isfinite(mb) and (ma >= 0) != (mb >= 0):
+            bracket = (a, b, ma >= 0)
+            break
+    if bracket is None:
+        out["method"] = "none_in_range"
+        return out
+    a, b, left_meets = bracket
+    if ct.spec.kind == "count_over":
+        # counts are steps: bisect on "met" for the edge of the meeting side
+        meet, miss = (a, b) if left_meets else (b, a)
+        while abs(meet - miss) > 1e-12:
+            mid = 0.5 * (meet + miss)
+            if margin(mid) >= 0:
+                meet = mid
+            else:
+                miss = mid
+        out.update(rate=meet, method="bisection")
+        return out
+    from scipy.optimize import brentq
+
+    r = float(brentq(margin, a, b, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=200))
+    out.update(rate=r, method="root_finding")
+    return out
+
+
+def _closed_form(comp: Compiled, ct: CompiledTarget, op: Compound) -> float | None:
+    spec, lever = ct.spec, ct.lever
+    assert lever is not None
+    m = spec.metric
+    reads_lever = (isinstance(m, ex.Name) and m.id == lever.series and not op.cluster) or (
+        isinstance(m, ex.Pick)
+        and m.name == lever.series
+        and lever.clusters is not None
+        and len(lever.clusters) == 1
+        and comp.model.clusters[lever.clusters[0]] == m.cluster
+    )
+    if not reads_lever or spec.kind not in ("level", "stock", "cagr"):
+        return None
+    x0 = float(op.x0[0] if not op.cluster else op.x0[0, lever.clusters[0]])  # type: ignore[index]
+    b = spec.bound
+    goal = b.lo if b.lo is not None else b.hi
+    if goal is None or x0 <= 0:
+        return None
+    n = spec.year - comp.model.base_year
+    if spec.kind in ("level", "stock"):
+        if goal <= 0:
+            return None
+        return float((goal / x0) ** (1.0 / n) - 1.0)
+    assert spec.start is not None
+    if spec.start >= comp.model.base_year:
+        return float(goal)
+    frame = frame_of(comp, {})
+    try:
+        x_start = float(frame.at(m, spec.start)[0]) if frame.history else math.nan
+    except ex.ExprError:
+        return None
+    if not math.isfinite(x_start) or x_start <= 0:
+        return None
+    return float(((1.0 + goal) ** (spec.year - spec.start) * x_start / x0) ** (1.0 / n) - 1.0)

@@ -1,0 +1,1 @@
+"""The scenario format: pydantic models, numbers and distributions, growth kinds, loader."""

@@ -1,0 +1,349 @@
+"""Load scenario YAML safely, resolve ``extends:``, keep where every value came from.
+
+Deep-merge rules for ``extends:`` (the child is the file that says ``extends``):
+
+- mappings merge key by key, recursively (``clusters``, ``targets``, ``region``...);
+- a child value that is not a mapping (number, string, list) replaces the parent's;
+- a mapping whose ``kind`` or ``dist`` differs from the parent's replaces it whole
+  (switching a growth from ``constant`` to ``logistic`` drops the old ``rate``);
+- ``null`` (``~``) deletes the key;
+- ``extends`` paths are relative to the file that names them; chains are allowed,
+  cycles are errors.
+
+Every leaf keeps its provenance (file, line, and the values it overrode), shown by
+``clustersim validate --explain PATH``.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from clustersim.errors import ScenarioError
+from clustersim.scenario.models import Scenario
+
+__all__ = ["Loaded", "Origin", "format_validation_error", "load_data", "load_scenario", "read_yaml"]
+
+Key = tuple[str, ...]
+MERGE_TAGS = ("kind", "dist")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a value was written: file and 1-based line and column."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class Loaded:
+    """Raw merged data with provenance, before validation."""
+
+    data: dict[str, Any]
+    origins: dict[Key, Origin]
+    overridden: dict[Key, list[Origin]] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    def where(self, loc: Key) -> Origin | None:
+        """Origin of ``loc`` or of its nearest ancestor that has one."""
+        for n in range(len(loc), -1, -1):
+            o = self.origins.get(loc[:n])
+            if o is not None:
+                return o
+        return None
+
+
+def read_yaml(path: Path) -> tuple[dict[str, Any], dict[Key, Origin]]:
+    """Parse one YAML file with safe loading; return data and per-path origins."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ScenarioError(f"{name}: file not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{name}: cannot read: {exc}") from exc
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ScenarioError(f"{name}: the file is empty")
+        origins: dict[Key, Origin] = {}
+        _walk(node, (), name, origins)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+        raise ScenarioError(f"{where}: YAML syntax error: {exc.problem or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{name}: YAML error: {exc}") from exc
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{name}:1: a scenario must be a mapping of keys to values")
+    return data, origins
+
+
+def _walk(node: yaml.Node, key: Key, name: str, origins: dict[Key, Origin]) -> None:
+    origins[key] = Origin(name, node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for knode, vnode in node.value:
+            k = str(knode.value)
+            if k in seen:
+                raise ScenarioError(
+                    f"{name}:{knode.start_mark.line + 1}: duplicate key {'.'.join((*key, k))!r} "
+                    f"(first at line {seen[k]})"
+                )
+            seen[k] = knode.start_mark.line + 1
+            _walk(vnode, (*key, k), name, origins)
+            origins[(*key, k)] = Origin(name, knode.start_mark.line + 1, knode.start_mark.column + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*key, str(i)), name, origins)
+
+
+def load_data(path: str | Path, _stack: tuple[Path, ...] = ()) -> Loaded:
+    """Read ``path`` and the chain of files it ``extends``, merged, with provenance."""
+    p = Path(path)
+    resolved = p.resolve()
+    if resolved in _stack:
+        chain = " -> ".join(str(s) for s in (*_stack, resolved))
+        raise ScenarioError(f"{p}: extends cycle: {chain}")
+    data, origins = read_yaml(p)
+    parent_ref = data.get("extends")
+    if parent_ref is None:
+        return Loaded(data, origins, {}, [str(p)])
+    if not isinstance(parent_ref, str):
+        o = origins.get(("extends",))
+        raise ScenarioError(f"{o or p}: extends must be a file path, got {parent_ref!r}")
+    parent_path = (p.parent / parent_ref) if not Path(parent_ref).is_absolute() else Path(parent_ref)
+    if not parent_path.exists():
+        o = origins.get(("extends",))
+        raise ScenarioError(f"{o or p}: extends: file not found: {parent_ref} (looked for {parent_path})")
+    parent = load_data(parent_path, (*_stack, resolved))
+    merged = copy.deepcopy(parent.data)
+    merged.pop("extends", None)
+    out_origins = dict(parent.origins)
+    overridden = {k: list(v) for k, v in parent.overridden.items()}
+    _merge(merged, data, (), out_origins, origins, overridden)
+    merged["extends"] = parent_ref
+    return Loaded(merged, out_origins, overridden, [*parent.files, str(p)])
+
+
+def _merge(
+    base: dict[str, Any],
+    child: Mapping[str, Any],
+    key: Key,
+    origins: dict[Key, Origin],
+    child_origins: dict[Key, Origin],
+    overridden: dict[Key, list[Origin]],
+) -> None:
+    for k, v in child.items():
+        kk = (*key, k)
+        old = base.get(k)
+        if k in base and kk in origins:
+            overridden.setdefault(kk, []).append(origins[kk])
+        if v is None:
+            base.pop(k, None)
+            _drop(origins, kk)
+            continue
+        if isinstance(v, dict) and isinstance(old, dict) and not _retagged(old, v):
+            origins[kk] = child_origins.get(kk, origins.get(kk, Origin("?", 0)))
+            _merge(old, v, kk, origins, child_origins, overridden)
+        else:
+            base[k] = copy.deepcopy(v)
+            _drop(origins, kk)
+            origins.update({p: o for p, o in child_origins.items() if p[: len(kk)] == kk})
+
+
+def _retagged(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    return any(t in new and old.get(t) != new[t] for t in MERGE_TAGS)
+
+
+def _drop(origins: dict[Key, Origin], key: Key) -> None:
+    for p in [p for p in origins if p[: len(key)] == key]:
+        del origins[p]
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file (with its ``extends`` chain).
+
+    Raises
+    ------
+    ScenarioError
+        With one ``file:line: field.path: message`` line per problem.
+    """
+    loaded = load_data(path)
+    return validate_loaded(loaded)
+
+
+def validate_loaded(loaded: Loaded) -> Scenario:
+    try:
+        sc = Scenario.model_validate(loaded.data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(exc, loaded)) from exc
+    object.__setattr__(sc, "__clustersim_loaded__", loaded)  # provenance for --explain
+    return sc
+
+
+def provenance(sc: Scenario) -> Loaded | None:
+    """The :class:`Loaded` a scenario was validated from, if it came from a file."""
+    return getattr(sc, "__clustersim_loaded__", None)
+
+
+def format_validation_error(exc: ValidationError, loaded: Loaded) -> list[str]:
+    """One line per pydantic error: ``file:line: field.path: message``."""
+    lines: list[str] = []
+    seen: set[tuple[Key, str]] = set()
+    errors = [(_data_path(e["loc"], loaded.data), e) for e in exc.errors(include_url=False)]
+    # keep the most specific error of a union (a label that is neither str nor {zh, en})
+    locs = {loc for loc, _ in errors}
+    errors = [
+        (loc, e)
+        for loc, e in errors
+        if not (e["type"].endswith("_type") and any(o[: len(loc)] == loc and o != loc for o in locs))
+    ]
+    for loc, err in errors:
+        msg = _message(err, loc)
+        if (loc, msg) in seen:
+            continue
+        seen.add((loc, msg))
+        origin = loaded.where(loc)
+        dotted = ".".join(loc) or "(top level)"
+        lines.append(f"{origin or loaded.files[-1]}: {dotted}: {msg}")
+    return lines
+
+
+def _data_path(loc: tuple[int | str, ...], data: Any) -> Key:
+    """Drop pydantic's union tags from ``loc`` so it addresses the YAML data."""
+    out: list[str] = []
+    cur = data
+    for part in loc:
+        s = str(part)
+        if isinstance(cur, dict) and s in cur:
+            out.append(s)
+            cur = cur[s]
+        elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
+            out.append(s)
+            cur = cur[part]
+        elif isinstance(cur, dict) and s not in cur and not _is_tag(s):
+            out.append(s)  # a missing or extra field
+            cur = None
+        # else: a union tag or a function-validator marker; skip
+    return tuple(out)
+
+
+def _is_tag(s: str) -> bool:
+    return (
+        s in ("number", "observed", "dist", "str", "int", "float", "BiLabel")
+        or "[" in s
+        or s.startswith("function-")
+        or s in _ALL_TAGS
+    )
+
+
+def _message(err: Any, loc: Key) -> str:
+    typ = err["type"]
+    if typ == "extra_forbidden":
+        allowed = _allowed_fields(loc[:-1])
+        close = difflib.get_close_matches(loc[-1], allowed, n=1, cutoff=0.5) if loc else []
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        if loc and loc[-1][:1].isdigit():
+            hint += " (a comma inside {zh: ..., en: ...} splits the text: put it in quotes)"
+        return f"unknown field{hint}" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
+    if typ == "missing":
+        return "required field missing"
+    if typ == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        return f"unknown {ctx.get('discriminator', 'kind')} {ctx.get('tag')!r}; allowed: {ctx.get('expected_tags')}"
+    if typ == "union_tag_not_found":
+        return f"needs {err.get('ctx', {}).get('discriminator', 'kind')}"
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    val = err.get("input")
+    if typ not in ("model_type",) and not isinstance(val, dict | list) and val is not None:
+        msg += f" (got {val!r})"
+    return msg
+
+
+# --- finding the model class at a data path, for "did you mean" suggestions --------------
+
+
+def _tags(tp: Any) -> dict[str, type[BaseModel]]:
+    out: dict[str, type[BaseModel]] = {}
+    for m in _members(tp):
+        if isinstance(m, type) and issubclass(m, BaseModel):
+            for tag_field in MERGE_TAGS:
+                f = m.model_fields.get(tag_field)
+                if f is not None:
+                    for v in typing.get_args(f.annotation) or (f.default,):
+                        if isinstance(v, str):
+                            out[v] = m
+    return out
+
+
+def _members(tp: Any) -> list[Any]:
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _members(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [x for a in typing.get_args(tp) for x in _members(a)]
+    return [tp]
+
+
+_ALL_TAGS: frozenset[str] = frozenset()
+
+
+def _allowed_fields(loc: Key) -> list[str]:
+    """Field names of the model at ``loc`` in the scenario, best effort."""
+    cur: list[Any] = [Scenario]
+    for part in loc:
+        nxt: list[Any] = []
+        for tp in cur:
+            for m in _members(tp):
+                if isinstance(m, type) and issubclass(m, BaseModel):
+                    f = m.model_fields.get(part)
+                    if f is not None:
+                        nxt.append(f.annotation)
+                elif typing.get_origin(m) is dict:
+                    nxt.append(typing.get_args(m)[1])
+                elif typing.get_origin(m) in (list, tuple):
+                    nxt.append(typing.get_args(m)[0])
+        cur = nxt
+        if not cur:
+            return []
+    names: list[str] = []
+    for tp in cur:
+        for m in _members(tp):
+            if isinstance(m, type) and issubclass(m, BaseModel):
+                names.extend(n for n in m.model_fields if n not in names)
+    return names
+
+
+def _collect_tags() -> frozenset[str]:
+    from clustersim.scenario.growth import Growth
+    from clustersim.scenario.models import Indicator, Target
+    from clustersim.scenario.numbers import Dist
+
+    tags: set[str] = set()
+    for tp in (Growth, Target, Indicator, Dist):
+        tags.update(_tags(tp))
+    return frozenset(tags)
+
+
+_ALL_TAGS = _collect_tags()
