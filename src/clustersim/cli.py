@@ -1,0 +1,376 @@
+"""The ``clustersim`` command line: a thin shell over the Python API.
+
+Exit codes: 0 success (``check``: every target met), 1 a target missed (``check``),
+2 invalid input (bad YAML, schema error, unknown name...). Errors print one line per
+problem, ``file:line: field.path: message``, and never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clustersim.errors import ClusterSimError
+
+if TYPE_CHECKING:
+    from clustersim.results import Result, TargetResult
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="clustersim",
+    help=(
+        "Project regional industrial clusters year by year and check plan targets.\n\n"
+        "Examples:\n\n"
+        "  clustersim run scenarios/example.yaml\n\n"
+        "  clustersim run scenarios/example.yaml --samples 1000 --seed 1 --out results/\n\n"
+        "  clustersim check scenarios/example.yaml --samples 1000 --min-probability 0.8\n\n"
+        "  clustersim validate scenarios/example.yaml --explain region.gdp.base\n\n"
+        "  clustersim schema > scenario.schema.json"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=False)
+if not out.is_terminal:  # pipes and CI logs: wide enough for the target table
+    out = Console(highlight=False, soft_wrap=False, width=160)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario YAML file (see docs/scenario-format.md).", show_default=False)
+]
+SamplesOpt = Annotated[
+    int,
+    typer.Option(
+        "--samples", "-n", min=1, help="Monte Carlo samples of every uncertain number (1: central values)."
+    ),
+]
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", "-s", help="Root random seed; the same seed gives the same numbers.")
+]
+LangOpt = Annotated[str, typer.Option("--lang", help="Label language: en or zh.")]
+
+
+def _fail(exc: ClusterSimError) -> typer.Exit:
+    for line in str(exc).splitlines():
+        err.print(f"error: {line}", markup=False)
+    return typer.Exit(2)
+
+
+def _load_and_run(path: Path, samples: int, seed: int | None, *, required: bool = True) -> Result:
+    from clustersim.engine import run as run_scenario
+    from clustersim.scenario.loader import load_scenario
+
+    sc = load_scenario(path)
+    if samples >= 20000 and err.is_terminal:
+        with err.status(f"projecting {samples:,} samples..."):
+            return run_scenario(sc, samples=samples, seed=seed, required=required)
+    return run_scenario(sc, samples=samples, seed=seed, required=required)
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+_PERCENT_KINDS = ("share", "cagr", "growth_every_year", "change_vs")
+
+
+def _is_percent(t: TargetResult) -> bool:
+    if t.kind in _PERCENT_KINDS:
+        return True
+    goal = t.goal
+    return t.kind == "level" and isinstance(goal, float) and abs(goal) < 1.0 and abs(t.median_value) < 1.5
+
+
+def _num(v: float, pct: bool = False, pp: bool = False) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    if pp:
+        return f"{v * 100:+.2f} pp"
+    if pct:
+        return f"{v * 100:.2f}%"
+    if abs(v) >= 100 or float(v).is_integer():
+        return f"{v:,.0f}"
+    return f"{v:,.3g}" if abs(v) < 1 else f"{v:,.2f}"
+
+
+def _goal_text(t: TargetResult, pct: bool, pp: bool) -> str:
+    if t.tiers:
+        return ", ".join(f"{x.at_least} ≥ {_num(x.threshold)}" for x in t.tiers)
+    b = t.bound
+    if b.lo is not None and b.hi is not None:
+        return f"{_num(b.lo, pct, pp)} to {_num(b.hi, pct, pp)}"
+    return (">= " if b.lo is not None else "<= ") + _num(b.lo if b.lo is not None else b.hi, pct, pp)  # type: ignore[arg-type]
+
+
+def _required_text(t: TargetResult) -> str:
+    rg = t.required_growth
+    if not rg:
+        return "-"
+    if rg.get("rate") is None:
+        return f"none in range ({rg['series']})"
+    return f"{rg['rate'] * 100:+.2f}%/yr {rg['series']}"
+
+
+def target_table(result: Result, lang: str = "en") -> Table:
+    from clustersim.scenario.models import label_text
+
+    mc = result.samples > 1
+    zh = lang == "zh"
+    title = f"{result.scenario_id}: {result.base_year}-{result.end_year}" + (
+        f", {result.samples:,} samples (seed {result.seed})" if mc else ""
+    )
+    tbl = Table(title=title, show_lines=False, header_style="bold")
+    for col in (
+        ("目标" if zh else "target"),
+        ("年份" if zh else "year"),
+        ("状态" if zh else "status"),
+        ("预测值" if zh else "value" + (" (median)" if mc else "")),
+        ("目标值" if zh else "goal"),
+        ("差额" if zh else "margin"),
+        *((("达成概率" if zh else "P(met)"), "p5-p95") if mc else ()),
+        ("所需增速" if zh else "required growth"),
+    ):
+        tbl.add_column(col, overflow="fold")
+    for t in result.targets:
+        pp = t.kind == "pp_change_per_year"
+        pct = _is_percent(t)
+        status = t.status
+        style = "green" if status == "met" else "red"
+        word = {"met": "达成", "missed": "未达成"}[status] if zh else status
+        row = [
+            label_text(t.label, lang, t.id),
+            str(t.year),
+            f"[{style}]{word}[/{style}]",
+            _num(t.median_value, pct, pp),
+            _goal_text(t, pct, pp),
+            _num(t.median_margin, pct, pp),
+        ]
+        if mc:
+            p = t.percentiles()
+            row += [f"{t.probability:.1%}", f"{_num(p['p5'], pct, pp)} – {_num(p['p95'], pct, pp)}"]
+        row.append(_required_text(t))
+        tbl.add_row(*row)
+    return tbl
+
+
+def series_table(result: Result) -> Table:
+    years = [int(y) for y in result.years]
+    if len(years) > 9:
+        step = math.ceil((len(years) - 1) / 8)
+        years = sorted({*years[::step], years[-1]})
+    tbl = Table(title="key series" + (" (median)" if result.samples > 1 else ""), header_style="bold")
+    tbl.add_column("series")
+    for y in years:
+        tbl.add_column(str(y), justify="right")
+    import numpy as np
+
+    for name, arr in result.region_series().items():
+        if name.endswith("_flow"):
+            continue
+        med = np.median(arr, axis=0)
+        pct = name.endswith(("intensity", "share")) and float(np.nanmax(np.abs(med))) < 1.5
+        tbl.add_row(name, *(_num(float(med[y - result.base_year]), pct) for y in years))
+    return tbl
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    samples: SamplesOpt = 1,
+    seed: SeedOpt = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write trajectories and targets tables into this directory."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: parquet, csv or json.")] = "parquet",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")] = False,
+    lang: LangOpt = "en",
+    series: Annotated[bool, typer.Option("--series/--no-series", help="Also print key region series.")] = True,
+    required: Annotated[
+        bool, typer.Option("--required/--no-required", help="Find the growth each target needs.")
+    ] = True,
+) -> None:
+    """Project SCENARIO year by year and print each target's status.
+
+    Examples:
+
+      clustersim run scenarios/example.yaml
+
+      clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv
+
+      clustersim run scenarios/example.yaml --json | jq '.targets[] | {id, status}'
+    """
+    try:
+        _check_choice("--format", fmt, ("parquet", "csv", "json"))
+        _check_choice("--lang", lang, ("en", "zh"))
+        result = _load_and_run(scenario, samples, seed, required=required)
+        written: list[Path] = []
+        if out_dir is not None:
+            from clustersim.io.tables import write_result
+
+            written = write_result(result, out_dir, fmt, lang)
+    except ClusterSimError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(target_table(result, lang))
+    if series:
+        out.print(series_table(result))
+    met = sum(t.status == "met" for t in result.targets)
+    out.print(f"{met} of {len(result.targets)} targets met.")
+    for p in written:
+        out.print(f"wrote {p}")
+
+
+def _check_choice(opt: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ClusterSimError(f"{opt}: {value!r} is not one of {', '.join(allowed)}")
+
+
+@app.command()
+def check(
+    scenario: ScenarioArg,
+    samples: SamplesOpt = 1,
+    seed: SeedOpt = None,
+    min_probability: Annotated[
+        float | None,
+        typer.Option(
+            "--min-probability",
+            "-p",
+            min=0.0,
+            max=1.0,
+            help="With --samples: a target passes when met in at least this share of samples "
+            "(default: its median meets it).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; use the exit code.")] = False,
+) -> None:
+    """Exit 0 when every target of SCENARIO is met, 1 when any is missed, 2 for invalid input.
+
+    Examples:
+
+      clustersim check scenarios/example.yaml && echo "plan on track"
+
+      clustersim check scenarios/example.yaml -n 2000 -s 1 --min-probability 0.9
+    """
+    try:
+        result = _load_and_run(scenario, samples, seed, required=False)
+    except ClusterSimError as exc:
+        raise _fail(exc) from None
+    failed = []
+    for t in result.targets:
+        ok = t.probability >= min_probability if min_probability is not None else t.status == "met"
+        if not ok:
+            failed.append(t)
+    if as_json:
+        doc = result.to_dict()
+        doc["failed"] = [t.id for t in failed]
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    elif not quiet:
+        for t in result.targets:
+            mark = "FAIL" if t in failed else "ok  "
+            prob = f"  P(met)={t.probability:.1%}" if result.samples > 1 else ""
+            out.print(f"{mark} {t.id} ({t.year}){prob}", markup=False)
+        out.print(f"{len(result.targets) - len(failed)} of {len(result.targets)} targets pass.")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def validate(
+    scenario: ScenarioArg,
+    explain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--explain",
+            "-e",
+            help="Show the value at this dotted path and which file (and line) supplied it, "
+            "following extends: (repeatable).",
+        ),
+    ] = None,
+) -> None:
+    """Check SCENARIO without running it: YAML, schema, names in expressions, extends chain.
+
+    Examples:
+
+      clustersim validate scenarios/example.yaml
+
+      clustersim validate scenarios/zhenjiang-2026.yaml --explain targets.clusters_1000.between
+    """
+    from clustersim.compile import compile_scenario
+    from clustersim.scenario.loader import load_scenario, provenance
+
+    try:
+        sc = load_scenario(scenario)
+        comp = compile_scenario(sc, samples=1)
+    except ClusterSimError as exc:
+        raise _fail(exc) from None
+    loaded = provenance(sc)
+    for path in explain or []:
+        key = tuple(p for p in path.split(".") if p)
+        value: Any = loaded.data if loaded else None
+        for k in key:
+            if isinstance(value, dict) and k in value:
+                value = value[k]
+            elif isinstance(value, list) and k.isdigit() and int(k) < len(value):
+                value = value[int(k)]
+            else:
+                err.print(f"error: --explain {path}: no such path in {scenario}", markup=False)
+                raise typer.Exit(2)
+        origin = loaded.origins.get(key) if loaded else None
+        out.print(f"{path} = {json.dumps(value, ensure_ascii=False, default=str)}", markup=False)
+        out.print(f"  from {origin}", markup=False)
+        for o in reversed(loaded.overridden.get(key, []) if loaded else []):
+            out.print(f"  overrides {o}", markup=False)
+    n_unc = len(comp.params)
+    out.print(
+        f"{scenario}: valid: {len(sc.clusters)} clusters, {len(sc.groups)} groups, "
+        f"{len(sc.indicators)} indicators, {len(sc.targets)} targets, {n_unc} uncertain numbers"
+        + (f" (extends {' <- '.join(loaded.files)})" if loaded and len(loaded.files) > 1 else ""),
+        markup=False,
+    )
+
+
+@app.command()
+def schema(
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the scenario format, for editor autocompletion.
+
+    Example (VS Code with the YAML extension): save it and add to the scenario's first line
+
+      # yaml-language-server: $schema=./scenario.schema.json
+    """
+    from clustersim.scenario.models import Scenario
+
+    doc = Scenario.model_json_schema()
+    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    doc["title"] = "clustersim scenario"
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    """Entry point of the ``clustersim`` script."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
