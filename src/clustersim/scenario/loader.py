@@ -272,7 +272,8 @@ def _message(err: Any, loc: Key) -> str:
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
         close = difflib.get_close_matches(str(ctx.get("tag")), tags, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"unknown {str(ctx.get('discriminator', 'kind')).strip("'")} {ctx.get('tag')!r}{hint} (allowed: {', '.join(tags)})"
+        disc = str(ctx.get("discriminator", "kind")).strip("'")
+        return f"unknown {disc} {ctx.get('tag')!r}{hint} (allowed: {', '.join(tags)})"
     if typ == "union_tag_not_found":
         return f"needs {err.get('ctx', {}).get('discriminator', 'kind')}"
     msg = str(err["msg"])
