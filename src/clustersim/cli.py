@@ -46,16 +46,21 @@ if not out.is_terminal:  # pipes and CI logs: wide enough for the target table
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ScenarioArg = Annotated[
-    Path, typer.Argument(help="Scenario YAML file (see docs/scenario-format.md).", show_default=False)
+    Path,
+    typer.Argument(help="Scenario YAML file (see docs/scenario-format.md).", show_default=False),
 ]
 SamplesOpt = Annotated[
     int,
     typer.Option(
-        "--samples", "-n", min=1, help="Monte Carlo samples of every uncertain number (1: central values)."
+        "--samples",
+        "-n",
+        min=1,
+        help="Monte Carlo samples of every uncertain number (1: central values).",
     ),
 ]
 SeedOpt = Annotated[
-    int | None, typer.Option("--seed", "-s", help="Root random seed; the same seed gives the same numbers.")
+    int | None,
+    typer.Option("--seed", "-s", help="Root random seed; the same seed gives the same numbers."),
 ]
 LangOpt = Annotated[str, typer.Option("--lang", help="Label language: en or zh.")]
 
@@ -86,7 +91,12 @@ def _is_percent(t: TargetResult) -> bool:
     if t.kind in _PERCENT_KINDS:
         return True
     goal = t.goal
-    return t.kind == "level" and isinstance(goal, float) and abs(goal) < 1.0 and abs(t.median_value) < 1.5
+    return (
+        t.kind == "level"
+        and isinstance(goal, float)
+        and abs(goal) < 1.0
+        and abs(t.median_value) < 1.5
+    )
 
 
 def _num(v: float, pct: bool = False, pp: bool = False) -> str:
@@ -107,7 +117,9 @@ def _goal_text(t: TargetResult, pct: bool, pp: bool) -> str:
     b = t.bound
     if b.lo is not None and b.hi is not None:
         return f"{_num(b.lo, pct, pp)} to {_num(b.hi, pct, pp)}"
-    return (">= " if b.lo is not None else "<= ") + _num(b.lo if b.lo is not None else b.hi, pct, pp)  # type: ignore[arg-type]
+    if b.lo is not None:
+        return ">= " + _num(b.lo, pct, pp)
+    return "<= " + _num(b.hi if b.hi is not None else math.nan, pct, pp)
 
 
 def _required_text(t: TargetResult) -> str:
@@ -166,7 +178,9 @@ def series_table(result: Result) -> Table:
     if len(years) > 9:
         step = math.ceil((len(years) - 1) / 8)
         years = sorted({*years[::step], years[-1]})
-    tbl = Table(title="key series" + (" (median)" if result.samples > 1 else ""), header_style="bold")
+    tbl = Table(
+        title="key series" + (" (median)" if result.samples > 1 else ""), header_style="bold"
+    )
     tbl.add_column("series")
     for y in years:
         tbl.add_column(str(y), justify="right")
@@ -191,12 +205,20 @@ def run(
     seed: SeedOpt = None,
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write trajectories and targets tables into this directory."),
+        typer.Option(
+            "--out", "-o", help="Write trajectories and targets tables into this directory."
+        ),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: parquet, csv or json.")] = "parquet",
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Output format: parquet, csv or json.")
+    ] = "parquet",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")
+    ] = False,
     lang: LangOpt = "en",
-    series: Annotated[bool, typer.Option("--series/--no-series", help="Also print key region series.")] = True,
+    series: Annotated[
+        bool, typer.Option("--series/--no-series", help="Also print key region series.")
+    ] = True,
     required: Annotated[
         bool, typer.Option("--required/--no-required", help="Find the growth each target needs.")
     ] = True,
@@ -256,7 +278,9 @@ def check(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; use the exit code.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing; use the exit code.")
+    ] = False,
 ) -> None:
     """Exit 0 when every target of SCENARIO is met, 1 when any is missed, 2 for invalid input.
 

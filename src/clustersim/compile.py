@@ -31,16 +31,11 @@ from clustersim.core.model import (
 from clustersim.core.targets import Bound, TargetSpec, Tier
 from clustersim.errors import ScenarioError
 from clustersim.scenario.growth import Growth
-from clustersim.scenario.loader import Loaded, provenance
+from clustersim.scenario.loader import provenance
 from clustersim.scenario.models import (
-    CagrTarget,
-    ChangeVs,
     CountOver,
-    FlowEveryYear,
     GroupSumTarget,
-    GrowthEveryYear,
     LevelIndicator,
-    PpChange,
     Scenario,
     Series,
     ShareTarget,
@@ -134,7 +129,9 @@ class _Context:
             raise ValueError(f"{path}: a number is required")
         if path in self.uniforms:
             if not is_uncertain(num):
-                raise ScenarioError(f"{path}: a design gives uniforms, but the value is not a distribution")
+                raise ScenarioError(
+                    f"{path}: a design gives uniforms, but the value is not a distribution"
+                )
             u = np.asarray(self.uniforms[path], dtype=np.float64)
         elif is_uncertain(num):
             self.params[path] = Param(path, num, lo, hi)
@@ -231,14 +228,14 @@ class _Builder:
         s_ = max(r.shape[0] for r in rates)
         t_ = max(r.shape[1] for r in rates)
         rate_arr = np.stack([np.broadcast_to(r, (s_, t_)) for r in rates], axis=1)  # (S', C, T')
-        links = []
+        elastic_ops: list[Elastic] = []
         for src, items in elastic.items():
             s_e = max(e.shape[0] for _, e in items)
             arr = np.zeros((s_e, c))
             for i, e in items:
                 arr[:, i] = e
-            links.append(Elastic(src, arr))
-        self.add(Compound(name, True, x0_arr, rate_arr, tuple(links)))
+            elastic_ops.append(Elastic(src, arr))
+        self.add(Compound(name, True, x0_arr, rate_arr, tuple(elastic_ops)))
         self.defined[name] = have
         return True
 
@@ -252,7 +249,9 @@ class _Builder:
                 self.region_series(name, s, f"region.{name}")
         for iid, ind in sc.indicators.items():
             if isinstance(ind, LevelIndicator):
-                self.region_series(iid, Series(base=ind.base, growth=ind.growth), f"indicators.{iid}")
+                self.region_series(
+                    iid, Series(base=ind.base, growth=ind.growth), f"indicators.{iid}"
+                )
             elif isinstance(ind, StockIndicator):
                 self.region_series(f"{iid}_flow", ind.flow, f"indicators.{iid}.flow")
                 s0 = self.ctx.value(ind.base, f"indicators.{iid}.base", LEVEL_LO)
@@ -278,9 +277,11 @@ class _Builder:
         )
         share = self.cluster_series(
             "rd_share",
-            lambda c: (c.rd.share_of_output.base, c.rd.share_of_output.growth, "rd.share_of_output")
-            if c.rd and c.rd.share_of_output
-            else None,
+            lambda c: (
+                (c.rd.share_of_output.base, c.rd.share_of_output.growth, "rd.share_of_output")
+                if c.rd and c.rd.share_of_output
+                else None
+            ),
             hi=1.0,
         )
         terms: list[tuple[str, str | None]] = []
@@ -292,18 +293,24 @@ class _Builder:
             terms.reverse()
         if terms:
             self.add(Combine("rd", True, tuple(terms)))
-            self.defined["rd"] = self.defined.get("rd_own", set()) | self.defined.get("rd_share", set())
+            self.defined["rd"] = self.defined.get("rd_own", set()) | self.defined.get(
+                "rd_share", set()
+            )
         if has_va and self.cluster_series(
             "energy_per_va",
-            lambda c: (c.energy_per_va.base, c.energy_per_va.growth, "energy_per_va")
-            if c.energy_per_va
-            else None,
+            lambda c: (
+                (c.energy_per_va.base, c.energy_per_va.growth, "energy_per_va")
+                if c.energy_per_va
+                else None
+            ),
         ):
             self.add(Combine("energy", True, (("energy_per_va", "value_added"),)))
             self.defined["energy"] = self.defined["energy_per_va"] & self.defined["va_ratio"]
         elif not has_va and any(c.energy_per_va for c in sc.clusters.values()):
             cid = next(k for k, c in sc.clusters.items() if c.energy_per_va)
-            raise ScenarioError(f"clusters.{cid}.energy_per_va: needs va_ratio (energy = value_added * energy_per_va)")
+            raise ScenarioError(
+                f"clusters.{cid}.energy_per_va: needs va_ratio (energy = value_added * energy_per_va)"
+            )
         self._firms()
         self._region_totals()
 
@@ -313,12 +320,18 @@ class _Builder:
             return
         self.cluster_series(
             "entries",
-            lambda c: (c.firms.entries.base, c.firms.entries.growth, "firms.entries")
-            if c.firms and c.firms.entries
-            else None,
+            lambda c: (
+                (c.firms.entries.base, c.firms.entries.growth, "firms.entries")
+                if c.firms and c.firms.entries
+                else None
+            ),
         )
         if "entries" not in self.ops:  # only growth-mode firms: zero inflow
-            self.add(Compound("entries", True, np.zeros((1, len(self.cids))), np.zeros((1, len(self.cids), 1))))
+            self.add(
+                Compound(
+                    "entries", True, np.zeros((1, len(self.cids))), np.zeros((1, len(self.cids), 1))
+                )
+            )
         s0s, exits, rates = [], [], []
         have: set[int] = set()
         for i, cid in enumerate(self.cids):
@@ -332,7 +345,11 @@ class _Builder:
             have.add(i)
             s0 = self.ctx.value(f.base, f"{path}.base", LEVEL_LO)
             s0s.append(s0)
-            exits.append(self.ctx.value(f.exit_rate if f.exit_rate is not None else 0.0, f"{path}.exit_rate", 0.0, 1.0))
+            exits.append(
+                self.ctx.value(
+                    f.exit_rate if f.exit_rate is not None else 0.0, f"{path}.exit_rate", 0.0, 1.0
+                )
+            )
             if f.growth is not None:
                 r, links = self.growth(f.growth, s0, path)
                 if links:
@@ -358,14 +375,20 @@ class _Builder:
     def _region_totals(self) -> None:
         if "rd" in self.ops or "rd_rest" in self.ops:
             if "rd" in self.ops:
-                self.add(ClusterTotal("rd_total", "rd", "rd_rest" if "rd_rest" in self.ops else None))
+                self.add(
+                    ClusterTotal("rd_total", "rd", "rd_rest" if "rd_rest" in self.ops else None)
+                )
             else:
                 self.add(Combine("rd_total", False, (("rd_rest", None),)))
             self.add(Ratio("rd_intensity", False, "rd_total", "gdp"))
         if "energy" in self.ops or "energy_rest" in self.ops:
             if "energy" in self.ops:
                 self.add(
-                    ClusterTotal("energy_total", "energy", "energy_rest" if "energy_rest" in self.ops else None)
+                    ClusterTotal(
+                        "energy_total",
+                        "energy",
+                        "energy_rest" if "energy_rest" in self.ops else None,
+                    )
                 )
             else:
                 self.add(Combine("energy_total", False, (("energy_rest", None),)))
@@ -378,8 +401,11 @@ class _Builder:
                 continue
             for dep in op.deps:
                 src = next(
-                    (p for k, p in self.paths.items() if k.startswith(f"{dep}<-") and op.name in p or
-                     k.startswith(f"{dep}<-")),
+                    (
+                        p
+                        for k, p in self.paths.items()
+                        if (k.startswith(f"{dep}<-") and op.name in p) or k.startswith(f"{dep}<-")
+                    ),
                     self.paths.get(op.name, op.name),
                 )
                 if dep not in self.ops:
@@ -413,7 +439,9 @@ def _history(b: _Builder, sc: Scenario) -> dict[str, dict[int, Array]]:
     for name, by_year in sc.region.history.items():
         for year, v in by_year.items():
             if year >= base:
-                raise ScenarioError(f"region.history.{name}.{year}: history must be before the base year {base}")
+                raise ScenarioError(
+                    f"region.history.{name}.{year}: history must be before the base year {base}"
+                )
             out.setdefault(name, {})[year] = ctx.value(v, f"region.history.{name}.{year}")
     c = len(b.cids)
     for i, cid in enumerate(b.cids):
@@ -509,7 +537,9 @@ def _cidx(b: _Builder) -> dict[str, int]:
     return {c: i for i, c in enumerate(b.cids)}
 
 
-def _check_coverage(comp: Compiled, b: _Builder, e: ex.Expr, path: tuple[str, ...], scope: set[int] | None = None) -> None:
+def _check_coverage(
+    comp: Compiled, b: _Builder, e: ex.Expr, path: tuple[str, ...], scope: set[int] | None = None
+) -> None:
     """Every cluster an expression reads must define the series it reads."""
     groups = comp.model.groups
     if isinstance(e, ex.Reduce):
@@ -525,7 +555,11 @@ def _check_coverage(comp: Compiled, b: _Builder, e: ex.Expr, path: tuple[str, ..
         have = comp.defined.get(name)
         if have is None:
             return
-        sel = {_cidx(b)[e.cluster]} if isinstance(e, ex.Pick) else (scope if scope is not None else set(range(len(b.cids))))
+        sel = (
+            {_cidx(b)[e.cluster]}
+            if isinstance(e, ex.Pick)
+            else (scope if scope is not None else set(range(len(b.cids))))
+        )
         missing = sorted(b.cids[i] for i in sel - have)
         if missing:
             raise _err(comp, path, f"{name!r} is not defined for cluster(s) {', '.join(missing)}")
@@ -544,7 +578,9 @@ def _compile_target(comp: Compiled, b: _Builder, tid: str, t: Target) -> Compile
         raise _err(comp, (*path, "year"), f"{t.year} is outside the projection {base}-{end}")
     start = getattr(t, "from_year", None) or getattr(t, "relative_to", None)
     if start is not None and start >= t.year:
-        raise _err(comp, path, f"the window must start before the target year {t.year}, got {start}")
+        raise _err(
+            comp, path, f"the window must start before the target year {t.year}, got {start}"
+        )
     try:
         if isinstance(t, ShareTarget):
             metric: ex.Expr = ex.Bin("/", ex.parse(t.numerator), ex.parse(t.denominator))
@@ -557,9 +593,13 @@ def _compile_target(comp: Compiled, b: _Builder, tid: str, t: Target) -> Compile
         cluster_level = ex.level_of(metric, b.level, comp.model.groups, _cidx(b))
         if isinstance(t, CountOver):
             if not cluster_level:
-                raise ex.ExprError(f"count_over needs a cluster series, {t.variable!r} is region-level")
+                raise ex.ExprError(
+                    f"count_over needs a cluster series, {t.variable!r} is region-level"
+                )
             if t.group is not None and t.group not in comp.model.groups:
-                raise ex.ExprError(f"unknown group {t.group!r}; known: {', '.join(sorted(comp.model.groups))}")
+                raise ex.ExprError(
+                    f"unknown group {t.group!r}; known: {', '.join(sorted(comp.model.groups))}"
+                )
         elif cluster_level:
             raise ex.ExprError(
                 "the metric is per cluster; reduce it (sum(x), sum(x, group=g)) or pick one (x[cluster])"
@@ -589,13 +629,19 @@ def _compile_target(comp: Compiled, b: _Builder, tid: str, t: Target) -> Compile
     return CompiledTarget(spec, t, lever)
 
 
-def _lever(comp: Compiled, b: _Builder, t: Target, metric: ex.Expr, path: tuple[str, ...]) -> Lever | None:
+def _lever(
+    comp: Compiled, b: _Builder, t: Target, metric: ex.Expr, path: tuple[str, ...]
+) -> Lever | None:
     """The compound series a required-growth search moves for target ``t``."""
     cidx = _cidx(b)
     if t.lever is not None:
         name = t.lever.series
         if name not in b.ops:
-            raise _err(comp, (*path, "lever"), f"unknown series {name!r}; known: {', '.join(sorted(b.ops))}")
+            raise _err(
+                comp,
+                (*path, "lever"),
+                f"unknown series {name!r}; known: {', '.join(sorted(b.ops))}",
+            )
         sel: tuple[int, ...] | None = None
         if t.lever.group:
             if t.lever.group not in comp.model.groups:

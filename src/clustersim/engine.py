@@ -22,12 +22,35 @@ __all__ = ["frame_of", "required_growth", "run", "run_compiled"]
 
 Array = NDArray[np.float64]
 #: rates scanned for a bracket before the root finder refines it
-RATE_GRID = (-0.5, -0.3, -0.2, -0.1, -0.05, 0.0, 0.02, 0.05, 0.08, 0.12, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
+RATE_GRID = (
+    -0.5,
+    -0.3,
+    -0.2,
+    -0.1,
+    -0.05,
+    0.0,
+    0.02,
+    0.05,
+    0.08,
+    0.12,
+    0.2,
+    0.3,
+    0.5,
+    0.75,
+    1.0,
+    1.5,
+    2.0,
+)
 
 
 def frame_of(comp: Compiled, series: dict[str, Array]) -> Frame:
     return Frame(
-        series, comp.model.years, comp.model.clusters, comp.model.groups, comp.model.history, comp.metrics
+        series,
+        comp.model.years,
+        comp.model.clusters,
+        comp.model.groups,
+        comp.model.history,
+        comp.metrics,
     )
 
 
@@ -41,7 +64,9 @@ def _check_finite(comp: Compiled, series: dict[str, Array]) -> None:
             bad |= arr < 0
         if bad.any():
             idx = np.argwhere(bad)[0]
-            where = f"sample {idx[0]}, " + (f"cluster {clusters[idx[1]]}, " if arr.ndim == 3 else "")
+            where = f"sample {idx[0]}, " + (
+                f"cluster {clusters[idx[1]]}, " if arr.ndim == 3 else ""
+            )
             what = "is negative" if neg and np.isfinite(arr[tuple(idx)]) else "is not finite"
             raise ModelError(
                 f"{name} {what} in {where}year {years[idx[-1]]} ({arr[tuple(idx)]!r}); "
@@ -53,7 +78,9 @@ def _outcome(comp: Compiled, ct: CompiledTarget, frame: Frame) -> Outcome:
     try:
         out = evaluate_target(ct.spec, frame)
     except ex.ExprError as exc:
-        raise ScenarioError(f"{comp.origin('targets', ct.spec.id)}: targets.{ct.spec.id}: {exc}") from exc
+        raise ScenarioError(
+            f"{comp.origin('targets', ct.spec.id)}: targets.{ct.spec.id}: {exc}"
+        ) from exc
     if not np.all(np.isfinite(out.value)):
         n = int(np.sum(~np.isfinite(out.value)))
         raise ModelError(
@@ -68,7 +95,7 @@ def run_compiled(comp: Compiled, *, required: bool = True, point: Compiled | Non
     series = project(comp.model)
     _check_finite(comp, series)
     frame = frame_of(comp, series)
-    for name, e in comp.metrics.items():
+    for name, _e in comp.metrics.items():
         try:
             series[name] = frame.lookup(name)
         except ex.ExprError as exc:
@@ -96,7 +123,16 @@ def run_compiled(comp: Compiled, *, required: bool = True, point: Compiled | Non
             )
         )
     sc = comp.scenario
-    return Result(sc.id, comp.model.years, comp.model.clusters, comp.model.samples, series, targets, comp.seed, comp)
+    return Result(
+        sc.id,
+        comp.model.years,
+        comp.model.clusters,
+        comp.model.samples,
+        series,
+        targets,
+        comp.seed,
+        comp,
+    )
 
 
 def run(
@@ -182,7 +218,7 @@ def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None
     op = comp.model.op(lever.series)
     if not isinstance(op, Compound):
         return None
-    out = {"series": lever.label, "rate": None, "method": None}
+    out: dict[str, Any] = {"series": lever.label, "rate": None, "method": None}
     closed = _closed_form(comp, ct, op)
     if closed is not None:
         out.update(rate=closed, method="closed_form")
@@ -205,7 +241,9 @@ def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None
             values.append(v)
     bracket = None
     for (a, ma), (b, mb) in zip(
-        zip(RATE_GRID, values, strict=True), zip(RATE_GRID[1:], values[1:], strict=True), strict=False
+        zip(RATE_GRID, values, strict=True),
+        zip(RATE_GRID[1:], values[1:], strict=True),
+        strict=False,
     ):
         if math.isfinite(ma) and math.isfinite(mb) and (ma >= 0) != (mb >= 0):
             bracket = (a, b, ma >= 0)

@@ -57,7 +57,7 @@ class TargetResult:
 
     @property
     def status(self) -> str:
-        """"met" or "missed" (for several samples: the status of the median margin)."""
+        """ "met" or "missed" (for several samples: the status of the median margin)."""
         if len(self.met) == 1:
             return "met" if bool(self.met[0]) else "missed"
         return "met" if self.median_margin >= -1e-9 * self.bound.scale else "missed"
@@ -162,7 +162,9 @@ class Result:
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """The JSON document of ``clustersim run --json``."""
         med = {
-            name: {int(y): float(v) for y, v in zip(self.years, np.median(arr, axis=0), strict=True)}
+            name: {
+                int(y): float(v) for y, v in zip(self.years, np.median(arr, axis=0), strict=True)
+            }
             for name, arr in self.region_series().items()
         }
         return {

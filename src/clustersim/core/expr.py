@@ -106,8 +106,10 @@ def parse(text: str) -> Expr:
 
 
 def _convert(node: ast.expr, text: str) -> Expr:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(
-        node.value, bool
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)
     ):
         return Const(float(node.value))
     if isinstance(node, ast.Name):
@@ -184,7 +186,9 @@ def level_of(
         if expr.group is not None and expr.group not in groups:
             raise ExprError(_unknown("group", expr.group, groups))
         if not level_of(expr.arg, is_cluster, groups, clusters):
-            raise ExprError(f"{expr.func}() reduces over clusters; its argument must be a cluster series")
+            raise ExprError(
+                f"{expr.func}() reduces over clusters; its argument must be a cluster series"
+            )
         return False
     raise TypeError(expr)
 

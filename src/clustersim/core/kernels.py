@@ -123,10 +123,10 @@ def stock_flow(s0: Array, flow: Array, exit_rate: Array, rates: Array | None = N
     flow = np.asarray(flow, dtype=np.float64)
     s0 = np.asarray(s0, dtype=np.float64)
     keep = 1.0 - np.asarray(exit_rate, dtype=np.float64)
-    shapes = [s0.shape + (1,), flow.shape, keep.shape + (1,)]
+    shapes = [(*s0.shape, 1), flow.shape, (*keep.shape, 1)]
     if rates is not None:
         rates = np.asarray(rates, dtype=np.float64)
-        shapes.append(rates.shape[:-1] + (1,))
+        shapes.append((*rates.shape[:-1], 1))
     shape = np.broadcast_shapes(*shapes)
     out = np.empty(shape, dtype=np.float64)
     out[..., 0] = s0

@@ -20,7 +20,7 @@ __all__ = [
     "Elastic",
     "Model",
     "Op",
-        "Ratio",
+    "Ratio",
     "StockFlow",
 ]
 
@@ -165,7 +165,9 @@ class Model:
         for op in self.ops:
             for dep in op.deps:
                 if dep not in seen:
-                    raise ValueError(f"op {op.name!r} needs {dep!r}, which is not computed before it")
+                    raise ValueError(
+                        f"op {op.name!r} needs {dep!r}, which is not computed before it"
+                    )
             if op.name in seen:
                 raise ValueError(f"op {op.name!r} is defined twice")
             seen.add(op.name)
@@ -212,5 +214,6 @@ def _check(
     if ok and t is not None:
         ok = shape[-1] in (1, t)
     if not ok:
-        want = "(S' in {1, %d}%s%s)" % (s, "".join(f", {n}" for n in lead), "" if t is None else f", 1 or {t}")
+        dims = "".join(f", {n}" for n in lead) + ("" if t is None else f", 1 or {t}")
+        want = f"(S' in {{1, {s}}}{dims})"
         raise ValueError(f"{name}.{what} has shape {shape}, expected {want}")

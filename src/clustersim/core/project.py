@@ -61,7 +61,7 @@ def _evaluate(op: Op, done: dict[str, Array], t: int) -> Array:
     if isinstance(op, Compound):
         rates = op.rates
         if op.elastic:
-            rates = np.array(np.broadcast_to(rates, rates.shape[:-1] + (t,)))
+            rates = np.array(np.broadcast_to(rates, (*rates.shape[:-1], t)))
             for e in op.elastic:
                 src = done[e.source]
                 g = growth_of(src)

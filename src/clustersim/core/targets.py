@@ -215,7 +215,9 @@ def _rates(w: Array) -> Array:
 _VALUE: dict[str, Callable[[TargetSpec, Frame], Array]] = {}
 
 
-def _kind(*names: str) -> Callable[[Callable[[TargetSpec, Frame], Array]], Callable[[TargetSpec, Frame], Array]]:
+def _kind(
+    *names: str,
+) -> Callable[[Callable[[TargetSpec, Frame], Array]], Callable[[TargetSpec, Frame], Array]]:
     def register(fn: Callable[[TargetSpec, Frame], Array]) -> Callable[[TargetSpec, Frame], Array]:
         for n in names:
             _VALUE[n] = fn

@@ -112,9 +112,15 @@ def target_samples_table(result: Result) -> pa.Table:
             "scenario": _dict_col([result.scenario_id], np.zeros(s * k, dtype=np.int32)),
             "sample": pa.array(np.tile(np.arange(s), k).astype(np.int64)),
             "target": _dict_col([t.id for t in result.targets], np.repeat(np.arange(k), s)),
-            "value": pa.array(np.concatenate([t.value for t in result.targets]) if k else np.empty(0)),
-            "margin": pa.array(np.concatenate([t.margin for t in result.targets]) if k else np.empty(0)),
-            "met": pa.array(np.concatenate([t.met for t in result.targets]) if k else np.empty(0, bool)),
+            "value": pa.array(
+                np.concatenate([t.value for t in result.targets]) if k else np.empty(0)
+            ),
+            "margin": pa.array(
+                np.concatenate([t.margin for t in result.targets]) if k else np.empty(0)
+            ),
+            "met": pa.array(
+                np.concatenate([t.met for t in result.targets]) if k else np.empty(0, bool)
+            ),
         }
     )
 
@@ -124,8 +130,12 @@ def _writer(fmt: str) -> Callable[[pa.Table, Path], None]:
         pq.write_table(tbl, path, compression="zstd")
 
     def csv(tbl: pa.Table, path: Path) -> None:
-        plain = pa.table({n: (col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col)
-                          for n, col in zip(tbl.column_names, tbl.columns, strict=True)})
+        plain = pa.table(
+            {
+                n: (col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col)
+                for n, col in zip(tbl.column_names, tbl.columns, strict=True)
+            }
+        )
         pacsv.write_csv(plain, path)
 
     def js(tbl: pa.Table, path: Path) -> None:
@@ -135,7 +145,9 @@ def _writer(fmt: str) -> Callable[[pa.Table, Path], None]:
     return {"parquet": parquet, "csv": csv, "json": js}[fmt]
 
 
-def write_tables(tables: dict[str, pa.Table], out_dir: str | Path, fmt: str = "parquet") -> list[Path]:
+def write_tables(
+    tables: dict[str, pa.Table], out_dir: str | Path, fmt: str = "parquet"
+) -> list[Path]:
     """Write ``{stem: table}`` into ``out_dir`` as ``stem.<fmt>``, atomically.
 
     Every table is first written to a temporary file in ``out_dir``; only when all of
@@ -152,10 +164,10 @@ def write_tables(tables: dict[str, pa.Table], out_dir: str | Path, fmt: str = "p
     temps: list[tuple[Path, Path]] = []
     try:
         for stem, tbl in tables.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=out)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=out)
             os.close(fd)
-            temps.append((Path(tmp), out / f"{stem}.{fmt}"))
-            write(tbl, Path(tmp))
+            temps.append((Path(tmp_name), out / f"{stem}.{fmt}"))
+            write(tbl, Path(tmp_name))
         for tmp, final in temps:
             os.replace(tmp, final)
     except BaseException:
@@ -165,7 +177,9 @@ def write_tables(tables: dict[str, pa.Table], out_dir: str | Path, fmt: str = "p
     return [final for _, final in temps]
 
 
-def write_result(result: Result, out_dir: str | Path, fmt: str = "parquet", lang: str = "en") -> list[Path]:
+def write_result(
+    result: Result, out_dir: str | Path, fmt: str = "parquet", lang: str = "en"
+) -> list[Path]:
     """Write ``trajectories``, ``targets`` (and ``target_samples`` for Monte Carlo runs)."""
     tables = {"trajectories": trajectories_table(result), "targets": targets_table(result, lang)}
     if result.samples > 1:

@@ -109,7 +109,9 @@ class ToTarget(_Kind):
     def to_rates(self, ctx: GrowthContext, x0: Array, path: str) -> tuple[Array, list[Elastic]]:
         n = self.year - int(ctx.years[0])
         if n <= 0:
-            raise ValueError(f"{path}.year: {self.year} must be after the base year {int(ctx.years[0])}")
+            raise ValueError(
+                f"{path}.year: {self.year} must be after the base year {int(ctx.years[0])}"
+            )
         v = ctx.value(self.value, f"{path}.value", 0.0)
         return g.to_target_rates(x0, v, n), []
 
@@ -168,5 +170,11 @@ Growth = Annotated[
     Field(discriminator="kind"),
     BeforeValidator(_shorthand),
 ]
-GROWTH_KINDS: tuple[str, ...] = ("constant", "path", "linear", "to_target", "logistic", "elasticity")
-
+GROWTH_KINDS: tuple[str, ...] = (
+    "constant",
+    "path",
+    "linear",
+    "to_target",
+    "logistic",
+    "elasticity",
+)

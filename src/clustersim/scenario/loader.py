@@ -110,7 +110,9 @@ def _walk(node: yaml.Node, key: Key, name: str, origins: dict[Key, Origin]) -> N
                 )
             seen[k] = knode.start_mark.line + 1
             _walk(vnode, (*key, k), name, origins)
-            origins[(*key, k)] = Origin(name, knode.start_mark.line + 1, knode.start_mark.column + 1)
+            origins[(*key, k)] = Origin(
+                name, knode.start_mark.line + 1, knode.start_mark.column + 1
+            )
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(item, (*key, str(i)), name, origins)
@@ -130,10 +132,14 @@ def load_data(path: str | Path, _stack: tuple[Path, ...] = ()) -> Loaded:
     if not isinstance(parent_ref, str):
         o = origins.get(("extends",))
         raise ScenarioError(f"{o or p}: extends must be a file path, got {parent_ref!r}")
-    parent_path = (p.parent / parent_ref) if not Path(parent_ref).is_absolute() else Path(parent_ref)
+    parent_path = (
+        (p.parent / parent_ref) if not Path(parent_ref).is_absolute() else Path(parent_ref)
+    )
     if not parent_path.exists():
         o = origins.get(("extends",))
-        raise ScenarioError(f"{o or p}: extends: file not found: {parent_ref} (looked for {parent_path})")
+        raise ScenarioError(
+            f"{o or p}: extends: file not found: {parent_ref} (looked for {parent_path})"
+        )
     parent = load_data(parent_path, (*_stack, resolved))
     merged = copy.deepcopy(parent.data)
     merged.pop("extends", None)
@@ -215,7 +221,9 @@ def format_validation_error(exc: ValidationError, loaded: Loaded) -> list[str]:
     errors = [
         (loc, e)
         for loc, e in errors
-        if not (e["type"].endswith("_type") and any(o[: len(loc)] == loc and o != loc for o in locs))
+        if not (
+            e["type"].endswith("_type") and any(o[: len(loc)] == loc and o != loc for o in locs)
+        )
     ]
     for loc, err in errors:
         msg = _message(err, loc)

@@ -21,8 +21,8 @@ __all__ = [
     "Firms",
     "Group",
     "Label",
-    "Region",
     "Rd",
+    "Region",
     "Scenario",
     "Series",
     "Target",
@@ -117,7 +117,9 @@ class Rd(Strict):
         if (self.base is None) == (self.share_of_output is None):
             raise ValueError("rd takes either base (+ growth) or share_of_output, not both")
         if self.share_of_output is not None and self.growth is not None:
-            raise ValueError("rd.growth goes with rd.base; trend a share with share_of_output.growth")
+            raise ValueError(
+                "rd.growth goes with rd.base; trend a share with share_of_output.growth"
+            )
         return self
 
 
@@ -403,7 +405,9 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         if self.end_year <= self.base_year:
-            raise ValueError(f"end_year ({self.end_year}) must be after base_year ({self.base_year})")
+            raise ValueError(
+                f"end_year ({self.end_year}) must be after base_year ({self.base_year})"
+            )
         for gid, grp in self.groups.items():
             for c in grp.clusters:
                 if c not in self.clusters:

@@ -25,7 +25,15 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 __all__ = [
     "Dist",
@@ -217,7 +225,9 @@ def _num_tag(v: Any) -> str:
 
 
 Num = Annotated[
-    Annotated[float, Tag("number")] | Annotated[Observed, Tag("observed")] | Annotated[Dist, Tag("dist")],
+    Annotated[float, Tag("number")]
+    | Annotated[Observed, Tag("observed")]
+    | Annotated[Dist, Tag("dist")],
     Discriminator(_num_tag),
     BeforeValidator(parse_number),
 ]
