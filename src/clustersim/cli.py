@@ -324,6 +324,14 @@ def validate(
             "following extends: (repeatable).",
         ),
     ] = None,
+    sources: Annotated[
+        bool,
+        typer.Option(
+            "--sources",
+            help="Also list numbers and targets without a source (on them or an enclosing "
+            "block); exit 1 if any.",
+        ),
+    ] = False,
 ) -> None:
     """Check SCENARIO without running it: YAML, schema, names in expressions, extends chain.
 
@@ -358,6 +366,13 @@ def validate(
         out.print(f"  from {origin}", markup=False)
         for o in reversed(loaded.overridden.get(key, []) if loaded else []):
             out.print(f"  overrides {o}", markup=False)
+    missing: list[str] = []
+    if sources:
+        from clustersim.scenario.audit import unsourced
+
+        missing = unsourced(sc)
+        for path in missing:
+            out.print(f"no source: {path}", markup=False)
     n_unc = len(comp.params)
     out.print(
         f"{scenario}: valid: {len(sc.clusters)} clusters, {len(sc.groups)} groups, "
@@ -365,6 +380,9 @@ def validate(
         + (f" (extends {' <- '.join(loaded.files)})" if loaded and len(loaded.files) > 1 else ""),
         markup=False,
     )
+    if missing:
+        out.print(f"{len(missing)} numbers or targets have no source.")
+        raise typer.Exit(1)
 
 
 @app.command()

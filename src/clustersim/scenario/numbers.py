@@ -71,7 +71,7 @@ def parse_number(v: Any) -> Any:
     return v
 
 
-Float = Annotated[float, BeforeValidator(parse_number)]
+Float = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(parse_number)]
 
 
 class Observed(Strict):
@@ -225,7 +225,7 @@ def _num_tag(v: Any) -> str:
 
 
 Num = Annotated[
-    Annotated[float, Tag("number")]
+    Annotated[float, Field(allow_inf_nan=False), Tag("number")]
     | Annotated[Observed, Tag("observed")]
     | Annotated[Dist, Tag("dist")],
     Discriminator(_num_tag),
