@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from clustersim.errors import ClusterSimError
@@ -158,17 +159,17 @@ def target_table(result: Result, lang: str = "en") -> Table:
         style = "green" if status == "met" else "red"
         word = {"met": "达成", "missed": "未达成"}[status] if zh else status
         row = [
-            label_text(t.label, lang, t.id),
+            escape(label_text(t.label, lang, t.id)),
             str(t.year),
             f"[{style}]{word}[/{style}]",
             _num(t.median_value, pct, pp),
-            _goal_text(t, pct, pp),
+            escape(_goal_text(t, pct, pp)),
             _num(t.median_margin, pct, pp),
         ]
         if mc:
             p = t.percentiles()
             row += [f"{t.probability:.1%}", f"{_num(p['p5'], pct, pp)} – {_num(p['p95'], pct, pp)}"]
-        row.append(_required_text(t))
+        row.append(escape(_required_text(t)))
         tbl.add_row(*row)
     return tbl
 
@@ -191,7 +192,7 @@ def series_table(result: Result) -> Table:
             continue
         med = np.median(arr, axis=0)
         pct = name.endswith(("intensity", "share")) and float(np.nanmax(np.abs(med))) < 1.5
-        tbl.add_row(name, *(_num(float(med[y - result.base_year]), pct) for y in years))
+        tbl.add_row(escape(name), *(_num(float(med[y - result.base_year]), pct) for y in years))
     return tbl
 
 

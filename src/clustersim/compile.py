@@ -709,8 +709,7 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
                 sel = tuple(sorted(comp.defined[name]))
             if sel is not None and name in comp.defined:
                 sel = tuple(i for i in sel if i in comp.defined[name])
-            label = name if sel is None else f"{name}[{', '.join(b.cids[i] for i in sel)}]"
-            return Lever(name, sel, label)
+            return Lever(name, sel, _lever_label(comp, b, name, sel))
         if isinstance(op, Combine):
             name = op.terms[0][0]
         elif isinstance(op, StockFlow):
@@ -720,6 +719,18 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
         elif isinstance(op, Ratio):
             name = op.num
     return None
+
+
+def _lever_label(comp: Compiled, b: _Builder, name: str, sel: tuple[int, ...] | None) -> str:
+    """``output``, ``output[strategic_emerging]`` (a group), ``output[a, b]`` or ``output[5 clusters]``."""
+    if sel is None or len(sel) == len(b.cids):
+        return name
+    for gid, idx in comp.model.groups.items():
+        if gid != "all" and set(idx.tolist()) == set(sel):
+            return f"{name}[{gid}]"
+    if len(sel) <= 2:
+        return f"{name}[{', '.join(b.cids[i] for i in sel)}]"
+    return f"{name}[{len(sel)} clusters]"
 
 
 def uncertain_parameters(sc: Scenario) -> dict[str, Param]:

@@ -218,7 +218,15 @@ def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None
     op = comp.model.op(lever.series)
     if not isinstance(op, Compound):
         return None
-    out: dict[str, Any] = {"series": lever.label, "rate": None, "method": None}
+    out: dict[str, Any] = {
+        "series": lever.label,
+        "variable": lever.series,
+        "clusters": None
+        if lever.clusters is None
+        else [comp.model.clusters[i] for i in lever.clusters],
+        "rate": None,
+        "method": None,
+    }
     closed = _closed_form(comp, ct, op)
     if closed is not None:
         out.update(rate=closed, method="closed_form")

@@ -11,7 +11,9 @@ from clustersim.scenario.numbers import Observed
 
 __all__ = ["unsourced"]
 
-_STRUCTURAL = frozenset({"base_year", "end_year", "year", "from_year", "to_year", "relative_to", "months"})
+_STRUCTURAL = frozenset(
+    {"base_year", "end_year", "year", "from_year", "to_year", "relative_to", "months"}
+)
 
 
 def _has_source(obj: Any) -> bool:
