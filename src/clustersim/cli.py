@@ -355,14 +355,14 @@ def validate(
         key = tuple(p for p in path.split(".") if p)
         value: Any = loaded.data if loaded else None
         for k in key:
-            if isinstance(value, dict) and k in value:
-                value = value[k]
+            if isinstance(value, dict) and any(str(d) == k for d in value):
+                value = next(v for d, v in value.items() if str(d) == k)  # year keys are ints
             elif isinstance(value, list) and k.isdigit() and int(k) < len(value):
                 value = value[int(k)]
             else:
                 err.print(f"error: --explain {path}: no such path in {scenario}", markup=False)
                 raise typer.Exit(2)
-        origin = loaded.origins.get(key) if loaded else None
+        origin = loaded.where(key) if loaded else None
         out.print(f"{path} = {json.dumps(value, ensure_ascii=False, default=str)}", markup=False)
         out.print(f"  from {origin}", markup=False)
         for o in reversed(loaded.overridden.get(key, []) if loaded else []):

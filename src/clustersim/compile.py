@@ -30,8 +30,8 @@ from clustersim.core.model import (
 )
 from clustersim.core.targets import Bound, TargetSpec, Tier
 from clustersim.errors import ScenarioError
-from clustersim.scenario.growth import Growth
-from clustersim.scenario.loader import provenance
+from clustersim.scenario.growth import RATE_LO, Growth
+from clustersim.scenario.loader import Loaded, provenance
 from clustersim.scenario.models import (
     CountOver,
     GroupSumTarget,
@@ -88,12 +88,14 @@ class Compiled:
     seed: int | None
     defined: dict[str, set[int]] = field(default_factory=dict)
 
-    def origin(self, *path: str) -> str:
+    def at(self, *path: str) -> str:
+        """``file:line: a.b.c`` for a scenario path (just ``a.b.c`` without a file)."""
         loaded = provenance(self.scenario)
+        dotted = ".".join(path)
         if loaded is None:
-            return "<scenario>"
+            return dotted
         o = loaded.where(tuple(path))
-        return str(o) if o else loaded.files[-1]
+        return f"{o if o else loaded.files[-1]}: {dotted}"
 
 
 def _uniform_stream(seed: int, spawn_key: tuple[int, ...], path: str, n: int) -> Array:
@@ -123,32 +125,52 @@ class _Context:
         self.uniforms = uniforms or {}
         self.sample_all = sample_all
         self.params: dict[str, Param] = {}
+        self.loaded: Loaded | None = None
 
     def value(self, num: Any, path: str, lo: float = -math.inf, hi: float = math.inf) -> Array:
         if num is None:
-            raise ValueError(f"{path}: a number is required")
+            raise self.error(path, "a number is required")
         if path in self.uniforms:
             if not is_uncertain(num):
-                raise ScenarioError(
-                    f"{path}: a design gives uniforms, but the value is not a distribution"
+                raise self.error(
+                    path, "a design gives quantiles for it, but it is not a distribution"
                 )
             u = np.asarray(self.uniforms[path], dtype=np.float64)
         elif is_uncertain(num):
             self.params[path] = Param(path, num, lo, hi)
-            if not self.sample_all:
-                return np.array([min(max(central(num), lo), hi)])
+            if not self.sample_all:  # the central value, inside the field's and its own bounds
+                own_lo, own_hi = getattr(num, "low", None), getattr(num, "high", None)
+                lo_d = max(lo, lo if own_lo is None else float(own_lo))
+                hi_d = min(hi, hi if own_hi is None else float(own_hi))
+                return np.array([min(max(central(num), lo_d), hi_d)])
             assert self.seed is not None
             u = _uniform_stream(self.seed, self.spawn_key, path, self.samples)
         else:
             v = float(num) if not isinstance(num, Observed) else num.point
-            if not (lo <= v <= hi) or not math.isfinite(v):
-                raise ValueError(f"{path}: {v} is outside [{lo}, {hi}]")
+            if not (lo <= v <= hi):
+                raise self.error(path, f"{v:g} {_allowed(lo, hi)}")
             return np.array([v])
         self.params.setdefault(path, Param(path, num, lo, hi))
         try:
             return np.asarray(num.ppf(u, lo, hi), dtype=np.float64)
         except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from exc
+            raise self.error(path, str(exc)) from exc
+
+    def error(self, path: str, msg: str) -> ScenarioError:
+        return ScenarioError(f"{self.where(path)}: {msg}")
+
+    def where(self, path: str) -> str:
+        """``file:line: path`` for a dotted scenario path."""
+        o = self.loaded.where(tuple(path.split("."))) if self.loaded else None
+        return f"{o}: {path}" if o else path
+
+
+def _allowed(lo: float, hi: float) -> str:
+    if lo == RATE_LO:
+        return "is not allowed: a growth rate must be above -100%"
+    if hi == math.inf:
+        return f"is not allowed: the value must be >= {lo:g}"
+    return f"is not allowed: the value must be between {lo:g} and {hi:g}"
 
 
 class _Builder:
@@ -163,10 +185,7 @@ class _Builder:
         self.paths: dict[str, str] = {}  # op name -> scenario path of its growth, for errors
 
     def where(self, path: str) -> str:
-        """``file:line: path`` for a dotted scenario path."""
-        loaded = provenance(self.sc)
-        o = loaded.where(tuple(path.split("."))) if loaded else None
-        return f"{o}: {path}" if o else path
+        return self.ctx.where(path)
 
     # -- helpers ---------------------------------------------------------------------
     def add(self, op: Op) -> None:
@@ -179,7 +198,11 @@ class _Builder:
         except ValueError as exc:
             if isinstance(exc, ScenarioError):
                 raise
-            raise ScenarioError(f"{self.where(path + '.growth')}: {exc}") from exc
+            msg = str(exc)
+            at, sep, rest = msg.partition(": ")
+            if sep and at.startswith(path):  # the message names the exact field
+                raise self.ctx.error(at, rest) from exc
+            raise self.ctx.error(f"{path}.growth", msg) from exc
         if np.any(rates[..., 1:] <= -1.0) if rates.shape[-1] > 1 else np.any(rates <= -1.0):
             raise ScenarioError(f"{self.where(path + '.growth')}: growth must stay above -100%")
         for src, _ in links:
@@ -496,6 +519,7 @@ def compile_scenario(
         seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
     years = np.arange(sc.base_year, sc.end_year + 1, dtype=np.int64)
     ctx = _Context(years, samples, seed, spawn_key, uniforms, sample_all)
+    ctx.loaded = provenance(sc)
     b = _Builder(sc, ctx)
     try:
         b.build()
@@ -519,7 +543,7 @@ def compile_scenario(
 
 
 def _err(comp: Compiled, path: tuple[str, ...], msg: str) -> ScenarioError:
-    return ScenarioError(f"{comp.origin(*path)}: {'.'.join(path)}: {msg}")
+    return ScenarioError(f"{comp.at(*path)}: {msg}")
 
 
 def _compile_metrics(comp: Compiled, b: _Builder) -> None:

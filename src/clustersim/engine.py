@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from clustersim.compile import Compiled, CompiledTarget, Lever, compile_scenario
 from clustersim.core import expr as ex
-from clustersim.core.model import Compound, Elastic, Model
+from clustersim.core.model import Compound, Elastic, Model, StockFlow
 from clustersim.core.project import project
 from clustersim.core.targets import Frame, Outcome, evaluate_target
 from clustersim.errors import ModelError, ScenarioError
@@ -54,23 +54,41 @@ def frame_of(comp: Compiled, series: dict[str, Array]) -> Frame:
     )
 
 
-def _check_finite(comp: Compiled, series: dict[str, Array]) -> None:
-    """NaN, inf or a negative stock in any series is an error that says where."""
+def _origin_fn(comp: Compiled) -> Any:
+    def origin_of(name: str) -> str:
+        if name in comp.metrics:
+            return f"{comp.at('metrics', name)}: "
+        return ""
+
+    return origin_of
+
+
+def _check_finite(comp: Compiled, series: dict[str, Array], where: str = "") -> None:
+    """NaN, inf, or a negative level or stock in any series is an error that says where.
+
+    Levels (compound series, stocks) start at or above zero, so a negative value means
+    growth fell below -100% somewhere, e.g. through an elasticity.
+    """
     years, clusters = comp.model.years, comp.model.clusters
+    levels = {op.name for op in comp.model.ops if isinstance(op, Compound | StockFlow)}
+    origin_of = _origin_fn(comp)
     for name, arr in series.items():
         bad = ~np.isfinite(arr)
-        neg = name == "firms" or name in comp.scenario.indicators
+        neg = name in levels
         if neg:
             bad |= arr < 0
         if bad.any():
             idx = np.argwhere(bad)[0]
-            where = f"sample {idx[0]}, " + (
-                f"cluster {clusters[idx[1]]}, " if arr.ndim == 3 else ""
-            )
+            at = f"sample {idx[0]}, " + (f"cluster {clusters[idx[1]]}, " if arr.ndim == 3 else "")
             what = "is negative" if neg and np.isfinite(arr[tuple(idx)]) else "is not finite"
+            hint = (
+                "growth fell below -100% (check its growth and any elasticity)"
+                if what == "is negative"
+                else "check its base value and growth"
+            )
             raise ModelError(
-                f"{name} {what} in {where}year {years[idx[-1]]} ({arr[tuple(idx)]!r}); "
-                f"check its base value and growth"
+                f"{origin_of(name)}{name} {what} in {at}year {years[idx[-1]]} "
+                f"({float(arr[tuple(idx)])!r}); {hint}"
             )
 
 
@@ -79,12 +97,12 @@ def _outcome(comp: Compiled, ct: CompiledTarget, frame: Frame) -> Outcome:
         out = evaluate_target(ct.spec, frame)
     except ex.ExprError as exc:
         raise ScenarioError(
-            f"{comp.origin('targets', ct.spec.id)}: targets.{ct.spec.id}: {exc}"
+            f"{comp.at('targets', ct.spec.id)}: {exc}"
         ) from exc
     if not np.all(np.isfinite(out.value)):
         n = int(np.sum(~np.isfinite(out.value)))
         raise ModelError(
-            f"{comp.origin('targets', ct.spec.id)}: targets.{ct.spec.id}: the value is not finite in "
+            f"{comp.at('targets', ct.spec.id)}: the value is not finite in "
             f"{n} sample(s) (a zero or negative base, or a division by zero in the metric)"
         )
     return out
@@ -95,11 +113,13 @@ def run_compiled(comp: Compiled, *, required: bool = True, point: Compiled | Non
     series = project(comp.model)
     _check_finite(comp, series)
     frame = frame_of(comp, series)
-    for name, _e in comp.metrics.items():
+    metrics = {}
+    for name in comp.metrics:
         try:
-            series[name] = frame.lookup(name)
+            metrics[name] = frame.lookup(name)
         except ex.ExprError as exc:
-            raise ScenarioError(f"{comp.origin('metrics', name)}: metrics.{name}: {exc}") from exc
+            raise ScenarioError(f"{comp.at('metrics', name)}: {exc}") from exc
+    series.update(metrics)
     targets = []
     base = point if point is not None else comp
     for tid, ct in comp.targets.items():
@@ -122,6 +142,7 @@ def run_compiled(comp: Compiled, *, required: bool = True, point: Compiled | Non
                 start=ct.spec.start,
             )
         )
+    _check_finite(comp, metrics)  # after the targets, so a target's own metric names the target
     sc = comp.scenario
     return Result(
         sc.id,
@@ -213,8 +234,8 @@ def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None
     lever applies or no rate in [-50%, 200%] meets the target.
     """
     lever = ct.lever
-    if lever is None or comp.model.samples != 1:
-        return None
+    if lever is None or comp.model.samples != 1 or ct.spec.year <= comp.model.base_year:
+        return None  # no lever, or nothing to grow towards (a target in the base year)
     op = comp.model.op(lever.series)
     if not isinstance(op, Compound):
         return None

@@ -21,7 +21,9 @@ def loop_compound(x0: float, rates: list[float]) -> list[float]:
     return out
 
 
-def loop_stock(s0: float, flow: list[float], exit_rate: float, rates: list[float] | None) -> list[float]:
+def loop_stock(
+    s0: float, flow: list[float], exit_rate: float, rates: list[float] | None
+) -> list[float]:
     """``s[t] = s[t-1] * (1 - exit) * (1 + r[t]) + flow[t]`` one year at a time."""
     out = [s0]
     for t in range(1, len(flow)):
@@ -45,7 +47,9 @@ def test_compound_constant_rate_is_power_law() -> None:
     x0 = np.array([100.0, 2.5, 40.0])
     g = np.array([0.05, -0.3, 0.12])
     got = compound(x0, g[:, None], 8)
-    expected = np.array([[a * (1.0 + r) ** t for t in range(8)] for a, r in zip(x0, g, strict=True)])
+    expected = np.array(
+        [[a * (1.0 + r) ** t for t in range(8)] for a, r in zip(x0, g, strict=True)]
+    )
     assert_allclose(got, expected, rtol=1e-12)
 
 
@@ -122,7 +126,9 @@ def test_logistic_levels_closed_form() -> None:
 
 def test_logistic_levels_approach_capacity_monotonically() -> None:
     """From below the curve rises towards K, from above it falls; after many years it is K."""
-    got = logistic_levels(np.array([10.0, 900.0]), np.array([450.0, 450.0]), np.array([0.5, 0.5]), 80)
+    got = logistic_levels(
+        np.array([10.0, 900.0]), np.array([450.0, 450.0]), np.array([0.5, 0.5]), 80
+    )
     # strictly monotone while the gap is above rounding, never overshooting K
     assert np.all(np.diff(got[0, :40]) > 0) and np.all(np.diff(got[0]) >= 0)
     assert np.all(np.diff(got[1, :40]) < 0) and np.all(np.diff(got[1]) <= 0)
@@ -143,4 +149,6 @@ def test_growth_of_inverts_compound() -> None:
 
 def test_growth_of_hand_values() -> None:
     """100 -> 110 -> 99 is +10% then -10%."""
-    assert_allclose(growth_of(np.array([100.0, 110.0, 99.0])), [0.0, 0.1, -0.1], rtol=1e-14, atol=1e-16)
+    assert_allclose(
+        growth_of(np.array([100.0, 110.0, 99.0])), [0.0, 0.1, -0.1], rtol=1e-14, atol=1e-16
+    )

@@ -269,23 +269,28 @@ def _flow(t: TargetSpec, f: Frame) -> Array:
     return out
 
 
+def _lowered(threshold: float) -> float:
+    """A threshold less float rounding: 9,999.999999999998 counts as reaching 10,000."""
+    return threshold - MET_RTOL * max(1.0, abs(threshold))
+
+
 def _count(t: TargetSpec, f: Frame) -> tuple[Array, Array, dict[str, Array]]:
     vals = f.at(t.metric, t.year)  # (S, C)
     if t.group is not None:
         vals = vals[:, f.groups[t.group]]
     if not t.tiers:
         assert t.threshold is not None
-        count = (vals >= t.threshold).sum(axis=1).astype(np.float64)
+        count = (vals >= _lowered(t.threshold)).sum(axis=1).astype(np.float64)
         return count, t.bound.margin(count), {}
     # tiers sorted from the highest threshold down; with bands a cluster counts in one tier only
     tiers = sorted(t.tiers, key=lambda x: -x.threshold)
     counts, margins = [], []
     upper = np.full(vals.shape, np.inf)
     for tier in tiers:
-        inside = vals >= tier.threshold
+        inside = vals >= _lowered(tier.threshold)
         if t.bands:
             inside &= vals < upper
-            upper = np.full(vals.shape, tier.threshold)
+            upper = np.full(vals.shape, _lowered(tier.threshold))
         c = inside.sum(axis=1).astype(np.float64)
         counts.append(c)
         margins.append(c - tier.at_least)

@@ -161,11 +161,14 @@ def write_tables(
     except OSError as exc:
         raise ClusterSimError(f"{out}: cannot create the output directory: {exc}") from exc
     write = _writer(fmt)
+    umask = os.umask(0)
+    os.umask(umask)
     temps: list[tuple[Path, Path]] = []
     try:
         for stem, tbl in tables.items():
             fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=out)
             os.close(fd)
+            os.chmod(tmp_name, 0o666 & ~umask)  # mkstemp makes 0600; results are ordinary files
             temps.append((Path(tmp_name), out / f"{stem}.{fmt}"))
             write(tbl, Path(tmp_name))
         for tmp, final in temps:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -30,10 +31,12 @@ from pydantic import BaseModel, ValidationError
 
 from clustersim.errors import ScenarioError
 from clustersim.scenario.models import Scenario
+from clustersim.scenario.numbers import NUM_TAGS
 
 __all__ = ["Loaded", "Origin", "format_validation_error", "load_data", "load_scenario", "read_yaml"]
 
 Key = tuple[str, ...]
+_AT = re.compile(r"^\[at ([\w.]+)\] (.*)$", re.S)
 MERGE_TAGS = ("kind", "dist")
 
 
@@ -94,14 +97,39 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[Key, Origin]]:
         loader.dispose()
     if not isinstance(data, dict):
         raise ScenarioError(f"{name}:1: a scenario must be a mapping of keys to values")
-    return data, origins
+    return _unshare(data), origins
 
 
-def _walk(node: yaml.Node, key: Key, name: str, origins: dict[Key, Origin]) -> None:
+def _unshare(obj: Any) -> Any:
+    """A copy in which no two places share an object (YAML aliases become copies), so an
+    ``extends:`` override of one place cannot leak into its aliases."""
+    if isinstance(obj, dict):
+        return {k: _unshare(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_unshare(v) for v in obj]
+    return obj
+
+
+def _walk(
+    node: yaml.Node,
+    key: Key,
+    name: str,
+    origins: dict[Key, Origin],
+    _open: frozenset[int] = frozenset(),
+) -> None:
+    if id(node) in _open:
+        raise ScenarioError(
+            f"{name}:{node.start_mark.line + 1}: {'.'.join(key)}: a YAML alias refers to itself"
+        )
+    _open = _open | {id(node)}
     origins[key] = Origin(name, node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
+        merges: list[yaml.Node] = []
         for knode, vnode in node.value:
+            if knode.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`, resolved below
+                merges.extend(vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode])
+                continue
             k = str(knode.value)
             if k in seen:
                 raise ScenarioError(
@@ -109,13 +137,23 @@ def _walk(node: yaml.Node, key: Key, name: str, origins: dict[Key, Origin]) -> N
                     f"(first at line {seen[k]})"
                 )
             seen[k] = knode.start_mark.line + 1
-            _walk(vnode, (*key, k), name, origins)
+            _walk(vnode, (*key, k), name, origins, _open)
             origins[(*key, k)] = Origin(
                 name, knode.start_mark.line + 1, knode.start_mark.column + 1
             )
+        for m in merges:  # merged keys: explicit keys win, the first merge wins
+            if isinstance(m, yaml.MappingNode):
+                for knode, vnode in m.value:
+                    k = str(knode.value)
+                    if k not in seen:
+                        seen[k] = knode.start_mark.line + 1
+                        _walk(vnode, (*key, k), name, origins, _open)
+                        origins[(*key, k)] = Origin(
+                            name, knode.start_mark.line + 1, knode.start_mark.column + 1
+                        )
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*key, str(i)), name, origins)
+            _walk(item, (*key, str(i)), name, origins, _open)
 
 
 def load_data(path: str | Path, _stack: tuple[Path, ...] = ()) -> Loaded:
@@ -140,6 +178,10 @@ def load_data(path: str | Path, _stack: tuple[Path, ...] = ()) -> Loaded:
         raise ScenarioError(
             f"{o or p}: extends: file not found: {parent_ref} (looked for {parent_path})"
         )
+    if parent_path.resolve() in (*_stack, resolved):
+        chain = " -> ".join(str(x) for x in (*_stack, resolved, parent_path.resolve()))
+        o = origins.get(("extends",))
+        raise ScenarioError(f"{o or p}: extends cycle: {chain}")
     parent = load_data(parent_path, (*_stack, resolved))
     merged = copy.deepcopy(parent.data)
     merged.pop("extends", None)
@@ -159,7 +201,7 @@ def _merge(
     overridden: dict[Key, list[Origin]],
 ) -> None:
     for k, v in child.items():
-        kk = (*key, k)
+        kk = (*key, str(k))  # origins use text keys; YAML year keys load as int
         old = base.get(k)
         if k in base and kk in origins:
             overridden.setdefault(kk, []).append(origins[kk])
@@ -227,6 +269,10 @@ def format_validation_error(exc: ValidationError, loaded: Loaded) -> list[str]:
     ]
     for loc, err in errors:
         msg = _message(err, loc)
+        at = _AT.match(msg)
+        if at:  # a whole-model check naming the field it is about
+            loc = tuple(at.group(1).split("."))
+            msg = at.group(2)
         if (loc, msg) in seen:
             continue
         seen.add((loc, msg))
@@ -257,7 +303,7 @@ def _data_path(loc: tuple[int | str, ...], data: Any) -> Key:
 
 def _is_tag(s: str) -> bool:
     return (
-        s in ("number", "observed", "dist", "str", "int", "float", "BiLabel")
+        s in (*NUM_TAGS, "str", "int", "float", "BiLabel")
         or "[" in s
         or s.startswith("function-")
         or s in _ALL_TAGS
@@ -270,7 +316,7 @@ def _message(err: Any, loc: Key) -> str:
         allowed = _allowed_fields(loc[:-1])
         close = difflib.get_close_matches(loc[-1], allowed, n=1, cutoff=0.5) if loc else []
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        if loc and loc[-1][:1].isdigit():
+        if loc and (loc[-1][:1].isdigit() or allowed == ["zh", "en"]):
             hint += " (a comma inside {zh: ..., en: ...} splits the text: put it in quotes)"
         return f"unknown field{hint}" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
     if typ == "missing":

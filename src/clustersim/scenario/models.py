@@ -404,21 +404,25 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        # "[at PATH] message": the loader reports the error at PATH's line
         if self.end_year <= self.base_year:
             raise ValueError(
-                f"end_year ({self.end_year}) must be after base_year ({self.base_year})"
+                f"[at end_year] end_year ({self.end_year}) must be after base_year ({self.base_year})"
             )
         for gid, grp in self.groups.items():
-            for c in grp.clusters:
+            for i, c in enumerate(grp.clusters):
                 if c not in self.clusters:
-                    raise ValueError(f"groups.{gid}: unknown cluster {c!r}")
+                    raise ValueError(
+                        f"[at groups.{gid}.clusters.{i}] unknown cluster {c!r} "
+                        f"(clusters: {', '.join(self.clusters)})"
+                    )
         taken: dict[str, str] = {}
         for block in ("clusters", "groups", "indicators", "metrics"):
             for key in getattr(self, block):
                 if key in RESERVED:
-                    raise ValueError(f"{block}.{key}: {key!r} is a reserved series name")
+                    raise ValueError(f"[at {block}.{key}] {key!r} is a reserved series name")
                 if block != "clusters" and key in taken:
-                    raise ValueError(f"{block}.{key}: id already used in {taken[key]}")
+                    raise ValueError(f"[at {block}.{key}] id already used in {taken[key]}")
                 if block != "clusters":
                     taken[key] = block
         return self

@@ -72,6 +72,7 @@ def parse_number(v: Any) -> Any:
 
 
 Float = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(parse_number)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(parse_number)]
 
 
 class Observed(Strict):
@@ -112,7 +113,7 @@ class Normal(_Dist):
 
     dist: Literal["normal"]
     mean: Float
-    sd: Annotated[float, Field(gt=0)]
+    sd: Positive
     low: Float | None = None
     high: Float | None = None
 
@@ -140,8 +141,8 @@ class LogNormal(_Dist):
     """Lognormal given by its median and the standard deviation ``sigma`` of its log."""
 
     dist: Literal["lognormal"]
-    median: Annotated[float, Field(gt=0)]
-    sigma: Annotated[float, Field(gt=0)]
+    median: Positive
+    sigma: Positive
     low: Float | None = None
     high: Float | None = None
 
@@ -214,20 +215,24 @@ class Triangular(_Dist):
 Dist = Annotated[Normal | LogNormal | Uniform | Triangular, Field(discriminator="dist")]
 
 
+# union tags; they appear in pydantic error locations, never in scenario files
+NUM_TAGS = ("number", "observation", "distribution")
+
+
 def _num_tag(v: Any) -> str:
     if isinstance(v, dict):
-        return "dist" if "dist" in v else "observed"
+        return "distribution" if "dist" in v else "observation"
     if isinstance(v, Observed):
-        return "observed"
+        return "observation"
     if isinstance(v, _Dist):
-        return "dist"
+        return "distribution"
     return "number"
 
 
 Num = Annotated[
     Annotated[float, Field(allow_inf_nan=False), Tag("number")]
-    | Annotated[Observed, Tag("observed")]
-    | Annotated[Dist, Tag("dist")],
+    | Annotated[Observed, Tag("observation")]
+    | Annotated[Dist, Tag("distribution")],
     Discriminator(_num_tag),
     BeforeValidator(parse_number),
 ]

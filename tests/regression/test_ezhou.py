@@ -1,0 +1,489 @@
+"""Regression tests for the Ezhou (鄂州) scenarios, seed 002 (Nov 2024 plan, horizon 2029).
+
+``scenarios/ezhou-trend.yaml`` is the trend baseline, ``scenarios/ezhou-2029.yaml`` extends it
+with the growth the plan states or implies. ``calibration/ezhou.csv`` holds every published row
+the two files use. Published Ezhou data are thin (eight rows, all 2022 or earlier), so most base
+values are stated assumptions with distributions; these tests pin the numbers those assumptions
+produce, check that the published numbers are the scenario's base values, and check that the
+trend reproduces the one published history it was fitted on (high-tech enterprises 2021-2022).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from typer.testing import CliRunner
+
+import clustersim as cs
+from clustersim.cli import app
+from clustersim.scenario.numbers import central
+
+ROOT = Path(__file__).resolve().parents[2]
+TREND = ROOT / "scenarios" / "ezhou-trend.yaml"
+PLAN = ROOT / "scenarios" / "ezhou-2029.yaml"
+CALIBRATION = ROOT / "calibration" / "ezhou.csv"
+SEED = 20261122
+SAMPLES = 1000
+RTOL = 1e-9
+
+# Every quantitative target of seed 002 (TARGETS.md's table) plus the tech-SME doubling the
+# plan's text names (倍增工程); both scenarios carry all of them (the plan inherits the trend's).
+TARGET_IDS = sorted(
+    [
+        "rd_cagr",
+        "rd_every_year",
+        "tech_conversion_rate",
+        "sei_va_cagr",
+        "mfg_va_share",
+        "future_industries",
+        "tech_contract_cagr",
+        "tech_contract_level",
+        "innovation_platforms",
+        "science_projects",
+        "little_giants",
+        "specialised_smes",
+        "high_tech_enterprises",
+        "tech_smes_doubling",
+        "new_species",
+        "quality_steel_share",
+        "cloud_adoption",
+        "airport_cargo",
+        "imports_exports",
+        "talent_teams",
+        "urgent_talents",
+    ]
+)
+EXPECTED_TARGETS = {"trend": TARGET_IDS, "plan": TARGET_IDS}
+
+# --- pinned numbers (plain run: central values; Monte Carlo: 1,000 samples, seed 20261122) ----
+
+SERIES_2029 = {
+    "trend": {
+        "gdp": 1902.0922776240711,
+        "rd_total": 45.700978020417274,
+        "sei_va": 302.66917402505885,
+        "mfg_va_share": 0.2643561834029734,
+        "future_output": 999.9855003385261,
+        "tech_contract_turnover": 133.00099402343744,
+        "high_tech_enterprises": 525.782705274,
+        "airport_cargo": 346.66745864234537,
+    },
+    "plan": {
+        "gdp": 1902.0922776240711,
+        "rd_total": 52.345953845248026,
+        "sei_va": 312.48133667575024,
+        "mfg_va_share": 0.3001551541699424,
+        "future_output": 1021.9418732050007,
+        "tech_contract_turnover": 138.88509210879994,
+        "high_tech_enterprises": 525.782705274,
+        "airport_cargo": 346.66745864234537,
+    },
+}
+
+TARGET_VALUES = {
+    "trend": {
+        "rd_cagr": 0.09000000000000008,
+        "rd_every_year": 0.08999999999999986,
+        "tech_conversion_rate": 0.6364077198484915,
+        "sei_va_cagr": 0.09300338446156564,
+        "mfg_va_share": 0.2643561834029734,
+        "future_industries": 999.9855003385261,
+        "tech_contract_cagr": 0.1499999999999999,
+        "tech_contract_level": 133.00099402343744,
+        "innovation_platforms": 191.0,
+        "science_projects": 47.75436,
+        "little_giants": 22.0,
+        "specialised_smes": 160.0,
+        "high_tech_enterprises": 525.782705274,
+        "tech_smes_doubling": 1.24777183600713,
+        "new_species": 17.5,
+        "quality_steel_share": 0.6527497867013121,
+        "cloud_adoption": 0.6508313519531251,
+        "airport_cargo": 346.66745864234537,
+        "imports_exports": 98.49702958593753,
+        "talent_teams": 10.0,
+        "urgent_talents": 1000.0,
+    },
+    "plan": {
+        "rd_cagr": 0.1200000000000001,
+        "rd_every_year": 0.11999999999999988,
+        "tech_conversion_rate": 0.8008188486130721,
+        "sei_va_cagr": 0.10000000000000031,
+        "mfg_va_share": 0.3001551541699424,
+        "future_industries": 1021.9418732050007,
+        "tech_contract_cagr": 0.15999999999999992,
+        "tech_contract_level": 138.88509210879994,
+        "innovation_platforms": 200.08228161405876,
+        "science_projects": 50.001624,
+        "little_giants": 25.0087531450109,
+        "specialised_smes": 160.0,
+        "high_tech_enterprises": 525.782705274,
+        "tech_smes_doubling": 1.24777183600713,
+        "new_species": 20.02636123537208,
+        "quality_steel_share": 0.7011765142843309,
+        "cloud_adoption": 0.7508378648612455,
+        "airport_cargo": 346.66745864234537,
+        "imports_exports": 100.38751239479475,
+        "talent_teams": 10.0,
+        "urgent_talents": 1000.0,
+    },
+}
+
+# the targets the trend meets at central values; the plan misses only the 150 亿元 of technology
+# contracts (its stated 16%/yr falls short from the assumed base)
+TREND_MET = {
+    "specialised_smes",
+    "high_tech_enterprises",
+    "tech_smes_doubling",
+    "airport_cargo",
+    "talent_teams",
+    "urgent_talents",
+}
+PLAN_MISSED = {"tech_contract_level"}
+
+# required growth (constant annual rate of the target's lever from the base year), trend run
+REQUIRED_TREND = {
+    "rd_cagr": 0.12,
+    "sei_va_cagr": 0.09999999999999992,
+    "mfg_va_share": 0.07587288340681957,
+    "future_industries": 0.09493707521730285,
+    "tech_contract_level": 0.16993081275868693,
+    "innovation_platforms": 0.03726750758534563,
+    "little_giants": 0.048558034758251115,
+    "tech_conversion_rate": -0.10938867830971079,
+    "airport_cargo": 0.6782691432162808,
+    "imports_exports": 0.05227402814136739,
+}
+
+PROBABILITIES = {
+    "trend": {
+        "rd_cagr": 0.085,
+        "rd_every_year": 0.085,
+        "tech_conversion_rate": 0.005,
+        "sei_va_cagr": 0.563,
+        "mfg_va_share": 0.271,
+        "future_industries": 0.749,
+        "tech_contract_cagr": 0.467,
+        "tech_contract_level": 0.403,
+        "innovation_platforms": 0.314,
+        "science_projects": 0.361,
+        "little_giants": 0.306,
+        "specialised_smes": 0.69,
+        "high_tech_enterprises": 0.855,
+        "tech_smes_doubling": 0.827,
+        "new_species": 0.3,
+        "quality_steel_share": 0.108,
+        "cloud_adoption": 0.052,
+        "airport_cargo": 0.823,
+        "imports_exports": 0.472,
+        "talent_teams": 0.494,
+        "urgent_talents": 0.517,
+    },
+    "plan": {
+        "rd_cagr": 1.0,
+        "rd_every_year": 1.0,
+        "tech_conversion_rate": 0.51,
+        "sei_va_cagr": 1.0,
+        "mfg_va_share": 0.59,
+        "future_industries": 0.765,
+        "tech_contract_cagr": 1.0,
+        "tech_contract_level": 0.382,
+        "innovation_platforms": 0.495,
+        "science_projects": 0.512,
+        "little_giants": 0.581,
+        "specialised_smes": 0.69,
+        "high_tech_enterprises": 0.855,
+        "tech_smes_doubling": 0.827,
+        "new_species": 0.498,
+        "quality_steel_share": 0.392,
+        "cloud_adoption": 0.541,
+        "airport_cargo": 0.823,
+        "imports_exports": 0.513,
+        "talent_teams": 0.494,
+        "urgent_talents": 0.517,
+    },
+}
+
+PATHS = {"trend": TREND, "plan": PLAN}
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scenarios() -> dict[str, cs.Scenario]:
+    return {k: cs.load_scenario(p) for k, p in PATHS.items()}
+
+
+@pytest.fixture(scope="module")
+def plain(scenarios: dict[str, cs.Scenario]) -> dict[str, cs.Result]:
+    return {k: cs.run(sc) for k, sc in scenarios.items()}
+
+
+@pytest.fixture(scope="module")
+def monte_carlo(scenarios: dict[str, cs.Scenario]) -> dict[str, cs.Result]:
+    return {k: cs.run(sc, samples=SAMPLES, seed=SEED) for k, sc in scenarios.items()}
+
+
+@pytest.fixture(scope="module")
+def calibration() -> dict[tuple[str, str, int], dict[str, str]]:
+    with CALIBRATION.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows, "calibration/ezhou.csv is empty"
+    assert list(rows[0]) == ["region", "cluster", "indicator", "year", "value", "unit", "source"]
+    out = {}
+    for r in rows:
+        key = (r["region"], r["indicator"], int(r["year"]))
+        assert key not in out, f"duplicate calibration row {key}"
+        float(r["value"])  # plain numeric
+        assert r["source"].strip(), f"calibration row {key} has no source"
+        out[key] = r
+    return out
+
+
+def _value(
+    calib: dict[tuple[str, str, int], dict[str, str]], region: str, ind: str, year: int
+) -> float:
+    return float(calib[(region, ind, year)]["value"])
+
+
+# --- structure ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_target_ids(scenarios: dict[str, cs.Scenario], which: str) -> None:
+    assert sorted(scenarios[which].targets) == EXPECTED_TARGETS[which]
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_every_target_cites_the_seed(scenarios: dict[str, cs.Scenario], which: str) -> None:
+    for tid, t in scenarios[which].targets.items():
+        assert t.source and t.source.startswith("seed 002 §"), tid
+
+
+def test_labels_are_bilingual(scenarios: dict[str, cs.Scenario]) -> None:
+    sc = scenarios["trend"]
+    named = [*sc.clusters.values(), *sc.groups.values(), *sc.indicators.values()]
+    for item in named:
+        assert not isinstance(item.name, str) and item.name.zh and item.name.en, item.name
+    for tid, t in sc.targets.items():
+        assert not isinstance(t.label, str) and t.label.zh and t.label.en, tid
+
+
+def test_plan_extends_trend(scenarios: dict[str, cs.Scenario]) -> None:
+    assert scenarios["plan"].extends == "ezhou-trend.yaml"
+    assert scenarios["plan"].base_year == scenarios["trend"].base_year == 2022
+    assert scenarios["plan"].end_year == 2029
+
+
+# --- pinned numbers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_plain_run_series(plain: dict[str, cs.Result], which: str) -> None:
+    res = plain[which]
+    assert res.samples == 1 and list(res.years) == list(range(2022, 2030))
+    for name, want in SERIES_2029[which].items():
+        assert_allclose(res.series[name][0, -1], want, rtol=RTOL, err_msg=name)
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_plain_run_targets(plain: dict[str, cs.Result], which: str) -> None:
+    res = plain[which]
+    got = {t.id: float(t.value[0]) for t in res.targets}
+    assert sorted(got) == EXPECTED_TARGETS[which]
+    for tid, want in TARGET_VALUES[which].items():
+        assert_allclose(got[tid], want, rtol=RTOL, err_msg=tid)
+    met = {t.id for t in res.targets if t.status == "met"}
+    if which == "trend":
+        assert met == TREND_MET
+    else:
+        assert set(TARGET_IDS) - met == PLAN_MISSED
+
+
+def test_required_growth_trend(plain: dict[str, cs.Result]) -> None:
+    res = plain["trend"]
+    for tid, want in REQUIRED_TREND.items():
+        rg = res.target(tid).required_growth
+        assert rg is not None and rg["rate"] is not None, tid
+        assert_allclose(rg["rate"], want, rtol=1e-7, err_msg=tid)
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_monte_carlo_probabilities(monte_carlo: dict[str, cs.Result], which: str) -> None:
+    res = monte_carlo[which]
+    assert res.samples == SAMPLES and res.seed == SEED
+    got = {t.id: t.probability for t in res.targets}
+    assert sorted(got) == EXPECTED_TARGETS[which]
+    for tid, want in PROBABILITIES[which].items():
+        assert_allclose(got[tid], want, rtol=RTOL, atol=0, err_msg=tid)
+    for name, arr in res.series.items():
+        assert np.all(np.isfinite(arr)), name
+
+
+def test_plan_changes_nothing_before_2025(plain: dict[str, cs.Result]) -> None:
+    """The plan overrides growth from 2025 only: base values and 2023-2024 equal the trend's."""
+    trend, plan = plain["trend"], plain["plan"]
+    assert set(trend.series) == set(plan.series)
+    for name, arr in trend.series.items():
+        assert_allclose(plan.series[name][..., :3], arr[..., :3], rtol=1e-12, err_msg=name)
+
+
+def test_shares_stay_in_unit_interval(monte_carlo: dict[str, cs.Result]) -> None:
+    for res in monte_carlo.values():
+        for name in (
+            "tech_conversion_rate",
+            "quality_steel_share",
+            "cloud_adoption",
+            "mfg_va_share",
+        ):
+            arr = res.series[name]
+            assert np.all((arr > 0) & (arr < 1)), name
+
+
+# --- calibration and history ----------------------------------------------------------------------
+
+# calibration rows that are base values or history of the scenarios, and where they sit
+BASE_VALUES: dict[tuple[str, str, int], Callable[[cs.Scenario], Any]] = {
+    ("Ezhou", "high-tech enterprises (stock)", 2022): lambda sc: (
+        sc.indicators["high_tech_enterprises"].base
+    ),
+    ("Ezhou", "high-tech enterprises (stock; derived 225 / 1.398)", 2021): lambda sc: (
+        sc.region.history["high_tech_enterprises"][2021]
+    ),
+    ("Ezhou", "high-tech enterprises net additions (derived 225 - 160.94)", 2022): lambda sc: (
+        sc.indicators["high_tech_enterprises"].flow.base
+    ),
+    ("Ezhou", "tech SMEs in national registry", 2022): lambda sc: sc.indicators["tech_smes"].base,
+}
+# calibration rows used in the reasoning of an assumption; each is checked in a test below
+CONTEXT = {
+    ("Ezhou", "high-tech enterprises growth", 2022),
+    ("Ezhou", "high-tech industry VA share of GDP", 2022),
+    ("Ezhou", "Echeng district high-tech enterprises", 2022),
+    ("Ezhou", "Echeng district tech-contract turnover (est.)", 2022),
+    ("China (context)", "R&D intensity", 2022),
+    ("China (context)", "R&D intensity", 2023),
+}
+
+
+def test_every_calibration_row_is_used(
+    calibration: dict[tuple[str, str, int], dict[str, str]],
+) -> None:
+    assert set(calibration) == set(BASE_VALUES) | CONTEXT
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_base_values_match_calibration(
+    scenarios: dict[str, cs.Scenario],
+    calibration: dict[tuple[str, str, int], dict[str, str]],
+    which: str,
+) -> None:
+    sc = scenarios[which]
+    for key, get in BASE_VALUES.items():
+        num = get(sc)
+        assert not hasattr(num, "dist"), f"{key} is data, not a distribution"
+        assert central(num) == float(calibration[key]["value"]), key
+        assert num.source, key
+
+
+def test_derived_rows_rederive(calibration: dict[tuple[str, str, int], dict[str, str]]) -> None:
+    stock = _value(calibration, "Ezhou", "high-tech enterprises (stock)", 2022)
+    growth = _value(calibration, "Ezhou", "high-tech enterprises growth", 2022) / 100.0
+    prev = _value(calibration, "Ezhou", "high-tech enterprises (stock; derived 225 / 1.398)", 2021)
+    added = _value(
+        calibration, "Ezhou", "high-tech enterprises net additions (derived 225 - 160.94)", 2022
+    )
+    assert abs(prev - stock / (1.0 + growth)) < 0.005  # rounded to 0.01
+    assert_allclose(added, stock - prev, rtol=1e-12)
+
+
+def test_trend_reproduces_published_history(
+    plain: dict[str, cs.Result], calibration: dict[tuple[str, str, int], dict[str, str]]
+) -> None:
+    """High-tech enterprises are the only Ezhou series with a published history (2022 stock and
+    its growth, hence 2021). The trend's stock starts at the published 2022 value, and its 2022
+    net addition (the flow the trend carries forward, fading) takes 2021's published-derived stock
+    to 2022: back-cast 2021 = stock[2022] - flow[2022] (no exits).
+
+    Error: |160.94 - 225 / 1.398| = 0.0041 firms (2.6e-5 relative), from rounding the derived net
+    addition to 0.01 in the scenario; tolerance 1e-4 relative. The implied 2022 growth matches the
+    published +39.8% to within 0.01 percentage point.
+    """
+    stock_2022 = _value(calibration, "Ezhou", "high-tech enterprises (stock)", 2022)
+    growth_2022 = _value(calibration, "Ezhou", "high-tech enterprises growth", 2022) / 100.0
+    published_2021 = stock_2022 / (1.0 + growth_2022)
+
+    res = plain["trend"]
+    stock = res.series["high_tech_enterprises"][0]
+    flow = res.series["high_tech_enterprises_flow"][0]
+    assert stock[0] == stock_2022
+    backcast_2021 = stock[0] - flow[0]
+    rel_err = abs(backcast_2021 - published_2021) / published_2021
+    assert rel_err < 1e-4, (backcast_2021, published_2021, rel_err)
+    assert abs(stock[0] / backcast_2021 - 1.0 - growth_2022) < 1e-4
+    # and the stock only grows afterwards (net additions stay positive while they fade)
+    assert np.all(np.diff(stock) > 0)
+    # the tech-SME stock starts at its published value as well
+    assert res.series["tech_smes"][0, 0] == _value(
+        calibration, "Ezhou", "tech SMEs in national registry", 2022
+    )
+
+
+def test_context_rows_bound_the_assumptions(
+    scenarios: dict[str, cs.Scenario],
+    plain: dict[str, cs.Result],
+    monte_carlo: dict[str, cs.Result],
+    calibration: dict[tuple[str, str, int], dict[str, str]],
+) -> None:
+    sc = scenarios["trend"]
+    # strategic emerging value added stays below the (broader) published high-tech VA share of GDP
+    ht_share = _value(calibration, "Ezhou", "high-tech industry VA share of GDP", 2022) / 100.0
+    assert plain["trend"].series["sei_va_share"][0, 0] < ht_share
+    assert monte_carlo["trend"].series["sei_va_share"][:, 0].max() < ht_share
+    # the city's technology contracts: above Echeng district's, and the district scaled by its
+    # share of high-tech enterprises (11 x 225 / 55 = 45) lies inside the assumed range
+    echeng = _value(calibration, "Ezhou", "Echeng district tech-contract turnover (est.)", 2022)
+    echeng_hte = _value(calibration, "Ezhou", "Echeng district high-tech enterprises", 2022)
+    hte = _value(calibration, "Ezhou", "high-tech enterprises (stock)", 2022)
+    dist = sc.indicators["tech_contract_turnover"].base
+    assert echeng < dist.low and dist.low <= echeng * hte / echeng_hte <= dist.high
+    # R&D intensity assumed below the national 2.54% (2022); R&D outgrows GDP, as nationally
+    # (2.54% -> 2.65% in 2023)
+    national_2022 = _value(calibration, "China (context)", "R&D intensity", 2022) / 100.0
+    national_2023 = _value(calibration, "China (context)", "R&D intensity", 2023) / 100.0
+    assert plain["trend"].series["rd_intensity"][0, 0] < national_2022
+    rd_rate = central(sc.region.rd_rest.growth.rates[2023])
+    gdp_rate = central(sc.region.gdp.growth.rates[2023])
+    assert national_2023 > national_2022 and rd_rate > gdp_rate
+
+
+# --- command line -----------------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(("which", "code"), [("trend", 1), ("plan", 1)])
+def test_cli_check_exits_0_or_1(which: str, code: int) -> None:
+    res = runner.invoke(app, ["check", str(PATHS[which]), "--quiet"])
+    assert res.exit_code in (0, 1), res.output
+    assert res.exit_code == code
+    res = runner.invoke(
+        app, ["check", str(PATHS[which]), "-n", str(SAMPLES), "-s", str(SEED), "--quiet"]
+    )
+    assert res.exit_code in (0, 1), res.output
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_cli_validate(which: str) -> None:
+    res = runner.invoke(app, ["validate", str(PATHS[which])])
+    assert res.exit_code == 0, res.output
+    assert "21 targets" in res.output
+    res = runner.invoke(app, ["validate", str(PATHS[which]), "--sources"])
+    assert res.exit_code == 0, res.output  # every number says where it comes from

@@ -1,0 +1,501 @@
+"""Shenzhen 20+8 scenarios (seed 001): target lists, golden numbers, fit to history, CLI, data.
+
+``scenarios/shenzhen-trend.yaml`` is the trend baseline; ``scenarios/shenzhen-2025.yaml`` extends it
+with the growth the plan implies. The history checks recompute every fit from the published rows
+in ``calibration/shenzhen.csv`` and compare them with what the trend scenario projects; the golden
+numbers pin a plain run and a Monte Carlo run at a fixed seed.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from typer.testing import CliRunner
+
+import clustersim as cs
+from clustersim.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+TREND = ROOT / "scenarios" / "shenzhen-trend.yaml"
+PLAN = ROOT / "scenarios" / "shenzhen-2025.yaml"
+CALIBRATION = ROOT / "calibration" / "shenzhen.csv"
+SEED = 20261122
+SAMPLES = 1000
+RTOL = 1e-9
+
+FUTURE_MULTIPLY = ("synthetic_biology", "optical_information", "intelligent_robots", "cell_gene")
+FUTURE_PILLAR = ("brain_science", "deep_earth_sea", "quantum_information", "frontier_materials")
+TARGET_IDS = sorted(
+    [
+        "sei_va_2025",
+        "cluster_tiers_2025",
+        "above_scale_industrial_firms_2025",
+        "high_tech_enterprises_2025",
+        *(f"{c}_multiply_2034" for c in FUTURE_MULTIPLY),
+        *(f"{c}_pillar_2039" for c in FUTURE_PILLAR),
+    ]
+)
+EXPECTED_TARGETS = {"trend": TARGET_IDS, "plan": TARGET_IDS}
+
+# The seven SEI statistical fields: calibration indicator suffix -> (scenario group, clusters).
+FIELDS = {
+    "next_gen_electronic_info": (
+        "field_next_gen_electronic_info",
+        [
+            "semiconductor_ic",
+            "network_communication",
+            "smart_terminals",
+            "ultra_hd_display",
+            "smart_sensors",
+        ],
+    ),
+    "digital_and_fashion": (
+        "field_digital_and_fashion",
+        ["software_info_services", "artificial_intelligence", "digital_creative", "modern_fashion"],
+    ),
+    "green_low_carbon": (
+        "field_green_low_carbon",
+        ["new_energy", "intelligent_connected_vehicles", "safety_energy_saving_env"],
+    ),
+    "high_end_equipment": (
+        "field_high_end_equipment",
+        ["high_end_equipment_instruments", "robotics", "low_altitude_aerospace"],
+    ),
+    "new_materials": ("field_new_materials", ["high_performance_materials"]),
+    "biomedicine_and_health": (
+        "field_biomedicine_and_health",
+        ["biomedicine", "high_end_medical_devices", "big_health"],
+    ),
+    "marine_economy": ("field_marine_economy", ["marine"]),
+}
+# The scenario's stated assumptions for the cluster-size split (see each cluster's source):
+# cluster -> (share of its field's VA, VA ratio). semiconductor_ic has a published size and an
+# assumed VA ratio of 0.30; its VA comes off the electronics field before the others share it.
+SPLIT = {
+    "network_communication": (0.45, 0.25),
+    "smart_terminals": (0.35, 0.15),
+    "ultra_hd_display": (0.13, 0.20),
+    "smart_sensors": (0.07, 0.25),
+    "software_info_services": (0.55, 0.45),
+    "artificial_intelligence": (0.15, 0.40),
+    "digital_creative": (0.20, 0.40),
+    "modern_fashion": (0.10, 0.25),
+    "new_energy": (0.45, 0.22),
+    "intelligent_connected_vehicles": (0.40, 0.18),
+    "safety_energy_saving_env": (0.15, 0.25),
+    "high_end_equipment_instruments": (0.50, 0.25),
+    "robotics": (0.25, 0.25),
+    "low_altitude_aerospace": (0.25, 0.25),
+    "high_performance_materials": (1.0, 0.22),
+    "biomedicine": (0.30, 0.35),
+    "high_end_medical_devices": (0.40, 0.35),
+    "big_health": (0.30, 0.30),
+    "marine": (1.0, 0.30),
+}
+IC_VA_RATIO = 0.30
+# Plan tier assignment: cluster -> threshold it is pushed to by 2025.
+PUSHED = {
+    "network_communication": 10000.0,
+    "software_info_services": 10000.0,
+    "intelligent_connected_vehicles": 10000.0,
+    "semiconductor_ic": 5000.0,
+    "ultra_hd_display": 5000.0,
+    "marine": 5000.0,
+}
+
+
+# --- shared runs (computed once) -------------------------------------------------------------
+
+
+@cache
+def scenario(which: str) -> cs.Scenario:
+    return cs.load_scenario(TREND if which == "trend" else PLAN)
+
+
+@cache
+def plain(which: str) -> cs.Result:
+    return cs.run(scenario(which))
+
+
+@cache
+def monte_carlo(which: str) -> cs.Result:
+    return cs.run(scenario(which), samples=SAMPLES, seed=SEED)
+
+
+@cache
+def calibration() -> dict[tuple[str, str, int], float]:
+    """``(cluster, indicator, year) -> value`` from the shipped calibration CSV."""
+    with CALIBRATION.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and list(rows[0]) == [
+        "region",
+        "cluster",
+        "indicator",
+        "year",
+        "value",
+        "unit",
+        "source",
+    ]
+    out = {}
+    for r in rows:
+        assert r["region"] == "Shenzhen" and r["source"], r
+        out[(r["cluster"], r["indicator"], int(r["year"]))] = float(r["value"])
+    return out
+
+
+def cal(indicator: str, year: int, cluster: str = "") -> float:
+    return calibration()[(cluster, indicator, year)]
+
+
+def at(res: cs.Result, name: str, year: int, cluster: str | None = None) -> float:
+    """Plain-run value of a series in a year (a cluster series needs ``cluster``)."""
+    arr = res.series[name][0]
+    i = year - res.base_year
+    return float(arr[res.clusters.index(cluster), i] if cluster else arr[i])
+
+
+def growth(res: cs.Result, name: str, year: int, cluster: str | None = None) -> float:
+    return at(res, name, year, cluster) / at(res, name, year - 1, cluster) - 1.0
+
+
+def loglinear(years: list[int], values: list[float]) -> tuple[float, np.ndarray]:
+    """Least-squares fit of log(value) on year: the annual rate and the fitted values."""
+    x = np.asarray(years, dtype=float)
+    y = np.log(values)
+    slope, intercept = np.polyfit(x, y, 1)
+    return math.exp(slope) - 1.0, np.exp(intercept + slope * x)
+
+
+def base_point(num: object) -> float:
+    """The central value of a scenario number (plain number, observation or distribution)."""
+    from clustersim.scenario.numbers import central
+
+    return central(num)  # type: ignore[arg-type]
+
+
+# --- every target is there --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_target_ids(which: str) -> None:
+    assert sorted(scenario(which).targets) == EXPECTED_TARGETS[which]
+    assert sorted(t.id for t in plain(which).targets) == EXPECTED_TARGETS[which]
+    for tid, t in scenario(which).targets.items():
+        assert t.source and t.source.startswith("seed 001 §"), tid
+
+
+def test_structure_matches_the_plan() -> None:
+    sc = scenario("trend")
+    groups = {g: len(sc.groups[g].clusters) for g in sc.groups}
+    assert (groups["strategic_priority"], groups["advantage_expansion"]) == (7, 4)
+    assert (groups["foundation_support"], groups["comprehensive_improvement"]) == (4, 5)
+    assert groups["strategic_emerging"] == 20 and groups["future_industries"] == 8
+    classes = (
+        "strategic_priority",
+        "advantage_expansion",
+        "foundation_support",
+        "comprehensive_improvement",
+    )
+    members = [c for g in classes for c in sc.groups[g].clusters]
+    assert sorted(members) == sorted(sc.groups["strategic_emerging"].clusters)
+    assert set(sc.groups["future_multiply"].clusters) == set(FUTURE_MULTIPLY)
+    assert set(sc.groups["future_pillar"].clusters) == set(FUTURE_PILLAR)
+    for cid, c in sc.clusters.items():
+        assert c.name.zh and c.name.en, cid  # type: ignore[union-attr]
+    assert "Shenzhen" in (sc.description or "") and "xx" in (sc.description or "")
+
+
+# --- golden numbers ---------------------------------------------------------------------------
+
+GOLDEN_SERIES = {
+    # (series, year, cluster): (trend, plan)
+    ("sei_va", 2025, None): (17647.191158767284, 20530.13202173087),
+    ("gdp", 2025, None): (39480.282666704006, 39480.282666704006),
+    ("above_scale_industrial_firms", 2025, None): (16113.5, 16113.5),
+    ("high_tech_enterprises", 2025, None): (28256.660000000003, 28256.660000000003),
+    ("cluster_output", 2025, None): (70501.34267298329, 82018.82439894993),
+    ("output", 2025, "smart_terminals"): (12665.429648603333, 12665.429648603333),
+    ("output", 2025, "network_communication"): (9770.416250681665, 10015.952012099997),
+    ("output", 2025, "software_info_services"): (6897.803412045, 10002.6110331),
+    ("output", 2025, "semiconductor_ic"): (3645.507868373334, 5002.0351200000005),
+    ("output", 2039, "brain_science"): (90.83589740322427, 1000.1942462416497),
+}
+GOLDEN_TARGETS = {
+    # id: (trend value, trend status, plan value, plan status)
+    "sei_va_2025": (17647.191158767284, "met", 20530.13202173087, "met"),
+    "cluster_tiers_2025": (1.0, "missed", 4.0, "met"),
+    "above_scale_industrial_firms_2025": (16113.5, "met", 16113.5, "met"),
+    "high_tech_enterprises_2025": (28256.660000000003, "met", 28256.660000000003, "met"),
+    "synthetic_biology_multiply_2034": (1.5749404943527976, "met", 1.5749404943527976, "met"),
+    "brain_science_pillar_2039": (90.83589740322427, "missed", 1000.1942462416497, "met"),
+}
+GOLDEN_REQUIRED = {
+    # required constant growth of each target's lever (plain run, same in both scenarios)
+    "sei_va_2025": 0.050825840979322745,  # (16000 / 14489.67) ** (1 / 2) - 1
+    "cluster_tiers_2025": 0.5619281087592753,  # counts allow a 1e-9 relative rounding margin
+    "above_scale_industrial_firms_2025": -0.45433404272239214,
+    "synthetic_biology_multiply_2034": 0.07177346253629313,  # 2 ** (1 / 10) - 1
+    "brain_science_pillar_2039": 0.27698449832145955,  # (1000 / 20) ** (1 / 16) - 1
+}
+GOLDEN_PROBABILITY = {
+    # id: (trend, plan) share of 1,000 samples meeting the target at seed 20261122
+    "sei_va_2025": (1.0, 1.0),
+    "cluster_tiers_2025": (0.0, 0.038),
+    "above_scale_industrial_firms_2025": (1.0, 1.0),
+    "high_tech_enterprises_2025": (1.0, 1.0),
+    "synthetic_biology_multiply_2034": (0.777, 0.777),
+    "optical_information_multiply_2034": (0.801, 0.801),
+    "intelligent_robots_multiply_2034": (0.788, 0.788),
+    "cell_gene_multiply_2034": (0.794, 0.794),
+    "brain_science_pillar_2039": (0.034, 0.485),
+    "deep_earth_sea_pillar_2039": (0.042, 0.504),
+    "quantum_information_pillar_2039": (0.038, 0.456),
+    "frontier_materials_pillar_2039": (0.046, 0.519),
+}
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_golden_series(which: str) -> None:
+    k = 0 if which == "trend" else 1
+    res = plain(which)
+    for (name, year, cluster), pair in GOLDEN_SERIES.items():
+        assert_allclose(
+            at(res, name, year, cluster), pair[k], rtol=RTOL, err_msg=f"{name} {cluster} {year}"
+        )
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_golden_targets(which: str) -> None:
+    res = plain(which)
+    for tid, (tv, ts, pv, ps) in GOLDEN_TARGETS.items():
+        t = res.target(tid)
+        value, status = (tv, ts) if which == "trend" else (pv, ps)
+        assert_allclose(t.value[0], value, rtol=RTOL, err_msg=tid)
+        assert t.status == status, tid
+    for tid, rate in GOLDEN_REQUIRED.items():
+        rg = res.target(tid).required_growth
+        assert rg is not None and rg["rate"] is not None, tid
+        assert_allclose(rg["rate"], rate, rtol=RTOL, err_msg=tid)
+    hte = res.target("high_tech_enterprises_2025").required_growth
+    assert hte is not None and hte["rate"] is None  # met even if the flow shrank 50% a year
+    tiers = res.target("cluster_tiers_2025").detail
+    expect = {"trend": (1, 4, 11), "plan": (4, 4, 8)}[which]
+    assert tuple(int(tiers[k][0]) for k in (">=10000", ">=5000", ">=1000")) == expect
+    # the closed forms behind the required growth
+    assert_allclose(GOLDEN_REQUIRED["sei_va_2025"], (16000 / 14489.67) ** 0.5 - 1, rtol=1e-12)
+    assert_allclose(GOLDEN_REQUIRED["brain_science_pillar_2039"], 50 ** (1 / 16) - 1, rtol=1e-12)
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_monte_carlo_probabilities(which: str) -> None:
+    k = 0 if which == "trend" else 1
+    res = monte_carlo(which)
+    assert res.samples == SAMPLES and res.seed == SEED
+    assert sorted(t.id for t in res.targets) == EXPECTED_TARGETS[which]
+    for tid, pair in GOLDEN_PROBABILITY.items():
+        assert_allclose(res.target(tid).probability, pair[k], rtol=RTOL, atol=0, err_msg=tid)
+    # published base values do not spread across samples
+    for name, value in (
+        ("gdp", 34606.4),
+        ("sei_va", 14489.67),
+        ("above_scale_industrial_firms", 14188),
+    ):
+        assert_allclose(res.series[name][:, 0], value, rtol=1e-12)
+    assert_allclose(
+        res.series["output"][:, res.clusters.index("semiconductor_ic"), 0], 2136.8, rtol=1e-12
+    )
+
+
+# --- the trend reproduces the history it was fitted on -----------------------------------------
+
+
+def test_trend_gdp_and_industrial_output_fits() -> None:
+    res = plain("trend")
+    # GDP: log-linear through the two published points; the 2024 rate is that fit (to 4 decimals)
+    rate, _ = loglinear([2022, 2023], [cal("gdp", 2022), cal("gdp", 2023)])
+    assert abs(growth(res, "gdp", 2024) - rate) < 5e-5
+    back = at(res, "gdp", 2023) / (1 + growth(res, "gdp", 2024))
+    assert abs(back / cal("gdp", 2022) - 1) < 1e-4  # 0.005%: rounding of the rate
+    # above-scale industrial output: log-linear least squares 2021-2023
+    years = [2021, 2022, 2023]
+    rate, fitted = loglinear(years, [cal("industrial_output", y) for y in years])
+    assert abs(growth(res, "industrial_output", 2024) - rate) < 5e-5
+    errors = fitted / np.array([cal("industrial_output", y) for y in years]) - 1
+    assert np.max(np.abs(errors)) < 0.01  # measured 0.95% (2022, itself an estimate '>4.5万亿')
+
+
+def test_trend_sei_value_added_reproduces_2021_2022() -> None:
+    """Back-project the 2023 SEI VA at the trend's first-year growth (the output-weighted
+    2023 field growth): within 1.5% of the published 2022 and 2021 totals (measured: +0.9%
+    and -1.0%), and the 2021-2023 log-linear fit is within 1 pp of that growth."""
+    res = plain("trend")
+    g = growth(res, "sei_va", 2024)
+    for year, tol in ((2022, 0.015), (2021, 0.015)):
+        back = at(res, "sei_va", 2023) / (1 + g) ** (2023 - year)
+        assert abs(back / cal("sei_va", year) - 1) < tol, (year, back)
+    rate, fitted = loglinear([2021, 2022, 2023], [cal("sei_va", y) for y in (2021, 2022, 2023)])
+    assert abs(g - rate) < 0.01
+    published = np.array([cal("sei_va", y) for y in (2021, 2022, 2023)])
+    assert np.max(np.abs(fitted / published - 1)) < 0.01  # measured 0.98%
+    # the base year: field sum vs the rounded total, and the share of GDP
+    assert round(at(res, "sei_va", 2023), -2) == cal("sei_va", 2023)
+    share = at(res, "sei_va_share", 2023)
+    assert abs(share - cal("sei_va_share_of_gdp", 2023) / 100) < 0.0005  # 41.87% vs 41.9%
+
+
+def test_trend_cluster_growth_read_from_field_growth() -> None:
+    res = plain("trend")
+    for field, (_, clusters) in FIELDS.items():
+        key = ("", f"sei_field_va_real_growth_{field}", 2023)
+        g = (
+            calibration()[key] / 100
+            if key in calibration()
+            else cal("sei_va_real_growth", 2023) / 100
+        )
+        for c in clusters:
+            if c == "semiconductor_ic":
+                continue
+            assert_allclose(growth(res, "output", 2024, c), g, rtol=1e-12, err_msg=c)
+    ic = cal("output", 2023, "semiconductor_ic") / cal("output", 2022, "semiconductor_ic") - 1
+    g_ic = growth(res, "output", 2024, "semiconductor_ic")
+    assert abs(g_ic - ic) < 5e-4  # rate rounded to 32.8%
+    back = at(res, "output", 2023, "semiconductor_ic") / (1 + g_ic)
+    assert abs(back / cal("output", 2022, "semiconductor_ic") - 1) < 5e-4
+
+
+@pytest.mark.parametrize(
+    ("indicator", "first", "tolerance"),
+    [
+        # measured: firms 2021 -5.9% (the stock grew fastest then), high-tech 2022 -4.9%
+        ("above_scale_industrial_firms", 2019, 0.06),
+        ("high_tech_enterprises", 2017, 0.05),
+    ],
+)
+def test_trend_firm_stocks_reproduce_history(indicator: str, first: int, tolerance: float) -> None:
+    """The trend flow is the mean net addition over the published window; projected back from
+    2023 it must stay within ``tolerance`` of every published year."""
+    res = plain("trend")
+    published = {y: v for (c, i, y), v in calibration().items() if i == indicator and not c}
+    mean_flow = (published[2023] - published[first]) / (2023 - first)
+    flow = at(res, indicator, 2024) - at(res, indicator, 2023)
+    assert_allclose(flow, mean_flow, rtol=1e-5)
+    errors = [(published[2023] - (2023 - y) * flow) / v - 1 for y, v in published.items()]
+    assert max(abs(e) for e in errors) < tolerance, errors
+
+
+# --- every base value traces to the calibration CSV -------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_base_values_match_calibration(which: str) -> None:
+    sc = scenario(which)
+    reg = sc.region
+    assert base_point(reg.gdp.base) == cal("gdp", 2023)
+    assert reg.industrial_output is not None
+    assert base_point(reg.industrial_output.base) == cal("industrial_output", 2023)
+    ind = sc.indicators
+    assert base_point(ind["above_scale_industrial_firms"].base) == cal(
+        "above_scale_industrial_firms", 2023
+    )
+    assert base_point(ind["high_tech_enterprises"].base) == cal("high_tech_enterprises", 2023)
+    fields_va = sum(cal(f"sei_field_va_{f}", 2023) for f in FIELDS)
+    assert_allclose(base_point(ind["sei_va"].base), fields_va, rtol=1e-12)
+    ic = sc.clusters["semiconductor_ic"]
+    assert base_point(ic.output.base) == cal("output", 2023, "semiconductor_ic")
+    assert base_point(ic.history["output"][2022]) == cal("output", 2022, "semiconductor_ic")
+    hist = reg.history
+    checks = {
+        ("gdp", "gdp"): [2022],
+        ("industrial_output", "industrial_output"): [2021, 2022],
+        ("sei_va", "sei_va"): [2021, 2022],
+        ("above_scale_industrial_firms", "above_scale_industrial_firms"): [2019, 2020, 2021, 2022],
+        ("high_tech_enterprises", "high_tech_enterprises"): [2017, 2022],
+    }
+    for (series, indicator), years in checks.items():
+        for y in years:
+            assert base_point(hist[series][y]) == cal(indicator, y), (series, y)
+    for y in (2021, 2022):
+        assert_allclose(
+            base_point(hist["sei_va_share"][y]), cal("sei_va_share_of_gdp", y) / 100, rtol=1e-12
+        )
+
+
+def test_cluster_sizes_rederive_from_field_value_added() -> None:
+    """Each estimated cluster size is field VA (CSV) x stated share / stated VA ratio; the
+    shares of a field add up to 1 and the field groups hold exactly those clusters."""
+    sc = scenario("trend")
+    ic_va = cal("output", 2023, "semiconductor_ic") * IC_VA_RATIO
+    for field, (group, clusters) in FIELDS.items():
+        assert sorted(sc.groups[group].clusters) == sorted(clusters)
+        pool = cal(f"sei_field_va_{field}", 2023) - (
+            ic_va if "semiconductor_ic" in clusters else 0.0
+        )
+        shares = [SPLIT[c][0] for c in clusters if c != "semiconductor_ic"]
+        assert_allclose(sum(shares), 1.0, rtol=1e-12)
+        for c in clusters:
+            if c == "semiconductor_ic":
+                continue
+            share, ratio = SPLIT[c]
+            base = sc.clusters[c].output.base
+            assert getattr(base, "dist", None) == "lognormal", c
+            assert base_point(base) == round(pool * share / ratio, 1), c
+    # the estimates imply an overall VA ratio close to Shenzhen's industry as a whole
+    total = sum(
+        base_point(sc.clusters[c].output.base) for c in sc.groups["strategic_emerging"].clusters
+    )
+    industry_ratio = cal("total_industrial_va", 2023) / cal("industrial_output", 2023)
+    assert abs(cal("sei_va", 2023) / total - industry_ratio) < 0.01
+
+
+# --- the plan overrides only the growth it implies ---------------------------------------------
+
+
+def test_plan_overrides_only_implied_growth() -> None:
+    trend, plan = plain("trend"), plain("plan")
+    st, sp = scenario("trend"), scenario("plan")
+    overridden = set(PUSHED) | set(FUTURE_PILLAR)
+    for c in st.clusters:
+        assert base_point(sp.clusters[c].output.base) == base_point(st.clusters[c].output.base), c
+        i = trend.clusters.index(c)
+        same = np.array_equal(trend.series["output"][0, i], plan.series["output"][0, i])
+        assert same == (c not in overridden), c
+    for name in (
+        "gdp",
+        "industrial_output",
+        "above_scale_industrial_firms",
+        "high_tech_enterprises",
+    ):
+        assert np.array_equal(trend.series[name], plan.series[name]), name
+    for c, threshold in PUSHED.items():
+        x0 = base_point(sp.clusters[c].output.base)
+        need = (threshold / x0) ** 0.5 - 1
+        rate = growth(plan, "output", 2024, c)
+        assert_allclose(rate, math.ceil(need * 1000) / 1000, rtol=1e-12, err_msg=c)
+        assert_allclose(growth(plan, "output", 2025, c), rate, rtol=1e-12, err_msg=c)
+        assert at(plan, "output", 2025, c) >= threshold, c
+    for c in FUTURE_PILLAR:
+        x0 = base_point(sp.clusters[c].output.base)
+        need = (1000 / x0) ** (1 / 16) - 1
+        assert_allclose(growth(plan, "output", 2024, c), math.ceil(need * 1000) / 1000, rtol=1e-12)
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [TREND, PLAN], ids=["trend", "plan"])
+def test_cli_validate_and_check(path: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(app, ["validate", "--sources", str(path)])
+    assert res.exit_code == 0, res.output
+    for extra in ([], ["--samples", str(SAMPLES), "--seed", str(SEED)]):
+        res = runner.invoke(app, ["check", str(path), "--quiet", *extra])
+        assert res.exit_code in (0, 1), res.output
+    # plain run: the trend misses the tiers and the pillars, the plan meets every target
+    res = runner.invoke(app, ["check", str(path), "--quiet"])
+    assert res.exit_code == (1 if path == TREND else 0)
