@@ -243,12 +243,6 @@ def _loaded_after(statement: str) -> set[str]:
     return set(proc.stdout.split())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: clustersim/__init__.py eagerly imports compile, engine and scenario.loader, "
-    "so 'import clustersim.core.project' (which runs the package __init__ first) loads "
-    "pydantic and yaml",
-)
 def test_importing_the_core_loads_no_outer_layer():
     loaded = _loaded_after("import clustersim.core.project")
     assert loaded.isdisjoint({"pydantic", "yaml", "pyarrow"}), loaded

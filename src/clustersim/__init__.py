@@ -4,16 +4,24 @@
 >>> sc = cs.load_scenario("scenarios/example.yaml")        # doctest: +SKIP
 >>> res = cs.run(sc, samples=1000, seed=1)                  # doctest: +SKIP
 >>> res.targets_pandas()                                    # doctest: +SKIP
+
+Names are imported lazily, so ``import clustersim.core`` stays numpy-only and the
+command line starts fast.
 """
 
 from __future__ import annotations
 
-from clustersim.compile import compile_scenario
-from clustersim.engine import run
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from clustersim.errors import ClusterSimError, ClusterSimWarning, ModelError, ScenarioError
-from clustersim.results import Result, TargetResult
-from clustersim.scenario.loader import load_scenario
-from clustersim.scenario.models import Scenario
+
+if TYPE_CHECKING:
+    from clustersim.compile import compile_scenario
+    from clustersim.engine import run
+    from clustersim.results import Result, TargetResult
+    from clustersim.scenario.loader import load_scenario
+    from clustersim.scenario.models import Scenario
 
 __version__ = "0.1.0"
 
@@ -30,3 +38,24 @@ __all__ = [
     "load_scenario",
     "run",
 ]
+
+_LAZY = {
+    "compile_scenario": "clustersim.compile",
+    "run": "clustersim.engine",
+    "Result": "clustersim.results",
+    "TargetResult": "clustersim.results",
+    "load_scenario": "clustersim.scenario.loader",
+    "Scenario": "clustersim.scenario.models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'clustersim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
