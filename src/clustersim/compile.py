@@ -329,11 +329,12 @@ class _Builder:
         ):
             self.add(Combine("energy", True, (("energy_per_va", "value_added"),)))
             self.defined["energy"] = self.defined["energy_per_va"] & self.defined["va_ratio"]
-        elif not has_va and any(c.energy_per_va for c in sc.clusters.values()):
-            cid = next(k for k, c in sc.clusters.items() if c.energy_per_va)
-            raise ScenarioError(
-                f"clusters.{cid}.energy_per_va: needs va_ratio (energy = value_added * energy_per_va)"
-            )
+        for cid, c in sc.clusters.items():
+            if c.energy_per_va and not c.va_ratio:
+                raise self.ctx.error(
+                    f"clusters.{cid}.energy_per_va",
+                    "needs va_ratio in the same cluster (energy = output * va_ratio * energy_per_va)",
+                )
         self._firms()
         self._region_totals()
 
@@ -376,7 +377,7 @@ class _Builder:
             if f.growth is not None:
                 r, links = self.growth(f.growth, s0, path)
                 if links:
-                    raise ScenarioError(f"{path}.growth: firms cannot use elasticity growth")
+                    raise self.ctx.error(f"{path}.growth", "firms cannot use elasticity growth")
                 rates.append(r)
             else:
                 rates.append(np.zeros((1, 1)))
@@ -446,9 +447,14 @@ class _Builder:
         while pending:
             ready = [n for n, op in pending.items() if all(d in placed for d in op.deps)]
             if not ready:
-                cyc = sorted(pending)
-                raise ScenarioError(
-                    f"{self.where(self.paths.get(cyc[0], cyc[0]))}: elasticity cycle among: {', '.join(cyc)}"
+                # the compound series waiting on each other close the cycle
+                cyc = sorted(
+                    n
+                    for n, op in pending.items()
+                    if isinstance(op, Compound) and any(d in pending for d in op.deps)
+                )
+                raise self.ctx.error(
+                    self.paths.get(cyc[0], cyc[0]), f"elasticity cycle among: {', '.join(cyc)}"
                 )
             for n in ready:
                 done.append(pending.pop(n))
@@ -459,25 +465,32 @@ class _Builder:
 def _history(b: _Builder, sc: Scenario) -> dict[str, dict[int, Array]]:
     ctx, base = b.ctx, sc.base_year
     out: dict[str, dict[int, Array]] = {}
+    known = {n for n, lv in b.level.items() if not lv} | set(sc.metrics)
     for name, by_year in sc.region.history.items():
+        if name not in known:
+            raise ctx.error(
+                f"region.history.{name}",
+                ex._unknown("region series or metric", name, dict.fromkeys(known)),
+            )
         for year, v in by_year.items():
             if year >= base:
-                raise ScenarioError(
-                    f"region.history.{name}.{year}: history must be before the base year {base}"
+                raise ctx.error(
+                    f"region.history.{name}.{year}", f"history must be before the base year {base}"
                 )
             out.setdefault(name, {})[year] = ctx.value(v, f"region.history.{name}.{year}")
     c = len(b.cids)
     for i, cid in enumerate(b.cids):
         for name, by_year in sc.clusters[cid].history.items():
             if name not in b.level or not b.level[name]:
-                raise ScenarioError(
-                    f"clusters.{cid}.history.{name}: not a cluster series "
-                    f"(known: {', '.join(n for n, lv in b.level.items() if lv)})"
+                raise ctx.error(
+                    f"clusters.{cid}.history.{name}",
+                    ex._unknown("cluster series", name, {n: 1 for n, lv in b.level.items() if lv}),
                 )
             for year, v in by_year.items():
                 if year >= base:
-                    raise ScenarioError(
-                        f"clusters.{cid}.history.{name}.{year}: history must be before the base year {base}"
+                    raise ctx.error(
+                        f"clusters.{cid}.history.{name}.{year}",
+                        f"history must be before the base year {base}",
                     )
                 val = ctx.value(v, f"clusters.{cid}.history.{name}.{year}")
                 slot = out.setdefault(name, {})

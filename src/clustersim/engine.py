@@ -96,9 +96,7 @@ def _outcome(comp: Compiled, ct: CompiledTarget, frame: Frame) -> Outcome:
     try:
         out = evaluate_target(ct.spec, frame)
     except ex.ExprError as exc:
-        raise ScenarioError(
-            f"{comp.at('targets', ct.spec.id)}: {exc}"
-        ) from exc
+        raise ScenarioError(f"{comp.at('targets', ct.spec.id)}: {exc}") from exc
     if not np.all(np.isfinite(out.value)):
         n = int(np.sum(~np.isfinite(out.value)))
         raise ModelError(

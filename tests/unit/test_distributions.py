@@ -204,7 +204,7 @@ def test_explicit_truncation_bounds_respected() -> None:
 
 
 def test_share_field_truncated_to_unit_interval() -> None:
-    """A triangular va_ratio reaching above 1 is clipped into [0, 1]."""
+    """A triangular va_ratio reaching above 1 is truncated to [0, 1] (renormalised, not clipped)."""
     cl = {
         "a": {
             "name": "A",
@@ -215,8 +215,10 @@ def test_share_field_truncated_to_unit_interval() -> None:
     comp = cs.compile_scenario(scenario(clusters=cl), samples=20_000, seed=3)
     va = np.asarray(comp.model.op("va_ratio").x0)[:, 0]  # type: ignore[union-attr]
     assert va.min() >= 0.6 and va.max() <= 1.0
-    # P(X > 1) for triangular(0.6, 0.9, 1.3) = 0.3^2 / (0.7 * 0.4); those draws sit at 1.0
-    assert abs(np.mean(va == 1.0) - 0.09 / 0.28) < 5 * np.sqrt(0.33 * 0.67 / 20_000)
+    assert np.mean(va == 1.0) == 0.0  # no probability mass piled up at the bound
+    # truncated to [0.6, 1]: P(X <= 0.9 | X <= 1) = (0.3 / 0.7) / (1 - 0.09 / 0.28)
+    want = (0.3 / 0.7) / (1.0 - 0.09 / 0.28)
+    assert abs(np.mean(va <= 0.9) - want) < 5 * np.sqrt(want * (1 - want) / 20_000)
 
 
 # --- seeding --------------------------------------------------------------------------------------

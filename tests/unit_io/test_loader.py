@@ -209,8 +209,16 @@ def test_null_deletes_a_key(tmp_path):
 
 
 def test_null_for_a_key_the_parent_lacks_is_harmless(tmp_path):
-    _, _, loaded = child_of(tmp_path, "note: ~\n")
-    assert "note" not in loaded.data
+    _, path, loaded = child_of(tmp_path, "note: ~\n")
+    assert loaded.data["note"] is None  # kept, so validation can name a stray key
+    assert load_scenario(path).note is None
+
+
+def test_null_for_an_unknown_key_is_reported(tmp_path):
+    """A stray null key (often from a comma in a flow mapping) is an error, not a no-op."""
+    _, path, _ = child_of(tmp_path, "name: {zh: 子, en: Child, with comma}\n")
+    with pytest.raises(ScenarioError, match=r"name\.with comma: unknown field.*quotes"):
+        load_scenario(path)
 
 
 def test_different_kind_replaces_the_block_whole(tmp_path):

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.core.expr import Expr, ExprError, evaluate
+from clustersim.core.expr import Expr, ExprError, evaluate, names_in
 
 __all__ = [
     "TARGET_KINDS",
@@ -195,6 +195,17 @@ class Frame:
             )
 
         val = np.asarray(evaluate(expr, hist, self.groups, self.clusters, 2), dtype=np.float64)
+        if np.isnan(val).any():  # cluster history given for some clusters only
+            gaps = sorted(
+                f"{n}[{c}]"
+                for n in names_in(expr)
+                if year in self.history.get(n, {}) and np.ndim(self.history[n][year]) == 2
+                for c, i in self.clusters.items()
+                if np.isnan(self.history[n][year][:, i]).any()
+            )
+            raise HistoryMissing(
+                f"the history in {year} is incomplete: no value for {', '.join(gaps) or 'some clusters'}"
+            )
         s = self.samples
         if val.ndim == 0:
             val = np.full(s, float(val))
@@ -240,13 +251,6 @@ def _cagr(t: TargetSpec, f: Frame) -> Array:
     return out
 
 
-@_kind("growth_every_year")
-def _every_growth(t: TargetSpec, f: Frame) -> Array:
-    assert t.start is not None
-    out: Array = _rates(f.window(t.metric, t.start, t.year)).min(axis=1)
-    return out
-
-
 @_kind("change_vs")
 def _change(t: TargetSpec, f: Frame) -> Array:
     assert t.start is not None
@@ -255,18 +259,19 @@ def _change(t: TargetSpec, f: Frame) -> Array:
     return out
 
 
-@_kind("pp_change_per_year")
-def _pp(t: TargetSpec, f: Frame) -> Array:
+def _window_values(t: TargetSpec, f: Frame) -> Array:
+    """Per-year values ``(S, W)`` of the every-year kinds."""
     assert t.start is not None
-    out: Array = np.diff(f.window(t.metric, t.start, t.year), axis=1).min(axis=1)
-    return out
+    w = f.window(t.metric, t.start, t.year)
+    if t.kind == "growth_every_year":
+        return _rates(w)  # growth in each year of (start, year]
+    if t.kind == "pp_change_per_year":
+        out: Array = np.diff(w, axis=1)  # change in each year of (start, year]
+        return out
+    return w  # flow_every_year: the flow in each year of [start, year]
 
 
-@_kind("flow_every_year")
-def _flow(t: TargetSpec, f: Frame) -> Array:
-    assert t.start is not None
-    out: Array = f.window(t.metric, t.start, t.year).min(axis=1)
-    return out
+EVERY_YEAR = ("growth_every_year", "pp_change_per_year", "flow_every_year")
 
 
 def _lowered(threshold: float) -> float:
@@ -303,9 +308,20 @@ def _count(t: TargetSpec, f: Frame) -> tuple[Array, Array, dict[str, Array]]:
 
 
 def evaluate_target(t: TargetSpec, f: Frame) -> Outcome:
-    """Per-sample value, margin and met of ``t`` on ``f``."""
+    """Per-sample value, margin and met of ``t`` on ``f``.
+
+    Every-year kinds check the goal in each year of the window; the value reported is
+    the year that binds (the smallest margin), the margin is that year's.
+    """
     if t.kind == "count_over":
         value, margin, detail = _count(t, f)
         return Outcome(value, margin, margin >= 0, detail)
+    if t.kind in EVERY_YEAR:
+        per_year = _window_values(t, f)  # (S, W)
+        margins = t.bound.margin(per_year)
+        binding = np.argmin(margins, axis=1)
+        rows = np.arange(per_year.shape[0])
+        value = per_year[rows, binding]
+        return Outcome(value, margins[rows, binding], t.bound.met(value))
     value = np.asarray(_VALUE[t.kind](t, f), dtype=np.float64)
     return Outcome(value, t.bound.margin(value), t.bound.met(value))

@@ -206,8 +206,12 @@ def _merge(
         if k in base and kk in origins:
             overridden.setdefault(kk, []).append(origins[kk])
         if v is None:
-            base.pop(k, None)
-            _drop(origins, kk)
+            if k in base:
+                base.pop(k)
+                _drop(origins, kk)
+            else:  # deletes nothing: keep it so validation names it (often a stray comma)
+                base[k] = None
+                origins.update({p: o for p, o in child_origins.items() if p[: len(kk)] == kk})
             continue
         if isinstance(v, dict) and isinstance(old, dict) and not _retagged(old, v):
             origins[kk] = child_origins.get(kk, origins.get(kk, Origin("?", 0)))
@@ -268,7 +272,7 @@ def format_validation_error(exc: ValidationError, loaded: Loaded) -> list[str]:
         )
     ]
     for loc, err in errors:
-        msg = _message(err, loc)
+        msg = _message(err, loc, loaded.data)
         at = _AT.match(msg)
         if at:  # a whole-model check naming the field it is about
             loc = tuple(at.group(1).split("."))
@@ -310,10 +314,10 @@ def _is_tag(s: str) -> bool:
     )
 
 
-def _message(err: Any, loc: Key) -> str:
+def _message(err: Any, loc: Key, data: Any = None) -> str:
     typ = err["type"]
     if typ == "extra_forbidden":
-        allowed = _allowed_fields(loc[:-1])
+        allowed = _allowed_fields(loc[:-1], data)
         close = difflib.get_close_matches(loc[-1], allowed, n=1, cutoff=0.5) if loc else []
         hint = f"; did you mean {close[0]!r}?" if close else ""
         if loc and (loc[-1][:1].isdigit() or allowed == ["zh", "en"]):
@@ -367,10 +371,16 @@ def _members(tp: Any) -> list[Any]:
 _ALL_TAGS: frozenset[str] = frozenset()
 
 
-def _allowed_fields(loc: Key) -> list[str]:
-    """Field names of the model at ``loc`` in the scenario, best effort."""
+def _allowed_fields(loc: Key, data: Any = None) -> list[str]:
+    """Field names of the model at ``loc`` in the scenario, best effort.
+
+    Where the model is one of a tagged union (a growth or target kind), the tag in
+    ``data`` at ``loc`` picks the member.
+    """
     cur: list[Any] = [Scenario]
+    node = data
     for part in loc:
+        node = node.get(part) if isinstance(node, dict) else None
         nxt: list[Any] = []
         for tp in cur:
             for m in _members(tp):
@@ -385,11 +395,18 @@ def _allowed_fields(loc: Key) -> list[str]:
         cur = nxt
         if not cur:
             return []
+    members = [
+        m for tp in cur for m in _members(tp) if isinstance(m, type) and issubclass(m, BaseModel)
+    ]
+    if isinstance(node, dict):
+        for tag in MERGE_TAGS:
+            chosen = [m for m in members if tag in node and _tags(m).get(str(node[tag])) is m]
+            if chosen:
+                members = chosen
+                break
     names: list[str] = []
-    for tp in cur:
-        for m in _members(tp):
-            if isinstance(m, type) and issubclass(m, BaseModel):
-                names.extend(n for n in m.model_fields if n not in names)
+    for m in members:
+        names.extend(n for n in m.model_fields if n not in names)
     return names
 
 

@@ -47,7 +47,7 @@ CLUSTER_SERIES = (
     "entries",
     "firms",
 )
-RESERVED = frozenset(REGION_SERIES + DERIVED_REGION + CLUSTER_SERIES + REDUCERS + ("all",))
+RESERVED = frozenset(REGION_SERIES + DERIVED_REGION + CLUSTER_SERIES + REDUCERS + ("all", "rd_own"))
 
 
 class BiLabel(Strict):
@@ -425,4 +425,10 @@ class Scenario(Strict):
                     raise ValueError(f"[at {block}.{key}] id already used in {taken[key]}")
                 if block != "clusters":
                     taken[key] = block
+        for iid, ind in self.indicators.items():
+            flow = f"{iid}_flow"
+            if isinstance(ind, StockIndicator) and flow in taken:
+                raise ValueError(
+                    f"[at {taken[flow]}.{flow}] {flow!r} is the flow of stock indicator {iid!r}"
+                )
         return self

@@ -196,12 +196,26 @@ class Triangular(_Dist):
     def point(self) -> float:
         return self.mode
 
+    def cdf(self, x: float) -> float:
+        a, c, b = self.low, self.mode, self.high
+        if x <= a:
+            return 0.0
+        if x >= b:
+            return 1.0
+        if x <= c:
+            return (x - a) ** 2 / ((b - a) * (c - a))
+        return 1.0 - (b - x) ** 2 / ((b - a) * (b - c))
+
     def ppf(self, u: Array, lo: float = -math.inf, hi: float = math.inf) -> Array:
         a, c, b = self.low, self.mode, self.high
+        fa, fb = self.cdf(lo), self.cdf(hi)  # truncation: quantiles within [F(lo), F(hi)]
+        if fb - fa < 1e-12:
+            raise ValueError(f"triangular({a}, {c}, {b}) has no mass in [{lo}, {hi}]")
+        q = fa + np.asarray(u) * (fb - fa)
         fc = (c - a) / (b - a)
-        left = a + np.sqrt(u * (b - a) * (c - a))
-        right = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
-        return np.clip(np.where(u < fc, left, right), lo, hi)
+        left = a + np.sqrt(q * (b - a) * (c - a))
+        right = b - np.sqrt((1.0 - q) * (b - a) * (b - c))
+        return np.clip(np.where(q < fc, left, right), max(lo, a), min(hi, b))
 
     @model_validator(mode="after")
     def _bounds(self) -> Triangular:
