@@ -391,6 +391,13 @@ def schema(
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
     ] = None,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial",
+            help="Schema for files that extend another: nothing required, unknown keys still errors.",
+        ),
+    ] = False,
 ) -> None:
     """Print the JSON Schema of the scenario format, for editor autocompletion.
 
@@ -398,11 +405,9 @@ def schema(
 
       # yaml-language-server: $schema=./scenario.schema.json
     """
-    from clustersim.scenario.models import Scenario
+    from clustersim.scenario.models import scenario_json_schema
 
-    doc = Scenario.model_json_schema()
-    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    doc["title"] = "clustersim scenario"
+    doc = scenario_json_schema(partial=partial)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if out_file is None:
         sys.stdout.write(text)

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from pydantic import ValidationError
 from scipy import stats
 
 import clustersim as cs

@@ -23,14 +23,16 @@ def _has_source(obj: Any) -> bool:
 def unsourced(sc: Scenario) -> list[str]:
     """Dotted paths of numbers (and targets) with no ``source`` on them or an enclosing block.
 
-    A ``source`` on a block (a series, a growth, a cluster, a target, the scenario)
-    covers every number inside it; an observation or distribution may carry its own.
+    A ``source`` on a block (the region, a cluster, a series, a growth, an indicator, a
+    target) covers every number inside it; an observation or distribution may carry its
+    own. The scenario's top-level ``source`` describes the file and covers nothing, and
+    defaults not written in the file are not listed.
     """
     out: list[str] = []
     for tid, t in sc.targets.items():
         if not _has_source(t):
             out.append(f"targets.{tid}")
-    _walk(sc, "", _has_source(sc), out, skip_targets=True)
+    _walk(sc, "", False, out, skip_targets=True)
     return out
 
 
@@ -40,8 +42,10 @@ def _walk(obj: Any, path: str, covered: bool, out: list[str], skip_targets: bool
             out.append(path)
         return
     if isinstance(obj, BaseModel):
-        here = covered or _has_source(obj)
+        here = covered or (_has_source(obj) and not isinstance(obj, Scenario))
         for name in type(obj).model_fields:
+            if name not in obj.model_fields_set:
+                continue  # a default, not written in the file
             if name in _STRUCTURAL or (skip_targets and name == "targets"):
                 continue
             _walk(getattr(obj, name), f"{path}.{name}" if path else name, here, out)

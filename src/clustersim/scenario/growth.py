@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from pydantic import BeforeValidator, Field, field_validator
 
 from clustersim.core import growth as g
-from clustersim.scenario.numbers import Num, Strict
+from clustersim.scenario.numbers import Dist, Num, NumberText, Strict
 
 __all__ = [
     "GROWTH_KINDS",
@@ -165,10 +165,18 @@ def _shorthand(v: Any) -> Any:
     return v
 
 
+_GrowthModels = Constant | Path | Linear | ToTarget | Logistic | Elasticity
 Growth = Annotated[
-    Constant | Path | Linear | ToTarget | Logistic | Elasticity,
+    _GrowthModels,
     Field(discriminator="kind"),
-    BeforeValidator(_shorthand),
+    # the schema also shows the shorthands: a rate (0.05, "5%") or a bare distribution
+    BeforeValidator(
+        _shorthand,
+        json_schema_input_type=Annotated[_GrowthModels, Field(discriminator="kind")]
+        | float
+        | NumberText
+        | Dist,
+    ),
 ]
 GROWTH_KINDS: tuple[str, ...] = (
     "constant",

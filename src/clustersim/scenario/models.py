@@ -26,6 +26,7 @@ __all__ = [
     "Scenario",
     "Series",
     "Target",
+    "scenario_json_schema",
 ]
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -216,7 +217,7 @@ def _metric(v: Any) -> Any:
     return {"expr": v} if isinstance(v, str) else v
 
 
-MetricDef = Annotated[Metric, BeforeValidator(_metric)]
+MetricDef = Annotated[Metric, BeforeValidator(_metric, json_schema_input_type=str | Metric)]
 
 
 class Lever(Strict):
@@ -240,7 +241,9 @@ class _Target(Strict):
     at_least: Float | None = None
     at_most: Float | None = None
     between: tuple[Float, Float] | None = None
-    lever: Annotated[Lever, BeforeValidator(_lever)] | None = None
+    lever: Annotated[Lever, BeforeValidator(_lever, json_schema_input_type=str | Lever)] | None = (
+        None
+    )
     source: str | None = None
     note: str | None = None
 
@@ -432,3 +435,29 @@ class Scenario(Strict):
                     f"[at {taken[flow]}.{flow}] {flow!r} is the flow of stock indicator {iid!r}"
                 )
         return self
+
+
+def scenario_json_schema(*, partial: bool = False) -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of a scenario file, for editors.
+
+    With ``partial`` (for a file that ``extends:`` another and gives only what it
+    changes) nothing is required and tagged unions accept partial blocks; unknown keys
+    are still errors.
+    """
+    doc = Scenario.model_json_schema()
+    if partial:
+        doc = _relax(doc)
+    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    doc["title"] = "clustersim scenario"
+    return doc
+
+
+def _relax(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _relax(v) for k, v in node.items() if k not in ("required", "discriminator")}
+        if "oneOf" in out:
+            out["anyOf"] = out.pop("oneOf")
+        return out
+    if isinstance(node, list):
+        return [_relax(v) for v in node]
+    return node

@@ -31,6 +31,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StringConstraints,
     Tag,
     model_validator,
 )
@@ -71,8 +72,20 @@ def parse_number(v: Any) -> Any:
     return v
 
 
-Float = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(parse_number)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(parse_number)]
+#: what the JSON Schema accepts for a number: a float, or a string such as "12%" or "1,000"
+NumberText = Annotated[
+    str, StringConstraints(pattern=r"^\s*[-+]?[0-9][0-9,_]*(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*%?\s*$")
+]
+Float = Annotated[
+    float,
+    Field(allow_inf_nan=False),
+    BeforeValidator(parse_number, json_schema_input_type=float | NumberText),
+]
+Positive = Annotated[
+    float,
+    Field(gt=0, allow_inf_nan=False),
+    BeforeValidator(parse_number, json_schema_input_type=float | NumberText),
+]
 
 
 class Observed(Strict):
@@ -248,7 +261,7 @@ Num = Annotated[
     | Annotated[Observed, Tag("observation")]
     | Annotated[Dist, Tag("distribution")],
     Discriminator(_num_tag),
-    BeforeValidator(parse_number),
+    BeforeValidator(parse_number, json_schema_input_type=float | NumberText | Observed | Dist),
 ]
 
 
