@@ -98,11 +98,21 @@ class Compiled:
         return f"{o if o else loaded.files[-1]}: {dotted}"
 
 
-def _uniform_stream(seed: int, spawn_key: tuple[int, ...], path: str, n: int) -> Array:
-    """Uniforms in (0, 1) for parameter ``path``: a stream of its own, keyed by the path."""
+def _uniform_stream(
+    seed: int, spawn_key: tuple[int, ...], path: str, n: int, offset: int = 0
+) -> Array:
+    """Uniforms in (0, 1) for parameter ``path``: a stream of its own, keyed by the path.
+
+    Samples ``offset .. offset + n - 1`` of the stream: each uniform takes exactly one
+    64-bit draw (``random()`` uses its top 53 bits), so the generator is advanced past the
+    first ``offset`` and drawing in chunks gives the same numbers as drawing at once.
+    """
     ss = np.random.SeedSequence(seed, spawn_key=(*spawn_key, zlib.crc32(path.encode())))
-    bits = np.random.Generator(np.random.PCG64(ss)).integers(0, 2**53, size=n, dtype=np.int64)
-    out: Array = (bits.astype(np.float64) + 0.5) / 2.0**53
+    bitgen = np.random.PCG64(ss)
+    if offset:
+        bitgen.advance(offset)
+    # k / 2**53 from random(), shifted half a step so that 0 is never drawn
+    out: Array = np.random.Generator(bitgen).random(n) + 0.5 / 2.0**53
     return out
 
 
@@ -117,7 +127,9 @@ class _Context:
         spawn_key: tuple[int, ...],
         uniforms: Mapping[str, Array] | None,
         sample_all: bool,
+        offset: int = 0,
     ) -> None:
+        self.offset = offset
         self.years = years
         self.samples = samples
         self.seed = seed
@@ -144,7 +156,7 @@ class _Context:
                 hi_d = min(hi, hi if own_hi is None else float(own_hi))
                 return np.array([min(max(central(num), lo_d), hi_d)])
             assert self.seed is not None
-            u = _uniform_stream(self.seed, self.spawn_key, path, self.samples)
+            u = _uniform_stream(self.seed, self.spawn_key, path, self.samples, self.offset)
         else:
             v = float(num) if not isinstance(num, Observed) else num.point
             if not (lo <= v <= hi):
@@ -509,6 +521,8 @@ def compile_scenario(
     seed: int | None = None,
     uniforms: Mapping[str, Array] | None = None,
     spawn_key: tuple[int, ...] = (),
+    offset: int = 0,
+    draw: bool | None = None,
 ) -> Compiled:
     """Compile ``sc`` for ``samples`` Monte Carlo samples.
 
@@ -524,14 +538,24 @@ def compile_scenario(
         Quantiles chosen by an experimental design (LHS, Sobol) instead of random draws.
     spawn_key : tuple of int
         Extra spawn key (a sweep's chunk index) so chunks draw independent streams.
+    offset : int
+        Index of the first sample: compiling samples ``offset .. offset + samples - 1``
+        draws exactly those samples of a run of more samples, so a large Monte Carlo run can
+        be projected chunk by chunk with results identical to one pass. A nonzero offset
+        always draws (never central values).
+    draw : bool, optional
+        Draw uncertain numbers (True) or use central values (False); by default draws
+        when ``samples > 1``, ``offset > 0`` or ``uniforms`` are given.
     """
     if samples < 1:
         raise ScenarioError(f"samples must be >= 1, got {samples}")
-    sample_all = samples > 1 or bool(uniforms)
+    if offset < 0:
+        raise ScenarioError(f"offset must be >= 0, got {offset}")
+    sample_all = (samples > 1 or offset > 0 or bool(uniforms)) if draw is None else draw
     if sample_all and seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
     years = np.arange(sc.base_year, sc.end_year + 1, dtype=np.int64)
-    ctx = _Context(years, samples, seed, spawn_key, uniforms, sample_all)
+    ctx = _Context(years, samples, seed, spawn_key, uniforms, sample_all, offset)
     ctx.loaded = provenance(sc)
     b = _Builder(sc, ctx)
     try:
