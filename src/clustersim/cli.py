@@ -415,6 +415,11 @@ def schema(
         out_file.write_text(text, encoding="utf-8")
 
 
+# Commands defined in their own modules register themselves on ``app`` when imported; each
+# such module imports its heavy dependencies inside the command functions, so startup stays fast.
+# One import line per module below.
+
+
 def main() -> None:
     """Entry point of the ``clustersim`` script."""
     app()
