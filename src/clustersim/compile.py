@@ -154,6 +154,11 @@ class _Context:
                 own_lo, own_hi = getattr(num, "low", None), getattr(num, "high", None)
                 lo_d = max(lo, lo if own_lo is None else float(own_lo))
                 hi_d = min(hi, hi if own_hi is None else float(own_hi))
+                if hi_d < lo_d:
+                    raise self.error(
+                        path,
+                        f"the distribution has no mass where the value is allowed: {_allowed(lo, hi)}",
+                    )
                 return np.array([min(max(central(num), lo_d), hi_d)])
             assert self.seed is not None
             u = _uniform_stream(self.seed, self.spawn_key, path, self.samples, self.offset)

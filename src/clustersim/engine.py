@@ -228,8 +228,10 @@ def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None
     """The constant annual rate of the target's lever series that just meets it.
 
     Closed form for a level or CAGR of the lever series itself; otherwise the root of
-    the target margin in the rate (scipy's ``brentq`` on the projection). None when no
-    lever applies or no rate in [-50%, 200%] meets the target.
+    the target margin in the rate (scipy's ``brentq`` on the projection, bisection for
+    counts). Returns None when no lever applies or the target is in the base year, and
+    ``{"rate": None, "method": "none_in_range"}`` when no neighbouring pair of rates on
+    :data:`RATE_GRID` (-50% to +200%) changes whether the target is met.
     """
     lever = ct.lever
     if lever is None or comp.model.samples != 1 or ct.spec.year <= comp.model.base_year:
@@ -331,3 +333,58 @@ def _closed_form(comp: Compiled, ct: CompiledTarget, op: Compound) -> float | No
     if not math.isfinite(x_start) or x_start <= 0:
         return None
     return float(((1.0 + goal) ** (spec.year - spec.start) * x_start / x0) ** (1.0 / n) - 1.0)
+
+
+# --- targets only, in chunks (sweeps, large Monte Carlo runs) ---------------------------------
+
+#: samples compiled (drawn) at once; each chunk is then projected in cache-sized blocks
+DEFAULT_CHUNK = 65536
+
+
+def run_targets(
+    scenario: Scenario,
+    *,
+    samples: int,
+    seed: int | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    block: int | None = None,
+) -> dict[str, Outcome]:
+    """Per-sample value, margin and met of every target, without keeping trajectories.
+
+    Draws samples ``0 .. samples - 1`` of the same streams as :func:`run` (so the numbers
+    equal ``run(..., samples=samples, seed=seed)`` to float rounding), ``chunk`` samples at
+    a time, and projects each chunk in cache-sized blocks with the time-major core
+    (:mod:`clustersim.core.blocked`). Memory does not grow with ``samples`` beyond the
+    ``(samples,)`` result arrays.
+
+    Returns
+    -------
+    dict of target id to Outcome
+    """
+    from clustersim.core.blocked import DEFAULT_BLOCK, evaluate_targets
+
+    if samples < 1:
+        raise ScenarioError(f"samples must be >= 1, got {samples}")
+    if seed is None and samples > 1:
+        seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
+    parts: dict[str, list[Outcome]] = {}
+    for start in range(0, samples, chunk):
+        n = min(chunk, samples - start)
+        comp = compile_scenario(scenario, samples=n, seed=seed, offset=start, draw=samples > 1)
+        specs = [ct.spec for ct in comp.targets.values()]
+        try:
+            outs = evaluate_targets(comp.model, specs, comp.metrics, block=block or DEFAULT_BLOCK)
+        except ex.ExprError as exc:
+            raise ScenarioError(f"{comp.at('targets')}: {exc}") from exc
+        except FloatingPointError as exc:
+            raise ModelError(f"{exc}; check base values, growth and elasticities") from exc
+        for tid, o in outs.items():
+            parts.setdefault(tid, []).append(o)
+    return {
+        tid: Outcome(
+            np.concatenate([o.value for o in os_]),
+            np.concatenate([o.margin for o in os_]),
+            np.concatenate([o.met for o in os_]),
+        )
+        for tid, os_ in parts.items()
+    }

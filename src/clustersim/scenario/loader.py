@@ -6,7 +6,8 @@ Deep-merge rules for ``extends:`` (the child is the file that says ``extends``):
 - a child value that is not a mapping (number, string, list) replaces the parent's;
 - a mapping whose ``kind`` or ``dist`` differs from the parent's replaces it whole
   (switching a growth from ``constant`` to ``logistic`` drops the old ``rate``);
-- ``null`` (``~``) deletes the key;
+- ``null`` (``~``) deletes the key (a null for a key the parent does not have stays, so
+  validation can name it: it is often a stray key from an unquoted comma);
 - ``extends`` paths are relative to the file that names them; chains are allowed,
   cycles are errors.
 

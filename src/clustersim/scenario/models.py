@@ -199,8 +199,21 @@ def _indicator_kind(v: Any) -> Any:
     return v
 
 
+class _LevelInput(LevelIndicator):
+    kind: Literal["level"] = "level"
+
+
 Indicator = Annotated[
-    LevelIndicator | StockIndicator, Field(discriminator="kind"), BeforeValidator(_indicator_kind)
+    LevelIndicator | StockIndicator,
+    Field(discriminator="kind"),
+    # kind may be left out: a block with `flow` is a stock, otherwise a level
+    BeforeValidator(
+        _indicator_kind,
+        json_schema_input_type=Annotated[
+            LevelIndicator | StockIndicator, Field(discriminator="kind")
+        ]
+        | _LevelInput,
+    ),
 ]
 
 
@@ -303,7 +316,8 @@ class CagrTarget(_Target):
 
 
 class GrowthEveryYear(_Target):
-    """Annual growth of a metric in every year of ``(from_year, year]`` (the minimum is checked)."""
+    """Annual growth of a metric in every year of ``(from_year, year]``: the goal is checked
+    in each year; the year with the smallest margin is reported."""
 
     kind: Literal["growth_every_year"]
     metric: str
@@ -323,7 +337,7 @@ class ChangeVs(_Target):
 
 class PpChange(_Target):
     """Change of a share in percentage points in every year of ``(from_year, year]``
-    (the minimum year-on-year difference is checked; 1 pp = 0.01)."""
+    (the goal is checked on each year-on-year difference; 1 pp = 0.01)."""
 
     kind: Literal["pp_change_per_year"]
     metric: str
@@ -332,7 +346,7 @@ class PpChange(_Target):
 
 
 class FlowEveryYear(_Target):
-    """An annual flow in every year of ``[from_year, year]`` (the minimum is checked)."""
+    """An annual flow in every year of ``[from_year, year]``: the goal is checked in each year."""
 
     kind: Literal["flow_every_year"]
     metric: str

@@ -74,7 +74,11 @@ def parse_number(v: Any) -> Any:
 
 #: what the JSON Schema accepts for a number: a float, or a string such as "12%" or "1,000"
 NumberText = Annotated[
-    str, StringConstraints(pattern=r"^\s*[-+]?[0-9][0-9,_]*(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*%?\s*$")
+    str,
+    StringConstraints(
+        pattern=r"^\s*([-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?\s*%"
+        r"|[-+]?([0-9][0-9,_]*)?\.?[0-9]*([eE][-+]?[0-9]+)?)\s*$"
+    ),
 ]
 Float = Annotated[
     float,
@@ -188,6 +192,8 @@ class Uniform(_Dist):
 
     def ppf(self, u: Array, lo: float = -math.inf, hi: float = math.inf) -> Array:
         a, b = max(lo, self.low), min(hi, self.high)
+        if b <= a:
+            raise ValueError(f"uniform({self.low}, {self.high}) has no mass in [{lo}, {hi}]")
         return a + u * (b - a)
 
     @model_validator(mode="after")

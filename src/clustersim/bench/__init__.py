@@ -1,0 +1,1 @@
+"""Benchmark workloads and the machine reference, shared by ``clustersim bench`` and benchmarks/."""

@@ -1,0 +1,103 @@
+"""The blocked, time-major targets-only path agrees with the reference projection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+
+import clustersim as cs
+from clustersim.bench.workloads import synthetic_dict, synthetic_scenario
+from clustersim.core.blocked import Scaled, evaluate_targets, project_time_major
+from clustersim.core.project import project
+from clustersim.engine import run_compiled, run_targets
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
+
+
+def _agree(comp: cs.compile_scenario, block: int) -> None:  # type: ignore[valid-type]
+    ref = run_compiled(comp, required=False)
+    specs = [ct.spec for ct in comp.targets.values()]
+    fast = evaluate_targets(comp.model, specs, comp.metrics, block=block)
+    for t in ref.targets:
+        o = fast[t.id]
+        scale = max(1.0, float(np.max(np.abs(t.value))))
+        assert_allclose(o.value, t.value, rtol=1e-12, atol=1e-12 * scale, err_msg=t.id)
+        # pass/fail agrees except where the margin is within rounding of zero
+        clear = np.abs(t.margin) > 1e-9 * scale
+        assert_array_equal(o.met[clear], t.met[clear], err_msg=t.id)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_shipped_scenarios_agree(path: Path) -> None:
+    comp = cs.compile_scenario(cs.load_scenario(path), samples=300, seed=11)
+    _agree(comp, block=128)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    clusters=st.integers(4, 12),
+    years=st.integers(4, 14),
+    samples=st.integers(1, 90),
+    block=st.integers(1, 40),
+    parametric=st.booleans(),
+    seed=st.integers(0, 2**31),
+)
+def test_random_scenarios_agree(
+    clusters: int, years: int, samples: int, block: int, parametric: bool, seed: int
+) -> None:
+    sc = synthetic_scenario(clusters, years, parametric=parametric)
+    _agree(cs.compile_scenario(sc, samples=samples, seed=seed, draw=True), block=block)
+
+
+def test_time_major_series_equal_reference_trajectories() -> None:
+    """Every series, time-major and blocked, equals the (S, C, T) reference to 1e-12."""
+    comp = cs.compile_scenario(synthetic_scenario(6, 9), samples=40, seed=2)
+    ref = project(comp.model)
+    rows = slice(10, 25)
+    tm = project_time_major(comp.model, rows=rows)
+    for name, arr in ref.items():
+        v = tm[name]
+        full = v.full() if isinstance(v, Scaled) else v
+        want = np.moveaxis(arr[rows], -1, 0)  # (T, B, [C])
+        assert_allclose(np.broadcast_to(full, want.shape), want, rtol=1e-12, err_msg=name)
+
+
+def test_fixed_ratios_stay_factorised() -> None:
+    """value_added, energy and rd are output times sample-invariant factors: never (T, B, C)."""
+    comp = cs.compile_scenario(synthetic_scenario(6, 9), samples=50, seed=2)
+    tm = project_time_major(comp.model, need=["energy_total", "rd_total"])
+    for name in ("value_added", "energy", "rd"):
+        assert isinstance(tm[name], Scaled), name
+        assert tm[name].base is tm["output"]  # type: ignore[union-attr]
+        assert tm[name].scale.shape[1] == 1  # type: ignore[union-attr]
+
+
+def test_run_targets_equals_run_in_chunks() -> None:
+    """Chunked drawing + blocked projection gives the numbers of one `run`."""
+    sc = synthetic_scenario(8, 10)
+    ref = cs.run(sc, samples=500, seed=9, required=False)
+    out = run_targets(sc, samples=500, seed=9, chunk=130, block=37)
+    for t in ref.targets:
+        scale = max(1.0, float(np.max(np.abs(t.value))))
+        assert_allclose(out[t.id].value, t.value, rtol=1e-12, atol=1e-12 * scale, err_msg=t.id)
+
+
+def test_run_targets_one_sample_uses_central_values() -> None:
+    sc = synthetic_scenario(5, 6)
+    ref = cs.run(sc, required=False)
+    out = run_targets(sc, samples=1)
+    for t in ref.targets:
+        assert_allclose(out[t.id].value, t.value, rtol=1e-12, atol=1e-13)
+
+
+def test_negative_level_through_elasticity_is_an_error() -> None:
+    d = synthetic_dict(5, 6, parametric=False)
+    d["region"]["gdp"]["growth"] = -0.5
+    d["region"]["rd_rest"]["growth"]["elasticity"] = 3.0  # -150% a year
+    with pytest.raises(cs.ModelError, match="rd_rest"):
+        run_targets(cs.Scenario.model_validate(d), samples=4, seed=1)
