@@ -418,6 +418,7 @@ def schema(
 # Commands defined in their own modules register themselves on ``app`` when imported; each
 # such module imports its heavy dependencies inside the command functions, so startup stays fast.
 # One import line per module below.
+import clustersim.cli_bench  # noqa: E402,F401  (registers bench)
 
 
 def main() -> None:

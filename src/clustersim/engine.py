@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -348,6 +349,7 @@ def run_targets(
     seed: int | None = None,
     chunk: int = DEFAULT_CHUNK,
     block: int | None = None,
+    sink: Callable[[int, dict[str, Outcome]], None] | None = None,
 ) -> dict[str, Outcome]:
     """Per-sample value, margin and met of every target, without keeping trajectories.
 
@@ -355,7 +357,13 @@ def run_targets(
     equal ``run(..., samples=samples, seed=seed)`` to float rounding), ``chunk`` samples at
     a time, and projects each chunk in cache-sized blocks with the time-major core
     (:mod:`clustersim.core.blocked`). Memory does not grow with ``samples`` beyond the
-    ``(samples,)`` result arrays.
+    ``(samples,)`` result arrays, and not at all with a ``sink``.
+
+    Parameters
+    ----------
+    sink : callable, optional
+        Called as ``sink(start, outcomes)`` for each chunk (``start`` is the chunk's first
+        sample); the chunks are then not kept and an empty dict is returned.
 
     Returns
     -------
@@ -378,6 +386,9 @@ def run_targets(
             raise ScenarioError(f"{comp.at('targets')}: {exc}") from exc
         except FloatingPointError as exc:
             raise ModelError(f"{exc}; check base values, growth and elasticities") from exc
+        if sink is not None:
+            sink(start, outs)
+            continue
         for tid, o in outs.items():
             parts.setdefault(tid, []).append(o)
     return {

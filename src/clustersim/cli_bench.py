@@ -1,0 +1,107 @@
+"""``clustersim bench``: projection throughput, normalised by a machine reference."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clustersim.cli import app, err, out
+
+__all__ = ["bench"]
+
+
+@app.command()
+def bench(
+    quick: Annotated[
+        bool, typer.Option("--quick", help="The small set CI runs (well under a minute).")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the results as one JSON document.")
+    ] = False,
+    compare_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            help="A baseline written by `bench --json`: exit 1 when a workload's normalised "
+            "figure falls below baseline / --max-slowdown.",
+        ),
+    ] = None,
+    max_slowdown: Annotated[
+        float,
+        typer.Option(
+            "--max-slowdown", min=1.0, help="Allowed slowdown factor against the baseline."
+        ),
+    ] = 1.3,
+    save: Annotated[
+        Path | None, typer.Option("--save", help="Also write the JSON document to this file.")
+    ] = None,
+) -> None:
+    """Measure cluster-years per second of each workload and a machine reference.
+
+    The normalised figure (workload rate / reference rate, both measured in this process)
+    is what --compare checks, so a slower or busier machine does not read as a regression.
+
+    Examples:
+
+      clustersim bench --quick
+
+      clustersim bench --quick --json > bench.json
+
+      clustersim bench --quick --compare benchmarks/baseline.json --max-slowdown 1.3
+    """
+    from clustersim.bench.runner import QUICK, compare, full_suite, load_report, run_suite
+
+    baseline = None
+    if compare_to is not None:
+        try:
+            baseline = load_report(compare_to)
+        except ValueError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(2) from None
+    workloads = list(QUICK) if quick else full_suite()
+    show = err.is_terminal and not as_json
+    if show:
+        with err.status("measuring the reference kernel...") as status:
+            doc = run_suite(workloads, progress=lambda n: status.update(f"measuring {n}..."))
+    else:
+        doc = run_suite(workloads)
+    if save is not None:
+        save.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        from rich.table import Table
+
+        ref = doc["reference"]["elements_per_s"]
+        tbl = Table(
+            title=f"reference: {ref / 1e6:,.0f} M elements/s (c += a * b)", header_style="bold"
+        )
+        for col in ("workload", "engine", "M cluster-years/s", "peak MB", "normalised"):
+            tbl.add_column(col, justify="left" if col in ("workload", "engine") else "right")
+        for w in doc["workloads"]:
+            tbl.add_row(
+                w["name"],
+                w["engine"],
+                f"{w['cluster_years_per_s'] / 1e6:,.1f}",
+                f"{w['peak_mb']:,.1f}",
+                f"{w['normalised']:.4f}",
+            )
+        out.print(tbl)
+    if baseline is not None:
+        rows, slow = compare(doc, baseline, max_slowdown)
+        for c in rows:
+            flag = "SLOWER" if c in slow else "ok"
+            err.print(
+                f"{flag:6} {c.name}: {c.current:.4f} vs baseline {c.baseline:.4f} ({c.ratio:.2f}x)",
+                markup=False,
+            )
+        if slow:
+            err.print(
+                f"{len(slow)} workload(s) more than {max_slowdown:g}x slower than {compare_to}",
+                markup=False,
+            )
+            raise typer.Exit(1)
