@@ -48,10 +48,12 @@ class Workload:
     samples: int
     clusters: int
     years: int
+    engine: str = "numpy"
 
     @property
     def name(self) -> str:
-        return f"{self.kind}/S{self.samples}/C{self.clusters}/T{self.years}"
+        tail = "" if self.engine == "numpy" else f"/{self.engine}"
+        return f"{self.kind}/S{self.samples}/C{self.clusters}/T{self.years}{tail}"
 
     @property
     def cluster_years(self) -> int:
@@ -73,10 +75,17 @@ class Measurement:
     seconds: float
 
 
+def _accel() -> tuple[Workload, ...]:
+    from clustersim.accel import available
+
+    return (Workload("sweep_targets", 100_000, 20, 12, "numba"),) if available() else ()
+
+
 #: the quick set, run by CI after the tests (well under a minute on 2 cores)
 QUICK: tuple[Workload, ...] = (
     Workload("plain_run", 1, 20, 12),
     Workload("sweep_targets", 100_000, 20, 12),
+    *_accel(),
     Workload("sweep_trajectories", 10_000, 20, 12),
     Workload("target_eval", 10_000, 20, 12),
     Workload("parquet_write", 1_000, 20, 12),
@@ -98,6 +107,8 @@ def full_suite() -> list[Workload]:
                     if kind == "parquet_write" and w.cluster_years > 2e7:
                         continue
                     out.append(w)
+                    if kind == "sweep_targets" and _accel():
+                        out.append(Workload(kind, s, c, t, "numba"))
     return out
 
 
@@ -149,7 +160,7 @@ def _prepare(w: Workload) -> Callable[[], Any]:
             for tid, o in outs.items():
                 met[tid] = met.get(tid, 0) + int(o.met.sum())
 
-        return lambda: run_targets(sc, samples=w.samples, seed=1, sink=count)
+        return lambda: run_targets(sc, samples=w.samples, seed=1, sink=count, engine=w.engine)
     if w.kind == "sweep_trajectories":
         chunk = max(1, min(w.samples, 2_000_000 // (w.clusters * w.years)))
 
@@ -198,7 +209,7 @@ def measure(
     rate = w.cluster_years / best
     return Measurement(
         name=w.name,
-        engine="numpy",
+        engine=w.engine,
         samples=w.samples,
         clusters=w.clusters,
         years=w.years,

@@ -1,0 +1,1 @@
+"""Benchmarks are opt-in: run them with `python -m pytest benchmarks --benchmark-only`."""
