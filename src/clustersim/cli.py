@@ -7,6 +7,7 @@ problem, ``file:line: field.path: message``, and never a traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import sys
@@ -112,24 +113,24 @@ def _num(v: float, pct: bool = False, pp: bool = False) -> str:
     return f"{v:,.3g}" if abs(v) < 1 else f"{v:,.2f}"
 
 
-def _goal_text(t: TargetResult, pct: bool, pp: bool) -> str:
+def _goal_text(t: TargetResult, pct: bool, pp: bool, lang: str = "en") -> str:
     if t.tiers:
         return ", ".join(f"{x.at_least} ≥ {_num(x.threshold)}" for x in t.tiers)
     b = t.bound
     if b.lo is not None and b.hi is not None:
-        return f"{_num(b.lo, pct, pp)} to {_num(b.hi, pct, pp)}"
+        return f"{_num(b.lo, pct, pp)} {'至' if lang == 'zh' else 'to'} {_num(b.hi, pct, pp)}"
     if b.lo is not None:
         return ">= " + _num(b.lo, pct, pp)
     return "<= " + _num(b.hi if b.hi is not None else math.nan, pct, pp)
 
 
-def _required_text(t: TargetResult) -> str:
+def _required_text(t: TargetResult, lang: str = "en") -> str:
     rg = t.required_growth
     if not rg:
         return "-"
     if rg.get("rate") is None:
-        return f"none in range ({rg['series']})"
-    return f"{rg['rate'] * 100:+.2f}%/yr {rg['series']}"
+        return f"{'范围内无解' if lang == 'zh' else 'none in range'} ({rg['series']})"
+    return f"{rg['rate'] * 100:+.2f}%{'/年' if lang == 'zh' else '/yr'} {rg['series']}"
 
 
 def target_table(result: Result, lang: str = "en") -> Table:
@@ -138,7 +139,13 @@ def target_table(result: Result, lang: str = "en") -> Table:
     mc = result.samples > 1
     zh = lang == "zh"
     title = f"{result.scenario_id}: {result.base_year}-{result.end_year}" + (
-        f", {result.samples:,} samples (seed {result.seed})" if mc else ""
+        (
+            f"，{result.samples:,} 个样本（随机种子 {result.seed}）"
+            if zh
+            else f", {result.samples:,} samples (seed {result.seed})"
+        )
+        if mc
+        else ""
     )
     tbl = Table(title=title, show_lines=False, header_style="bold")
     for col in (
@@ -148,7 +155,7 @@ def target_table(result: Result, lang: str = "en") -> Table:
         ("预测值" if zh else "value" + (" (median)" if mc else "")),
         ("目标值" if zh else "goal"),
         ("差额" if zh else "margin"),
-        *((("达成概率" if zh else "P(met)"), "p5-p95") if mc else ()),
+        *((("达成概率" if zh else "P(met)"), ("5%-95%分位" if zh else "p5-p95")) if mc else ()),
         ("所需增速" if zh else "required growth"),
     ):
         tbl.add_column(col, overflow="fold")
@@ -163,26 +170,29 @@ def target_table(result: Result, lang: str = "en") -> Table:
             str(t.year),
             f"[{style}]{word}[/{style}]",
             _num(t.median_value, pct, pp),
-            escape(_goal_text(t, pct, pp)),
+            escape(_goal_text(t, pct, pp, lang)),
             _num(t.median_margin, pct, pp),
         ]
         if mc:
             p = t.percentiles()
             row += [f"{t.probability:.1%}", f"{_num(p['p5'], pct, pp)} – {_num(p['p95'], pct, pp)}"]
-        row.append(escape(_required_text(t)))
+        row.append(escape(_required_text(t, lang)))
         tbl.add_row(*row)
     return tbl
 
 
-def series_table(result: Result) -> Table:
+def series_table(result: Result, lang: str = "en") -> Table:
     years = [int(y) for y in result.years]
     if len(years) > 9:
         step = math.ceil((len(years) - 1) / 8)
         years = sorted({*years[::step], years[-1]})
-    tbl = Table(
-        title="key series" + (" (median)" if result.samples > 1 else ""), header_style="bold"
-    )
-    tbl.add_column("series")
+    zh = lang == "zh"
+    median = ("（中位数）" if zh else " (median)") if result.samples > 1 else ""
+    tbl = Table(title=("关键指标" if zh else "key series") + median, header_style="bold")
+    tbl.add_column("指标" if zh else "series")
+    from clustersim.report.i18n import series_label
+
+    scenario = result.compiled.scenario if result.compiled is not None else None
     for y in years:
         tbl.add_column(str(y), justify="right")
     import numpy as np
@@ -192,7 +202,8 @@ def series_table(result: Result) -> Table:
             continue
         med = np.median(arr, axis=0)
         pct = name.endswith(("intensity", "share")) and float(np.nanmax(np.abs(med))) < 1.5
-        tbl.add_row(escape(name), *(_num(float(med[y - result.base_year]), pct) for y in years))
+        shown = series_label(name, scenario).zh if zh else name
+        tbl.add_row(escape(shown), *(_num(float(med[y - result.base_year]), pct) for y in years))
     return tbl
 
 
@@ -250,9 +261,12 @@ def run(
         return
     out.print(target_table(result, lang))
     if series:
-        out.print(series_table(result))
+        out.print(series_table(result, lang))
     met = sum(t.status == "met" for t in result.targets)
-    out.print(f"{met} of {len(result.targets)} targets met.")
+    if lang == "zh":
+        out.print(f"{len(result.targets)} 个目标中 {met} 个达成。")
+    else:
+        out.print(f"{met} of {len(result.targets)} targets met.")
     for p in written:
         out.print(f"wrote {p}")
 
@@ -417,8 +431,9 @@ def schema(
 
 # Commands defined in their own modules register themselves on ``app`` when imported; each
 # such module imports its heavy dependencies inside the command functions, so startup stays fast.
-# One import line per module below.
-import clustersim.cli_bench  # noqa: E402,F401  (registers bench)
+COMMAND_MODULES = ("cli_analysis", "cli_bench", "cli_report", "cli_sweep")
+for _module in COMMAND_MODULES:
+    importlib.import_module(f"clustersim.{_module}")
 
 
 def main() -> None:

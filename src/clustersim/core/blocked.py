@@ -22,6 +22,7 @@ It agrees with the reference to float rounding (``x0 * f * f * ...`` against
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -241,18 +242,20 @@ class YearFrame(Frame):
         if i >= len(self.years):
             raise ExprError(f"year {year} is after the end year {int(self.years[-1])}")
 
-        def lookup(name: str) -> Array:
-            if name in self.tm:
-                v = self.tm[name]
-                return v.year(i) if isinstance(v, Scaled) else v[i]
-            if name in self.derived:
-                return evaluate(self.derived[name], lookup, self.groups, self.clusters, 2)
-            raise ExprError(f"unknown series {name!r}")
-
+        lookup = partial(self._year_value, i=i)  # no closure: no reference cycle
         val = np.asarray(evaluate(expr, lookup, self.groups, self.clusters, 2), dtype=np.float64)
         if val.ndim == 0:
             return np.full(self.n_rows, float(val))
         return np.broadcast_to(val, (self.n_rows, *val.shape[1:]))
+
+    def _year_value(self, name: str, i: int) -> Array:
+        if name in self.tm:
+            v = self.tm[name]
+            return v.year(i) if isinstance(v, Scaled) else v[i]
+        if name in self.derived:
+            lookup = partial(self._year_value, i=i)
+            return evaluate(self.derived[name], lookup, self.groups, self.clusters, 2)
+        raise ExprError(f"unknown series {name!r}")
 
     def window(self, expr: Expr, start: int, end: int) -> Array:
         return np.stack([self.at(expr, y) for y in range(start, end + 1)], axis=-1)

@@ -212,40 +212,49 @@ def evaluate(
     (3 for ``(S, C, T)`` trajectories, 2 for ``(S', C)`` single-year history values);
     region arrays have one dimension fewer.
     """
+    # a plain recursive function, not a closure: a self-referencing closure would form a
+    # reference cycle that keeps ``lookup`` (and the series it reads) alive until a GC pass
+    return _ev(expr, lookup, groups, clusters, cluster_ndim)
 
-    def ev(e: Expr) -> Array:
-        if isinstance(e, Const):
-            return np.asarray(e.value)
-        if isinstance(e, Name):
-            return np.asarray(lookup(e.id))
-        if isinstance(e, Pick):
-            return np.asarray(lookup(e.name)[:, clusters[e.cluster]])
-        if isinstance(e, Neg):
-            return np.negative(ev(e.operand))
-        if isinstance(e, Reduce):
-            x = ev(e.arg)
-            if e.group is not None:
-                x = x[:, groups[e.group]]
-            if x.shape[1] == 0:
-                raise ExprError(f"{e.func}() over an empty group {e.group!r}")
-            out: Array = getattr(np, e.func)(x, axis=1)
-            return out
-        if isinstance(e, Bin):
-            a, b = ev(e.left), ev(e.right)
-            if a.ndim == cluster_ndim and 0 < b.ndim < cluster_ndim:
-                b = np.expand_dims(b, 1)
-            elif b.ndim == cluster_ndim and 0 < a.ndim < cluster_ndim:
-                a = np.expand_dims(a, 1)
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                if e.op == "+":
-                    return np.add(a, b)
-                if e.op == "-":
-                    return np.subtract(a, b)
-                if e.op == "*":
-                    return np.multiply(a, b)
-                if e.op == "/":
-                    return np.divide(a, b)
-                return np.power(a, b)
-        raise TypeError(e)
 
-    return ev(expr)
+def _ev(
+    e: Expr,
+    lookup: Callable[[str], Array],
+    groups: Mapping[str, NDArray[np.intp]],
+    clusters: Mapping[str, int],
+    nd: int,
+) -> Array:
+    if isinstance(e, Const):
+        return np.asarray(e.value)
+    if isinstance(e, Name):
+        return np.asarray(lookup(e.id))
+    if isinstance(e, Pick):
+        return np.asarray(lookup(e.name)[:, clusters[e.cluster]])
+    if isinstance(e, Neg):
+        return np.negative(_ev(e.operand, lookup, groups, clusters, nd))
+    if isinstance(e, Reduce):
+        x = _ev(e.arg, lookup, groups, clusters, nd)
+        if e.group is not None:
+            x = x[:, groups[e.group]]
+        if x.shape[1] == 0:
+            raise ExprError(f"{e.func}() over an empty group {e.group!r}")
+        out: Array = getattr(np, e.func)(x, axis=1)
+        return out
+    if isinstance(e, Bin):
+        a = _ev(e.left, lookup, groups, clusters, nd)
+        b = _ev(e.right, lookup, groups, clusters, nd)
+        if a.ndim == nd and 0 < b.ndim < nd:
+            b = np.expand_dims(b, 1)
+        elif b.ndim == nd and 0 < a.ndim < nd:
+            a = np.expand_dims(a, 1)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if e.op == "+":
+                return np.add(a, b)
+            if e.op == "-":
+                return np.subtract(a, b)
+            if e.op == "*":
+                return np.multiply(a, b)
+            if e.op == "/":
+                return np.divide(a, b)
+            return np.power(a, b)
+    raise TypeError(e)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -183,17 +184,7 @@ class Frame:
                 traj = self.trajectory(expr)
             return np.asarray(traj[..., i])
 
-        def hist(name: str) -> Array:
-            h = self.history.get(name, {})
-            if year in h:
-                return h[year]
-            if name in self.derived:
-                return evaluate(self.derived[name], hist, self.groups, self.clusters, 2)
-            raise HistoryMissing(
-                f"no history for {name!r} in {year} (the base year is {self.base_year}); "
-                f"add it under history"
-            )
-
+        hist = partial(self._history_at, year=year)  # no closure: no reference cycle
         val = np.asarray(evaluate(expr, hist, self.groups, self.clusters, 2), dtype=np.float64)
         if np.isnan(val).any():  # cluster history given for some clusters only
             gaps = sorted(
@@ -210,6 +201,18 @@ class Frame:
         if val.ndim == 0:
             val = np.full(s, float(val))
         return np.broadcast_to(val, (s, *val.shape[1:]))
+
+    def _history_at(self, name: str, year: int) -> Array:
+        h = self.history.get(name, {})
+        if year in h:
+            return h[year]
+        if name in self.derived:
+            hist = partial(self._history_at, year=year)
+            return evaluate(self.derived[name], hist, self.groups, self.clusters, 2)
+        raise HistoryMissing(
+            f"no history for {name!r} in {year} (the base year is {self.base_year}); "
+            f"add it under history"
+        )
 
     def window(self, expr: Expr, start: int, end: int) -> Array:
         """``(S, end - start + 1)`` values of ``expr`` for the years ``start..end``."""

@@ -1,0 +1,279 @@
+"""``clustersim report``, ``plot``, ``export`` and ``import``: charts, the HTML report and Excel.
+
+Registered on :data:`clustersim.cli.app` when imported; matplotlib and openpyxl are imported
+inside the commands, so the command line starts fast without them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from clustersim.cli import (
+    LangOpt,
+    SamplesOpt,
+    SeedOpt,
+    _check_choice,
+    _fail,
+    _load_and_run,
+    app,
+    err,
+    out,
+)
+from clustersim.errors import ClusterSimError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from clustersim.report.data import ReportData
+
+__all__ = ["export", "import_", "plot", "report"]
+
+SourceArg = Annotated[
+    Path,
+    typer.Argument(
+        help="A scenario YAML file (it is run), or a results directory written by "
+        "'clustersim run --out DIR' (or a sweep's output directory, with summary.json).",
+        show_default=False,
+    ),
+]
+ScenarioOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--scenario",
+        help="With a results directory: the scenario it was run from, for bilingual names "
+        "and target markers on the charts.",
+    ),
+]
+
+
+def _gather(source: Path, scenario: Path | None, samples: int, seed: int | None) -> ReportData:
+    from clustersim.report.data import from_directory, from_result
+    from clustersim.scenario.loader import load_scenario
+
+    if source.is_dir():
+        sc = load_scenario(scenario) if scenario is not None else None
+        return from_directory(source, scenario=sc)
+    if scenario is not None:
+        raise ClusterSimError("--scenario goes with a results directory, not a scenario file")
+    if not source.exists():
+        raise ClusterSimError(f"{source}: no such file or directory")
+    result = _load_and_run(source, samples, seed)
+    return from_result(result, origin=str(source))
+
+
+class _Progress:
+    """``progress(done, total, what)`` shown as a status line on a terminal's stderr."""
+
+    def __init__(self, verb: str) -> None:
+        self.verb = verb
+        self.status = err.status(f"{verb}...") if err.is_terminal else None
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        if self.status is not None:
+            self.status.update(f"{self.verb} {done}/{total}: {what}")
+
+    def __enter__(self) -> Callable[[int, int, str], None]:
+        if self.status is not None:
+            self.status.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+
+def _run_guarded(fn: Callable[[], Iterator[str]]) -> None:
+    """Run ``fn`` (which yields lines to print); user errors become one line and exit 2."""
+    try:
+        lines = list(fn())
+    except ClusterSimError as exc:
+        raise _fail(exc) from None
+    except OSError as exc:
+        name = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"error: {name}{exc.strerror or exc}", markup=False)
+        raise typer.Exit(2) from None
+    for line in lines:
+        out.print(line, markup=False)
+
+
+@app.command()
+def report(
+    source: SourceArg,
+    out_file: Annotated[
+        Path, typer.Option("--out", "-o", help="The HTML file to write.", show_default=False)
+    ],
+    lang: LangOpt = "en",
+    samples: SamplesOpt = 1,
+    seed: SeedOpt = None,
+    scenario: ScenarioOpt = None,
+) -> None:
+    """Write a one-file HTML report: the target table, trajectory charts with the targets
+    marked, Monte Carlo fan bands, cluster output against the 1,000 / 5,000 / 10,000 亿
+    thresholds and, for sweeps, target probabilities and sensitivity bars.
+
+    The page has everything inside (charts, styles, the font subset): it opens offline.
+
+    Examples:
+
+      clustersim report scenarios/zhenjiang-2026.yaml -n 1000 -s 1 --out zhenjiang.html --lang zh
+
+      clustersim run scenarios/example.yaml -n 1000 -s 1 --out results/
+
+      clustersim report results/ --scenario scenarios/example.yaml --out example.html
+    """
+
+    def work() -> Iterator[str]:
+        from clustersim.report.html import write_html
+
+        _check_choice("--lang", lang, ("en", "zh"))
+        data = _gather(source, scenario, samples, seed)
+        with _Progress("drawing chart") as progress:
+            path = write_html(data, out_file, lang=lang, progress=progress)
+        met = sum(t.status == "met" for t in data.targets)
+        if any(t.status for t in data.targets):
+            yield f"{met} of {len(data.targets)} targets met."
+        yield f"wrote {path}"
+
+    _run_guarded(work)
+
+
+@app.command()
+def plot(
+    source: SourceArg,
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Directory to write the charts into.", show_default=False),
+    ],
+    lang: LangOpt = "en",
+    samples: SamplesOpt = 1,
+    seed: SeedOpt = None,
+    scenario: ScenarioOpt = None,
+    formats: Annotated[
+        str,
+        typer.Option("--format", "-f", help="Comma-separated chart formats: png, svg."),
+    ] = "png,svg",
+) -> None:
+    """Write the report's charts as PNG (150 dpi) and SVG files, one per chart, for slides.
+
+    Files are named after what they show: series-<name>.png, series-<name>-<cluster>.png,
+    target-<id>.png (a target whose metric is an expression), clusters-output.png,
+    sweep-probability.png, sweep-sensitivity-<target>.png.
+
+    Examples:
+
+      clustersim plot scenarios/example.yaml -n 1000 -s 1 --out charts/
+
+      clustersim plot scenarios/zhenjiang-2026.yaml --out charts/ --lang zh --format png
+    """
+
+    def work() -> Iterator[str]:
+        from clustersim.report.charts import write_charts
+
+        _check_choice("--lang", lang, ("en", "zh"))
+        fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+        for f in fmts:
+            _check_choice("--format", f, ("png", "svg"))
+        data = _gather(source, scenario, samples, seed)
+        with _Progress("drawing chart") as progress:
+            paths = write_charts(data, out_dir, lang=lang, formats=fmts, progress=progress)
+        yield f"wrote {len(paths)} files to {out_dir}"
+
+    _run_guarded(work)
+
+
+@app.command()
+def export(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    xlsx: Annotated[
+        Path, typer.Option("--xlsx", help="The workbook to write (.xlsx).", show_default=False)
+    ],
+    samples: SamplesOpt = 1,
+    seed: SeedOpt = None,
+    lang: LangOpt = "en",
+    results: Annotated[
+        bool,
+        typer.Option(
+            "--results/--no-results",
+            help="Also run the scenario and add result sheets (targets, trajectories).",
+        ),
+    ] = True,
+) -> None:
+    """Write SCENARIO's assumptions (one sheet per block: scenario, region, clusters, growth,
+    groups, indicators, metrics, targets, history) and its results to an Excel workbook.
+
+    Edit the assumption sheets and read them back with 'clustersim import'. A scenario that
+    extends another is written whole (merged): the workbook stands alone.
+
+    Examples:
+
+      clustersim export scenarios/zhenjiang-2026.yaml --xlsx zhenjiang.xlsx
+
+      clustersim export scenarios/example.yaml --xlsx example.xlsx -n 1000 -s 1 --lang zh
+    """
+
+    def work() -> Iterator[str]:
+        from clustersim.report.excel import write_workbook
+        from clustersim.scenario.loader import load_scenario
+
+        _check_choice("--lang", lang, ("en", "zh"))
+        if xlsx.suffix.lower() != ".xlsx":
+            raise ClusterSimError(f"--xlsx: {xlsx}: the file name must end in .xlsx")
+        sc = load_scenario(scenario)
+        result = _load_and_run(scenario, samples, seed) if results else None
+        path = write_workbook(sc, xlsx, result=result, lang=lang)
+        yield f"wrote {path}"
+
+    _run_guarded(work)
+
+
+@app.command("import")
+def import_(
+    workbook: Annotated[
+        Path,
+        typer.Argument(
+            help="A workbook written by 'clustersim export', edited.", show_default=False
+        ),
+    ],
+    out_file: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="The scenario YAML file to write.", show_default=False),
+    ],
+) -> None:
+    """Read an edited assumptions workbook back into a scenario YAML file.
+
+    The workbook is validated like a scenario file, and compiled; each problem is reported
+    with the sheet and cell it comes from, and nothing is written:
+
+      error: plan.xlsx: sheet 'clusters', cell C5: clusters.new_materials.output.base: ...
+
+    Examples:
+
+      clustersim import zhenjiang.xlsx --out scenarios/zhenjiang-edited.yaml
+
+      clustersim import zhenjiang.xlsx --out edited.yaml && clustersim run edited.yaml
+    """
+
+    def work() -> Iterator[str]:
+        from clustersim.compile import compile_scenario
+        from clustersim.report.excel import read_workbook, scenario_yaml
+        from clustersim.report.html import atomic_write_bytes
+
+        sc = read_workbook(workbook)
+        compile_scenario(sc, samples=1)  # names in expressions, history, growth bounds
+        header = (
+            f"Imported from {workbook.name} by 'clustersim import'.\n"
+            f"Validate with: clustersim validate {out_file.name}"
+        )
+        text = scenario_yaml(sc, header)
+        if out_file.parent and not out_file.parent.exists():
+            raise ClusterSimError(f"--out: {out_file.parent}: no such directory")
+        atomic_write_bytes(out_file, text.encode("utf-8"))
+        yield (
+            f"wrote {out_file}: {len(sc.clusters)} clusters, {len(sc.groups)} groups, "
+            f"{len(sc.indicators)} indicators, {len(sc.targets)} targets"
+        )
+
+    _run_guarded(work)

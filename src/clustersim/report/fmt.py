@@ -1,0 +1,79 @@
+"""Numbers as the reports print them (the same conventions as the terminal table).
+
+Shares and rates are fractions in the model and percentages in print (``0.03`` ->
+``3.00%``); a change in percentage points prints as ``+1.00 pp``; large levels get
+thousands separators.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from clustersim.report.i18n import word
+
+__all__ = ["PERCENT_KINDS", "goal_text", "is_percent", "num", "required_text"]
+
+#: target kinds whose value is a rate or share (printed as a percentage)
+PERCENT_KINDS = ("share", "cagr", "growth_every_year", "change_vs")
+
+
+def is_percent(kind: str, goal: Any, value: float) -> bool:
+    """Whether a target's value reads as a percentage.
+
+    Rates and shares by kind; a ``level`` target whose goal is below 1 and whose value
+    is below 1.5 is taken for a share too (``rd_intensity >= 0.03``).
+    """
+    if kind in PERCENT_KINDS:
+        return True
+    return (
+        kind == "level"
+        and isinstance(goal, float)
+        and abs(goal) < 1.0
+        and math.isfinite(value)
+        and abs(value) < 1.5
+    )
+
+
+def num(v: float | None, pct: bool = False, pp: bool = False) -> str:
+    """``v`` as text: ``3.27%`` (pct), ``+0.99 pp`` (pp), ``1,500``, ``0.473``, ``88.18``."""
+    if v is None or not math.isfinite(v):
+        return "-"
+    if pp:
+        return f"{v * 100:+.2f} pp"
+    if pct:
+        return f"{v * 100:.2f}%"
+    if abs(v) >= 100 or float(v).is_integer():
+        return f"{v:,.0f}"
+    return f"{v:,.3g}" if abs(v) < 1 else f"{v:,.2f}"
+
+
+def goal_text(
+    lo: float | None,
+    hi: float | None,
+    tiers: Sequence[tuple[float, int]],
+    lang: str,
+    *,
+    pct: bool = False,
+    pp: bool = False,
+) -> str:
+    """The goal as text: ``>= 3.00%``, ``<= -14.00%``, ``4 to 5``, ``4 ≥ 10,000, 4 ≥ 5,000``."""
+    if tiers:
+        return ", ".join(f"{n} ≥ {num(t)}" for t, n in tiers)
+    if lo is not None and hi is not None:
+        return f"{num(lo, pct, pp)} {word('to', lang)} {num(hi, pct, pp)}"
+    if lo is not None:
+        return ">= " + num(lo, pct, pp)
+    return "<= " + num(hi, pct, pp)
+
+
+def required_text(required: dict[str, Any] | None, lang: str) -> str:
+    """``+10.78%/yr rd_rest``, ``none in range (output)`` or ``-``."""
+    if not required:
+        return "-"
+    series = str(required.get("series") or "")
+    rate = required.get("rate")
+    if rate is None or (isinstance(rate, float) and not math.isfinite(rate)):
+        return f"{word('none_in_range', lang)} ({series})"
+    return f"{float(rate) * 100:+.2f}%{word('per_year', lang)} {series}".rstrip()

@@ -1,0 +1,275 @@
+"""Evaluate one chunk of a sweep: quantiles -> compiled arrays -> projection -> targets.
+
+This is the sample-separable core every executor runs. :func:`evaluate_chunk` depends
+only on the plan and the chunk index, so chunks can be computed in any order, on any
+worker, and concatenated: the result is the same as computing all rows at once.
+
+The projection itself is behind :func:`project_targets`, which runs one of three engines:
+the blocked targets-only NumPy core (the default), the fused numba kernel, or the full
+reference projection (needed anyway for ``--keep trajectories``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clustersim.compile import Compiled, compile_scenario
+from clustersim.core.blocked import evaluate_targets
+from clustersim.core.expr import ExprError
+from clustersim.engine import run_compiled
+from clustersim.errors import ModelError
+from clustersim.sweep.designs import quantiles
+from clustersim.sweep.plan import SweepPlan
+
+__all__ = [
+    "ENGINES",
+    "ChunkResult",
+    "Engine",
+    "TargetArrays",
+    "all_met_column",
+    "evaluate_chunk",
+    "evaluate_rows",
+    "margin_column",
+    "met_column",
+    "project_targets",
+    "value_column",
+]
+
+Array = NDArray[np.float64]
+#: how a chunk's targets are computed; one Literal drives the type, the check and the CLI
+Engine = Literal["numpy", "numba", "reference"]
+ENGINES: tuple[str, ...] = Engine.__args__  # type: ignore[attr-defined]
+
+
+def value_column(target: str) -> str:
+    """Name of the per-sample value column of ``target`` in the samples table."""
+    return f"value.{target}"
+
+
+def margin_column(target: str) -> str:
+    """Name of the per-sample margin column (>= 0 when met)."""
+    return f"margin.{target}"
+
+
+def met_column(target: str) -> str:
+    """Name of the per-sample pass/fail column."""
+    return f"met.{target}"
+
+
+all_met_column = "all_met"
+
+
+@dataclass(frozen=True)
+class TargetArrays:
+    """Per-sample target outcomes of a chunk: ``(K, n)`` each, targets in plan order."""
+
+    value: Array
+    margin: Array
+    met: NDArray[np.bool_]
+    series: dict[str, Array] | None = None
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """Everything one chunk produced.
+
+    Attributes
+    ----------
+    chunk : int
+    start : int
+        Global index of the chunk's first sample; its samples are ``start .. start + n - 1``.
+    inputs : array (n, d)
+        Value of every sampled number, columns in ``plan.dims`` order.
+    value, margin : array (K, n)
+    met : bool array (K, n)
+    series : dict of str to array, optional
+        Trajectories, ``(n, T)`` or ``(n, C, T)``, when kept.
+    block : int8 array (n,), optional
+        Sobol only: 0 for A rows, 1 for B rows, ``2 + g`` for the rows of group ``g``.
+    seconds : float
+        Wall time of the evaluation.
+    """
+
+    chunk: int
+    start: int
+    inputs: Array
+    value: Array
+    margin: Array
+    met: NDArray[np.bool_]
+    series: dict[str, Array] | None = None
+    block: NDArray[np.int8] | None = None
+    seconds: float = 0.0
+    years: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    clusters: tuple[str, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return int(self.inputs.shape[0])
+
+    @property
+    def samples(self) -> NDArray[np.int64]:
+        return np.arange(self.start, self.start + self.n, dtype=np.int64)
+
+
+def _reference(comp: Compiled, trajectories: bool) -> TargetArrays:
+    """Full projection (:func:`clustersim.engine.run_compiled`): every series, every check."""
+    res = run_compiled(comp, required=False)
+    k, n = len(res.targets), comp.model.samples
+    value = np.empty((k, n))
+    margin = np.empty((k, n))
+    met = np.empty((k, n), dtype=bool)
+    for i, t in enumerate(res.targets):
+        value[i] = t.value
+        margin[i] = t.margin
+        met[i] = t.met
+    series = None
+    if trajectories:
+        series = {name: np.ascontiguousarray(arr) for name, arr in res.series.items()}
+    return TargetArrays(value, margin, met, series)
+
+
+def project_targets(
+    comp: Compiled, *, trajectories: bool = False, engine: Engine = "numpy"
+) -> TargetArrays:
+    """Project ``comp`` and evaluate every target per sample.
+
+    This is the one place a sweep touches the projection core; every executor and sink
+    follows whatever it does.
+
+    Parameters
+    ----------
+    comp : Compiled
+        A scenario compiled for the chunk's ``n`` samples.
+    trajectories : bool
+        Also return every projected series (from the full projection; the target columns
+        still come from ``engine``, so they do not depend on this flag).
+    engine : {"numpy", "numba", "reference"}
+        ``numpy``: the blocked, time-major targets-only core
+        (:func:`clustersim.core.blocked.evaluate_targets`); ``numba``: the fused compiled
+        kernel (:mod:`clustersim.accel`); ``reference``: the full projection
+        (:func:`clustersim.engine.run_compiled`). They agree to about 1e-11 relative, not to
+        the bit, so a sweep uses one engine throughout (it is part of the manifest).
+
+    Returns
+    -------
+    TargetArrays
+
+    Raises
+    ------
+    ModelError, ScenarioError
+        A value that is not finite or a level that turns negative, located by the
+        reference path (sample, series, file and line).
+    """
+    if engine == "reference":
+        out = _reference(comp, trajectories)
+    else:
+        specs = [ct.spec for ct in comp.targets.values()]
+        try:
+            if engine == "numba":
+                from clustersim.accel.kernel import evaluate_targets as fused
+
+                outs = fused(comp.model, specs, comp.metrics)
+            else:
+                outs = evaluate_targets(comp.model, specs, comp.metrics)
+        except (FloatingPointError, ExprError):
+            # the fast paths say what went wrong; the reference path says where
+            out = _reference(comp, trajectories)
+        else:
+            tids = list(comp.targets)
+            series = _reference(comp, True).series if trajectories else None
+            out = TargetArrays(
+                np.array([outs[t].value for t in tids]).reshape(len(tids), -1),
+                np.array([outs[t].margin for t in tids]).reshape(len(tids), -1),
+                np.array([outs[t].met for t in tids], dtype=bool).reshape(len(tids), -1),
+                series,
+            )
+    return out
+
+
+def evaluate_rows(
+    plan: SweepPlan,
+    chunk: int,
+    start: int,
+    stop: int,
+    *,
+    trajectories: bool = False,
+    engine: Engine = "numpy",
+) -> ChunkResult:
+    """Evaluate rows ``start .. stop - 1`` of chunk ``chunk`` (a whole chunk or its head).
+
+    Raises
+    ------
+    ModelError
+        A sample whose projection is not finite, named by its chunk and first sample.
+    """
+    t0 = time.perf_counter()
+    chunk_start = plan.bounds(chunk)[0]
+    n = stop - start
+    u = quantiles(plan.design, plan.seed, chunk, start, stop, chunk_start)
+    uniforms = {d.path: u[:, j] for j, d in enumerate(plan.dims)}
+    inputs = np.empty((n, len(plan.dims)))
+    for j, d in enumerate(plan.dims):
+        inputs[:, j] = d.values(u[:, j])
+    try:
+        comp = compile_scenario(
+            plan.scenario,
+            samples=n,
+            seed=plan.seed,
+            uniforms=uniforms,
+            spawn_key=(chunk,),
+            draw=True,
+        )
+        out = project_targets(comp, trajectories=trajectories, engine=engine)
+    except ModelError as exc:
+        raise ModelError(
+            f"chunk {chunk} (samples {start}-{stop - 1}; 'sample i' below counts from "
+            f"{start}): {exc}"
+        ) from exc
+    block = None
+    if plan.method == "sobol":
+        block = (np.arange(start, stop) % plan.design.blocks).astype(np.int8)
+    return ChunkResult(
+        chunk=chunk,
+        start=start,
+        inputs=inputs,
+        value=out.value,
+        margin=out.margin,
+        met=out.met,
+        series=out.series,
+        block=block,
+        seconds=time.perf_counter() - t0,
+        years=comp.model.years,
+        clusters=comp.model.clusters,
+    )
+
+
+def evaluate_chunk(
+    plan: SweepPlan, chunk: int, *, trajectories: bool = False, engine: Engine = "numpy"
+) -> ChunkResult:
+    """Evaluate chunk ``chunk`` of ``plan``: its quantiles, inputs and target outcomes.
+
+    Depends only on ``plan`` and ``chunk`` (the chunk's random streams are
+    ``SeedSequence(plan.seed, spawn_key=(chunk, crc32(path)))``), so the result is the
+    same on any worker.
+
+    Parameters
+    ----------
+    plan : SweepPlan
+    chunk : int
+        ``0 .. plan.n_chunks - 1``.
+    trajectories : bool
+        Keep every projected series.
+    engine : {"numpy", "numba", "reference"}
+        See :func:`project_targets`.
+
+    Returns
+    -------
+    ChunkResult
+    """
+    start, stop = plan.bounds(chunk)
+    return evaluate_rows(plan, chunk, start, stop, trajectories=trajectories, engine=engine)

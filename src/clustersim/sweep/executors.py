@@ -1,0 +1,318 @@
+"""Executors: where chunks run. In-process, a local process pool, or Dask distributed.
+
+An executor takes a picklable :class:`ChunkJob` and chunk indices and yields each job's
+outcome as it completes, keeping at most a few chunks in flight so memory stays bounded
+whatever the number of chunks. Results never depend on the executor: a chunk is a pure
+function of the plan and its index.
+
+Registry: :data:`EXECUTORS` maps a name to a factory; a new executor is one class and one
+entry there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, Protocol
+
+from clustersim.errors import ClusterSimError
+from clustersim.sweep.evaluate import ChunkResult, Engine, evaluate_chunk
+from clustersim.sweep.plan import SweepPlan
+
+__all__ = [
+    "EXECUTORS",
+    "ChunkDone",
+    "ChunkJob",
+    "DaskExecutor",
+    "Executor",
+    "InProcessExecutor",
+    "LocalPoolExecutor",
+    "Sink",
+    "default_workers",
+    "make_executor",
+]
+
+
+class Sink(Protocol):
+    """Where chunk results go (see :mod:`clustersim.sweep.sinks`)."""
+
+    def write(self, res: ChunkResult) -> int:
+        """Store one chunk (atomically); return the bytes written."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChunkDone:
+    """What a worker that wrote its own chunk reports back."""
+
+    chunk: int
+    rows: int
+    seconds: float
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """Evaluate a chunk and, when ``sink`` is given, write it where the job runs.
+
+    Calling the job returns a :class:`ChunkDone` (written by the worker) or the
+    :class:`ChunkResult` itself (``sink is None``: the caller writes it).
+    """
+
+    plan: SweepPlan
+    trajectories: bool = False
+    sink: Sink | None = None
+    engine: Engine = "numpy"
+
+    def __call__(self, chunk: int) -> ChunkResult | ChunkDone:
+        res = evaluate_chunk(self.plan, chunk, trajectories=self.trajectories, engine=self.engine)
+        if self.sink is None:
+            return res
+        nbytes = self.sink.write(res)
+        return ChunkDone(chunk, res.n, res.seconds, nbytes)
+
+
+class Executor(Protocol):
+    """Runs a job over chunks; yields outcomes in completion order."""
+
+    name: str
+    #: whether jobs should write their own results (the workers share the output disk)
+    writes_in_worker: bool
+
+    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[ChunkResult | ChunkDone]:
+        """Run ``job(k)`` for every chunk ``k``; yield outcomes as they complete."""
+        ...
+
+    def describe(self) -> str:
+        """A short description for the manifest and the terminal."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and clusters this executor started."""
+        ...
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class InProcessExecutor:
+    """Chunks one after another in this process (``--workers 1``)."""
+
+    name = "in-process"
+    writes_in_worker = True
+
+    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[ChunkResult | ChunkDone]:
+        for k in chunks:
+            yield job(k)
+
+    def describe(self) -> str:
+        return "in-process"
+
+    def close(self) -> None:
+        pass
+
+
+# --- local process pool -------------------------------------------------------------------------
+
+_JOB: ChunkJob | None = None
+
+
+def _init_worker(job: ChunkJob) -> None:
+    global _JOB
+    _JOB = job
+
+
+def _run_in_worker(chunk: int) -> ChunkResult | ChunkDone:
+    assert _JOB is not None, "worker not initialised"
+    return _JOB(chunk)
+
+
+class LocalPoolExecutor:
+    """A pool of ``workers`` local processes (the default: one per core).
+
+    The job (plan and sink) is sent once per worker; tasks carry only a chunk index, and
+    at most ``2 * workers`` chunks are in flight. Workers are started with ``spawn`` so a
+    pool is safe to start from a process that runs threads (a notebook, a Dask client).
+    """
+
+    name = "processes"
+    writes_in_worker = True
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or default_workers()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[ChunkResult | ChunkDone]:
+        import multiprocessing as mp
+
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=mp.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(job,),
+        )
+        yield from _bounded(self._pool.submit, _run_in_worker, chunks, 2 * self.workers)
+
+    def describe(self) -> str:
+        return f"processes ({self.workers} workers)"
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _bounded(
+    submit: Callable[..., Future[Any]],
+    fn: Callable[[int], Any],
+    chunks: Iterable[int],
+    inflight: int,
+) -> Iterator[Any]:
+    it = iter(chunks)
+    pending: set[Future[Any]] = set()
+    for k in it:
+        pending.add(submit(fn, k))
+        if len(pending) >= inflight:
+            break
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for f in done:
+            yield f.result()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.add(submit(fn, nxt))
+
+
+# --- Dask distributed ---------------------------------------------------------------------------
+
+
+def _run_dask(job: ChunkJob, chunk: int) -> ChunkResult | ChunkDone:
+    return job(chunk)
+
+
+class DaskExecutor:
+    """Chunks on a Dask cluster (``pip install 'clustersim[dask]'``).
+
+    Parameters
+    ----------
+    address : str or None
+        A scheduler address (``tcp://host:8786``), ``"local"`` for a
+        :class:`distributed.LocalCluster` started here and closed afterwards, or None
+        when ``client`` is given.
+    client : distributed.Client, optional
+        An existing client (its cluster is left running).
+    workers : int, optional
+        Workers of a local cluster (default: one per core).
+
+    Notes
+    -----
+    Results travel back to this process, which writes them, so the workers need not share
+    the output directory's disk.
+    """
+
+    name = "dask"
+    writes_in_worker = False
+
+    def __init__(
+        self, address: str | None = None, *, client: Any = None, workers: int | None = None
+    ) -> None:
+        try:
+            import distributed as _distributed
+        except ImportError as exc:
+            raise ClusterSimError(
+                "--dask needs dask.distributed: pip install 'clustersim[dask]'"
+            ) from exc
+        distributed: Any = _distributed  # untyped package
+        self._own: list[Any] = []
+        if client is not None:
+            self.client = client
+        elif address == "local":
+            cluster = distributed.LocalCluster(
+                n_workers=workers or default_workers(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            self.client = distributed.Client(cluster)
+            self._own = [self.client, cluster]
+        elif address:
+            try:
+                self.client = distributed.Client(address, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise ClusterSimError(
+                    f"--dask {address}: cannot reach the scheduler: {exc}"
+                ) from exc
+            self._own = [self.client]
+        else:
+            raise ClusterSimError("--dask needs a scheduler address or 'local'")
+
+    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[ChunkResult | ChunkDone]:
+        import distributed
+
+        as_completed: Any = distributed.as_completed
+        client = self.client
+        [job_f] = client.scatter([job], broadcast=True, hash=False)
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        it = iter(chunks)
+        first = [client.submit(_run_dask, job_f, k, pure=False) for k in islice(it, 2 * n_workers)]
+        ac = as_completed(first)
+        try:
+            for fut in ac:
+                yield fut.result()
+                fut.release()
+                nxt = next(it, None)
+                if nxt is not None:
+                    ac.add(client.submit(_run_dask, job_f, nxt, pure=False))
+        finally:
+            for fut in list(getattr(ac, "futures", ())):
+                fut.cancel()
+            job_f.release()
+
+    def describe(self) -> str:
+        n = len(self.client.scheduler_info().get("workers", {}))
+        return f"dask ({self.client.scheduler.address}, {n} workers)"
+
+    def close(self) -> None:
+        for obj in self._own:
+            obj.close()
+        self._own = []
+
+
+#: name -> factory taking the keyword options of :func:`make_executor`; a new executor is
+#: one class and one entry here
+EXECUTORS: dict[str, Callable[..., Executor]] = {
+    "in-process": lambda **kw: InProcessExecutor(),
+    "processes": lambda **kw: LocalPoolExecutor(kw.get("workers")),
+    "dask": lambda **kw: DaskExecutor(
+        kw.get("dask"), client=kw.get("client"), workers=kw.get("workers")
+    ),
+}
+
+
+def make_executor(
+    *, workers: int | None = None, dask: str | None = None, client: Any = None
+) -> Executor:
+    """The executor for the command-line options.
+
+    ``dask`` (an address or ``"local"``) or ``client`` gives a :class:`DaskExecutor`;
+    otherwise ``workers == 1`` runs in process and anything else (default: all cores) in
+    a local process pool.
+    """
+    n = workers or default_workers()
+    if n < 1:
+        raise ClusterSimError(f"--workers must be >= 1, got {n}")
+    if dask is not None or client is not None:
+        name = "dask"
+    else:
+        name = "in-process" if n == 1 else "processes"
+    return EXECUTORS[name](
+        workers=n if workers or name != "dask" else None, dask=dask, client=client
+    )

@@ -1,0 +1,540 @@
+"""Summaries of a sweep: target probabilities, percentiles, sensitivity, what must hold.
+
+Everything is computed from the stored samples table (never from the chunks in flight),
+so a resumed sweep and an uninterrupted one summarise identically. Columns are read a few
+at a time: memory grows with ``N`` floats, not with ``N`` times the number of columns.
+
+Sensitivity of each target's margin to each factor (a swept parameter, or every sampled
+number when nothing is swept):
+
+- ``method: sobol``: first-order and total Sobol' indices from Saltelli's design
+  (estimators of Saltelli et al. 2010 as in :func:`scipy.stats.sobol_indices`: first order
+  ``mean(f_B (f_AB - f_A)) / V``, total ``mean((f_A - f_AB)^2) / (2V)`` (Jansen)). The
+  scenario's other uncertain numbers, when sampled, form one group.
+- other methods: the first-order index estimated from the given samples as the
+  correlation ratio of the margin on the factor, ``eta^2 = Var(E[Y | bin(X)]) / Var(Y)``
+  over up to 64 equal-count bins (or the factor's levels), bias-adjusted
+  ``1 - (1 - eta^2) (N - 1) / (N - B)``. No total index.
+
+"What must hold", for each target met in fewer than :data:`MISSED_OFTEN` of the samples:
+each factor's 5th-95th percentile among the samples that meet the target and among those
+that miss it, ranked by the Kolmogorov-Smirnov distance between the two.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clustersim.sweep.evaluate import all_met_column, margin_column, met_column, value_column
+from clustersim.sweep.plan import OTHER, SweepPlan
+
+__all__ = [
+    "MISSED_OFTEN",
+    "PERCENTILES",
+    "Condition",
+    "Index",
+    "Summary",
+    "TargetStats",
+    "first_order_binned",
+    "summarize",
+]
+
+Array = NDArray[np.float64]
+Reader = Callable[[Sequence[str]], dict[str, NDArray[Any]]]
+PERCENTILES = (5, 25, 50, 75, 95)
+#: targets met in fewer than this share of samples get a "what must hold" readout
+MISSED_OFTEN = 0.8
+MAX_BINS = 64
+#: bytes of float64 columns the summary reads at once (memory stays flat in N times columns)
+READ_BUDGET = 64 * 2**20
+TOP_FACTORS = 3
+#: up to this many factors, the sensitivity text is a table
+MATRIX_FACTORS = 8
+#: the "what must hold" text omits factors whose met and missed distributions are this close
+MIN_SEPARATION = 0.05
+
+
+@dataclass(frozen=True)
+class TargetStats:
+    """One target over all samples."""
+
+    id: str
+    label: str
+    probability: float
+    mean: float
+    percentiles: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Index:
+    """Sensitivity of one target's margin to one factor; None where the margin is constant."""
+
+    target: str
+    factor: str
+    first_order: float | None
+    total_order: float | None
+    method: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A factor's range among the samples that meet a target and those that miss it."""
+
+    target: str
+    probability: float
+    factor: str
+    met: tuple[float, float, float] | None  # p5, p50, p95
+    missed: tuple[float, float, float] | None
+    separation: float  # Kolmogorov-Smirnov distance between the two distributions
+
+
+@dataclass
+class Summary:
+    """The summary of a sweep (``summary.json``)."""
+
+    method: str
+    rows: int
+    seed: int
+    base_points: int | None
+    factors: tuple[str, ...]
+    all_met: float
+    targets: list[TargetStats]
+    sensitivity: list[Index]
+    conditions: list[Condition]
+    sensitivity_method: str
+    #: uncertain numbers of the scenario sampled besides the swept parameters
+    others: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able; NaN becomes None."""
+        doc: dict[str, Any] = _clean(
+            {
+                "method": self.method,
+                "samples": self.rows,
+                "base_points": self.base_points,
+                "seed": self.seed,
+                "factors": list(self.factors),
+                "other_uncertain_numbers": self.others,
+                "all_met_probability": self.all_met,
+                "targets": [asdict(t) for t in self.targets],
+                "sensitivity": {
+                    "method": self.sensitivity_method,
+                    "indices": [asdict(i) for i in self.sensitivity],
+                },
+                "must_hold": {
+                    "below_probability": MISSED_OFTEN,
+                    "conditions": [_cond_dict(c) for c in self.conditions],
+                },
+                **self.extra,
+            }
+        )
+        return doc
+
+    def tables(self) -> dict[str, dict[str, list[Any]]]:
+        """Column dicts for ``summary/targets``, ``summary/sensitivity``, ``summary/must_hold``."""
+        targets: dict[str, list[Any]] = {"target": [], "label": [], "probability": [], "mean": []}
+        for p in PERCENTILES:
+            targets[f"p{p}"] = []
+        for t in self.targets:
+            targets["target"].append(t.id)
+            targets["label"].append(t.label)
+            targets["probability"].append(t.probability)
+            targets["mean"].append(t.mean)
+            for p in PERCENTILES:
+                targets[f"p{p}"].append(t.percentiles[f"p{p}"])
+        targets["target"].append("(all targets)")
+        targets["label"].append("all targets met")
+        targets["probability"].append(self.all_met)
+        for k in ("mean", *(f"p{p}" for p in PERCENTILES)):
+            targets[k].append(None)
+        sens: dict[str, list[Any]] = {
+            k: [getattr(i, k) for i in self.sensitivity]
+            for k in ("target", "factor", "first_order", "total_order", "method")
+        }
+        cond: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "target",
+                "probability",
+                "factor",
+                "met_p5",
+                "met_p50",
+                "met_p95",
+                "missed_p5",
+                "missed_p50",
+                "missed_p95",
+                "separation",
+            )
+        }
+        for c in self.conditions:
+            d = _cond_dict(c)
+            for k in cond:
+                cond[k].append(d[k])
+        return {
+            "targets": _typed(targets),
+            "sensitivity": _typed(sens),
+            "must_hold": _typed(cond),
+        }
+
+    def format_text(self) -> str:
+        """The summary as the command line prints it."""
+        lines: list[str] = []
+        head = f"{self.rows:,} samples"
+        if self.base_points is not None:
+            head = f"{self.base_points:,} base points x {self.rows // self.base_points} = " + head
+        lines.append(f"{self.method}: {head} (seed {self.seed})")
+        lines.append("")
+        name_w = min(48, max([len(t.id) for t in self.targets] + [16]))
+        lines.append(f"{'target':<{name_w}}  {'P(met)':>7}  {'p5':>11}  {'p50':>11}  {'p95':>11}")
+        for t in self.targets:
+            p = t.percentiles
+            lines.append(
+                f"{t.id[:name_w]:<{name_w}}  {t.probability:>7.1%}  {_fmt(p['p5']):>11}  "
+                f"{_fmt(p['p50']):>11}  {_fmt(p['p95']):>11}"
+            )
+        lines.append(f"{'all targets met':<{name_w}}  {self.all_met:>7.1%}")
+        by_target: dict[str, list[Index]] = {}
+        for i in self.sensitivity:
+            by_target.setdefault(i.target, []).append(i)
+        if by_target:
+            lines.append("")
+            lines.extend(self._sensitivity_text(by_target, name_w))
+        if self.conditions:
+            lines.append("")
+            lines.extend(self._must_hold_text(by_target))
+        return "\n".join(lines)
+
+    def _sensitivity_text(self, by_target: dict[str, list[Index]], name_w: int) -> list[str]:
+        total = any(i.total_order is not None for i in self.sensitivity)
+        what = "Sobol' first order / total" if total else "first-order index, from the samples"
+        factors = list(dict.fromkeys(i.factor for i in self.sensitivity))
+        lines = [f"sensitivity of each target's margin ({what}):"]
+        if len(factors) <= MATRIX_FACTORS:  # a table, factors numbered in a legend
+            for n, f in enumerate(factors, 1):
+                lines.append(f"  [{n}] {f}")
+            cell = 9 if total else 5
+            lines.append(
+                f"  {'target':<{name_w}}"
+                + "".join(f"  {f'[{n}]':>{cell}}" for n in range(1, len(factors) + 1))
+            )
+            for tid, idx in by_target.items():
+                by_f = {i.factor: i for i in idx}
+                cells = []
+                for f in factors:
+                    i = by_f.get(f)
+                    if i is None or i.first_order is None:
+                        cells.append("-")
+                    elif total and i.total_order is not None:
+                        cells.append(f"{i.first_order:.2f}/{i.total_order:.2f}")
+                    else:
+                        cells.append(f"{i.first_order:.2f}")
+                lines.append(
+                    f"  {tid[:name_w]:<{name_w}}" + "".join(f"  {c:>{cell}}" for c in cells)
+                )
+            return lines
+        for tid, idx in by_target.items():  # many factors: the strongest few per target
+            ranked = sorted(
+                (i for i in idx if i.first_order is not None),
+                key=lambda i: (
+                    -(i.total_order if i.total_order is not None else i.first_order or 0.0)
+                ),
+            )
+            if not ranked:
+                lines.append(f"  {tid}: margin does not vary")
+                continue
+            parts = [
+                f"{i.factor} {i.first_order:.2f}"
+                + (f"/{i.total_order:.2f}" if i.total_order is not None else "")
+                for i in ranked[:TOP_FACTORS]
+            ]
+            lines.append(f"  {tid}: " + ", ".join(parts))
+        return lines
+
+    def _must_hold_text(self, by_target: dict[str, list[Index]]) -> list[str]:
+        lines = [
+            f"what must hold (targets met in fewer than {MISSED_OFTEN:.0%} of samples): each "
+            "factor's p5 to p95",
+            "among the samples that meet the target and those that miss it",
+        ]
+        shown: dict[str, list[Condition]] = {}
+        for c in self.conditions:
+            shown.setdefault(c.target, []).append(c)
+        never = [tid for tid, conds in shown.items() if conds[0].probability == 0.0]
+        for tid, conds in shown.items():
+            if tid in never:
+                continue
+            lines.append(f"  {tid} (met in {conds[0].probability:.1%})")
+            explained = sum(
+                i.first_order or 0.0
+                for i in by_target.get(tid, [])
+                if not i.factor.startswith(OTHER)
+            )
+            if explained < 0.2 and self.others:
+                lines.append(
+                    f"    the swept parameters explain {explained:.0%} of its spread (sum of "
+                    "first-order indices): the scenario's other uncertain numbers decide it"
+                )
+            relevant = [c for c in conds[:TOP_FACTORS] if c.separation >= MIN_SEPARATION]
+            for c in relevant or conds[:1]:
+                lines.append(
+                    f"    {c.factor}: meets {_rng(c.met)}, misses {_rng(c.missed)} "
+                    f"(separation {c.separation:.2f})"
+                )
+        if never:
+            lines.append(f"  never met in this sweep: {', '.join(never)}")
+        return lines
+
+
+def _fmt(v: float) -> str:
+    if v is None or not math.isfinite(v):
+        return "-"
+    a = abs(v)
+    if a != 0 and (a < 1e-3 or a >= 1e6):
+        return f"{v:.3e}"
+    if a >= 100:
+        return f"{v:,.1f}"
+    return f"{v:.4g}"
+
+
+def _rng(r: tuple[float, float, float] | None) -> str:
+    if r is None:
+        return "-"
+    return f"{_fmt(r[0])} to {_fmt(r[2])} (median {_fmt(r[1])})"
+
+
+def _cond_dict(c: Condition) -> dict[str, Any]:
+    met = c.met or (None, None, None)
+    missed = c.missed or (None, None, None)
+    return {
+        "target": c.target,
+        "probability": c.probability,
+        "factor": c.factor,
+        "met_p5": met[0],
+        "met_p50": met[1],
+        "met_p95": met[2],
+        "missed_p5": missed[0],
+        "missed_p50": missed[1],
+        "missed_p95": missed[2],
+        "separation": c.separation,
+    }
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, np.generic):
+        return _clean(obj.item())
+    return obj
+
+
+def _typed(cols: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    return {
+        k: [None if isinstance(v, float) and not math.isfinite(v) else v for v in vs]
+        for k, vs in cols.items()
+    }
+
+
+# --- estimators -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Bins:
+    """Equal-count bins (or levels) of one factor: bin id per sample, and the bin sizes."""
+
+    ids: NDArray[np.uint8]
+    count: int
+    sizes: Array
+
+
+def _bins(x: Array) -> _Bins:
+    head = np.unique(x[: min(len(x), 10_000)])
+    ids: NDArray[np.uint8] | None = None
+    if len(head) <= MAX_BINS:
+        levels, inv = np.unique(x, return_inverse=True)
+        if len(levels) <= MAX_BINS:
+            ids, b = inv.astype(np.uint8).reshape(-1), len(levels)
+    if ids is None:
+        b = int(min(MAX_BINS, max(2, math.isqrt(len(x)))))
+        edges = np.quantile(x, np.linspace(0, 1, b + 1)[1:-1])
+        ids = np.searchsorted(edges, x, side="right").astype(np.uint8)
+    return _Bins(ids, b, np.bincount(ids, minlength=b).astype(np.float64))
+
+
+def first_order_binned(bins: _Bins, y: Array) -> float | None:
+    """Bias-adjusted correlation ratio of ``y`` on the bins: a first-order index estimate.
+
+    ``eta^2 = sum_b n_b (ybar_b - ybar)^2 / sum (y - ybar)^2``, adjusted
+    ``1 - (1 - eta^2) (N - 1) / (N - B)`` and clipped to [0, 1]; None when ``y`` is constant.
+    """
+    n = len(y)
+    ybar = float(np.mean(y))
+    dev = y - ybar
+    sst = float(np.einsum("i,i->", dev, dev))  # not dev @ dev: BLAS threads cost more here
+    if n <= bins.count or sst <= 1e-300 * max(1.0, ybar * ybar) * n:
+        return None
+    sums = np.bincount(bins.ids, weights=dev, minlength=bins.count)
+    nz = bins.sizes > 0
+    ssb = float(np.sum(sums[nz] ** 2 / bins.sizes[nz]))
+    eta2 = ssb / sst
+    used = int(np.count_nonzero(nz))
+    adj = 1.0 - (1.0 - eta2) * (n - 1) / max(n - used, 1)
+    return float(min(1.0, max(0.0, adj)))
+
+
+def _separation(bins: _Bins, met: NDArray[np.bool_]) -> float:
+    """Kolmogorov-Smirnov distance between the factor's bins among met and missed samples."""
+    n_met = int(np.count_nonzero(met))
+    n_miss = len(met) - n_met
+    if n_met == 0 or n_miss == 0:
+        return 0.0
+    in_met = np.bincount(bins.ids, weights=met.astype(np.float64), minlength=bins.count)
+    a = np.cumsum(in_met) / n_met
+    b = np.cumsum(bins.sizes - in_met) / n_miss
+    return float(np.max(np.abs(a - b)))
+
+
+def _pct3(x: Array) -> tuple[float, float, float] | None:
+    if x.size == 0:
+        return None
+    q = np.percentile(x, (5, 50, 95))
+    return float(q[0]), float(q[1]), float(q[2])
+
+
+def _sobol_indices(plan: SweepPlan, margin: Array) -> tuple[list[float | None], list[float | None]]:
+    from scipy.stats import sobol_indices
+
+    assert plan.base_points is not None
+    n, b = plan.base_points, plan.design.blocks
+    m = margin.reshape(n, b)
+    f_a, f_b, f_ab = m[:, 0], m[:, 1], m[:, 2:].T
+    var = float(np.var(np.concatenate([f_a, f_b])))
+    g = b - 2
+    if not math.isfinite(var) or var <= 1e-300 * max(1.0, float(np.mean(m)) ** 2):
+        return [None] * g, [None] * g
+    res = sobol_indices(func={"f_A": f_a[None], "f_B": f_b[None], "f_AB": f_ab[:, None, :]}, n=n)
+    first = np.atleast_1d(np.asarray(res.first_order, dtype=np.float64)).reshape(-1)
+    total = np.atleast_1d(np.asarray(res.total_order, dtype=np.float64)).reshape(-1)
+    return [float(v) for v in first], [float(v) for v in total]
+
+
+# --- the summary --------------------------------------------------------------------------------
+
+
+def _batches(names: Sequence[str], rows: int, per_name: int = 1) -> list[list[str]]:
+    """Split ``names`` so a batch holds at most :data:`READ_BUDGET` bytes of float64 columns."""
+    size = max(1, READ_BUDGET // max(1, 8 * rows * per_name))
+    return [list(names[i : i + size]) for i in range(0, len(names), size)]
+
+
+def summarize(plan: SweepPlan, read: Reader) -> Summary:
+    """Summarise a finished sweep from its samples table.
+
+    Columns are read in batches of at most :data:`READ_BUDGET` bytes; factors are kept as
+    one-byte bin ids (and their values too while they fit in half the budget).
+
+    Parameters
+    ----------
+    plan : SweepPlan
+    read : callable
+        ``read(columns) -> {column: (N,) array}`` in sample order (a sink's ``columns``).
+
+    Returns
+    -------
+    Summary
+    """
+    n = plan.rows
+    head = read(["sample", all_met_column])
+    if len(head["sample"]) != n or not np.array_equal(head["sample"], np.arange(n)):
+        raise ValueError(f"the samples table does not hold samples 0..{n - 1} in order")
+    all_met = float(np.mean(head[all_met_column])) if n else math.nan
+    del head
+    sobol = plan.method == "sobol"
+    factors = plan.group_names() if sobol else plan.factors
+    keep_values = 8 * n * len(plan.factors) <= READ_BUDGET // 2
+    bins: dict[str, _Bins] = {}
+    values: dict[str, Array] = {}
+    for batch in _batches(plan.factors, n):
+        cols = read(batch)
+        for f in batch:
+            x = cols[f].astype(np.float64)
+            bins[f] = _bins(x)
+            if keep_values:
+                values[f] = x
+
+    def factor_values(f: str) -> Array:
+        return values[f] if f in values else read([f])[f].astype(np.float64)
+
+    stats: list[TargetStats] = []
+    sens: list[Index] = []
+    conds: list[Condition] = []
+    method = (
+        "sobol: Saltelli 2010 first order, Jansen total (scipy.stats.sobol_indices)"
+        if sobol
+        else f"first order from the samples: bias-adjusted correlation ratio (<= {MAX_BINS} bins)"
+    )
+    for batch in _batches(plan.targets, n, per_name=3):
+        cols = read(
+            [c for tid in batch for c in (value_column(tid), margin_column(tid), met_column(tid))]
+        )
+        for tid in batch:
+            value = cols[value_column(tid)].astype(np.float64)
+            margin = cols[margin_column(tid)].astype(np.float64)
+            met = cols[met_column(tid)].astype(bool)
+            prob = float(np.mean(met))
+            q = np.percentile(value, PERCENTILES)
+            stats.append(
+                TargetStats(
+                    tid,
+                    plan.target_labels.get(tid, tid),
+                    prob,
+                    float(np.mean(value)),
+                    {f"p{p}": float(v) for p, v in zip(PERCENTILES, q, strict=True)},
+                )
+            )
+            if sobol:
+                first, total = _sobol_indices(plan, margin)
+                for name, s1, st in zip(factors, first, total, strict=True):
+                    sens.append(Index(tid, name, s1, st, "sobol"))
+            else:
+                for f in plan.factors:
+                    sens.append(Index(tid, f, first_order_binned(bins[f], margin), None, "binned"))
+            if prob < MISSED_OFTEN and plan.factors:
+                seps = {f: _separation(bins[f], met) for f in plan.factors}
+                ranked = sorted(plan.factors, key=lambda f: -seps[f])
+                for rank, f in enumerate(ranked):
+                    # exact percentiles for the factors shown; the others keep their separation
+                    xf = factor_values(f) if rank < TOP_FACTORS and prob > 0.0 else None
+                    conds.append(
+                        Condition(
+                            tid,
+                            prob,
+                            f,
+                            _pct3(xf[met]) if xf is not None else None,
+                            _pct3(xf[~met]) if xf is not None else None,
+                            seps[f],
+                        )
+                    )
+    return Summary(
+        method=plan.method,
+        rows=n,
+        seed=plan.seed,
+        base_points=plan.base_points,
+        factors=tuple(factors),
+        all_met=all_met,
+        targets=stats,
+        sensitivity=sens,
+        conditions=conds,
+        sensitivity_method=method,
+        others=sum(1 for d in plan.dims if not d.factor) if plan.spec.get("parameters") else 0,
+    )

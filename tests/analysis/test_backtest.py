@@ -1,0 +1,168 @@
+"""``backtest`` on synthetic histories with known trends.
+
+Projections are checked against closed forms: compound ``x_a (1 + r)^k``, the naive
+``x_a (x_a / x_p)^k``, the plan's own rates, and Monte Carlo quantiles of
+``x_a (1 + r)^k`` with ``r ~ N(r̂, se)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy.stats import norm
+
+from clustersim.backtest import backtest
+from clustersim.calibrate import Options, fit_loglinear
+from clustersim.observed import DataError
+
+from .conftest import series_rows
+
+
+def _trend(seed: int, n: int = 16, rate: float = 0.05, noise: float = 0.02):
+    rng = np.random.default_rng(seed)
+    t = np.arange(2000, 2000 + n)
+    return t, 100 * (1 + rate) ** (t - 2000) * np.exp(rng.normal(0, noise, n))
+
+
+def test_a_known_trend_beats_the_naive_baseline(tiny, csv_writer):
+    wins, gaps = 0, []
+    for seed in range(12):
+        t, v = _trend(seed)
+        bt = backtest(csv_writer(series_rows("gdp", t, v), f"g{seed}.csv"), tiny, 2010)
+        cal, naive = bt.mape("calibrated"), bt.mape("naive")
+        wins += cal < naive
+        gaps.append(naive - cal)
+    assert wins >= 9  # the fitted trend wins in most histories ...
+    assert np.mean(gaps) > 0.02  # ... and by a wide margin on average
+    t, v = _trend(0)
+    bt = backtest(csv_writer(series_rows("gdp", t, v)), tiny, 2010)
+    assert bt.mape("calibrated") < bt.mape("naive")
+
+
+def test_projections_follow_their_closed_forms(tiny, csv_writer):
+    t, v = _trend(1)
+    bt = backtest(csv_writer(series_rows("gdp", t, v)), tiny, 2010)
+    (s,) = bt.series
+    f = fit_loglinear(t[t <= 2010], v[t <= 2010])
+    xa, xp = v[t == 2010][0], v[t == 2009][0]
+    assert (s.anchor.year, s.anchor.value) == (2010, xa)
+    assert [r.year for r in s.records] == list(range(2011, 2016))
+    for r in s.records:
+        k = r.year - 2010
+        obs = v[t == r.year][0]
+        assert r.observed == obs
+        assert_allclose(r.projected["calibrated"], xa * (1 + f.rate) ** k, rtol=1e-12)
+        assert_allclose(r.projected["naive"], xa * (xa / xp) ** k, rtol=1e-12)
+        # the tiny scenario's own GDP growth is 5% (outside its 2020-2025 horizon: its CAGR)
+        assert_allclose(r.projected["plan"], xa * 1.05**k, rtol=1e-12)
+        assert_allclose(r.error("naive"), xa * (xa / xp) ** k / obs - 1, rtol=1e-12)
+    errs = [abs(r.projected["calibrated"] / r.observed - 1) for r in s.records]
+    assert_allclose(bt.mape("calibrated"), np.mean(errs), rtol=1e-12)
+
+
+def test_the_plan_rates_are_the_scenario_s_own_by_year(tiny, csv_writer):
+    # industrial_output grows 3% in 2021-2022 and 4% from 2023 in the tiny scenario
+    t = np.arange(2016, 2025)
+    v = 180 * 1.035 ** (t - 2016)
+    bt = backtest(csv_writer(series_rows("industrial_output", t, v)), tiny, 2021)
+    xa = v[t == 2021][0]
+    plan = {r.year: r.projected["plan"] for r in bt.records}
+    assert_allclose(
+        [plan[2022], plan[2023], plan[2024]],
+        [xa * 1.03, xa * 1.03 * 1.04, xa * 1.03 * 1.04**2],
+        rtol=1e-12,
+    )
+    assert_allclose(bt.series[0].plan_rate, (1.03**2 * 1.04**3) ** (1 / 5) - 1, rtol=1e-12)
+
+
+def test_monte_carlo_intervals_and_coverage(tiny, csv_writer):
+    t, v = _trend(2, noise=0.03)
+    bt = backtest(csv_writer(series_rows("gdp", t, v)), tiny, 2010, samples=4000, seed=5)
+    f = fit_loglinear(t[t <= 2010], v[t <= 2010])
+    xa = v[t == 2010][0]
+    z25, z10 = norm.ppf(0.75), norm.ppf(0.90)
+    for r in bt.records:
+        k = r.year - 2010
+        lo50, hi50 = r.intervals["50"]
+        lo80, hi80 = r.intervals["80"]
+        assert lo80 < lo50 < r.projected["calibrated"] < hi50 < hi80
+        assert_allclose(
+            [lo50, hi50], xa * (1 + f.rate + np.array([-z25, z25]) * f.se) ** k, rtol=2e-3
+        )
+        assert_allclose(
+            [lo80, hi80], xa * (1 + f.rate + np.array([-z10, z10]) * f.se) ** k, rtol=2e-3
+        )
+    inside = [lo <= r.observed <= hi for r in bt.records for lo, hi in [r.intervals["80"]]]
+    assert bt.coverage("80") == pytest.approx(np.mean(inside))
+    doc = bt.to_dict()
+    assert doc["samples"] == 4000 and doc["seed"] == 5 and doc["n"] == 5
+    assert set(doc["coverage"]) == {"50", "80"}
+    again = backtest(
+        csv_writer(series_rows("gdp", t, v), "again.csv"), tiny, 2010, samples=4000, seed=5
+    )
+    assert again.records[0].intervals == bt.records[0].intervals  # same seed, same numbers
+
+
+def test_logistic_and_elasticity_series_are_projected_by_their_kind(tiny, csv_writer):
+    t = np.arange(2005, 2021)
+    beta = 500 / (1 + np.exp(-0.25 * (t - 2021)))  # an exact logistic history
+    out = 30 * 1.1 ** (t - 2005)
+    rd = 2 * (1 + 1.4 * 0.1) ** (t - 2005)  # R&D grows 1.4 x output's 10%
+    rows = series_rows("output", t, beta, cluster="beta")
+    rows += series_rows("output", t, out, cluster="alpha")
+    rows += series_rows("rd", t, rd, cluster="alpha")
+    bt = backtest(csv_writer(rows), tiny, 2014)
+    by = {s.name: s for s in bt.series}
+    assert by["output[beta]"].fit.fit.kind == "logistic"
+    assert by["rd[alpha]"].fit.fit.kind == "elasticity"
+    for name in ("output[beta]", "output[alpha]", "rd[alpha]"):
+        for r in by[name].records:
+            assert abs(r.error("calibrated")) < 1e-6, (name, r.year)
+
+
+def test_a_break_after_until_excludes_the_new_scope(tiny, csv_writer):
+    t, v = _trend(3)
+    v = np.where(t >= 2013, v * 1.5, v)
+    rows = [
+        dict(r, **({"break": "1"} if r["year"] == 2013 else {})) for r in series_rows("gdp", t, v)
+    ]
+    bt = backtest(csv_writer(rows, extra=("break",)), tiny, 2010)
+    (s,) = bt.series
+    assert [r.year for r in s.records] == [2011, 2012]
+    assert [y for y, _ in s.excluded] == [2013, 2014, 2015]
+    assert "structural break in 2013" in s.excluded[0][1]
+
+
+def test_nothing_to_backtest_is_an_error(tiny, csv_writer):
+    t, v = _trend(4)
+    data = csv_writer(series_rows("gdp", t, v))
+    with pytest.raises(
+        DataError, match=r"nothing to backtest up to 2016:\n  gdp: no observation after 2016"
+    ):
+        backtest(data, tiny, 2016)
+    with pytest.raises(DataError, match="gdp: 1 observation"):
+        backtest(data, tiny, 2000)
+
+
+def test_options_select_series(tiny, csv_writer):
+    t, v = _trend(5)
+    rows = series_rows("gdp", t, v) + series_rows("patents", t, v, unit="件")
+    bt = backtest(csv_writer(rows), tiny, 2010, options=Options(series=("patents",)))
+    assert [s.name for s in bt.series] == ["patents"]
+    assert math.isfinite(bt.mape("naive"))
+
+
+def test_an_elasticity_needs_two_common_years_before_until(tiny, csv_writer):
+    rows = series_rows("output", [2010, 2012, 2013], [10, 12, 13], cluster="alpha")
+    rows += series_rows(
+        "rd", [2009, 2010, 2011, 2012, 2013], [1, 1.1, 1.2, 1.3, 1.4], cluster="alpha"
+    )
+    with pytest.raises(
+        DataError,
+        match=r"rd\[alpha\]: an elasticity fit needs two years in which both rd\[alpha\] and "
+        r"output\[alpha\] are observed",
+    ):
+        backtest(csv_writer(rows), tiny, 2011)

@@ -1,0 +1,128 @@
+"""The report, plot, export and import commands in process: exit codes, messages, files;
+``--lang`` in the terminal table."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from clustersim.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("command", ["report", "plot", "export", "import"])
+def test_help_has_examples(command):
+    res = runner.invoke(app, [command, "--help"])
+    assert res.exit_code == 0
+    assert "Examples:" in res.output and f"clustersim {command} " in res.output
+
+
+def test_report_and_plot_write_their_files(example_path, tmp_path):
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            str(example_path),
+            "-n",
+            "100",
+            "-s",
+            "1",
+            "--out",
+            str(tmp_path / "r.html"),
+            "--lang",
+            "zh",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "of 13 targets met." in res.output and "wrote" in res.output
+    assert (tmp_path / "r.html").stat().st_size > 50_000
+    res = runner.invoke(
+        app, ["plot", str(example_path), "--out", str(tmp_path / "c"), "--format", "png"]
+    )
+    assert res.exit_code == 0, res.output
+    pngs = sorted(p.name for p in (tmp_path / "c").iterdir())
+    assert "series-gdp.png" in pngs and "clusters-output.png" in pngs
+    assert all(p.endswith(".png") for p in pngs)
+
+
+def test_bad_input_is_one_error_line_exit_2_and_nothing_written(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "id: bad\nname: Bad\nbase_year: 2023\nend_year: 2026\nregion:\n  gdp: {base: 1, grwth: 0.05}\n"
+    )
+    for args in (
+        ["report", str(bad), "--out", str(tmp_path / "r.html")],
+        ["plot", str(bad), "--out", str(tmp_path / "c")],
+        ["export", str(bad), "--xlsx", str(tmp_path / "x.xlsx")],
+    ):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, res.output
+        assert "error: " in res.output and "region.gdp.grwth: unknown field" in res.output
+        assert "Traceback" not in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["report", "{ex}", "--out", "{tmp}/r.html", "--lang", "fr"],
+            "--lang: 'fr' is not one of en, zh",
+        ),
+        (
+            ["plot", "{ex}", "--out", "{tmp}/c", "--format", "png,gif"],
+            "--format: 'gif' is not one of png, svg",
+        ),
+        (["export", "{ex}", "--xlsx", "{tmp}/plan.xls"], "the file name must end in .xlsx"),
+        (["report", "{tmp}/nowhere.yaml", "--out", "{tmp}/r.html"], "no such file or directory"),
+        (["report", "{tmp}", "--out", "{tmp}/r.html"], "no trajectories.parquet"),
+        (
+            ["report", "{ex}", "--scenario", "{ex}", "--out", "{tmp}/r.html"],
+            "--scenario goes with a results directory",
+        ),
+    ],
+)
+def test_option_errors(example_path, tmp_path, args, message):
+    argv = [a.format(ex=example_path, tmp=tmp_path) for a in args]
+    res = runner.invoke(app, argv)
+    assert res.exit_code == 2, res.output
+    assert message in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_export_then_import_round_trip_by_the_cli(example_path, tmp_path):
+    xlsx, out = tmp_path / "plan.xlsx", tmp_path / "plan.yaml"
+    res = runner.invoke(app, ["export", str(example_path), "--xlsx", str(xlsx), "--no-results"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["import", str(xlsx), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "5 clusters, 3 groups, 3 indicators, 13 targets" in res.output
+    res = runner.invoke(app, ["validate", str(out)])
+    assert res.exit_code == 0, res.output
+
+
+def test_terminal_table_follows_lang(example_path):
+    zh = runner.invoke(
+        app, ["run", str(example_path), "-n", "50", "-s", "1", "--lang", "zh"]
+    ).output
+    en = runner.invoke(
+        app, ["run", str(example_path), "-n", "50", "-s", "1", "--lang", "en"]
+    ).output
+    for w in ("目标", "状态", "达成概率", "所需增速", "关键指标", "地区生产总值", "个样本", "/年"):
+        assert w in zh, w
+    assert "未达成" in zh and "missed" not in zh and "key series" not in zh
+    assert "/yr" not in zh and "4 至 5" in zh
+    for w in (
+        "target",
+        "status",
+        "P(met)",
+        "required growth",
+        "key series",
+        "samples",
+        "/yr",
+        "4 to 5",
+    ):
+        assert w in en, w
+    # target labels from the scenario's bilingual names (the label column may fold them)
+    assert "研发投入占GDP" in zh and "R&D spending" in en and "R&D spending" not in zh
