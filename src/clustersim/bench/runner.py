@@ -186,9 +186,12 @@ def _prepare(w: Workload) -> Callable[[], Any]:
 
 
 def measure(
-    w: Workload, reference: float, *, min_time: float = 0.3, repeats: int = 3
+    w: Workload, reference: float, *, min_time: float = 0.6, repeats: int = 5
 ) -> Measurement:
-    """Best-of-``repeats`` time (at least ``min_time`` in all) and traced peak memory."""
+    """Best-of-``repeats`` time (at least ``min_time`` in all) and traced peak memory.
+
+    The best time is the one least disturbed by other load on the machine.
+    """
     fn = _prepare(w)
     fn()  # warm up: imports, caches
     times: list[float] = []
@@ -224,15 +227,20 @@ def run_suite(
     workloads: Iterable[Workload],
     *,
     progress: Callable[[str], None] | None = None,
-    min_time: float = 0.3,
+    min_time: float = 0.6,
 ) -> dict[str, Any]:
-    """Measure the reference, then each workload; the ``bench --json`` document."""
-    ref = reference_rate()
+    """Measure the reference, then each workload; the ``bench --json`` document.
+
+    Each workload is normalised by the reference measured right before it, so a change of
+    machine state between workloads (clock frequency, a neighbour's load) moves both.
+    """
+    ref = reference_rate(min_time=0.5)
     results = []
     for w in workloads:
         if progress:
             progress(w.name)
-        results.append(asdict(measure(w, ref, min_time=min_time)))
+        local = reference_rate(min_time=0.15)
+        results.append(asdict(measure(w, local, min_time=min_time)))
     return {
         "reference": {"kernel": "c += a * b (float64, 491,520 elements)", "elements_per_s": ref},
         "workloads": results,
