@@ -73,6 +73,7 @@ class Measurement:
     peak_mb: float
     normalised: float
     seconds: float
+    reference_elements_per_s: float = 0.0  # the reference this workload is normalised by
 
 
 def _accel() -> tuple[Workload, ...]:
@@ -220,6 +221,7 @@ def measure(
         peak_mb=peak,
         normalised=rate / reference,
         seconds=best,
+        reference_elements_per_s=reference,
     )
 
 
