@@ -86,51 +86,32 @@ def _load_and_run(path: Path, samples: int, seed: int | None, *, required: bool 
 
 # --- formatting -------------------------------------------------------------------------------
 
-_PERCENT_KINDS = ("share", "cagr", "growth_every_year", "change_vs")
+# number, goal and required-growth formatting is shared with the reports (clustersim.report.fmt)
 
 
 def _is_percent(t: TargetResult) -> bool:
-    if t.kind in _PERCENT_KINDS:
-        return True
-    goal = t.goal
-    return (
-        t.kind == "level"
-        and isinstance(goal, float)
-        and abs(goal) < 1.0
-        and abs(t.median_value) < 1.5
-    )
+    from clustersim.report.fmt import is_percent
+
+    return is_percent(t.kind, t.goal, t.median_value)
 
 
 def _num(v: float, pct: bool = False, pp: bool = False) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "-"
-    if pp:
-        return f"{v * 100:+.2f} pp"
-    if pct:
-        return f"{v * 100:.2f}%"
-    if abs(v) >= 100 or float(v).is_integer():
-        return f"{v:,.0f}"
-    return f"{v:,.3g}" if abs(v) < 1 else f"{v:,.2f}"
+    from clustersim.report.fmt import num
+
+    return num(v, pct, pp)
 
 
 def _goal_text(t: TargetResult, pct: bool, pp: bool, lang: str = "en") -> str:
-    if t.tiers:
-        return ", ".join(f"{x.at_least} ≥ {_num(x.threshold)}" for x in t.tiers)
-    b = t.bound
-    if b.lo is not None and b.hi is not None:
-        return f"{_num(b.lo, pct, pp)} {'至' if lang == 'zh' else 'to'} {_num(b.hi, pct, pp)}"
-    if b.lo is not None:
-        return ">= " + _num(b.lo, pct, pp)
-    return "<= " + _num(b.hi if b.hi is not None else math.nan, pct, pp)
+    from clustersim.report.fmt import goal_text
+
+    tiers = [(x.threshold, x.at_least) for x in t.tiers]
+    return goal_text(t.bound.lo, t.bound.hi, tiers, lang, pct=pct, pp=pp)
 
 
 def _required_text(t: TargetResult, lang: str = "en") -> str:
-    rg = t.required_growth
-    if not rg:
-        return "-"
-    if rg.get("rate") is None:
-        return f"{'范围内无解' if lang == 'zh' else 'none in range'} ({rg['series']})"
-    return f"{rg['rate'] * 100:+.2f}%{'/年' if lang == 'zh' else '/yr'} {rg['series']}"
+    from clustersim.report.fmt import required_text
+
+    return required_text(t.required_growth, lang)
 
 
 def target_table(result: Result, lang: str = "en") -> Table:

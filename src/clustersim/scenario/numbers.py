@@ -144,6 +144,11 @@ class Normal(_Dist):
         a, b = _ndtr((lo - self.mean) / self.sd), _ndtr((hi - self.mean) / self.sd)
         if b - a < 1e-12:
             raise ValueError(f"normal(mean={self.mean}, sd={self.sd}) has no mass in [{lo}, {hi}]")
+        if a == 0.0 and b == 1.0:  # bounds beyond float reach (a rate 50 sd above -100%)
+            x = _ndtri(u)
+            x *= self.sd
+            x += self.mean
+            return x
         q = a + u * (b - a)
         return np.clip(self.mean + self.sd * _ndtri(q), lo, hi)
 
