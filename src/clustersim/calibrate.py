@@ -31,7 +31,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from clustersim.atomic import atomic_path
 from clustersim.errors import ClusterSimError, ScenarioError
 from clustersim.observed import (
     AnnualValue,
@@ -1552,10 +1552,8 @@ def write_fragment(cal: Calibration, out: str | Path) -> Path:
     if not target.parent.exists():
         raise CalibrationError(f"--out {out}: directory {target.parent} does not exist")
     text = fragment_text(cal, target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp.yaml", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+    with atomic_path(target, suffix=".tmp.yaml") as tmp:
+        tmp.write_text(text, encoding="utf-8")
         try:
             compile_scenario(load_scenario(tmp), samples=1)
         except ClusterSimError as exc:  # a bug here, not the user's: say so
@@ -1565,10 +1563,6 @@ def write_fragment(cal: Calibration, out: str | Path) -> Path:
                     for line in str(exc).splitlines()
                 ]
             ) from exc
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target
 
 

@@ -15,6 +15,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import clustersim as cs
+from clustersim import atomic
 from clustersim.errors import ClusterSimError
 from clustersim.io import tables
 from clustersim.io.tables import (
@@ -308,7 +309,7 @@ def test_failure_on_rename_leaves_no_temporaries(result, tmp_path, monkeypatch):
         done.append(str(dst))
         real_replace(src, dst)
 
-    monkeypatch.setattr(tables.os, "replace", flaky_replace)
+    monkeypatch.setattr(atomic.os, "replace", flaky_replace)
     with pytest.raises(OSError):
         write_result(result, out, "json")
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]

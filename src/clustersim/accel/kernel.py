@@ -6,7 +6,6 @@ import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from clustersim.accel.codegen import generate
+from clustersim.atomic import atomic_path
 from clustersim.core import expr as ex
 from clustersim.core.model import Model
 from clustersim.core.targets import Outcome, TargetSpec
@@ -42,11 +42,9 @@ def _load(source: str) -> Callable[..., None]:
     folder = cache_dir() / "kernels"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"k_{key}.py"
-    if not path.exists():  # write atomically: concurrent runs may race
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(source)
-        os.replace(tmp, path)
+    if not path.exists():  # written atomically: concurrent runs may race
+        with atomic_path(path) as tmp:
+            tmp.write_text(source, encoding="utf-8")
     name = f"clustersim_kernel_{key}"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None

@@ -21,7 +21,6 @@ import io
 import json
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from clustersim.atomic import atomic_path
 from clustersim.errors import ClusterSimError
 from clustersim.io.tables import trajectories_table, write_tables
 from clustersim.results import Result
@@ -46,18 +46,9 @@ _TMP = re.compile(r"^\.part-\d+\.parquet\..*\.tmp$")
 
 def _atomic(path: Path, write: Any) -> int:
     """Call ``write(tmp_path)`` on a hidden temporary beside ``path``, then rename it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+    with atomic_path(path) as tmp:
+        write(tmp)
         size = os.path.getsize(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return size
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -14,6 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from clustersim.atomic import staged_files
 from clustersim.errors import ClusterSimError
 from clustersim.scenario.models import label_text
 
@@ -155,29 +154,13 @@ def write_tables(
     """
     if fmt not in FORMATS:
         raise ClusterSimError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ClusterSimError(f"{out}: cannot create the output directory: {exc}") from exc
     write = _writer(fmt)
-    umask = os.umask(0)
-    os.umask(umask)
-    temps: list[tuple[Path, Path]] = []
-    try:
+    finals = []
+    with staged_files(out_dir) as new:
         for stem, tbl in tables.items():
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=out)
-            os.close(fd)
-            os.chmod(tmp_name, 0o666 & ~umask)  # mkstemp makes 0600; results are ordinary files
-            temps.append((Path(tmp_name), out / f"{stem}.{fmt}"))
-            write(tbl, Path(tmp_name))
-        for tmp, final in temps:
-            os.replace(tmp, final)
-    except BaseException:
-        for tmp, _ in temps:
-            tmp.unlink(missing_ok=True)
-        raise
-    return [final for _, final in temps]
+            write(tbl, new(f"{stem}.{fmt}"))
+            finals.append(Path(out_dir) / f"{stem}.{fmt}")
+    return finals
 
 
 def write_result(

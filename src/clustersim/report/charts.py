@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
-import tempfile
 import textwrap
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from clustersim.atomic import staged_files
 from clustersim.errors import ClusterSimError
 from clustersim.report.data import ClusterBars, Marker, ReportData, TrajectoryChart
 from clustersim.report.fmt import goal_text, num
@@ -421,25 +420,10 @@ def write_charts(
     if bad:
         raise ClusterSimError(f"--format: {bad[0]!r} is not one of {', '.join(CHART_FORMATS)}")
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ClusterSimError(f"{out}: cannot create the output directory: {exc}") from exc
-    umask = os.umask(0)
-    os.umask(umask)
-    temps: list[tuple[Path, Path]] = []
-    try:
+    finals: list[Path] = []
+    with staged_files(out) as new:
         for chart, encoded in iter_rendered(data, lang, formats, progress):
             for fmt, blob in encoded.items():
-                fd, name = tempfile.mkstemp(prefix=f".{chart.key}.", suffix=".tmp", dir=out)
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(blob)
-                os.chmod(name, 0o666 & ~umask)
-                temps.append((Path(name), out / f"{chart.key}.{fmt}"))
-        for tmp, final in temps:
-            os.replace(tmp, final)
-    except BaseException:
-        for tmp, _ in temps:
-            tmp.unlink(missing_ok=True)
-        raise
-    return [final for _, final in temps]
+                new(f"{chart.key}.{fmt}").write_bytes(blob)
+                finals.append(out / f"{chart.key}.{fmt}")
+    return finals

@@ -38,14 +38,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clustersim.errors import ClusterSimError, ScenarioError
+from clustersim.atomic import atomic_path
+from clustersim.errors import ScenarioError
 from clustersim.report.fmt import goal_text, required_text
 from clustersim.report.i18n import bi, series_label, word
 from clustersim.scenario.loader import Loaded, Origin
@@ -341,20 +340,8 @@ def write_workbook(
     if result is not None:
         _result_sheets(wb, scenario, result, lang)
     p = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
-    except OSError as exc:
-        raise ClusterSimError(f"{p}: cannot write: {exc}") from exc
-    os.close(fd)
-    try:
+    with atomic_path(p) as tmp:
         wb.save(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return p
 
 

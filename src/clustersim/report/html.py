@@ -11,10 +11,9 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
-import tempfile
 from pathlib import Path
 
+from clustersim.atomic import write_bytes
 from clustersim.errors import ClusterSimError
 from clustersim.report.charts import Progress, iter_rendered
 from clustersim.report.data import ReportData, TargetRow
@@ -254,18 +253,4 @@ def write_html(
 
 def atomic_write_bytes(path: Path, blob: bytes) -> Path:
     """Write ``blob`` to ``path`` through a temporary file in the same directory."""
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise ClusterSimError(f"{path}: cannot write: {exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(blob)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_bytes(path, blob)
