@@ -82,11 +82,11 @@ class _Gen:
 
     def k(self, v: float) -> str:
         self.K.append(float(v))
-        return f"K[{len(self.K) - 1}]"
+        return f"k{len(self.K) - 1}_"
 
     def i(self, v: int) -> str:
         self.I.append(int(v))
-        return f"I[{len(self.I) - 1}]"
+        return f"i{len(self.I) - 1}_"
 
     def var(self, stem: str) -> str:
         self.n_var += 1
@@ -490,6 +490,10 @@ class _Gen:
         args = ", ".join(
             ["S", "T", "C", *self.arg_names, "K", "I", "value", "margin", "met", "err"]
         )
+        # constants as locals read once: loads from K/I inside the loops could alias the
+        # output arrays, which forces LLVM to reload them after every store
+        consts = [f"    k{j}_ = K[{j}]" for j in range(len(self.K))]
+        consts += [f"    i{j}_ = I[{j}]" for j in range(len(self.I))]
         src = [
             "import numpy as np",
             "from numba import njit",
@@ -497,6 +501,7 @@ class _Gen:
             "",
             "@njit(cache=True, fastmath={'reassoc', 'contract'}, error_model='numpy')",
             f"def kernel({args}):",
+            *consts,
             *alloc,
             *body,
             "    for s in range(S):",
