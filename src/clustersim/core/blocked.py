@@ -326,11 +326,15 @@ def evaluate_targets(
         rows = slice(start, min(start + block, s))
         n_rows = rows.stop - rows.start
         series = project_time_major(model, need, rows)
-        for name, v in series.items():
-            for arr in (v.base, v.scale) if isinstance(v, Scaled) else (v,):
-                # one pass each: a sum is nan/inf when any element is
-                if not np.isfinite(arr.sum()) or (name in falling and arr.min() < 0):
-                    raise FloatingPointError(f"{name} is negative or not finite")
+        # only a level driven by an elasticity can turn negative or non-finite from finite
+        # inputs (own rates stay above -100%); anything else that goes wrong (0/0 in a ratio)
+        # reaches a target value, which is checked below
+        for name in falling & series.keys():
+            v = series[name]
+            arr = v.base if isinstance(v, Scaled) else v
+            lo = float(arr.min())
+            if not (lo >= 0.0 and np.isfinite(arr.max())):
+                raise FloatingPointError(f"{name} is negative or not finite")
         frame = YearFrame(series, model, derived, rows, n_rows)
         for t in specs:
             o = evaluate_target(t, frame)
