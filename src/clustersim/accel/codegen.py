@@ -9,7 +9,7 @@ target kinds); every number (thresholds, goals, year indices, group members) is 
 at run time, so scenarios of the same shape share one compiled kernel.
 
 The generated function is ``kernel(S, T, C, arrays..., K, I, value, margin, met, err)``:
-``K``/``I`` hold float and int constants, ``value``/``margin``/``met`` are ``(S, n_targets)``
+``K``/``I`` hold float and int constants, ``value``/``margin``/``met`` are ``(n_targets, S)``
 outputs and ``err[0]`` is set to a nonzero op or target code on a negative level or a
 non-finite value.
 """
@@ -65,6 +65,7 @@ class _Gen:
         self.need = needed(model, need)
         self.invariant = self._invariant_ops()
         self.fused_totals: set[str] = set()
+        self.hoisted: dict[tuple[str, ...], tuple[str, list[str]]] = {}
 
     def _reads(self, name: str) -> set[str]:
         """Stored series an inlined value of ``name`` reads (through Combines)."""
@@ -121,6 +122,17 @@ class _Gen:
         """Code of series ``name`` in year index ``t`` (cluster ``c``): scratch arrays are
         ``(T, C)`` / ``(T,)``; a Combine is inlined as its products, never stored."""
         op = self.ops[name]
+        chain = self._product_factors(name)
+        if chain is not None and len(chain) > 1:
+            # a pure product: multiply the sample-invariant factors once, before the sample
+            # loop (energy = energy_per_va * output * va_ratio reads output * w[t, c])
+            fixed = sorted(f for f in chain if f in self.invariant)
+            moving = [f for f in chain if f not in self.invariant]
+            if fixed and moving:  # (all-fixed products are computed before the loop anyway)
+                w = self._hoist(tuple(fixed), op.cluster)
+                parts = [self.val(f, t, c) for f in moving]
+                parts.append(f"{w}[{t}, {c}]" if op.cluster else f"{w}[{t}]")
+                return "(" + " * ".join(parts) + ")" if len(parts) > 1 else parts[0]
         if isinstance(op, Combine):
             terms = [
                 self.val(a, t, c) if b is None else f"({self.val(a, t, c)} * {self.val(b, t, c)})"
@@ -132,6 +144,39 @@ class _Gen:
                 raise ex.ExprError(f"{name!r} is a cluster series here; reduce or pick it")
             return f"k_{name}[{t}, {c}]"
         return f"r_{name}[{t}]"
+
+    def _product_factors(self, name: str) -> list[str] | None:
+        """The stored series whose product ``name`` is, or None if it is not a pure product."""
+        op = self.ops[name]
+        if not isinstance(op, Combine):
+            return [name]
+        if len(op.terms) != 1 or op.terms[0][1] is None:
+            return None
+        a, b = op.terms[0]
+        fa, fb = self._product_factors(a), self._product_factors(b)  # type: ignore[arg-type]
+        return None if fa is None or fb is None else fa + fb
+
+    def _hoist(self, factors: tuple[str, ...], cluster: bool) -> str:
+        """Name of a precomputed product of sample-invariant series (computed once)."""
+        if factors not in self.hoisted:
+            name = f"w{len(self.hoisted)}"
+            idx = "t, c" if cluster else "t"
+            prod = " * ".join(f"{'k' if cluster else 'r'}_{f}[{idx}]" for f in factors)
+            if cluster:
+                code = [
+                    f"    {name} = np.empty((T, C))",
+                    "    for t in range(T):",
+                    "        for c in range(C):",
+                    f"            {name}[t, c] = {prod}",
+                ]
+            else:
+                code = [
+                    f"    {name} = np.empty(T)",
+                    "    for t in range(T):",
+                    f"        {name}[t] = {prod}",
+                ]
+            self.hoisted[factors] = (name, code)
+        return self.hoisted[factors][0]
 
     def op_code(self, op: object, ind: str, fused: Sequence[ClusterTotal] = ()) -> list[str]:
         """Code computing ``op``; ``fused`` cluster totals are accumulated in its loop."""
@@ -433,9 +478,9 @@ class _Gen:
         lines += [
             f"{p}if not (v - v == 0.0):",
             f"{p}    err[0] = {code}",
-            f"{p}value[s, {n}] = v",
-            f"{p}margin[s, {n}] = m",
-            f"{p}met[s, {n}] = ok",
+            f"{p}value[{n}, s] = v",
+            f"{p}margin[{n}, s] = m",
+            f"{p}met[{n}, s] = ok",
         ]
         return lines
 
@@ -479,6 +524,8 @@ class _Gen:
             loop += self.op_code(op, "        ", hosts.get(op.name, ()))
         for n, spec in enumerate(self.specs):
             loop += self.target_code(n, spec, "        ")
+        for _, code in self.hoisted.values():
+            body += code
         alloc = []
         for op in order:
             if isinstance(op, Combine):

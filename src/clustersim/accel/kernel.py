@@ -66,19 +66,12 @@ def evaluate_targets(
     gen = generate(model, specs, dict(derived or {}))
     kernel = _load(gen.source)
     s, n = model.samples, len(specs)
-    value = np.empty((s, n))  # one row per sample: the kernel writes each sample's row at once
-    margin = np.empty((s, n))
-    met = np.empty((s, n), dtype=np.bool_)
+    value = np.empty((n, s))  # one contiguous row per target: no copy on the way out
+    margin = np.empty((n, s))
+    met = np.empty((n, s), dtype=np.bool_)
     err = np.zeros(1, dtype=np.int64)
     args: list[Any] = [s, model.n_years, len(model.clusters), *gen.arrays, gen.floats, gen.ints]
     kernel(*args, value, margin, met, err)
     if err[0]:
         raise FloatingPointError(gen.errors[int(err[0]) - 1])
-    return {
-        t.id: Outcome(
-            np.ascontiguousarray(value[:, i]),
-            np.ascontiguousarray(margin[:, i]),
-            np.ascontiguousarray(met[:, i]),
-        )
-        for i, t in enumerate(specs)
-    }
+    return {t.id: Outcome(value[i], margin[i], met[i]) for i, t in enumerate(specs)}
