@@ -22,7 +22,7 @@ from clustersim.scenario.models import Scenario
 __all__ = ["frame_of", "required_growth", "run", "run_compiled"]
 
 Array = NDArray[np.float64]
-#: rates scanned for a bracket before the root finder refines it
+#: rates scanned for a bracket before the vectorised search refines it
 #: candidate rates per refinement round of the required-growth search
 REFINE = 64
 RATE_GRID = (
