@@ -448,11 +448,17 @@ class _Gen:
                 a, b = self.i(loop_from - self.base), self.i(spec.year - self.base)
                 pre = []
                 cur = self.expr(spec.metric, yy, None, None, pre, p + "    ")
-                prev = (
-                    self.expr(spec.metric, f"{yy} - 1", None, None, pre, p + "    ") if lag else ""
-                )
-                lines += [f"{p}for {yy} in range({a}, {b} + 1):", *pre]
-                lines += self._window_step(spec, cur, prev, p + "    ")
+                if lag:  # carry the previous year's value instead of computing it twice
+                    pv, cv = self.var("pv"), self.var("cv")
+                    first_pre: list[str] = []
+                    before = self.expr(spec.metric, f"{a} - 1", None, None, first_pre, p)
+                    lines += [*first_pre, f"{p}{pv} = {before}"]
+                    lines += [f"{p}for {yy} in range({a}, {b} + 1):", *pre, f"{p}    {cv} = {cur}"]
+                    lines += self._window_step(spec, cv, pv, p + "    ")
+                    lines.append(f"{p}    {pv} = {cv}")
+                else:
+                    lines += [f"{p}for {yy} in range({a}, {b} + 1):", *pre]
+                    lines += self._window_step(spec, cur, "", p + "    ")
             lines += [f"{p}ok = {self.margin(spec, 'v')} >= {tol}"]
         else:
             pre = []
