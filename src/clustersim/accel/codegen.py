@@ -31,6 +31,8 @@ from clustersim.core.targets import EVERY_YEAR, MET_RTOL, HistoryMissing, Target
 
 __all__ = ["Generated", "generate"]
 
+_TOP = " " * 8  # indent of code directly inside the sample loop
+
 Array = NDArray[np.float64]
 
 
@@ -66,6 +68,7 @@ class _Gen:
         self.invariant = self._invariant_ops()
         self.fused_totals: set[str] = set()
         self.hoisted: dict[tuple[str, ...], tuple[str, list[str]]] = {}
+        self.reduced: dict[tuple[ex.Expr, int], str] = {}
 
     def _reads(self, name: str) -> set[str]:
         """Stored series an inlined value of ``name`` reads (through Combines)."""
@@ -133,6 +136,11 @@ class _Gen:
                 parts = [self.val(f, t, c) for f in moving]
                 parts.append(f"{w}[{t}, {c}]" if op.cluster else f"{w}[{t}]")
                 return "(" + " * ".join(parts) + ")" if len(parts) > 1 else parts[0]
+        if isinstance(op, Ratio):  # inlined too: read at a few years, never stored
+            return f"({self.val(op.num, t, c)} / {self.val(op.den, t, c)})"
+        if isinstance(op, ClusterTotal) and op.name in self.fused_totals and op.rest is not None:
+            # the fused loop stored the clusters' sum; the rest is added where it is read
+            return f"(r_{name}[{t}] + {self.val(op.rest, t, None)})"
         if isinstance(op, Combine):
             terms = [
                 self.val(a, t, c) if b is None else f"({self.val(a, t, c)} * {self.val(b, t, c)})"
@@ -280,12 +288,8 @@ class _Gen:
             return lines
         if isinstance(op, ClusterTotal):
             rest = "" if op.rest is None else f" + {self.val(op.rest, 't', None)}"
-            if op.name in self.fused_totals:  # the sum over clusters was taken in its host loop
-                return (
-                    []
-                    if not rest
-                    else [f"{p}for t in range(T):", f"{p}    r_{op.name}[t] = r_{op.name}[t]{rest}"]
-                )
+            if op.name in self.fused_totals:  # summed in its host loop; rest added when read
+                return []
             return [
                 f"{p}for t in range(T):",
                 f"{p}    acc = 0.0",
@@ -294,15 +298,7 @@ class _Gen:
                 f"{p}    r_{op.name}[t] = acc{rest}",
             ]
         if isinstance(op, Ratio):
-            if op.cluster:
-                num, den = self.val(op.num, "t", "c"), self.val(op.den, "t", "c")
-                return [
-                    f"{p}for t in range(T):",
-                    f"{p}    for c in range(C):",
-                    f"{p}        k_{op.name}[t, c] = {num} / {den}",
-                ]
-            num, den = self.val(op.num, "t", None), self.val(op.den, "t", None)
-            return [f"{p}for t in range(T):", f"{p}    r_{op.name}[t] = {num} / {den}"]
+            return []  # inlined where it is read (see val)
         raise TypeError(f"unknown op {op!r}")
 
     # -- expressions --------------------------------------------------------------------------
@@ -334,6 +330,11 @@ class _Gen:
                 return self.expr(inner, yi, year, cl, pre, ind)
             return self.val(name, yi, cl if self.is_cluster(name) else None)
         if isinstance(e, ex.Reduce):
+            # the same reduction in the same year at the top of the sample loop (a share and a
+            # group-sum target over one group, say) is computed once per sample
+            key = (e, year) if (year is not None and c is None and ind == _TOP) else None
+            if key is not None and key in self.reduced:
+                return self.reduced[key]
             members = (
                 self.m.groups[e.group] if e.group is not None else np.arange(len(self.m.clusters))
             )
@@ -357,7 +358,10 @@ class _Gen:
                 "max": f"{acc} = max({acc}, {val})",
             }[e.func]
             pre.append(f"{ind}    {op}")
-            return f"({acc} / {g}.shape[0])" if e.func == "mean" else acc
+            result = f"({acc} / {g}.shape[0])" if e.func == "mean" else acc
+            if key is not None:
+                self.reduced[key] = result
+            return result
         raise TypeError(e)
 
     def history(self, name: str, year: int, cl: str | None, pre: list[str], ind: str) -> str:
@@ -407,7 +411,8 @@ class _Gen:
                 ]
                 body: list[str] = []
                 val = self.at(spec.metric, spec.year, body, p + "    ", cc)
-                lines += [*body, f"{p}    if {val} >= {thr}:", f"{p}        cnt += 1.0"]
+                # branchless: which side of the threshold varies from sample to sample
+                lines += [*body, f"{p}    cnt += 1.0 if {val} >= {thr} else 0.0"]
                 mg = self.margin(spec, "cnt")
                 lines += [f"{p}v = cnt", f"{p}m = {mg}", f"{p}ok = m >= 0.0"]
             else:
@@ -421,8 +426,8 @@ class _Gen:
                 upper = "np.inf"
                 for tier, cv in zip(tiers, cnts, strict=True):
                     thr = self.k(tier.threshold - MET_RTOL * max(1.0, abs(tier.threshold)))
-                    cond = f"val >= {thr}" + (f" and val < {upper}" if spec.bands else "")
-                    lines += [f"{p}    if {cond}:", f"{p}        {cv} += 1.0"]
+                    cond = f"(val >= {thr})" + (f" & (val < {upper})" if spec.bands else "")
+                    lines += [f"{p}    {cv} += 1.0 if {cond} else 0.0"]
                     upper = thr
                 # value: the count of the binding tier (first smallest margin), margin its margin
                 lines += [f"{p}m = np.inf", f"{p}v = 0.0"]
@@ -527,14 +532,14 @@ class _Gen:
                 self.fused_totals.add(op.name)
         loop: list[str] = []
         for op in in_loop:
-            loop += self.op_code(op, "        ", hosts.get(op.name, ()))
+            loop += self.op_code(op, _TOP, hosts.get(op.name, ()))
         for n, spec in enumerate(self.specs):
-            loop += self.target_code(n, spec, "        ")
+            loop += self.target_code(n, spec, _TOP)
         for _, code in self.hoisted.values():
             body += code
         alloc = []
         for op in order:
-            if isinstance(op, Combine):
+            if isinstance(op, Combine | Ratio):
                 continue
             if op.cluster:
                 alloc.append(f"    k_{op.name} = np.empty((T, C))")
