@@ -157,6 +157,30 @@ def run_compiled(comp: Compiled, *, required: bool = True, point: Compiled | Non
     )
 
 
+#: a run keeps every series of every sample; above this many bytes it is refused
+MAX_RUN_BYTES = 6 * 2**30
+
+
+def run_bytes(scenario: Scenario, samples: int) -> int:
+    """Estimated memory of :func:`run`'s trajectories: every series, every sample, float64."""
+    years = scenario.end_year - scenario.base_year + 1
+    clusters = len(scenario.clusters)
+    # up to 10 cluster series (output, ratios, value added, R&D, energy, firms...) and the
+    # region series, derived totals, indicators and metrics
+    region = 12 + 2 * len(scenario.indicators) + len(scenario.metrics)
+    return samples * years * 8 * (10 * clusters + region)
+
+
+def _check_size(scenario: Scenario, samples: int) -> None:
+    need = run_bytes(scenario, samples)
+    if need > MAX_RUN_BYTES:
+        raise ModelError(
+            f"{samples:,} samples of {scenario.id} would keep about {need / 2**30:.1f} GiB of "
+            f"trajectories in memory (limit {MAX_RUN_BYTES / 2**30:.0f} GiB); use `clustersim sweep` "
+            "(streams chunks to disk) or run_targets() (targets only, flat memory), or fewer samples"
+        )
+
+
 def run(
     scenario: Scenario,
     *,
@@ -182,6 +206,7 @@ def run(
     -------
     Result
     """
+    _check_size(scenario, samples)
     comp = compile_scenario(scenario, samples=samples, seed=seed)
     point = comp if samples == 1 else compile_scenario(scenario, samples=1)
     return run_compiled(comp, required=required, point=point)

@@ -101,3 +101,14 @@ def test_negative_level_through_elasticity_is_an_error() -> None:
     d["region"]["rd_rest"]["growth"]["elasticity"] = 3.0  # -150% a year
     with pytest.raises(cs.ModelError, match="rd_rest"):
         run_targets(cs.Scenario.model_validate(d), samples=4, seed=1)
+
+
+def test_a_run_too_large_for_memory_is_refused_before_it_starts() -> None:
+    """run() keeps every trajectory: a size that cannot fit is refused, naming the way out."""
+    from clustersim.engine import MAX_RUN_BYTES, run_bytes
+
+    sc = synthetic_scenario(20, 12)
+    n = MAX_RUN_BYTES // run_bytes(sc, 1) + 1
+    assert run_bytes(sc, n) > MAX_RUN_BYTES
+    with pytest.raises(cs.ModelError, match="clustersim sweep"):
+        cs.run(sc, samples=int(n), seed=1)
