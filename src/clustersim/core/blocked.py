@@ -31,15 +31,20 @@ from clustersim.core.expr import Expr, ExprError, evaluate, names_in
 from clustersim.core.model import ClusterTotal, Combine, Compound, Model, Op, Ratio, StockFlow
 from clustersim.core.project import needed
 from clustersim.core.targets import (
-    EVERY_YEAR,
     Frame,
-    HistoryMissing,
     Outcome,
     TargetSpec,
     evaluate_target,
 )
 
-__all__ = ["DEFAULT_BLOCK", "evaluate_targets", "project_time_major", "target_needs"]
+__all__ = [
+    "DEFAULT_BLOCK",
+    "Scaled",
+    "YearFrame",
+    "evaluate_targets",
+    "project_time_major",
+    "target_needs",
+]
 
 Array = NDArray[np.float64]
 #: samples per block: (T, B, C) float64 series of 20 clusters x 12 years stay near 4 MB
@@ -344,6 +349,3 @@ def evaluate_targets(
             margin[t.id][rows] = o.margin
             met[t.id][rows] = o.met
     return {t.id: Outcome(value[t.id], margin[t.id], met[t.id]) for t in specs}
-
-
-__all__ += ["EVERY_YEAR", "HistoryMissing", "YearFrame"]
