@@ -1,22 +1,32 @@
 """Generate one fused loop for a compiled model's targets, to be compiled by numba.
 
 The NumPy core (:mod:`clustersim.core.blocked`) stays the reference; this module writes the
-same computation as plain loops, one sample at a time, keeping each sample's series in small
-scratch arrays that stay in L1 cache and evaluating every target on the spot, so no
-trajectory ever reaches memory. The source depends only on the *structure* of the model
-(which ops, which elasticities, which parameters vary by sample, the expression trees and
-target kinds); every number (thresholds, goals, year indices, group members) is passed in
-at run time, so scenarios of the same shape share one compiled kernel.
+same computation as plain loops over *lanes*: the samples are taken ``LANES`` at a time,
+and every per-sample statement is an innermost ``for b in range(LANES)`` loop of constant
+length, which LLVM unrolls into SIMD instructions (one AVX-512 register holds 8 lanes). A
+block's series are ``(T, C, LANES)`` scratch arrays that stay in L1 cache, every target is
+evaluated on the spot, and no trajectory ever reaches memory. Series that do not vary by
+sample are computed once, before the sample loop, without a lane axis.
 
-The generated function is ``kernel(S, T, C, arrays..., K, I, value, margin, met, err)``:
-``K``/``I`` hold float and int constants, ``value``/``margin``/``met`` are ``(n_targets, S)``
-outputs and ``err[0]`` is set to a nonzero op or target code on a negative level or a
-non-finite value.
+The source depends only on the *structure* of the model (which ops, which elasticities,
+which parameters vary by sample, the expression trees and target kinds); every number
+(thresholds, goals, year indices, group members) is passed in at run time, so scenarios of
+the same shape share one compiled kernel.
+
+The generated function is ``kernel(S, T, C, arrays..., K, I, value, margin, met, err)``
+for ``S`` a multiple of ``LANES`` (:func:`clustersim.accel.kernel.evaluate_targets` runs a
+ragged tail as one padded block): ``K``/``I`` hold float and int constants,
+``value``/``margin``/``met`` are ``(n_targets, S)`` outputs and ``err[0]`` is set to the
+first (in program order) code of an op whose level fell below zero in any sample; the
+caller checks that the values are finite.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -29,9 +39,12 @@ from clustersim.core.model import ClusterTotal, Combine, Compound, Model, Ratio,
 from clustersim.core.project import needed
 from clustersim.core.targets import EVERY_YEAR, MET_RTOL, HistoryMissing, TargetSpec
 
-__all__ = ["Generated", "generate"]
+__all__ = ["LANES", "Generated", "generate"]
 
-_TOP = " " * 8  # indent of code directly inside the sample loop
+#: samples computed side by side in one SIMD pass (8 float64 fill an AVX-512 register)
+LANES = int(os.environ.get("CLUSTERSIM_LANES", "8"))
+_TOP = " " * 8  # indent of code directly inside the sample-block loop
+_NO_ERROR = 1 << 30  # the lanes' error code when nothing failed
 
 Array = NDArray[np.float64]
 
@@ -42,11 +55,24 @@ class Generated:
 
     source: str
     arrays: list[NDArray[np.generic]]
+    sampled: list[bool]  # per array: its leading axis is the sample axis
     floats: Array  # the kernel's K
     ints: NDArray[np.int64]  # the kernel's I
     errors: list[str]  # message per error code - 1
     targets: list[str]
     invariant: list[str] = field(default_factory=list)
+
+
+_LANE_SCALAR = re.compile(r"\b([A-Za-z_]\w*)\[b\]")  # acc3[b]: a per-lane scalar
+_LANE = re.compile(r"\bb\b")
+_TEMPS = re.compile(r"\b(x|g|v|m|ok|w|mw|up|cv|val|mm)\b")  # a lane statement's temporaries
+
+
+@functools.lru_cache(maxsize=65536)
+def _lane_line(line: str, tag: int, lane: int) -> str:
+    code = _LANE_SCALAR.sub(rf"\g<1>_{lane}", line)
+    code = _TEMPS.sub(rf"\g<1>{tag}_{lane}", code)
+    return _LANE.sub(str(lane), code)
 
 
 class _Gen:
@@ -55,10 +81,12 @@ class _Gen:
         self.specs = specs
         self.derived = dict(derived)
         self.arrays: list[NDArray[np.generic]] = []
+        self.sampled: list[bool] = []
         self.arg_names: list[str] = []
         self.K: list[float] = []
         self.I: list[int] = []
         self.errors: list[str] = []
+        self.lane_arrays: list[str] = []  # (LANES,) float scratch, allocated once
         self.n_var = 0
         self.base = model.base_year
         self.cidx = {c: i for i, c in enumerate(model.clusters)}
@@ -69,6 +97,7 @@ class _Gen:
         self.fused_totals: set[str] = set()
         self.hoisted: dict[tuple[str, ...], tuple[str, list[str]]] = {}
         self.reduced: dict[tuple[ex.Expr, int], str] = {}
+        self.factors: list[str] = []  # (C, LANES) growth factors gathered per block
 
     def _reads(self, name: str) -> set[str]:
         """Stored series an inlined value of ``name`` reads (through Combines)."""
@@ -78,11 +107,16 @@ class _Gen:
         return {name}
 
     # -- registries -------------------------------------------------------------------------
-    def arg(self, a: NDArray[np.generic], stem: str) -> str:
+    def arg(self, a: NDArray[np.generic], stem: str, sampled: bool = False) -> str:
         name = f"{stem}_{len(self.arrays)}"
         self.arrays.append(np.ascontiguousarray(a))
+        self.sampled.append(sampled and a.shape[0] > 1)
         self.arg_names.append(name)
         return name
+
+    def par(self, a: NDArray[np.generic], stem: str) -> str:
+        """A parameter array with a leading sample axis (length S or 1)."""
+        return self.arg(a, stem, sampled=True)
 
     def k(self, v: float) -> str:
         self.K.append(float(v))
@@ -96,13 +130,56 @@ class _Gen:
         self.n_var += 1
         return f"{stem}{self.n_var}"
 
+    def lane(self, stem: str) -> str:
+        """A new ``(LANES,)`` scratch array (a per-sample value kept between lane loops)."""
+        name = self.var(stem)
+        self.lane_arrays.append(name)
+        return name
+
     def err(self, msg: str) -> int:
         self.errors.append(msg)
         return len(self.errors)
 
+    def lanes(self, ind: str, *body: str) -> list[str]:
+        """``body`` (statements for one sample ``b``) for each of the block's lanes.
+
+        Unrolled by hand and statement by statement: all lanes of the first statement,
+        then all lanes of the next. The loads of a statement then sit next to each other
+        and its stores too, with no store of another lane between them, so LLVM's SLP
+        vectoriser packs them into SIMD loads, arithmetic and stores without proving that
+        arrays do not alias (which it cannot for numba's arrays). A value kept per lane
+        between statements is a scalar per lane (``acc3[b]`` becomes ``acc3_0 ..
+        acc3_7``), held in registers. The statements' temporaries get names of their own
+        in every call (``v`` becomes ``v12_0``), so numba's SSA reconstruction has no
+        redefinitions to untangle.
+        """
+        self.n_var += 1
+        return [ind + _lane_line(line, self.n_var, k) for line in body for k in range(LANES)]
+
+    @staticmethod
+    def loop(ind: str, *body: str) -> list[str]:
+        """``body`` as a loop over the block's lanes, for the targets' code.
+
+        Its length ``NL`` (= LANES) is a run-time argument, so LLVM does not unroll the loop
+        but vectorises it (with a run-time check that outputs and inputs do not overlap).
+        Unrolled like the ops, the targets of a large plan would take numba minutes to
+        compile; as loops they cost a few seconds and run about as fast. Values kept
+        between loops are ``(LANES,)`` scratch arrays.
+        """
+        return [f"{ind}for b in range({LANES}):", *(f"{ind}    {line}" for line in body)]
+
     @staticmethod
     def si(a: NDArray[np.generic]) -> str:
-        return "s" if a.shape[0] > 1 else "0"
+        """Row of a parameter array for lane ``b`` of the block."""
+        return "s0 + b" if a.shape[0] > 1 else "0"
+
+    @staticmethod
+    def fail(code: int, bad: str, unrolled: bool) -> str:
+        """Record error ``code`` in the lane when ``bad`` holds (the first code wins); a
+        product, not a conditional, which would cost numba a branch per lane. Unrolled
+        lanes keep their codes in scalars (``eb_0`` ..), lane loops in an array ``ea``."""
+        e = "eb" if unrolled else "ea"
+        return f"{e}[b] = min({e}[b], {_NO_ERROR} - {_NO_ERROR - code} * ({bad}))"
 
     # -- which ops do not vary by sample ------------------------------------------------------
     def _invariant_ops(self) -> set[str]:
@@ -120,10 +197,14 @@ class _Gen:
                 inv.add(op.name)
         return inv
 
-    # -- ops ----------------------------------------------------------------------------------
+    # -- series -------------------------------------------------------------------------------
     def val(self, name: str, t: str, c: str | None) -> str:
-        """Code of series ``name`` in year index ``t`` (cluster ``c``): scratch arrays are
-        ``(T, C)`` / ``(T,)``; a Combine is inlined as its products, never stored."""
+        """Code of series ``name`` in year index ``t`` (cluster ``c``) for lane ``b``.
+
+        Per-sample series are ``(T, C, LANES)`` / ``(T, LANES)`` scratch arrays, the
+        sample-invariant ones ``(T, C)`` / ``(T,)``; a Combine is inlined as its products,
+        never stored.
+        """
         op = self.ops[name]
         chain = self._product_factors(name)
         if chain is not None and len(chain) > 1:
@@ -140,18 +221,19 @@ class _Gen:
             return f"({self.val(op.num, t, c)} / {self.val(op.den, t, c)})"
         if isinstance(op, ClusterTotal) and op.name in self.fused_totals and op.rest is not None:
             # the fused loop stored the clusters' sum; the rest is added where it is read
-            return f"(r_{name}[{t}] + {self.val(op.rest, t, None)})"
+            return f"(r_{name}[{t}, b] + {self.val(op.rest, t, None)})"
         if isinstance(op, Combine):
             terms = [
                 self.val(a, t, c) if b is None else f"({self.val(a, t, c)} * {self.val(b, t, c)})"
                 for a, b in op.terms
             ]
             return terms[0] if len(terms) == 1 else "(" + " + ".join(terms) + ")"
+        lane = "" if name in self.invariant else ", b"
         if op.cluster:
             if c is None:
                 raise ex.ExprError(f"{name!r} is a cluster series here; reduce or pick it")
-            return f"k_{name}[{t}, {c}]"
-        return f"r_{name}[{t}]"
+            return f"k_{name}[{t}, {c}{lane}]"
+        return f"r_{name}[{t}{lane}]"
 
     def _product_factors(self, name: str) -> list[str] | None:
         """The stored series whose product ``name`` is, or None if it is not a pure product."""
@@ -186,110 +268,52 @@ class _Gen:
             self.hoisted[factors] = (name, code)
         return self.hoisted[factors][0]
 
-    def op_code(self, op: object, ind: str, fused: Sequence[ClusterTotal] = ()) -> list[str]:
-        """Code computing ``op``; ``fused`` cluster totals are accumulated in its loop."""
-        p = ind
+    # -- ops before the sample loop (no lanes) -----------------------------------------------
+    def fixed_code(self, op: object) -> list[str]:
+        """Code computing a sample-invariant ``op`` once, before the sample loop."""
+        p = "    "
         if isinstance(op, Compound):
-            x0 = self.arg(op.x0, "x0")
-            rt = self.arg(op.rates, "rt")
-            rs, tt = self.si(op.rates), ("t" if op.rates.shape[-1] > 1 else "0")
-            xs = self.si(op.x0)
-            els = [
-                (self.arg(e.elasticity, "el"), self.si(e.elasticity), e.source) for e in op.elastic
-            ]
+            x0, rt = self.arg(op.x0, "x0"), self.arg(op.rates, "rt")
+            tt = "t" if op.rates.shape[-1] > 1 else "0"
+            els = [(self.arg(e.elasticity, "el"), e.source) for e in op.elastic]
             code = self.err(
                 f"{op.name} falls below zero (growth below -100% through an elasticity)"
             )
-            lines = []
-            if op.cluster:
-                # years outer, clusters inner: each step is one contiguous (C,) row; the
-                # totals that read this series are summed in the same pass
-                accs = [self.var("acc") for _ in fused]
-                parts = [f.part for f in fused]
-                init = [f"{p}    {a} = 0.0" for a in accs]
-                add = [
-                    f"{p}        {a} += {self.val(n, 't', 'c')}"
-                    for a, n in zip(accs, parts, strict=True)
-                ]
-                put = [f"{p}    r_{f.name}[t] = {a}" for a, f in zip(accs, fused, strict=True)]
-                lines += [f"{p}{a} = 0.0" for a in accs]
-                lines += [f"{p}for c in range(C):", f"{p}    k_{op.name}[0, c] = {x0}[{xs}, c]"]
-                lines += [
-                    f"{p}    {a} += {self.val(n, '0', 'c')}"
-                    for a, n in zip(accs, parts, strict=True)
-                ]
-                lines += [f"{p}r_{f.name}[0] = {a}" for a, f in zip(accs, fused, strict=True)]
-                lines += [
-                    f"{p}for t in range(1, T):",
-                    *init,
-                    f"{p}    for c in range(C):",
-                    f"{p}        g = {rt}[{rs}, c, {tt}]",
-                ]
-                for el, es, src in els:
-                    g_src = f"{self.val(src, 't', 'c')} / {self.val(src, 't - 1', 'c')} - 1.0"
-                    lines += [
-                        f"{p}        e = {el}[{es}, c]",
-                        f"{p}        if e != 0.0:",
-                        f"{p}            g += e * ({g_src})",
-                    ]
-                lines += [
-                    f"{p}        x = k_{op.name}[t - 1, c] * (1.0 + g)",
-                    f"{p}        k_{op.name}[t, c] = x",
-                ]
-                if els:
-                    lines += [f"{p}        if not (x >= 0.0):", f"{p}            err[0] = {code}"]
-                lines += add + put
-            else:
-                lines += [
-                    f"{p}x = {x0}[{xs}]",
-                    f"{p}r_{op.name}[0] = x",
-                    f"{p}for t in range(1, T):",
-                    f"{p}    g = {rt}[{rs}, {tt}]",
-                ]
-                for el, es, src in els:
-                    g_src = f"{self.val(src, 't', None)} / {self.val(src, 't - 1', None)} - 1.0"
-                    lines += [f"{p}    g += {el}[{es}] * ({g_src})"]
-                lines += [f"{p}    x = x * (1.0 + g)", f"{p}    r_{op.name}[t] = x"]
-                if els:
-                    lines += [f"{p}    if not (x >= 0.0):", f"{p}        err[0] = {code}"]
+            c_ = ", c" if op.cluster else ""
+            lead, q = ([f"{p}for c in range(C):"], p + "    ") if op.cluster else ([], p)
+            pre = "k" if op.cluster else "r"
+            lines = [*lead, f"{q}x = {x0}[0{c_}]", f"{q}{pre}_{op.name}[0{c_}] = x"]
+            lines += [f"{q}for t in range(1, T):", f"{q}    g = {rt}[0{c_}, {tt}]"]
+            cv = "c" if op.cluster else None
+            for el, src in els:
+                g_src = f"{self.val(src, 't', cv)} / {self.val(src, 't - 1', cv)} - 1.0"
+                lines += [f"{q}    g += {el}[0{c_}] * ({g_src})"]
+            lines += [f"{q}    x = x * (1.0 + g)", f"{q}    {pre}_{op.name}[t{c_}] = x"]
+            if els:
+                lines += [f"{q}    if not (x >= 0.0):", f"{q}        e0 = min(e0, {code})"]
             return lines
-        if isinstance(op, Combine):
-            return []  # inlined where it is read (see val)
         if isinstance(op, StockFlow):
-            s0 = self.arg(op.s0, "s0")
-            xr = self.arg(op.exit_rate, "xr")
-            own = None if op.rates is None else self.arg(op.rates, "ow")
-            if op.cluster:
-                lead = [f"{p}for c in range(C):"]
-                q = p + "    "
-            else:
-                lead, q = [], p
-            sidx = f"{self.si(op.s0)}, c" if op.cluster else self.si(op.s0)
-            xidx = f"{self.si(op.exit_rate)}, c" if op.cluster else self.si(op.exit_rate)
+            s0, xr = self.arg(op.s0, "s0"), self.arg(op.exit_rate, "xr")
+            c_ = ", c" if op.cluster else ""
+            lead, q = ([f"{p}for c in range(C):"], p + "    ") if op.cluster else ([], p)
             pre = "k" if op.cluster else "r"
             lines = [
                 *lead,
-                f"{q}x = {s0}[{sidx}]",
-                f"{q}keep = 1.0 - {xr}[{xidx}]",
-                f"{q}{pre}_{op.name}[{'0, c' if op.cluster else '0'}] = x",
+                f"{q}x = {s0}[0{c_}]",
+                f"{q}keep = 1.0 - {xr}[0{c_}]",
+                f"{q}{pre}_{op.name}[0{c_}] = x",
                 f"{q}for t in range(1, T):",
                 f"{q}    x = x * keep",
             ]
-            if own is not None:
-                assert op.rates is not None
-                oidx = self.si(op.rates) + (", c" if op.cluster else "")
+            if op.rates is not None:
+                own = self.arg(op.rates, "ow")
                 ot = "t" if op.rates.shape[-1] > 1 else "0"
-                lines.append(f"{q}    x = x * (1.0 + {own}[{oidx}, {ot}])")
+                lines.append(f"{q}    x = x * (1.0 + {own}[0{c_}, {ot}])")
             flow = self.val(op.flow, "t", "c" if op.cluster else None)
-            lines += [
-                f"{q}    x = x + {flow}",
-                f"{q}    {pre}_{op.name}[{'t, c' if op.cluster else 't'}] = x",
-            ]
+            lines += [f"{q}    x = x + {flow}", f"{q}    {pre}_{op.name}[t{c_}] = x"]
             return lines
         if isinstance(op, ClusterTotal):
             rest = "" if op.rest is None else f" + {self.val(op.rest, 't', None)}"
-            if op.name in self.fused_totals:  # summed in its host loop; rest added when read
-                return []
             return [
                 f"{p}for t in range(T):",
                 f"{p}    acc = 0.0",
@@ -297,9 +321,113 @@ class _Gen:
                 f"{p}        acc += {self.val(op.part, 't', 'c')}",
                 f"{p}    r_{op.name}[t] = acc{rest}",
             ]
-        if isinstance(op, Ratio):
+        if isinstance(op, Combine | Ratio):
             return []  # inlined where it is read (see val)
         raise TypeError(f"unknown op {op!r}")
+
+    # -- ops inside the sample loop (lanes) -----------------------------------------------
+    def lane_code(self, op: object, fused: Sequence[ClusterTotal] = ()) -> list[str]:
+        """Code computing a per-sample ``op`` for the block's lanes; ``fused`` cluster
+        totals are summed in its loop over clusters.
+
+        Only a cluster compound (``C x T`` steps a sample, the bulk of the work) is unrolled
+        over the lanes; region series, stocks and unfused totals are lane loops, which
+        compile much faster and cost little at ``T`` steps a sample."""
+        p = _TOP
+        if isinstance(op, Compound):
+            return self._compound_lanes(op, fused)
+        if isinstance(op, StockFlow):
+            s0, xr = self.par(op.s0, "s0"), self.par(op.exit_rate, "xr")
+            own = None if op.rates is None else self.par(op.rates, "ow")
+            c_ = ", c" if op.cluster else ""
+            lead, q = ([f"{p}for c in range(C):"], p + "    ") if op.cluster else ([], p)
+            store = f"k_{op.name}[{{t}}, c, b]" if op.cluster else f"r_{op.name}[{{t}}, b]"
+            step = [f"x = {store.format(t='t - 1')} * (1.0 - {xr}[{self.si(op.exit_rate)}{c_}])"]
+            if own is not None:
+                assert op.rates is not None
+                ot = "t" if op.rates.shape[-1] > 1 else "0"
+                step.append(f"x = x * (1.0 + {own}[{self.si(op.rates)}{c_}, {ot}])")
+            flow = self.val(op.flow, "t", "c" if op.cluster else None)
+            step += [f"x = x + {flow}", f"{store.format(t='t')} = x"]
+            return [
+                *lead,
+                *self.loop(q, f"{store.format(t='0')} = {s0}[{self.si(op.s0)}{c_}]"),
+                f"{q}for t in range(1, T):",
+                *self.loop(q + "    ", *step),
+            ]
+        if isinstance(op, ClusterTotal):
+            if op.name in self.fused_totals:  # summed in its host loop; rest added when read
+                return []
+            rest = (
+                [] if op.rest is None else [f"r_{op.name}[t, b] += {self.val(op.rest, 't', None)}"]
+            )
+            return [
+                f"{p}for t in range(T):",
+                *self.loop(p + "    ", f"r_{op.name}[t, b] = 0.0"),
+                f"{p}    for c in range(C):",
+                *self.loop(p + "        ", f"r_{op.name}[t, b] += {self.val(op.part, 't', 'c')}"),
+                *(self.loop(p + "    ", *rest) if rest else []),
+            ]
+        if isinstance(op, Combine | Ratio):
+            return []  # inlined where it is read (see val)
+        raise TypeError(f"unknown op {op!r}")
+
+    def _compound_lanes(self, op: Compound, fused: Sequence[ClusterTotal]) -> list[str]:
+        p = _TOP
+        x0, rt = self.par(op.x0, "x0"), self.par(op.rates, "rt")
+        rs, xs = self.si(op.rates), self.si(op.x0)
+        tt = "t" if op.rates.shape[-1] > 1 else "0"
+        els = [(self.par(e.elasticity, "el"), self.si(e.elasticity), e.source) for e in op.elastic]
+        code = self.err(f"{op.name} falls below zero (growth below -100% through an elasticity)")
+        c_ = ", c" if op.cluster else ""
+        cv = "c" if op.cluster else None
+        store = f"k_{op.name}[{{t}}, c, b]" if op.cluster else f"r_{op.name}[{{t}}, b]"
+        lines: list[str] = []
+        # the growth of one year: a factor gathered once per block when it is the same in
+        # every year (the common case), else the rate of year t plus the elasticities
+        if not els and tt == "0" and rs != "0":
+            f = self.var("f")
+            self.factors.append(f)
+            lines += [f"{p}for c in range({'C' if op.cluster else '1'}):"]
+            gather = self.lanes if op.cluster else self.loop
+            lines += gather(p + "    ", f"{f}[c, b] = 1.0 + {rt}[{rs}{c_}, 0]")
+            grow = [f"x = {store.format(t='t - 1')} * {f}[{'c' if op.cluster else '0'}, b]"]
+        else:
+            grow = [f"g = {rt}[{rs}{c_}, {tt}]"]
+            for el, es, src in els:
+                g_src = f"{self.val(src, 't', cv)} / {self.val(src, 't - 1', cv)} - 1.0"
+                grow.append(f"g += {el}[{es}{c_}] * ({g_src})")
+            grow.append(f"x = {store.format(t='t - 1')} * (1.0 + g)")
+        grow.append(f"{store.format(t='t')} = x")
+        if els:
+            grow.append(self.fail(code, "not (x >= 0.0)", unrolled=op.cluster))
+        if not op.cluster:
+            lines += self.loop(p, f"{store.format(t='0')} = {x0}[{xs}]")
+            lines += [f"{p}for t in range(1, T):", *self.loop(p + "    ", *grow)]
+            return lines
+        # years outer, clusters inner, lanes innermost; the totals that read this series
+        # are summed in the same pass
+        # the sums are per-lane scalars (registers) while the clusters are walked
+        accs = [self.lane("tot") for _ in fused]
+        zero = [f"{a}[b] = 0.0" for a in accs]
+        add = [
+            f"{a}[b] += {self.val(f.part, '{t}', 'c')}" for a, f in zip(accs, fused, strict=True)
+        ]
+        put = [f"r_{f.name}[{{t}}, b] = {a}[b]" for a, f in zip(accs, fused, strict=True)]
+        lines += self.lanes(p, *zero)
+        lines += [f"{p}for c in range(C):"]
+        lines += self.lanes(
+            p + "    ",
+            f"{store.format(t='0')} = {x0}[{xs}, c]",
+            *(a.format(t="0") for a in add),
+        )
+        lines += self.lanes(p, *(u.format(t="0") for u in put))
+        lines += [f"{p}for t in range(1, T):"]
+        lines += self.lanes(p + "    ", *zero)
+        lines += [f"{p}    for c in range(C):"]
+        lines += self.lanes(p + "        ", *grow, *(a.format(t="t") for a in add))
+        lines += self.lanes(p + "    ", *(u.format(t="t") for u in put))
+        return lines
 
     # -- expressions --------------------------------------------------------------------------
     def is_cluster(self, name: str) -> bool:
@@ -310,8 +438,9 @@ class _Gen:
     def expr(
         self, e: ex.Expr, yi: str, year: int | None, c: str | None, pre: list[str], ind: str
     ) -> str:
-        """Code of ``e`` at year index ``yi`` (or history ``year`` when before the base),
-        for cluster ``c`` (a loop variable or None); loops for reductions go to ``pre``."""
+        """Code of ``e`` for lane ``b`` at year index ``yi`` (or history ``year`` when before
+        the base), for cluster ``c`` (a loop variable or None); the loops of reductions go
+        to ``pre``, at indent ``ind``, outside any lane loop."""
         if isinstance(e, ex.Const):
             return self.k(e.value)
         if isinstance(e, ex.Neg):
@@ -330,8 +459,8 @@ class _Gen:
                 return self.expr(inner, yi, year, cl, pre, ind)
             return self.val(name, yi, cl if self.is_cluster(name) else None)
         if isinstance(e, ex.Reduce):
-            # the same reduction in the same year at the top of the sample loop (a share and a
-            # group-sum target over one group, say) is computed once per sample
+            # the same reduction in the same year at the top of the block loop (a share and
+            # a group-sum target over one group, say) is computed once per block
             key = (e, year) if (year is not None and c is None and ind == _TOP) else None
             if key is not None and key in self.reduced:
                 return self.reduced[key]
@@ -341,24 +470,21 @@ class _Gen:
             if len(members) == 0:
                 raise ex.ExprError(f"{e.func}() over an empty group {e.group!r}")
             g = self.arg(np.asarray(members, dtype=np.int64), "grp")
-            acc, j, cc = self.var("acc"), self.var("j"), self.var("c")
+            acc, j, cc = self.lane("acc"), self.var("j"), self.var("c")
             init = {"sum": "0.0", "mean": "0.0", "min": "np.inf", "max": "-np.inf"}[e.func]
             body: list[str] = []
             val = self.expr(e.arg, yi, year, cc, body, ind + "    ")
-            pre += [
-                f"{ind}{acc} = {init}",
-                f"{ind}for {j} in range({g}.shape[0]):",
-                f"{ind}    {cc} = {g}[{j}]",
-            ]
+            pre += self.loop(ind, f"{acc}[b] = {init}")
+            pre += [f"{ind}for {j} in range({g}.shape[0]):", f"{ind}    {cc} = {g}[{j}]"]
             pre += body
             op = {
-                "sum": f"{acc} += {val}",
-                "mean": f"{acc} += {val}",
-                "min": f"{acc} = min({acc}, {val})",
-                "max": f"{acc} = max({acc}, {val})",
+                "sum": f"{acc}[b] += {val}",
+                "mean": f"{acc}[b] += {val}",
+                "min": f"{acc}[b] = min({acc}[b], {val})",
+                "max": f"{acc}[b] = max({acc}[b], {val})",
             }[e.func]
-            pre.append(f"{ind}    {op}")
-            result = f"({acc} / {g}.shape[0])" if e.func == "mean" else acc
+            pre += self.loop(ind + "    ", op)
+            result = f"({acc}[b] / {g}.shape[0])" if e.func == "mean" else f"{acc}[b]"
             if key is not None:
                 self.reduced[key] = result
             return result
@@ -368,7 +494,7 @@ class _Gen:
         h = self.m.history.get(name, {})
         if year in h:
             a = h[year]
-            ha = self.arg(a, "h")
+            ha = self.par(a, "h")
             if a.ndim == 2:
                 if cl is None:
                     raise ex.ExprError(f"{name!r} is a cluster series here; reduce or pick it")
@@ -393,51 +519,52 @@ class _Gen:
             return f"({v} - {self.k(b.lo)})"
         return f"({self.k(b.hi if b.hi is not None else math.nan)} - {v})"
 
-    def target_code(self, n: int, spec: TargetSpec, ind: str) -> list[str]:
-        p = ind
+    def target_code(self, n: int, spec: TargetSpec) -> list[str]:
+        """Code of target ``n``: reductions and windows as loops around lane loops, then one
+        lane loop that computes value, margin and met and stores them."""
+        p = _TOP
         lines: list[str] = []
         tol = self.k(-MET_RTOL * spec.bound.scale)
+        final: list[str]  # statements of the last lane loop, before the checks and stores
         if spec.kind == "count_over":
             members = self.m.groups[spec.group] if spec.group else np.arange(len(self.m.clusters))
             g = self.arg(np.asarray(members, dtype=np.int64), "grp")
             cc, j = self.var("c"), self.var("j")
-            if not spec.tiers:
+            tiers = sorted(spec.tiers, key=lambda x: -x.threshold)
+            cnts = [self.lane("cnt") for _ in range(max(1, len(tiers)))]
+            lines += self.loop(p, *(f"{cn}[b] = 0.0" for cn in cnts))
+            lines += [f"{p}for {j} in range({g}.shape[0]):", f"{p}    {cc} = {g}[{j}]"]
+            body: list[str] = []
+            val = self.at(spec.metric, spec.year, body, p + "    ", cc)
+            lines += body
+            if not tiers:
                 assert spec.threshold is not None
                 thr = self.k(spec.threshold - MET_RTOL * max(1.0, abs(spec.threshold)))
-                lines += [
-                    f"{p}cnt = 0.0",
-                    f"{p}for {j} in range({g}.shape[0]):",
-                    f"{p}    {cc} = {g}[{j}]",
-                ]
-                body: list[str] = []
-                val = self.at(spec.metric, spec.year, body, p + "    ", cc)
                 # branchless: which side of the threshold varies from sample to sample
-                lines += [*body, f"{p}    cnt += 1.0 if {val} >= {thr} else 0.0"]
-                mg = self.margin(spec, "cnt")
-                lines += [f"{p}v = cnt", f"{p}m = {mg}", f"{p}ok = m >= 0.0"]
+                lines += self.loop(p + "    ", f"{cnts[0]}[b] += ({val} >= {thr})")
+                final = [f"v = {cnts[0]}[b]", f"m = {self.margin(spec, 'v')}", "ok = m >= 0.0"]
             else:
-                tiers = sorted(spec.tiers, key=lambda x: -x.threshold)
-                cnts = [self.var("cnt") for _ in tiers]
-                lines += [f"{p}{c_} = 0.0" for c_ in cnts]
-                lines += [f"{p}for {j} in range({g}.shape[0]):", f"{p}    {cc} = {g}[{j}]"]
-                body = []
-                val = self.at(spec.metric, spec.year, body, p + "    ", cc)
-                lines += [*body, f"{p}    val = {val}"]
+                step = [f"val = {val}"]
                 upper = "np.inf"
-                for tier, cv in zip(tiers, cnts, strict=True):
+                for tier, cn in zip(tiers, cnts, strict=True):
                     thr = self.k(tier.threshold - MET_RTOL * max(1.0, abs(tier.threshold)))
                     cond = f"(val >= {thr})" + (f" & (val < {upper})" if spec.bands else "")
-                    lines += [f"{p}    {cv} += 1.0 if {cond} else 0.0"]
+                    step.append(f"{cn}[b] += ({cond})")
                     upper = thr
+                lines += self.loop(p + "    ", *step)
                 # value: the count of the binding tier (first smallest margin), margin its margin
-                lines += [f"{p}m = np.inf", f"{p}v = 0.0"]
-                for tier, cv in zip(tiers, cnts, strict=True):
-                    mm = f"({cv} - {self.k(tier.at_least)})"
-                    lines += [f"{p}if {mm} < m:", f"{p}    m = {mm}", f"{p}    v = {cv}"]
-                lines += [f"{p}ok = m >= 0.0"]
+                final = ["m = np.inf", "v = 0.0"]
+                for tier, cn in zip(tiers, cnts, strict=True):
+                    final += [  # counts are small whole numbers: the blend is exact
+                        f"mm = {cn}[b] - {self.k(tier.at_least)}",
+                        f"v = v + ({cn}[b] - v) * (mm < m)",
+                        "m = min(mm, m)",
+                    ]
+                final.append("ok = m >= 0.0")
         elif spec.kind in EVERY_YEAR:
             assert spec.start is not None
-            lines += [f"{p}m = np.inf", f"{p}v = np.nan"]
+            wm, wv = self.lane("wm"), self.lane("wv")
+            lines += self.loop(p, f"{wm}[b] = np.inf", f"{wv}[b] = np.nan")
             lag = 0 if spec.kind == "flow_every_year" else 1
             first = spec.start + lag
             # years that read history are unrolled; the projected rest is one run-time loop,
@@ -447,24 +574,24 @@ class _Gen:
                 pre: list[str] = []
                 cur = self.at(spec.metric, y, pre, p)
                 prev = self.at(spec.metric, y - 1, pre, p) if lag else ""
-                lines += pre + self._window_step(spec, cur, prev, p)
+                lines += pre + self.loop(p, *self._window_step(spec, cur, prev, wm, wv))
             if loop_from <= spec.year:
                 yy = self.var("yy")
                 a, b = self.i(loop_from - self.base), self.i(spec.year - self.base)
                 pre = []
                 cur = self.expr(spec.metric, yy, None, None, pre, p + "    ")
                 if lag:  # carry the previous year's value instead of computing it twice
-                    pv, cv = self.var("pv"), self.var("cv")
+                    pv = self.lane("pv")
                     first_pre: list[str] = []
                     before = self.expr(spec.metric, f"{a} - 1", None, None, first_pre, p)
-                    lines += [*first_pre, f"{p}{pv} = {before}"]
-                    lines += [f"{p}for {yy} in range({a}, {b} + 1):", *pre, f"{p}    {cv} = {cur}"]
-                    lines += self._window_step(spec, cv, pv, p + "    ")
-                    lines.append(f"{p}    {pv} = {cv}")
+                    lines += [*first_pre, *self.loop(p, f"{pv}[b] = {before}")]
+                    step = ["cv = " + cur, *self._window_step(spec, "cv", f"{pv}[b]", wm, wv)]
+                    step.append(f"{pv}[b] = cv")
                 else:
-                    lines += [f"{p}for {yy} in range({a}, {b} + 1):", *pre]
-                    lines += self._window_step(spec, cur, "", p + "    ")
-            lines += [f"{p}ok = {self.margin(spec, 'v')} >= {tol}"]
+                    step = self._window_step(spec, cur, "", wm, wv)
+                lines += [f"{p}for {yy} in range({a}, {b} + 1):", *pre]
+                lines += self.loop(p + "    ", *step)
+            final = [f"v = {wv}[b]", f"m = {wm}[b]", f"ok = {self.margin(spec, 'v')} >= {tol}"]
         else:
             pre = []
             if spec.kind == "cagr":
@@ -479,23 +606,17 @@ class _Gen:
                 v = f"({b}) / ({a}) - 1.0"
             else:
                 v = self.at(spec.metric, spec.year, pre, p)
-            lines += [
-                *pre,
-                f"{p}v = {v}",
-                f"{p}m = {self.margin(spec, 'v')}",
-                f"{p}ok = m >= {tol}",
-            ]
-        code = self.err(f"target {spec.id}: the value is not finite")
-        lines += [
-            f"{p}if not (v - v == 0.0):",
-            f"{p}    err[0] = {code}",
-            f"{p}value[{n}, s] = v",
-            f"{p}margin[{n}, s] = m",
-            f"{p}met[{n}, s] = ok",
+            lines += pre
+            final = [f"v = {v}", f"m = {self.margin(spec, 'v')}", f"ok = m >= {tol}"]
+        # (a value that is not finite is found after the kernel, in the value rows)
+        final += [
+            f"value[{n}, s0 + b] = v",
+            f"margin[{n}, s0 + b] = m",
+            f"met[{n}, s0 + b] = ok",
         ]
-        return lines
+        return lines + self.loop(p, *final)
 
-    def _window_step(self, spec: TargetSpec, cur: str, prev: str, p: str) -> list[str]:
+    def _window_step(self, spec: TargetSpec, cur: str, prev: str, wm: str, wv: str) -> list[str]:
         """One year of an every-year target: keep the value with the smallest margin."""
         if spec.kind == "flow_every_year":
             w = cur
@@ -504,11 +625,11 @@ class _Gen:
         else:
             w = f"({cur} - {prev})"
         return [
-            f"{p}w = {w}",
-            f"{p}mw = {self.margin(spec, 'w')}",
-            f"{p}if mw < m or (mw != mw and m == np.inf):",
-            f"{p}    m = mw",
-            f"{p}    v = w",
+            f"w = {w}",
+            f"mw = {self.margin(spec, 'w')}",
+            f"up = (mw < {wm}[b]) | ((mw != mw) & ({wm}[b] == np.inf))",
+            f"{wm}[b] = mw if up else {wm}[b]",
+            f"{wv}[b] = w if up else {wv}[b]",
         ]
 
     # -- the function -------------------------------------------------------------------------
@@ -518,7 +639,7 @@ class _Gen:
         in_loop = [op for op in order if op.name not in self.invariant]
         body: list[str] = []
         for op in pre_loop:
-            body += self.op_code(op, "    ")
+            body += self.fixed_code(op)
         # fuse each cluster total into the loop of the last cluster compound it reads
         hosts: dict[str, list[ClusterTotal]] = {}
         position = {op.name: k for k, op in enumerate(order)}
@@ -532,21 +653,27 @@ class _Gen:
                 self.fused_totals.add(op.name)
         loop: list[str] = []
         for op in in_loop:
-            loop += self.op_code(op, _TOP, hosts.get(op.name, ()))
+            loop += self.lane_code(op, hosts.get(op.name, ()))
         for n, spec in enumerate(self.specs):
-            loop += self.target_code(n, spec, _TOP)
+            loop += self.target_code(n, spec)
         for _, code in self.hoisted.values():
             body += code
         alloc = []
         for op in order:
             if isinstance(op, Combine | Ratio):
                 continue
+            lane = "" if op.name in self.invariant else f", {LANES}"
             if op.cluster:
-                alloc.append(f"    k_{op.name} = np.empty((T, C))")
+                alloc.append(f"    k_{op.name} = np.empty((T, C{lane}))")
             else:
-                alloc.append(f"    r_{op.name} = np.empty(T)")
+                alloc.append(f"    r_{op.name} = np.empty((T{lane}))")
+        alloc += [f"    {f} = np.empty((C, {LANES}))" for f in self.factors]
+        alloc += [f"    {a} = np.empty({LANES})" for a in self.lane_arrays]
+        alloc += self.lanes("    ", f"eb[b] = {_NO_ERROR}")
+        alloc.append(f"    ea = np.full({LANES}, {_NO_ERROR})")
+        alloc.append(f"    e0 = {_NO_ERROR}")
         args = ", ".join(
-            ["S", "T", "C", *self.arg_names, "K", "I", "value", "margin", "met", "err"]
+            ["S", "T", "C", "NL", *self.arg_names, "K", "I", "value", "margin", "met", "err"]
         )
         # constants as locals read once: loads from K/I inside the loops could alias the
         # output arrays, which forces LLVM to reload them after every store
@@ -562,13 +689,18 @@ class _Gen:
             *consts,
             *alloc,
             *body,
-            "    for s in range(S):",
+            f"    for s0 in range(0, S, {LANES}):",
             *(loop or ["        pass"]),
+            *self.lanes("    ", "e0 = min(e0, eb[b])"),
+            *self.loop("    ", "e0 = min(e0, ea[b])"),
+            f"    if e0 < {_NO_ERROR}:",
+            "        err[0] = e0",
             "",
         ]
         return Generated(
             "\n".join(src),
             self.arrays,
+            self.sampled,
             np.asarray(self.K, dtype=np.float64),
             np.asarray(self.I, dtype=np.int64),
             self.errors,
