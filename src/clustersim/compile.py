@@ -112,7 +112,23 @@ def _uniform_stream(
     if offset:
         bitgen.advance(offset)
     # k / 2**53 from random(), shifted half a step so that 0 is never drawn
-    out: Array = np.random.Generator(bitgen).random(n) + 0.5 / 2.0**53
+    out: Array = np.random.Generator(bitgen).random(n)
+    out += 0.5 / 2.0**53
+    return out
+
+
+def _stack_clusters(parts: list[Array], s: int, t: int, rows: int = 8192) -> Array:
+    """``np.stack(parts, axis=1)`` of ``(S' or 1, T')`` arrays, ``rows`` samples at a time.
+
+    Stacking writes each part with a stride of a whole row, so a part touches every cache
+    line of the output; block by block the output's lines stay in cache across the parts
+    (~3x faster for 20 clusters x 65,536 samples).
+    """
+    out: Array = np.empty((s, len(parts), t))
+    for a in range(0, s, rows):
+        b = min(a + rows, s)
+        for i, r in enumerate(parts):
+            out[a:b, i, :] = r if r.shape[0] == 1 else r[a:b]
     return out
 
 
@@ -267,7 +283,7 @@ class _Builder:
         x0_arr = np.stack(np.broadcast_arrays(*x0s), axis=1)  # (S', C)
         s_ = max(r.shape[0] for r in rates)
         t_ = max(r.shape[1] for r in rates)
-        rate_arr = np.stack([np.broadcast_to(r, (s_, t_)) for r in rates], axis=1)  # (S', C, T')
+        rate_arr = _stack_clusters(rates, s_, t_)  # (S', C, T')
         elastic_ops: list[Elastic] = []
         for src, items in elastic.items():
             s_e = max(e.shape[0] for _, e in items)

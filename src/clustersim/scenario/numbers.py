@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -119,7 +121,18 @@ def _ndtr(x: Array | float) -> Any:
     return ndtr(x)
 
 
+#: The inverse normal CDF the distributions draw with: scipy's ``ndtri`` unless a caller
+#: sets another for a block of work (the accelerated engine sets its compiled AS241, see
+#: :mod:`clustersim.accel.draws`; the two agree to a few units in the last place).
+INVERSE_NORMAL: ContextVar[Callable[[Array], Array] | None] = ContextVar(
+    "clustersim_inverse_normal", default=None
+)
+
+
 def _ndtri(u: Array) -> Array:
+    fast = INVERSE_NORMAL.get()
+    if fast is not None:
+        return fast(u)
     from scipy.special import ndtri
 
     return np.asarray(ndtri(u), dtype=np.float64)
