@@ -81,10 +81,11 @@ def sweep(
         str,
         typer.Option(
             "--engine",
-            help="How targets are computed: numpy (blocked targets-only core), numba (fused "
-            "kernel, needs clustersim[accel]) or reference (full projection).",
+            help="How targets are computed: auto (numba when installed and the sweep is large, "
+            "else numpy; a resume keeps the sweep's engine), numpy (blocked targets-only core), "
+            "numba (fused kernel, needs clustersim[accel]) or reference (full projection).",
         ),
-    ] = "numpy",
+    ] = "auto",
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary text.")
     ] = False,

@@ -162,3 +162,29 @@ def test_the_in_memory_and_parquet_sinks_agree(tmp_path):
     # 64 base points x (2 factors + the other uncertain numbers as one group + A + B)
     assert mem.plan.rows == 64 * 5 and mem.plan.chunk_size == 100 // 5 * 5
     assert_array_equal(a["block"], np.tile(np.arange(5), 64))
+
+
+def test_auto_engine_takes_numba_for_large_sweeps_and_a_resume_keeps_its_engine(
+    tmp_path, monkeypatch
+):
+    import json
+
+    import clustersim.engine as engine_mod
+
+    sweep = _example_sweep(tmp_path, samples=400)
+    run_sweep(sweep, out=tmp_path / "small", workers=1)  # 400 samples: far below the line
+    small = json.loads((tmp_path / "small" / "manifest.json").read_text())
+    assert small["engine"] == "numpy"
+    pytest.importorskip("numba")
+    monkeypatch.setattr(engine_mod, "AUTO_ACCEL_FROM", 1)  # every sweep counts as large
+    big = run_sweep(sweep, out=tmp_path / "large", workers=1)
+    large = json.loads((tmp_path / "large" / "manifest.json").read_text())
+    assert large["engine"] == "numba"
+    # resuming the numpy sweep keeps numpy, though auto would now pick numba
+    res = run_sweep(sweep, out=tmp_path / "small", workers=1, resume=True)
+    again = json.loads((tmp_path / "small" / "manifest.json").read_text())
+    assert again["engine"] == "numpy"
+    # and the two engines' probabilities agree (same design, same seed)
+    p_numpy = {t.id: t.probability for t in res.summary.targets}
+    p_numba = {t.id: t.probability for t in big.summary.targets}
+    assert len(p_numpy) > 3 and p_numba == p_numpy

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from clustersim.compile import Compiled, compile_scenario
 from clustersim.core.blocked import evaluate_targets
 from clustersim.core.expr import ExprError
-from clustersim.engine import run_compiled
+from clustersim.engine import draws_for, run_compiled
 from clustersim.errors import ModelError
 from clustersim.sweep.designs import quantiles
 from clustersim.sweep.plan import SweepPlan
@@ -207,6 +207,13 @@ def evaluate_rows(
     ModelError
         A sample whose projection is not finite, named by its chunk and first sample.
     """
+    with draws_for(engine):  # the numba engine draws normal quantiles with compiled AS241
+        return _evaluate_rows(plan, chunk, start, stop, trajectories, engine)
+
+
+def _evaluate_rows(
+    plan: SweepPlan, chunk: int, start: int, stop: int, trajectories: bool, engine: Engine
+) -> ChunkResult:
     t0 = time.perf_counter()
     chunk_start = plan.bounds(chunk)[0]
     n = stop - start

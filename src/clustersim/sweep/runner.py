@@ -198,7 +198,7 @@ def run_sweep(
     seed: int | None = None,
     chunk_size: int | None = None,
     free_disk: int | None = None,
-    engine: str = "numpy",
+    engine: str = "auto",
 ) -> SweepResult:
     """Run a sweep and summarise it.
 
@@ -226,11 +226,14 @@ def run_sweep(
         Override the sweep file's (only with a file or path).
     free_disk : int, optional
         Bytes free on the output disk (default: measured); for tests.
-    engine : {"numpy", "numba", "reference"}
+    engine : {"auto", "numpy", "numba", "reference"}
         How each chunk's targets are computed (:func:`~clustersim.sweep.evaluate.project_targets`):
-        the blocked NumPy core (default), the fused numba kernel (``clustersim[accel]``) or
-        the full reference projection. Engines agree to about 1e-11, not to the bit, so the
-        engine is part of the manifest and a resume must use the same.
+        the blocked NumPy core, the fused numba kernel (``clustersim[accel]``) or the full
+        reference projection. ``auto`` (default) takes numba when it is installed and the
+        sweep has at least :data:`clustersim.engine.AUTO_ACCEL_FROM` cluster-years, else
+        numpy; a resume takes the engine of the sweep it continues. Engines agree to about
+        1e-11, not to the bit, so the engine is part of the manifest and a resume must use
+        the same.
 
     Returns
     -------
@@ -246,14 +249,13 @@ def run_sweep(
     for item in keep:
         if item not in KEEP:
             raise ClusterSimError(f"--keep: {item!r} is not one of {', '.join(KEEP)}")
-    if engine not in ENGINES:
-        raise ClusterSimError(f"--engine: {engine!r} is not one of {', '.join(ENGINES)}")
+    if engine not in (*ENGINES, "auto"):
+        raise ClusterSimError(f"--engine: {engine!r} is not one of auto, {', '.join(ENGINES)}")
     if engine == "numba":
         from clustersim.accel import available
 
         if not available():
             raise ClusterSimError("--engine numba needs numba: pip install 'clustersim[accel]'")
-    eng = cast(Engine, engine)
     keep_t = tuple(sorted(set(keep)))
     trajectories = "trajectories" in keep_t
     if isinstance(sweep, str | Path):
@@ -283,6 +285,22 @@ def run_sweep(
                 f"{out_dir}/samples: holds files but no {MANIFEST}; choose another --out"
             )
 
+    if engine == "auto":
+        from clustersim.engine import resolve_engine
+
+        before = old.get("engine") if old is not None else None
+        sc = plan.scenario
+        work = plan.rows * max(1, len(sc.clusters)) * (sc.end_year - sc.base_year + 1)
+        engine = before if before in ENGINES else resolve_engine("auto", work)
+        if engine == "numba":
+            from clustersim.accel import available
+
+            if not available():
+                raise ClusterSimError(
+                    f"{out_dir}: the sweep ran with numba, which is not installed here; "
+                    "pip install 'clustersim[accel]' or start a new sweep"
+                )
+    eng = cast(Engine, engine)
     pilot = _pilot(plan, trajectories, eng)  # fails fast on a scenario that does not project
     sink: ResultSink
     parquet: ParquetSink | None = None
