@@ -115,3 +115,16 @@ def test_bench_compare_exit_codes(tiny: None, tmp_path: Path) -> None:
     # a missing baseline is bad input
     res = cli.invoke(app, ["bench", "--quick", "--compare", str(tmp_path / "none.json")])
     assert res.exit_code == 2 and "file not found" in res.stderr
+
+
+def test_core_targets_workload_projects_drawn_samples_with_each_engine() -> None:
+    names = {x.name for x in runner.full_suite()}
+    assert "core_targets/S1000000/C20/T12" in names
+    assert "core_targets/S1000000/C200/T30" not in names  # would keep 2e8 drawn rates
+    engines = ["numpy"] + (["numba"] if runner._accel() else [])
+    for engine in engines:
+        w = Workload("core_targets", 70_000, 5, 6, engine)  # two chunks
+        fn = runner._prepare(w)
+        fn()
+        m = runner.measure(w, reference=1e9, min_time=0.0, repeats=1)
+        assert m.engine == engine and m.cluster_years_per_s > 0 and m.peak_mb > 0

@@ -37,7 +37,14 @@ __all__ = [
     "run_suite",
 ]
 
-KINDS = ("plain_run", "sweep_targets", "sweep_trajectories", "target_eval", "parquet_write")
+KINDS = (
+    "plain_run",
+    "sweep_targets",
+    "core_targets",
+    "sweep_trajectories",
+    "target_eval",
+    "parquet_write",
+)
 
 
 @dataclass(frozen=True)
@@ -79,13 +86,19 @@ class Measurement:
 def _accel() -> tuple[Workload, ...]:
     from clustersim.accel import available
 
-    return (Workload("sweep_targets", 100_000, 20, 12, "numba"),) if available() else ()
+    if not available():
+        return ()
+    return (
+        Workload("sweep_targets", 100_000, 20, 12, "numba"),
+        Workload("core_targets", 100_000, 20, 12, "numba"),
+    )
 
 
 #: the quick set, run by CI after the tests (well under a minute on 2 cores)
 QUICK: tuple[Workload, ...] = (
     Workload("plain_run", 1, 20, 12),
     Workload("sweep_targets", 100_000, 20, 12),
+    Workload("core_targets", 100_000, 20, 12),
     *_accel(),
     Workload("sweep_trajectories", 10_000, 20, 12),
     Workload("target_eval", 10_000, 20, 12),
@@ -107,8 +120,10 @@ def full_suite() -> list[Workload]:
                         continue
                     if kind == "parquet_write" and w.cluster_years > 2e7:
                         continue
+                    if kind == "core_targets" and s * c > 2e7:  # keeps the drawn samples
+                        continue
                     out.append(w)
-                    if kind == "sweep_targets" and _accel():
+                    if kind in ("sweep_targets", "core_targets") and _accel():
                         out.append(Workload(kind, s, c, t, "numba"))
     return out
 
@@ -162,6 +177,36 @@ def _prepare(w: Workload) -> Callable[[], Any]:
                 met[tid] = met.get(tid, 0) + int(o.met.sum())
 
         return lambda: run_targets(sc, samples=w.samples, seed=1, sink=count, engine=w.engine)
+    if w.kind == "core_targets":
+        # the projection core alone: project and evaluate every target of samples drawn
+        # beforehand, in chunks as a sweep does (sweep_targets adds the drawing)
+        chunk = min(w.samples, 65_536)
+        comps = [
+            compile_scenario(sc, samples=min(chunk, w.samples - a), seed=1, offset=a, draw=True)
+            for a in range(0, w.samples, chunk)
+        ]
+        if w.engine == "numba":
+            from clustersim.accel.kernel import evaluate_targets as fused
+
+            n_t = len(comps[0].targets)
+            bufs = {
+                "value": np.empty((n_t, chunk)),
+                "margin": np.empty((n_t, chunk)),
+                "met": np.empty((n_t, chunk), dtype=np.bool_),
+            }
+
+            def core() -> None:
+                for c in comps:
+                    fused(c.model, [t.spec for t in c.targets.values()], c.metrics, out=bufs)
+
+            return core
+        from clustersim.core.blocked import evaluate_targets as blocked
+
+        def core_numpy() -> None:
+            for c in comps:
+                blocked(c.model, [t.spec for t in c.targets.values()], c.metrics)
+
+        return core_numpy
     if w.kind == "sweep_trajectories":
         chunk = max(1, min(w.samples, 2_000_000 // (w.clusters * w.years)))
 
