@@ -73,7 +73,12 @@ class Bound:
         return max([1.0, *(abs(v) for v in (self.lo, self.hi) if v is not None)])
 
     def met(self, value: Array) -> NDArray[np.bool_]:
-        return self.margin(value) >= -MET_RTOL * self.scale
+        return self.reached(self.margin(value))
+
+    def reached(self, margin: Array) -> NDArray[np.bool_]:
+        """Met, from the margin: ``margin >= -MET_RTOL * scale``."""
+        out: NDArray[np.bool_] = margin >= -MET_RTOL * self.scale
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +155,8 @@ class Frame:
         self.history = history
         self.derived = dict(derived or {})
         self._cache: dict[str, Array] = {}
+        self._counts: dict[tuple[Expr, int, str | None, float], Array] = {}
+        self._count_vals: dict[tuple[Expr, int, str | None], Array] = {}
 
     @property
     def samples(self) -> int:
@@ -184,6 +191,12 @@ class Frame:
                 traj = self.trajectory(expr)
             return np.asarray(traj[..., i])
 
+        val = self._history(expr, year)
+        s = self.samples
+        return np.broadcast_to(val, (s, *val.shape[1:]))
+
+    def _history(self, expr: Expr, year: int) -> Array:
+        """``(S', [C])`` values of ``expr`` in a history ``year``; ``S'`` is 1 when shared."""
         hist = partial(self._history_at, year=year)  # no closure: no reference cycle
         val = np.asarray(evaluate(expr, hist, self.groups, self.clusters, 2), dtype=np.float64)
         if np.isnan(val).any():  # cluster history given for some clusters only
@@ -197,10 +210,7 @@ class Frame:
             raise HistoryMissing(
                 f"the history in {year} is incomplete: no value for {', '.join(gaps) or 'some clusters'}"
             )
-        s = self.samples
-        if val.ndim == 0:
-            val = np.full(s, float(val))
-        return np.broadcast_to(val, (s, *val.shape[1:]))
+        return val.reshape(1) if val.ndim == 0 else val
 
     def _history_at(self, name: str, year: int) -> Array:
         h = self.history.get(name, {})
@@ -219,10 +229,55 @@ class Frame:
         traj = self.trajectory(expr) if end >= self.base_year else None
         return np.stack([self.at(expr, y, traj) for y in range(start, end + 1)], axis=-1)
 
+    # -- what the target kinds read: values per sample row, or one row shared by all --------
+
+    def rows_at(self, expr: Expr, year: int) -> Array:
+        """Values of ``expr`` in ``year``, ``(S', [C])``: ``S'`` is ``S``, or 1 when the
+        value is the same for every sample (a frame may then skip the broadcast)."""
+        return self.at(expr, year)
+
+    def rows_window(self, expr: Expr, start: int, end: int) -> Array:
+        """Values of ``expr`` for the years ``start..end``, time-major: ``(W, S')``."""
+        traj = self.trajectory(expr) if end >= self.base_year else None
+        return np.stack([self.at(expr, y, traj) for y in range(start, end + 1)])
+
+    def count_at_least(self, expr: Expr, year: int, group: str | None, bound: float) -> Array:
+        """``(S',)`` number of clusters (of ``group``) whose ``expr`` in ``year`` is ``>= bound``.
+
+        Remembered: targets counting the same series against the same bound share one pass.
+        """
+        key = (expr, year, group, bound)
+        count = self._counts.get(key)
+        if count is None:
+            vals = self._count_vals.get(key[:3])
+            if vals is None:
+                vals = self.rows_at(expr, year)  # (S', C)
+                if group is not None:
+                    vals = _columns(vals, self.groups[group])
+                self._count_vals[key[:3]] = vals
+            hits = vals >= bound
+            if hits.any():
+                # count = hits.sum(axis=1); a product with ones sums short rows faster
+                count = np.matmul(hits.astype(np.float64), np.ones(vals.shape[1]))
+            else:  # the common case for the top band, [threshold, inf)
+                count = np.zeros(vals.shape[0])
+            self._counts[key] = count
+        return count
+
+
+def _columns(vals: Array, index: NDArray[np.intp]) -> Array:
+    """``vals[:, index]``, a view when ``index`` is a run of consecutive clusters."""
+    n = len(index)
+    if n and int(index[-1]) - int(index[0]) == n - 1 and np.all(np.diff(index) == 1):
+        return vals[:, int(index[0]) : int(index[0]) + n]
+    out: Array = vals[:, index]
+    return out
+
 
 def _rates(w: Array) -> Array:
+    """Growth in each year of a time-major window ``(W, S')``: ``(W - 1, S')``."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        out: Array = w[:, 1:] / w[:, :-1] - 1.0
+        out: Array = w[1:] / w[:-1] - 1.0
     return out
 
 
@@ -242,13 +297,13 @@ def _kind(
 
 @_kind("level", "share", "group_sum", "stock")
 def _level(t: TargetSpec, f: Frame) -> Array:
-    return f.at(t.metric, t.year)
+    return f.rows_at(t.metric, t.year)
 
 
 @_kind("cagr")
 def _cagr(t: TargetSpec, f: Frame) -> Array:
     assert t.start is not None
-    a, b = f.at(t.metric, t.start), f.at(t.metric, t.year)
+    a, b = f.rows_at(t.metric, t.start), f.rows_at(t.metric, t.year)
     with np.errstate(divide="ignore", invalid="ignore"):
         out: Array = np.power(b / a, 1.0 / (t.year - t.start)) - 1.0
     return out
@@ -258,18 +313,18 @@ def _cagr(t: TargetSpec, f: Frame) -> Array:
 def _change(t: TargetSpec, f: Frame) -> Array:
     assert t.start is not None
     with np.errstate(divide="ignore", invalid="ignore"):
-        out: Array = f.at(t.metric, t.year) / f.at(t.metric, t.start) - 1.0
+        out: Array = f.rows_at(t.metric, t.year) / f.rows_at(t.metric, t.start) - 1.0
     return out
 
 
 def _window_values(t: TargetSpec, f: Frame) -> Array:
-    """Per-year values ``(S, W)`` of the every-year kinds."""
+    """Per-year values ``(W, S')`` of the every-year kinds, time-major."""
     assert t.start is not None
-    w = f.window(t.metric, t.start, t.year)
+    w = f.rows_window(t.metric, t.start, t.year)
     if t.kind == "growth_every_year":
         return _rates(w)  # growth in each year of (start, year]
     if t.kind == "pp_change_per_year":
-        out: Array = np.diff(w, axis=1)  # change in each year of (start, year]
+        out: Array = w[1:] - w[:-1]  # change in each year of (start, year]: np.diff(w, axis=0)
         return out
     return w  # flow_every_year: the flow in each year of [start, year]
 
@@ -283,48 +338,78 @@ def _lowered(threshold: float) -> float:
 
 
 def _count(t: TargetSpec, f: Frame) -> tuple[Array, Array, dict[str, Array]]:
-    vals = f.at(t.metric, t.year)  # (S, C)
-    if t.group is not None:
-        vals = vals[:, f.groups[t.group]]
+    """``(S',)`` count, margin and per-tier counts of a ``count_over`` target."""
     if not t.tiers:
         assert t.threshold is not None
-        count = (vals >= _lowered(t.threshold)).sum(axis=1).astype(np.float64)
+        count = f.count_at_least(t.metric, t.year, t.group, _lowered(t.threshold))
         return count, t.bound.margin(count), {}
-    # tiers sorted from the highest threshold down; with bands a cluster counts in one tier only
+    # tiers sorted from the highest threshold down; with bands a cluster counts in one tier
+    # only: the band [lowered threshold, the tier above's lowered threshold), the top band
+    # [lowered threshold, inf). A band count is the difference of two "at least" counts.
     tiers = sorted(t.tiers, key=lambda x: -x.threshold)
-    counts, margins = [], []
-    upper = np.full(vals.shape, np.inf)
+    counts: list[Array] = []
+    above = f.count_at_least(t.metric, t.year, t.group, np.inf) if t.bands else None
     for tier in tiers:
-        inside = vals >= _lowered(tier.threshold)
-        if t.bands:
-            inside &= vals < upper
-            upper = np.full(vals.shape, _lowered(tier.threshold))
-        c = inside.sum(axis=1).astype(np.float64)
-        counts.append(c)
-        margins.append(c - tier.at_least)
-    m = np.stack(margins, axis=1)
-    binding = np.argmin(m, axis=1)
-    cs = np.stack(counts, axis=1)
-    value = cs[np.arange(len(cs)), binding]
+        at_least = f.count_at_least(t.metric, t.year, t.group, _lowered(tier.threshold))
+        if above is None:
+            counts.append(at_least)
+        else:
+            counts.append(at_least - above)
+            above = at_least
+    # the binding tier is the first with the smallest margin (np.argmin over the tiers)
+    value = counts[0]
+    margin = counts[0] - tiers[0].at_least
+    for tier, c in zip(tiers[1:], counts[1:], strict=True):
+        m = c - tier.at_least
+        lower = m < margin
+        value = np.where(lower, c, value)
+        margin = np.minimum(m, margin)
     detail = {f">={tier.threshold:g}": c for tier, c in zip(tiers, counts, strict=True)}
-    return value, m.min(axis=1), detail
+    return value, margin, detail
+
+
+def _binding(per_year: Array, margins: Array) -> tuple[Array, Array]:
+    """Value and margin ``(S',)`` of the year that binds: the first with the smallest margin.
+
+    ``b = np.argmin(margins, axis=0)``, ``per_year[b, rows]``, ``margins[b, rows]``; without
+    NaN, the smallest margin and a pass over the years from the last, which skips argmin's
+    call per sample.
+    """
+    margin: Array = margins.min(axis=0)
+    if np.isnan(margin).any():  # argmin binds the first NaN
+        b = np.argmin(margins, axis=0)[None]
+        return np.take_along_axis(per_year, b, axis=0)[0], np.take_along_axis(margins, b, axis=0)[0]
+    value: Array = per_year[-1]
+    for k in range(len(per_year) - 2, -1, -1):
+        value = np.where(margins[k] == margin, per_year[k], value)
+    return value, margin
+
+
+def _outcome(
+    s: int, value: Array, margin: Array, met: NDArray[np.bool_], detail: dict[str, Array]
+) -> Outcome:
+    """Outcome over ``s`` samples, broadcasting results computed on one shared row."""
+    if value.shape[0] != s:
+        value, margin = np.broadcast_to(value, (s,)), np.broadcast_to(margin, (s,))
+        met = np.broadcast_to(met, (s,))
+        detail = {k: np.broadcast_to(v, (s,)) for k, v in detail.items()}
+    return Outcome(value, margin, met, detail)
 
 
 def evaluate_target(t: TargetSpec, f: Frame) -> Outcome:
     """Per-sample value, margin and met of ``t`` on ``f``.
 
     Every-year kinds check the goal in each year of the window; the value reported is
-    the year that binds (the smallest margin), the margin is that year's.
+    the year that binds (the smallest margin), the margin is that year's. Values that are
+    the same for every sample are computed on one row and broadcast at the end.
     """
     if t.kind == "count_over":
         value, margin, detail = _count(t, f)
-        return Outcome(value, margin, margin >= 0, detail)
+        return _outcome(f.samples, value, margin, margin >= 0, detail)
     if t.kind in EVERY_YEAR:
-        per_year = _window_values(t, f)  # (S, W)
-        margins = t.bound.margin(per_year)
-        binding = np.argmin(margins, axis=1)
-        rows = np.arange(per_year.shape[0])
-        value = per_year[rows, binding]
-        return Outcome(value, margins[rows, binding], t.bound.met(value))
+        per_year = _window_values(t, f)  # (W, S')
+        value, margin = _binding(per_year, t.bound.margin(per_year))
+        return _outcome(f.samples, value, margin, t.bound.reached(margin), {})  # met(value)
     value = np.asarray(_VALUE[t.kind](t, f), dtype=np.float64)
-    return Outcome(value, t.bound.margin(value), t.bound.met(value))
+    margin = t.bound.margin(value)
+    return _outcome(f.samples, value, margin, t.bound.reached(margin), {})
