@@ -26,6 +26,7 @@ import clustersim
 SRC = Path(clustersim.__file__).resolve().parent  # .../src/clustersim
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 
+
 def _is_cli(rel: str) -> bool:
     """The CLI: cli.py and the command modules that register on its app (cli_*.py)."""
     return rel == "cli.py" or (rel.startswith("cli_") and "/" not in rel)

@@ -435,34 +435,33 @@ def run_targets(
     -------
     dict of target id to Outcome
     """
-    from clustersim.core.blocked import DEFAULT_BLOCK, evaluate_targets
+    from clustersim.core.blocked import evaluate_targets
 
     if samples < 1:
         raise ScenarioError(f"samples must be >= 1, got {samples}")
     work = samples * max(1, len(scenario.clusters)) * (scenario.end_year - scenario.base_year + 1)
-    if resolve_engine(engine, work) == "numba":
+    numba = resolve_engine(engine, work) == "numba"
+    if numba:
         from clustersim.accel.kernel import evaluate_targets as fused
+    # with a sink, every chunk is written into the same result buffers: fresh ones would
+    # cost a page fault per 4 KiB (~40 ns a sample)
+    reuse: dict[str, NDArray[Any]] = {}
 
-        # with a sink, every chunk is written into the same result buffers: fresh ones
-        # would cost a page fault per 4 KiB, a third of the kernel's own time
-        reuse: dict[str, NDArray[Any]] = {}
-
-        def evaluate(comp: Compiled, specs: list[Any]) -> dict[str, Outcome]:
-            if sink is None:
-                return fused(comp.model, specs, comp.metrics)
+    def evaluate(comp: Compiled, specs: list[Any]) -> dict[str, Outcome]:
+        out = None
+        if sink is not None:
             if not reuse:
                 shape = (len(specs), min(chunk, samples))
                 reuse.update(value=np.empty(shape), margin=np.empty(shape))
                 reuse["met"] = np.empty(shape, dtype=np.bool_)
-            return fused(comp.model, specs, comp.metrics, out=reuse)
-    else:
-
-        def evaluate(comp: Compiled, specs: list[Any]) -> dict[str, Outcome]:
-            return evaluate_targets(comp.model, specs, comp.metrics, block=block or DEFAULT_BLOCK)
+            out = reuse
+        if numba:
+            return fused(comp.model, specs, comp.metrics, out=out)
+        return evaluate_targets(comp.model, specs, comp.metrics, block=block, out=out)
 
     if seed is None and samples > 1:
         seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
-    with draws_for(resolve_engine(engine, work)):
+    with draws_for("numba" if numba else "numpy"):
         return _run_chunks(scenario, samples, seed, chunk, sink, evaluate)
 
 

@@ -16,8 +16,14 @@ def test_the_shipped_set() -> None:
     names = {p.stem for p in SCENARIOS}
     for region in ("zhenjiang", "shenzhen", "ezhou", "jiangxi"):
         assert f"{region}-trend" in names
-    assert {"example", "zhenjiang-2026-draft", "zhenjiang-2026", "shenzhen-2025", "ezhou-2029",
-            "jiangxi-2025"} <= names
+    assert {
+        "example",
+        "zhenjiang-2026-draft",
+        "zhenjiang-2026",
+        "shenzhen-2025",
+        "ezhou-2029",
+        "jiangxi-2025",
+    } <= names
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
@@ -44,8 +50,9 @@ def test_audit_finds_a_missing_source() -> None:
         "end_year": 2022,
         "source": "file description (covers nothing)",
         "region": {"gdp": {"base": 100.0, "growth": 0.05}},
-        "targets": {"t": {"kind": "level", "label": "T", "metric": "gdp", "year": 2022,
-                          "at_least": 1}},
+        "targets": {
+            "t": {"kind": "level", "label": "T", "metric": "gdp", "year": 2022, "at_least": 1}
+        },
     }
     sc = cs.Scenario.model_validate(base)
     assert unsourced(sc) == ["targets.t", "region.gdp.base", "region.gdp.growth.rate"]

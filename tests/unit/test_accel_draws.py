@@ -94,3 +94,55 @@ def test_a_target_that_is_not_finite_is_named_by_both_engines() -> None:
     for engine in ("numpy", "numba"):
         with pytest.raises(cs.ModelError, match="target broken: the value is not finite"):
             run_targets(sc, samples=11, seed=1, engine=engine)
+
+
+def test_a_scenario_without_clusters_runs_in_the_kernel() -> None:
+    """Region series only (C = 0): the kernel's scratch must not assume a cluster."""
+    from clustersim.accel.kernel import evaluate_targets as fused
+    from clustersim.core.blocked import evaluate_targets as blocked
+
+    d = {
+        "id": "regional",
+        "name": "regional",
+        "base_year": 2020,
+        "end_year": 2024,
+        "region": {"gdp": {"base": 100, "growth": {"dist": "uniform", "low": 0.0, "high": 0.1}}},
+        "indicators": {
+            "e": {
+                "kind": "level",
+                "name": "e",
+                "base": 2,
+                "growth": {"dist": "normal", "mean": 0.05, "sd": 0.02},
+            },
+        },
+        "targets": {
+            "g": {
+                "kind": "level",
+                "label": "g",
+                "metric": "gdp + e",
+                "year": 2024,
+                "at_least": 120,
+            },
+            "c": {
+                "kind": "cagr",
+                "label": "c",
+                "metric": "gdp",
+                "from_year": 2020,
+                "year": 2024,
+                "at_least": 0.05,
+            },
+        },
+    }
+    for samples in (3, 8, 37):
+        comp = cs.compile_scenario(cs.Scenario.model_validate(d), samples=samples, seed=2)
+        specs = [t.spec for t in comp.targets.values()]
+        got, ref = fused(comp.model, specs, comp.metrics), blocked(comp.model, specs, comp.metrics)
+        for tid in ref:
+            assert_allclose(got[tid].value, ref[tid].value, rtol=1e-12, err_msg=tid)
+            assert_array_equal(got[tid].met, ref[tid].met)
+        # by hand: gdp compounds its one drawn rate, e its own
+        gdp = comp.model.ops[0]
+        assert gdp.name == "gdp"
+        assert_allclose(
+            got["c"].value, (1.0 + np.broadcast_to(gdp.rates[:, 0], samples)) - 1.0, rtol=1e-12
+        )

@@ -667,7 +667,8 @@ class _Gen:
                 alloc.append(f"    k_{op.name} = np.empty((T, C{lane}))")
             else:
                 alloc.append(f"    r_{op.name} = np.empty((T{lane}))")
-        alloc += [f"    {f} = np.empty((C, {LANES}))" for f in self.factors]
+        # (a region compound's factor is row 0: a scenario may have no clusters at all)
+        alloc += [f"    {f} = np.empty((max(C, 1), {LANES}))" for f in self.factors]
         alloc += [f"    {a} = np.empty({LANES})" for a in self.lane_arrays]
         alloc += self.lanes("    ", f"eb[b] = {_NO_ERROR}")
         alloc.append(f"    ea = np.full({LANES}, {_NO_ERROR})")
