@@ -15,7 +15,7 @@ from clustersim.compile import Compiled, CompiledTarget, Lever, compile_scenario
 from clustersim.core import expr as ex
 from clustersim.core.model import Compound, Elastic, Model, StockFlow
 from clustersim.core.project import project
-from clustersim.core.targets import Frame, Outcome, evaluate_target
+from clustersim.core.targets import Frame, Outcome, evaluate_target, result_buffers
 from clustersim.errors import ModelError, ScenarioError
 from clustersim.results import Result, TargetResult
 from clustersim.scenario.models import Scenario
@@ -451,9 +451,8 @@ def run_targets(
         out = None
         if sink is not None:
             if not reuse:
-                shape = (len(specs), min(chunk, samples))
-                reuse.update(value=np.empty(shape), margin=np.empty(shape))
-                reuse["met"] = np.empty(shape, dtype=np.bool_)
+                bufs = result_buffers(len(specs), min(chunk, samples))
+                reuse.update(zip(("value", "margin", "met"), bufs, strict=True))
             out = reuse
         if numba:
             return fused(comp.model, specs, comp.metrics, out=out)

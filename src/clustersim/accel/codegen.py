@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from clustersim.core.targets import EVERY_YEAR, MET_RTOL, HistoryMissing, Target
 __all__ = ["LANES", "Generated", "generate"]
 
 #: samples computed side by side in one SIMD pass (8 float64 fill an AVX-512 register)
-LANES = int(os.environ.get("CLUSTERSIM_LANES", "8"))
+LANES = 8
 _TOP = " " * 8  # indent of code directly inside the sample-block loop
 _NO_ERROR = 1 << 30  # the lanes' error code when nothing failed
 
@@ -408,7 +407,7 @@ class _Gen:
         # years outer, clusters inner, lanes innermost; the totals that read this series
         # are summed in the same pass
         # the sums are per-lane scalars (registers) while the clusters are walked
-        accs = [self.lane("tot") for _ in fused]
+        accs = [self.var("tot") for _ in fused]  # unrolled: tot3[b] becomes tot3_0 ..
         zero = [f"{a}[b] = 0.0" for a in accs]
         add = [
             f"{a}[b] += {self.val(f.part, '{t}', 'c')}" for a, f in zip(accs, fused, strict=True)

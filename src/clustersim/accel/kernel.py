@@ -18,7 +18,7 @@ from clustersim.accel.codegen import LANES, generate
 from clustersim.atomic import atomic_path
 from clustersim.core import expr as ex
 from clustersim.core.model import Model
-from clustersim.core.targets import Outcome, TargetSpec
+from clustersim.core.targets import Outcome, TargetSpec, result_buffers
 
 __all__ = ["cache_dir", "evaluate_targets"]
 
@@ -94,14 +94,7 @@ def evaluate_targets(
     gen = generate(model, specs, dict(derived or {}))
     kernel = _load(gen.source)
     s, n = model.samples, len(specs)
-    if out is None:
-        value = np.empty((n, s))  # one contiguous row per target: no copy on the way out
-        margin = np.empty((n, s))
-        met = np.empty((n, s), dtype=np.bool_)
-    else:
-        value, margin, met = out["value"], out["margin"], out["met"]
-        if value.shape[0] != n or value.shape[1] < s:
-            raise ValueError(f"out arrays must be ({n}, >= {s}), got {value.shape}")
+    value, margin, met = result_buffers(n, s, out)  # a contiguous row per target
     err = np.zeros(1, dtype=np.int64)
     n_t, c = model.n_years, len(model.clusters)
     whole = s - s % LANES
@@ -116,8 +109,7 @@ def evaluate_targets(
         arrays = [
             a[rows] if sampled else a for a, sampled in zip(gen.arrays, gen.sampled, strict=True)
         ]
-        tv, tm = np.empty((n, LANES)), np.empty((n, LANES))
-        tk = np.empty((n, LANES), dtype=np.bool_)
+        tv, tm, tk = result_buffers(n, LANES)
         with _slp_vectorize():
             kernel(LANES, n_t, c, LANES, *arrays, gen.floats, gen.ints, tv, tm, tk, err)
         keep = slice(whole - first, s - first)

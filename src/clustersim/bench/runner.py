@@ -185,28 +185,20 @@ def _prepare(w: Workload) -> Callable[[], Any]:
             compile_scenario(sc, samples=min(chunk, w.samples - a), seed=1, offset=a, draw=True)
             for a in range(0, w.samples, chunk)
         ]
+        from clustersim.core.targets import result_buffers
+
         if w.engine == "numba":
-            from clustersim.accel.kernel import evaluate_targets as fused
+            from clustersim.accel.kernel import evaluate_targets
+        else:
+            from clustersim.core.blocked import evaluate_targets
+        n_t = len(comps[0].targets)
+        bufs = dict(zip(("value", "margin", "met"), result_buffers(n_t, chunk), strict=True))
 
-            n_t = len(comps[0].targets)
-            bufs = {
-                "value": np.empty((n_t, chunk)),
-                "margin": np.empty((n_t, chunk)),
-                "met": np.empty((n_t, chunk), dtype=np.bool_),
-            }
-
-            def core() -> None:
-                for c in comps:
-                    fused(c.model, [t.spec for t in c.targets.values()], c.metrics, out=bufs)
-
-            return core
-        from clustersim.core.blocked import evaluate_targets as blocked
-
-        def core_numpy() -> None:
+        def core() -> None:  # a sweep's chunks, written into one set of result buffers
             for c in comps:
-                blocked(c.model, [t.spec for t in c.targets.values()], c.metrics)
+                evaluate_targets(c.model, [t.spec for t in c.targets.values()], c.metrics, out=bufs)
 
-        return core_numpy
+        return core
     if w.kind == "sweep_trajectories":
         chunk = max(1, min(w.samples, 2_000_000 // (w.clusters * w.years)))
 

@@ -29,7 +29,7 @@ never depends on the number of rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -45,6 +45,7 @@ from clustersim.core.targets import (
     Outcome,
     TargetSpec,
     evaluate_target,
+    result_buffers,
 )
 
 __all__ = [
@@ -562,21 +563,24 @@ def block_rows(model: Model) -> int:
     return min(8192, max(512, BLOCK_ELEMENTS // per_sample))
 
 
-def target_needs(specs: Iterable[TargetSpec], derived: Mapping[str, Expr]) -> set[str]:
-    """Op names the targets read, through derived metrics."""
-    out: set[str] = set()
-    stack = [n for s in specs for n in names_in(s.metric)]
+def _walk(names: Iterable[str], children: Callable[[str], Iterable[str]]) -> Iterator[str]:
+    """Every name reachable from ``names`` through ``children``, each once, depth first."""
+    stack = list(names)
     seen: set[str] = set()
     while stack:
         n = stack.pop()
         if n in seen:
             continue
         seen.add(n)
-        if n in derived:
-            stack.extend(names_in(derived[n]))
-        else:
-            out.add(n)
-    return out
+        yield n
+        stack.extend(children(n))
+
+
+def target_needs(specs: Iterable[TargetSpec], derived: Mapping[str, Expr]) -> set[str]:
+    """Op names the targets read, through derived metrics."""
+    roots = [n for s in specs for n in names_in(s.metric)]
+    reads = _walk(roots, lambda n: names_in(derived[n]) if n in derived else ())
+    return {n for n in reads if n not in derived}
 
 
 def evaluate_targets(
@@ -640,13 +644,7 @@ def evaluate_targets(
     once: dict[str, tuple[float, float, bool]] = {}
     hint = window_hint(model, specs, derived)
     n = len(specs)
-    if out is None:
-        values, margins = np.empty((n, s)), np.empty((n, s))  # one row per target
-        mets = np.empty((n, s), dtype=np.bool_)
-    else:
-        values, margins, mets = out["value"], out["margin"], out["met"]
-        if values.shape[0] != n or values.shape[1] < s:
-            raise ValueError(f"out arrays must be ({n}, >= {s}), got {values.shape}")
+    values, margins, mets = result_buffers(n, s, out)  # one row per target
     value = {t.id: values[i, :s] for i, t in enumerate(specs)}
     margin = {t.id: margins[i, :s] for i, t in enumerate(specs)}
     met = {t.id: mets[i, :s] for i, t in enumerate(specs)}
@@ -699,22 +697,18 @@ def window_hint(
         i1 = min(t.year - model.base_year + 1, model.n_years)
         if i0 >= i1:
             continue
-        stack = names_in(t.metric)
-        seen: set[str] = set()
-        while stack:
-            n = stack.pop()
-            if n in seen:
-                continue
-            seen.add(n)
+        for n in _walk(names_in(t.metric), partial(_per_year_reads, ops, derived)):
             j0, j1 = out.get(n, (i0, i1))
             out[n] = (min(i0, j0), max(i1, j1))
-            op = ops.get(n)
-            if op is None:
-                if n in derived:
-                    stack.extend(names_in(derived[n]))
-            elif isinstance(op, Combine | ClusterTotal | Ratio):
-                stack.extend(op.deps)
     return out
+
+
+def _per_year_reads(ops: Mapping[str, Op], derived: Mapping[str, Expr], n: str) -> Iterable[str]:
+    """What a metric or op reads in the same years (recurrences read their own past)."""
+    op = ops.get(n)
+    if op is None:
+        return names_in(derived[n]) if n in derived else ()
+    return op.deps if isinstance(op, Combine | ClusterTotal | Ratio) else ()
 
 
 def _same_for_all(
@@ -722,20 +716,16 @@ def _same_for_all(
 ) -> bool:
     """Whether every series and history value ``t`` reads is the same for every sample."""
     ops = set(model.names)
-    stack = names_in(t.metric)
-    seen: set[str] = set()
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
+
+    def through_metrics(n: str) -> Iterable[str]:
+        return names_in(derived[n]) if n not in ops and n in derived else ()
+
+    for n in _walk(names_in(t.metric), through_metrics):
         if any(h.shape[0] != 1 for h in model.history.get(n, {}).values()):
             return False
         if n in ops:
             if n not in invariant:
                 return False
-        elif n in derived:
-            stack.extend(names_in(derived[n]))
-        else:
+        elif n not in derived:
             return False  # unknown at projection years: the first block raises
     return True

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +27,7 @@ __all__ = [
     "Outcome",
     "TargetSpec",
     "evaluate_target",
+    "result_buffers",
 ]
 
 Array = NDArray[np.float64]
@@ -122,6 +123,24 @@ class Outcome:
     @property
     def probability(self) -> float:
         return float(np.mean(self.met))
+
+
+def result_buffers(
+    n_targets: int, samples: int, out: Mapping[str, NDArray[Any]] | None = None
+) -> tuple[Array, Array, NDArray[np.bool_]]:
+    """``value``, ``margin`` (float64) and ``met`` (bool) rows, one per target.
+
+    New ``(n_targets, samples)`` arrays, or ``out``'s arrays (checked to be
+    ``(n_targets, >= samples)``) when a caller reuses one set for every chunk of a run: fresh
+    memory costs a page fault per 4 KiB.
+    """
+    if out is None:
+        shape = (n_targets, samples)
+        return np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.bool_)
+    value, margin, met = out["value"], out["margin"], out["met"]
+    if value.shape[0] != n_targets or value.shape[1] < samples:
+        raise ValueError(f"out arrays must be ({n_targets}, >= {samples}), got {value.shape}")
+    return value, margin, met
 
 
 class Frame:
