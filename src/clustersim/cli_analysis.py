@@ -1,5 +1,5 @@
 """``clustersim calibrate`` and ``clustersim backtest``: command-line shells over
-:mod:`clustersim.calibrate` and :mod:`clustersim.backtest`.
+:mod:`clustersim.analysis.calibration` and :mod:`clustersim.analysis.backtesting`.
 
 Registered on :data:`clustersim.cli.app` when imported (``clustersim.cli`` imports this
 module). Numerical modules are imported inside the commands, so ``clustersim --help`` stays
@@ -19,7 +19,7 @@ from clustersim.cli import _fail, app
 from clustersim.errors import ClusterSimError
 
 if TYPE_CHECKING:
-    from clustersim.calibrate import Options
+    from clustersim.analysis.options import Options
 
 __all__ = ["backtest", "calibrate"]
 
@@ -100,7 +100,8 @@ def _options(
     """The CLI's options merged over the mapping file's (the command line wins)."""
     import dataclasses
 
-    from clustersim.calibrate import FIT_KINDS, Options, load_mapping
+    from clustersim.analysis.fits import FIT_KINDS
+    from clustersim.analysis.options import Options, load_mapping
 
     base = load_mapping(map_file) if map_file is not None else Options()
     fits = dict(base.fits)
@@ -169,8 +170,8 @@ def calibrate(
     \b
       clustersim calibrate data.csv -S city.yaml --map city-map.yaml --break "output[ic]=2022"
     """
-    from clustersim.calibrate import calibrate as run_calibration
-    from clustersim.calibrate import write_fragment
+    from clustersim.analysis.calibration import calibrate as run_calibration
+    from clustersim.analysis.fragments import write_fragment
 
     try:
         opts = _options(series, fit, breaks, map_file, region, until)
@@ -251,7 +252,7 @@ def backtest(
       clustersim backtest calibration/jiangxi-electronics.csv -S scenarios/jiangxi-2025.yaml \\
           --until 2020 --json | jq .mape
     """
-    from clustersim.backtest import backtest as run_backtest
+    from clustersim.analysis.backtesting import backtest as run_backtest
 
     try:
         opts = _options(series, fit, breaks, map_file, region)

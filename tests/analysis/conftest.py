@@ -7,9 +7,11 @@ data (or by an independent formula), never read back from the code under test.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,3 +108,40 @@ def series_rows(
         {"indicator": indicator, "year": y, "value": repr(float(v)), **fields}
         for y, v in zip(years, values, strict=True)
     ]
+
+
+@pytest.fixture
+def history():
+    """Synthetic histories of the tiny scenario's series, with their true parameters."""
+    rng = np.random.default_rng(42)
+    h = {}
+    t = np.arange(2010, 2021)
+    h["gdp"] = (t, 60 * 1.06 ** (t - 2010) * np.exp(rng.normal(0, 0.01, t.size)))
+    t = np.arange(2012, 2021)
+    out = 30 * 1.10 ** (t - 2012) * np.exp(rng.normal(0, 0.02, t.size))
+    h["output[alpha]"] = (t, out)
+    rd = [1.0]
+    for a, b in itertools.pairwise(out):
+        rd.append(rd[-1] * (1 + 1.4 * (b / a - 1)))  # R&D grows 1.4 x output, exactly
+    h["rd[alpha]"] = (t, np.array(rd))
+    t = np.arange(2005, 2021)
+    logistic = 500 / (1 + np.exp(-0.25 * (t - 2021)))
+    h["output[beta]"] = (t, logistic * np.exp(rng.normal(0, 0.01, t.size)))
+    t = np.arange(2016, 2021)
+    h["patents"] = (t, 30 * 1.08 ** (t - 2016))
+    t = np.arange(2017, 2021)
+    h["firms_stock_flow"] = (t, 8 * 1.05 ** (t - 2017))
+    return h
+
+
+def history_rows(history) -> list[Row]:
+    """Observed-data rows of :func:`history` (region rows in 亿元, patents in 件)."""
+    rows = []
+    for name, (t, v) in history.items():
+        if "[" in name:
+            ind, cluster = name[:-1].split("[")
+            rows += series_rows(ind, t, v, cluster=cluster)
+        else:
+            unit = "件" if name == "patents" else "亿元"
+            rows += series_rows(name, t, v, unit=unit)
+    return rows

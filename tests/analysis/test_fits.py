@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from clustersim.calibrate import fit_elasticity, fit_logistic, fit_loglinear, growth_jumps
+from clustersim.analysis.fits import fit_elasticity, fit_logistic, fit_loglinear, growth_jumps
 
 
 def test_loglinear_exact_compound_series():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from numpy.testing import assert_allclose
 
-from clustersim.observed import DataError, annualise, load_observed, parse_unit
+from clustersim.analysis.observed import DataError, annualise, load_observed, parse_unit
 
 from .conftest import ROOT
 

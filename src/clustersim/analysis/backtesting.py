@@ -1,7 +1,7 @@
 """Backtests: how wrong would a calibrated projection have been?
 
 ``backtest(data, scenario, until)`` fits each observed series of the scenario on the years
-up to ``until`` exactly as :func:`clustersim.calibrate.calibrate` does, projects it from
+up to ``until`` exactly as :func:`clustersim.analysis.calibration.calibrate` does, projects it from
 its last fitted observation (the *anchor*) to the later observed years, and compares:
 
 - **calibrated**: the fitted growth (central values), projected with clustersim's own
@@ -29,25 +29,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.calibrate import (
-    CompoundFit,
-    ElasticityFit,
-    Matched,
-    Options,
-    SeriesFit,
-    SeriesSpec,
-    fit_loglinear,
-    fit_series,
-    fit_window,
-    format_table,
-    growth_block,
-    level_text,
-    match,
-    scenario_series,
-    years_text,
-)
+from clustersim.analysis.calibration import SeriesFit, fit_series
+from clustersim.analysis.fits import CompoundFit, ElasticityFit, fit_loglinear
+from clustersim.analysis.fragments import growth_block
+from clustersim.analysis.matching import Matched, fit_window, match
+from clustersim.analysis.observed import AnnualValue, DataError, ObservedData, load_observed
+from clustersim.analysis.options import Options
+from clustersim.analysis.series import SeriesSpec, scenario_series
+from clustersim.analysis.text import format_table, level_text, years_text
 from clustersim.errors import ClusterSimError
-from clustersim.observed import AnnualValue, DataError, ObservedData, load_observed
 
 if TYPE_CHECKING:
     from clustersim.results import Result
@@ -309,7 +299,7 @@ def backtest(
     seed : int, optional
         Root seed of the Monte Carlo draws (a fresh one is chosen and reported if None).
     options : Options, optional
-        As for :func:`~clustersim.calibrate.calibrate` (its ``until`` is ignored).
+        As for :func:`~clustersim.analysis.calibration.calibrate` (its ``until`` is ignored).
 
     Returns
     -------

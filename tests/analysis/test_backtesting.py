@@ -14,9 +14,10 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.stats import norm
 
-from clustersim.backtest import backtest
-from clustersim.calibrate import Options, fit_loglinear
-from clustersim.observed import DataError
+from clustersim.analysis.backtesting import backtest
+from clustersim.analysis.fits import fit_loglinear
+from clustersim.analysis.observed import DataError
+from clustersim.analysis.options import Options
 
 from .conftest import series_rows
 

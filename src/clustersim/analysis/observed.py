@@ -22,15 +22,15 @@ Loading checks every row and reports all problems at once, one line each,
 from __future__ import annotations
 
 import csv
-import difflib
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from clustersim.errors import ClusterSimError
+from clustersim.suggest import did_you_mean
 
 __all__ = [
     "COLUMNS",
@@ -233,11 +233,6 @@ class ObservedData:
         return out
 
 
-def _nearest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def _number(text: str) -> float | None:
     try:
         v = float(text.strip())
@@ -297,7 +292,7 @@ def load_observed(
     for c in cols:
         if c not in allowed:
             problems.append(
-                f"{name}:1: {c or '(empty)'}: unknown column{_nearest(c, allowed)} "
+                f"{name}:1: {c or '(empty)'}: unknown column{did_you_mean(c, allowed, cutoff=0.5)} "
                 f"(allowed: {', '.join(allowed)})"
             )
     missing = [c for c in COLUMNS if c not in cols]
@@ -375,7 +370,7 @@ def _row(
         known = [*UNITS, *(extra_units or {})]
         base = _UNIT_SPLIT.split(row["unit"].strip(), maxsplit=1)[0].strip()
         problems.append(
-            f"{at}: unit: unknown unit {row['unit']!r}{_nearest(base, known)} "
+            f"{at}: unit: unknown unit {row['unit']!r}{did_you_mean(base, known, cutoff=0.5)} "
             f"(known: {', '.join(known)}; add one under units: in a --map file)"
         )
     months: int | None = None

@@ -1,0 +1,71 @@
+"""Analysis against observed history: read observed data, calibrate, write fragments, backtest.
+
+One job per module, in the order data flows (each imports only those above it):
+
+- :mod:`~clustersim.analysis.observed`: read, validate and annualise tidy observed data;
+- :mod:`~clustersim.analysis.text`: levels, years and tables as plain text;
+- :mod:`~clustersim.analysis.fits`: the estimators, pure functions over arrays;
+- :mod:`~clustersim.analysis.series`: which series of a scenario calibration can set;
+- :mod:`~clustersim.analysis.options`: calibration options and the mapping file;
+- :mod:`~clustersim.analysis.matching`: observed rows matched to those series;
+- :mod:`~clustersim.analysis.calibration`: fitting each matched series (:func:`calibrate`);
+- :mod:`~clustersim.analysis.fragments`: a calibration as a YAML fragment (:func:`write_fragment`);
+- :mod:`~clustersim.analysis.backtesting`: fit up to a year, project, compare (:func:`backtest`).
+
+>>> from clustersim.analysis import Options, calibrate, write_fragment  # doctest: +SKIP
+>>> cal = calibrate("data.csv", "scenario.yaml", options=Options(series=("gdp",)))  # doctest: +SKIP
+>>> write_fragment(cal, "calibrated.yaml")  # doctest: +SKIP
+
+Names are imported lazily, so importing one module (``clustersim.analysis.fits``) does not
+load the scenario models or the engine.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from clustersim._lazy import attach
+
+if TYPE_CHECKING:
+    from clustersim.analysis.backtesting import Backtest, backtest
+    from clustersim.analysis.calibration import Calibration, calibrate
+    from clustersim.analysis.fits import fit_elasticity, fit_logistic, fit_loglinear, growth_jumps
+    from clustersim.analysis.fragments import write_fragment
+    from clustersim.analysis.observed import DataError, ObservedData, load_observed
+    from clustersim.analysis.options import Options, load_mapping
+
+__all__ = [
+    "Backtest",
+    "Calibration",
+    "DataError",
+    "ObservedData",
+    "Options",
+    "backtest",
+    "calibrate",
+    "fit_elasticity",
+    "fit_logistic",
+    "fit_loglinear",
+    "growth_jumps",
+    "load_mapping",
+    "load_observed",
+    "write_fragment",
+]
+
+_LAZY = {
+    "Backtest": "clustersim.analysis.backtesting",
+    "backtest": "clustersim.analysis.backtesting",
+    "Calibration": "clustersim.analysis.calibration",
+    "calibrate": "clustersim.analysis.calibration",
+    "fit_elasticity": "clustersim.analysis.fits",
+    "fit_logistic": "clustersim.analysis.fits",
+    "fit_loglinear": "clustersim.analysis.fits",
+    "growth_jumps": "clustersim.analysis.fits",
+    "write_fragment": "clustersim.analysis.fragments",
+    "DataError": "clustersim.analysis.observed",
+    "ObservedData": "clustersim.analysis.observed",
+    "load_observed": "clustersim.analysis.observed",
+    "Options": "clustersim.analysis.options",
+    "load_mapping": "clustersim.analysis.options",
+}
+
+__getattr__, __dir__ = attach(__name__, _LAZY, __all__)

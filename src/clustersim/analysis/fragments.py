@@ -1,0 +1,308 @@
+"""A calibration as a scenario fragment: a YAML file that ``extends:`` the scenario.
+
+The fragment sets each fitted series' ``growth:`` block and nothing else, so everything
+the fit does not touch stays the parent's:
+
+- a compound fit is written as ``{kind: constant, rate: {dist: normal, mean: rate, sd: se}}``
+  so Monte Carlo runs carry the fit's uncertainty (a plain number when there is no standard
+  error); a logistic fit as ``{kind: logistic, capacity, rate}``, an elasticity as
+  ``{kind: elasticity, to, elasticity}``;
+- keys of the parent's block the fit does not set are written as null, so no stale
+  ``source``, ``low`` or ``high`` survives the ``extends:`` merge;
+- the provenance (data file and hash, rows and years used, fit statistics, annualisation
+  and flags) goes into YAML comments and the ``source:``/``note:`` fields.
+
+:func:`write_fragment` writes it atomically after checking that it loads and compiles. The
+YAML is written by a small emitter here (block mappings of plain scalars), because the
+scenario loader is the one module that imports PyYAML.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from clustersim.analysis.calibration import Calibration, SeriesFit
+from clustersim.analysis.fits import CompoundFit, LogisticFit
+from clustersim.analysis.text import level_text, lines_text, years_text
+from clustersim.atomic import atomic_path
+from clustersim.errors import ClusterSimError
+
+__all__ = [
+    "CalibrationError",
+    "fragment_doc",
+    "fragment_text",
+    "growth_block",
+    "write_fragment",
+]
+
+
+class CalibrationError(ClusterSimError):
+    """Observed data and a scenario that cannot be calibrated together."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def _num(x: float, digits: int = 6) -> float:
+    return float(f"{x:.{digits}g}")
+
+
+def _dist(mean: float, sd: float | None, digits: int = 6) -> Any:
+    """``{dist: normal, mean, sd}``, or the plain mean when there is no standard error."""
+    if sd is None or not sd > 1e-12 * max(1.0, abs(mean)):  # an exact fit: a plain number
+        return _num(mean, digits)
+    sd_digits = 4 if digits <= 6 else digits  # a standard error needs fewer digits
+    return {"dist": "normal", "mean": _num(mean, digits), "sd": _num(sd, sd_digits)}
+
+
+def growth_block(f: SeriesFit, data_name: str, *, digits: int = 6) -> dict[str, Any]:
+    """The scenario ``growth:`` block of a fit, with its source and note.
+
+    Parameters
+    ----------
+    f : SeriesFit
+    data_name : str
+        The data file, named in the source.
+    digits : int
+        Significant digits of the written parameters (6 in a fragment, where the source
+        keeps the full estimate; 17 to keep every bit).
+    """
+    fit = f.fit
+    rows = lines_text(f.lines)
+    stats = f"n={fit.n}, R² {fit.r2:.3f}"
+    block: dict[str, Any]
+    if isinstance(fit, CompoundFit):
+        se = "no s.e. (2 points)" if fit.se is None else f"s.e. {fit.se * 100:.2f} pp"
+        block = {"kind": "constant", "rate": _dist(fit.rate, fit.se, digits)}
+        src = (
+            f"calibrate: log-linear least squares of ln({f.spec.name}) on year, "
+            f"{data_name} {rows} ({f.years_text}): {fit.rate * 100:+.2f}%/yr, {se}, {stats}"
+        )
+    elif isinstance(fit, LogisticFit):
+        block = {
+            "kind": "logistic",
+            "capacity": _dist(fit.capacity, fit.se_capacity, digits),
+            "rate": _dist(fit.rate, fit.se_rate, digits),
+        }
+        src = (
+            f"calibrate: logistic least squares K / (1 + exp(-r (t - m))) on {f.spec.name}, "
+            f"{data_name} {rows} ({f.years_text}): K {level_text(fit.capacity)}"
+            f" (s.e. {level_text(fit.se_capacity) if fit.se_capacity is not None else '-'}), r {fit.rate:.4f}"
+            f" (s.e. {f'{fit.se_rate:.4f}' if fit.se_rate is not None else '-'}), m {fit.midpoint:.1f}, {stats}"
+        )
+    else:
+        block = {
+            "kind": "elasticity",
+            "to": _to_name(fit.to),
+            "elasticity": _dist(fit.elasticity, fit.se, digits),
+        }
+        se = "no s.e. (1 interval)" if fit.se is None else f"s.e. {fit.se:.3f}"
+        src = (
+            f"calibrate: growth of {f.spec.name} regressed on growth of {fit.to} through the origin, "
+            f"{data_name} {rows} (intervals ending {years_text(list(fit.years))}): "
+            f"elasticity {fit.elasticity:.3f}, {se}, {stats}"
+        )
+    block["source"] = src
+    notes = _note_parts(f)
+    block["note"] = "; ".join(notes) if notes else None
+    return block
+
+
+def _to_name(to: str) -> str:
+    m = re.fullmatch(r"(\w+)\[\w+\]", to)
+    return m.group(1) if m else to  # a cluster series follows its own cluster's series
+
+
+def _note_parts(f: SeriesFit) -> list[str]:
+    parts = []
+    if f.break_year is not None:
+        parts.append(
+            f"structural break in {f.break_year} ({f.break_from}): the fit starts there"
+            + (
+                f", {len(f.left_out)} earlier value(s) ({years_text([v.year for v in f.left_out])}) left out"
+                if f.left_out
+                else ""
+            )
+        )
+    for v in f.used:
+        if v.method:
+            parts.append(f"{v.year} annualised: {v.method} = {level_text(v.value)}")
+    parts.extend(f"flag: {x}" for x in f.flags)
+    if f.spec.kind not in ("constant", f.fit.kind):  # e.g. a path or to_target made constant
+        parts.append(f"replaces the scenario's {f.spec.kind} growth")
+    return parts
+
+
+def _overlay(parent: Any, new: Any) -> Any:
+    """A child value that, merged onto ``parent`` by the ``extends:`` rules, gives exactly ``new``.
+
+    Keys of the parent's mapping that ``new`` does not have are set to null (deleted), so no
+    stale ``source``, ``low`` or ``high`` of the parent survives the merge.
+    """
+    from clustersim.scenario.loader import MERGE_TAGS
+
+    if isinstance(new, dict) and isinstance(parent, dict):
+        if any(t in new and parent.get(t) != new[t] for t in MERGE_TAGS):
+            return {k: v for k, v in new.items() if v is not None}  # replaced whole
+        out = {
+            k: _overlay(parent.get(k), v) for k, v in new.items() if v is not None or k in parent
+        }
+        for k in parent:
+            if k not in new:
+                out[k] = None
+        return out
+    if isinstance(new, dict):
+        return {k: v for k, v in new.items() if v is not None}
+    return new
+
+
+def _get(data: Any, path: Sequence[str]) -> Any:
+    for k in path:
+        if not isinstance(data, dict):
+            return None
+        data = next((v for kk, v in data.items() if str(kk) == k), None)
+    return data
+
+
+def _set(doc: dict[str, Any], path: Sequence[str], value: Any) -> None:
+    cur = doc
+    for k in path[:-1]:
+        cur = cur.setdefault(k, {})
+    cur[path[-1]] = value
+
+
+def fragment_doc(cal: Calibration, out: str | Path) -> dict[str, Any]:
+    """The fragment as data: ``extends`` the scenario, sets each fitted growth block."""
+    from clustersim.scenario.loader import load_data
+
+    parent = load_data(cal.scenario_path).data
+    out_dir = Path(out).resolve().parent
+    scen = Path(cal.scenario_path).resolve()
+    # relative when the two share a directory below the root, so the pair can move together
+    if os.path.commonpath([scen, out_dir]) != str(Path(scen.anchor)):
+        rel = os.path.relpath(scen, out_dir).replace(os.sep, "/")
+    else:
+        rel = scen.as_posix()
+    sid = f"{cal.scenario.id}_calibrated"[:64]
+    doc: dict[str, Any] = {
+        "extends": rel,
+        "id": sid,
+        "description": (
+            f"{cal.scenario.id} with growth calibrated on {Path(cal.data.path).name} "
+            f"({len(cal.fits)} series; clustersim calibrate)"
+        ),
+    }
+    for f in cal.fits:
+        path = (*f.spec.path, "growth")
+        new = growth_block(f, cal.data.path)
+        _set(doc, path, _overlay(_get(parent, path), new))
+    return doc
+
+
+def fragment_text(cal: Calibration, out: str | Path) -> str:
+    """The fragment file: provenance comments, then YAML."""
+    doc = fragment_doc(cal, out)
+    head = [
+        f"# Growth of {cal.scenario_path} calibrated on observed data by `clustersim calibrate`.",
+        f"# data: {cal.data.path} (sha256 {cal.data.sha256[:16]}...), region {cal.region}"
+        + (f", observations up to {cal.until}" if cal.until is not None else ""),
+        f"# run:  clustersim run {out}",
+        "#",
+        *("# " + line if line else "#" for line in cal.table().splitlines()),
+        "#",
+    ]
+    for f in cal.fits:
+        head.append(
+            f"# {f.spec.name}: {f.fit.kind} fit on {lines_text(f.lines)} of {cal.data.path}"
+        )
+        head.extend(f"#   {p}" for p in _note_parts(f))
+    for n in cal.notes:
+        head.append(f"# note: {n}")
+    return "\n".join(head) + "\n\n" + "\n".join(_emit(doc)) + "\n"
+
+
+def write_fragment(cal: Calibration, out: str | Path) -> Path:
+    """Write the fragment to ``out`` atomically, after checking that it loads and compiles.
+
+    The text goes to a temporary file beside ``out``, which is validated (loaded with its
+    ``extends`` chain and compiled) and then renamed; on any error it is removed and ``out``
+    is left as it was.
+    """
+    from clustersim.compile import compile_scenario
+    from clustersim.scenario.loader import load_scenario
+
+    target = Path(out)
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise CalibrationError(f"--out {out}: the fragment is a scenario file: name it .yaml")
+    if not target.parent.exists():
+        raise CalibrationError(f"--out {out}: directory {target.parent} does not exist")
+    text = fragment_text(cal, target)
+    with atomic_path(target, suffix=".tmp.yaml") as tmp:
+        tmp.write_text(text, encoding="utf-8")
+        try:
+            compile_scenario(load_scenario(tmp), samples=1)
+        except ClusterSimError as exc:  # a bug here, not the user's: say so
+            raise CalibrationError(
+                [
+                    f"internal error: the calibrated fragment does not validate: {line}"
+                    for line in str(exc).splitlines()
+                ]
+            ) from exc
+    return target
+
+
+# --- a small YAML emitter (block mappings of plain scalars) ---------------------------------------
+#
+# The loader is the one module that imports PyYAML (the layering contract); the fragment is
+# simple enough to write by hand: mappings, numbers, strings and nulls.
+
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
+_RESERVED_WORDS = frozenset(
+    {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "none", "~"}
+)
+
+
+def _scalar(v: Any) -> str:
+    if v is None:
+        return "~"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError(f"cannot write {v} to a scenario")
+        s = repr(v)
+        if "e" in s and "." not in s:  # PyYAML needs a dot to read 1e-05 as a float
+            mant, exp = s.split("e")
+            s = f"{mant}.0e{exp}"
+        return s
+    s = str(v)
+    if _PLAIN.match(s) and s.lower() not in _RESERVED_WORDS:
+        return s
+    return json.dumps(s, ensure_ascii=False)
+
+
+def _emit(obj: Mapping[Any, Any], indent: int = 0) -> list[str]:
+    pad = " " * indent
+    lines: list[str] = []
+    for k, v in obj.items():
+        key = _scalar(k)
+        if isinstance(v, Mapping):
+            if v:
+                lines.append(f"{pad}{key}:")
+                lines.extend(_emit(v, indent + 2))
+            else:
+                lines.append(f"{pad}{key}: {{}}")
+        elif isinstance(v, list | tuple):
+            lines.append(f"{pad}{key}: [{', '.join(_scalar(x) for x in v)}]")
+        else:
+            lines.append(f"{pad}{key}: {_scalar(v)}")
+    return lines
