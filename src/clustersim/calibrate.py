@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from clustersim.atomic import atomic_path
 from clustersim.errors import ClusterSimError, ScenarioError
+from clustersim.kinds.growth import Elasticity, Growth
 from clustersim.observed import (
     AnnualValue,
     DataError,
@@ -51,7 +52,6 @@ from clustersim.observed import (
     load_observed,
     parse_unit,
 )
-from clustersim.scenario.growth import Elasticity, Growth
 from clustersim.scenario.models import (
     LevelIndicator,
     Scenario,

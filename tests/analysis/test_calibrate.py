@@ -23,8 +23,8 @@ from clustersim.calibrate import (
     scenario_series,
     write_fragment,
 )
+from clustersim.kinds.growth import Constant, Elasticity, Logistic
 from clustersim.observed import DataError
-from clustersim.scenario.growth import Constant, Elasticity, Logistic
 from clustersim.scenario.numbers import Normal
 
 from .conftest import series_rows

@@ -414,7 +414,7 @@ def _allowed_fields(loc: Key, data: Any = None) -> list[str]:
 
 
 def _collect_tags() -> frozenset[str]:
-    from clustersim.scenario.growth import Growth
+    from clustersim.kinds.growth import Growth
     from clustersim.scenario.models import Indicator, Target
     from clustersim.scenario.numbers import Dist
 

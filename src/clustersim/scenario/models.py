@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
 from clustersim.core.expr import REDUCERS
-from clustersim.scenario.growth import Constant, Growth
+from clustersim.kinds.growth import Constant, Growth
 from clustersim.scenario.numbers import Float, Num, Strict
 
 __all__ = [
