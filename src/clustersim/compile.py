@@ -31,7 +31,6 @@ from clustersim.core.targets import Bound, TargetSpec, Tier
 from clustersim.errors import ScenarioError
 from clustersim.kinds.growth import RATE_LO, Growth
 from clustersim.sampling import InverseNormal, uniform_stream
-from clustersim.scenario.loader import Loaded, provenance
 from clustersim.scenario.models import (
     CountOver,
     GroupSumTarget,
@@ -43,6 +42,7 @@ from clustersim.scenario.models import (
     Target,
 )
 from clustersim.scenario.numbers import Observed, is_uncertain
+from clustersim.scenario.provenance import Provenance
 
 __all__ = ["Compiled", "Lever", "Param", "compile_scenario", "uncertain_parameters"]
 
@@ -87,15 +87,14 @@ class Compiled:
     params: dict[str, Param]
     seed: int | None
     defined: dict[str, set[int]] = field(default_factory=dict)
+    #: where each value of the scenario was written (None: not from a file)
+    provenance: Provenance | None = None
 
     def at(self, *path: str) -> str:
         """``file:line: a.b.c`` for a scenario path (just ``a.b.c`` without a file)."""
-        loaded = provenance(self.scenario)
-        dotted = ".".join(path)
-        if loaded is None:
-            return dotted
-        o = loaded.where(tuple(path))
-        return f"{o if o else loaded.files[-1]}: {dotted}"
+        if self.provenance is None:
+            return ".".join(path)
+        return self.provenance.at(tuple(path))
 
 
 def _stack_clusters(parts: list[Array], s: int, t: int, rows: int = 8192) -> Array:
@@ -136,7 +135,7 @@ class _Context:
         self.uniforms = uniforms or {}
         self.sample_all = sample_all
         self.params: dict[str, Param] = {}
-        self.loaded: Loaded | None = None
+        self.provenance: Provenance | None = None
 
     def value(self, num: Any, path: str, lo: float = -math.inf, hi: float = math.inf) -> Array:
         if num is None:
@@ -174,7 +173,7 @@ class _Context:
 
     def where(self, path: str) -> str:
         """``file:line: path`` for a dotted scenario path."""
-        o = self.loaded.where(tuple(path.split("."))) if self.loaded else None
+        o = self.provenance.where(tuple(path.split("."))) if self.provenance else None
         return f"{o}: {path}" if o else path
 
 
@@ -526,6 +525,7 @@ def compile_scenario(
     offset: int = 0,
     draw: bool | None = None,
     inverse_normal: InverseNormal | None = None,
+    provenance: Provenance | None = None,
 ) -> Compiled:
     """Compile ``sc`` for ``samples`` Monte Carlo samples.
 
@@ -553,6 +553,9 @@ def compile_scenario(
         The standard normal quantile function normal and lognormal numbers draw with
         (scipy's ``ndtri`` when None); an engine passes its own
         (:func:`clustersim.engine.inverse_normal_for`).
+    provenance : Provenance, optional
+        Where each value was written, for ``file:line`` in error messages; by default the
+        one the scenario was loaded with (:attr:`Scenario.provenance`).
     """
     if samples < 1:
         raise ScenarioError(f"samples must be >= 1, got {samples}")
@@ -563,7 +566,7 @@ def compile_scenario(
         seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
     years = np.arange(sc.base_year, sc.end_year + 1, dtype=np.int64)
     ctx = _Context(years, samples, seed, spawn_key, uniforms, sample_all, offset, inverse_normal)
-    ctx.loaded = provenance(sc)
+    ctx.provenance = provenance if provenance is not None else sc.provenance
     b = _Builder(sc, ctx)
     try:
         b.build()
@@ -579,7 +582,7 @@ def compile_scenario(
     }
     groups["all"] = np.arange(len(b.cids), dtype=np.intp)
     model = Model(years, tuple(b.cids), samples, ops, groups, history)
-    comp = Compiled(sc, model, {}, {}, dict(ctx.params), seed, b.defined)
+    comp = Compiled(sc, model, {}, {}, dict(ctx.params), seed, b.defined, ctx.provenance)
     _compile_metrics(comp, b)
     for tid, t in sc.targets.items():
         comp.targets[tid] = _compile_target(comp, b, tid, t)
