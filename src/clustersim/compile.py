@@ -9,7 +9,6 @@ graph in dependency order, and compiles metrics and targets into expression tree
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,8 +29,8 @@ from clustersim.core.model import (
 )
 from clustersim.core.targets import Bound, TargetSpec, Tier
 from clustersim.errors import ScenarioError
-from clustersim.scenario.growth import RATE_LO, Growth
-from clustersim.scenario.loader import Loaded, provenance
+from clustersim.kinds.growth import RATE_LO, Growth
+from clustersim.sampling import InverseNormal, uniform_stream
 from clustersim.scenario.models import (
     CountOver,
     GroupSumTarget,
@@ -42,7 +41,8 @@ from clustersim.scenario.models import (
     StockIndicator,
     Target,
 )
-from clustersim.scenario.numbers import Observed, central, is_uncertain
+from clustersim.scenario.numbers import Observed, is_uncertain
+from clustersim.scenario.provenance import Provenance
 
 __all__ = ["Compiled", "Lever", "Param", "compile_scenario", "uncertain_parameters"]
 
@@ -87,34 +87,14 @@ class Compiled:
     params: dict[str, Param]
     seed: int | None
     defined: dict[str, set[int]] = field(default_factory=dict)
+    #: where each value of the scenario was written (None: not from a file)
+    provenance: Provenance | None = None
 
     def at(self, *path: str) -> str:
         """``file:line: a.b.c`` for a scenario path (just ``a.b.c`` without a file)."""
-        loaded = provenance(self.scenario)
-        dotted = ".".join(path)
-        if loaded is None:
-            return dotted
-        o = loaded.where(tuple(path))
-        return f"{o if o else loaded.files[-1]}: {dotted}"
-
-
-def _uniform_stream(
-    seed: int, spawn_key: tuple[int, ...], path: str, n: int, offset: int = 0
-) -> Array:
-    """Uniforms in (0, 1) for parameter ``path``: a stream of its own, keyed by the path.
-
-    Samples ``offset .. offset + n - 1`` of the stream: each uniform takes exactly one
-    64-bit draw (``random()`` uses its top 53 bits), so the generator is advanced past the
-    first ``offset`` and drawing in chunks gives the same numbers as drawing at once.
-    """
-    ss = np.random.SeedSequence(seed, spawn_key=(*spawn_key, zlib.crc32(path.encode())))
-    bitgen = np.random.PCG64(ss)
-    if offset:
-        bitgen.advance(offset)
-    # k / 2**53 from random(), shifted half a step so that 0 is never drawn
-    out: Array = np.random.Generator(bitgen).random(n)
-    out += 0.5 / 2.0**53
-    return out
+        if self.provenance is None:
+            return ".".join(path)
+        return self.provenance.at(tuple(path))
 
 
 def _stack_clusters(parts: list[Array], s: int, t: int, rows: int = 8192) -> Array:
@@ -144,8 +124,10 @@ class _Context:
         uniforms: Mapping[str, Array] | None,
         sample_all: bool,
         offset: int = 0,
+        inverse_normal: InverseNormal | None = None,
     ) -> None:
         self.offset = offset
+        self.inverse_normal = inverse_normal
         self.years = years
         self.samples = samples
         self.seed = seed
@@ -153,7 +135,7 @@ class _Context:
         self.uniforms = uniforms or {}
         self.sample_all = sample_all
         self.params: dict[str, Param] = {}
-        self.loaded: Loaded | None = None
+        self.provenance: Provenance | None = None
 
     def value(self, num: Any, path: str, lo: float = -math.inf, hi: float = math.inf) -> Array:
         if num is None:
@@ -167,17 +149,12 @@ class _Context:
         elif is_uncertain(num):
             self.params[path] = Param(path, num, lo, hi)
             if not self.sample_all:  # the central value, inside the field's and its own bounds
-                own_lo, own_hi = getattr(num, "low", None), getattr(num, "high", None)
-                lo_d = max(lo, lo if own_lo is None else float(own_lo))
-                hi_d = min(hi, hi if own_hi is None else float(own_hi))
-                if hi_d < lo_d:
-                    raise self.error(
-                        path,
-                        f"the distribution has no mass where the value is allowed: {_allowed(lo, hi)}",
-                    )
-                return np.array([min(max(central(num), lo_d), hi_d)])
+                try:
+                    return np.array([num.sampler.central_within(lo, hi)])
+                except ValueError as exc:
+                    raise self.error(path, f"{exc}: {_allowed(lo, hi)}") from exc
             assert self.seed is not None
-            u = _uniform_stream(self.seed, self.spawn_key, path, self.samples, self.offset)
+            u = uniform_stream(self.seed, self.spawn_key, path, self.samples, self.offset)
         else:
             v = float(num) if not isinstance(num, Observed) else num.point
             if not (lo <= v <= hi):
@@ -185,7 +162,9 @@ class _Context:
             return np.array([v])
         self.params.setdefault(path, Param(path, num, lo, hi))
         try:
-            return np.asarray(num.ppf(u, lo, hi), dtype=np.float64)
+            return np.asarray(
+                num.sampler.ppf(u, lo, hi, inverse_normal=self.inverse_normal), dtype=np.float64
+            )
         except ValueError as exc:
             raise self.error(path, str(exc)) from exc
 
@@ -194,7 +173,7 @@ class _Context:
 
     def where(self, path: str) -> str:
         """``file:line: path`` for a dotted scenario path."""
-        o = self.loaded.where(tuple(path.split("."))) if self.loaded else None
+        o = self.provenance.where(tuple(path.split("."))) if self.provenance else None
         return f"{o}: {path}" if o else path
 
 
@@ -227,7 +206,7 @@ class _Builder:
 
     def growth(self, gr: Growth, x0: Array, path: str) -> tuple[Array, list[tuple[str, Array]]]:
         try:
-            rates, links = gr.to_rates(self.ctx, x0, f"{path}.growth")
+            compiled = gr.compile(self.ctx, x0, f"{path}.growth")
         except ValueError as exc:
             if isinstance(exc, ScenarioError):
                 raise
@@ -236,6 +215,7 @@ class _Builder:
             if sep and at.startswith(path):  # the message names the exact field
                 raise self.ctx.error(at, rest) from exc
             raise self.ctx.error(f"{path}.growth", msg) from exc
+        rates, links = compiled.rates, list(compiled.links)
         if np.any(rates[..., 1:] <= -1.0) if rates.shape[-1] > 1 else np.any(rates <= -1.0):
             raise ScenarioError(f"{self.where(path + '.growth')}: growth must stay above -100%")
         for src, _ in links:
@@ -544,6 +524,8 @@ def compile_scenario(
     spawn_key: tuple[int, ...] = (),
     offset: int = 0,
     draw: bool | None = None,
+    inverse_normal: InverseNormal | None = None,
+    provenance: Provenance | None = None,
 ) -> Compiled:
     """Compile ``sc`` for ``samples`` Monte Carlo samples.
 
@@ -567,6 +549,13 @@ def compile_scenario(
     draw : bool, optional
         Draw uncertain numbers (True) or use central values (False); by default draws
         when ``samples > 1``, ``offset > 0`` or ``uniforms`` are given.
+    inverse_normal : callable, optional
+        The standard normal quantile function normal and lognormal numbers draw with
+        (scipy's ``ndtri`` when None); an engine passes its own
+        (:func:`clustersim.engine.inverse_normal_for`).
+    provenance : Provenance, optional
+        Where each value was written, for ``file:line`` in error messages; by default the
+        one the scenario was loaded with (:attr:`Scenario.provenance`).
     """
     if samples < 1:
         raise ScenarioError(f"samples must be >= 1, got {samples}")
@@ -576,8 +565,8 @@ def compile_scenario(
     if sample_all and seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
     years = np.arange(sc.base_year, sc.end_year + 1, dtype=np.int64)
-    ctx = _Context(years, samples, seed, spawn_key, uniforms, sample_all, offset)
-    ctx.loaded = provenance(sc)
+    ctx = _Context(years, samples, seed, spawn_key, uniforms, sample_all, offset, inverse_normal)
+    ctx.provenance = provenance if provenance is not None else sc.provenance
     b = _Builder(sc, ctx)
     try:
         b.build()
@@ -593,7 +582,7 @@ def compile_scenario(
     }
     groups["all"] = np.arange(len(b.cids), dtype=np.intp)
     model = Model(years, tuple(b.cids), samples, ops, groups, history)
-    comp = Compiled(sc, model, {}, {}, dict(ctx.params), seed, b.defined)
+    comp = Compiled(sc, model, {}, {}, dict(ctx.params), seed, b.defined, ctx.provenance)
     _compile_metrics(comp, b)
     for tid, t in sc.targets.items():
         comp.targets[tid] = _compile_target(comp, b, tid, t)

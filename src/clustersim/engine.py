@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,7 @@ from clustersim.core.project import project
 from clustersim.core.targets import Frame, Outcome, evaluate_target, result_buffers
 from clustersim.errors import ModelError, ScenarioError
 from clustersim.results import Result, TargetResult
+from clustersim.sampling import InverseNormal
 from clustersim.scenario.models import Scenario
 
 __all__ = ["frame_of", "required_growth", "run", "run_compiled"]
@@ -460,25 +460,22 @@ def run_targets(
 
     if seed is None and samples > 1:
         seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
-    with draws_for("numba" if numba else "numpy"):
-        return _run_chunks(scenario, samples, seed, chunk, sink, evaluate)
+    inverse_normal = inverse_normal_for("numba" if numba else "numpy")
+    return _run_chunks(scenario, samples, seed, chunk, sink, evaluate, inverse_normal)
 
 
-@contextlib.contextmanager
-def draws_for(engine: str) -> Iterator[None]:
-    """Draw normal quantiles with the engine's inverse CDF: the compiled AS241 of
-    :mod:`clustersim.accel.draws` for ``numba`` (3x faster than scipy's), else scipy's."""
+def inverse_normal_for(engine: str) -> InverseNormal | None:
+    """The inverse normal CDF an engine draws normal quantiles with.
+
+    ``numba``: the compiled AS241 of :mod:`clustersim.accel.draws` (3x faster than
+    scipy's, agreeing to a few units in the last place); any other engine: None, which
+    means scipy's ``ndtri``. Pass it to :func:`~clustersim.compile.compile_scenario`.
+    """
     if engine != "numba":
-        yield
-        return
+        return None
     from clustersim.accel.draws import ndtri
-    from clustersim.scenario.numbers import INVERSE_NORMAL
 
-    token = INVERSE_NORMAL.set(ndtri)
-    try:
-        yield
-    finally:
-        INVERSE_NORMAL.reset(token)
+    return ndtri
 
 
 def _run_chunks(
@@ -488,11 +485,19 @@ def _run_chunks(
     chunk: int,
     sink: Callable[[int, dict[str, Outcome]], None] | None,
     evaluate: Callable[[Compiled, list[Any]], dict[str, Outcome]],
+    inverse_normal: InverseNormal | None,
 ) -> dict[str, Outcome]:
     parts: dict[str, list[Outcome]] = {}
     for start in range(0, samples, chunk):
         n = min(chunk, samples - start)
-        comp = compile_scenario(scenario, samples=n, seed=seed, offset=start, draw=samples > 1)
+        comp = compile_scenario(
+            scenario,
+            samples=n,
+            seed=seed,
+            offset=start,
+            draw=samples > 1,
+            inverse_normal=inverse_normal,
+        )
         specs = [ct.spec for ct in comp.targets.values()]
         try:
             outs = evaluate(comp, specs)

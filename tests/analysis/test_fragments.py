@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 import clustersim as cs
 from clustersim.analysis.calibration import calibrate
 from clustersim.analysis.fragments import write_fragment
-from clustersim.scenario.growth import Constant, Elasticity, Logistic
+from clustersim.kinds.growth import Constant, Elasticity, Logistic
 from clustersim.scenario.numbers import Normal
 
 from .conftest import history_rows

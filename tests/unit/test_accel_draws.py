@@ -12,8 +12,8 @@ from scipy.special import ndtri as scipy_ndtri
 import clustersim as cs
 from clustersim.accel.draws import ndtri
 from clustersim.bench.workloads import synthetic_dict, synthetic_scenario
-from clustersim.engine import draws_for, run_targets
-from clustersim.scenario.numbers import INVERSE_NORMAL, Normal
+from clustersim.engine import inverse_normal_for, run_targets
+from clustersim.scenario.numbers import Normal
 
 
 def test_agrees_with_scipy_to_a_few_ulp_everywhere() -> None:
@@ -45,18 +45,17 @@ def test_known_quantiles_limits_and_shapes() -> None:
     assert_allclose(out, scipy_ndtri(grid), rtol=1e-15)
 
 
-def test_the_distributions_draw_with_it_only_inside_draws_for() -> None:
+def test_the_distributions_draw_with_it_only_when_given() -> None:
     d = Normal(dist="normal", mean=0.05, sd=0.02)
     u = np.random.default_rng(3).random(50_000)
     plain = d.ppf(u)
     assert_array_equal(plain, 0.05 + 0.02 * scipy_ndtri(u))  # scipy's, bit for bit
-    with draws_for("numba"):
-        assert INVERSE_NORMAL.get() is ndtri
-        fast = d.ppf(u)
-    assert INVERSE_NORMAL.get() is None
+    assert inverse_normal_for("numba") is ndtri
+    fast = d.ppf(u, inverse_normal=inverse_normal_for("numba"))
+    assert_array_equal(d.ppf(u), plain)  # no state left behind
     assert_allclose(fast, plain, rtol=1e-14, atol=1e-16)  # (draws near 0 cancel)
-    with draws_for("numpy"):
-        assert INVERSE_NORMAL.get() is None
+    assert inverse_normal_for("numpy") is None
+    assert inverse_normal_for("reference") is None
 
 
 def test_run_targets_numba_uses_buffers_once_per_chunk_and_agrees() -> None:

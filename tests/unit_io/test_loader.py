@@ -9,13 +9,13 @@ import pytest
 
 from clustersim.errors import ClusterSimError, ScenarioError
 from clustersim.scenario.loader import (
-    Loaded,
-    Origin,
+    load,
     load_data,
     load_scenario,
     provenance,
     read_yaml,
 )
+from clustersim.scenario.provenance import Origin, Provenance
 
 PARENT = """\
 id: parent
@@ -80,7 +80,7 @@ def line_of(text: str, snippet: str) -> int:
     raise AssertionError(snippet)
 
 
-def child_of(tmp_path: Path, child: str) -> tuple[Path, Path, Loaded]:
+def child_of(tmp_path: Path, child: str) -> tuple[Path, Path, Provenance]:
     parent = write(tmp_path, "parent.yaml", PARENT)
     path = write(tmp_path, "child.yaml", "extends: parent.yaml\n" + child)
     return parent, path, load_data(path)
@@ -330,10 +330,10 @@ def test_origins_and_overridden(tmp_path):
     child = "id: child\nregion:\n  gdp:\n    base: 200\n"
     parent, path, loaded = child_of(tmp_path, child)
     full_child = "extends: parent.yaml\n" + child
-    assert loaded.files == [str(parent), str(path)]
+    assert loaded.files == (str(parent), str(path))
     base = ("region", "gdp", "base")
     assert loaded.origins[base] == Origin(str(path), line_of(full_child, "base: 200"), 5)
-    assert loaded.overridden[base] == [Origin(str(parent), line_of(PARENT, "base: 100"), 5)]
+    assert loaded.overridden[base] == (Origin(str(parent), line_of(PARENT, "base: 100"), 5),)
     assert loaded.origins[("region", "gdp", "growth")].file == str(parent)
     assert ("region", "gdp", "growth") not in loaded.overridden
     assert loaded.origins[("id",)].file == str(path)
@@ -376,9 +376,12 @@ def test_load_scenario_keeps_provenance(tmp_path):
     parent, path, _ = child_of(tmp_path, "id: child\n")
     sc = load_scenario(path)
     loaded = provenance(sc)
-    assert isinstance(loaded, Loaded)
-    assert loaded.files == [str(parent), str(path)]
+    assert isinstance(loaded, Provenance)
+    assert loaded is sc.provenance
+    assert loaded.files == (str(parent), str(path))
     assert sc.id == "child" and sc.extends == "parent.yaml"
+    sc2, prov = load(path)  # the same, returned beside the scenario
+    assert sc2 == sc and prov == loaded and prov is sc2.provenance
 
 
 # --- validation errors --------------------------------------------------------------------------
@@ -523,7 +526,7 @@ def test_year_keys_keep_the_childs_provenance(tmp_path):
     assert loaded.data["region"]["gdp"]["growth"]["rates"] == {2021: 0.05, 2023: 0.02}
     rate = ("region", "gdp", "growth", "rates", "2023")
     assert loaded.origins[rate] == Origin(str(child), 6, 9)
-    assert loaded.overridden[rate] == [Origin(str(parent), 10, 27)]
+    assert loaded.overridden[rate] == (Origin(str(parent), 10, 27),)
     assert loaded.origins[("region", "history", "gdp", "2019")].file == str(child)
     # and so an error in the child's value must point at the child
     write(tmp_path, "child.yaml", child_text.replace("2023: 0.02", "2023: lots"))

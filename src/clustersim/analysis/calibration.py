@@ -42,7 +42,7 @@ from clustersim.analysis.observed import AnnualValue, DataError, ObservedData, l
 from clustersim.analysis.options import Options
 from clustersim.analysis.series import SeriesSpec, scenario_series
 from clustersim.analysis.text import format_table, level_text, lines_text, years_text
-from clustersim.scenario.growth import Elasticity
+from clustersim.kinds.growth import Elasticity
 from clustersim.scenario.models import Scenario
 
 __all__ = ["OUTLIER_Z", "Calibration", "SeriesFit", "calibrate", "fit_series"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clustersim.analysis.observed import Unit, parse_unit
-from clustersim.scenario.growth import Elasticity, Growth
+from clustersim.kinds.growth import Elasticity, Growth
 from clustersim.scenario.models import LevelIndicator, Scenario, Series, StockIndicator
 from clustersim.scenario.numbers import central
 from clustersim.suggest import did_you_mean

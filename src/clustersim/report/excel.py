@@ -47,7 +47,7 @@ from clustersim.atomic import atomic_path
 from clustersim.errors import ScenarioError
 from clustersim.report.fmt import goal_text, required_text
 from clustersim.report.i18n import bi, series_label, word
-from clustersim.scenario.loader import Loaded, Origin
+from clustersim.scenario.provenance import Origin, Provenance
 
 if TYPE_CHECKING:
     from clustersim.results import Result
@@ -742,7 +742,7 @@ def read_workbook(path: str | Path) -> Scenario:
     if rd.errors:
         raise ScenarioError(rd.errors)
     data = _lists(_clean(rd.data))
-    loaded = Loaded(data, rd.origins, {}, [str(p)])
+    loaded = Provenance(data, rd.origins, {}, (str(p),))
     return validate_loaded(loaded)
 
 

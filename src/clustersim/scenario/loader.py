@@ -11,7 +11,8 @@ Deep-merge rules for ``extends:`` (the child is the file that says ``extends``):
 - ``extends`` paths are relative to the file that names them; chains are allowed,
   cycles are errors.
 
-Every leaf keeps its provenance (file, line, and the values it overrode), shown by
+Every leaf keeps its provenance (file, line, and the values it overrode: a
+:class:`~clustersim.scenario.provenance.Provenance`), shown by
 ``clustersim validate --explain PATH``.
 """
 
@@ -23,7 +24,6 @@ import re
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,43 +33,21 @@ from pydantic import BaseModel, ValidationError
 from clustersim.errors import ScenarioError
 from clustersim.scenario.models import Scenario
 from clustersim.scenario.numbers import NUM_TAGS
+from clustersim.scenario.provenance import Key, Origin, Provenance
 
-__all__ = ["Loaded", "Origin", "format_validation_error", "load_data", "load_scenario", "read_yaml"]
+__all__ = [
+    "format_validation_error",
+    "load",
+    "load_data",
+    "load_scenario",
+    "provenance",
+    "read_yaml",
+    "validate_loaded",
+]
 
-Key = tuple[str, ...]
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _AT = re.compile(r"^\[at ([\w.]+)\] (.*)$", re.S)
 MERGE_TAGS = ("kind", "dist")
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a value was written: file and 1-based line and column."""
-
-    file: str
-    line: int
-    column: int = 1
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
-
-
-@dataclass
-class Loaded:
-    """Raw merged data with provenance, before validation."""
-
-    data: dict[str, Any]
-    origins: dict[Key, Origin]
-    overridden: dict[Key, list[Origin]] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)
-
-    def where(self, loc: Key) -> Origin | None:
-        """Origin of ``loc`` or of its nearest ancestor that has one."""
-        for n in range(len(loc), -1, -1):
-            o = self.origins.get(loc[:n])
-            if o is not None:
-                return o
-        return None
 
 
 def read_yaml(path: Path) -> tuple[dict[str, Any], dict[Key, Origin]]:
@@ -159,8 +137,9 @@ def _walk(
             _walk(item, (*key, str(i)), name, origins, _open)
 
 
-def load_data(path: str | Path, _stack: tuple[Path, ...] = ()) -> Loaded:
-    """Read ``path`` and the chain of files it ``extends``, merged, with provenance."""
+def load_data(path: str | Path, _stack: tuple[Path, ...] = ()) -> Provenance:
+    """Read ``path`` and the chain of files it ``extends``: the merged data and where each
+    value was written."""
     p = Path(path)
     resolved = p.resolve()
     if resolved in _stack:
@@ -169,7 +148,7 @@ def load_data(path: str | Path, _stack: tuple[Path, ...] = ()) -> Loaded:
     data, origins = read_yaml(p)
     parent_ref = data.get("extends")
     if parent_ref is None:
-        return Loaded(data, origins, {}, [str(p)])
+        return Provenance(data, origins, {}, (str(p),))
     if not isinstance(parent_ref, str):
         o = origins.get(("extends",))
         raise ScenarioError(f"{o or p}: extends must be a file path, got {parent_ref!r}")
@@ -192,7 +171,12 @@ def load_data(path: str | Path, _stack: tuple[Path, ...] = ()) -> Loaded:
     overridden = {k: list(v) for k, v in parent.overridden.items()}
     _merge(merged, data, (), out_origins, origins, overridden)
     merged["extends"] = parent_ref
-    return Loaded(merged, out_origins, overridden, [*parent.files, str(p)])
+    return Provenance(
+        merged,
+        out_origins,
+        {k: tuple(v) for k, v in overridden.items()},
+        (*parent.files, str(p)),
+    )
 
 
 def _merge(
@@ -237,30 +221,45 @@ def _drop(origins: dict[Key, Origin], key: Key) -> None:
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario file (with its ``extends`` chain).
 
+    The scenario's :attr:`~clustersim.scenario.models.Scenario.provenance` says where each
+    value was written; :func:`load` returns it beside the scenario.
+
     Raises
     ------
     ScenarioError
         With one ``file:line: field.path: message`` line per problem.
     """
-    loaded = load_data(path)
-    return validate_loaded(loaded)
+    return validate_loaded(load_data(path))
 
 
-def validate_loaded(loaded: Loaded) -> Scenario:
+def load(path: str | Path) -> tuple[Scenario, Provenance]:
+    """Load and validate a scenario file: the scenario and where each value was written.
+
+    Raises
+    ------
+    ScenarioError
+        With one ``file:line: field.path: message`` line per problem.
+    """
+    prov = load_data(path)
+    return validate_loaded(prov), prov
+
+
+def validate_loaded(loaded: Provenance) -> Scenario:
+    """Validate merged data; errors name the file and line each field was written at."""
     try:
         sc = Scenario.model_validate(loaded.data)
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, loaded)) from exc
-    object.__setattr__(sc, "__clustersim_loaded__", loaded)  # provenance for --explain
+    sc._provenance = loaded  # the one place it is set
     return sc
 
 
-def provenance(sc: Scenario) -> Loaded | None:
-    """The :class:`Loaded` a scenario was validated from, if it came from a file."""
-    return getattr(sc, "__clustersim_loaded__", None)
+def provenance(sc: Scenario) -> Provenance | None:
+    """Where each value of ``sc`` was written, if it came from a file."""
+    return sc.provenance
 
 
-def format_validation_error(exc: ValidationError, loaded: Loaded) -> list[str]:
+def format_validation_error(exc: ValidationError, loaded: Provenance) -> list[str]:
     """One line per pydantic error: ``file:line: field.path: message``."""
     lines: list[str] = []
     seen: set[tuple[Key, str]] = set()
@@ -414,7 +413,7 @@ def _allowed_fields(loc: Key, data: Any = None) -> list[str]:
 
 
 def _collect_tags() -> frozenset[str]:
-    from clustersim.scenario.growth import Growth
+    from clustersim.kinds.growth import Growth
     from clustersim.scenario.models import Indicator, Target
     from clustersim.scenario.numbers import Dist
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, StringConstraints, model_validator
 
 from clustersim.core.expr import REDUCERS
-from clustersim.scenario.growth import Constant, Growth
+from clustersim.kinds.growth import Constant, Growth
 from clustersim.scenario.numbers import Float, Num, Strict
+from clustersim.scenario.provenance import Provenance
 
 __all__ = [
     "REGION_SERIES",
@@ -418,6 +419,13 @@ class Scenario(Strict):
     targets: dict[Id, Target] = Field(default_factory=dict)
     source: str | None = None
     note: str | None = None
+    # where each value was written; the loader sets it (not a field: never in the data)
+    _provenance: Provenance | None = PrivateAttr(default=None)
+
+    @property
+    def provenance(self) -> Provenance | None:
+        """Where each value was written, when the scenario was loaded from a file."""
+        return self._provenance
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

@@ -13,17 +13,17 @@ accepts one of:
   truncated to the natural bounds of the field it sits in (a growth rate stays above
   -100%, a share in [0, 1], a level at or above 0).
 
-Sampling is by inverse CDF of uniforms, so the same code serves Monte Carlo,
-Latin hypercube and Sobol designs.
+The distribution models are built from the registry :data:`clustersim.sampling.DISTRIBUTIONS`
+and hold fields only; sampling (inverse CDF of uniforms, truncation) is
+:mod:`clustersim.sampling`'s.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-from collections.abc import Callable
-from contextvars import ContextVar
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,10 +35,14 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    create_model,
     model_validator,
 )
 
+from clustersim.sampling import DISTRIBUTIONS, Distribution, InverseNormal
+
 __all__ = [
+    "DIST_MODELS",
     "Dist",
     "LogNormal",
     "Normal",
@@ -108,162 +112,78 @@ class Observed(Strict):
 
 
 class _Dist(Strict):
+    """Base of the distribution models: fields and validation only.
+
+    The numerics (inverse CDF, truncation, central value, parameter checks) are those of
+    :attr:`sampling`, a :class:`clustersim.sampling.Distribution` subclass whose dataclass
+    fields the model's fields mirror; :attr:`sampler` is the model as that class.
+    """
+
     source: str | None = None
     note: str | None = None
+    #: the sampling class this model parameterises (set on each generated model)
+    sampling: ClassVar[type[Distribution]]
 
-    # Each distribution defines ``point`` (its central value, used in a plain run) and
-    # ``ppf(u, lo, hi)``: values at uniform quantiles ``u`` in (0, 1) truncated to [lo, hi].
+    if TYPE_CHECKING:  # the generated models take their parameters as keywords
 
+        def __init__(self, **data: Any) -> None: ...
 
-def _ndtr(x: Array | float) -> Any:
-    from scipy.special import ndtr
-
-    return ndtr(x)
-
-
-#: The inverse normal CDF the distributions draw with: scipy's ``ndtri`` unless a caller
-#: sets another for a block of work (the accelerated engine sets its compiled AS241, see
-#: :mod:`clustersim.accel.draws`; the two agree to a few units in the last place).
-INVERSE_NORMAL: ContextVar[Callable[[Array], Array] | None] = ContextVar(
-    "clustersim_inverse_normal", default=None
-)
-
-
-def _ndtri(u: Array) -> Array:
-    fast = INVERSE_NORMAL.get()
-    if fast is not None:
-        return fast(u)
-    from scipy.special import ndtri
-
-    return np.asarray(ndtri(u), dtype=np.float64)
-
-
-class Normal(_Dist):
-    """Normal, optionally truncated to ``[low, high]``."""
-
-    dist: Literal["normal"]
-    mean: Float
-    sd: Positive
-    low: Float | None = None
-    high: Float | None = None
+    @property
+    def sampler(self) -> Distribution:
+        """The distribution these fields describe (does the sampling)."""
+        cls = self.sampling
+        return cls(**{f.name: getattr(self, f.name) for f in dataclasses.fields(cls)})
 
     @property
     def point(self) -> float:
-        return self.mean
+        """The central value, used in a plain (one-sample) run."""
+        return self.sampler.central
 
-    def ppf(self, u: Array, lo: float = -math.inf, hi: float = math.inf) -> Array:
-        lo = max(lo, self.low if self.low is not None else -math.inf)
-        hi = min(hi, self.high if self.high is not None else math.inf)
-        a, b = _ndtr((lo - self.mean) / self.sd), _ndtr((hi - self.mean) / self.sd)
-        if b - a < 1e-12:
-            raise ValueError(f"normal(mean={self.mean}, sd={self.sd}) has no mass in [{lo}, {hi}]")
-        if a == 0.0 and b == 1.0:  # bounds beyond float reach (a rate 50 sd above -100%)
-            x = _ndtri(u)
-            x *= self.sd
-            x += self.mean
-            return x
-        q = a + u * (b - a)
-        return np.clip(self.mean + self.sd * _ndtri(q), lo, hi)
+    def ppf(
+        self,
+        u: Array,
+        lo: float = -math.inf,
+        hi: float = math.inf,
+        *,
+        inverse_normal: InverseNormal | None = None,
+    ) -> Array:
+        """:meth:`clustersim.sampling.Distribution.ppf` of :attr:`sampler`."""
+        return self.sampler.ppf(u, lo, hi, inverse_normal=inverse_normal)
 
     @model_validator(mode="after")
-    def _bounds(self) -> Normal:
-        if self.low is not None and self.high is not None and self.low >= self.high:
-            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+    def _check(self) -> Self:
+        _ = self.sampler  # the sampling class checks its parameters (ValueError names them)
         return self
 
 
-class LogNormal(_Dist):
-    """Lognormal given by its median and the standard deviation ``sigma`` of its log."""
+def _model_of(cls: type[Distribution]) -> type[_Dist]:
+    """The scenario model of distribution ``cls``: ``dist: <name>`` and its parameters.
 
-    dist: Literal["lognormal"]
-    median: Positive
-    sigma: Positive
-    low: Float | None = None
-    high: Float | None = None
-
-    @property
-    def point(self) -> float:
-        return self.median
-
-    def ppf(self, u: Array, lo: float = -math.inf, hi: float = math.inf) -> Array:
-        lo = max(lo, self.low if self.low is not None else 0.0, 0.0)
-        hi = min(hi, self.high if self.high is not None else math.inf)
-        mu = math.log(self.median)
-        la = -math.inf if lo <= 0 else (math.log(lo) - mu) / self.sigma
-        lb = math.inf if hi == math.inf else (math.log(hi) - mu) / self.sigma
-        a, b = _ndtr(la), _ndtr(lb)
-        if b - a < 1e-12:
-            raise ValueError(f"lognormal(median={self.median}) has no mass in [{lo}, {hi}]")
-        return np.clip(np.exp(mu + self.sigma * _ndtri(a + u * (b - a))), lo, hi)
+    A ``float`` parameter is a required number (``"12%"`` accepted), ``float | None`` an
+    optional one, and one with ``metadata=POSITIVE`` must be > 0.
+    """
+    fields: dict[str, Any] = {"dist": (Literal[cls.name], ...)}
+    for f in dataclasses.fields(cls):
+        typ: Any = Positive if f.metadata.get("positive") else Float
+        fields[f.name] = (typ | None, None) if f.default is None else (typ, ...)
+    model = create_model(
+        cls.__name__, __base__=_Dist, __module__=__name__, __doc__=cls.__doc__, **fields
+    )
+    model.sampling = cls
+    return model
 
 
-class Uniform(_Dist):
-    """Uniform on ``[low, high]``."""
+#: ``dist:`` tag -> scenario model, one per registered distribution, in registry order
+DIST_MODELS: dict[str, type[_Dist]] = {name: _model_of(c) for name, c in DISTRIBUTIONS.items()}
+Normal = DIST_MODELS["normal"]
+LogNormal = DIST_MODELS["lognormal"]
+Uniform = DIST_MODELS["uniform"]
+Triangular = DIST_MODELS["triangular"]
 
-    dist: Literal["uniform"]
-    low: Float
-    high: Float
-
-    @property
-    def point(self) -> float:
-        return 0.5 * (self.low + self.high)
-
-    def ppf(self, u: Array, lo: float = -math.inf, hi: float = math.inf) -> Array:
-        a, b = max(lo, self.low), min(hi, self.high)
-        if b <= a:
-            raise ValueError(f"uniform({self.low}, {self.high}) has no mass in [{lo}, {hi}]")
-        return a + u * (b - a)
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Uniform:
-        if self.low >= self.high:
-            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
-        return self
-
-
-class Triangular(_Dist):
-    """Triangular with ``low <= mode <= high``; its central value is the mode."""
-
-    dist: Literal["triangular"]
-    low: Float
-    mode: Float
-    high: Float
-
-    @property
-    def point(self) -> float:
-        return self.mode
-
-    def cdf(self, x: float) -> float:
-        a, c, b = self.low, self.mode, self.high
-        if x <= a:
-            return 0.0
-        if x >= b:
-            return 1.0
-        if x <= c:
-            return (x - a) ** 2 / ((b - a) * (c - a))
-        return 1.0 - (b - x) ** 2 / ((b - a) * (b - c))
-
-    def ppf(self, u: Array, lo: float = -math.inf, hi: float = math.inf) -> Array:
-        a, c, b = self.low, self.mode, self.high
-        fa, fb = self.cdf(lo), self.cdf(hi)  # truncation: quantiles within [F(lo), F(hi)]
-        if fb - fa < 1e-12:
-            raise ValueError(f"triangular({a}, {c}, {b}) has no mass in [{lo}, {hi}]")
-        q = fa + np.asarray(u) * (fb - fa)
-        fc = (c - a) / (b - a)
-        left = a + np.sqrt(q * (b - a) * (c - a))
-        right = b - np.sqrt((1.0 - q) * (b - a) * (b - c))
-        return np.clip(np.where(q < fc, left, right), max(lo, a), min(hi, b))
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Triangular:
-        if not (self.low <= self.mode <= self.high) or self.low >= self.high:
-            raise ValueError(
-                f"need low <= mode <= high and low < high, got {self.low}, {self.mode}, {self.high}"
-            )
-        return self
-
-
-Dist = Annotated[Normal | LogNormal | Uniform | Triangular, Field(discriminator="dist")]
+if TYPE_CHECKING:
+    Dist = _Dist
+else:
+    Dist = Annotated[Union[tuple(DIST_MODELS.values())], Field(discriminator="dist")]  # noqa: UP007
 
 
 # union tags; they appear in pydantic error locations, never in scenario files
@@ -289,13 +209,11 @@ Num = Annotated[
 ]
 
 
-AnyDist = Normal | LogNormal | Uniform | Triangular
-
-
-def central(x: float | Observed | AnyDist) -> float:
+def central(x: float | Observed | _Dist) -> float:
     """The value used in a plain (one-sample) run."""
     return float(x) if isinstance(x, int | float) else x.point
 
 
 def is_uncertain(x: object) -> bool:
+    """Whether ``x`` is a distribution (sampled in Monte Carlo runs)."""
     return isinstance(x, _Dist)

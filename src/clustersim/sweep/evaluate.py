@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from clustersim.compile import Compiled, compile_scenario
 from clustersim.core.blocked import evaluate_targets
 from clustersim.core.expr import ExprError
-from clustersim.engine import draws_for, run_compiled
+from clustersim.engine import inverse_normal_for, run_compiled
 from clustersim.errors import ModelError
 from clustersim.sweep.designs import quantiles
 from clustersim.sweep.plan import SweepPlan
@@ -207,8 +207,7 @@ def evaluate_rows(
     ModelError
         A sample whose projection is not finite, named by its chunk and first sample.
     """
-    with draws_for(engine):  # the numba engine draws normal quantiles with compiled AS241
-        return _evaluate_rows(plan, chunk, start, stop, trajectories, engine)
+    return _evaluate_rows(plan, chunk, start, stop, trajectories, engine)
 
 
 def _evaluate_rows(
@@ -219,9 +218,11 @@ def _evaluate_rows(
     n = stop - start
     u = quantiles(plan.design, plan.seed, chunk, start, stop, chunk_start)
     uniforms = {d.path: u[:, j] for j, d in enumerate(plan.dims)}
+    # the numba engine draws normal quantiles with compiled AS241, inputs and compile alike
+    inverse_normal = inverse_normal_for(engine)
     inputs = np.empty((n, len(plan.dims)))
     for j, d in enumerate(plan.dims):
-        inputs[:, j] = d.values(u[:, j])
+        inputs[:, j] = d.values(u[:, j], inverse_normal=inverse_normal)
     try:
         comp = compile_scenario(
             plan.scenario,
@@ -230,6 +231,7 @@ def _evaluate_rows(
             uniforms=uniforms,
             spawn_key=(chunk,),
             draw=True,
+            inverse_normal=inverse_normal,
         )
         out = project_targets(comp, trajectories=trajectories, engine=engine)
     except ModelError as exc:

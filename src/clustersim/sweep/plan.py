@@ -15,7 +15,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,7 +23,9 @@ from pydantic import BaseModel
 
 from clustersim.compile import Param, compile_scenario
 from clustersim.errors import ClusterSimError, ScenarioError
-from clustersim.scenario.growth import RATE_LO
+from clustersim.kinds.growth import RATE_LO
+from clustersim.sampling import Choice as ChoiceSampler
+from clustersim.sampling import Distribution, InverseNormal
 from clustersim.scenario.loader import load_data, provenance, validate_loaded
 from clustersim.scenario.models import Scenario, label_text
 from clustersim.scenario.numbers import Observed, Uniform, _Dist, central, is_uncertain
@@ -42,27 +44,13 @@ OTHER = "other uncertain numbers"
 class Choice(_Dist):
     """A discrete choice among ``values``, each with probability ``1 / k``.
 
-    Quantile ``u`` picks ``values[floor(u * k)]``, so a grid level ``(l + 0.5) / k`` picks
-    ``values[l]`` exactly. Its central value is the middle value (the lower of the two
-    middle ones for an even count).
+    The sampling is :class:`clustersim.sampling.Choice`'s: quantile ``u`` picks
+    ``values[floor(u * k)]``; its central value is the middle value.
     """
 
+    sampling: ClassVar[type[Distribution]] = ChoiceSampler
     dist: Literal["choice"] = "choice"
     values: tuple[float, ...]
-
-    @property
-    def point(self) -> float:
-        return self.values[(len(self.values) - 1) // 2]
-
-    def ppf(self, u: Array, lo: float = -math.inf, hi: float = math.inf) -> Array:
-        vals = np.asarray(self.values, dtype=np.float64)
-        bad = vals[(vals < lo) | (vals > hi)]
-        if bad.size:
-            raise ValueError(f"value {bad[0]:g} is outside the allowed [{lo:g}, {hi:g}]")
-        k = len(vals)
-        idx = np.minimum((np.asarray(u) * k).astype(np.intp), k - 1)
-        out: Array = vals[idx]
-        return out
 
 
 @dataclass(frozen=True)
@@ -78,9 +66,14 @@ class Dim:
     hi: float
     factor: bool
 
-    def values(self, u: Array) -> Array:
-        """Values at quantiles ``u`` ``(n,)``: ``dist.ppf(u, lo, hi)``."""
-        return np.asarray(self.dist.ppf(np.asarray(u, dtype=np.float64), self.lo, self.hi))
+    def values(self, u: Array, *, inverse_normal: InverseNormal | None = None) -> Array:
+        """Values at quantiles ``u`` ``(n,)``: ``dist.ppf(u, lo, hi)``, drawn with the
+        engine's ``inverse_normal`` as the compiler does."""
+        return np.asarray(
+            self.dist.ppf(
+                np.asarray(u, dtype=np.float64), self.lo, self.hi, inverse_normal=inverse_normal
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,9 @@ from typing import Any, Literal
 from pydantic import TypeAdapter, ValidationError
 
 from clustersim.errors import ScenarioError
-from clustersim.scenario.loader import Origin, read_yaml
+from clustersim.scenario.loader import read_yaml
 from clustersim.scenario.numbers import Dist, parse_number
+from clustersim.scenario.provenance import Origin
 
 __all__ = [
     "METHODS",

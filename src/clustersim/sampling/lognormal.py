@@ -1,0 +1,60 @@
+"""The lognormal distribution, given by its median, optionally truncated."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from clustersim.sampling.base import (
+    NO_MASS,
+    POSITIVE,
+    Array,
+    Distribution,
+    InverseNormal,
+    ndtr,
+    scipy_ndtri,
+)
+
+__all__ = ["LogNormal"]
+
+
+@dataclass(frozen=True)
+class LogNormal(Distribution):
+    """Lognormal given by its median and the standard deviation ``sigma`` of its log."""
+
+    name: ClassVar[str] = "lognormal"
+    median: float = field(metadata=POSITIVE)
+    sigma: float = field(metadata=POSITIVE)
+    low: float | None = None
+    high: float | None = None
+
+    def __post_init__(self) -> None:
+        for what in ("median", "sigma"):
+            if not getattr(self, what) > 0:
+                raise ValueError(f"{what} must be > 0, got {getattr(self, what)}")
+
+    @property
+    def central(self) -> float:
+        return self.median
+
+    def ppf(
+        self,
+        u: Array,
+        lo: float = -math.inf,
+        hi: float = math.inf,
+        *,
+        inverse_normal: InverseNormal | None = None,
+    ) -> Array:
+        ndtri = inverse_normal or scipy_ndtri
+        lo = max(lo, self.low if self.low is not None else 0.0, 0.0)
+        hi = min(hi, self.high if self.high is not None else math.inf)
+        mu = math.log(self.median)
+        la = -math.inf if lo <= 0 else (math.log(lo) - mu) / self.sigma
+        lb = math.inf if hi == math.inf else (math.log(hi) - mu) / self.sigma
+        a, b = ndtr(la), ndtr(lb)
+        if b - a < NO_MASS:
+            raise ValueError(f"lognormal(median={self.median}) has no mass in [{lo}, {hi}]")
+        return np.clip(np.exp(mu + self.sigma * ndtri(a + u * (b - a))), lo, hi)
