@@ -24,9 +24,9 @@ import numpy as np
 from clustersim.atomic import staged_files
 from clustersim.errors import ClusterSimError
 from clustersim.formats import CHART_FORMATS
+from clustersim.i18n import Bi, bi, word
 from clustersim.report.data import ClusterBars, Marker, ReportData, TrajectoryChart
 from clustersim.report.fmt import goal_text, num
-from clustersim.report.i18n import Bi, bi, word
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
