@@ -2,7 +2,8 @@
 
 - ``clustersim.core`` imports numpy, the standard library and itself only;
 - pyarrow lives in ``clustersim.io``, YAML in the loader, typer and rich in the CLI
-  (``cli.py`` and its command modules ``cli_*.py``).
+  (the ``cli/`` package);
+- nothing imports the CLI.
 
 Every import statement counts, including those inside functions (lazy imports) and
 calls to ``importlib.import_module`` / ``__import__`` with a literal name. Imports under
@@ -28,8 +29,8 @@ STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 
 
 def _is_cli(rel: str) -> bool:
-    """The CLI: cli.py and the command modules that register on its app (cli_*.py)."""
-    return rel == "cli.py" or (rel.startswith("cli_") and "/" not in rel)
+    """The CLI: the ``cli/`` package (one module per command group)."""
+    return rel.startswith("cli/")
 
 
 #: third-party top-level package -> module paths (relative to src/clustersim) allowed to import it
@@ -166,7 +167,7 @@ def test_the_source_tree_is_found():
         "core/project.py",
         "core/kernels.py",
         "io/tables.py",
-        "cli.py",
+        "cli/__init__.py",
         "scenario/loader.py",
     } <= rels
 
@@ -226,6 +227,30 @@ def test_core_imports_only_numpy_stdlib_and_itself(rel, imps):
 
 def test_outer_layer_packages_stay_in_their_modules():
     bad = [b for rel, _, imps in MODULES for b in placement_violations(rel, imps)]
+    assert bad == []
+
+
+def test_nothing_outside_the_cli_imports_it():
+    """The command line sits on top: the API, writers and reports never call back into it."""
+    bad = [
+        f"clustersim/{rel}:{imp.line} imports {imp.module}"
+        for rel, _, imps in MODULES
+        if not _is_cli(rel)
+        for imp in imps
+        if imp.module == "clustersim.cli" or imp.module.startswith("clustersim.cli.")
+    ]
+    assert bad == []
+
+
+def test_no_command_module_imports_the_cli_package_back():
+    """Command groups expose ``COMMANDS``; ``cli/__init__.py`` registers them (no circle)."""
+    bad = [
+        f"clustersim/{rel}:{imp.line} imports {imp.module}"
+        for rel, _, imps in MODULES
+        if _is_cli(rel) and rel not in ("cli/__init__.py", "cli/__main__.py")
+        for imp in imps
+        if imp.module == "clustersim.cli"
+    ]
     assert bad == []
 
 
