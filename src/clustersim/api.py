@@ -145,8 +145,8 @@ class Validation:
 
     Attributes
     ----------
-    path : Path
-        The file validated.
+    path : Path or None
+        The file validated; None for a scenario given as a model (an imported workbook).
     scenario : Scenario
         Its validated model.
     uncertain : int
@@ -157,20 +157,22 @@ class Validation:
         Dotted paths of numbers and targets without a ``source``; None when not asked for.
     """
 
-    path: Path
+    path: Path | None
     scenario: Scenario
     uncertain: int
     files: tuple[str, ...]
     unsourced: tuple[str, ...] | None = None
 
 
-def validate(path: str | Path, *, sources: bool = False) -> Validation:
-    """Load, validate and compile the scenario file ``path`` without running it.
+def validate(scenario: str | Path | Scenario, *, sources: bool = False) -> Validation:
+    """Load, validate and compile a scenario without running it.
+
+    Compiling checks what the schema cannot: names in expressions, history, growth bounds.
 
     Parameters
     ----------
-    path : str or Path
-        The scenario YAML file.
+    scenario : str, Path or Scenario
+        The scenario YAML file, or a model built another way (read from a workbook).
     sources : bool
         Also list the numbers and targets without a ``source`` (:attr:`Validation.unsourced`).
 
@@ -180,8 +182,11 @@ def validate(path: str | Path, *, sources: bool = False) -> Validation:
         For bad YAML, a schema error, an unknown name in an expression, a broken
         ``extends`` chain: one ``file:line: field.path: message`` line per problem.
     """
-    p = Path(path)
-    sc = load_scenario(p)
+    if isinstance(scenario, Scenario):
+        p, sc = None, scenario
+    else:
+        p = Path(scenario)
+        sc = load_scenario(p)
     comp = compile_scenario(sc, samples=1)
     loaded = provenance(sc)
     missing: tuple[str, ...] | None = None

@@ -228,12 +228,12 @@ def import_(
     """
 
     def work() -> Iterator[str]:
-        from clustersim.compile import compile_scenario
+        from clustersim.api import validate
         from clustersim.report.excel import read_workbook, scenario_yaml
         from clustersim.report.html import atomic_write_bytes
 
         sc = read_workbook(workbook)
-        compile_scenario(sc, samples=1)  # names in expressions, history, growth bounds
+        validate(sc)  # names in expressions, history, growth bounds
         header = (
             f"Imported from {workbook.name} by 'clustersim import'.\n"
             f"Validate with: clustersim validate {out_file.name}"
