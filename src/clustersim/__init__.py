@@ -17,6 +17,7 @@ from clustersim._lazy import attach
 from clustersim.errors import ClusterSimError, ClusterSimWarning, ModelError, ScenarioError
 
 if TYPE_CHECKING:
+    from clustersim.api import CheckOutcome, check, load_and_run
     from clustersim.compile import compile_scenario
     from clustersim.engine import run
     from clustersim.results import Result, TargetResult
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckOutcome",
     "ClusterSimError",
     "ClusterSimWarning",
     "ModelError",
@@ -34,12 +36,17 @@ __all__ = [
     "ScenarioError",
     "TargetResult",
     "__version__",
+    "check",
     "compile_scenario",
+    "load_and_run",
     "load_scenario",
     "run",
 ]
 
 _LAZY = {
+    "CheckOutcome": "clustersim.api",
+    "check": "clustersim.api",
+    "load_and_run": "clustersim.api",
     "compile_scenario": "clustersim.compile",
     "run": "clustersim.engine",
     "Result": "clustersim.results",

@@ -18,12 +18,13 @@ functions, comparisons, keywords other than ``group``) is rejected with a messag
 from __future__ import annotations
 
 import ast
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
+from clustersim.suggest import did_you_mean
 
 __all__ = [
     "REDUCERS",
@@ -194,8 +195,7 @@ def level_of(
 
 
 def _unknown(what: str, name: str, known: Mapping[str, object]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(name, known)
     return f"unknown {what} {name!r}{hint} (known: {', '.join(sorted(known))})"
 
 

@@ -18,11 +18,11 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from clustersim.errors import ClusterSimError
+from clustersim.formats import FORMATS
 
 __all__ = ["ResultTables", "find_table", "read_result_tables"]
 
 Array = NDArray[np.float64]
-_FORMATS = ("parquet", "csv", "json")
 
 
 @dataclass
@@ -56,7 +56,7 @@ class ResultTables:
 
 def find_table(directory: Path, stem: str) -> Path | None:
     """``directory/stem.parquet`` (or ``.csv``, ``.json``) if there is one."""
-    for fmt in _FORMATS:
+    for fmt in FORMATS:
         p = directory / f"{stem}.{fmt}"
         if p.is_file():
             return p

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -14,15 +14,14 @@ import pyarrow.parquet as pq
 
 from clustersim.atomic import staged_files
 from clustersim.errors import ClusterSimError
+from clustersim.formats import FORMATS
 from clustersim.scenario.models import label_text
 
 if TYPE_CHECKING:
     from clustersim.results import Result
 
-__all__ = ["FORMATS", "targets_table", "trajectories_table", "write_result", "write_tables"]
+__all__ = ["targets_table", "trajectories_table", "write_result", "write_tables"]
 
-Format = Literal["parquet", "csv", "json"]
-FORMATS: tuple[str, ...] = ("parquet", "csv", "json")
 
 
 def _dict_col(values: Sequence[str], codes: np.ndarray) -> pa.DictionaryArray:

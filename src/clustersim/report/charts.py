@@ -23,16 +23,16 @@ import numpy as np
 
 from clustersim.atomic import staged_files
 from clustersim.errors import ClusterSimError
+from clustersim.formats import CHART_FORMATS
+from clustersim.i18n import Bi, bi, word
 from clustersim.report.data import ClusterBars, Marker, ReportData, TrajectoryChart
 from clustersim.report.fmt import goal_text, num
-from clustersim.report.i18n import Bi, bi, word
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = [
-    "CHART_FORMATS",
     "Chart",
     "Progress",
     "charts_of",
@@ -40,8 +40,6 @@ __all__ = [
     "write_charts",
 ]
 
-#: formats ``clustersim plot`` writes
-CHART_FORMATS: tuple[str, ...] = ("png", "svg")
 #: PNG resolution: a 6.4 x 3.6 in chart is 960 x 540 px, a slide's half width
 PNG_DPI = 150
 #: called as ``progress(done, total, what)`` while charts are drawn

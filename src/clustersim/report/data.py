@@ -19,8 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clustersim.errors import ClusterSimError
+from clustersim.i18n import Bi, bi, series_label
 from clustersim.report.fmt import is_percent
-from clustersim.report.i18n import Bi, bi, series_label
 
 if TYPE_CHECKING:
     from clustersim.compile import Compiled, CompiledTarget

@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING, Any
 
 from clustersim.atomic import atomic_path
 from clustersim.errors import ScenarioError
+from clustersim.i18n import bi, series_label, word
 from clustersim.report.fmt import goal_text, required_text
-from clustersim.report.i18n import bi, series_label, word
 from clustersim.scenario.provenance import Origin, Provenance
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from clustersim.report.i18n import word
+from clustersim.i18n import word
 
 __all__ = ["PERCENT_KINDS", "goal_text", "is_percent", "num", "required_text"]
 

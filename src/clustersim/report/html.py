@@ -15,10 +15,10 @@ from pathlib import Path
 
 from clustersim.atomic import write_bytes
 from clustersim.errors import ClusterSimError
+from clustersim.i18n import word
 from clustersim.report.charts import Progress, iter_rendered
 from clustersim.report.data import ReportData, TargetRow
 from clustersim.report.fmt import goal_text, num, required_text
-from clustersim.report.i18n import word
 
 __all__ = ["render_html", "write_html"]
 

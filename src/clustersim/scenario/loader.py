@@ -19,7 +19,6 @@ Every leaf keeps its provenance (file, line, and the values it overrode: a
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 import types
 import typing
@@ -34,6 +33,7 @@ from clustersim.errors import ScenarioError
 from clustersim.scenario.models import Scenario
 from clustersim.scenario.numbers import NUM_TAGS
 from clustersim.scenario.provenance import Key, Origin, Provenance
+from clustersim.suggest import did_you_mean
 
 __all__ = [
     "format_validation_error",
@@ -320,8 +320,7 @@ def _message(err: Any, loc: Key, data: Any = None) -> str:
     typ = err["type"]
     if typ == "extra_forbidden":
         allowed = _allowed_fields(loc[:-1], data)
-        close = difflib.get_close_matches(loc[-1], allowed, n=1, cutoff=0.5) if loc else []
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(loc[-1], allowed, cutoff=0.5) if loc else ""
         if loc and (loc[-1][:1].isdigit() or allowed == ["zh", "en"]):
             hint += " (a comma inside {zh: ..., en: ...} splits the text: put it in quotes)"
         return f"unknown field{hint}" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
@@ -330,8 +329,7 @@ def _message(err: Any, loc: Key, data: Any = None) -> str:
     if typ == "union_tag_invalid":
         ctx = err.get("ctx", {})
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-        close = difflib.get_close_matches(str(ctx.get("tag")), tags, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(str(ctx.get("tag")), tags)
         disc = str(ctx.get("discriminator", "kind")).strip("'")
         return f"unknown {disc} {ctx.get('tag')!r}{hint} (allowed: {', '.join(tags)})"
     if typ == "union_tag_not_found":

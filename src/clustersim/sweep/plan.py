@@ -9,7 +9,6 @@ chunk (:func:`clustersim.sweep.evaluate.evaluate_chunk`).
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -29,6 +28,7 @@ from clustersim.sampling import Distribution, InverseNormal
 from clustersim.scenario.loader import load_data, provenance, validate_loaded
 from clustersim.scenario.models import Scenario, label_text
 from clustersim.scenario.numbers import Observed, Uniform, _Dist, central, is_uncertain
+from clustersim.suggest import did_you_mean
 from clustersim.sweep.designs import Design
 from clustersim.sweep.spec import ParamSpec, SweepSpec
 
@@ -209,8 +209,7 @@ def replace_number(sc: Scenario, path: str, new: Any) -> Scenario:
             key, val = _child(obj, part)
         except KeyError:
             keys = _keys_of(obj)
-            close = difflib.get_close_matches(part, keys, n=1, cutoff=0.5)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(part, keys, cutoff=0.5)
             at = ".".join(parts[:i]) or "the scenario"
             raise KeyError(
                 f"no {part!r} in {at}{hint} (there: {', '.join(keys) or 'nothing'})"
@@ -324,8 +323,7 @@ def plan_sweep(spec: SweepSpec, scenario: Scenario | None = None) -> SweepPlan:
         fixed = list(spec.fix)
         for i, path in enumerate(fixed):
             if path not in before:
-                close = difflib.get_close_matches(path, list(before), n=1, cutoff=0.6)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(path, before, cutoff=0.6)
                 problems.append(
                     f"{spec.where('fix', str(i))}: {path} is not an uncertain number of the "
                     f"scenario{hint}"

@@ -19,7 +19,6 @@ errors that suggest the nearest valid key, and every problem is reported as
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from clustersim.errors import ScenarioError
 from clustersim.scenario.loader import read_yaml
 from clustersim.scenario.numbers import Dist, parse_number
 from clustersim.scenario.provenance import Origin
+from clustersim.suggest import did_you_mean
 
 __all__ = [
     "METHODS",
@@ -231,8 +231,7 @@ def parse_sweep(
         bad(("scenario",), "required: the path of the base scenario, relative to this file")
     method = data.get("method")
     if method not in METHODS:
-        close = difflib.get_close_matches(str(method), METHODS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(str(method), METHODS)
         what = "required field missing" if method is None else f"unknown method {method!r}{hint}"
         bad(("method",), f"{what} (allowed: {', '.join(METHODS)})")
 
@@ -329,8 +328,7 @@ def parse_sweep(
 
 
 def _unknown(key: str, allowed: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(key, allowed, cutoff=0.5)
     return f"unknown field{hint} (allowed: {', '.join(allowed)})"
 
 

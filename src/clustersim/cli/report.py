@@ -1,6 +1,6 @@
 """``clustersim report``, ``plot``, ``export`` and ``import``: charts, the HTML report and Excel.
 
-Registered on :data:`clustersim.cli.app` when imported; matplotlib and openpyxl are imported
+:mod:`clustersim.cli` registers :data:`COMMANDS`; matplotlib and openpyxl are imported
 inside the commands, so the command line starts fast without them.
 """
 
@@ -11,25 +11,26 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clustersim.cli import (
+from clustersim.cli._common import (
     LangOpt,
+    Progress,
     SamplesOpt,
     SeedOpt,
-    _check_choice,
-    _fail,
-    _load_and_run,
-    app,
-    err,
-    out,
+    check_choice,
+    projecting,
+    run_guarded,
 )
 from clustersim.errors import ClusterSimError
+from clustersim.formats import CHART_FORMATS
+from clustersim.i18n import LANGS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from clustersim.report.data import ReportData
+    from clustersim.results import Result
 
-__all__ = ["export", "import_", "plot", "report"]
+__all__ = ["COMMANDS", "export", "import_", "plot", "report"]
 
 SourceArg = Annotated[
     Path,
@@ -60,46 +61,17 @@ def _gather(source: Path, scenario: Path | None, samples: int, seed: int | None)
         raise ClusterSimError("--scenario goes with a results directory, not a scenario file")
     if not source.exists():
         raise ClusterSimError(f"{source}: no such file or directory")
-    result = _load_and_run(source, samples, seed)
+    result = _run(source, samples, seed)
     return from_result(result, origin=str(source))
 
 
-class _Progress:
-    """``progress(done, total, what)`` shown as a status line on a terminal's stderr."""
+def _run(scenario: Path, samples: int, seed: int | None) -> Result:
+    from clustersim.api import load_and_run
 
-    def __init__(self, verb: str) -> None:
-        self.verb = verb
-        self.status = err.status(f"{verb}...") if err.is_terminal else None
-
-    def __call__(self, done: int, total: int, what: str) -> None:
-        if self.status is not None:
-            self.status.update(f"{self.verb} {done}/{total}: {what}")
-
-    def __enter__(self) -> Callable[[int, int, str], None]:
-        if self.status is not None:
-            self.status.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.status is not None:
-            self.status.stop()
+    with projecting(samples):
+        return load_and_run(scenario, samples=samples, seed=seed)
 
 
-def _run_guarded(fn: Callable[[], Iterator[str]]) -> None:
-    """Run ``fn`` (which yields lines to print); user errors become one line and exit 2."""
-    try:
-        lines = list(fn())
-    except ClusterSimError as exc:
-        raise _fail(exc) from None
-    except OSError as exc:
-        name = f"{exc.filename}: " if exc.filename else ""
-        err.print(f"error: {name}{exc.strerror or exc}", markup=False)
-        raise typer.Exit(2) from None
-    for line in lines:
-        out.print(line, markup=False)
-
-
-@app.command()
 def report(
     source: SourceArg,
     out_file: Annotated[
@@ -128,19 +100,18 @@ def report(
     def work() -> Iterator[str]:
         from clustersim.report.html import write_html
 
-        _check_choice("--lang", lang, ("en", "zh"))
+        check_choice("--lang", lang, LANGS)
         data = _gather(source, scenario, samples, seed)
-        with _Progress("drawing chart") as progress:
+        with Progress("drawing chart") as progress:
             path = write_html(data, out_file, lang=lang, progress=progress)
         met = sum(t.status == "met" for t in data.targets)
         if any(t.status for t in data.targets):
             yield f"{met} of {len(data.targets)} targets met."
         yield f"wrote {path}"
 
-    _run_guarded(work)
+    run_guarded(work)
 
 
-@app.command()
 def plot(
     source: SourceArg,
     out_dir: Annotated[
@@ -153,8 +124,10 @@ def plot(
     scenario: ScenarioOpt = None,
     formats: Annotated[
         str,
-        typer.Option("--format", "-f", help="Comma-separated chart formats: png, svg."),
-    ] = "png,svg",
+        typer.Option(
+            "--format", "-f", help=f"Comma-separated chart formats: {', '.join(CHART_FORMATS)}."
+        ),
+    ] = ",".join(CHART_FORMATS),
 ) -> None:
     """Write the report's charts as PNG (150 dpi) and SVG files, one per chart, for slides.
 
@@ -172,19 +145,18 @@ def plot(
     def work() -> Iterator[str]:
         from clustersim.report.charts import write_charts
 
-        _check_choice("--lang", lang, ("en", "zh"))
+        check_choice("--lang", lang, LANGS)
         fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
         for f in fmts:
-            _check_choice("--format", f, ("png", "svg"))
+            check_choice("--format", f, CHART_FORMATS)
         data = _gather(source, scenario, samples, seed)
-        with _Progress("drawing chart") as progress:
+        with Progress("drawing chart") as progress:
             paths = write_charts(data, out_dir, lang=lang, formats=fmts, progress=progress)
         yield f"wrote {len(paths)} files to {out_dir}"
 
-    _run_guarded(work)
+    run_guarded(work)
 
 
-@app.command()
 def export(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
     xlsx: Annotated[
@@ -218,18 +190,17 @@ def export(
         from clustersim.report.excel import write_workbook
         from clustersim.scenario.loader import load_scenario
 
-        _check_choice("--lang", lang, ("en", "zh"))
+        check_choice("--lang", lang, LANGS)
         if xlsx.suffix.lower() != ".xlsx":
             raise ClusterSimError(f"--xlsx: {xlsx}: the file name must end in .xlsx")
         sc = load_scenario(scenario)
-        result = _load_and_run(scenario, samples, seed) if results else None
+        result = _run(scenario, samples, seed) if results else None
         path = write_workbook(sc, xlsx, result=result, lang=lang)
         yield f"wrote {path}"
 
-    _run_guarded(work)
+    run_guarded(work)
 
 
-@app.command("import")
 def import_(
     workbook: Annotated[
         Path,
@@ -257,12 +228,12 @@ def import_(
     """
 
     def work() -> Iterator[str]:
-        from clustersim.compile import compile_scenario
+        from clustersim.api import validate
         from clustersim.report.excel import read_workbook, scenario_yaml
         from clustersim.report.html import atomic_write_bytes
 
         sc = read_workbook(workbook)
-        compile_scenario(sc, samples=1)  # names in expressions, history, growth bounds
+        validate(sc)  # names in expressions, history, growth bounds
         header = (
             f"Imported from {workbook.name} by 'clustersim import'.\n"
             f"Validate with: clustersim validate {out_file.name}"
@@ -276,4 +247,8 @@ def import_(
             f"{len(sc.indicators)} indicators, {len(sc.targets)} targets"
         )
 
-    _run_guarded(work)
+    run_guarded(work)
+
+
+#: the commands of this group, by name, in the order ``--help`` lists them
+COMMANDS = {"report": report, "plot": plot, "export": export, "import": import_}

@@ -1,4 +1,8 @@
-"""``clustersim bench``: projection throughput, normalised by a machine reference."""
+"""``clustersim bench``: projection throughput, normalised by a machine reference.
+
+:mod:`clustersim.cli` registers :data:`COMMANDS`; the benchmark runner is imported inside
+the command.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,12 @@ from typing import Annotated
 
 import typer
 
-from clustersim.cli import app, err, out
+from clustersim.cli._common import err, out
+from clustersim.cli.render import bench_table
 
-__all__ = ["bench"]
+__all__ = ["COMMANDS", "bench"]
 
 
-@app.command()
 def bench(
     quick: Annotated[
         bool, typer.Option("--quick", help="The small set CI runs (well under a minute).")
@@ -74,23 +78,7 @@ def bench(
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        from rich.table import Table
-
-        ref = doc["reference"]["elements_per_s"]
-        tbl = Table(
-            title=f"reference: {ref / 1e6:,.0f} M elements/s (c += a * b)", header_style="bold"
-        )
-        for col in ("workload", "engine", "M cluster-years/s", "peak MB", "normalised"):
-            tbl.add_column(col, justify="left" if col in ("workload", "engine") else "right")
-        for w in doc["workloads"]:
-            tbl.add_row(
-                w["name"],
-                w["engine"],
-                f"{w['cluster_years_per_s'] / 1e6:,.1f}",
-                f"{w['peak_mb']:,.1f}",
-                f"{w['normalised']:.4f}",
-            )
-        out.print(tbl)
+        out.print(bench_table(doc))
     if baseline is not None:
         rows, slow = compare(doc, baseline, max_slowdown)
         for c in rows:
@@ -105,3 +93,7 @@ def bench(
                 markup=False,
             )
             raise typer.Exit(1)
+
+
+#: the commands of this group, by name
+COMMANDS = {"bench": bench}

@@ -1,4 +1,4 @@
-"""``clustersim sweep``: run a sweep file (registered on :data:`clustersim.cli.app`).
+"""``clustersim sweep``: run a sweep file (:mod:`clustersim.cli` registers :data:`COMMANDS`).
 
 Heavy imports (numpy, scipy, pyarrow, dask) happen inside the command, so ``clustersim
 --help`` stays fast.
@@ -13,13 +13,12 @@ from typing import Annotated
 
 import typer
 
-from clustersim.cli import _fail, app, err, out
+from clustersim.cli._common import err, fail, out
 from clustersim.errors import ClusterSimError
 
-__all__ = ["sweep"]
+__all__ = ["COMMANDS", "sweep"]
 
 
-@app.command()
 def sweep(
     sweep_file: Annotated[
         Path,
@@ -133,7 +132,7 @@ def sweep(
             engine=engine,
         )
     except ClusterSimError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     except KeyboardInterrupt:
         err.print(
             f"interrupted: finished parts are kept in {out_dir}; continue with --resume",
@@ -160,3 +159,7 @@ def sweep(
     out.print(
         f"wrote {res.out}/samples/ ({res.plan.n_chunks} parts) and {res.out}/summary/", markup=False
     )
+
+
+#: the commands of this group, by name
+COMMANDS = {"sweep": sweep}

@@ -1,4 +1,5 @@
-"""The command line, in process (``typer.testing.CliRunner``): exit codes, output, files.
+"""``run``, ``check``, ``validate`` and ``schema`` in process (``typer.testing.CliRunner``):
+exit codes, output, files.
 
 Numbers are checked against hand computations on a tiny scenario (GDP 100 growing 10%
 a year is 121 after two years), never against the code under test.

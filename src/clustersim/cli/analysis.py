@@ -1,9 +1,8 @@
 """``clustersim calibrate`` and ``clustersim backtest``: command-line shells over
 :mod:`clustersim.analysis.calibration` and :mod:`clustersim.analysis.backtesting`.
 
-Registered on :data:`clustersim.cli.app` when imported (``clustersim.cli`` imports this
-module). Numerical modules are imported inside the commands, so ``clustersim --help`` stays
-fast.
+:mod:`clustersim.cli` registers :data:`COMMANDS`. Numerical modules are imported inside the
+commands, so ``clustersim --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -15,13 +14,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clustersim.cli import _fail, app
+from clustersim.cli._common import fail
 from clustersim.errors import ClusterSimError
 
 if TYPE_CHECKING:
     from clustersim.analysis.options import Options
 
-__all__ = ["backtest", "calibrate"]
+__all__ = ["COMMANDS", "backtest", "calibrate"]
 
 DataArg = Annotated[
     Path,
@@ -126,7 +125,6 @@ def _options(
     )
 
 
-@app.command()
 def calibrate(
     data: DataArg,
     scenario: ScenarioOpt,
@@ -178,7 +176,7 @@ def calibrate(
         cal = run_calibration(data, scenario, options=opts)
         written = write_fragment(cal, out_file) if out_file is not None else None
     except ClusterSimError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         doc = cal.to_dict()
         doc["out"] = str(written) if written else None
@@ -208,7 +206,6 @@ def calibrate(
         typer.echo("nothing written (give --out FILE.yaml to write the fragment)")
 
 
-@app.command()
 def backtest(
     data: DataArg,
     scenario: ScenarioOpt,
@@ -258,8 +255,12 @@ def backtest(
         opts = _options(series, fit, breaks, map_file, region)
         bt = run_backtest(data, scenario, until, samples=samples, seed=seed, options=opts)
     except ClusterSimError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         sys.stdout.write(json.dumps(bt.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
     typer.echo(bt.text())
+
+
+#: the commands of this group, by name, in the order ``--help`` lists them
+COMMANDS = {"calibrate": calibrate, "backtest": backtest}

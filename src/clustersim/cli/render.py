@@ -1,0 +1,115 @@
+"""Rich tables the commands print: a run's targets and key series, the benchmark.
+
+Numbers, goals and required growth are formatted as the reports format them
+(:mod:`clustersim.report.fmt`), and every word comes from :mod:`clustersim.i18n`, so the
+terminal, the HTML report and the workbook read alike in either language.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from clustersim.i18n import series_label, word
+from clustersim.report.fmt import goal_text, is_percent, num, required_text
+
+if TYPE_CHECKING:
+    from clustersim.results import Result, TargetResult
+
+__all__ = ["bench_table", "series_table", "target_table"]
+
+#: the key-series table shows at most this many years (always the first and the last)
+SERIES_YEARS = 9
+
+
+def _goal_text(t: TargetResult, pct: bool, pp: bool, lang: str) -> str:
+    tiers = [(x.threshold, x.at_least) for x in t.tiers]
+    return goal_text(t.bound.lo, t.bound.hi, tiers, lang, pct=pct, pp=pp)
+
+
+def target_table(result: Result, lang: str = "en") -> Table:
+    """One row per target: year, status, value, goal, margin, P(met) and p5-p95 (Monte
+    Carlo runs), required growth."""
+    from clustersim.scenario.models import label_text
+
+    mc = result.samples > 1
+    title = f"{result.scenario_id}: {result.base_year}-{result.end_year}" + (
+        word("run_title_samples", lang, samples=result.samples, seed=result.seed) if mc else ""
+    )
+    tbl = Table(title=title, show_lines=False, header_style="bold")
+    for col in (
+        word("target", lang),
+        word("year", lang),
+        word("status", lang),
+        word("value_median_terminal" if mc else "value_terminal", lang),
+        word("goal", lang),
+        word("margin", lang),
+        *((word("probability", lang), word("p5_p95_terminal", lang)) if mc else ()),
+        word("required", lang),
+    ):
+        tbl.add_column(col, overflow="fold")
+    for t in result.targets:
+        pp = t.kind == "pp_change_per_year"
+        pct = is_percent(t.kind, t.goal, t.median_value)
+        status = t.status
+        style = "green" if status == "met" else "red"
+        row = [
+            escape(label_text(t.label, lang, t.id)),
+            str(t.year),
+            f"[{style}]{word(status, lang)}[/{style}]",
+            num(t.median_value, pct, pp),
+            escape(_goal_text(t, pct, pp, lang)),
+            num(t.median_margin, pct, pp),
+        ]
+        if mc:
+            p = t.percentiles()
+            row += [f"{t.probability:.1%}", f"{num(p['p5'], pct, pp)} – {num(p['p95'], pct, pp)}"]
+        row.append(escape(required_text(t.required_growth, lang)))
+        tbl.add_row(*row)
+    return tbl
+
+
+def series_table(result: Result, lang: str = "en") -> Table:
+    """The region series (medians for Monte Carlo runs) in at most :data:`SERIES_YEARS`
+    evenly spaced years."""
+    import numpy as np
+
+    years = [int(y) for y in result.years]
+    if len(years) > SERIES_YEARS:
+        step = math.ceil((len(years) - 1) / (SERIES_YEARS - 1))
+        years = sorted({*years[::step], years[-1]})
+    median = word("median_suffix", lang) if result.samples > 1 else ""
+    tbl = Table(title=word("key_series", lang) + median, header_style="bold")
+    tbl.add_column(word("series", lang))
+    scenario = result.compiled.scenario if result.compiled is not None else None
+    for y in years:
+        tbl.add_column(str(y), justify="right")
+    for name, arr in result.region_series().items():
+        if name.endswith("_flow"):
+            continue
+        med = np.median(arr, axis=0)
+        pct = name.endswith(("intensity", "share")) and float(np.nanmax(np.abs(med))) < 1.5
+        # series keep their ids in English: they are what a user types in expressions
+        shown = series_label(name, scenario).zh if lang == "zh" else name
+        tbl.add_row(escape(shown), *(num(float(med[y - result.base_year]), pct) for y in years))
+    return tbl
+
+
+def bench_table(doc: dict[str, Any]) -> Table:
+    """The workloads of a ``bench`` document: rate, peak memory, normalised figure."""
+    ref = doc["reference"]["elements_per_s"]
+    tbl = Table(title=f"reference: {ref / 1e6:,.0f} M elements/s (c += a * b)", header_style="bold")
+    for col in ("workload", "engine", "M cluster-years/s", "peak MB", "normalised"):
+        tbl.add_column(col, justify="left" if col in ("workload", "engine") else "right")
+    for w in doc["workloads"]:
+        tbl.add_row(
+            w["name"],
+            w["engine"],
+            f"{w['cluster_years_per_s'] / 1e6:,.1f}",
+            f"{w['peak_mb']:,.1f}",
+            f"{w['normalised']:.4f}",
+        )
+    return tbl
