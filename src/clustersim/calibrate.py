@@ -57,8 +57,8 @@ from clustersim.scenario.models import (
     Scenario,
     Series,
     StockIndicator,
-    label_text,
 )
+from clustersim.scenario.names import label_text
 from clustersim.scenario.numbers import central
 
 __all__ = [

@@ -115,7 +115,7 @@ def _required_text(t: TargetResult, lang: str = "en") -> str:
 
 
 def target_table(result: Result, lang: str = "en") -> Table:
-    from clustersim.scenario.models import label_text
+    from clustersim.scenario.names import label_text
 
     mc = result.samples > 1
     zh = lang == "zh"

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from clustersim.scenario.models import Label, Scenario, label_text
+from clustersim.scenario.models import Scenario
+from clustersim.scenario.names import Label, label_text
 
 __all__ = ["LANGS", "SERIES_LABELS", "Bi", "Lang", "bi", "series_label", "word"]
 

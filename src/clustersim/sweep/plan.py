@@ -25,7 +25,8 @@ from clustersim.compile import Param, compile_scenario
 from clustersim.errors import ClusterSimError, ScenarioError
 from clustersim.scenario.growth import RATE_LO
 from clustersim.scenario.loader import load_data, provenance, validate_loaded
-from clustersim.scenario.models import Scenario, label_text
+from clustersim.scenario.models import Scenario
+from clustersim.scenario.names import label_text
 from clustersim.scenario.numbers import Observed, Uniform, _Dist, central, is_uncertain
 from clustersim.sweep.designs import Design
 from clustersim.sweep.spec import ParamSpec, SweepSpec

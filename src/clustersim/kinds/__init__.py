@@ -1,0 +1,1 @@
+"""The kinds of the scenario format, one class per kind: target kinds (and growth kinds)."""
