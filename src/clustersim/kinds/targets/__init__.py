@@ -68,9 +68,7 @@ def target_kind(name: str) -> type[TargetKind]:
     try:
         return TARGET_KINDS[name]
     except KeyError:
-        raise KeyError(
-            f"unknown target kind {name!r}; known: {', '.join(TARGET_KINDS)}"
-        ) from None
+        raise KeyError(f"unknown target kind {name!r}; known: {', '.join(TARGET_KINDS)}") from None
 
 
 def target_spec(

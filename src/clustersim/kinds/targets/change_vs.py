@@ -41,7 +41,9 @@ class ChangeVsTarget(PointKind):
         """``x[year] / x[start] - 1``, ``(S',)``."""
         start = _start(t)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out: NDArray[np.float64] = f.rows_at(t.metric, t.year) / f.rows_at(t.metric, start) - 1.0
+            out: NDArray[np.float64] = (
+                f.rows_at(t.metric, t.year) / f.rows_at(t.metric, start) - 1.0
+            )
         return out
 
     @classmethod
