@@ -22,8 +22,9 @@ from clustersim.compile import compile_scenario
 from clustersim.engine import run
 from clustersim.errors import ClusterSimError
 from clustersim.results import Result, TargetResult
-from clustersim.scenario.loader import Origin, load_scenario, provenance
+from clustersim.scenario.loader import load_scenario, provenance
 from clustersim.scenario.models import Scenario
+from clustersim.scenario.provenance import Origin
 
 __all__ = [
     "CheckOutcome",

@@ -27,17 +27,14 @@ from clustersim.core.model import (
     Ratio,
     StockFlow,
 )
-from clustersim.core.targets import Bound, TargetSpec, Tier
+from clustersim.core.targets import TargetSpec
 from clustersim.errors import ScenarioError
 from clustersim.kinds.growth import RATE_LO, Growth
 from clustersim.sampling import InverseNormal, uniform_stream
 from clustersim.scenario.models import (
-    CountOver,
-    GroupSumTarget,
     LevelIndicator,
     Scenario,
     Series,
-    ShareTarget,
     StockIndicator,
     Target,
 )
@@ -636,66 +633,28 @@ def _check_coverage(
             raise _err(comp, path, f"{name!r} is not defined for cluster(s) {', '.join(missing)}")
 
 
-def _bound(t: Any) -> Bound:
-    if t.between is not None:
-        return Bound(float(t.between[0]), float(t.between[1]))
-    return Bound(t.at_least, t.at_most)
-
-
 def _compile_target(comp: Compiled, b: _Builder, tid: str, t: Target) -> CompiledTarget:
+    """Target ``t`` as a :class:`TargetSpec`: what is kind-specific (the metric it reads,
+    whether that may be per cluster, the spec's fields) comes from its kind class."""
     path = ("targets", tid)
     base, end = comp.scenario.base_year, comp.scenario.end_year
     if not base <= t.year <= end:
         raise _err(comp, (*path, "year"), f"{t.year} is outside the projection {base}-{end}")
-    start = getattr(t, "from_year", None) or getattr(t, "relative_to", None)
+    start = t.start()
     if start is not None and start >= t.year:
         raise _err(
             comp, path, f"the window must start before the target year {t.year}, got {start}"
         )
     try:
-        if isinstance(t, ShareTarget):
-            metric: ex.Expr = ex.Bin("/", ex.parse(t.numerator), ex.parse(t.denominator))
-        elif isinstance(t, GroupSumTarget):
-            metric = ex.Reduce("sum", ex.parse(t.variable), t.group)
-        elif isinstance(t, CountOver):
-            metric = ex.parse(t.variable)
-        else:
-            metric = ex.parse(t.metric)
+        metric = t.metric_expr()
         cluster_level = ex.level_of(metric, b.level, comp.model.groups, _cidx(b))
-        if isinstance(t, CountOver):
-            if not cluster_level:
-                raise ex.ExprError(
-                    f"count_over needs a cluster series, {t.variable!r} is region-level"
-                )
-            if t.group is not None and t.group not in comp.model.groups:
-                raise ex.ExprError(
-                    f"unknown group {t.group!r}; known: {', '.join(sorted(comp.model.groups))}"
-                )
-        elif cluster_level:
-            raise ex.ExprError(
-                "the metric is per cluster; reduce it (sum(x), sum(x, group=g)) or pick one (x[cluster])"
-            )
+        t.check_metric(cluster_level, comp.model.groups)
     except ex.ExprError as exc:
         raise _err(comp, path, str(exc)) from exc
-    scope = None
-    if isinstance(t, CountOver) and t.group:
-        scope = set(comp.model.groups[t.group].tolist())
+    group = t.scope_group()
+    scope = set(comp.model.groups[group].tolist()) if group else None
     _check_coverage(comp, b, metric, path, scope)
-    if isinstance(t, CountOver):
-        spec = TargetSpec(
-            tid,
-            "count_over",
-            metric,
-            t.year,
-            Bound() if t.tiers else _bound(t),
-            group=t.group,
-            threshold=t.threshold,
-            tiers=tuple(Tier(x.threshold, x.at_least) for x in t.tiers or ()),
-            bands=t.bands,
-        )
-    else:
-        kind = t.kind
-        spec = TargetSpec(tid, kind, metric, t.year, _bound(t), start=start)
+    spec = t.to_spec(tid, metric)
     lever = _lever(comp, b, t, metric, path)
     return CompiledTarget(spec, t, lever)
 
@@ -729,8 +688,9 @@ def _lever(
     if first is None:
         return None
     name, sel = first
-    if isinstance(t, CountOver) and t.group:
-        sel = tuple(comp.model.groups[t.group].tolist())
+    group = t.scope_group()
+    if group:
+        sel = tuple(comp.model.groups[group].tolist())
     if sel is not None and isinstance(sel, str):
         sel = tuple(comp.model.groups[sel].tolist())
     return _follow(comp, b, name, sel)

@@ -327,7 +327,7 @@ def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None
         j = int(flip[0])
         a, b, ma, mb = float(xs[j]), float(xs[j + 1]), float(ms[j]), float(ms[j + 1])
     left_meets = ma >= 0
-    if ct.spec.kind == "count_over":  # a step: the edge of the meeting side
+    if type(ct.model).search == "step":  # a count: the edge of the meeting side
         out.update(rate=a if left_meets else b, method="bisection")
         return out
     # smooth margin: the secant through the last bracket, kept on the meeting side
@@ -339,6 +339,8 @@ def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None
 
 
 def _closed_form(comp: Compiled, ct: CompiledTarget, op: Compound) -> float | None:
+    """The kind's closed form (:meth:`~clustersim.kinds.targets.TargetKind.closed_form`),
+    when the target reads the lever series itself."""
     spec, lever = ct.spec, ct.lever
     assert lever is not None
     m = spec.metric
@@ -349,29 +351,23 @@ def _closed_form(comp: Compiled, ct: CompiledTarget, op: Compound) -> float | No
         and len(lever.clusters) == 1
         and comp.model.clusters[lever.clusters[0]] == m.cluster
     )
-    if not reads_lever or spec.kind not in ("level", "stock", "cagr"):
+    if not reads_lever:
         return None
     x0 = float(op.x0[0] if not op.cluster else op.x0[0, lever.clusters[0]])  # type: ignore[index]
     b = spec.bound
     goal = b.lo if b.lo is not None else b.hi
     if goal is None or x0 <= 0:
         return None
-    n = spec.year - comp.model.base_year
-    if spec.kind in ("level", "stock"):
-        if goal <= 0:
-            return None
-        return float((goal / x0) ** (1.0 / n) - 1.0)
-    assert spec.start is not None
-    if spec.start >= comp.model.base_year:
-        return float(goal)
-    frame = frame_of(comp, {})
-    try:
-        x_start = float(frame.at(m, spec.start)[0]) if frame.history else math.nan
-    except ex.ExprError:
-        return None
-    if not math.isfinite(x_start) or x_start <= 0:
-        return None
-    return float(((1.0 + goal) ** (spec.year - spec.start) * x_start / x0) ** (1.0 / n) - 1.0)
+
+    def value_at(year: int) -> float:
+        """The metric in a year before the base, from history (NaN when unknown)."""
+        frame = frame_of(comp, {})
+        try:
+            return float(frame.at(m, year)[0]) if frame.history else math.nan
+        except ex.ExprError:
+            return math.nan
+
+    return type(ct.model).closed_form(spec, x0, goal, comp.model.base_year, value_at)
 
 
 # --- targets only, in chunks (sweeps, large Monte Carlo runs) ---------------------------------

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 import clustersim as cs
 from clustersim.cli import app
-from clustersim.scenario.models import BiLabel
+from clustersim.scenario.names import BiLabel
 from clustersim.scenario.numbers import Normal, Observed, central
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -34,6 +34,7 @@ from clustersim.core.targets import (
     evaluate_target,
 )
 from clustersim.engine import frame_of
+from clustersim.kinds.targets import target_spec
 
 BASE = 2023
 END = 2030
@@ -179,7 +180,7 @@ def test_sample_invariant_values_stay_on_one_row(comp: Any) -> None:
     assert yf.rows_at(parse("loans * 2"), END).shape == (1,)
     assert yf.at(parse("loans"), END).shape == (12,)
 
-    spec = TargetSpec(
+    spec = target_spec(
         "loans", "flow_every_year", parse("loans"), END, Bound(lo=20.0), start=BASE + 1
     )
     o = evaluate_target(spec, yf)
@@ -213,9 +214,9 @@ def test_per_year_ops_are_computed_only_for_the_years_read(comp: Any) -> None:
 
 def test_window_hint_follows_metrics_and_per_year_ops(comp: Any) -> None:
     specs = [
-        TargetSpec("w", "pp_change_per_year", parse("ac_share"), BASE + 4, Bound(lo=0), start=BASE),
-        TargetSpec("g", "growth_every_year", parse("cluster_output"), END, Bound(lo=0), start=2021),
-        TargetSpec("l", "level", parse("gdp"), END, Bound(lo=0)),
+        target_spec("w", "pp_change_per_year", parse("ac_share"), BASE + 4, Bound(lo=0), start=BASE),
+        target_spec("g", "growth_every_year", parse("cluster_output"), END, Bound(lo=0), start=2021),
+        target_spec("l", "level", parse("gdp"), END, Bound(lo=0)),
     ]
     hint = bl.window_hint(comp.model, specs, comp.metrics)
     assert hint["ac_share"] == (0, 5)
@@ -228,8 +229,8 @@ def test_window_hint_follows_metrics_and_per_year_ops(comp: Any) -> None:
 def test_hinted_evaluation_equals_reference(comp: Any) -> None:
     """Targets reading a per-year series in one year and over a window agree with the reference."""
     specs = [
-        TargetSpec("one", "level", parse("cluster_output / gdp"), BASE + 4, Bound(lo=0.5)),
-        TargetSpec(
+        target_spec("one", "level", parse("cluster_output / gdp"), BASE + 4, Bound(lo=0.5)),
+        target_spec(
             "win",
             "growth_every_year",
             parse("cluster_output"),
@@ -237,10 +238,10 @@ def test_hinted_evaluation_equals_reference(comp: Any) -> None:
             Bound(lo=0.04),
             start=BASE + 1,
         ),
-        TargetSpec(
+        target_spec(
             "pp", "pp_change_per_year", parse("ac_share"), END, Bound(lo=-0.001), start=BASE
         ),
-        TargetSpec("lvl", "level", parse("ac_share"), BASE + 2, Bound(hi=0.3)),
+        target_spec("lvl", "level", parse("ac_share"), BASE + 2, Bound(hi=0.3)),
     ]
     ref = frame_of(comp, project(comp.model))
     fast = bl.evaluate_targets(comp.model, specs, comp.metrics, block=5)
@@ -253,8 +254,8 @@ def test_hinted_evaluation_equals_reference(comp: Any) -> None:
 
 def test_invariant_target_is_evaluated_once(comp: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     specs = [
-        TargetSpec("loans", "flow_every_year", parse("loans"), END, Bound(lo=19.0), start=BASE),
-        TargetSpec("gdp", "level", parse("gdp"), END, Bound(lo=1400.0)),
+        target_spec("loans", "flow_every_year", parse("loans"), END, Bound(lo=19.0), start=BASE),
+        target_spec("gdp", "level", parse("gdp"), END, Bound(lo=1400.0)),
     ]
     calls: dict[str, int] = {"loans": 0, "gdp": 0}
 
@@ -276,7 +277,7 @@ def test_sampled_history_makes_a_target_vary_by_sample(comp: Any) -> None:
     s = comp.model.samples
     hist = np.linspace(800.0, 900.0, s)
     model = dataclasses.replace(comp.model, history={"gdp": {2021: hist}})
-    spec = TargetSpec("c", "cagr", parse("gdp"), BASE + 1, Bound(lo=0.05), start=2021)
+    spec = target_spec("c", "cagr", parse("gdp"), BASE + 1, Bound(lo=0.05), start=2021)
     inv = bl.invariant_ops(model)
     assert not bl._same_for_all(spec, comp.metrics, inv, model)
     out = bl.evaluate_targets(model, [spec], comp.metrics, block=4)
@@ -345,7 +346,7 @@ def test_tier_counts_equal_one_mask_per_tier(bands: bool, group: str | None) -> 
     vals = rng.choice([0.0, 5.0, 10.0, 10.0 - 1e-12, 20.0, 30.0, np.inf, np.nan], size=(200, 7))
     f = _count_frame(vals)
     tiers = (Tier(10.0, 2), Tier(30.0, 1), Tier(20.0, 1), Tier(20.0, 0))
-    t = TargetSpec("t", "count_over", parse("x"), 2021, tiers=tiers, bands=bands, group=group)
+    t = target_spec("t", "count_over", parse("x"), 2021, tiers=tiers, bands=bands, group=group)
     o = evaluate_target(t, f)
     sub = vals if group is None else vals[:, f.groups[group]]
     value, margin = _count_by_masks(sub, t)
@@ -353,7 +354,7 @@ def test_tier_counts_equal_one_mask_per_tier(bands: bool, group: str | None) -> 
     assert_array_equal(o.margin, margin)
     assert_array_equal(o.met, margin >= 0)
     # a plain threshold count, sharing the pass of the 10.0 tier
-    plain = TargetSpec(
+    plain = target_spec(
         "p", "count_over", parse("x"), 2021, Bound(lo=3), threshold=10.0, group=group
     )
     assert_array_equal(evaluate_target(plain, f).value, (sub >= 10.0 - 1e-8).sum(axis=1))
@@ -461,9 +462,9 @@ def test_results_do_not_depend_on_the_block_to_the_bit(source: str) -> None:
 def test_results_written_into_given_arrays(comp: Any) -> None:
     """``out=`` arrays (as for the fused kernel) are filled, and the outcomes are their rows."""
     specs = [
-        TargetSpec("g", "level", parse("gdp"), END, Bound(lo=1400.0)),
-        TargetSpec("l", "flow_every_year", parse("loans"), END, Bound(lo=19.0), start=BASE),
-        TargetSpec("n", "count_over", parse("output"), END, Bound(lo=2), threshold=500.0),
+        target_spec("g", "level", parse("gdp"), END, Bound(lo=1400.0)),
+        target_spec("l", "flow_every_year", parse("loans"), END, Bound(lo=19.0), start=BASE),
+        target_spec("n", "count_over", parse("output"), END, Bound(lo=2), threshold=500.0),
     ]
     want = bl.evaluate_targets(comp.model, specs, comp.metrics, block=5)
     n = len(specs)

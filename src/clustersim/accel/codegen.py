@@ -36,7 +36,9 @@ from clustersim.core import expr as ex
 from clustersim.core.blocked import target_needs
 from clustersim.core.model import ClusterTotal, Combine, Compound, Model, Ratio, StockFlow
 from clustersim.core.project import needed
-from clustersim.core.targets import EVERY_YEAR, MET_RTOL, HistoryMissing, TargetSpec
+from clustersim.core.targets import MET_RTOL, HistoryMissing, TargetSpec
+from clustersim.errors import ScenarioError
+from clustersim.kinds.targets import TARGET_KINDS
 
 __all__ = ["LANES", "Generated", "generate"]
 
@@ -75,6 +77,11 @@ def _lane_line(line: str, tag: int, lane: int) -> str:
 
 
 class _Gen:
+    """The generator; target kinds write their code through it (the
+    :class:`~clustersim.kinds.targets.KernelWriter` protocol)."""
+
+    top = _TOP
+
     def __init__(self, model: Model, specs: Sequence[TargetSpec], derived: Mapping[str, ex.Expr]):
         self.m = model
         self.specs = specs
@@ -519,117 +526,33 @@ class _Gen:
         return f"({self.k(b.hi if b.hi is not None else math.nan)} - {v})"
 
     def target_code(self, n: int, spec: TargetSpec) -> list[str]:
-        """Code of target ``n``: reductions and windows as loops around lane loops, then one
-        lane loop that computes value, margin and met and stores them."""
-        p = _TOP
-        lines: list[str] = []
+        """Code of target ``n``: reductions and windows as loops around lane loops (written
+        by the target's kind), then one lane loop that computes value, margin and met and
+        stores them.
+
+        Raises
+        ------
+        ScenarioError
+            The kind has no compiled form (or is not registered): the engine refuses it by
+            name rather than compute something else.
+        """
+        kind = TARGET_KINDS.get(spec.kind)
         tol = self.k(-MET_RTOL * spec.bound.scale)
-        final: list[str]  # statements of the last lane loop, before the checks and stores
-        if spec.kind == "count_over":
-            members = self.m.groups[spec.group] if spec.group else np.arange(len(self.m.clusters))
-            g = self.arg(np.asarray(members, dtype=np.int64), "grp")
-            cc, j = self.var("c"), self.var("j")
-            tiers = sorted(spec.tiers, key=lambda x: -x.threshold)
-            cnts = [self.lane("cnt") for _ in range(max(1, len(tiers)))]
-            lines += self.loop(p, *(f"{cn}[b] = 0.0" for cn in cnts))
-            lines += [f"{p}for {j} in range({g}.shape[0]):", f"{p}    {cc} = {g}[{j}]"]
-            body: list[str] = []
-            val = self.at(spec.metric, spec.year, body, p + "    ", cc)
-            lines += body
-            if not tiers:
-                assert spec.threshold is not None
-                thr = self.k(spec.threshold - MET_RTOL * max(1.0, abs(spec.threshold)))
-                # branchless: which side of the threshold varies from sample to sample
-                lines += self.loop(p + "    ", f"{cnts[0]}[b] += ({val} >= {thr})")
-                final = [f"v = {cnts[0]}[b]", f"m = {self.margin(spec, 'v')}", "ok = m >= 0.0"]
-            else:
-                step = [f"val = {val}"]
-                upper = "np.inf"
-                for tier, cn in zip(tiers, cnts, strict=True):
-                    thr = self.k(tier.threshold - MET_RTOL * max(1.0, abs(tier.threshold)))
-                    cond = f"(val >= {thr})" + (f" & (val < {upper})" if spec.bands else "")
-                    step.append(f"{cn}[b] += ({cond})")
-                    upper = thr
-                lines += self.loop(p + "    ", *step)
-                # value: the count of the binding tier (first smallest margin), margin its margin
-                final = ["m = np.inf", "v = 0.0"]
-                for tier, cn in zip(tiers, cnts, strict=True):
-                    final += [  # counts are small whole numbers: the blend is exact
-                        f"mm = {cn}[b] - {self.k(tier.at_least)}",
-                        f"v = v + ({cn}[b] - v) * (mm < m)",
-                        "m = min(mm, m)",
-                    ]
-                final.append("ok = m >= 0.0")
-        elif spec.kind in EVERY_YEAR:
-            assert spec.start is not None
-            wm, wv = self.lane("wm"), self.lane("wv")
-            lines += self.loop(p, f"{wm}[b] = np.inf", f"{wv}[b] = np.nan")
-            lag = 0 if spec.kind == "flow_every_year" else 1
-            first = spec.start + lag
-            # years that read history are unrolled; the projected rest is one run-time loop,
-            # so windows of any length share the kernel
-            loop_from = max(first, self.base + lag)
-            for y in range(first, min(spec.year, loop_from - 1) + 1):
-                pre: list[str] = []
-                cur = self.at(spec.metric, y, pre, p)
-                prev = self.at(spec.metric, y - 1, pre, p) if lag else ""
-                lines += pre + self.loop(p, *self._window_step(spec, cur, prev, wm, wv))
-            if loop_from <= spec.year:
-                yy = self.var("yy")
-                a, b = self.i(loop_from - self.base), self.i(spec.year - self.base)
-                pre = []
-                cur = self.expr(spec.metric, yy, None, None, pre, p + "    ")
-                if lag:  # carry the previous year's value instead of computing it twice
-                    pv = self.lane("pv")
-                    first_pre: list[str] = []
-                    before = self.expr(spec.metric, f"{a} - 1", None, None, first_pre, p)
-                    lines += [*first_pre, *self.loop(p, f"{pv}[b] = {before}")]
-                    step = ["cv = " + cur, *self._window_step(spec, "cv", f"{pv}[b]", wm, wv)]
-                    step.append(f"{pv}[b] = cv")
-                else:
-                    step = self._window_step(spec, cur, "", wm, wv)
-                lines += [f"{p}for {yy} in range({a}, {b} + 1):", *pre]
-                lines += self.loop(p + "    ", *step)
-            final = [f"v = {wv}[b]", f"m = {wm}[b]", f"ok = {self.margin(spec, 'v')} >= {tol}"]
-        else:
-            pre = []
-            if spec.kind == "cagr":
-                assert spec.start is not None
-                a = self.at(spec.metric, spec.start, pre, p)
-                b = self.at(spec.metric, spec.year, pre, p)
-                v = f"(({b}) / ({a})) ** {self.k(1.0 / (spec.year - spec.start))} - 1.0"
-            elif spec.kind == "change_vs":
-                assert spec.start is not None
-                a = self.at(spec.metric, spec.start, pre, p)
-                b = self.at(spec.metric, spec.year, pre, p)
-                v = f"({b}) / ({a}) - 1.0"
-            else:
-                v = self.at(spec.metric, spec.year, pre, p)
-            lines += pre
-            final = [f"v = {v}", f"m = {self.margin(spec, 'v')}", f"ok = m >= {tol}"]
+        code = kind.kernel(self, spec, tol) if kind is not None else None
+        if code is None:
+            raise ScenarioError(
+                f"target {spec.id}: the numba engine has no compiled form for target kind "
+                f"{spec.kind!r}; run it with engine='numpy'"
+            )
+        lines, final = code
         # (a value that is not finite is found after the kernel, in the value rows)
-        final += [
+        final = [
+            *final,
             f"value[{n}, s0 + b] = v",
             f"margin[{n}, s0 + b] = m",
             f"met[{n}, s0 + b] = ok",
         ]
-        return lines + self.loop(p, *final)
-
-    def _window_step(self, spec: TargetSpec, cur: str, prev: str, wm: str, wv: str) -> list[str]:
-        """One year of an every-year target: keep the value with the smallest margin."""
-        if spec.kind == "flow_every_year":
-            w = cur
-        elif spec.kind == "growth_every_year":
-            w = f"({cur} / {prev} - 1.0)"
-        else:
-            w = f"({cur} - {prev})"
-        return [
-            f"w = {w}",
-            f"mw = {self.margin(spec, 'w')}",
-            f"up = (mw < {wm}[b]) | ((mw != mw) & ({wm}[b] == np.inf))",
-            f"{wm}[b] = mw if up else {wm}[b]",
-            f"{wv}[b] = w if up else {wv}[b]",
-        ]
+        return lines + self.loop(_TOP, *final)
 
     # -- the function -------------------------------------------------------------------------
     def build(self) -> Generated:

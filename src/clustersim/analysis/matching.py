@@ -21,7 +21,8 @@ from clustersim.analysis.observed import (
 )
 from clustersim.analysis.options import Options
 from clustersim.analysis.series import SeriesSpec, scenario_series, why_not
-from clustersim.scenario.models import Scenario, label_text
+from clustersim.scenario.models import Scenario
+from clustersim.scenario.names import label_text
 from clustersim.suggest import did_you_mean
 
 __all__ = ["Matched", "fit_window", "match"]

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from clustersim.i18n import series_label, word
-from clustersim.report.fmt import goal_text, is_percent, num, required_text
+from clustersim.report.fmt import goal_text, is_percent, is_pp, num, required_text
 
 if TYPE_CHECKING:
     from clustersim.results import Result, TargetResult
@@ -33,7 +33,7 @@ def _goal_text(t: TargetResult, pct: bool, pp: bool, lang: str) -> str:
 def target_table(result: Result, lang: str = "en") -> Table:
     """One row per target: year, status, value, goal, margin, P(met) and p5-p95 (Monte
     Carlo runs), required growth."""
-    from clustersim.scenario.models import label_text
+    from clustersim.scenario.names import label_text
 
     mc = result.samples > 1
     title = f"{result.scenario_id}: {result.base_year}-{result.end_year}" + (
@@ -52,7 +52,7 @@ def target_table(result: Result, lang: str = "en") -> Table:
     ):
         tbl.add_column(col, overflow="fold")
     for t in result.targets:
-        pp = t.kind == "pp_change_per_year"
+        pp = is_pp(t.kind)
         pct = is_percent(t.kind, t.goal, t.median_value)
         status = t.status
         style = "green" if status == "met" else "red"

@@ -40,7 +40,6 @@ from clustersim.core.expr import Bin, Const, Expr, ExprError, Name, Neg, Pick, R
 from clustersim.core.model import ClusterTotal, Combine, Compound, Model, Op, Ratio, StockFlow
 from clustersim.core.project import needed
 from clustersim.core.targets import (
-    EVERY_YEAR,
     Frame,
     Outcome,
     TargetSpec,
@@ -691,7 +690,7 @@ def window_hint(
     ops = {op.name: op for op in model.ops}
     out: dict[str, tuple[int, int]] = {}
     for t in specs:
-        if t.kind not in EVERY_YEAR or t.start is None:
+        if not t.window or t.start is None:
             continue
         i0 = max(t.start - model.base_year, 0)
         i1 = min(t.year - model.base_year + 1, model.n_years)

@@ -3,7 +3,11 @@
 A :class:`Frame` wraps projected series, history and groups and answers "the value of
 this metric in that year" for every sample at once. Each target kind turns those
 values into a per-sample ``value``, ``margin`` (>= 0 when met, in the value's units)
-and ``met``. History (years before the base year) is read through the same expression,
+and ``met``: the kinds live in :mod:`clustersim.kinds.targets`, and a compiled
+:class:`TargetSpec` carries its kind's NumPy evaluation as a plain callable, so this module
+knows no kind by name. The shapes the kinds share (a value in one year, a goal checked in
+every year of a window) are the helpers :func:`point_outcome` and
+:func:`every_year_outcome`. History (years before the base year) is read through the same expression,
 so "energy intensity 14% below 2020" works from a later base year.
 """
 
@@ -12,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,30 +24,24 @@ from numpy.typing import NDArray
 from clustersim.core.expr import Expr, ExprError, evaluate, names_in
 
 __all__ = [
-    "TARGET_KINDS",
+    "MET_RTOL",
     "Bound",
+    "Evaluate",
     "Frame",
     "HistoryMissing",
     "Outcome",
     "TargetSpec",
+    "Tier",
+    "broadcast_outcome",
     "evaluate_target",
+    "every_year_outcome",
+    "lowered",
+    "point_outcome",
+    "rates",
     "result_buffers",
 ]
 
 Array = NDArray[np.float64]
-TargetKind = Literal[
-    "level",
-    "share",
-    "group_sum",
-    "stock",
-    "cagr",
-    "growth_every_year",
-    "change_vs",
-    "pp_change_per_year",
-    "flow_every_year",
-    "count_over",
-]
-TARGET_KINDS: tuple[str, ...] = TargetKind.__args__  # type: ignore[attr-defined]
 
 #: relative tolerance under which a margin still counts as met (float rounding)
 MET_RTOL = 1e-9
@@ -90,13 +88,23 @@ class Tier:
     at_least: int
 
 
+#: a kind's NumPy evaluation: per-sample outcome of a compiled target on a frame
+Evaluate = Callable[["TargetSpec", "Frame"], "Outcome"]
+
+
 @dataclass(frozen=True)
 class TargetSpec:
     """A compiled target.
 
-    ``metric`` is region-level except for ``count_over``, where it is a cluster series.
-    ``start`` is the first year of a window (``cagr``, ``*_every_year``) or the reference
-    year of ``change_vs``; ``year`` is the target year (end of the window).
+    ``metric`` is region-level except for kinds that count clusters (``count_over``),
+    where it is a cluster series. ``start`` is the first year of a window (``cagr``,
+    ``*_every_year``) or the reference year of ``change_vs``; ``year`` is the target year
+    (end of the window).
+
+    ``kind`` names the kind; ``evaluate`` is its NumPy evaluation (set by the kind, see
+    :func:`clustersim.kinds.targets.target_spec`), ``window`` says that it reads every
+    year of ``start..year`` (the blocked core then computes the per-year series it reads
+    over the whole window at once).
     """
 
     id: str
@@ -109,6 +117,8 @@ class TargetSpec:
     threshold: float | None = None
     tiers: tuple[Tier, ...] = ()
     bands: bool = True
+    evaluate: Evaluate = field(kw_only=True)
+    window: bool = field(default=False, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -293,98 +303,16 @@ def _columns(vals: Array, index: NDArray[np.intp]) -> Array:
     return out
 
 
-def _rates(w: Array) -> Array:
+def rates(w: Array) -> Array:
     """Growth in each year of a time-major window ``(W, S')``: ``(W - 1, S')``."""
     with np.errstate(divide="ignore", invalid="ignore"):
         out: Array = w[1:] / w[:-1] - 1.0
     return out
 
 
-_VALUE: dict[str, Callable[[TargetSpec, Frame], Array]] = {}
-
-
-def _kind(
-    *names: str,
-) -> Callable[[Callable[[TargetSpec, Frame], Array]], Callable[[TargetSpec, Frame], Array]]:
-    def register(fn: Callable[[TargetSpec, Frame], Array]) -> Callable[[TargetSpec, Frame], Array]:
-        for n in names:
-            _VALUE[n] = fn
-        return fn
-
-    return register
-
-
-@_kind("level", "share", "group_sum", "stock")
-def _level(t: TargetSpec, f: Frame) -> Array:
-    return f.rows_at(t.metric, t.year)
-
-
-@_kind("cagr")
-def _cagr(t: TargetSpec, f: Frame) -> Array:
-    assert t.start is not None
-    a, b = f.rows_at(t.metric, t.start), f.rows_at(t.metric, t.year)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out: Array = np.power(b / a, 1.0 / (t.year - t.start)) - 1.0
-    return out
-
-
-@_kind("change_vs")
-def _change(t: TargetSpec, f: Frame) -> Array:
-    assert t.start is not None
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out: Array = f.rows_at(t.metric, t.year) / f.rows_at(t.metric, t.start) - 1.0
-    return out
-
-
-def _window_values(t: TargetSpec, f: Frame) -> Array:
-    """Per-year values ``(W, S')`` of the every-year kinds, time-major."""
-    assert t.start is not None
-    w = f.rows_window(t.metric, t.start, t.year)
-    if t.kind == "growth_every_year":
-        return _rates(w)  # growth in each year of (start, year]
-    if t.kind == "pp_change_per_year":
-        out: Array = w[1:] - w[:-1]  # change in each year of (start, year]: np.diff(w, axis=0)
-        return out
-    return w  # flow_every_year: the flow in each year of [start, year]
-
-
-EVERY_YEAR = ("growth_every_year", "pp_change_per_year", "flow_every_year")
-
-
-def _lowered(threshold: float) -> float:
+def lowered(threshold: float) -> float:
     """A threshold less float rounding: 9,999.999999999998 counts as reaching 10,000."""
     return threshold - MET_RTOL * max(1.0, abs(threshold))
-
-
-def _count(t: TargetSpec, f: Frame) -> tuple[Array, Array, dict[str, Array]]:
-    """``(S',)`` count, margin and per-tier counts of a ``count_over`` target."""
-    if not t.tiers:
-        assert t.threshold is not None
-        count = f.count_at_least(t.metric, t.year, t.group, _lowered(t.threshold))
-        return count, t.bound.margin(count), {}
-    # tiers sorted from the highest threshold down; with bands a cluster counts in one tier
-    # only: the band [lowered threshold, the tier above's lowered threshold), the top band
-    # [lowered threshold, inf). A band count is the difference of two "at least" counts.
-    tiers = sorted(t.tiers, key=lambda x: -x.threshold)
-    counts: list[Array] = []
-    above = f.count_at_least(t.metric, t.year, t.group, np.inf) if t.bands else None
-    for tier in tiers:
-        at_least = f.count_at_least(t.metric, t.year, t.group, _lowered(tier.threshold))
-        if above is None:
-            counts.append(at_least)
-        else:
-            counts.append(at_least - above)
-            above = at_least
-    # the binding tier is the first with the smallest margin (np.argmin over the tiers)
-    value = counts[0]
-    margin = counts[0] - tiers[0].at_least
-    for tier, c in zip(tiers[1:], counts[1:], strict=True):
-        m = c - tier.at_least
-        lower = m < margin
-        value = np.where(lower, c, value)
-        margin = np.minimum(m, margin)
-    detail = {f">={tier.threshold:g}": c for tier, c in zip(tiers, counts, strict=True)}
-    return value, margin, detail
 
 
 def _binding(per_year: Array, margins: Array) -> tuple[Array, Array]:
@@ -404,7 +332,7 @@ def _binding(per_year: Array, margins: Array) -> tuple[Array, Array]:
     return value, margin
 
 
-def _outcome(
+def broadcast_outcome(
     s: int, value: Array, margin: Array, met: NDArray[np.bool_], detail: dict[str, Array]
 ) -> Outcome:
     """Outcome over ``s`` samples, broadcasting results computed on one shared row."""
@@ -415,20 +343,27 @@ def _outcome(
     return Outcome(value, margin, met, detail)
 
 
-def evaluate_target(t: TargetSpec, f: Frame) -> Outcome:
-    """Per-sample value, margin and met of ``t`` on ``f``.
-
-    Every-year kinds check the goal in each year of the window; the value reported is
-    the year that binds (the smallest margin), the margin is that year's. Values that are
-    the same for every sample are computed on one row and broadcast at the end.
-    """
-    if t.kind == "count_over":
-        value, margin, detail = _count(t, f)
-        return _outcome(f.samples, value, margin, margin >= 0, detail)
-    if t.kind in EVERY_YEAR:
-        per_year = _window_values(t, f)  # (W, S')
-        value, margin = _binding(per_year, t.bound.margin(per_year))
-        return _outcome(f.samples, value, margin, t.bound.reached(margin), {})  # met(value)
-    value = np.asarray(_VALUE[t.kind](t, f), dtype=np.float64)
+def point_outcome(t: TargetSpec, f: Frame, value: Array) -> Outcome:
+    """Outcome of a kind whose value is one number per sample, ``(S',)``."""
+    value = np.asarray(value, dtype=np.float64)
     margin = t.bound.margin(value)
-    return _outcome(f.samples, value, margin, t.bound.reached(margin), {})
+    return broadcast_outcome(f.samples, value, margin, t.bound.reached(margin), {})
+
+
+def every_year_outcome(t: TargetSpec, f: Frame, per_year: Array) -> Outcome:
+    """Outcome of a kind whose goal is checked in every year of a window.
+
+    ``per_year`` is ``(W, S')``, time-major; the value reported is the year that binds
+    (the smallest margin), the margin is that year's.
+    """
+    value, margin = _binding(per_year, t.bound.margin(per_year))
+    return broadcast_outcome(f.samples, value, margin, t.bound.reached(margin), {})  # met(value)
+
+
+def evaluate_target(t: TargetSpec, f: Frame) -> Outcome:
+    """Per-sample value, margin and met of ``t`` on ``f``, by its kind's evaluation.
+
+    Values that are the same for every sample are computed on one row and broadcast at
+    the end.
+    """
+    return t.evaluate(t, f)

@@ -1,1 +1,1 @@
-"""Kinds: one class per growth kind and per target kind, each package one registry."""
+"""Kinds of the scenario format: one class per growth kind and per target kind, one registry each."""

@@ -25,6 +25,7 @@ from clustersim.atomic import staged_files
 from clustersim.errors import ClusterSimError
 from clustersim.formats import CHART_FORMATS
 from clustersim.i18n import Bi, bi, word
+from clustersim.kinds.targets import TARGET_KINDS
 from clustersim.report.data import ClusterBars, Marker, ReportData, TrajectoryChart
 from clustersim.report.fmt import goal_text, num
 
@@ -189,15 +190,18 @@ def marker_text(m: Marker, percent: bool, lang: str) -> str:
     """The goal of a marker as the plan states it: ``>= 3.00%``, ``<= -14.00% vs 2020``,
     ``>= +1.00 pp/yr``, ``>= 12.00%/yr``."""
     lo, hi = m.goal
-    if m.kind == "change_vs":
-        return goal_text(lo, hi, (), lang, pct=True) + " " + word("vs_year", lang, year=m.start)
-    if m.kind in ("cagr", "growth_every_year"):
-        return goal_text(lo, hi, (), lang, pct=True) + word("per_year", lang)
-    if m.kind == "pp_change_per_year":
-        return goal_text(lo, hi, (), lang, pp=True) + word("per_year", lang)
-    if m.kind == "flow_every_year":
-        return goal_text(lo, hi, (), lang, pct=percent) + " " + word("every_year", lang)
-    return goal_text(lo, hi, (), lang, pct=percent)
+    kind = TARGET_KINDS.get(m.kind)
+    units = kind.goal_units if kind is not None else "value"
+    suffix = kind.goal_suffix if kind is not None else ""
+    pct = percent if units == "value" else units == "percent"
+    text = goal_text(lo, hi, (), lang, pct=pct, pp=units == "pp")
+    if suffix == "per_year":
+        return text + word("per_year", lang)
+    if suffix == "every_year":
+        return text + " " + word("every_year", lang)
+    if suffix == "vs_year":
+        return text + " " + word("vs_year", lang, year=m.start)
+    return text
 
 
 def cluster_figure(bars: ClusterBars, lang: str) -> Figure:

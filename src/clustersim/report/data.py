@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,8 @@ from numpy.typing import NDArray
 
 from clustersim.errors import ClusterSimError
 from clustersim.i18n import Bi, bi, series_label
-from clustersim.report.fmt import is_percent
+from clustersim.kinds.targets.level import level_is_percent
+from clustersim.report.fmt import is_percent, is_pp
 
 if TYPE_CHECKING:
     from clustersim.compile import Compiled, CompiledTarget
@@ -226,7 +227,7 @@ def from_result(
     bars = _cluster_bars(result, sc)
     if bars is not None and sc is not None:
         for tid, t in sc.targets.items():
-            if t.kind == "count_over" and t.variable == "output":
+            if t.cluster_bars() is not None:
                 chart_of[tid] = bars.key
     rows = tuple(_row(t, chart_of.get(t.id)) for t in result.targets)
     if sc is not None:
@@ -403,7 +404,7 @@ def _row(t: TargetResult, chart: str | None) -> TargetRow:
         required=t.required_growth,
         source=t.source,
         percent=pct,
-        pp=t.kind == "pp_change_per_year",
+        pp=is_pp(t.kind),
         chart=chart,
     )
 
@@ -473,10 +474,11 @@ def _median_at(frame: Frame, metric: Expr, year: int) -> float | None:
 
 
 def _marker(ct: CompiledTarget, frame: Frame, status: str, label: Bi) -> Marker:
-    spec = ct.spec
+    """The target drawn as its kind says (:attr:`~clustersim.kinds.targets.TargetKind.marker`)."""
+    spec, kind = ct.spec, type(ct.model)
     lo, hi, start = spec.bound.lo, spec.bound.hi, spec.start
     base = Marker(spec.id, label, spec.kind, spec.year, status, start=start, goal=(lo, hi))
-    if spec.kind in ("level", "stock", "share", "group_sum"):
+    if kind.marker == "goal":
         return Marker(spec.id, label, spec.kind, spec.year, status, lo, hi, goal=(lo, hi))
     if start is None:
         return base
@@ -485,8 +487,7 @@ def _marker(ct: CompiledTarget, frame: Frame, status: str, label: Bi) -> Marker:
         return base
     years = range(start, spec.year + 1)
     goal = lo if lo is not None else hi
-    scale: Callable[[float], float]
-    if spec.kind == "change_vs":
+    if kind.marker == "reference":
         return Marker(
             spec.id,
             label,
@@ -499,26 +500,9 @@ def _marker(ct: CompiledTarget, frame: Frame, status: str, label: Bi) -> Marker:
             ref,
             goal=(lo, hi),
         )
-    if goal is None:
+    if goal is None or kind.marker != "path":
         return base
-    if spec.kind in ("cagr", "growth_every_year"):
-
-        def scale(n: float) -> float:
-            return float(ref * (1 + goal) ** n)
-
-    elif spec.kind == "pp_change_per_year":
-
-        def scale(n: float) -> float:
-            return ref + goal * n
-
-    elif spec.kind == "flow_every_year":
-
-        def scale(n: float) -> float:
-            return goal
-
-    else:
-        return base
-    path = tuple((y, float(scale(y - start))) for y in years)
+    path = tuple((y, float(kind.goal_path(ref, goal, y - start))) for y in years)
     end = path[-1][1]
     return Marker(
         spec.id,
@@ -563,7 +547,7 @@ def _trajectory_charts(
     status = {t.id: t.status for t in result.targets}
     by_key: dict[str, list[CompiledTarget]] = {}
     for ct in comp.targets.values():
-        if ct.spec.kind == "count_over":
+        if type(ct.model).marker == "bars":  # drawn on the cluster bars
             continue
         key = _chart_key(ct)
         by_key.setdefault(key, []).append(ct)
@@ -586,14 +570,7 @@ def _trajectory_charts(
             _marker(ct, frame, status.get(ct.spec.id, "missed"), labels[ct.spec.id]) for ct in cts
         )
         med = float(np.nanmax(np.abs(np.median(traj, axis=0))))
-        pct = any(
-            ct.spec.kind in ("share", "pp_change_per_year")
-            or (
-                ct.spec.kind in ("level", "stock", "flow_every_year")
-                and is_percent("level", _goal_float(ct), med)
-            )
-            for ct in cts
-        )
+        pct = any(_chart_percent(ct, med) for ct in cts)
         title = _title(cts[0], sc) if cts else series_label("gdp", sc)
         charts.append(
             TrajectoryChart(
@@ -609,6 +586,13 @@ def _trajectory_charts(
         for ct in cts:
             chart_of[ct.spec.id] = key
     return charts, chart_of
+
+
+def _chart_percent(ct: CompiledTarget, median: float) -> bool:
+    """Whether ``ct``'s series reads as a percentage (its kind's ``chart_percent``; None:
+    judged by the goal as for a level)."""
+    flag = type(ct.model).chart_percent
+    return flag if flag is not None else level_is_percent(_goal_float(ct), median)
 
 
 def _target_label(ct: CompiledTarget) -> Bi:
@@ -660,12 +644,10 @@ def _cluster_bars(result: Result, sc: Scenario | None) -> ClusterBars | None:
     year = result.end_year
     if sc is not None:
         for t in sc.targets.values():
-            if t.kind == "count_over" and t.variable == "output":
-                year = t.year
-                if t.threshold is not None:
-                    plan_thresholds.add(float(t.threshold))
-                for tier in t.tiers or ():
-                    plan_thresholds.add(float(tier.threshold))
+            bars = t.cluster_bars()
+            if bars is not None:
+                year = bars[0]
+                plan_thresholds.update(bars[1])
     i = year - result.base_year
     at = out[:, :, i]
     q = np.percentile(at, (5, 50, 95), axis=0)
@@ -840,7 +822,7 @@ def sweep_scenario(directory: Path) -> Scenario | None:
 
 
 def _sweep_only(d: Path, sweep: SweepSummary, sc: Scenario | None) -> ReportData:
-    from clustersim.report.fmt import is_percent
+    from clustersim.report.fmt import is_percent, is_pp
 
     rows = []
     for tid, p in sweep.probability.items():
@@ -875,7 +857,7 @@ def _sweep_only(d: Path, sweep: SweepSummary, sc: Scenario | None) -> ReportData
                 required=None,
                 source=t.source if t is not None else None,
                 percent=is_percent(kind, lo if lo is not None else hi, median),
-                pp=kind == "pp_change_per_year",
+                pp=is_pp(kind),
             )
         )
     sid = sc.id if sc is not None else d.name

@@ -348,13 +348,13 @@ def write_workbook(
 def _result_sheets(wb: Any, sc: Scenario, result: Result, lang: str) -> None:
     import numpy as np
 
-    from clustersim.report.fmt import is_percent
+    from clustersim.report.fmt import is_percent, is_pp
 
     mc = result.samples > 1
     rows = []
     for t in result.targets:
         pct = is_percent(t.kind, t.goal, t.median_value)
-        pp = t.kind == "pp_change_per_year"
+        pp = is_pp(t.kind)
         p = t.percentiles()
         model = sc.targets.get(t.id)
         rows.append(

@@ -12,28 +12,25 @@ from collections.abc import Sequence
 from typing import Any
 
 from clustersim.i18n import word
+from clustersim.kinds.targets import TARGET_KINDS
 
-__all__ = ["PERCENT_KINDS", "goal_text", "is_percent", "num", "required_text"]
-
-#: target kinds whose value is a rate or share (printed as a percentage)
-PERCENT_KINDS = ("share", "cagr", "growth_every_year", "change_vs")
+__all__ = ["goal_text", "is_percent", "is_pp", "num", "required_text"]
 
 
 def is_percent(kind: str, goal: Any, value: float) -> bool:
-    """Whether a target's value reads as a percentage.
-
-    Rates and shares by kind; a ``level`` target whose goal is below 1 and whose value
-    is below 1.5 is taken for a share too (``rd_intensity >= 0.03``).
+    """Whether a target's value reads as a percentage, as its kind says
+    (:meth:`~clustersim.kinds.targets.TargetKind.is_percent`): rates and shares always; a
+    ``level`` target whose goal is below 1 and whose value is below 1.5 is taken for a
+    share too (``rd_intensity >= 0.03``). False for a kind not known (an old results file).
     """
-    if kind in PERCENT_KINDS:
-        return True
-    return (
-        kind == "level"
-        and isinstance(goal, float)
-        and abs(goal) < 1.0
-        and math.isfinite(value)
-        and abs(value) < 1.5
-    )
+    cls = TARGET_KINDS.get(kind)
+    return cls is not None and cls.is_percent(goal, value)
+
+
+def is_pp(kind: str) -> bool:
+    """Whether a target's value is a change in percentage points (``+1.00 pp``)."""
+    cls = TARGET_KINDS.get(kind)
+    return cls is not None and cls.pp
 
 
 def num(v: float | None, pct: bool = False, pp: bool = False) -> str:

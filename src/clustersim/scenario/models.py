@@ -6,14 +6,15 @@ See ``docs/scenario-format.md`` for the commented format. Ids are ASCII
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Field, PrivateAttr, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 
 from clustersim.core.expr import REDUCERS
 from clustersim.kinds.growth import Constant, Growth
-from clustersim.scenario.numbers import Float, Num, Strict
+from clustersim.kinds.targets import TARGET_KINDS, TargetKind
+from clustersim.scenario.names import Id, Label
+from clustersim.scenario.numbers import Num, Strict
 from clustersim.scenario.provenance import Provenance
 
 __all__ = [
@@ -21,7 +22,6 @@ __all__ = [
     "Cluster",
     "Firms",
     "Group",
-    "Label",
     "Rd",
     "Region",
     "Scenario",
@@ -29,9 +29,6 @@ __all__ = [
     "Target",
     "scenario_json_schema",
 ]
-
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: region series every scenario may give; ``gdp`` is required
 REGION_SERIES = ("gdp", "population", "industrial_output", "rd_rest", "energy_rest")
@@ -50,32 +47,6 @@ CLUSTER_SERIES = (
     "firms",
 )
 RESERVED = frozenset(REGION_SERIES + DERIVED_REGION + CLUSTER_SERIES + REDUCERS + ("all", "rd_own"))
-
-
-class BiLabel(Strict):
-    """A label in Chinese and English; at least one is required."""
-
-    zh: str | None = None
-    en: str | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> BiLabel:
-        if not (self.zh or self.en):
-            raise ValueError("a label needs zh or en")
-        return self
-
-    def text(self, lang: str = "en") -> str:
-        first, second = (self.zh, self.en) if lang == "zh" else (self.en, self.zh)
-        return first or second or ""
-
-
-Label = str | BiLabel
-
-
-def label_text(label: Label | None, lang: str = "en", default: str = "") -> str:
-    if label is None:
-        return default
-    return label if isinstance(label, str) else label.text(lang)
 
 
 class Series(Strict):
@@ -234,170 +205,11 @@ def _metric(v: Any) -> Any:
 MetricDef = Annotated[Metric, BeforeValidator(_metric, json_schema_input_type=str | Metric)]
 
 
-class Lever(Strict):
-    """The series a required-growth search moves: a series, optionally limited to clusters."""
-
-    series: str
-    group: str | None = None
-    clusters: list[Id] | None = None
-
-
-def _lever(v: Any) -> Any:
-    if isinstance(v, str):
-        m = re.fullmatch(r"\s*(\w+)\s*(?:\[\s*(\w+)\s*\])?\s*", v)
-        if m:
-            return {"series": m.group(1), **({"clusters": [m.group(2)]} if m.group(2) else {})}
-    return v
-
-
-class _Target(Strict):
-    label: Label
-    at_least: Float | None = None
-    at_most: Float | None = None
-    between: tuple[Float, Float] | None = None
-    lever: Annotated[Lever, BeforeValidator(_lever, json_schema_input_type=str | Lever)] | None = (
-        None
-    )
-    source: str | None = None
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _one_goal(self) -> _Target:
-        given = [k for k in ("at_least", "at_most", "between") if getattr(self, k) is not None]
-        if len(given) != 1 and not getattr(self, "tiers", None):
-            raise ValueError(
-                f"a target needs exactly one of at_least, at_most, between (got {given or 'none'})"
-            )
-        if self.between is not None and self.between[0] > self.between[1]:
-            raise ValueError(f"between: {list(self.between)} must be [low, high]")
-        return self
-
-
-class LevelTarget(_Target):
-    """A metric in a year: ``rd_intensity`` >= 3% in 2026."""
-
-    kind: Literal["level"]
-    metric: str
-    year: int
-
-
-class StockTarget(_Target):
-    """A stock indicator in a year (more than 500 specialised firms in 2026)."""
-
-    kind: Literal["stock"]
-    metric: str
-    year: int
-
-
-class ShareTarget(_Target):
-    """``numerator / denominator`` in a year (strategic emerging = 43% of industrial output)."""
-
-    kind: Literal["share"]
-    numerator: str
-    denominator: str
-    year: int
-
-
-class GroupSumTarget(_Target):
-    """Sum of a cluster series over a group in a year (future industries reach 1,000 亿)."""
-
-    kind: Literal["group_sum"]
-    variable: str = "output"
-    group: str
-    year: int
-
-
-class CagrTarget(_Target):
-    """Compound annual growth of a metric from ``from_year`` to ``year``."""
-
-    kind: Literal["cagr"]
-    metric: str
-    from_year: int
-    year: int
-
-
-class GrowthEveryYear(_Target):
-    """Annual growth of a metric in every year of ``(from_year, year]``: the goal is checked
-    in each year; the year with the smallest margin is reported."""
-
-    kind: Literal["growth_every_year"]
-    metric: str
-    from_year: int
-    year: int
-
-
-class ChangeVs(_Target):
-    """Relative change of a metric in ``year`` against ``relative_to`` (history allowed):
-    ``value = x[year] / x[relative_to] - 1``."""
-
-    kind: Literal["change_vs"]
-    metric: str
-    relative_to: int
-    year: int
-
-
-class PpChange(_Target):
-    """Change of a share in percentage points in every year of ``(from_year, year]``
-    (the goal is checked on each year-on-year difference; 1 pp = 0.01)."""
-
-    kind: Literal["pp_change_per_year"]
-    metric: str
-    from_year: int
-    year: int
-
-
-class FlowEveryYear(_Target):
-    """An annual flow in every year of ``[from_year, year]``: the goal is checked in each year."""
-
-    kind: Literal["flow_every_year"]
-    metric: str
-    from_year: int
-    year: int
-
-
-class Tier(Strict):
-    threshold: Float
-    at_least: int = Field(ge=0)
-
-
-class CountOver(_Target):
-    """Number of clusters (of a group) whose ``variable`` is at or above ``threshold`` in
-    ``year`` (with a goal such as ``between: [4, 5]``), or tiers: ``[{threshold: 10000,
-    at_least: 4}, {threshold: 5000, at_least: 4}]``. With ``bands: true`` (default) a
-    cluster counts in its highest tier only."""
-
-    kind: Literal["count_over"]
-    variable: str = "output"
-    group: str | None = None
-    year: int
-    threshold: Float | None = None
-    tiers: list[Tier] | None = None
-    bands: bool = True
-
-    @model_validator(mode="after")
-    def _shape(self) -> CountOver:
-        if (self.threshold is None) == (self.tiers is None):
-            raise ValueError("count_over takes threshold (with a goal) or tiers, not both")
-        if self.tiers is not None and any(
-            getattr(self, k) is not None for k in ("at_least", "at_most", "between")
-        ):
-            raise ValueError("with tiers the goal is in each tier's at_least")
-        return self
-
-
-Target = Annotated[
-    LevelTarget
-    | StockTarget
-    | ShareTarget
-    | GroupSumTarget
-    | CagrTarget
-    | GrowthEveryYear
-    | ChangeVs
-    | PpChange
-    | FlowEveryYear
-    | CountOver,
-    Field(discriminator="kind"),
-]
+# the target kinds, one class each, from their registry (see clustersim.kinds.targets)
+if TYPE_CHECKING:
+    Target = TargetKind
+else:
+    Target = Annotated[Union[tuple(TARGET_KINDS.values())], Field(discriminator="kind")]  # noqa: UP007
 
 
 class Scenario(Strict):

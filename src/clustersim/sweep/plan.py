@@ -26,7 +26,8 @@ from clustersim.kinds.growth import RATE_LO
 from clustersim.sampling import Choice as ChoiceSampler
 from clustersim.sampling import Distribution, InverseNormal
 from clustersim.scenario.loader import load_data, provenance, validate_loaded
-from clustersim.scenario.models import Scenario, label_text
+from clustersim.scenario.models import Scenario
+from clustersim.scenario.names import label_text
 from clustersim.scenario.numbers import Observed, Uniform, _Dist, central, is_uncertain
 from clustersim.suggest import did_you_mean
 from clustersim.sweep.designs import Design
