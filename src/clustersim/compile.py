@@ -549,7 +549,7 @@ def compile_scenario(
     inverse_normal : callable, optional
         The standard normal quantile function normal and lognormal numbers draw with
         (scipy's ``ndtri`` when None); an engine passes its own
-        (:func:`clustersim.engine.inverse_normal_for`).
+        (:meth:`clustersim.engines.Engine.inverse_normal`).
     provenance : Provenance, optional
         Where each value was written, for ``file:line`` in error messages; by default the
         one the scenario was loaded with (:attr:`Scenario.provenance`).

@@ -12,15 +12,17 @@ from numpy.typing import NDArray
 
 from clustersim.compile import Compiled, CompiledTarget, Lever, compile_scenario
 from clustersim.core import expr as ex
-from clustersim.core.model import Compound, Elastic, Model, StockFlow
+from clustersim.core.model import Compound, Elastic, Model
 from clustersim.core.project import project
-from clustersim.core.targets import Frame, Outcome, evaluate_target, result_buffers
+from clustersim.core.targets import Outcome, evaluate_target, result_buffers
+from clustersim.engines import get_engine, resolve_engine
+from clustersim.engines.projection import frame_of, project_all
 from clustersim.errors import ModelError, ScenarioError
 from clustersim.results import Result, TargetResult
 from clustersim.sampling import InverseNormal
 from clustersim.scenario.models import Scenario
 
-__all__ = ["frame_of", "required_growth", "run", "run_compiled"]
+__all__ = ["required_growth", "run", "run_compiled", "run_targets"]
 
 Array = NDArray[np.float64]
 #: rates scanned for a bracket before the vectorised search refines it
@@ -47,85 +49,17 @@ RATE_GRID = (
 )
 
 
-def frame_of(comp: Compiled, series: dict[str, Array]) -> Frame:
-    return Frame(
-        series,
-        comp.model.years,
-        comp.model.clusters,
-        comp.model.groups,
-        comp.model.history,
-        comp.metrics,
-    )
-
-
-def _origin_fn(comp: Compiled) -> Any:
-    def origin_of(name: str) -> str:
-        if name in comp.metrics:
-            return f"{comp.at('metrics', name)}: "
-        return ""
-
-    return origin_of
-
-
-def _check_finite(comp: Compiled, series: dict[str, Array], where: str = "") -> None:
-    """NaN, inf, or a negative level or stock in any series is an error that says where.
-
-    Levels (compound series, stocks) start at or above zero, so a negative value means
-    growth fell below -100% somewhere, e.g. through an elasticity.
-    """
-    years, clusters = comp.model.years, comp.model.clusters
-    levels = {op.name for op in comp.model.ops if isinstance(op, Compound | StockFlow)}
-    origin_of = _origin_fn(comp)
-    for name, arr in series.items():
-        bad = ~np.isfinite(arr)
-        neg = name in levels
-        if neg:
-            bad |= arr < 0
-        if bad.any():
-            idx = np.argwhere(bad)[0]
-            at = f"sample {idx[0]}, " + (f"cluster {clusters[idx[1]]}, " if arr.ndim == 3 else "")
-            what = "is negative" if neg and np.isfinite(arr[tuple(idx)]) else "is not finite"
-            hint = (
-                "growth fell below -100% (check its growth and any elasticity)"
-                if what == "is negative"
-                else "check its base value and growth"
-            )
-            raise ModelError(
-                f"{origin_of(name)}{name} {what} in {at}year {years[idx[-1]]} "
-                f"({float(arr[tuple(idx)])!r}); {hint}"
-            )
-
-
-def _outcome(comp: Compiled, ct: CompiledTarget, frame: Frame) -> Outcome:
-    try:
-        out = evaluate_target(ct.spec, frame)
-    except ex.ExprError as exc:
-        raise ScenarioError(f"{comp.at('targets', ct.spec.id)}: {exc}") from exc
-    if not np.all(np.isfinite(out.value)):
-        n = int(np.sum(~np.isfinite(out.value)))
-        raise ModelError(
-            f"{comp.at('targets', ct.spec.id)}: the value is not finite in "
-            f"{n} sample(s) (a zero or negative base, or a division by zero in the metric)"
-        )
-    return out
-
-
 def run_compiled(comp: Compiled, *, required: bool = True, point: Compiled | None = None) -> Result:
-    """Project a compiled scenario and check its targets."""
-    series = project(comp.model)
-    _check_finite(comp, series)
-    frame = frame_of(comp, series)
-    metrics = {}
-    for name in comp.metrics:
-        try:
-            metrics[name] = frame.lookup(name)
-        except ex.ExprError as exc:
-            raise ScenarioError(f"{comp.at('metrics', name)}: {exc}") from exc
-    series.update(metrics)
+    """Project a compiled scenario, keep every series and check its targets.
+
+    ``required`` also finds the growth each target needs (from ``point``, the central
+    scenario, when given).
+    """
+    projected = project_all(comp)
     targets = []
     base = point if point is not None else comp
     for tid, ct in comp.targets.items():
-        o = _outcome(comp, ct, frame)
+        o = projected.outcomes[tid]
         t = ct.model
         targets.append(
             TargetResult(
@@ -144,14 +78,13 @@ def run_compiled(comp: Compiled, *, required: bool = True, point: Compiled | Non
                 start=ct.spec.start,
             )
         )
-    _check_finite(comp, metrics)  # after the targets, so a target's own metric names the target
     sc = comp.scenario
     return Result(
         sc.id,
         comp.model.years,
         comp.model.clusters,
         comp.model.samples,
-        series,
+        projected.series,
         targets,
         comp.seed,
         comp,
@@ -374,25 +307,6 @@ def _closed_form(comp: Compiled, ct: CompiledTarget, op: Compound) -> float | No
 
 #: samples compiled (drawn) at once; each chunk is then projected in cache-sized blocks
 DEFAULT_CHUNK = 65536
-#: ENGINES: "numpy" (the blocked core), "numba" (the fused kernel), "auto"
-ENGINES = ("auto", "numpy", "numba")
-#: with engine="auto", the fused kernel is used from this many cluster-years on (below it,
-#: compiling or loading the kernel costs more than it saves)
-AUTO_ACCEL_FROM = 20_000_000
-
-
-def resolve_engine(engine: str, cluster_years: int) -> str:
-    """The engine ``run_targets`` uses: ``numba`` when asked (or, for ``auto``, when numba is
-    installed and the work is large), else ``numpy``."""
-    if engine not in ENGINES:
-        raise ScenarioError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    from clustersim.accel import available
-
-    if engine == "numba" and not available():
-        raise ScenarioError("engine 'numba' needs numba: pip install 'clustersim[accel]'")
-    if engine == "auto":
-        return "numba" if available() and cluster_years >= AUTO_ACCEL_FROM else "numpy"
-    return engine
 
 
 def run_targets(
@@ -420,10 +334,12 @@ def run_targets(
         sample); the chunks are then not kept and an empty dict is returned. The outcome
         arrays are only valid during the call (the next chunk may be written into the
         same buffers): copy what you keep.
-    engine : {"auto", "numpy", "numba"}
-        ``numba`` evaluates each chunk with the fused compiled kernel
-        (:mod:`clustersim.accel`); ``auto`` does so when numba is installed and the run has
-        at least :data:`AUTO_ACCEL_FROM` cluster-years. It also draws normal quantiles
+    engine : str
+        A name of :data:`clustersim.engines.ENGINES` or ``auto``. ``numba`` evaluates each
+        chunk with the fused compiled kernel (:mod:`clustersim.accel`); ``auto`` does so when
+        numba is installed, the run has at least
+        :data:`~clustersim.engines.AUTO_ACCEL_FROM` cluster-years and the kernel compiles
+        every target kind (else the NumPy engine). The numba engine also draws normal quantiles
         with a compiled inverse CDF (:mod:`clustersim.accel.draws`) instead of scipy's.
         The engines agree to 1e-12 relative, not to the bit.
 
@@ -431,14 +347,11 @@ def run_targets(
     -------
     dict of target id to Outcome
     """
-    from clustersim.core.blocked import evaluate_targets
-
     if samples < 1:
         raise ScenarioError(f"samples must be >= 1, got {samples}")
     work = samples * max(1, len(scenario.clusters)) * (scenario.end_year - scenario.base_year + 1)
-    numba = resolve_engine(engine, work) == "numba"
-    if numba:
-        from clustersim.accel.kernel import evaluate_targets as fused
+    kinds = [t.kind for t in scenario.targets.values()]
+    chosen = get_engine(resolve_engine(engine, work, kinds))
     # with a sink, every chunk is written into the same result buffers: fresh ones would
     # cost a page fault per 4 KiB (~40 ns a sample)
     reuse: dict[str, NDArray[Any]] = {}
@@ -450,28 +363,11 @@ def run_targets(
                 bufs = result_buffers(len(specs), min(chunk, samples))
                 reuse.update(zip(("value", "margin", "met"), bufs, strict=True))
             out = reuse
-        if numba:
-            return fused(comp.model, specs, comp.metrics, out=out)
-        return evaluate_targets(comp.model, specs, comp.metrics, block=block, out=out)
+        return chosen.evaluate(comp, block=block, out=out)
 
     if seed is None and samples > 1:
         seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
-    inverse_normal = inverse_normal_for("numba" if numba else "numpy")
-    return _run_chunks(scenario, samples, seed, chunk, sink, evaluate, inverse_normal)
-
-
-def inverse_normal_for(engine: str) -> InverseNormal | None:
-    """The inverse normal CDF an engine draws normal quantiles with.
-
-    ``numba``: the compiled AS241 of :mod:`clustersim.accel.draws` (3x faster than
-    scipy's, agreeing to a few units in the last place); any other engine: None, which
-    means scipy's ``ndtri``. Pass it to :func:`~clustersim.compile.compile_scenario`.
-    """
-    if engine != "numba":
-        return None
-    from clustersim.accel.draws import ndtri
-
-    return ndtri
+    return _run_chunks(scenario, samples, seed, chunk, sink, evaluate, chosen.inverse_normal())
 
 
 def _run_chunks(

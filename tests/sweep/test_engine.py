@@ -97,7 +97,7 @@ def test_one_worker_two_workers_and_dask_give_identical_files(tmp_path):
     assert s[0] == s[1] == s[2]
 
 
-@pytest.mark.parametrize("engine", ["numpy", "reference"])
+@pytest.mark.parametrize("engine", ["numpy", "projection"])
 def test_chunks_are_sample_separable(tmp_path, engine):
     """A chunk evaluated in pieces equals the chunk evaluated at once, to the bit."""
     plan = plan_sweep(load_sweep(_example_sweep(tmp_path, method="lhs")))
@@ -116,11 +116,11 @@ def test_chunks_are_sample_separable(tmp_path, engine):
         assert_array_equal(np.concatenate([p.series[name] for p in parts]), arr, err_msg=name)
 
 
-@pytest.mark.parametrize("engine", ["reference", "numpy"])
+@pytest.mark.parametrize("engine", ["projection", "numpy"])
 def test_a_grid_reproduces_single_runs_point_by_point(tmp_path, engine):
     """Every grid point equals ``clustersim run`` of the scenario with those two numbers
     written into it (the other uncertain numbers at their central values: fix: all): to the
-    bit with the reference engine, to 1e-12 with the blocked targets-only core."""
+    bit with the projection engine, to 1e-12 with the blocked targets-only core."""
     sweep = _example_sweep(
         tmp_path,
         method="grid",
@@ -143,7 +143,7 @@ def test_a_grid_reproduces_single_runs_point_by_point(tmp_path, engine):
         data["region"]["gdp"]["growth"]["rate"] = float(cols[GDP][i])
         single = cs.run(Scenario.model_validate(data), samples=1, required=False)
         for t in single.targets:
-            if engine == "reference":
+            if engine == "projection":
                 assert cols[f"value.{t.id}"][i] == t.value[0], (i, t.id)
             else:
                 assert_allclose(cols[f"value.{t.id}"][i], t.value[0], rtol=1e-12, atol=1e-15)
@@ -169,7 +169,7 @@ def test_auto_engine_takes_numba_for_large_sweeps_and_a_resume_keeps_its_engine(
 ):
     import json
 
-    import clustersim.engine as engine_mod
+    import clustersim.engines as engine_mod
 
     sweep = _example_sweep(tmp_path, samples=400)
     run_sweep(sweep, out=tmp_path / "small", workers=1)  # 400 samples: far below the line

@@ -13,7 +13,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 import clustersim as cs
 from clustersim.bench.workloads import synthetic_dict, synthetic_scenario
 from clustersim.core.blocked import evaluate_targets as numpy_targets
-from clustersim.engine import resolve_engine, run_targets
+from clustersim.engine import run_targets
+from clustersim.engines import resolve_engine
 
 pytest.importorskip("numba")
 from clustersim.accel.codegen import generate

@@ -12,7 +12,8 @@ from scipy.special import ndtri as scipy_ndtri
 import clustersim as cs
 from clustersim.accel.draws import ndtri
 from clustersim.bench.workloads import synthetic_dict, synthetic_scenario
-from clustersim.engine import inverse_normal_for, run_targets
+from clustersim.engine import run_targets
+from clustersim.engines import ENGINES
 from clustersim.scenario.numbers import Normal
 
 
@@ -50,12 +51,12 @@ def test_the_distributions_draw_with_it_only_when_given() -> None:
     u = np.random.default_rng(3).random(50_000)
     plain = d.ppf(u)
     assert_array_equal(plain, 0.05 + 0.02 * scipy_ndtri(u))  # scipy's, bit for bit
-    assert inverse_normal_for("numba") is ndtri
-    fast = d.ppf(u, inverse_normal=inverse_normal_for("numba"))
+    assert ENGINES["numba"].inverse_normal() is ndtri
+    fast = d.ppf(u, inverse_normal=ENGINES["numba"].inverse_normal())
     assert_array_equal(d.ppf(u), plain)  # no state left behind
     assert_allclose(fast, plain, rtol=1e-14, atol=1e-16)  # (draws near 0 cancel)
-    assert inverse_normal_for("numpy") is None
-    assert inverse_normal_for("reference") is None
+    assert ENGINES["numpy"].inverse_normal() is None
+    assert ENGINES["projection"].inverse_normal() is None
 
 
 def test_run_targets_numba_uses_buffers_once_per_chunk_and_agrees() -> None:

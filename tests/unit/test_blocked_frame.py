@@ -33,7 +33,7 @@ from clustersim.core.targets import (
     _binding,
     evaluate_target,
 )
-from clustersim.engine import frame_of
+from clustersim.engines.projection import frame_of
 from clustersim.kinds.targets import target_spec
 
 BASE = 2023

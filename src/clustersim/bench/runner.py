@@ -164,7 +164,9 @@ def _prepare(w: Workload) -> Callable[[], Any]:
     from clustersim.compile import compile_scenario
     from clustersim.core.project import project
     from clustersim.core.targets import evaluate_target
-    from clustersim.engine import frame_of, run_compiled, run_targets
+    from clustersim.engine import run_compiled, run_targets
+    from clustersim.engines import get_engine
+    from clustersim.engines.projection import frame_of
 
     sc = synthetic_scenario(w.clusters, w.years)
     if w.kind == "plain_run":
@@ -187,16 +189,13 @@ def _prepare(w: Workload) -> Callable[[], Any]:
         ]
         from clustersim.core.targets import result_buffers
 
-        if w.engine == "numba":
-            from clustersim.accel.kernel import evaluate_targets
-        else:
-            from clustersim.core.blocked import evaluate_targets
+        engine = get_engine(w.engine)
         n_t = len(comps[0].targets)
         bufs = dict(zip(("value", "margin", "met"), result_buffers(n_t, chunk), strict=True))
 
         def core() -> None:  # a sweep's chunks, written into one set of result buffers
             for c in comps:
-                evaluate_targets(c.model, [t.spec for t in c.targets.values()], c.metrics, out=bufs)
+                engine.evaluate(c, out=bufs)
 
         return core
     if w.kind == "sweep_trajectories":

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from clustersim.cli._common import err, fail, out
+from clustersim.engines import ENGINES
 from clustersim.errors import ClusterSimError
 
 __all__ = ["COMMANDS", "sweep"]
@@ -81,8 +82,9 @@ def sweep(
         typer.Option(
             "--engine",
             help="How targets are computed: auto (numba when installed and the sweep is large, "
-            "else numpy; a resume keeps the sweep's engine), numpy (blocked targets-only core), "
-            "numba (fused kernel, needs clustersim[accel]) or reference (full projection).",
+            "else numpy; a resume keeps the sweep's engine); "
+            + "; ".join(f"{e.name}: {e.summary}" for e in ENGINES.values())
+            + ".",
         ),
     ] = "auto",
     quiet: Annotated[

@@ -541,7 +541,7 @@ def _trajectory_charts(
             )
         return charts, chart_of
     from clustersim.core.expr import ExprError, Name
-    from clustersim.engine import frame_of
+    from clustersim.engines.projection import frame_of
 
     frame = frame_of(comp, result.series)
     status = {t.id: t.status for t in result.targets}

@@ -13,23 +13,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from clustersim.compile import Compiled, compile_scenario
-from clustersim.core.blocked import evaluate_targets
 from clustersim.core.expr import ExprError
-from clustersim.engine import inverse_normal_for, run_compiled
+from clustersim.engine import run_compiled
+from clustersim.engines import get_engine
 from clustersim.errors import ModelError
 from clustersim.sweep.designs import quantiles
 from clustersim.sweep.plan import SweepPlan
 
 __all__ = [
-    "ENGINES",
     "ChunkResult",
-    "Engine",
     "TargetArrays",
     "all_met_column",
     "evaluate_chunk",
@@ -41,9 +38,6 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-#: how a chunk's targets are computed; one Literal drives the type, the check and the CLI
-Engine = Literal["numpy", "numba", "reference"]
-ENGINES: tuple[str, ...] = Engine.__args__  # type: ignore[attr-defined]
 
 
 def value_column(target: str) -> str:
@@ -134,7 +128,7 @@ def _reference(comp: Compiled, trajectories: bool) -> TargetArrays:
 
 
 def project_targets(
-    comp: Compiled, *, trajectories: bool = False, engine: Engine = "numpy"
+    comp: Compiled, *, trajectories: bool = False, engine: str = "numpy"
 ) -> TargetArrays:
     """Project ``comp`` and evaluate every target per sample.
 
@@ -148,12 +142,12 @@ def project_targets(
     trajectories : bool
         Also return every projected series (from the full projection; the target columns
         still come from ``engine``, so they do not depend on this flag).
-    engine : {"numpy", "numba", "reference"}
-        ``numpy``: the blocked, time-major targets-only core
-        (:func:`clustersim.core.blocked.evaluate_targets`); ``numba``: the fused compiled
-        kernel (:mod:`clustersim.accel`); ``reference``: the full projection
-        (:func:`clustersim.engine.run_compiled`). They agree to about 1e-11 relative, not to
-        the bit, so a sweep uses one engine throughout (it is part of the manifest).
+    engine : str
+        A name of :data:`clustersim.engines.ENGINES`: ``numpy``, the blocked, time-major
+        targets-only core; ``numba``, the fused compiled kernel (:mod:`clustersim.accel`);
+        ``projection``, the full projection (:func:`clustersim.engine.run_compiled`). They
+        agree to about 1e-11 relative, not to the bit, so a sweep uses one engine throughout
+        (it is part of the manifest).
 
     Returns
     -------
@@ -165,17 +159,11 @@ def project_targets(
         A value that is not finite or a level that turns negative, located by the
         reference path (sample, series, file and line).
     """
-    if engine == "reference":
+    if engine == "projection":
         out = _reference(comp, trajectories)
     else:
-        specs = [ct.spec for ct in comp.targets.values()]
         try:
-            if engine == "numba":
-                from clustersim.accel.kernel import evaluate_targets as fused
-
-                outs = fused(comp.model, specs, comp.metrics)
-            else:
-                outs = evaluate_targets(comp.model, specs, comp.metrics)
+            outs = get_engine(engine).evaluate(comp)
         except (FloatingPointError, ExprError):
             # the fast paths say what went wrong; the reference path says where
             out = _reference(comp, trajectories)
@@ -198,7 +186,7 @@ def evaluate_rows(
     stop: int,
     *,
     trajectories: bool = False,
-    engine: Engine = "numpy",
+    engine: str = "numpy",
 ) -> ChunkResult:
     """Evaluate rows ``start .. stop - 1`` of chunk ``chunk`` (a whole chunk or its head).
 
@@ -211,7 +199,7 @@ def evaluate_rows(
 
 
 def _evaluate_rows(
-    plan: SweepPlan, chunk: int, start: int, stop: int, trajectories: bool, engine: Engine
+    plan: SweepPlan, chunk: int, start: int, stop: int, trajectories: bool, engine: str
 ) -> ChunkResult:
     t0 = time.perf_counter()
     chunk_start = plan.bounds(chunk)[0]
@@ -219,7 +207,7 @@ def _evaluate_rows(
     u = quantiles(plan.design, plan.seed, chunk, start, stop, chunk_start)
     uniforms = {d.path: u[:, j] for j, d in enumerate(plan.dims)}
     # the numba engine draws normal quantiles with compiled AS241, inputs and compile alike
-    inverse_normal = inverse_normal_for(engine)
+    inverse_normal = get_engine(engine).inverse_normal()
     inputs = np.empty((n, len(plan.dims)))
     for j, d in enumerate(plan.dims):
         inputs[:, j] = d.values(u[:, j], inverse_normal=inverse_normal)
@@ -258,7 +246,7 @@ def _evaluate_rows(
 
 
 def evaluate_chunk(
-    plan: SweepPlan, chunk: int, *, trajectories: bool = False, engine: Engine = "numpy"
+    plan: SweepPlan, chunk: int, *, trajectories: bool = False, engine: str = "numpy"
 ) -> ChunkResult:
     """Evaluate chunk ``chunk`` of ``plan``: its quantiles, inputs and target outcomes.
 
@@ -273,7 +261,7 @@ def evaluate_chunk(
         ``0 .. plan.n_chunks - 1``.
     trajectories : bool
         Keep every projected series.
-    engine : {"numpy", "numba", "reference"}
+    engine : str
         See :func:`project_targets`.
 
     Returns

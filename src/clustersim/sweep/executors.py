@@ -19,7 +19,7 @@ from itertools import islice
 from typing import Any, Protocol
 
 from clustersim.errors import ClusterSimError
-from clustersim.sweep.evaluate import ChunkResult, Engine, evaluate_chunk
+from clustersim.sweep.evaluate import ChunkResult, evaluate_chunk
 from clustersim.sweep.plan import SweepPlan
 
 __all__ = [
@@ -65,7 +65,7 @@ class ChunkJob:
     plan: SweepPlan
     trajectories: bool = False
     sink: Sink | None = None
-    engine: Engine = "numpy"
+    engine: str = "numpy"
 
     def __call__(self, chunk: int) -> ChunkResult | ChunkDone:
         res = evaluate_chunk(self.plan, chunk, trajectories=self.trajectories, engine=self.engine)

@@ -16,13 +16,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from clustersim.engines import AUTO, ENGINE_CHOICES, ENGINES, get_engine, resolve_engine
 from clustersim.errors import ClusterSimError
-from clustersim.sweep.evaluate import ENGINES, ChunkResult, Engine, evaluate_rows
+from clustersim.sweep.evaluate import ChunkResult, evaluate_rows
 from clustersim.sweep.executors import ChunkJob, Executor, make_executor
 from clustersim.sweep.manifest import carry_timings, finish, new_manifest, resume_problems
 from clustersim.sweep.plan import SweepPlan, plan_sweep
@@ -178,7 +179,7 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     return doc
 
 
-def _pilot(plan: SweepPlan, trajectories: bool, engine: Engine) -> ChunkResult:
+def _pilot(plan: SweepPlan, trajectories: bool, engine: str) -> ChunkResult:
     b = plan.design.blocks
     stop = min(plan.bounds(0)[1], max(b, (PILOT_ROWS // b) * b))
     return evaluate_rows(plan, 0, 0, stop, trajectories=trajectories, engine=engine)
@@ -226,11 +227,12 @@ def run_sweep(
         Override the sweep file's (only with a file or path).
     free_disk : int, optional
         Bytes free on the output disk (default: measured); for tests.
-    engine : {"auto", "numpy", "numba", "reference"}
+    engine : str
         How each chunk's targets are computed (:func:`~clustersim.sweep.evaluate.project_targets`):
-        the blocked NumPy core, the fused numba kernel (``clustersim[accel]``) or the full
-        reference projection. ``auto`` (default) takes numba when it is installed and the
-        sweep has at least :data:`clustersim.engine.AUTO_ACCEL_FROM` cluster-years, else
+        a name of :data:`clustersim.engines.ENGINES` (the blocked NumPy core, the fused numba
+        kernel of ``clustersim[accel]``, the full projection) or ``auto`` (default), which
+        takes numba when it is installed, compiles every target kind and the sweep has at
+        least :data:`clustersim.engines.AUTO_ACCEL_FROM` cluster-years, else
         numpy; a resume takes the engine of the sweep it continues. Engines agree to about
         1e-11, not to the bit, so the engine is part of the manifest and a resume must use
         the same.
@@ -249,13 +251,13 @@ def run_sweep(
     for item in keep:
         if item not in KEEP:
             raise ClusterSimError(f"--keep: {item!r} is not one of {', '.join(KEEP)}")
-    if engine not in (*ENGINES, "auto"):
-        raise ClusterSimError(f"--engine: {engine!r} is not one of auto, {', '.join(ENGINES)}")
-    if engine == "numba":
-        from clustersim.accel import available
-
-        if not available():
-            raise ClusterSimError("--engine numba needs numba: pip install 'clustersim[accel]'")
+    if engine not in ENGINE_CHOICES:
+        raise ClusterSimError(f"--engine: {engine!r} is not one of {', '.join(ENGINE_CHOICES)}")
+    if engine != AUTO:
+        try:
+            get_engine(engine)
+        except ClusterSimError as exc:
+            raise ClusterSimError(f"--engine: {exc}") from exc
     keep_t = tuple(sorted(set(keep)))
     trajectories = "trajectories" in keep_t
     if isinstance(sweep, str | Path):
@@ -285,13 +287,12 @@ def run_sweep(
                 f"{out_dir}/samples: holds files but no {MANIFEST}; choose another --out"
             )
 
-    if engine == "auto":
-        from clustersim.engine import resolve_engine
-
+    if engine == AUTO:
         before = old.get("engine") if old is not None else None
         sc = plan.scenario
         work = plan.rows * max(1, len(sc.clusters)) * (sc.end_year - sc.base_year + 1)
-        engine = before if before in ENGINES else resolve_engine("auto", work)
+        kinds = [t.kind for t in sc.targets.values()]
+        engine = before if before in ENGINES else resolve_engine(AUTO, work, kinds)
         if engine == "numba":
             from clustersim.accel import available
 
@@ -300,7 +301,7 @@ def run_sweep(
                     f"{out_dir}: the sweep ran with numba, which is not installed here; "
                     "pip install 'clustersim[accel]' or start a new sweep"
                 )
-    eng = cast(Engine, engine)
+    eng = engine
     pilot = _pilot(plan, trajectories, eng)  # fails fast on a scenario that does not project
     sink: ResultSink
     parquet: ParquetSink | None = None
