@@ -1,7 +1,7 @@
 """The import contract of DESIGN.md / STYLE.md, kept by a test rather than by hope.
 
 - ``clustersim.core`` imports numpy, the standard library and itself only;
-- pyarrow lives in ``clustersim.io``, YAML in the loader, typer and rich in the CLI
+- pyarrow lives in ``clustersim.io`` and the sweep's Parquet sink, YAML in the loader, typer and rich in the CLI
   (the ``cli/`` package);
 - nothing imports the CLI.
 
@@ -35,7 +35,8 @@ def _is_cli(rel: str) -> bool:
 
 #: third-party top-level package -> module paths (relative to src/clustersim) allowed to import it
 PLACEMENT = {
-    "pyarrow": lambda rel: rel.startswith("io/"),
+    # the result writers: tables (io/) and the sweep's streamed Parquet parts
+    "pyarrow": lambda rel: rel.startswith("io/") or rel == "sweep/parquet_sink.py",
     "typer": lambda rel: _is_cli(rel),
     "rich": lambda rel: _is_cli(rel),
     "click": lambda rel: _is_cli(rel),
@@ -293,3 +294,86 @@ def test_importing_the_package_loads_no_writer_or_cli():
 def test_importing_the_cli_defers_pyarrow():
     loaded = _loaded_after("import clustersim.cli")
     assert loaded.isdisjoint({"pyarrow", "pandas"}), loaded
+
+
+# --- the whole import order (pyproject.toml's import-linter contracts) ----------------------
+
+ROOT = SRC.parents[1]
+
+
+def test_the_import_linter_contracts_hold():
+    """Each layer imports only the layers below it (core <- sampling <- values <- kinds <-
+    scenario <- compile <- engines <- api <- sweep/analysis/report <- cli); see
+    ``[tool.importlinter]`` in pyproject.toml."""
+    pytest.importorskip("importlinter")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from importlinter.cli import lint_imports_command; "
+            "sys.exit(lint_imports_command())",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "0 broken" in proc.stdout
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on.add(root)
+        while work:
+            v, it = work[-1]
+            w = next(it, None)
+            if w is not None:
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(sorted(graph.get(w, ())))))
+                elif w in on:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    x = stack.pop()
+                    on.discard(x)
+                    comp.append(x)
+                    if x == v:
+                        break
+                if len(comp) > 1:
+                    out.append(sorted(comp))
+    return out
+
+
+def test_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_between_modules():
+    """No module imports itself back through others (type-only imports excepted)."""
+    grimp = pytest.importorskip("grimp")
+    g = grimp.build_graph("clustersim", exclude_type_checking_imports=True)
+    graph = {m: set(g.find_modules_directly_imported_by(m)) for m in g.modules}
+    assert _cycles(graph) == []

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from clustersim.scenario.loader import load_scenario
     from clustersim.scenario.models import Scenario
 
-__version__ = "0.1.0"
+from clustersim._version import __version__
 
 __all__ = [
     "CheckOutcome",

@@ -38,8 +38,8 @@ from clustersim.scenario.models import (
     StockIndicator,
     Target,
 )
-from clustersim.scenario.numbers import Observed, is_uncertain
 from clustersim.scenario.provenance import Provenance
+from clustersim.values.numbers import Observed, is_uncertain
 
 __all__ = ["Compiled", "Lever", "Param", "compile_scenario", "uncertain_parameters"]
 

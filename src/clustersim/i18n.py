@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     from clustersim.scenario.models import Scenario
-    from clustersim.scenario.names import Label
+    from clustersim.values.names import Label
 
 __all__ = ["LANGS", "SERIES_LABELS", "WORDS", "Bi", "Lang", "bi", "series_label", "word"]
 
@@ -45,7 +45,7 @@ class Bi:
 def bi(label: Label | Bi | None, default: str = "") -> Bi:
     """A scenario label (``str`` or ``{zh, en}``) as a :class:`Bi`."""
     # imported here: the scenario models (pydantic) are not needed to read the table
-    from clustersim.scenario.names import label_text
+    from clustersim.values.names import label_text
 
     if isinstance(label, Bi):
         return label

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clustersim.core.targets import Bound, Tier
-from clustersim.scenario.names import Label, label_text
+from clustersim.values.names import Label, label_text
 
 if TYPE_CHECKING:
     import pandas as pd

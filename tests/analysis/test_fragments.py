@@ -13,7 +13,7 @@ import clustersim as cs
 from clustersim.analysis.calibration import calibrate
 from clustersim.analysis.fragments import write_fragment
 from clustersim.kinds.growth import Constant, Elasticity, Logistic
-from clustersim.scenario.numbers import Normal
+from clustersim.values.numbers import Normal
 
 from .conftest import history_rows
 

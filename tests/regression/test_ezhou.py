@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 import clustersim as cs
 from clustersim.cli import app
-from clustersim.scenario.numbers import central
+from clustersim.values.numbers import central
 
 ROOT = Path(__file__).resolve().parents[2]
 TREND = ROOT / "scenarios" / "ezhou-trend.yaml"

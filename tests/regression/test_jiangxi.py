@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 
 import clustersim as cs
 from clustersim.cli import app
-from clustersim.scenario.names import BiLabel
-from clustersim.scenario.numbers import Normal, Observed, central
+from clustersim.values.names import BiLabel
+from clustersim.values.numbers import Normal, Observed, central
 
 ROOT = Path(__file__).resolve().parents[2]
 TREND = ROOT / "scenarios" / "jiangxi-trend.yaml"

@@ -174,7 +174,7 @@ def loglinear(years: list[int], values: list[float]) -> tuple[float, np.ndarray]
 
 def base_point(num: object) -> float:
     """The central value of a scenario number (plain number, observation or distribution)."""
-    from clustersim.scenario.numbers import central
+    from clustersim.values.numbers import central
 
     return central(num)  # type: ignore[arg-type]
 

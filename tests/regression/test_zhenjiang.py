@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 import clustersim as cs
 from clustersim.cli import app
 from clustersim.scenario.loader import load_data
-from clustersim.scenario.numbers import Observed, central
+from clustersim.values.numbers import Observed, central
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = {

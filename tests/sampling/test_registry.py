@@ -24,7 +24,7 @@ from clustersim.sampling import (
     uniform_stream,
 )
 from clustersim.scenario.models import scenario_json_schema
-from clustersim.scenario.numbers import DIST_MODELS, Dist
+from clustersim.values.numbers import DIST_MODELS, Dist
 
 #: one example per registered distribution: its parameters, scipy's frozen equivalent and
 #: its central value. A new distribution adds its line (test_every_distribution_has_an_example).

@@ -14,7 +14,7 @@ from clustersim.accel.draws import ndtri
 from clustersim.bench.workloads import synthetic_dict, synthetic_scenario
 from clustersim.engine import run_targets
 from clustersim.engines import ENGINES
-from clustersim.scenario.numbers import Normal
+from clustersim.values.numbers import Normal
 
 
 def test_agrees_with_scipy_to_a_few_ulp_everywhere() -> None:

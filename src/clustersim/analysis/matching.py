@@ -22,8 +22,8 @@ from clustersim.analysis.observed import (
 from clustersim.analysis.options import Options
 from clustersim.analysis.series import SeriesSpec, scenario_series, why_not
 from clustersim.scenario.models import Scenario
-from clustersim.scenario.names import label_text
 from clustersim.suggest import did_you_mean
+from clustersim.values.names import label_text
 
 __all__ = ["Matched", "fit_window", "match"]
 

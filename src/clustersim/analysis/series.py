@@ -15,8 +15,8 @@ from typing import Any
 from clustersim.analysis.observed import Unit, parse_unit
 from clustersim.kinds.growth import Elasticity, Growth
 from clustersim.scenario.models import LevelIndicator, Scenario, Series, StockIndicator
-from clustersim.scenario.numbers import central
 from clustersim.suggest import did_you_mean
+from clustersim.values.numbers import central
 
 __all__ = ["SeriesSpec", "scenario_series", "why_not"]
 

@@ -33,7 +33,7 @@ def _goal_text(t: TargetResult, pct: bool, pp: bool, lang: str) -> str:
 def target_table(result: Result, lang: str = "en") -> Table:
     """One row per target: year, status, value, goal, margin, P(met) and p5-p95 (Monte
     Carlo runs), required growth."""
-    from clustersim.scenario.names import label_text
+    from clustersim.values.names import label_text
 
     mc = result.samples > 1
     title = f"{result.scenario_id}: {result.base_year}-{result.end_year}" + (

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from clustersim.atomic import staged_files
 from clustersim.errors import ClusterSimError
 from clustersim.formats import FORMATS
-from clustersim.scenario.names import label_text
+from clustersim.values.names import label_text
 
 if TYPE_CHECKING:
     from clustersim.results import Result

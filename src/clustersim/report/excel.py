@@ -122,7 +122,7 @@ def _leaves(obj: Any, path: Path_) -> Iterator[tuple[Path_, Any]]:
     observation or distribution) is one leaf."""
     from pydantic import BaseModel
 
-    from clustersim.scenario.numbers import Observed, _Dist
+    from clustersim.values.numbers import Observed, _Dist
 
     if obj is None:
         return
@@ -143,7 +143,7 @@ def _leaves(obj: Any, path: Path_) -> Iterator[tuple[Path_, Any]]:
 
 def _number_cells(value: Any) -> dict[str, Any]:
     """The ``value`` and number columns of one leaf."""
-    from clustersim.scenario.numbers import Observed, _Dist
+    from clustersim.values.numbers import Observed, _Dist
 
     if isinstance(value, Observed):
         return {

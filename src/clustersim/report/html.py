@@ -143,7 +143,7 @@ def _meta(data: ReportData, lang: str) -> str:
 
 def render_html(data: ReportData, *, lang: str = "en", progress: Progress | None = None) -> str:
     """The report as one HTML document (a string); see the module docstring."""
-    from clustersim import __version__
+    from clustersim._version import __version__
     from clustersim.report.fonts import css_font_face
 
     figures: dict[str, str] = {}

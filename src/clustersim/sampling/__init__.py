@@ -2,7 +2,7 @@
 
 :data:`DISTRIBUTIONS` is the one list of the distributions a scenario's ``dist:`` may
 name, in the order the schema and messages list them; the scenario's pydantic models
-are built from it (:mod:`clustersim.scenario.numbers`). Adding a distribution is one
+are built from it (:mod:`clustersim.values.numbers`). Adding a distribution is one
 module here (a :class:`Distribution` subclass) and its line below.
 
 Randomness and the inverse normal CDF are explicit arguments: :func:`uniform_stream`

@@ -55,7 +55,7 @@ class Distribution(ABC):
     (raising ``ValueError`` with a message naming the values), and may set
     :attr:`low`/:attr:`high` as their own bounds. The scenario's pydantic model of each
     registered distribution is built from the dataclass fields
-    (:mod:`clustersim.scenario.numbers`): a ``float`` field is a required number, a
+    (:mod:`clustersim.values.numbers`): a ``float`` field is a required number, a
     ``float | None`` field an optional one, ``metadata=POSITIVE`` one that must be > 0.
     """
 

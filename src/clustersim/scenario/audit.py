@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from clustersim.scenario.models import Scenario
-from clustersim.scenario.numbers import Observed
+from clustersim.values.numbers import Observed
 
 __all__ = ["unsourced"]
 

@@ -31,9 +31,9 @@ from pydantic import BaseModel, ValidationError
 
 from clustersim.errors import ScenarioError
 from clustersim.scenario.models import Scenario
-from clustersim.scenario.numbers import NUM_TAGS
 from clustersim.scenario.provenance import Key, Origin, Provenance
 from clustersim.suggest import did_you_mean
+from clustersim.values.numbers import NUM_TAGS
 
 __all__ = [
     "format_validation_error",
@@ -413,7 +413,7 @@ def _allowed_fields(loc: Key, data: Any = None) -> list[str]:
 def _collect_tags() -> frozenset[str]:
     from clustersim.kinds.growth import Growth
     from clustersim.scenario.models import Indicator, Target
-    from clustersim.scenario.numbers import Dist
+    from clustersim.values.numbers import Dist
 
     tags: set[str] = set()
     for tp in (Growth, Target, Indicator, Dist):

@@ -13,9 +13,9 @@ from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 from clustersim.core.expr import REDUCERS
 from clustersim.kinds.growth import Constant, Growth
 from clustersim.kinds.targets import TARGET_KINDS, TargetKind
-from clustersim.scenario.names import Id, Label
-from clustersim.scenario.numbers import Num, Strict
 from clustersim.scenario.provenance import Provenance
+from clustersim.values.names import Id, Label
+from clustersim.values.numbers import Num, Strict
 
 __all__ = [
     "REGION_SERIES",

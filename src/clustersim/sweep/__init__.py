@@ -8,7 +8,7 @@ The life of a sweep follows the modules: :mod:`~clustersim.sweep.spec` (the swee
 :mod:`~clustersim.sweep.plan` (resolved against the scenario), :mod:`~clustersim.sweep.designs`
 (quantiles per row), :mod:`~clustersim.sweep.evaluate` (one chunk, the sample-separable
 core), :mod:`~clustersim.sweep.executors` (where chunks run), :mod:`~clustersim.sweep.sinks`
-and :mod:`clustersim.io.sweep_sink` (where results go), :mod:`~clustersim.sweep.summary`
+and :mod:`clustersim.sweep.parquet_sink` (where results go), :mod:`~clustersim.sweep.summary`
 (probabilities, percentiles, sensitivity) and :mod:`~clustersim.sweep.runner` (bookkeeping:
 manifest, resume, refusing what would not fit).
 """

@@ -27,11 +27,11 @@ from clustersim.sampling import Choice as ChoiceSampler
 from clustersim.sampling import Distribution, InverseNormal
 from clustersim.scenario.loader import load_data, provenance, validate_loaded
 from clustersim.scenario.models import Scenario
-from clustersim.scenario.names import label_text
-from clustersim.scenario.numbers import Observed, Uniform, _Dist, central, is_uncertain
 from clustersim.suggest import did_you_mean
 from clustersim.sweep.designs import Design
 from clustersim.sweep.spec import ParamSpec, SweepSpec
+from clustersim.values.names import label_text
+from clustersim.values.numbers import Observed, Uniform, _Dist, central, is_uncertain
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "Choice", "Dim", "SweepPlan", "plan_sweep", "replace_number"]
 

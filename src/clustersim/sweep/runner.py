@@ -33,7 +33,7 @@ from clustersim.sweep.spec import SweepSpec, load_sweep
 from clustersim.sweep.summary import Summary, summarize
 
 if TYPE_CHECKING:
-    from clustersim.io.sweep_sink import ParquetSink
+    from clustersim.sweep.parquet_sink import ParquetSink
 
 __all__ = ["KEEP", "SweepResult", "check_size", "run_sweep"]
 
@@ -313,7 +313,7 @@ def run_sweep(
         check_size(plan, per, out=None)
         sink = mem_sink
     else:
-        from clustersim.io.sweep_sink import ParquetSink
+        from clustersim.sweep.parquet_sink import ParquetSink
 
         parquet = ParquetSink(out_dir, plan, trajectories=trajectories)
         s_bytes, t_bytes = parquet.estimate_bytes(pilot)
@@ -422,7 +422,7 @@ def _rows(plan: SweepPlan, chunk: int) -> int:
 def _write_manifest(out_dir: Path | None, manifest: dict[str, Any]) -> None:
     if out_dir is None:
         return
-    from clustersim.io.sweep_sink import write_json_atomic
+    from clustersim.sweep.parquet_sink import write_json_atomic
 
     write_json_atomic(out_dir / MANIFEST, _finite(manifest))
 

@@ -14,7 +14,7 @@ column                    type    meaning
 ``all_met``               bool    every target met
 ========================  ======  ==========================================================
 
-The streaming Parquet sink lives in :mod:`clustersim.io.sweep_sink` (pyarrow stays in
+The streaming Parquet sink lives in :mod:`clustersim.sweep.parquet_sink` (pyarrow stays in
 ``clustersim.io``); :class:`MemorySink` keeps chunks in memory for notebooks and tests.
 """
 

@@ -28,9 +28,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from clustersim.errors import ScenarioError
 from clustersim.scenario.loader import read_yaml
-from clustersim.scenario.numbers import Dist, parse_number
 from clustersim.scenario.provenance import Origin
 from clustersim.suggest import did_you_mean
+from clustersim.values.numbers import Dist, parse_number
 
 __all__ = [
     "METHODS",

@@ -24,7 +24,7 @@ from clustersim.kinds.growth.linear import Linear
 from clustersim.kinds.growth.logistic import Logistic
 from clustersim.kinds.growth.path import Path
 from clustersim.kinds.growth.to_target import ToTarget
-from clustersim.scenario.numbers import Dist, NumberText
+from clustersim.values.numbers import Dist, NumberText
 
 __all__ = [
     "GROWTH_KINDS",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.scenario.numbers import Strict
+from clustersim.values.numbers import Strict
 
 __all__ = ["RATE_LO", "CompiledGrowth", "GrowthContext", "GrowthKind"]
 

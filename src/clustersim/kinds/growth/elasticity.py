@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import field_validator
 
 from clustersim.kinds.growth.base import Array, CompiledGrowth, GrowthContext, GrowthKind
-from clustersim.scenario.numbers import Num
+from clustersim.values.numbers import Num
 
 __all__ = ["Elasticity"]
 

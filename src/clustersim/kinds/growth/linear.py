@@ -6,7 +6,7 @@ from typing import Literal
 
 from clustersim.core import growth as g
 from clustersim.kinds.growth.base import RATE_LO, Array, CompiledGrowth, GrowthContext, GrowthKind
-from clustersim.scenario.numbers import Num
+from clustersim.values.numbers import Num
 
 __all__ = ["Linear"]
 

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from clustersim.core import growth as g
 from clustersim.kinds.growth.base import Array, CompiledGrowth, GrowthContext, GrowthKind
-from clustersim.scenario.numbers import Num
+from clustersim.values.numbers import Num
 
 __all__ = ["Logistic"]
 

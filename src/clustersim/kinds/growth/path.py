@@ -8,7 +8,7 @@ from pydantic import Field
 
 from clustersim.core import growth as g
 from clustersim.kinds.growth.base import RATE_LO, Array, CompiledGrowth, GrowthContext, GrowthKind
-from clustersim.scenario.numbers import Num
+from clustersim.values.numbers import Num
 
 __all__ = ["Path"]
 

@@ -36,8 +36,8 @@ from clustersim.core.targets import (
     every_year_outcome,
     point_outcome,
 )
-from clustersim.scenario.names import Id, Label
-from clustersim.scenario.numbers import Float, Strict
+from clustersim.values.names import Id, Label
+from clustersim.values.numbers import Float, Strict
 
 __all__ = [
     "EveryYearKind",

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from clustersim.core import expr as ex
 from clustersim.core.targets import Frame, Outcome, TargetSpec, Tier, broadcast_outcome, lowered
 from clustersim.kinds.targets._base import KernelCode, KernelWriter, TargetKind
-from clustersim.scenario.numbers import Float, Strict
+from clustersim.values.numbers import Float, Strict
 
 __all__ = ["CountOverTarget", "TierField"]
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints, model_validator
 
-from clustersim.scenario.numbers import Strict
+from clustersim.values.numbers import Strict
 
 __all__ = ["ID_RE", "BiLabel", "Id", "Label", "label_text"]
 
