@@ -1,0 +1,1 @@
+"""Projection engines: alternative implementations of the scenario semantics."""
