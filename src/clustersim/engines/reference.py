@@ -831,8 +831,9 @@ def run_reference(
         :func:`scenario_document`). Shorthands of the format are accepted.
     draws : mapping of str to (S,) array, optional
         The value in each sample of every uncertain number, by its dotted path
-        (``clusters.new_materials.output.growth.rate``). Without it every uncertain
-        number takes its central value (a plain run, ``S = 1``). With it, every
+        (``clusters.new_materials.output.growth.rate``). Without it (or with an empty
+        mapping) every uncertain number takes its central value (a plain run, ``S = 1``).
+        Otherwise every
         uncertain number must be in it (a misspelt path would silently fall back to the
         central value otherwise) and every path must be used.
 
@@ -860,7 +861,7 @@ def run_reference(
     for s in range(samples):
 
         def draw(path: str, s: int = s) -> float | None:
-            if draws is None:
+            if not arrays:  # a plain run: every uncertain number at its central value
                 return None
             if path not in arrays:
                 raise ReferenceError(f"no draws for uncertain number {path}")
@@ -880,7 +881,7 @@ def run_reference(
         for tid, t in (doc.get("targets") or {}).items():
             if t is not None:
                 target_rows.setdefault(tid, []).append(smp.target(t))
-    if draws is not None and set(arrays) - used:
+    if arrays and set(arrays) - used:
         raise ReferenceError(f"draws for paths the scenario does not use: {sorted(set(arrays) - used)}")
     for name, rrows in region_rows.items():
         res.series[name] = np.array(rrows, dtype=np.float64)
