@@ -24,7 +24,7 @@ Choices where the documentation leaves room (each is marked ``CHOICE`` below):
   the count stays at base"), and undefined for a firm block with its own ``growth``.
 - In the "every year" kinds, the binding year is the *earliest* year of smallest margin
   (§13 says "the binding year (the smallest margin)" without a tie rule). With tiers,
-  the binding tier is the first listed tier of smallest margin.
+  the binding tier is the one of smallest margin with the highest threshold.
 - A central value of a distribution is clamped to its own ``low``/``high`` and to the
   field's natural bounds (§4.4); a growth rate's bound "above -100%" is taken as -1.
 - Drawn values are used as given (the draw code truncates them; §4.3).
@@ -762,9 +762,10 @@ class _Sample:
                 for i in reached:  # cumulative
                     counts[i] += 1
         # the margin is the smallest count − at_least; the value that tier's count
-        # (CHOICE: the first listed tier on a tie)
+        # (CHOICE: on a tie, the tier with the highest threshold, the order in which §13
+        # writes tiers: "4 clusters over 10,000 亿 and 4 over 5,000 亿")
         margins = [counts[i] - tiers[i][1] for i in range(len(tiers))]
-        b = min(range(len(tiers)), key=lambda i: margins[i])
+        b = min(range(len(tiers)), key=lambda i: (margins[i], -tiers[i][0]))
         scale = max([1.0, *(abs(float(a)) for _, a in tiers)])
         return float(counts[b]), float(margins[b]), margins[b] >= -MET_RTOL * scale
 
@@ -820,7 +821,9 @@ def _judge(v: float, lo: float | None, hi: float | None) -> tuple[float, float, 
 
 
 def run_reference(
-    doc: Mapping[str, Any], draws: Mapping[str, Sequence[float] | Array] | None = None
+    doc: Mapping[str, Any],
+    draws: Mapping[str, Sequence[float] | Array] | None = None,
+    samples: int | None = None,
 ) -> ReferenceResult:
     """Project a scenario document and check its targets, one sample at a time.
 
@@ -836,6 +839,9 @@ def run_reference(
         Otherwise every
         uncertain number must be in it (a misspelt path would silently fall back to the
         central value otherwise) and every path must be used.
+    samples : int, optional
+        ``S``; by default the length of the draws, or 1 without draws. A scenario
+        without uncertain numbers run with ``S > 1`` gives ``S`` equal samples.
 
     Returns
     -------
@@ -850,7 +856,11 @@ def run_reference(
     sizes = {a.shape[0] for a in arrays.values()}
     if len(sizes) > 1:
         raise ReferenceError(f"draws have different lengths: {sorted(sizes)}")
-    samples = sizes.pop() if sizes else 1
+    n = sizes.pop() if sizes else 1
+    if samples is None:
+        samples = n
+    elif arrays and samples != n:
+        raise ReferenceError(f"samples={samples} but the draws have {n} values each")
     used: set[str] = set()
     cids = tuple((doc.get("clusters") or {}).keys())
     years = list(range(int(doc["base_year"]), int(doc["end_year"]) + 1))
