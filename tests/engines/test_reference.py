@@ -143,7 +143,9 @@ def test_linear_rate_with_default_and_explicit_years() -> None:
 
 def test_to_target_reaches_the_value_and_keeps_its_rate() -> None:
     # §10: (200 / 100)^(1/2) − 1 = √2 − 1 a year: 200 in 2025, 200√2 in 2026
-    d = doc(region={"gdp": {"base": 100, "growth": {"kind": "to_target", "value": 200, "year": 2025}}})
+    d = doc(
+        region={"gdp": {"base": 100, "growth": {"kind": "to_target", "value": 200, "year": 2025}}}
+    )
     assert close(series(d, "gdp"), [100, 100 * math.sqrt(2), 200, 200 * math.sqrt(2)])
 
 
@@ -312,11 +314,23 @@ def test_metric_history_of_its_own_wins_and_cluster_history_sums() -> None:
         metrics={"sh": "sum(output) / gdp", "ratio": "sum(output) / gdp"},
         targets={
             # own history 0.9 → 0.4: change −0.5 a year (pp_change_per_year)
-            "pp": {"kind": "pp_change_per_year", "label": "t", "metric": "sh",
-                   "from_year": 2022, "year": 2023, "at_least": 0.0},
+            "pp": {
+                "kind": "pp_change_per_year",
+                "label": "t",
+                "metric": "sh",
+                "from_year": 2022,
+                "year": 2023,
+                "at_least": 0.0,
+            },
             # from the clusters' history: 20 / 80 = 0.25 → 0.4: +0.15
-            "pp2": {"kind": "pp_change_per_year", "label": "t", "metric": "ratio",
-                    "from_year": 2022, "year": 2023, "at_least": 0.0},
+            "pp2": {
+                "kind": "pp_change_per_year",
+                "label": "t",
+                "metric": "ratio",
+                "from_year": 2022,
+                "year": 2023,
+                "at_least": 0.0,
+            },
         },
     )
     ref, _ = both(d)
@@ -325,8 +339,18 @@ def test_metric_history_of_its_own_wins_and_cluster_history_sums() -> None:
 
 
 def test_missing_history_is_an_error() -> None:
-    d = doc(targets={"c": {"kind": "cagr", "label": "t", "metric": "gdp", "from_year": 2020,
-                           "year": 2026, "at_least": 0.0}})
+    d = doc(
+        targets={
+            "c": {
+                "kind": "cagr",
+                "label": "t",
+                "metric": "gdp",
+                "from_year": 2020,
+                "year": 2026,
+                "at_least": 0.0,
+            }
+        }
+    )
     with pytest.raises(ReferenceError, match="no history for 'gdp' in 2020"):
         run_reference(d)
 
@@ -335,8 +359,12 @@ def test_missing_history_is_an_error() -> None:
 
 
 def one(target: dict[str, Any], d: dict[str, Any] | None = None) -> tuple[float, float, bool]:
-    d = copy.deepcopy(d) if d is not None else doc(
-        region={"gdp": {"base": 100, "growth": 0.1}, "history": {"gdp": {2021: 81, 2022: 90}}}
+    d = (
+        copy.deepcopy(d)
+        if d is not None
+        else doc(
+            region={"gdp": {"base": 100, "growth": 0.1}, "history": {"gdp": {2021: 81, 2022: 90}}}
+        )
     )
     d["targets"] = {"t": {"label": "t", **target}}
     ref, _ = both(d)
@@ -358,7 +386,9 @@ def test_met_tolerance_is_relative() -> None:
     g = 1000 * (1 + 5e-10)
     _, m, met = one(level("gdp", 2023, at_least=g), doc(region={"gdp": {"base": 1000}}))
     assert m < 0 and met
-    _, m, met = one(level("gdp", 2023, at_least=1000 * (1 + 2e-9)), doc(region={"gdp": {"base": 1000}}))
+    _, m, met = one(
+        level("gdp", 2023, at_least=1000 * (1 + 2e-9)), doc(region={"gdp": {"base": 1000}})
+    )
     assert m < 0 and not met
 
 
@@ -368,13 +398,23 @@ def test_stock_share_group_sum() -> None:
         "b": {"name": "b", "output": {"base": 10}},
         "c": {"name": "c", "output": {"base": 20}, "va_ratio": {"base": 0.5}},
     }
-    d = doc(clusters=clusters, groups={"g": {"name": "g", "clusters": ["a", "b"]}},
-            indicators={"s": {"name": "s", "base": 10, "flow": {"base": 5}}})
+    d = doc(
+        clusters=clusters,
+        groups={"g": {"name": "g", "clusters": ["a", "b"]}},
+        indicators={"s": {"name": "s", "base": 10, "flow": {"base": 5}}},
+    )
     # stock: 10 + 5 + 5
-    assert close(one({"kind": "stock", "metric": "s", "year": 2025, "at_least": 20}, d)[:2], [20, 0])
+    assert close(
+        one({"kind": "stock", "metric": "s", "year": 2025, "at_least": 20}, d)[:2], [20, 0]
+    )
     # share: (60 + 10) / 100 in 2024
-    t = {"kind": "share", "numerator": "sum(output, group=g)", "denominator": "gdp",
-         "year": 2024, "at_least": 0.5}
+    t = {
+        "kind": "share",
+        "numerator": "sum(output, group=g)",
+        "denominator": "gdp",
+        "year": 2024,
+        "at_least": 0.5,
+    }
     assert close(one(t, d)[:2], [0.7, 0.2])
     # group_sum, default variable output: 120 + 10 in 2025
     t = {"kind": "group_sum", "group": "g", "year": 2025, "at_most": 100}
@@ -386,14 +426,21 @@ def test_stock_share_group_sum() -> None:
 
 def test_cagr_from_history() -> None:
     # (121 / 81)^(1/4) − 1 = √(11/9) − 1
-    v, m, met = one({"kind": "cagr", "metric": "gdp", "from_year": 2021, "year": 2025, "at_least": 0.1})
+    v, m, met = one(
+        {"kind": "cagr", "metric": "gdp", "from_year": 2021, "year": 2025, "at_least": 0.1}
+    )
     assert close(v, math.sqrt(11 / 9) - 1) and close(m, v - 0.1) and met
 
 
 def test_growth_every_year_reports_the_binding_year() -> None:
     # 81 → 90 (+11.1%) → 100 (+11.1%) → 110 (+10%) → 121 (+10%): binding at +10%
-    t = {"kind": "growth_every_year", "metric": "gdp", "from_year": 2021, "year": 2025,
-         "at_least": 0.105}
+    t = {
+        "kind": "growth_every_year",
+        "metric": "gdp",
+        "from_year": 2021,
+        "year": 2025,
+        "at_least": 0.105,
+    }
     v, m, met = one(t)
     assert close(v, 0.1) and close(m, -0.005) and not met
     # at_most: the binding year is the fastest, 2022's 90 / 81 − 1
@@ -405,16 +452,34 @@ def test_growth_every_year_reports_the_binding_year() -> None:
 
 def test_pp_change_and_flow_every_year() -> None:
     # a share 0.10, 0.12, 0.15 (pp changes +2, +3): the binding year is +2 pp
-    d = doc(end_year=2025, region={"gdp": {"base": 100}, "population": {
-        "base": 10, "growth": {"kind": "path", "rates": {2024: 0.2, 2025: 0.25}}}},
-        metrics={"sh": "population / gdp"})
-    t = {"kind": "pp_change_per_year", "metric": "sh", "from_year": 2023, "year": 2025,
-         "at_least": 0.025}
+    d = doc(
+        end_year=2025,
+        region={
+            "gdp": {"base": 100},
+            "population": {
+                "base": 10,
+                "growth": {"kind": "path", "rates": {2024: 0.2, 2025: 0.25}},
+            },
+        },
+        metrics={"sh": "population / gdp"},
+    )
+    t = {
+        "kind": "pp_change_per_year",
+        "metric": "sh",
+        "from_year": 2023,
+        "year": 2025,
+        "at_least": 0.025,
+    }
     v, m, met = one(t, d)
     assert close(v, 0.02) and close(m, -0.005) and not met
     # flow_every_year over [2023, 2025] inclusive: 10, 12, 15 → binding 10
-    t = {"kind": "flow_every_year", "metric": "population", "from_year": 2023, "year": 2025,
-         "between": [11, 20]}
+    t = {
+        "kind": "flow_every_year",
+        "metric": "population",
+        "from_year": 2023,
+        "year": 2025,
+        "between": [11, 20],
+    }
     v, m, met = one(t, d)
     assert close(v, 10) and close(m, -1) and not met
 
@@ -479,6 +544,16 @@ def test_draw_paths_must_match() -> None:
 
 BASE, END = 2022, 2026
 rates = st.floats(-0.05, 0.25)
+#: an uncertain growth rate of each distribution (§4.3), some truncated
+dists = st.sampled_from(
+    [
+        {"dist": "uniform", "low": -0.02, "high": 0.1},
+        {"dist": "normal", "mean": 0.05, "sd": 0.03},
+        {"dist": "normal", "mean": 0.05, "sd": 0.03, "low": 0.0, "high": 0.08},
+        {"dist": "lognormal", "median": 0.05, "sigma": 0.4, "high": 0.2},
+        {"dist": "triangular", "low": -0.01, "mode": 0.02, "high": 0.1},
+    ]
+)
 
 
 @st.composite
@@ -492,12 +567,15 @@ def growths(draw: st.DrawFn, x0: float, follow: list[str], allow_elastic: bool =
         return None
     if kind == "constant":
         if draw(st.booleans()):
-            return {"kind": "constant", "rate": {"dist": "uniform", "low": -0.02, "high": 0.1}}
+            return {"kind": "constant", "rate": draw(dists)}
         return draw(rates)
     if kind == "path":
         ys = draw(st.lists(st.integers(BASE + 1, END + 1), min_size=1, max_size=3, unique=True))
-        return {"kind": "path", "interpolation": draw(st.sampled_from(["step", "linear"])),
-                "rates": {y: draw(rates) for y in ys}}
+        return {
+            "kind": "path",
+            "interpolation": draw(st.sampled_from(["step", "linear"])),
+            "rates": {y: draw(rates) for y in ys},
+        }
     if kind == "linear":
         g: dict[str, Any] = {"kind": "linear", "start": draw(rates), "end": draw(rates)}
         if draw(st.booleans()):
@@ -505,13 +583,22 @@ def growths(draw: st.DrawFn, x0: float, follow: list[str], allow_elastic: bool =
             g.update(from_year=a, to_year=draw(st.integers(a + 1, END + 1)))
         return g
     if kind == "to_target":
-        return {"kind": "to_target", "value": x0 * draw(st.floats(0.7, 2.0)),
-                "year": draw(st.integers(BASE + 1, END + 2))}
+        return {
+            "kind": "to_target",
+            "value": x0 * draw(st.floats(0.7, 2.0)),
+            "year": draw(st.integers(BASE + 1, END + 2)),
+        }
     if kind == "logistic":
-        return {"kind": "logistic", "capacity": x0 * draw(st.floats(0.5, 4.0)),
-                "rate": draw(st.floats(0.0, 0.8))}
-    return {"kind": "elasticity", "to": draw(st.sampled_from(follow)),
-            "elasticity": draw(st.floats(-0.5, 2.0))}
+        return {
+            "kind": "logistic",
+            "capacity": x0 * draw(st.floats(0.5, 4.0)),
+            "rate": draw(st.floats(0.0, 0.8)),
+        }
+    return {
+        "kind": "elasticity",
+        "to": draw(st.sampled_from(follow)),
+        "elasticity": draw(st.floats(-0.5, 2.0)),
+    }
 
 
 def goal(draw: st.DrawFn, centre: float, spread: float) -> dict[str, Any]:
@@ -541,11 +628,18 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "gdp": {"base": gdp0, "growth": draw(growths(gdp0, [], False))},
         "industrial_output": {"base": gdp0 * 1.5, "growth": draw(growths(gdp0 * 1.5, ["gdp"]))},
         "population": {"base": 50.0, "growth": draw(growths(50.0, ["gdp"]))},
-        "rd_rest": {"base": 5.0, "growth": draw(growths(5.0, ["gdp", "industrial_output"]))},
-        "energy_rest": {"base": 40.0, "growth": draw(growths(40.0, ["gdp"]))},
-        "history": {"gdp": {BASE - 2: gdp0 * 0.8, BASE - 1: gdp0 * draw(st.floats(0.8, 1.0))},
-                    "energy_intensity": {BASE - 2: draw(st.floats(0.05, 0.3)),
-                                         BASE - 1: draw(st.floats(0.05, 0.3))}},
+        "rd_rest": {
+            "base": 5.0,
+            "growth": draw(growths(5.0, ["gdp", "industrial_output", "cluster_output"])),
+        },
+        "energy_rest": {"base": 40.0, "growth": draw(growths(40.0, ["gdp", "lv", "st_flow"]))},
+        "history": {
+            "gdp": {BASE - 2: gdp0 * 0.8, BASE - 1: gdp0 * draw(st.floats(0.8, 1.0))},
+            "energy_intensity": {
+                BASE - 2: draw(st.floats(0.05, 0.3)),
+                BASE - 1: draw(st.floats(0.05, 0.3)),
+            },
+        },
     }
     n = draw(st.integers(1, 3))
     clusters: dict[str, Any] = {}
@@ -555,20 +649,29 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             "name": f"c{i}",
             "output": {"base": o0, "growth": draw(growths(o0, ["gdp", "industrial_output"]))},
             "va_ratio": {"base": draw(st.floats(0.1, 0.6)), "growth": draw(st.floats(-0.03, 0.03))},
-            "energy_per_va": {"base": draw(st.floats(0.1, 2.0)),
-                              "growth": draw(growths(1.0, ["output", "gdp"]))},
+            "energy_per_va": {
+                "base": draw(st.floats(0.1, 2.0)),
+                "growth": draw(growths(1.0, ["output", "gdp"])),
+            },
             "history": {"output": {BASE - 1: o0 * draw(st.floats(0.7, 1.1))}},
         }
         if draw(st.booleans()):
             c["rd"] = {"base": o0 * 0.02, "growth": draw(growths(o0 * 0.02, ["output", "gdp"]))}
         else:
-            c["rd"] = {"share_of_output": {"base": draw(st.floats(0.0, 0.1)),
-                                           "growth": draw(st.floats(-0.05, 0.1))}}
+            c["rd"] = {
+                "share_of_output": {
+                    "base": draw(st.floats(0.0, 0.1)),
+                    "growth": draw(st.floats(-0.05, 0.1)),
+                }
+            }
         # cluster c0 always uses entries: with firm growth paths only, production crashes
         # (see test_stock_target_on_firms_with_growth_paths_only)
         if i == 0 or draw(st.booleans()):
-            c["firms"] = {"base": draw(st.floats(10, 100)), "exit_rate": draw(st.floats(0, 0.2)),
-                          "entries": {"base": draw(st.floats(0, 20)), "growth": draw(rates)}}
+            c["firms"] = {
+                "base": draw(st.floats(10, 100)),
+                "exit_rate": draw(st.floats(0, 0.2)),
+                "entries": {"base": draw(st.floats(0, 20)), "growth": draw(rates)},
+            }
         else:
             f0 = draw(st.floats(10, 100))
             c["firms"] = {"base": f0, "growth": draw(growths(f0, [], False))}
@@ -577,8 +680,13 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     members = draw(st.lists(st.sampled_from(cids), min_size=1, max_size=n, unique=True))
     indicators = {
         "lv": {"kind": "level", "name": "lv", "base": 20.0, "growth": draw(growths(20.0, ["gdp"]))},
-        "st": {"kind": "stock", "name": "st", "base": 100.0, "exit_rate": draw(st.floats(0, 0.3)),
-               "flow": {"base": 10.0, "growth": draw(growths(10.0, ["gdp"]))}},
+        "st": {
+            "kind": "stock",
+            "name": "st",
+            "base": 100.0,
+            "exit_rate": draw(st.floats(0, 0.3)),
+            "flow": {"base": 10.0, "growth": draw(growths(10.0, ["gdp", "population"]))},
+        },
     }
     metrics = {
         "sh": "sum(output, group=g) / industrial_output",
@@ -588,33 +696,85 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     }
     y = draw(st.integers(BASE + 1, END))
     y0 = draw(st.integers(BASE - 2, y - 1))
-    tiers = [{"threshold": draw(st.floats(10, 800)), "at_least": draw(st.integers(0, 2))}
-             for _ in range(draw(st.integers(1, 2)))]
+    tiers = [
+        {"threshold": draw(st.floats(10, 800)), "at_least": draw(st.integers(0, 2))}
+        for _ in range(draw(st.integers(1, 2)))
+    ]
     mk = draw(st.sampled_from(["gdp", "sh", "rd_intensity", "energy_intensity", "lv", "st"]))
     # only gdp and energy_intensity have history in both earlier years
     w0 = y0 if mk in ("gdp", "energy_intensity") else max(y0, BASE)
     targets: dict[str, Any] = {
-        "level": {"kind": "level", "metric": f"output[{cids[0]}]", "year": y, **goal(draw, 200, 200)},
+        "level": {
+            "kind": "level",
+            "metric": f"output[{cids[0]}]",
+            "year": y,
+            **goal(draw, 200, 200),
+        },
         "stock": {"kind": "stock", "metric": "sum(firms)", "year": y, **goal(draw, 80 * n, 50)},
-        "share": {"kind": "share", "numerator": "rd_total", "denominator": "gdp", "year": y,
-                  **goal(draw, 0.02, 0.02)},
-        "gsum": {"kind": "group_sum", "variable": draw(st.sampled_from(["output", "energy", "cl"])),
-                 "group": "g", "year": y, **goal(draw, 200, 300)},
-        "cagr": {"kind": "cagr", "metric": "gdp", "from_year": draw(st.integers(BASE - 2, y - 1)),
-                 "year": y, **goal(draw, 0.05, 0.1)},
-        "gey": {"kind": "growth_every_year", "metric": mk, "from_year": w0, "year": y,
-                **goal(draw, 0.03, 0.1)},
-        "cvs": {"kind": "change_vs", "metric": mk, "relative_to": w0, "year": y,
-                **goal(draw, 0.0, 0.3)},
-        "pp": {"kind": "pp_change_per_year", "metric": "osh", "from_year": max(y0, BASE - 1),
-               "year": y,
-               **goal(draw, 0.0, 0.02)},
-        "flow": {"kind": "flow_every_year", "metric": "st_flow", "from_year": max(y0, BASE),
-                 "year": y, **goal(draw, 10, 3)},
-        "count": {"kind": "count_over", "threshold": draw(st.floats(10, 800)), "year": y,
-                  **goal(draw, 1, 1)},
-        "tiers": {"kind": "count_over", "variable": "output", "group": draw(st.sampled_from(["g", None])),
-                  "tiers": tiers, "bands": draw(st.booleans()), "year": y},
+        "share": {
+            "kind": "share",
+            "numerator": "rd_total",
+            "denominator": "gdp",
+            "year": y,
+            **goal(draw, 0.02, 0.02),
+        },
+        "gsum": {
+            "kind": "group_sum",
+            "variable": draw(st.sampled_from(["output", "energy", "cl"])),
+            "group": "g",
+            "year": y,
+            **goal(draw, 200, 300),
+        },
+        "cagr": {
+            "kind": "cagr",
+            "metric": "gdp",
+            "from_year": draw(st.integers(BASE - 2, y - 1)),
+            "year": y,
+            **goal(draw, 0.05, 0.1),
+        },
+        "gey": {
+            "kind": "growth_every_year",
+            "metric": mk,
+            "from_year": w0,
+            "year": y,
+            **goal(draw, 0.03, 0.1),
+        },
+        "cvs": {
+            "kind": "change_vs",
+            "metric": mk,
+            "relative_to": w0,
+            "year": y,
+            **goal(draw, 0.0, 0.3),
+        },
+        "pp": {
+            "kind": "pp_change_per_year",
+            "metric": "osh",
+            "from_year": max(y0, BASE - 1),
+            "year": y,
+            **goal(draw, 0.0, 0.02),
+        },
+        "flow": {
+            "kind": "flow_every_year",
+            "metric": "st_flow",
+            "from_year": max(y0, BASE),
+            "year": y,
+            **goal(draw, 10, 3),
+        },
+        "count": {
+            "kind": "count_over",
+            "variable": draw(st.sampled_from(["output", "value_added", "cl"])),
+            "threshold": draw(st.floats(10, 800)),
+            "year": y,
+            **goal(draw, 1, 1),
+        },
+        "tiers": {
+            "kind": "count_over",
+            "variable": "output",
+            "group": draw(st.sampled_from(["g", None])),
+            "tiers": tiers,
+            "bands": draw(st.booleans()),
+            "year": y,
+        },
     }
     for t in targets.values():
         t["label"] = "t"
@@ -626,13 +786,18 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     for ind in indicators.values():
         _drop_none_growth(ind)
     return doc(
-        base_year=BASE, end_year=END, region=region, clusters=clusters,
-        groups={"g": {"name": "g", "clusters": members}}, indicators=indicators,
-        metrics=metrics, targets=targets,
+        base_year=BASE,
+        end_year=END,
+        region=region,
+        clusters=clusters,
+        groups={"g": {"name": "g", "clusters": members}},
+        indicators=indicators,
+        metrics=metrics,
+        targets=targets,
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(), st.sampled_from([1, 4]), st.integers(0, 2**16))
 def test_random_scenarios_agree(d: dict[str, Any], samples: int, seed: int) -> None:
     both(d, samples=samples, seed=seed)
@@ -650,10 +815,16 @@ def test_random_scenarios_agree(d: dict[str, Any], samples: int, seed: int) -> N
 )
 def test_stock_target_on_firms_with_growth_paths_only() -> None:
     d = doc(
-        clusters={"a": {"name": "a", "output": {"base": 10},
-                        "firms": {"base": 10, "growth": 0.1}}},
-        targets={"f": {"kind": "stock", "label": "t", "metric": "sum(firms)", "year": 2026,
-                       "at_least": 13}},
+        clusters={"a": {"name": "a", "output": {"base": 10}, "firms": {"base": 10, "growth": 0.1}}},
+        targets={
+            "f": {
+                "kind": "stock",
+                "label": "t",
+                "metric": "sum(firms)",
+                "year": 2026,
+                "at_least": 13,
+            }
+        },
     )
     # the reference: 10 × 1.1³ = 13.31
     assert close(run_reference(d).targets["f"].value, [13.31])

@@ -35,10 +35,12 @@ Choices where the documentation leaves room (each is marked ``CHOICE`` below):
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -196,7 +198,7 @@ def _path_rate(knots: list[tuple[int, float]], year: int, interpolation: str) ->
         return knots[0][1]
     if year >= knots[-1][0]:
         return knots[-1][1]
-    for (y0, r0), (y1, r1) in zip(knots, knots[1:], strict=False):
+    for (y0, r0), (y1, r1) in itertools.pairwise(knots):
         if y0 <= year < y1:
             if interpolation == "step":
                 return r0
@@ -246,7 +248,7 @@ def _elementwise(a: Value, b: Value, op: Callable[[float, float], float]) -> Val
     """§12 "mixing levels": a region value broadcasts over clusters."""
     if isinstance(a, float) and isinstance(b, float):
         return op(a, b)
-    n = len(a) if isinstance(a, list) else len(b)  # type: ignore[arg-type]
+    n = len(a) if isinstance(a, list) else len(b) if isinstance(b, list) else 0
     av: list[float | None] = a if isinstance(a, list) else [a] * n
     bv: list[float | None] = b if isinstance(b, list) else [b] * n
     return [None if x is None or y is None else op(x, y) for x, y in zip(av, bv, strict=True)]
@@ -367,7 +369,11 @@ class _Sample:
         raise ReferenceError(f"{path}: unknown growth kind {kind!r}")
 
     def block(
-        self, blk: Mapping[str, Any], path: str, bounds: tuple[float, float], follow: Callable[[str], list[float]]
+        self,
+        blk: Mapping[str, Any],
+        path: str,
+        bounds: tuple[float, float],
+        follow: Callable[[str], list[float]],
     ) -> list[float]:
         """A series block (§5): ``base`` then ``growth``."""
         x0 = self.number(blk["base"], f"{path}.base", bounds)
@@ -421,7 +427,11 @@ class _Sample:
         reg = self.region_doc
         if name in REGION_BLOCKS:
             blk = reg.get(name)
-            return None if blk is None else self.block(blk, f"region.{name}", LEVEL, self.follow_region)
+            return (
+                None
+                if blk is None
+                else self.block(blk, f"region.{name}", LEVEL, self.follow_region)
+            )
         if name in self.indicators:
             ind = self.indicators[name]
             path = f"indicators.{name}"
@@ -459,10 +469,12 @@ class _Sample:
                 return None
             return [_div(a, b) for a, b in zip(num, gdp, strict=True)]
         if name in self.metrics:
-            vals = self.metric(name)
-            if all(isinstance(v, float) for v in vals):
-                return [float(v) for v in vals]  # type: ignore[arg-type]
-            return None  # a cluster-level metric
+            region_level: list[float] = []
+            for v in self.metric(name):
+                if isinstance(v, list):
+                    return None  # a cluster-level metric
+                region_level.append(v)
+            return region_level
         return None
 
     # -- cluster series (§7, §11)
@@ -565,9 +577,10 @@ class _Sample:
             i = self.cids.index(cid)
             out2: list[float] = []
             for v in vals:
-                if not isinstance(v, list) or v[i] is None:
-                    return None
-                out2.append(v[i])  # type: ignore[arg-type]
+                x = v[i] if isinstance(v, list) else None
+                if x is None:
+                    return None  # a region-level metric, or undefined for this cluster
+                out2.append(x)
             return out2
         return None
 
@@ -618,7 +631,9 @@ class _Sample:
                 ch = ((self.clusters_doc[c].get("history") or {}).get(name)) or {}
                 k = _year_key(ch, year)
                 vec.append(
-                    None if k is None else self.number(ch[k], f"clusters.{c}.history.{name}.{year}", FREE)
+                    None
+                    if k is None
+                    else self.number(ch[k], f"clusters.{c}.history.{name}.{year}", FREE)
                 )
             return vec
         raise ReferenceError(f"no history for {name!r} in {year} (the base year is {self.base})")
@@ -644,10 +659,10 @@ class _Sample:
             cid = node.slice.id
             if not isinstance(vec, list) or cid not in self.cids:
                 raise ReferenceError(f"cannot pick cluster {cid!r} here")
-            v = vec[self.cids.index(cid)]
-            if v is None:
+            picked = vec[self.cids.index(cid)]
+            if picked is None:
                 raise ReferenceError(f"the series is not defined (or has no history) for {cid}")
-            return v
+            return picked
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
@@ -721,7 +736,8 @@ class _Sample:
         per_year: list[float]
         if kind == "growth_every_year":  # §13: x[t] / x[t−1] − 1, t = from_year+1 … year
             per_year = [
-                _div(self.scalar(m, y), self.scalar(m, y - 1)) - 1.0 for y in range(y0 + 1, year + 1)
+                _div(self.scalar(m, y), self.scalar(m, y - 1)) - 1.0
+                for y in range(y0 + 1, year + 1)
             ]
         elif kind == "pp_change_per_year":  # §13: x[t] − x[t−1], t = from_year+1 … year
             per_year = [self.scalar(m, y) - self.scalar(m, y - 1) for y in range(y0 + 1, year + 1)]
@@ -892,7 +908,9 @@ def run_reference(
             if t is not None:
                 target_rows.setdefault(tid, []).append(smp.target(t))
     if arrays and set(arrays) - used:
-        raise ReferenceError(f"draws for paths the scenario does not use: {sorted(set(arrays) - used)}")
+        raise ReferenceError(
+            f"draws for paths the scenario does not use: {sorted(set(arrays) - used)}"
+        )
     for name, rrows in region_rows.items():
         res.series[name] = np.array(rrows, dtype=np.float64)
     for name, crows in cluster_rows.items():
@@ -945,7 +963,7 @@ def scenario_document(scenario: Any) -> dict[str, Any]:
     if isinstance(scenario, str | os.PathLike):
         from clustersim.scenario.loader import load_scenario
 
-        scenario = load_scenario(scenario)
+        scenario = load_scenario(Path(scenario))
     dumped: dict[str, Any] = scenario.model_dump(mode="python")
     return dumped
 
