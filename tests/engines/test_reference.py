@@ -2,14 +2,17 @@
 
 (a) tiny scenarios whose answers are computed by hand here, checked on the reference and
     on production; (b) every shipped scenario, central path and Monte Carlo, production
-    against the reference to 1e-9 relative; (c) hypothesis-generated small scenarios
-    covering every growth kind and target kind.
+    (``run``, and the blocked and numba engines of ``run_targets``) against the reference
+    to 1e-9 relative; (c) hypothesis-generated small scenarios covering every growth kind
+    and target kind, on ``run`` and the blocked engine.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import clustersim as cs
+from clustersim.engine import run_targets
 from clustersim.engines.reference import (
     ReferenceError,
     ReferenceResult,
@@ -74,18 +78,25 @@ def assert_agree(sc: Scenario, ref: ReferenceResult, prod: cs.Result) -> None:
         assert np.all((err <= RTOL) | (np.abs(got[m] - want[m]) <= 1e-12)), (
             f"{sc.id}: series {name}: max relative error {err.max():.3g}"
         )
-    for t in prod.targets:
-        r = ref.targets[t.id]
+    assert_targets_agree(sc.id, {t.id: t for t in prod.targets}, ref)
+
+
+def assert_targets_agree(what: str, outcomes: Mapping[str, Any], ref: ReferenceResult) -> None:
+    """Every target's per-sample value, margin and met equal the reference's (1e-9 relative
+    to max(1, |value|)). ``outcomes`` holds production ``TargetResult`` or ``Outcome``."""
+    assert set(outcomes) == set(ref.targets), what
+    for tid, t in outcomes.items():
+        r = ref.targets[tid]
         scale = np.maximum(1.0, np.abs(r.value))
         assert np.all(np.abs(t.value - r.value) <= RTOL * scale), (
-            f"{sc.id}: target {t.id}: value {t.value[:3]} vs reference {r.value[:3]}"
+            f"{what}: target {tid}: value {t.value[:3]} vs reference {r.value[:3]}"
         )
         assert np.all(np.abs(t.margin - r.margin) <= RTOL * scale), (
-            f"{sc.id}: target {t.id}: margin {t.margin[:3]} vs reference {r.margin[:3]}"
+            f"{what}: target {tid}: margin {t.margin[:3]} vs reference {r.margin[:3]}"
         )
         # where the margin sits on the tolerance edge, rounding may flip met; elsewhere equal
         edge = np.abs(r.margin) <= 1e-8 * scale
-        assert np.array_equal(t.met[~edge], r.met[~edge]), f"{sc.id}: target {t.id}: met differs"
+        assert np.array_equal(t.met[~edge], r.met[~edge]), f"{what}: target {tid}: met differs"
 
 
 def both(d: dict[str, Any], samples: int = 1, seed: int = 1) -> tuple[ReferenceResult, cs.Result]:
@@ -94,6 +105,9 @@ def both(d: dict[str, Any], samples: int = 1, seed: int = 1) -> tuple[ReferenceR
     ref = run_reference(scenario_document(sc), production_draws(sc, samples, seed), samples)
     prod = cs.run(sc, samples=samples, seed=seed, required=False)
     assert_agree(sc, ref, prod)
+    # the blocked (sweep) engine draws the same streams
+    blocked = run_targets(sc, samples=samples, seed=seed, engine="numpy")
+    assert_targets_agree(f"{sc.id} (blocked)", blocked, ref)
     return ref, prod
 
 
@@ -530,6 +544,32 @@ def test_shipped_scenarios_agree(path: Path, samples: int) -> None:
     prod = cs.run(sc, samples=samples, seed=11, required=False)
     assert prod.samples == ref.samples == samples
     assert_agree(sc, ref, prod)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "engine",
+    [
+        "numpy",
+        pytest.param(
+            "numba",
+            marks=[
+                pytest.mark.slow,  # the first run compiles one kernel per scenario (~1 min)
+                pytest.mark.skipif(
+                    importlib.util.find_spec("numba") is None, reason="numba not installed"
+                ),
+            ],
+        ),
+    ],
+)
+def test_shipped_scenarios_blocked_engines_agree(path: Path, engine: str) -> None:
+    # the sweep engines (blocked numpy, fused numba kernel) hold targets only; the numba
+    # engine draws normals with its own inverse CDF (agreeing with scipy's to ~1e-12)
+    sc = cs.load_scenario(path)
+    for samples in (1, 40):
+        ref = run_reference(scenario_document(sc), production_draws(sc, samples, 11), samples)
+        outs = run_targets(sc, samples=samples, seed=11, engine=engine)
+        assert_targets_agree(f"{sc.id} ({engine}, {samples} samples)", outs, ref)
 
 
 def test_draw_paths_must_match() -> None:
