@@ -30,6 +30,13 @@ Choices where the documentation leaves room (each is marked ``CHOICE`` below):
 - Drawn values are used as given (the draw code truncates them; §4.3).
 - Division by zero gives IEEE infinities/NaN rather than an exception, so a bad metric
   shows up as a non-finite value (production stops with an error there, §12).
+- ``elasticity.to`` inside a cluster names the cluster's own series when it is a cluster
+  series name (§11 list), else a region series (§10: "a cluster series may also follow a
+  series of its own cluster").
+- Before the base year a metric's own ``region.history`` value wins over recomputing it
+  from its names' history (§6 recomputes only "a metric without its own history").
+- With tiers, met is ``margin >= -1e-9 × max(1, at_least of every tier)``; counts are
+  integers, so this is ``margin >= 0``.
 """
 
 from __future__ import annotations
