@@ -998,10 +998,17 @@ def production_draws(scenario: Any, samples: int, seed: int) -> dict[str, Array]
     """
     if samples == 1:
         return {}
-    from clustersim.compile import _uniform_stream, uncertain_parameters
+    import importlib
+
+    from clustersim.compile import uncertain_parameters
+
+    try:  # the per-path stream moves to clustersim.sampling in the architecture change
+        uniform_stream: Any = importlib.import_module("clustersim.sampling.streams").uniform_stream
+    except ImportError:
+        from clustersim.compile import _uniform_stream as uniform_stream
 
     out: dict[str, Array] = {}
     for path, par in uncertain_parameters(scenario).items():
-        u = _uniform_stream(seed, (), path, samples)
+        u = uniform_stream(seed, (), path, samples)
         out[path] = np.asarray(par.dist.ppf(u, par.lo, par.hi), dtype=np.float64)
     return out
