@@ -1,0 +1,1 @@
+"""Tests of the projection engines, held to the independent reference engine."""
