@@ -1130,15 +1130,9 @@ def test_constant_metric_is_a_series_and_targets_read_it() -> None:
     both(d, samples=3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="production bug (the untested path named in issue 22): the blocked (sweep) engine's "
-    "firm recurrence for a cluster whose firms have their own growth: with an uncertain rate "
-    "core/blocked.py TimeMajor._recur multiplies a (1, C) stock by (S, C) rates in place and "
-    "raises 'non-broadcastable output operand'; run() gets it right",
-)
 def test_blocked_firms_growth_with_uncertain_rate() -> None:
+    """The blocked (sweep) engine's firm recurrence for firms with their own uncertain growth
+    (the untested path of issue 22: it raised 'non-broadcastable output operand')."""
     rate = {"dist": "uniform", "low": -0.02, "high": 0.1}
     d = doc(
         end_year=2025,

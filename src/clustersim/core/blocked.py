@@ -318,7 +318,9 @@ class TimeMajor(Mapping[str, Value]):
         s0 = _rows(op.s0, rows)
         keep = 1.0 - _rows(op.exit_rate, rows)
         own = None if op.rates is None else _rows(op.rates, rows)
-        shape = np.broadcast_shapes(s0.shape, flow.shape[1:], keep.shape)
+        # the stock varies by sample when its start, flow, exit rate *or own growth* does
+        own_shape = () if own is None else own.shape[:-1]  # (B', [C]); the last axis is years
+        shape = np.broadcast_shapes(s0.shape, flow.shape[1:], keep.shape, own_shape)
         series = self._empty(op.name, (n_t, *shape))
         series[0] = s0
         for t in range(1, n_t):

@@ -1,0 +1,109 @@
+"""Every registered engine, held to the independent reference engine.
+
+Parametrised over :data:`clustersim.engines.ENGINES` (a new engine is tested by registering
+it) x scenarios that together use every target kind and every growth kind of the
+registries; the engine's per-sample value, margin and met must agree with
+:func:`clustersim.engines.reference.run_reference` (plain loops written from
+docs/scenario-format.md, sharing no arithmetic with production) on the same draws.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.engines.test_reference import assert_targets_agree, scenarios
+
+import clustersim as cs
+from clustersim.bench.workloads import synthetic_scenario
+from clustersim.engine import run_targets
+from clustersim.engines import ENGINES
+from clustersim.engines.reference import production_draws, run_reference, scenario_document
+from clustersim.kinds.growth import GROWTH_KINDS
+from clustersim.kinds.targets import TARGET_KINDS
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "scenarios" / "example.yaml"
+
+
+def _engines() -> list[Any]:
+    out = []
+    for name, engine in ENGINES.items():
+        marks = []
+        if not engine.available():
+            marks.append(pytest.mark.skip(reason=f"{name} is not available here"))
+        out.append(pytest.param(name, marks=marks, id=name))
+    return out
+
+
+def _contract_scenarios() -> dict[str, cs.Scenario]:
+    return {
+        "example": cs.load_scenario(EXAMPLE),
+        "synthetic": synthetic_scenario(8, 6),
+    }
+
+
+def _kinds(sc: cs.Scenario) -> tuple[set[str], set[str]]:
+    targets = {t.kind for t in sc.targets.values()}
+    growth: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            kind = node.get("kind")
+            if isinstance(kind, str) and kind in GROWTH_KINDS:
+                growth.add(kind)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(sc.model_dump(mode="python"))
+    return targets, growth
+
+
+def test_the_contract_scenarios_cover_every_kind() -> None:
+    """If a kind is added to a registry, a contract scenario must use it (or this fails)."""
+    targets: set[str] = set()
+    growth: set[str] = set()
+    for sc in _contract_scenarios().values():
+        t, g = _kinds(sc)
+        targets |= t
+        growth |= g
+    assert targets == set(TARGET_KINDS)
+    assert growth == set(GROWTH_KINDS)
+
+
+@pytest.mark.parametrize("engine", _engines())
+@pytest.mark.parametrize("name", ["example", "synthetic"])
+@pytest.mark.parametrize("samples", [1, 24])
+def test_every_engine_agrees_with_the_reference(engine: str, name: str, samples: int) -> None:
+    sc = _contract_scenarios()[name]
+    ref = run_reference(scenario_document(sc), production_draws(sc, samples, 5), samples)
+    outs = run_targets(sc, samples=samples, seed=5, engine=engine)
+    assert set(outs) == set(ref.targets)
+    assert_targets_agree(f"{name} ({engine}, {samples} samples)", outs, ref)
+
+
+@pytest.mark.parametrize(
+    "engine",
+    [name for name in ENGINES if name != "numba"],  # numba compiles a kernel per structure
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(d=scenarios(), samples=st.sampled_from([1, 4]), seed=st.integers(0, 2**16))
+def test_every_engine_agrees_on_generated_scenarios(
+    engine: str, d: dict[str, Any], samples: int, seed: int
+) -> None:
+    sc = cs.Scenario.model_validate(d)
+    ref = run_reference(scenario_document(sc), production_draws(sc, samples, seed), samples)
+    outs = run_targets(sc, samples=samples, seed=seed, engine=engine)
+    assert_targets_agree(f"generated ({engine})", outs, ref)
+
+
+def test_numba_is_registered_and_optional() -> None:
+    assert set(ENGINES) >= {"numpy", "numba", "projection"}
+    assert ENGINES["numba"].available() == (importlib.util.find_spec("numba") is not None)
