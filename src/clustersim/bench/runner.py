@@ -84,9 +84,9 @@ class Measurement:
 
 
 def _accel() -> tuple[Workload, ...]:
-    from clustersim.accel import available
+    from clustersim.engines import ENGINES
 
-    if not available():
+    if not ENGINES["numba"].available():
         return ()
     return (
         Workload("sweep_targets", 100_000, 20, 12, "numba"),

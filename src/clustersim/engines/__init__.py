@@ -4,6 +4,11 @@
 CLI's ``--engine`` choices read it. Adding an engine is one module with a class that meets
 :class:`~clustersim.engines.base.Engine` and its line below; tests/engines/test_contract.py
 then holds it to the reference engine on every target kind and growth kind.
+
+The reference engine (:mod:`clustersim.engines.reference`) is not in the registry on purpose:
+it reads the scenario document and the draws, never the compiled arrays, so that it shares no
+arithmetic with the engines it checks; it is plain Python loops, for tests and audits, not
+for speed.
 """
 
 from __future__ import annotations
