@@ -687,9 +687,7 @@ def _levers(
     return tuple(out)
 
 
-def _given_lever(
-    comp: Compiled, b: _Builder, lv: Any, where: tuple[str, ...]
-) -> Lever | None:
+def _given_lever(comp: Compiled, b: _Builder, lv: Any, where: tuple[str, ...]) -> Lever | None:
     cidx = _cidx(b)
     name = lv.series
     if name not in b.ops:

@@ -154,7 +154,9 @@ def run(
 # --- required growth --------------------------------------------------------------------------
 
 
-def with_lever(model: Model, lever: Lever, rate: float | Array, *, from_year: int | None = None) -> Model:
+def with_lever(
+    model: Model, lever: Lever, rate: float | Array, *, from_year: int | None = None
+) -> Model:
     """A copy of a one-sample ``model`` where the lever series grows at ``rate``.
 
     ``rate`` may be an array of R candidate rates: the copy then has R samples, one per
@@ -193,7 +195,6 @@ def with_lever(model: Model, lever: Lever, rate: float | Array, *, from_year: in
 
 def _with_lever_from(model: Model, op: Compound, lever: Lever, r: Array, k: int) -> Model:
     """:func:`with_lever` from year index ``k``: the scenario's own growth through ``k``."""
-    t = len(model.years)
     own = project(model, need=[op.name])[op.name]  # (1, T) or (1, C, T)
     with np.errstate(divide="ignore", invalid="ignore"):
         g = own[..., 1:] / own[..., :-1] - 1.0

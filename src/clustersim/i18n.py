@@ -82,28 +82,8 @@ WORDS: Mapping[str, Bi] = {
         "联合目标 {id}（{targets}）：全部达成概率 {probability}",
         "joint goal {id} ({targets}): P(all met) {probability}",
     ),
-    "strength_line": Bi(
-        "{strength}目标：{met}/{n} 个达成", "{strength} targets: {met} of {n} met"
-    ),
+    "strength_line": Bi("{strength}目标：{met}/{n} 个达成", "{strength} targets: {met} of {n} met"),
     "from_year_short": Bi("自{year}年", "from {year}"),
-    "audit": Bi("假设审计", "audit"),
-    "audit_to_target": Bi(
-        "{path}：to_target 增长取目标值 {value} 与目标年份 {year}",
-        "{path}: growth to_target set to the target's own value {value} and year {year}",
-    ),
-    "audit_rate": Bi(
-        "{path}：增速 {rate} 等于目标增速", "{path}: growth rate {rate} equals the target rate"
-    ),
-    "audit_base": Bi(
-        "{path}：基年值以目标值 {value} 为中心且不增长",
-        "{path}: base centred on the target value {value} with no growth",
-    ),
-    "audit_no_spread": Bi(
-        "各样本差额相同（{margin}），不确定性不影响结果",
-        "the margin is the same in every sample ({margin}): uncertainty does not move it",
-    ),
-    "audit_plan": Bi("规划假设", "plan assumption"),
-    "audit_none": Bi("没有目标由情景自身假设决定", "no target is decided by the scenario's own assumptions"),
     "median": Bi("中位数", "median"),
     "band50": Bi("50%区间", "50% band"),
     "band90": Bi("90%区间", "90% band"),

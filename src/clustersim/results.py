@@ -97,8 +97,10 @@ class TargetResult:
         return ">=" if b.lo is not None else "<="
 
     def percentiles(self) -> dict[str, float]:
-        method = "inverted_cdf" if self.integer else "linear"
-        q = np.percentile(self.value, PERCENTILES, method=method)
+        if self.integer:
+            q = np.percentile(self.value, PERCENTILES, method="inverted_cdf")
+        else:
+            q = np.percentile(self.value, PERCENTILES)
         return {f"p{p}": float(v) for p, v in zip(PERCENTILES, q, strict=True)}
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:

@@ -266,13 +266,14 @@ class Scenario(Strict):
                     f"[at clusters.{cid}.parent] unknown cluster {cl.parent!r} "
                     f"(clusters: {', '.join(self.clusters)})"
                 )
-            seen, p = [cid], cl.parent
-            while p is not None:
-                if p in seen:
-                    chain = " -> ".join([*seen, p])
+            seen: list[str] = [cid]
+            up: str | None = cl.parent
+            while up is not None:
+                if up in seen:
+                    chain = " -> ".join([*seen, up])
                     raise ValueError(f"[at clusters.{cid}.parent] parents form a cycle: {chain}")
-                seen.append(p)
-                p = self.clusters[p].parent
+                seen.append(up)
+                up = self.clusters[up].parent
         taken: dict[str, str] = {}
         for block in ("clusters", "groups", "indicators", "metrics"):
             for key in getattr(self, block):

@@ -192,3 +192,28 @@ def test_an_unknown_lever_in_a_list_is_named() -> None:
     target = {**_gdp(2026, at_least=1.0), "lever": ["gdp", "nope"]}
     with pytest.raises(ScenarioError, match=r"targets\.t\.lever\.1: unknown series 'nope'"):
         _required(target)
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("numba") is None, reason="numba not installed"
+)
+def test_the_numba_engine_agrees_on_the_new_kinds() -> None:
+    from clustersim.engine import run_targets
+
+    d = base_dict()
+    d["region"]["gdp"] = {"base": 1000.0, "growth": {"dist": "uniform", "low": 0.0, "high": 0.1}}
+    win = {"from_year": 2024, "year": 2027}
+    d["targets"] = {
+        "cum": {"label": "c", "kind": "cumulative", "metric": "gdp", **win, "more_than": 4500.0},
+        "since": {"label": "s", "kind": "change_since", "metric": "gdp", **win, "at_least": 150.0},
+        "reach": {"label": "r", "kind": "reached_by", "metric": "gdp", **win, "at_least": 1200.0},
+        "pp": {"label": "p", "kind": "pp_change", "metric": "ab_share", **win, "less_than": 0.0},
+        "strict": {"label": "x", **_gdp(2026, less_than=1150.0)},
+    }
+    sc = cs.Scenario.model_validate(d)
+    a = run_targets(sc, samples=256, seed=9, engine="numpy")
+    b = run_targets(sc, samples=256, seed=9, engine="numba")
+    for tid, o in a.items():
+        assert_allclose(b[tid].value, o.value, rtol=1e-12)
+        np.testing.assert_array_equal(b[tid].met, o.met)
+        assert 0 < o.met.mean() < 1, tid  # each goal splits the samples

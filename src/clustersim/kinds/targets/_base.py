@@ -206,7 +206,9 @@ class TargetKind(Strict):
             )
         if self.between is not None and self.between[0] > self.between[1]:
             raise ValueError(f"between: {list(self.between)} must be [low, high]")
-        if len(self.levers()) != len({(lv.series, lv.group, str(lv.clusters)) for lv in self.levers()}):
+        if len(self.levers()) != len(
+            {(lv.series, lv.group, str(lv.clusters)) for lv in self.levers()}
+        ):
             raise ValueError("lever: the same lever is listed twice")
         return self
 

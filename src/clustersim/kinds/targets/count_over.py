@@ -115,10 +115,14 @@ class CountOverTarget(TargetKind):
                 names = [c for c in names if not inside.intersection(scope.ancestors(c))]
             else:
                 known = sorted([*cidx, *(g for g in scope.groups if g != "all")])
-                raise ex.ExprError(f"over: unknown cluster or group {oid!r}; known: {', '.join(known)}")
+                raise ex.ExprError(
+                    f"over: unknown cluster or group {oid!r}; known: {', '.join(known)}"
+                )
             items.append(tuple(cidx[c] for c in names))
             # the industries an item covers: its clusters and everything inside them
-            covers.append((oid, {c for c in scope.clusters if set(names) & {c, *scope.ancestors(c)}}))
+            covers.append(
+                (oid, {c for c in scope.clusters if set(names) & {c, *scope.ancestors(c)}})
+            )
         for i, (a, ca) in enumerate(covers):
             for b, cb in covers[i + 1 :]:
                 both = ca & cb
@@ -215,7 +219,9 @@ class CountOverTarget(TargetKind):
 def _items(t: TargetSpec, f: Frame) -> Array:
     """``(S', K)`` values of the items of ``t.over``: each the sum of its clusters'."""
     vals = f.rows_at(t.metric, t.year)  # (S', C)
-    cols = [vals[:, list(item)].sum(axis=1) if len(item) > 1 else vals[:, item[0]] for item in t.over]
+    cols = [
+        vals[:, list(item)].sum(axis=1) if len(item) > 1 else vals[:, item[0]] for item in t.over
+    ]
     return np.stack(cols, axis=1)
 
 

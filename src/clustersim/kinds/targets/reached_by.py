@@ -28,7 +28,9 @@ class ReachedByTarget(EveryYearKind):
     any_year: ClassVar[bool] = True
     chart_percent: ClassVar[bool | None] = None
     doc_fields: ClassVar[str] = "`metric`, `from_year`, `year`"
-    doc_value: ClassVar[str] = "`x[t]` in the best year `t` of `from_year … year` (met once is enough)"
+    doc_value: ClassVar[str] = (
+        "`x[t]` in the best year `t` of `from_year … year` (met once is enough)"
+    )
 
     def metric_expr(self) -> ex.Expr:
         return ex.parse(self.metric)
