@@ -30,6 +30,7 @@ from clustersim.core.model import (
 from clustersim.core.targets import TargetSpec
 from clustersim.errors import ScenarioError
 from clustersim.kinds.growth import RATE_LO, Growth
+from clustersim.kinds.targets import ClusterScope
 from clustersim.sampling import InverseNormal, uniform_stream
 from clustersim.scenario.models import (
     LevelIndicator,
@@ -70,7 +71,9 @@ class Param:
 class CompiledTarget:
     spec: TargetSpec
     model: Target
+    #: the first lever (None: no lever applies); ``levers`` lists every lever given
     lever: Lever | None
+    levers: tuple[Lever, ...] = ()
 
 
 @dataclass
@@ -652,38 +655,58 @@ def _compile_target(comp: Compiled, b: _Builder, tid: str, t: Target) -> Compile
     except ex.ExprError as exc:
         raise _err(comp, path, str(exc)) from exc
     group = t.scope_group()
-    scope = set(comp.model.groups[group].tolist()) if group else None
-    _check_coverage(comp, b, metric, path, scope)
+    covered = set(comp.model.groups[group].tolist()) if group else None
+    _check_coverage(comp, b, metric, path, covered)
     spec = t.to_spec(tid, metric)
-    lever = _lever(comp, b, t, metric, path)
-    return CompiledTarget(spec, t, lever)
+    scope = ClusterScope(
+        tuple(b.cids), comp.model.groups, {c: cl.parent for c, cl in comp.scenario.clusters.items()}
+    )
+    try:
+        spec = t.bind(spec, scope)
+    except ex.ExprError as exc:
+        raise _err(comp, path, str(exc)) from exc
+    levers = _levers(comp, b, t, metric, path)
+    return CompiledTarget(spec, t, levers[0] if levers else None, levers)
 
 
-def _lever(
+def _levers(
     comp: Compiled, b: _Builder, t: Target, metric: ex.Expr, path: tuple[str, ...]
-) -> Lever | None:
-    """The compound series a required-growth search moves for target ``t``."""
+) -> tuple[Lever, ...]:
+    """The compound series a required-growth search moves for target ``t``: each lever
+    given (``lever:`` may list several), or the default one."""
+    given = t.levers()
+    if not given:
+        default = _default_lever(comp, b, t, metric)
+        return () if default is None else (default,)
+    out: list[Lever] = []
+    for i, lv in enumerate(given):
+        where = (*path, "lever", str(i)) if isinstance(t.lever, list) else (*path, "lever")
+        found = _given_lever(comp, b, lv, where)
+        if found is not None:
+            out.append(found)
+    return tuple(out)
+
+
+def _given_lever(comp: Compiled, b: _Builder, lv: Any, where: tuple[str, ...]) -> Lever | None:
     cidx = _cidx(b)
-    if t.lever is not None:
-        name = t.lever.series
-        if name not in b.ops:
-            raise _err(
-                comp,
-                (*path, "lever"),
-                f"unknown series {name!r}; known: {', '.join(sorted(b.ops))}",
-            )
-        sel: tuple[int, ...] | None = None
-        if t.lever.group:
-            if t.lever.group not in comp.model.groups:
-                raise _err(comp, (*path, "lever", "group"), f"unknown group {t.lever.group!r}")
-            sel = tuple(comp.model.groups[t.lever.group].tolist())
-        if t.lever.clusters:
-            unknown = [c for c in t.lever.clusters if c not in cidx]
-            if unknown:
-                raise _err(comp, (*path, "lever", "clusters"), f"unknown cluster(s) {unknown}")
-            sel = tuple(cidx[c] for c in t.lever.clusters)
-        return _follow(comp, b, name, sel)
-    # default: the first series the metric reads, within its group or cluster
+    name = lv.series
+    if name not in b.ops:
+        raise _err(comp, where, f"unknown series {name!r}; known: {', '.join(sorted(b.ops))}")
+    sel: tuple[int, ...] | None = None
+    if lv.group:
+        if lv.group not in comp.model.groups:
+            raise _err(comp, (*where, "group"), f"unknown group {lv.group!r}")
+        sel = tuple(comp.model.groups[lv.group].tolist())
+    if lv.clusters:
+        unknown = [c for c in lv.clusters if c not in cidx]
+        if unknown:
+            raise _err(comp, (*where, "clusters"), f"unknown cluster(s) {unknown}")
+        sel = tuple(cidx[c] for c in lv.clusters)
+    return _follow(comp, b, name, sel)
+
+
+def _default_lever(comp: Compiled, b: _Builder, t: Target, metric: ex.Expr) -> Lever | None:
+    """The first series the metric reads, within its group or cluster."""
     first = _first(metric)
     if first is None:
         return None

@@ -22,7 +22,7 @@ from clustersim.results import Result, TargetResult
 from clustersim.sampling import InverseNormal
 from clustersim.scenario.models import Scenario
 
-__all__ = ["required_growth", "run", "run_compiled", "run_targets"]
+__all__ = ["required_growth", "required_growths", "run", "run_compiled", "run_targets"]
 
 Array = NDArray[np.float64]
 #: rates scanned for a bracket before the vectorised search refines it
@@ -61,6 +61,7 @@ def run_compiled(comp: Compiled, *, required: bool = True, point: Compiled | Non
     for tid, ct in comp.targets.items():
         o = projected.outcomes[tid]
         t = ct.model
+        levers = required_growths(base, base.targets[tid]) if required else []
         targets.append(
             TargetResult(
                 id=tid,
@@ -73,9 +74,13 @@ def run_compiled(comp: Compiled, *, required: bool = True, point: Compiled | Non
                 margin=o.margin,
                 met=o.met,
                 source=t.source,
-                required_growth=required_growth(base, base.targets[tid]) if required else None,
+                required_growth=(levers[0] if levers else None) if required else None,
                 detail=o.detail,
                 start=ct.spec.start,
+                required_levers=levers if len(levers) > 1 else [],
+                strength=t.strength,
+                joint=t.joint,
+                integer=type(t).integer,
             )
         )
     sc = comp.scenario
@@ -149,17 +154,26 @@ def run(
 # --- required growth --------------------------------------------------------------------------
 
 
-def with_lever(model: Model, lever: Lever, rate: float | Array) -> Model:
+def with_lever(
+    model: Model, lever: Lever, rate: float | Array, *, from_year: int | None = None
+) -> Model:
     """A copy of a one-sample ``model`` where the lever series grows at ``rate``.
 
     ``rate`` may be an array of R candidate rates: the copy then has R samples, one per
     rate, so a single vectorised projection evaluates all of them. Elasticity is removed
     where the lever applies.
+
+    With ``from_year`` after the base year, the lever keeps the scenario's own path up to
+    that year (its projected annual growth, elasticities included, becomes a fixed rate)
+    and grows at ``rate`` after it.
     """
     op = model.op(lever.series)
     assert isinstance(op, Compound)
     r = np.atleast_1d(np.asarray(rate, dtype=np.float64))
     n = len(r)
+    k = 0 if from_year is None else from_year - int(model.years[0])
+    if k > 0:
+        return _with_lever_from(model, op, lever, r, k)
     if not op.cluster:
         new = dataclasses.replace(op, rates=r[:, None], elastic=())
     elif lever.clusters is None:
@@ -179,6 +193,24 @@ def with_lever(model: Model, lever: Lever, rate: float | Array) -> Model:
     return dataclasses.replace(model, ops=ops, samples=n)
 
 
+def _with_lever_from(model: Model, op: Compound, lever: Lever, r: Array, k: int) -> Model:
+    """:func:`with_lever` from year index ``k``: the scenario's own growth through ``k``."""
+    own = project(model, need=[op.name])[op.name]  # (1, T) or (1, C, T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = own[..., 1:] / own[..., :-1] - 1.0
+    past = np.concatenate([np.zeros((*g.shape[:-1], 1)), g], axis=-1)[0]  # ([C,] T)
+    rates = np.repeat(past[None], len(r), axis=0)  # (R, [C,] T)
+    after = r.reshape((-1,) + (1,) * (rates.ndim - 1))
+    if not op.cluster or lever.clusters is None:
+        rates[..., k + 1 :] = np.broadcast_to(after, rates[..., k + 1 :].shape)
+    else:
+        sel = list(lever.clusters)
+        rates[:, sel, k + 1 :] = np.broadcast_to(after, rates[:, sel, k + 1 :].shape)
+    new = dataclasses.replace(op, rates=rates, elastic=())
+    ops = tuple(new if o.name == op.name else o for o in model.ops)
+    return dataclasses.replace(model, ops=ops, samples=len(r))
+
+
 def _needs(comp: Compiled, metric: ex.Expr) -> set[str]:
     out: set[str] = set()
     stack = ex.names_in(metric)
@@ -194,7 +226,27 @@ def _needs(comp: Compiled, metric: ex.Expr) -> set[str]:
 
 
 def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None:
-    """The constant annual rate of the target's lever series that just meets it.
+    """The constant annual rate of the target's (first) lever series that just meets it;
+    :func:`required_growths` gives one for each lever."""
+    if ct.lever is None:
+        return None
+    return _required(comp, ct, ct.lever)
+
+
+def required_growths(comp: Compiled, ct: CompiledTarget) -> list[dict[str, Any]]:
+    """:func:`required_growth` for every lever of the target (``lever:`` may list several),
+    in the order given; levers without an answer (not a compound series) are left out."""
+    out = []
+    for lever in ct.levers or ((ct.lever,) if ct.lever is not None else ()):
+        r = _required(comp, ct, lever)
+        if r is not None:
+            out.append(r)
+    return out
+
+
+def _required(comp: Compiled, ct: CompiledTarget, lever: Lever) -> dict[str, Any] | None:
+    """The constant annual rate of ``lever`` that just meets the target, from the target's
+    ``required_from`` year on (default the base year; before it the scenario's own path).
 
     Closed form for a level or CAGR of the lever series itself; otherwise the root of
     the target margin in the rate, found on the projection by vectorised bracketing: each
@@ -204,9 +256,13 @@ def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None
     ``{"rate": None, "method": "none_in_range"}`` when no neighbouring pair of rates on
     :data:`RATE_GRID` (-50% to +200%) changes whether the target is met.
     """
-    lever = ct.lever
-    if lever is None or comp.model.samples != 1 or ct.spec.year <= comp.model.base_year:
-        return None  # no lever, or nothing to grow towards (a target in the base year)
+    base_year = comp.model.base_year
+    start = ct.model.required_from
+    if start is None or start <= base_year:
+        start = None
+    first = base_year if start is None else start
+    if comp.model.samples != 1 or ct.spec.year <= first:
+        return None  # nothing to grow towards (a target in the base or start year)
     op = comp.model.op(lever.series)
     if not isinstance(op, Compound):
         return None
@@ -219,7 +275,9 @@ def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None
         "rate": None,
         "method": None,
     }
-    closed = _closed_form(comp, ct, op)
+    if start is not None:
+        out["from_year"] = start
+    closed = _closed_form(comp, ct, op, lever, start)
     if closed is not None:
         out.update(rate=closed, method="closed_form")
         return out
@@ -227,7 +285,7 @@ def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None
 
     def margins(r: Array) -> Array:
         """Target margin for each candidate rate: one projection with a sample per rate."""
-        m = with_lever(comp.model, lever, r)
+        m = with_lever(comp.model, lever, r, from_year=start)
         series = project(m, need=[n for n in need if n in m.names])
         with np.errstate(all="ignore"):
             out_: Array = evaluate_target(ct.spec, frame_of(comp, series)).margin
@@ -271,11 +329,14 @@ def required_growth(comp: Compiled, ct: CompiledTarget) -> dict[str, Any] | None
     return out
 
 
-def _closed_form(comp: Compiled, ct: CompiledTarget, op: Compound) -> float | None:
+def _closed_form(
+    comp: Compiled, ct: CompiledTarget, op: Compound, lever: Lever, start: int | None
+) -> float | None:
     """The kind's closed form (:meth:`~clustersim.kinds.targets.TargetKind.closed_form`),
-    when the target reads the lever series itself."""
-    spec, lever = ct.spec, ct.lever
-    assert lever is not None
+    when the target reads the lever series itself. From a ``start`` year after the base,
+    the lever's level in that year (on the scenario's own path) plays the base value, and
+    earlier years are read from that path."""
+    spec = ct.spec
     m = spec.metric
     reads_lever = (isinstance(m, ex.Name) and m.id == lever.series and not op.cluster) or (
         isinstance(m, ex.Pick)
@@ -291,16 +352,28 @@ def _closed_form(comp: Compiled, ct: CompiledTarget, op: Compound) -> float | No
     goal = b.lo if b.lo is not None else b.hi
     if goal is None or x0 <= 0:
         return None
+    base_year = comp.model.base_year
+    own: Array | None = None
+    if start is not None:
+        own = project(comp.model, need=[op.name])[op.name]
+        own = own[0] if not op.cluster else own[0, lever.clusters[0]]  # type: ignore[index]
+        x0 = float(own[start - base_year])
+        if not x0 > 0:
+            return None
 
     def value_at(year: int) -> float:
-        """The metric in a year before the base, from history (NaN when unknown)."""
+        """The metric in a year before the start: the scenario's own path from the base
+        year, history before it (NaN when unknown)."""
+        if own is not None and year >= base_year:
+            return float(own[year - base_year])
         frame = frame_of(comp, {})
         try:
             return float(frame.at(m, year)[0]) if frame.history else math.nan
         except ex.ExprError:
             return math.nan
 
-    return type(ct.model).closed_form(spec, x0, goal, comp.model.base_year, value_at)
+    first = base_year if start is None else start
+    return type(ct.model).closed_form(spec, x0, goal, first, value_at)
 
 
 # --- targets only, in chunks (sweeps, large Monte Carlo runs) ---------------------------------

@@ -41,26 +41,40 @@ class TargetResult:
     required_growth: dict[str, Any] | None = None
     detail: dict[str, Array] = field(default_factory=dict)
     start: int | None = None
+    #: required growth for each lever, when the target lists several
+    required_levers: list[dict[str, Any]] = field(default_factory=list)
+    #: 力争 / 确保 (``aspirational`` / ``binding``), None when the plan does not say
+    strength: str | None = None
+    #: the plan sentence whose goals must be met together
+    joint: str | None = None
+    #: the value is a count: medians and percentiles are sample values, never between two
+    integer: bool = False
 
     @property
     def probability(self) -> float:
         """Share of samples in which the target is met."""
         return float(np.mean(self.met))
 
+    def _median(self, a: Array) -> float:
+        # a count's median is one of its samples (the lower middle), never 2.5 clusters
+        if self.integer:
+            return float(np.percentile(a, 50, method="inverted_cdf"))
+        return float(np.median(a))
+
     @property
     def median_value(self) -> float:
-        return float(np.median(self.value))
+        return self._median(self.value)
 
     @property
     def median_margin(self) -> float:
-        return float(np.median(self.margin))
+        return self._median(self.margin)
 
     @property
     def status(self) -> str:
         """ "met" or "missed" (for several samples: the status of the median margin)."""
         if len(self.met) == 1:
             return "met" if bool(self.met[0]) else "missed"
-        return "met" if self.median_margin >= -1e-9 * self.bound.scale else "missed"
+        return "met" if bool(self.bound.reached(np.asarray(self.median_margin))) else "missed"
 
     @property
     def goal(self) -> Any:
@@ -78,10 +92,15 @@ class TargetResult:
         b = self.bound
         if b.lo is not None and b.hi is not None:
             return "between"
+        if b.strict:
+            return ">" if b.lo is not None else "<"
         return ">=" if b.lo is not None else "<="
 
     def percentiles(self) -> dict[str, float]:
-        q = np.percentile(self.value, PERCENTILES)
+        if self.integer:
+            q = np.percentile(self.value, PERCENTILES, method="inverted_cdf")
+        else:
+            q = np.percentile(self.value, PERCENTILES)
         return {f"p{p}": float(v) for p, v in zip(PERCENTILES, q, strict=True)}
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
@@ -104,7 +123,14 @@ class TargetResult:
         if len(self.value) > 1:
             d["percentiles"] = self.percentiles()
         if self.detail:
-            d["detail"] = {k: float(np.median(v)) for k, v in self.detail.items()}
+            d["detail"] = {k: self._median(v) for k, v in self.detail.items()}
+        # new plan-language fields appear only when a target uses them
+        if self.strength is not None:
+            d["strength"] = self.strength
+        if self.joint is not None:
+            d["joint"] = self.joint
+        if self.required_levers:
+            d["required_growth_levers"] = self.required_levers
         return d
 
 
@@ -159,6 +185,32 @@ class Result:
     def all_met(self) -> bool:
         return all(t.status == "met" for t in self.targets)
 
+    def joint(self) -> dict[str, dict[str, Any]]:
+        """Each joint goal (the targets sharing a ``joint:`` sentence id): its targets and
+        the share of samples in which all of them are met."""
+        groups: dict[str, list[TargetResult]] = {}
+        for t in self.targets:
+            if t.joint is not None:
+                groups.setdefault(t.joint, []).append(t)
+        return {
+            jid: {
+                "targets": [t.id for t in ts],
+                "probability": float(np.mean(np.logical_and.reduce([t.met for t in ts]))),
+            }
+            for jid, ts in groups.items()
+        }
+
+    def strength_counts(self) -> dict[str, dict[str, int]]:
+        """Targets met and in all, for binding and for aspirational targets (only the
+        strengths the scenario uses)."""
+        out: dict[str, dict[str, int]] = {}
+        for t in self.targets:
+            if t.strength is not None:
+                c = out.setdefault(t.strength, {"met": 0, "targets": 0})
+                c["targets"] += 1
+                c["met"] += t.status == "met"
+        return out
+
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """The JSON document of ``clustersim run --json``."""
         med = {
@@ -167,7 +219,7 @@ class Result:
             }
             for name, arr in self.region_series().items()
         }
-        return {
+        doc: dict[str, Any] = {
             "scenario": self.scenario_id,
             "base_year": self.base_year,
             "end_year": self.end_year,
@@ -178,6 +230,13 @@ class Result:
             "targets": [t.to_dict(lang) for t in self.targets],
             "series": med,
         }
+        joint = self.joint()
+        if joint:
+            doc["joint"] = joint
+        strengths = self.strength_counts()
+        if strengths:
+            doc["strength"] = strengths
+        return doc
 
     def to_arrow(self) -> pa.Table:
         """Tidy trajectories: ``scenario, sample, cluster, year, variable, value``."""

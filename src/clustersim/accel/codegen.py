@@ -36,7 +36,7 @@ from clustersim.core import expr as ex
 from clustersim.core.blocked import target_needs
 from clustersim.core.model import ClusterTotal, Combine, Compound, Model, Ratio, StockFlow
 from clustersim.core.project import needed
-from clustersim.core.targets import MET_RTOL, HistoryMissing, TargetSpec
+from clustersim.core.targets import HistoryMissing, TargetSpec
 from clustersim.errors import ScenarioError
 from clustersim.kinds.targets import TARGET_KINDS
 
@@ -537,7 +537,7 @@ class _Gen:
             name rather than compute something else.
         """
         kind = TARGET_KINDS.get(spec.kind)
-        tol = self.k(-MET_RTOL * spec.bound.scale)
+        tol = self.k(spec.bound.met_from)
         code = kind.kernel(self, spec, tol) if kind is not None else None
         if code is None:
             raise ScenarioError(

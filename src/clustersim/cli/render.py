@@ -19,7 +19,7 @@ from clustersim.report.fmt import goal_text, is_percent, is_pp, num, required_te
 if TYPE_CHECKING:
     from clustersim.results import Result, TargetResult
 
-__all__ = ["bench_table", "series_table", "target_table"]
+__all__ = ["bench_table", "joint_lines", "series_table", "target_table"]
 
 #: the key-series table shows at most this many years (always the first and the last)
 SERIES_YEARS = 9
@@ -27,7 +27,7 @@ SERIES_YEARS = 9
 
 def _goal_text(t: TargetResult, pct: bool, pp: bool, lang: str) -> str:
     tiers = [(x.threshold, x.at_least) for x in t.tiers]
-    return goal_text(t.bound.lo, t.bound.hi, tiers, lang, pct=pct, pp=pp)
+    return goal_text(t.bound.lo, t.bound.hi, tiers, lang, pct=pct, pp=pp, strict=t.bound.strict)
 
 
 def target_table(result: Result, lang: str = "en") -> Table:
@@ -56,8 +56,11 @@ def target_table(result: Result, lang: str = "en") -> Table:
         pct = is_percent(t.kind, t.goal, t.median_value)
         status = t.status
         style = "green" if status == "met" else "red"
+        name = label_text(t.label, lang, t.id)
+        if t.strength is not None:  # 力争 / 确保 beside the label
+            name += f" [{word(t.strength, lang)}]"
         row = [
-            escape(label_text(t.label, lang, t.id)),
+            escape(name),
             str(t.year),
             f"[{style}]{word(status, lang)}[/{style}]",
             num(t.median_value, pct, pp),
@@ -67,9 +70,30 @@ def target_table(result: Result, lang: str = "en") -> Table:
         if mc:
             p = t.percentiles()
             row += [f"{t.probability:.1%}", f"{num(p['p5'], pct, pp)} – {num(p['p95'], pct, pp)}"]
-        row.append(escape(required_text(t.required_growth, lang)))
+        levers = t.required_levers or ([t.required_growth] if t.required_growth else [])
+        row.append(escape("; ".join(required_text(r, lang) for r in levers) or "-"))
         tbl.add_row(*row)
     return tbl
+
+
+def joint_lines(result: Result, lang: str = "en") -> list[str]:
+    """One line per joint goal (P(all met)) and per strength (targets met), for after the
+    target table; empty when the scenario uses neither."""
+    out = [
+        word(
+            "joint_line",
+            lang,
+            id=jid,
+            targets=", ".join(j["targets"]),
+            probability=f"{j['probability']:.1%}",
+        )
+        for jid, j in result.joint().items()
+    ]
+    out += [
+        word("strength_line", lang, strength=word(s, lang), met=c["met"], n=c["targets"])
+        for s, c in result.strength_counts().items()
+    ]
+    return out
 
 
 def series_table(result: Result, lang: str = "en") -> Table:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from clustersim.cli._common import (
     LangOpt,
@@ -24,7 +25,7 @@ from clustersim.cli._common import (
     out,
     projecting,
 )
-from clustersim.cli.render import series_table, target_table
+from clustersim.cli.render import joint_lines, series_table, target_table
 from clustersim.errors import ClusterSimError
 from clustersim.formats import FORMATS
 from clustersim.i18n import LANGS, word
@@ -89,6 +90,8 @@ def run(
         sys.stdout.write(json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n")
         return
     out.print(target_table(result, lang))
+    for line in joint_lines(result, lang):
+        out.print(escape(line))
     if series:
         out.print(series_table(result, lang))
     met = sum(t.status == "met" for t in result.targets)

@@ -53,10 +53,19 @@ class HistoryMissing(ExprError):
 
 @dataclass(frozen=True, slots=True)
 class Bound:
-    """Goal of a target: ``lo <= value`` and/or ``value <= hi``."""
+    """Goal of a target: ``lo <= value`` and/or ``value <= hi``; with ``strict``,
+    ``lo < value`` / ``value < hi`` (超过 / 不满: the number itself is excluded).
+
+    Float tolerance: an inclusive goal is met when the margin is at least
+    ``-MET_RTOL * scale`` (a value short of the goal by rounding alone still meets it); a
+    strict goal is met only when the margin is more than ``+MET_RTOL * scale`` (a value
+    equal to the goal up to rounding does not meet it). :attr:`met_from` is that edge, the
+    same in every engine.
+    """
 
     lo: float | None = None
     hi: float | None = None
+    strict: bool = False
 
     def margin(self, value: Array) -> Array:
         """Signed distance to the goal, >= 0 when met: ``min(value - lo, hi - value)``."""
@@ -74,9 +83,17 @@ class Bound:
     def met(self, value: Array) -> NDArray[np.bool_]:
         return self.reached(self.margin(value))
 
+    @property
+    def met_from(self) -> float:
+        """The smallest margin that meets the goal: ``-MET_RTOL * scale`` for an inclusive
+        goal, the float just above ``+MET_RTOL * scale`` for a strict one (so ``margin >=
+        met_from`` is ``margin > MET_RTOL * scale`` exactly, in NumPy and in a kernel)."""
+        tol = MET_RTOL * self.scale
+        return float(np.nextafter(tol, np.inf)) if self.strict else -tol
+
     def reached(self, margin: Array) -> NDArray[np.bool_]:
-        """Met, from the margin: ``margin >= -MET_RTOL * scale``."""
-        out: NDArray[np.bool_] = margin >= -MET_RTOL * self.scale
+        """Met, from the margin: ``margin >= met_from``."""
+        out: NDArray[np.bool_] = margin >= self.met_from
         return out
 
 
@@ -117,6 +134,10 @@ class TargetSpec:
     threshold: float | None = None
     tiers: tuple[Tier, ...] = ()
     bands: bool = True
+    #: what a count counts (``count_over``): each item is the cluster indices whose metric
+    #: is summed (one index: a cluster; several: a group or a parent's chain); empty: the
+    #: clusters of ``group`` (or all), one by one
+    over: tuple[tuple[int, ...], ...] = ()
     evaluate: Evaluate = field(kw_only=True)
     window: bool = field(default=False, kw_only=True)
 

@@ -148,6 +148,8 @@ class TargetRow:
     percent: bool
     pp: bool
     chart: str | None = None
+    #: the goal excludes its number (超过 / 不满)
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -396,6 +398,7 @@ def _row(t: TargetResult, chart: str | None) -> TargetRow:
         value=t.median_value,
         lo=t.bound.lo,
         hi=t.bound.hi,
+        strict=t.bound.strict,
         tiers=tuple((x.threshold, x.at_least) for x in t.tiers),
         margin=t.median_margin,
         probability=t.probability,

@@ -372,6 +372,7 @@ def _result_sheets(wb: Any, sc: Scenario, result: Result, lang: str) -> None:
                     lang,
                     pct=pct,
                     pp=pp,
+                    strict=t.bound.strict,
                 ),
                 word("margin", lang): t.median_margin,
                 **(

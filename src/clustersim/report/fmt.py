@@ -54,15 +54,17 @@ def goal_text(
     *,
     pct: bool = False,
     pp: bool = False,
+    strict: bool = False,
 ) -> str:
-    """The goal as text: ``>= 3.00%``, ``<= -14.00%``, ``4 to 5``, ``4 ≥ 10,000, 4 ≥ 5,000``."""
+    """The goal as text: ``>= 3.00%``, ``<= -14.00%``, ``> 500`` (strict), ``4 to 5``,
+    ``4 ≥ 10,000, 4 ≥ 5,000``."""
     if tiers:
         return ", ".join(f"{n} ≥ {num(t)}" for t, n in tiers)
     if lo is not None and hi is not None:
         return f"{num(lo, pct, pp)} {word('to', lang)} {num(hi, pct, pp)}"
     if lo is not None:
-        return ">= " + num(lo, pct, pp)
-    return "<= " + num(hi, pct, pp)
+        return (">" if strict else ">=") + " " + num(lo, pct, pp)
+    return ("<" if strict else "<=") + " " + num(hi, pct, pp)
 
 
 def required_text(required: dict[str, Any] | None, lang: str) -> str:
@@ -73,4 +75,7 @@ def required_text(required: dict[str, Any] | None, lang: str) -> str:
     rate = required.get("rate")
     if rate is None or (isinstance(rate, float) and not math.isfinite(rate)):
         return f"{word('none_in_range', lang)} ({series})"
-    return f"{float(rate) * 100:+.2f}%{word('per_year', lang)} {series}".rstrip()
+    text = f"{float(rate) * 100:+.2f}%{word('per_year', lang)} {series}".rstrip()
+    if required.get("from_year") is not None:
+        text += f" ({word('from_year_short', lang, year=required['from_year'])})"
+    return text

@@ -116,7 +116,7 @@ def _target_table(data: ReportData, lang: str) -> str:
 def _goal(r: TargetRow, lang: str) -> str:
     if r.lo is None and r.hi is None and not r.tiers:
         return "-"
-    return goal_text(r.lo, r.hi, r.tiers, lang, pct=r.percent, pp=r.pp)
+    return goal_text(r.lo, r.hi, r.tiers, lang, pct=r.percent, pp=r.pp, strict=r.strict)
 
 
 def _meta(data: ReportData, lang: str) -> str:

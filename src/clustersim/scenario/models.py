@@ -115,9 +115,14 @@ class Firms(Strict):
 
 
 class Cluster(Strict):
-    """One industrial cluster (产业集群)."""
+    """One industrial cluster (产业集群).
+
+    ``parent`` names the cluster this one is part of (a chain inside a group that is itself
+    a cluster, 四群 containing 八链): its series are a part of the parent's, and a count
+    without ``over`` counts only clusters without a parent, so each industry once."""
 
     name: Label
+    parent: Id | None = None
     output: Series
     va_ratio: Series | None = None
     rd: Rd | None = None
@@ -253,6 +258,22 @@ class Scenario(Strict):
                         f"[at groups.{gid}.clusters.{i}] unknown cluster {c!r} "
                         f"(clusters: {', '.join(self.clusters)})"
                     )
+        for cid, cl in self.clusters.items():
+            if cl.parent is None:
+                continue
+            if cl.parent not in self.clusters:
+                raise ValueError(
+                    f"[at clusters.{cid}.parent] unknown cluster {cl.parent!r} "
+                    f"(clusters: {', '.join(self.clusters)})"
+                )
+            seen: list[str] = [cid]
+            up: str | None = cl.parent
+            while up is not None:
+                if up in seen:
+                    chain = " -> ".join([*seen, up])
+                    raise ValueError(f"[at clusters.{cid}.parent] parents form a cycle: {chain}")
+                seen.append(up)
+                up = self.clusters[up].parent
         taken: dict[str, str] = {}
         for block in ("clusters", "groups", "indicators", "metrics"):
             for key in getattr(self, block):

@@ -34,6 +34,10 @@ SHIPPED = {
     "pp_change_per_year",
     "flow_every_year",
     "count_over",
+    "cumulative",
+    "change_since",
+    "reached_by",
+    "pp_change",
 }
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "scenario-format.md"
 KINDS = sorted(TARGET_KINDS.items())

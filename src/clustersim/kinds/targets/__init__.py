@@ -18,6 +18,9 @@ from typing import Any
 from clustersim.core import expr as ex
 from clustersim.core.targets import Bound, TargetSpec
 from clustersim.kinds.targets._base import (
+    GOALS,
+    About,
+    ClusterScope,
     EveryYearKind,
     KernelCode,
     KernelWriter,
@@ -27,7 +30,10 @@ from clustersim.kinds.targets._base import (
 )
 
 __all__ = [
+    "GOALS",
     "TARGET_KINDS",
+    "About",
+    "ClusterScope",
     "EveryYearKind",
     "KernelCode",
     "KernelWriter",

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BeforeValidator, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from clustersim.core import expr as ex
 from clustersim.core.model import Model
@@ -40,6 +41,9 @@ from clustersim.values.names import Id, Label
 from clustersim.values.numbers import Float, Strict
 
 __all__ = [
+    "GOALS",
+    "About",
+    "ClusterScope",
     "EveryYearKind",
     "KernelCode",
     "KernelWriter",
@@ -92,6 +96,44 @@ def _lever(v: Any) -> Any:
     return v
 
 
+def _levers(v: Any) -> Any:
+    return [_lever(x) for x in v] if isinstance(v, list) else _lever(v)
+
+
+LeverField = Annotated[Lever, BeforeValidator(_lever, json_schema_input_type=str | Lever)]
+
+
+class About(Strict):
+    """左右 / 约 X: the goal is the band ``value ± tolerance`` (both ends included). The
+    tolerance is an assumption of whoever encodes the plan: the plan does not state it."""
+
+    value: Float
+    tolerance: Float = Field(gt=0)
+
+
+#: the goal fields of a target, one of which it gives (``tiers`` of count_over aside)
+GOALS = ("at_least", "at_most", "more_than", "less_than", "between", "about")
+
+
+@dataclass(frozen=True)
+class ClusterScope:
+    """What compile tells a kind about the clusters (:meth:`TargetKind.bind`): their ids
+    in order, the groups' member indices and each cluster's parent (None at the top)."""
+
+    clusters: tuple[str, ...]
+    groups: Mapping[str, NDArray[np.intp]]
+    parents: Mapping[str, str | None]
+
+    def ancestors(self, cid: str) -> list[str]:
+        """The parent, its parent, ... of ``cid`` (compile has refused cycles)."""
+        out: list[str] = []
+        p = self.parents.get(cid)
+        while p is not None and p not in out:
+            out.append(p)
+            p = self.parents.get(p)
+        return out
+
+
 class TargetKind(Strict):
     """Base of every target kind: the goal, the lever, the source and the note.
 
@@ -102,10 +144,23 @@ class TargetKind(Strict):
     label: Label
     at_least: Float | None = None
     at_most: Float | None = None
+    more_than: Float | None = None
+    less_than: Float | None = None
     between: tuple[Float, Float] | None = None
-    lever: Annotated[Lever, BeforeValidator(_lever, json_schema_input_type=str | Lever)] | None = (
-        None
-    )
+    about: About | None = None
+    #: 力争 (aspirational) or 确保 (binding); None: the plan does not say
+    strength: Literal["aspirational", "binding"] | None = None
+    #: the id of the plan sentence whose goals must all be met together
+    joint: Id | None = None
+    lever: (
+        Annotated[
+            LeverField | list[LeverField],
+            BeforeValidator(_levers, json_schema_input_type=str | Lever | list[str | Lever]),
+        ]
+        | None
+    ) = None
+    #: required growth is the constant rate from this year on (default the base year)
+    required_from: int | None = None
     source: str | None = None
     note: str | None = None
 
@@ -139,24 +194,49 @@ class TargetKind(Strict):
     #: its row of the kinds table in docs/scenario-format.md: the fields and the value
     doc_fields: ClassVar[str] = ""
     doc_value: ClassVar[str] = ""
+    #: the value is a whole number (a count): medians and percentiles are sample values
+    integer: ClassVar[bool] = False
 
     @model_validator(mode="after")
     def _one_goal(self) -> TargetKind:
-        given = [k for k in ("at_least", "at_most", "between") if getattr(self, k) is not None]
+        given = [k for k in GOALS if getattr(self, k) is not None]
         if len(given) != 1 and not getattr(self, "tiers", None):
             raise ValueError(
-                f"a target needs exactly one of at_least, at_most, between (got {given or 'none'})"
+                f"a target needs exactly one of {', '.join(GOALS)} (got {given or 'none'})"
             )
         if self.between is not None and self.between[0] > self.between[1]:
             raise ValueError(f"between: {list(self.between)} must be [low, high]")
+        if len(self.levers()) != len(
+            {(lv.series, lv.group, str(lv.clusters)) for lv in self.levers()}
+        ):
+            raise ValueError("lever: the same lever is listed twice")
         return self
 
     # -- compile ------------------------------------------------------------------------------
     def bound(self) -> Bound:
-        """The goal as a :class:`~clustersim.core.targets.Bound`."""
+        """The goal as a :class:`~clustersim.core.targets.Bound` (``more_than`` and
+        ``less_than`` are strict; ``about`` is the inclusive band ``value ± tolerance``)."""
         if self.between is not None:
             return Bound(float(self.between[0]), float(self.between[1]))
+        if self.about is not None:
+            a = self.about
+            return Bound(float(a.value - a.tolerance), float(a.value + a.tolerance))
+        if self.more_than is not None:
+            return Bound(lo=float(self.more_than), strict=True)
+        if self.less_than is not None:
+            return Bound(hi=float(self.less_than), strict=True)
         return Bound(self.at_least, self.at_most)
+
+    def levers(self) -> list[Lever]:
+        """The levers given (none, one, or a list: required growth is found for each)."""
+        if self.lever is None:
+            return []
+        return list(self.lever) if isinstance(self.lever, list) else [self.lever]
+
+    def bind(self, spec: TargetSpec, scope: ClusterScope) -> TargetSpec:
+        """The spec with what only the scenario's clusters tell (a count's items); raise
+        :class:`~clustersim.core.expr.ExprError` for ids that do not fit. Default: as is."""
+        return spec
 
     def start(self) -> int | None:
         """First year of the window (``from_year``) or the reference year (``relative_to``);
@@ -282,6 +362,9 @@ class EveryYearKind(TargetKind):
     window: ClassVar[bool] = True
     #: years back each year's value reads: 1 for a change on the year before, 0 for a flow
     lag: ClassVar[int] = 1
+    #: met in any year (``reached_by``): the year that binds is the one with the largest
+    #: margin instead of the smallest
+    any_year: ClassVar[bool] = False
 
     @classmethod
     def per_year(cls, w: Array) -> Array:
@@ -308,7 +391,8 @@ class EveryYearKind(TargetKind):
         p = g.top
         lines: list[str] = []
         wm, wv = g.lane("wm"), g.lane("wv")
-        lines += g.loop(p, f"{wm}[b] = np.inf", f"{wv}[b] = np.nan")
+        init = "-np.inf" if cls.any_year else "np.inf"
+        lines += g.loop(p, f"{wm}[b] = {init}", f"{wv}[b] = np.nan")
         lag = cls.lag
         first = spec.start + lag
         # years that read history are unrolled; the projected rest is one run-time loop,
@@ -335,13 +419,28 @@ class EveryYearKind(TargetKind):
                 step = cls._window_step(g, spec, cur, "", wm, wv)
             lines += [f"{p}for {yy} in range({a}, {b} + 1):", *pre]
             lines += g.loop(p + "    ", *step)
+        if cls.any_year:  # a window of NaN margins only: NaN, as in NumPy's argmax of -inf
+            return lines, [
+                f"v = {wv}[b]",
+                f"m = {wm}[b] if {wm}[b] != -np.inf else np.nan",
+                f"ok = m >= {tol}",
+            ]
         return lines, [f"v = {wv}[b]", f"m = {wm}[b]", f"ok = {g.margin(spec, 'v')} >= {tol}"]
 
     @classmethod
     def _window_step(
         cls, g: KernelWriter, spec: TargetSpec, cur: str, prev: str, wm: str, wv: str
     ) -> list[str]:
-        """One year of the window: keep the value with the smallest margin."""
+        """One year of the window: keep the value with the smallest margin (the largest for
+        ``any_year``; a NaN margin never wins there)."""
+        if cls.any_year:
+            return [
+                f"w = {cls.step_code(cur, prev)}",
+                f"mw = {g.margin(spec, 'w')}",
+                f"up = mw > {wm}[b]",
+                f"{wm}[b] = mw if up else {wm}[b]",
+                f"{wv}[b] = w if up else {wv}[b]",
+            ]
         return [
             f"w = {cls.step_code(cur, prev)}",
             f"mw = {g.margin(spec, 'w')}",
