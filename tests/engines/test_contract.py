@@ -40,10 +40,120 @@ def _engines() -> list[Any]:
     return out
 
 
+#: the plan language of issue 13: nested clusters, counts over groups, strict and "about"
+#: goals, and the window kinds cumulative / change_since / reached_by / pp_change
+LANGUAGE: dict[str, Any] = {
+    "id": "language",
+    "name": "language",
+    "base_year": 2023,
+    "end_year": 2027,
+    "region": {
+        "gdp": {"base": 5000, "growth": {"dist": "normal", "mean": 0.05, "sd": 0.02}},
+        "industrial_output": {"base": 6000, "growth": 0.03},
+    },
+    "clusters": {
+        "equipment": {
+            "name": "equipment",
+            "output": {"base": 900, "growth": {"dist": "uniform", "low": 0.0, "high": 0.1}},
+        },
+        "ships": {"name": "ships", "parent": "equipment", "output": {"base": 300, "growth": 0.05}},
+        "materials": {"name": "materials", "output": {"base": 700, "growth": 0.08}},
+        "chem": {
+            "name": "chem",
+            "output": {"base": 500, "growth": {"dist": "normal", "mean": 0.06, "sd": 0.03}},
+        },
+        "digital": {
+            "name": "digital",
+            "output": {"base": 400, "growth": 0.12},
+            "firms": {"base": 100, "entries": {"base": 12, "growth": 0.05}, "exit_rate": 0.02},
+        },
+    },
+    "groups": {
+        "heavy": {"name": "heavy", "clusters": ["equipment", "ships", "materials"]},
+        "new": {"name": "new", "clusters": ["chem", "digital"]},
+        "dig": {"name": "dig", "clusters": ["digital"]},
+    },
+    "metrics": {"digital_share": "sum(output, group=new) / industrial_output"},
+    "targets": {
+        "over_groups": {
+            "kind": "count_over",
+            "label": "groups of 1,500",
+            "over": ["heavy", "new"],
+            "threshold": 1500,
+            "year": 2027,
+            "between": [1, 2],
+        },
+        "top_level": {
+            "kind": "count_over",
+            "label": "top-level clusters of 700",
+            "threshold": 700,
+            "year": 2026,
+            "more_than": 1,
+        },
+        "in_group": {
+            "kind": "count_over",
+            "label": "heavy members of 700",
+            "group": "heavy",
+            "threshold": 700,
+            "year": 2026,
+            "at_least": 2,
+        },
+        "gdp_strict": {
+            "kind": "level",
+            "label": "GDP over 6,000",
+            "metric": "gdp",
+            "year": 2026,
+            "more_than": 6000,
+        },
+        "share_about": {
+            "kind": "share",
+            "label": "share about 20%",
+            "numerator": "sum(output, group=new)",
+            "denominator": "industrial_output",
+            "year": 2027,
+            "about": {"value": 0.2, "tolerance": 0.02},
+        },
+        "cumulative_entries": {
+            "kind": "cumulative",
+            "label": "entries 2024-2026",
+            "metric": "sum(entries, group=dig)",
+            "from_year": 2024,
+            "year": 2026,
+            "at_least": 38,
+        },
+        "new_firms": {
+            "kind": "change_since",
+            "label": "new firms since 2023",
+            "metric": "sum(firms, group=dig)",
+            "from_year": 2023,
+            "year": 2026,
+            "at_least": 30,
+        },
+        "reached": {
+            "kind": "reached_by",
+            "label": "equipment 1,000 by 2027",
+            "metric": "sum(output, group=heavy)",
+            "from_year": 2024,
+            "year": 2027,
+            "at_least": 2300,
+        },
+        "pp": {
+            "kind": "pp_change",
+            "label": "share up 2 pp",
+            "metric": "digital_share",
+            "from_year": 2023,
+            "year": 2027,
+            "less_than": 0.05,
+        },
+    },
+}
+
+
 def _contract_scenarios() -> dict[str, cs.Scenario]:
     return {
         "example": cs.load_scenario(EXAMPLE),
         "synthetic": synthetic_scenario(8, 6),
+        "language": cs.Scenario.model_validate(LANGUAGE),
     }
 
 
@@ -79,7 +189,7 @@ def test_the_contract_scenarios_cover_every_kind() -> None:
 
 
 @pytest.mark.parametrize("engine", _engines())
-@pytest.mark.parametrize("name", ["example", "synthetic"])
+@pytest.mark.parametrize("name", ["example", "synthetic", "language"])
 @pytest.mark.parametrize("samples", [1, 24])
 def test_every_engine_agrees_with_the_reference(engine: str, name: str, samples: int) -> None:
     sc = _contract_scenarios()[name]

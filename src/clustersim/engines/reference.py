@@ -721,25 +721,34 @@ class _Sample:
         year = int(t["year"])
         if kind == "count_over":
             return self.count_over(t, year)
-        lo, hi = _bound(t)
+        goal = _bound(t)
         if kind in ("level", "stock"):  # §13: x[year]
-            return _judge(self.scalar(t["metric"], year), lo, hi)
+            return _judge(self.scalar(t["metric"], year), goal)
         if kind == "share":  # §13: numerator[year] / denominator[year]
             v = _div(self.scalar(t["numerator"], year), self.scalar(t["denominator"], year))
-            return _judge(v, lo, hi)
+            return _judge(v, goal)
         if kind == "group_sum":  # §13: sum(variable, group)[year]
             vals = self.vector(t.get("variable") or "output", year, t["group"])
-            return _judge(math.fsum(vals), lo, hi)
+            return _judge(math.fsum(vals), goal)
         m = t["metric"]
         if kind == "cagr":
             # §13: (x[year] / x[from_year])^(1 / (year − from_year)) − 1
             y0 = int(t["from_year"])
             ratio = _div(self.scalar(m, year), self.scalar(m, y0))
-            return _judge(_pow(ratio, 1.0 / (year - y0)) - 1.0, lo, hi)
+            return _judge(_pow(ratio, 1.0 / (year - y0)) - 1.0, goal)
         if kind == "change_vs":  # §13: x[year] / x[relative_to] − 1
             y0 = int(t["relative_to"])
-            return _judge(_div(self.scalar(m, year), self.scalar(m, y0)) - 1.0, lo, hi)
+            return _judge(_div(self.scalar(m, year), self.scalar(m, y0)) - 1.0, goal)
         y0 = int(t["from_year"])
+        if kind == "cumulative":  # §13: x[from_year] + … + x[year] (累计)
+            return _judge(math.fsum(self.scalar(m, y) for y in range(y0, year + 1)), goal)
+        if kind in ("change_since", "pp_change"):  # §13: x[year] − x[from_year]
+            return _judge(self.scalar(m, year) - self.scalar(m, y0), goal)
+        if kind == "reached_by":
+            # §13: x[t] in the best year t of from_year … year (met once is enough).
+            # CHOICE: the best year is the one of largest margin, the earliest on a tie.
+            judged = [_judge(self.scalar(m, y), goal) for y in range(y0, year + 1)]
+            return max(judged, key=lambda j: j[1])
         per_year: list[float]
         if kind == "growth_every_year":  # §13: x[t] / x[t−1] − 1, t = from_year+1 … year
             per_year = [
@@ -754,21 +763,54 @@ class _Sample:
             raise ReferenceError(f"unknown target kind {kind!r}")
         # §13: the goal holds in each year; the value and margin are the binding year's
         # (smallest margin). CHOICE: the earliest such year on a tie.
-        judged = [_judge(v, lo, hi) for v in per_year]
+        judged = [_judge(v, goal) for v in per_year]
         return min(judged, key=lambda j: j[1])
+
+    def count_items(self, t: Mapping[str, Any], year: int) -> list[float]:
+        """§13 "Counting clusters": the values counted, each industry once. With ``over``,
+        one value per id (a cluster's own, a group's sum over its clusters); else the
+        clusters of ``group`` (or all) less those whose ``parent`` is counted too (without a
+        group: only clusters with no parent)."""
+        vec = self.evaluate(_parse(t.get("variable") or "output"), year)
+        if not isinstance(vec, list):
+            raise ReferenceError("a count needs a cluster series")
+        if t.get("over"):
+            out = []
+            for item in t["over"]:
+                if item in self.cids:
+                    v = vec[self.cids.index(item)]
+                    if v is None:
+                        raise ReferenceError(f"not defined for cluster {item}")
+                    out.append(v)
+                else:
+                    out.append(math.fsum(self.select(vec, item)))
+            return out
+        group = t.get("group")
+        members = self.groups[group or "all"]
+        parent = {c: (self.clusters_doc[c] or {}).get("parent") for c in self.cids}
+        if group is None:
+            counted = [c for c in members if parent[c] is None]
+        else:
+            counted = [c for c in members if parent[c] not in members]
+        vals = []
+        for c in counted:
+            v = vec[self.cids.index(c)]
+            if v is None:
+                raise ReferenceError(f"not defined for cluster {c}")
+            vals.append(v)
+        return vals
 
     def count_over(self, t: Mapping[str, Any], year: int) -> tuple[float, float, bool]:
         """§13 "Counting clusters": clusters of ``group`` with ``variable[year] ≥ threshold``
         (a cluster within 1e-9 × max(1, |threshold|) below counts as reaching it)."""
-        vals = self.vector(t.get("variable") or "output", year, t.get("group"))
+        vals = self.count_items(t, year)
 
         def reaches(v: float, thr: float) -> bool:
             return v >= thr - MET_RTOL * max(1.0, abs(thr))
 
         if t.get("tiers") is None:
             thr = _plain(t["threshold"])
-            lo, hi = _bound(t)
-            return _judge(float(sum(1 for v in vals if reaches(v, thr))), lo, hi)
+            return _judge(float(sum(1 for v in vals if reaches(v, thr))), _bound(t))
         tiers = [(_plain(x["threshold"]), int(x["at_least"])) for x in t["tiers"]]
         bands = t.get("bands", True)
         bands = True if bands is None else bool(bands)
@@ -815,21 +857,40 @@ def _reduce(fn: str, xs: list[float]) -> float:
     return min(xs) if fn == "min" else max(xs)
 
 
-def _bound(t: Mapping[str, Any]) -> tuple[float | None, float | None]:
-    """§13 goal: ``at_least: a``, ``at_most: b`` or ``between: [a, b]``."""
+@dataclass(frozen=True)
+class Goal:
+    """§13 "Goals, margin": the bounds and whether they are strict (more_than/less_than)."""
+
+    lo: float | None
+    hi: float | None
+    strict: bool = False
+
+
+def _bound(t: Mapping[str, Any]) -> Goal:
+    """§13 goal: ``at_least``, ``at_most``, ``more_than``, ``less_than`` (strict),
+    ``between: [a, b]`` or ``about: {value: x, tolerance: t}`` (x − t ≤ value ≤ x + t)."""
     if t.get("between") is not None:
         a, b = t["between"]
-        return _plain(a), _plain(b)
+        return Goal(_plain(a), _plain(b))
+    if t.get("about") is not None:
+        x, tol = _plain(t["about"]["value"]), _plain(t["about"]["tolerance"])
+        return Goal(x - tol, x + tol)
     if t.get("at_least") is not None:
-        return _plain(t["at_least"]), None
+        return Goal(_plain(t["at_least"]), None)
     if t.get("at_most") is not None:
-        return None, _plain(t["at_most"])
-    raise ReferenceError("a target needs at_least, at_most or between")
+        return Goal(None, _plain(t["at_most"]))
+    if t.get("more_than") is not None:
+        return Goal(_plain(t["more_than"]), None, strict=True)
+    if t.get("less_than") is not None:
+        return Goal(None, _plain(t["less_than"]), strict=True)
+    raise ReferenceError("a target needs a goal")
 
 
-def _judge(v: float, lo: float | None, hi: float | None) -> tuple[float, float, bool]:
-    """§13 "Goals, margin": margin ``v − a``, ``b − v`` or ``min(v − a, b − v)``; met when
-    the margin is >= −1e-9 × max(1, |a|, |b|)."""
+def _judge(v: float, goal: Goal) -> tuple[float, float, bool]:
+    """§13 "Goals, margin": margin ``v − a``, ``b − v`` or ``min(v − a, b − v)``; with
+    tol = 1e-9 × max(1, |a|, |b|), an inclusive goal is met when margin ≥ −tol, a strict
+    one when margin > +tol."""
+    lo, hi = goal.lo, goal.hi
     parts = []
     if lo is not None:
         parts.append(v - lo)
@@ -837,6 +898,8 @@ def _judge(v: float, lo: float | None, hi: float | None) -> tuple[float, float, 
         parts.append(hi - v)
     margin = min(parts)
     scale = max([1.0, *(abs(x) for x in (lo, hi) if x is not None)])
+    if goal.strict:
+        return v, margin, margin > MET_RTOL * scale
     return v, margin, margin >= -MET_RTOL * scale
 
 
