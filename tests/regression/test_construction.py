@@ -130,3 +130,59 @@ def find_construction(scenario: cs.Scenario, samples: int = 200, seed: int = 11)
 @pytest.mark.parametrize("path", TRENDS, ids=[p.stem for p in TRENDS])
 def test_no_trend_target_is_decided_by_construction(path: Path) -> None:
     assert find_construction(cs.load_scenario(path)) == []
+
+
+TRIP = """
+id: trip
+name: {zh: 构造检查, en: Construction check}
+base_year: 2023
+end_year: 2026
+region:
+  gdp: {base: 1000, growth: {kind: constant, rate: 0.05}}
+indicators:
+  aimed: {kind: level, name: {zh: 甲, en: a}, base: 100, growth: {kind: to_target, value: 150, year: 2026}}
+  flat: {kind: level, name: {zh: 乙, en: b}, base: {dist: normal, mean: 10, sd: 2}, growth: 0}
+  fixed: {kind: level, name: {zh: 丙, en: c}, base: 5, growth: 0.1}
+  centred: {kind: level, name: {zh: 丁, en: d}, base: {dist: normal, mean: 100, sd: 10},
+            growth: {kind: constant, rate: {dist: normal, mean: 0.0, sd: 0.01}}}
+  honest: {kind: level, name: {zh: 戊, en: e}, base: {dist: normal, mean: 80, sd: 10},
+           growth: {kind: constant, rate: {dist: normal, mean: 0.05, sd: 0.01}}}
+targets:
+  t_aimed: {kind: level, label: {zh: 甲, en: a}, metric: aimed, year: 2026, at_least: 150}
+  t_rate: {kind: cagr, label: {zh: 增速, en: rate}, metric: gdp, from_year: 2023, year: 2026, at_least: 0.05}
+  t_flat: {kind: level, label: {zh: 乙, en: b}, metric: flat, year: 2026, at_least: 10}
+  t_fixed: {kind: level, label: {zh: 丙, en: c}, metric: fixed, year: 2026, at_least: 100}
+  t_centred: {kind: level, label: {zh: 丁, en: d}, metric: centred, year: 2026, at_least: 100}
+  t_honest: {kind: level, label: {zh: 戊, en: e}, metric: honest, year: 2026, at_least: 100}
+"""
+
+
+@pytest.fixture(scope="module")
+def tripped(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    path = tmp_path_factory.mktemp("trip") / "trip.yaml"
+    path.write_text(TRIP, encoding="utf-8")
+    return find_construction(cs.load_scenario(path))
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("t_aimed", "grows to_target 150.0 in 2026"),  # rule 1
+        ("t_rate", "is the target's own rate 0.05"),  # rule 2
+        ("t_flat", "indicators.flat.base is the goal 10.0 with no growth"),  # rule 3
+        ("t_fixed", "margin -93.345 in every sample"),  # rule 4: 5 x 1.1^3 - 100
+        ("t_rate", "in every sample"),  # rule 4: a fixed 5% gives 5% (margin ~1e-17) in all
+        ("t_centred", "the central projection lands on the goal 100"),  # rule 5
+        ("t_aimed", "the central projection lands on the goal 150"),  # rule 5
+    ],
+)
+def test_each_rule_fires_on_a_scenario_built_to_trip_it(
+    tripped: list[str], target: str, reason: str
+) -> None:
+    assert any(f.startswith(f"{target}: ") and reason in f for f in tripped), tripped
+
+
+def test_an_honest_forecast_is_not_flagged(tripped: list[str]) -> None:
+    # base 80 +- 10 growing 5% +- 1 pp: 80 x 1.05^3 = 92.61 in 2026, below the goal, with spread
+    assert not [f for f in tripped if f.startswith("t_honest")]
+    assert not [f for f in tripped if f.startswith("t_flat") and "every sample" in f]
