@@ -111,9 +111,9 @@ def find_construction(scenario: cs.Scenario, samples: int = 200, seed: int = 11)
             base = getattr(node, "base", None)
             numeric = isinstance(base, int | float) or hasattr(base, "point")
             own = where in _series_paths(getattr(t, "metric", ""))
-            if t.kind in LEVEL_KINDS and goal is not None and numeric and own:
-                if _close(central(base), goal) and _zero_growth(getattr(node, "growth", None)):
-                    found.append(f"{tid}: {where}.base is the goal {goal} with no growth")
+            flat = numeric and own and _zero_growth(getattr(node, "growth", None))
+            if t.kind in LEVEL_KINDS and goal is not None and flat and _close(central(base), goal):
+                found.append(f"{tid}: {where}.base is the goal {goal} with no growth")
     res = cs.run(scenario, samples=samples, seed=seed)
     plain = cs.run(scenario, samples=1, seed=seed)
     for tr, tp in zip(res.targets, plain.targets, strict=True):

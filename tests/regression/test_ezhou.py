@@ -499,7 +499,9 @@ def test_cargo_and_tech_smes_follow_the_published_2024_ramp_and_2022_doubling(
     # (capacity 176, rate 1.43 from 8 in 2022) passes within 10% of it in 2024.
     q1 = _value(calibration, "Ezhou", "airport cargo and mail throughput (Q1)", 2024)
     jan_aug = _value(calibration, "Ezhou", "airport cargo and mail throughput (Jan-Aug)", 2024)
-    est = _value(calibration, "Ezhou", "airport cargo and mail throughput (2024 estimate; derived)", 2024)
+    est = _value(
+        calibration, "Ezhou", "airport cargo and mail throughput (2024 estimate; derived)", 2024
+    )
     assert_allclose(jan_aug + 4 * (jan_aug - q1) / 5, 77.92, rtol=1e-9)
     assert 75 <= est <= 85
     res = plain["trend"]

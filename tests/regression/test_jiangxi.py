@@ -512,7 +512,13 @@ def test_counts_are_whole_and_count_each_industry_once(
         rtol=1e-12,
     )
     # the six overlapping industries are not in the intensity's denominator
-    for c in ("smart_equipment", "digital", "hydrogen", "flexible_electronics", "micro_nano_optics"):
+    for c in (
+        "smart_equipment",
+        "digital",
+        "hydrogen",
+        "flexible_electronics",
+        "micro_nano_optics",
+    ):
         assert c not in EMERGING_DISTINCT
     for tid in ("clusters_1000", "clusters_500"):
         v = mc[which].target(tid).value

@@ -292,9 +292,7 @@ def test_golden_targets(which: str) -> None:
     # the closed forms behind the required growth
     assert_allclose(GOLDEN_REQUIRED["sei_va_2025"], (16000 / 14489.67) ** 0.5 - 1, rtol=1e-12)
     assert_allclose(GOLDEN_REQUIRED["brain_science_pillar_2039"], 50 ** (1 / 16) - 1, rtol=1e-12)
-    assert_allclose(
-        GOLDEN_SERIES[("sei_va", 2025, None)][0], 14489.67 * 1.0992**2, rtol=1e-12
-    )
+    assert_allclose(GOLDEN_SERIES[("sei_va", 2025, None)][0], 14489.67 * 1.0992**2, rtol=1e-12)
 
 
 @pytest.mark.parametrize("which", ["trend", "plan"])
@@ -374,9 +372,10 @@ def test_trend_cluster_growth_read_from_field_growth() -> None:
     assert_allclose(icv, round(0.5 * nev + 0.5 * field, 4), rtol=1e-12)
     assert cal("nev_production", 2023) / cal("nev_production", 2022) - 1 > nev  # volume ran ahead
     # software: the mean of Guangdong's two published growth rates
-    sw = (cal("guangdong_software_revenue_growth_jan_oct", 2022) + cal(
-        "guangdong_software_revenue_growth_q1", 2023
-    )) / 200
+    sw = (
+        cal("guangdong_software_revenue_growth_jan_oct", 2022)
+        + cal("guangdong_software_revenue_growth_q1", 2023)
+    ) / 200
     assert_allclose(growth(res, "output", 2024, "software_info_services"), sw, rtol=1e-12)
     ic = cal("output", 2023, "semiconductor_ic") / cal("output", 2022, "semiconductor_ic") - 1
     g_ic = growth(res, "output", 2024, "semiconductor_ic")
@@ -451,8 +450,10 @@ def test_cluster_sizes_rederive_from_field_value_added() -> None:
     ic_va = cal("output", 2023, "semiconductor_ic") * IC_VA_RATIO
     pool_e = cal("sei_field_va_next_gen_electronic_info", 2023) - ic_va
     unscaled = {c: round(pool_e * SPLIT[c][0] / SPLIT[c][1], 1) for c in ELECTRONICS}
-    target_e = cal("electronic_info_mfg_share_of_above_scale_industrial_va", 2021) / 100 * cal(
-        "industrial_output", 2023
+    target_e = (
+        cal("electronic_info_mfg_share_of_above_scale_industrial_va", 2021)
+        / 100
+        * cal("industrial_output", 2023)
     )
     scale = (target_e - cal("output", 2023, "semiconductor_ic")) / sum(unscaled.values())
     assert_allclose(scale, 1.0374, atol=5e-5)
