@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import clustersim as cs
-from clustersim.scenario.models import label_text
+from clustersim.values.names import label_text
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = [
