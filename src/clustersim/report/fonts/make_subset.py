@@ -56,8 +56,8 @@ def characters(patterns: list[str]) -> set[str]:
 
 
 def main(argv: list[str]) -> None:
-    from fontTools import subset  # type: ignore[import-untyped]
-    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
 
     src, dst, *patterns = argv
     font = TTFont(src)
