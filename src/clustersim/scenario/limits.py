@@ -1,0 +1,210 @@
+"""Limits on what an input file may make clustersim do: read only regular files of a bounded
+size, and refuse YAML documents whose aliases expand past a node count or depth.
+
+Every input (scenario, sweep file, calibration mapping, observed CSV, workbook) goes through
+:func:`read_input`, so ``extends: /dev/zero``, a FIFO, a directory or a multi-gigabyte file is
+refused before a byte is read. :func:`check_yaml_events` walks the parser's event stream (an
+iterative state machine, so no recursion and no node is built) and counts the nodes the
+document would have once every alias is expanded: a "billion laughs" document is refused after
+a few hundred events, in milliseconds, with its file and line.
+
+The limits (documented in ``docs/scenario-format.md``, "Limits"):
+
+- ``CLUSTERSIM_MAX_FILE_MB`` (environment) or the ``max_bytes`` argument: the largest input
+  file, 10 MB by default;
+- :data:`MAX_NODES` nodes after alias expansion and :data:`MAX_DEPTH` levels of nesting.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import yaml
+
+from clustersim.errors import ScenarioError
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_FILE_ENV",
+    "MAX_NODES",
+    "check_yaml_events",
+    "max_file_bytes",
+    "read_input",
+]
+
+#: the largest input file read by default (bytes)
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+#: environment variable that overrides :data:`DEFAULT_MAX_BYTES`, in megabytes (may be fractional)
+MAX_FILE_ENV = "CLUSTERSIM_MAX_FILE_MB"
+#: most YAML nodes a document may expand to (every alias counted as the nodes it copies)
+MAX_NODES = 100_000
+#: deepest nesting of mappings and sequences in a YAML document (aliases expanded)
+MAX_DEPTH = 100
+
+
+def max_file_bytes(max_bytes: int | None = None) -> int:
+    """The size cap in bytes: ``max_bytes`` if given, else ``$CLUSTERSIM_MAX_FILE_MB``, else
+    10 MB.
+
+    Raises
+    ------
+    ScenarioError
+        When the environment variable is not a positive number.
+    """
+    if max_bytes is not None:
+        return max_bytes
+    env = os.environ.get(MAX_FILE_ENV)
+    if env is None or not env.strip():
+        return DEFAULT_MAX_BYTES
+    try:
+        mb = float(env)
+    except ValueError:
+        mb = -1.0
+    if not 0 < mb < 1e9:  # also refuses nan and inf
+        raise ScenarioError(f"{MAX_FILE_ENV}={env!r}: must be a positive number of megabytes")
+    return int(mb * 1024 * 1024)
+
+
+def read_input(path: Path, *, where: str = "", max_bytes: int | None = None) -> bytes:
+    """The bytes of the regular file ``path``, refusing anything else before reading it.
+
+    Parameters
+    ----------
+    path : Path
+        The file to read.
+    where : str, optional
+        Who asked for it, as ``FILE:LINE: field`` (an ``extends:`` or ``scenario:`` line):
+        prefixed to every message so the user sees which line to fix.
+    max_bytes : int, optional
+        Size cap (default: :func:`max_file_bytes`).
+
+    Raises
+    ------
+    ScenarioError
+        The file does not exist, is not a regular file (a directory, device, FIFO or
+        socket), is larger than the cap, or cannot be read.
+    """
+    cap = max_file_bytes(max_bytes)
+    pre = f"{where}: " if where else ""
+    name = str(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"{pre}{name}: file not found") from None
+    except OSError as exc:
+        raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+    _check_stat(st, pre, name, cap)
+    # O_NONBLOCK: a FIFO swapped in after the stat must not block the open
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+    try:
+        _check_stat(os.fstat(fd), pre, name, cap)  # what was opened, not what was stat-ed
+        with os.fdopen(fd, "rb", closefd=True) as f:
+            fd = -1
+            data = f.read(cap + 1)
+    except OSError as exc:
+        raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > cap:
+        raise ScenarioError(_too_big(pre, name, len(data), cap))
+    return data
+
+
+def _check_stat(st: os.stat_result, pre: str, name: str, cap: int) -> None:
+    mode = st.st_mode
+    if not stat.S_ISREG(mode):
+        what = (
+            "a directory"
+            if stat.S_ISDIR(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
+        raise ScenarioError(f"{pre}{name}: is {what}; only regular files are read")
+    if st.st_size > cap:
+        raise ScenarioError(_too_big(pre, name, st.st_size, cap))
+
+
+def _too_big(pre: str, name: str, size: int, cap: int) -> str:
+    return (
+        f"{pre}{name}: the file is larger than the limit of {cap:,} bytes (at least {size:,}); "
+        f"raise it with {MAX_FILE_ENV}=<megabytes> if the file is meant to be this big"
+    )
+
+
+def check_yaml_events(
+    loader: yaml.SafeLoader, name: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH
+) -> None:
+    """Walk the events of ``loader`` (a fresh loader on the document) and refuse a document
+    whose expanded size or depth passes the limits, before any node is composed.
+
+    Each anchored node's expanded size and height are remembered, so an alias costs what it
+    would copy: the count grows exactly as the expanded tree would, without building it.
+
+    Raises
+    ------
+    ScenarioError
+        ``FILE:LINE: ...`` naming the line where a limit was passed.
+    """
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (expanded nodes, height)
+    # one frame per open collection: its expanded nodes so far (itself included), the
+    # tallest child, its anchor
+    counts: list[int] = []
+    heights: list[int] = []
+    anchors: list[str | None] = []
+    total = 0
+    while loader.check_event():
+        ev = loader.get_event()  # type: ignore[no-untyped-call]
+        if isinstance(ev, yaml.AliasEvent):
+            n, h = sizes.get(str(ev.anchor), (1, 0))
+        elif isinstance(ev, yaml.ScalarEvent):
+            n, h = 1, 0
+            if ev.anchor is not None:
+                sizes[str(ev.anchor)] = (1, 0)
+        elif isinstance(ev, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            n, h = 1, 1
+        elif isinstance(ev, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            n, h = counts.pop(), heights.pop() + 1
+            anchor = anchors.pop()
+            if anchor is not None:
+                sizes[anchor] = (n, h)
+            if counts:  # the nodes are already in ``total``; the parent's own count grows
+                counts[-1] += n
+                heights[-1] = max(heights[-1], h)
+            continue
+        else:
+            continue
+        total += n
+        if total > max_nodes:
+            raise ScenarioError(
+                f"{name}:{_line(ev.start_mark)}: the document expands to more than "
+                f"{max_nodes:,} YAML nodes (an alias counts as the nodes it copies): refused, "
+                "it looks like an alias bomb"
+            )
+        if len(counts) + h > max_depth:
+            raise ScenarioError(
+                f"{name}:{_line(ev.start_mark)}: the document nests more than {max_depth} "
+                "levels deep (aliases expanded)"
+            )
+        if isinstance(ev, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            counts.append(1)
+            heights.append(0)
+            anchors.append(None if ev.anchor is None else str(ev.anchor))
+        elif counts:
+            counts[-1] += n
+            heights[-1] = max(heights[-1], h)
+
+
+def _line(mark: yaml.Mark | None) -> int:
+    return mark.line + 1 if mark is not None else 1
