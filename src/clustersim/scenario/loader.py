@@ -120,10 +120,15 @@ def read_yaml(
         raise ScenarioError(f"{pre}{at}: YAML syntax error: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{pre}{name}: YAML error: {exc}") from None
+    except (ValueError, OverflowError, RecursionError) as exc:  # a constructor refusing a value
+        raise ScenarioError(f"{pre}{name}: cannot read a value: {exc}") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{pre}{name}:1: a scenario must be a mapping of keys to values")
     return _unshare(data), origins
 
+
+#: longest integer literal read from YAML (a float holds about 308 digits)
+MAX_DIGITS = 100
 
 #: the tags of YAML 1.2's core schema (and ``<<`` merge keys, which the scenarios use)
 CORE_TAGS = frozenset(
@@ -168,6 +173,10 @@ def _walk(
         )
     _open = _open | {id(node)}
     bad_tag = _tag_problem(node)
+    if bad_tag is None and node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_DIGITS:
+        # int() of it is slow (quadratic) or refused (Python's 4,300-digit limit), and no
+        # float holds it: refuse before constructing
+        bad_tag = f"an integer of {len(node.value):,} characters (at most {MAX_DIGITS} allowed)"
     if bad_tag is not None:
         field = ".".join(key) or "(top level)"
         raise ScenarioError(f"{name}:{node.start_mark.line + 1}: {field}: {bad_tag}")
