@@ -44,6 +44,7 @@ __all__ = [
     "level_of",
     "names_in",
     "parse",
+    "require_series",
 ]
 
 Array = NDArray[np.float64]
@@ -218,6 +219,16 @@ def names_in(expr: Expr) -> list[str]:
     if isinstance(expr, Reduce):
         return names_in(expr.arg)
     return []
+
+
+def require_series(expr: Expr) -> None:
+    """Refuse an expression that reads no series (a constant such as ``5`` or ``1/0``): it
+    has no samples or years, so nothing can be projected or checked with it."""
+    if not names_in(expr):
+        raise ExprError(
+            "the expression reads no series (it is a constant); a metric or target must "
+            "read at least one series, such as gdp or output[cluster]"
+        )
 
 
 def level_of(
