@@ -303,7 +303,14 @@ def load_observed(
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{name}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the file "
+            "as UTF-8"
+        ) from exc
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise DataError(f"{name}:{line}: a NUL byte: this is a binary file, not CSV text")
     lines = text.splitlines(keepends=True)
     reader = csv.reader(lines)
     try:
@@ -387,7 +394,7 @@ def load_observed(
     if problems:
         raise DataError(problems)
     if not rows:
-        raise DataError(f"{name}: no observations (only a header)")
+        raise DataError(f"{name}:2: no observations (only a header)")
     return ObservedData(name, tuple(rows), hashlib.sha256(raw).hexdigest())
 
 

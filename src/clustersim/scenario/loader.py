@@ -104,7 +104,7 @@ def read_yaml(
         try:
             node = loader.get_single_node()
             if node is None:
-                raise ScenarioError(f"{name}: the file is empty")
+                raise ScenarioError(f"{name}:1: the file is empty")
             origins: dict[Key, Origin] = {}
             _walk(node, (), name, origins)
             data = loader.construct_document(node)
