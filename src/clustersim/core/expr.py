@@ -50,8 +50,9 @@ __all__ = [
 Array = NDArray[np.float64]
 #: longest expression accepted (characters); the shipped scenarios' longest is under 100
 MAX_LENGTH = 2000
-#: deepest expression tree accepted (a sum of n terms is n deep): parsing, checking and
-#: evaluating recurse over the tree, and this keeps them far from Python's recursion limit
+#: deepest expression tree accepted (a sum of n terms is n deep, ``-x`` one deeper than
+#: ``x``): parsing, checking and evaluating recurse over the tree, and this keeps them far
+#: from Python's recursion limit
 MAX_DEPTH = 64
 #: largest magnitude of a number written in an expression
 MAX_LITERAL = 1e100
@@ -166,7 +167,10 @@ def _check_tree(root: ast.expr, text: str) -> None:
                     f"in {_short(text)}: the number {_short(seg)} is too large "
                     f"(numbers in expressions are limited to {MAX_LITERAL:g} in magnitude)"
                 )
-        stack.extend((c, depth + 1) for c in ast.iter_child_nodes(node))
+        # only expressions are levels: operators, contexts and keywords are not
+        stack.extend(
+            (c, depth + 1 if isinstance(c, ast.expr) else depth) for c in ast.iter_child_nodes(node)
+        )
 
 
 def _convert(node: ast.expr, text: str) -> Expr:
