@@ -96,6 +96,8 @@ def read_input(path: Path, *, where: str = "", max_bytes: int | None = None) -> 
         raise ScenarioError(f"{pre}{name}: file not found") from None
     except OSError as exc:
         raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL byte in the path
+        raise ScenarioError(f"{pre}{name!r}: not a valid file name") from None
     _check_stat(st, pre, name, cap)
     # O_NONBLOCK: a FIFO swapped in after the stat must not block the open
     try:

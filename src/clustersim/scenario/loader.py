@@ -232,6 +232,8 @@ def load_data(path: str | Path, _stack: tuple[Path, ...] = (), *, where: str = "
     """
     _where = where
     p = Path(path)
+    if "\x00" in str(p):  # the OS cannot open it, and pathlib raises ValueError
+        raise ScenarioError(f"{where + ': ' if where else ''}{str(p)!r}: not a valid file name")
     resolved = p.resolve()
     if resolved in _stack:
         chain = " -> ".join(str(s) for s in (*_stack, resolved))
