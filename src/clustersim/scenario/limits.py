@@ -3,10 +3,10 @@ size, and refuse YAML documents whose aliases expand past a node count or depth.
 
 Every input (scenario, sweep file, calibration mapping, observed CSV, workbook) goes through
 :func:`read_input`, so ``extends: /dev/zero``, a FIFO, a directory or a multi-gigabyte file is
-refused before a byte is read. :func:`check_yaml_events` walks the parser's event stream (an
-iterative state machine, so no recursion and no node is built) and counts the nodes the
-document would have once every alias is expanded: a "billion laughs" document is refused after
-a few hundred events, in milliseconds, with its file and line.
+refused before a byte is read. ``scenario.loader`` (the one module that imports PyYAML) walks
+the parser's event stream (an iterative state machine, so no recursion and no node is built)
+and counts the nodes the document would have once every alias is expanded: a "billion laughs"
+document is refused after a few hundred events, in milliseconds, with its file and line.
 
 The limits (documented in ``docs/scenario-format.md``, "Limits"):
 
@@ -21,8 +21,6 @@ import os
 import stat
 from pathlib import Path
 
-import yaml
-
 from clustersim.errors import ScenarioError
 
 __all__ = [
@@ -30,7 +28,6 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_FILE_ENV",
     "MAX_NODES",
-    "check_yaml_events",
     "max_file_bytes",
     "read_input",
 ]
@@ -143,70 +140,3 @@ def _too_big(pre: str, name: str, size: int, cap: int) -> str:
         f"{pre}{name}: the file is larger than the limit of {cap:,} bytes (at least {size:,}); "
         f"raise it with {MAX_FILE_ENV}=<megabytes> if the file is meant to be this big"
     )
-
-
-def check_yaml_events(
-    loader: yaml.SafeLoader, name: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH
-) -> None:
-    """Walk the events of ``loader`` (a fresh loader on the document) and refuse a document
-    whose expanded size or depth passes the limits, before any node is composed.
-
-    Each anchored node's expanded size and height are remembered, so an alias costs what it
-    would copy: the count grows exactly as the expanded tree would, without building it.
-
-    Raises
-    ------
-    ScenarioError
-        ``FILE:LINE: ...`` naming the line where a limit was passed.
-    """
-    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (expanded nodes, height)
-    # one frame per open collection: its expanded nodes so far (itself included), the
-    # tallest child, its anchor
-    counts: list[int] = []
-    heights: list[int] = []
-    anchors: list[str | None] = []
-    total = 0
-    while loader.check_event():
-        ev = loader.get_event()  # type: ignore[no-untyped-call]
-        if isinstance(ev, yaml.AliasEvent):
-            n, h = sizes.get(str(ev.anchor), (1, 0))
-        elif isinstance(ev, yaml.ScalarEvent):
-            n, h = 1, 0
-            if ev.anchor is not None:
-                sizes[str(ev.anchor)] = (1, 0)
-        elif isinstance(ev, yaml.SequenceStartEvent | yaml.MappingStartEvent):
-            n, h = 1, 1
-        elif isinstance(ev, yaml.SequenceEndEvent | yaml.MappingEndEvent):
-            n, h = counts.pop(), heights.pop() + 1
-            anchor = anchors.pop()
-            if anchor is not None:
-                sizes[anchor] = (n, h)
-            if counts:  # the nodes are already in ``total``; the parent's own count grows
-                counts[-1] += n
-                heights[-1] = max(heights[-1], h)
-            continue
-        else:
-            continue
-        total += n
-        if total > max_nodes:
-            raise ScenarioError(
-                f"{name}:{_line(ev.start_mark)}: the document expands to more than "
-                f"{max_nodes:,} YAML nodes (an alias counts as the nodes it copies): refused, "
-                "it looks like an alias bomb"
-            )
-        if len(counts) + h > max_depth:
-            raise ScenarioError(
-                f"{name}:{_line(ev.start_mark)}: the document nests more than {max_depth} "
-                "levels deep (aliases expanded)"
-            )
-        if isinstance(ev, yaml.SequenceStartEvent | yaml.MappingStartEvent):
-            counts.append(1)
-            heights.append(0)
-            anchors.append(None if ev.anchor is None else str(ev.anchor))
-        elif counts:
-            counts[-1] += n
-            heights[-1] = max(heights[-1], h)
-
-
-def _line(mark: yaml.Mark | None) -> int:
-    return mark.line + 1 if mark is not None else 1

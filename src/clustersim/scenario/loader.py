@@ -30,7 +30,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from clustersim.errors import ScenarioError
-from clustersim.scenario.limits import check_yaml_events, read_input
+from clustersim.scenario.limits import MAX_DEPTH, MAX_NODES, read_input
 from clustersim.scenario.models import Scenario
 from clustersim.scenario.provenance import Key, Origin, Provenance
 from clustersim.suggest import did_you_mean
@@ -148,6 +148,73 @@ def _tag_problem(node: yaml.Node) -> str | None:
         f"the YAML tag {short!r} is not allowed (only the YAML 1.2 core types: strings, "
         "numbers, booleans, null, mappings and lists)"
     )
+
+
+def check_yaml_events(
+    loader: Any, name: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH
+) -> None:
+    """Walk the events of ``loader`` (a fresh loader on the document) and refuse a document
+    whose expanded size or depth passes the limits, before any node is composed.
+
+    Each anchored node's expanded size and height are remembered, so an alias costs what it
+    would copy: the count grows exactly as the expanded tree would, without building it.
+
+    Raises
+    ------
+    ScenarioError
+        ``FILE:LINE: ...`` naming the line where a limit was passed.
+    """
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (expanded nodes, height)
+    # one frame per open collection: its expanded nodes so far (itself included), the
+    # tallest child, its anchor
+    counts: list[int] = []
+    heights: list[int] = []
+    anchors: list[str | None] = []
+    total = 0
+    while loader.check_event():
+        ev = loader.get_event()
+        if isinstance(ev, yaml.AliasEvent):
+            n, h = sizes.get(str(ev.anchor), (1, 0))
+        elif isinstance(ev, yaml.ScalarEvent):
+            n, h = 1, 0
+            if ev.anchor is not None:
+                sizes[str(ev.anchor)] = (1, 0)
+        elif isinstance(ev, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            n, h = 1, 1
+        elif isinstance(ev, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            n, h = counts.pop(), heights.pop() + 1
+            anchor = anchors.pop()
+            if anchor is not None:
+                sizes[anchor] = (n, h)
+            if counts:  # the nodes are already in ``total``; the parent's own count grows
+                counts[-1] += n
+                heights[-1] = max(heights[-1], h)
+            continue
+        else:
+            continue
+        total += n
+        if total > max_nodes:
+            raise ScenarioError(
+                f"{name}:{_line(ev.start_mark)}: the document expands to more than "
+                f"{max_nodes:,} YAML nodes (an alias counts as the nodes it copies): refused, "
+                "it looks like an alias bomb"
+            )
+        if len(counts) + h > max_depth:
+            raise ScenarioError(
+                f"{name}:{_line(ev.start_mark)}: the document nests more than {max_depth} "
+                "levels deep (aliases expanded)"
+            )
+        if isinstance(ev, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            counts.append(1)
+            heights.append(0)
+            anchors.append(None if ev.anchor is None else str(ev.anchor))
+        elif counts:
+            counts[-1] += n
+            heights[-1] = max(heights[-1], h)
+
+
+def _line(mark: yaml.Mark | None) -> int:
+    return mark.line + 1 if mark is not None else 1
 
 
 def _unshare(obj: Any) -> Any:
