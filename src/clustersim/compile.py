@@ -597,6 +597,7 @@ def _compile_metrics(comp: Compiled, b: _Builder) -> None:
     for mid, m in comp.scenario.metrics.items():
         try:
             e = ex.parse(m.expr)
+            ex.require_series(e)
             b.level[mid] = ex.level_of(e, b.level, comp.model.groups, _cidx(b))
         except ex.ExprError as exc:
             raise _err(comp, ("metrics", mid), str(exc)) from exc
@@ -650,6 +651,7 @@ def _compile_target(comp: Compiled, b: _Builder, tid: str, t: Target) -> Compile
         )
     try:
         metric = t.metric_expr()
+        ex.require_series(metric)
         cluster_level = ex.level_of(metric, b.level, comp.model.groups, _cidx(b))
         t.check_metric(cluster_level, comp.model.groups)
     except ex.ExprError as exc:

@@ -72,7 +72,7 @@ def test_every_problem_is_reported_with_file_and_line(tmp_path):
     assert any(m.startswith(f"{name}:5: unit: unknown unit 'bn yuan'") for m in msgs)
     assert f"{name}:6: duplicate observation Tiny/gdp 2020 (first at line 2)" in msgs
     assert any(m.startswith(f"{name}:7: source: empty") for m in msgs)
-    assert f"{name}:8: value: 'inf' is not a number" in msgs
+    assert f"{name}:8: value: 'inf' is not a finite number" in msgs
     assert len(msgs) == 6
 
 

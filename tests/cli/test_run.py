@@ -706,7 +706,7 @@ def test_unsafe_yaml_tag_is_refused(runner, write, tmp_path):
     res = invoke(runner, "run", write(text))
     assert res.exit_code == 2
     assert not marker.exists()
-    assert re.match(r"error: \S+:1:\d+: ", res.stderr)
+    assert re.match(r"error: \S+:1: id: the YAML tag '!!python/object/apply", res.stderr)
 
 
 def test_extends_cycle_exits_2(runner, write, tmp_path):
@@ -715,7 +715,7 @@ def test_extends_cycle_exits_2(runner, write, tmp_path):
     out = tmp_path / "out"
     res = invoke(runner, "run", a, "--out", out)
     assert res.exit_code == 2
-    assert "extends cycle" in res.stderr
+    assert "extends: cycle: " in res.stderr
     assert "a.yaml" in res.stderr and "b.yaml" in res.stderr
     assert not out.exists()
 
@@ -723,7 +723,7 @@ def test_extends_cycle_exits_2(runner, write, tmp_path):
 def test_self_extends_is_a_cycle(runner, write):
     res = invoke(runner, "validate", write("extends: scenario.yaml\nid: a\n"))
     assert res.exit_code == 2
-    assert "extends cycle" in res.stderr
+    assert re.match(r"error: \S+scenario\.yaml:1: extends: cycle: ", res.stderr), res.stderr
 
 
 # --- known bugs (strict xfail: they turn into failures once fixed, then drop the mark) ------
@@ -734,7 +734,9 @@ def test_extends_cycle_names_the_line(runner, write):
     write("extends: a.yaml\nid: b\n", "b.yaml")
     res = invoke(runner, "run", a)
     assert res.exit_code == 2
-    assert re.match(r"error: \S+\.yaml:1: .*extends cycle", res.stderr), res.stderr
+    assert re.match(r"error: \S+a\.yaml:1: extends: \S+b\.yaml:1: extends: cycle: ", res.stderr), (
+        res.stderr
+    )
 
 
 def test_end_year_before_base_year_names_its_line(runner, write):

@@ -243,7 +243,7 @@ def test_invalid_sweep_files_name_file_line_and_field(linear, tmp_path):
         ),
         (
             {"method": "lhs", "samples": 9, "scenario": "nowhere.yaml"},
-            "scenario: scenario file not found",
+            "nowhere.yaml: file not found",
         ),
         (
             {"method": "lhs", "samples": 9, "seed": None},

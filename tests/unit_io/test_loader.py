@@ -139,7 +139,7 @@ def test_unreadable_yaml(tmp_path, text, pattern):
 def test_safe_loading_refuses_python_tags(tmp_path):
     marker = tmp_path / "pwned"
     p = write(tmp_path, "s.yaml", f"id: !!python/object/apply:os.system ['touch {marker}']\n")
-    with pytest.raises(ScenarioError, match=r"s\.yaml:1:\d+: "):
+    with pytest.raises(ScenarioError, match=r"s\.yaml:1: id: the YAML tag '!!python/object/apply"):
         read_yaml(p)
     assert not marker.exists()
 
@@ -300,7 +300,7 @@ def test_extends_missing_file_names_the_line(tmp_path):
 
 def test_extends_must_be_a_path(tmp_path):
     p = write(tmp_path, "child.yaml", "id: child\nextends: [a.yaml]\n")
-    with pytest.raises(ScenarioError, match=r"child\.yaml:2: extends must be a file path"):
+    with pytest.raises(ScenarioError, match=r"child\.yaml:2: extends: must be a file path"):
         load_data(p)
 
 
@@ -309,7 +309,7 @@ def test_extends_cycle(tmp_path, n):
     names = [f"s{i}.yaml" for i in range(n)]
     for i, name in enumerate(names):
         write(tmp_path, name, f"extends: {names[(i + 1) % n]}\nid: s{i}\n")
-    with pytest.raises(ScenarioError, match="extends cycle") as info:
+    with pytest.raises(ScenarioError, match="extends: cycle: ") as info:
         load_data(tmp_path / names[0])
     for name in names:
         assert name in str(info.value)

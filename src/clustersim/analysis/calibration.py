@@ -229,6 +229,17 @@ def fit_series(
     years = [v.year for v in used]
     values = [v.value for v in used]
     flags: list[str] = []
+    # growth fits take logarithms: name each row with a zero or negative value, its own line
+    nonpositive = [
+        f"{m.rows[0].file}:{v.lines[0]}: value: "
+        + ("is zero" if v.value == 0 else f"is negative ({v.value:g})")
+        + f"; a {kind} fit of {spec.name} needs positive values (leave the row out, or mark "
+        "a break after it)"
+        for v in used
+        if v.value <= 0 and v.lines
+    ]
+    if nonpositive:
+        raise DataError(nonpositive)
     try:
         fit: Fit
         if kind == "compound":

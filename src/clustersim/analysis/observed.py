@@ -29,7 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from clustersim.errors import ClusterSimError
+from clustersim.errors import ClusterSimError, ScenarioError
+from clustersim.scenario.limits import read_input
 from clustersim.suggest import did_you_mean
 
 __all__ = [
@@ -241,6 +242,30 @@ def _number(text: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _value_problem(text: str) -> str | None:
+    """Why a ``value`` cell is not a number: missing, not a number, or not finite."""
+    t = text.strip()
+    if not t:
+        return "missing (the cell is empty; leave the row out if there is no number)"
+    try:
+        v = float(t)
+    except ValueError:
+        hint = " (no thousands separators or units in the value)" if re.search(r"\d", t) else ""
+        return f"{t!r} is not a number{hint}"
+    if not math.isfinite(v):
+        return f"{t!r} is not a finite number"
+    return None
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    msg = str(exc)
+    if "field larger than field limit" in msg:
+        return "a field longer than the CSV field limit (an unterminated quote?)"
+    if "NUL" in msg:
+        return "a NUL byte: this is a binary file, not CSV text"
+    return f"not readable as CSV: {msg}"
+
+
 def load_observed(
     path: str | Path, *, extra_units: Mapping[str, tuple[str, float]] | None = None
 ) -> ObservedData:
@@ -271,21 +296,31 @@ def load_observed(
     name = str(path)
     if p.suffix.lower() in (".parquet", ".pq", ".arrow", ".feather"):
         raise DataError(f"{name}: only CSV observed data is supported; write it as CSV")
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError as exc:
-        raise DataError(f"{name}: file not found") from exc
-    except OSError as exc:
-        raise DataError(f"{name}: cannot read: {exc}") from exc
+    try:  # a regular file under the size cap only (not a FIFO, a device or 5 GB of CSV)
+        raw = read_input(p)
+    except ScenarioError as exc:
+        raise DataError(exc.problems) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    reader = csv.reader(text.splitlines(keepends=True))
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{name}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the file "
+            "as UTF-8"
+        ) from exc
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise DataError(f"{name}:{line}: a NUL byte: this is a binary file, not CSV text")
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
         raise DataError(f"{name}:1: the file is empty (expected a header row)") from None
+    except csv.Error as exc:
+        raise DataError(f"{name}:1: {_csv_problem(exc)}") from None
+    if reader.line_num > 1:
+        raise DataError(f"{name}:1: a quoted header field runs over several lines (a stray quote?)")
     cols = [h.strip() for h in header]
     problems: list[str] = []
     allowed = (*COLUMNS, *OPTIONAL_COLUMNS)
@@ -308,10 +343,32 @@ def load_observed(
     rows: list[Observation] = []
     seen: dict[tuple[str, str, str, int, int | None], int] = {}
     last_line = 1
-    for record in reader:
+    while True:
         line = last_line + 1
+        try:
+            record = next(reader, None)
+        except csv.Error as exc:  # NUL byte, or a field past csv's size limit
+            problems.append(f"{name}:{line}: {_csv_problem(exc)}")
+            break
+        if record is None:
+            break
         last_line = reader.line_num
         if not any(v.strip() for v in record):
+            continue
+        multi = [i for i, v in enumerate(record) if "\n" in v or "\r" in v]
+        if multi and last_line > line:  # a quote opened on this line closes on a later one
+            i = multi[0]
+            col = cols[i] if i < len(cols) else f"field {i + 1}"
+            if last_line >= len(lines) and not text.rstrip("\r\n").endswith('"'):
+                problems.append(
+                    f"{name}:{line}: {col}: unterminated quote (the quoted field runs to the "
+                    "end of the file)"
+                )
+                break
+            problems.append(
+                f"{name}:{line}: {col}: a quoted field runs over lines {line}-{last_line} "
+                "(a stray or unterminated quote?)"
+            )
             continue
         if len(record) != len(cols):
             problems.append(
@@ -337,7 +394,7 @@ def load_observed(
     if problems:
         raise DataError(problems)
     if not rows:
-        raise DataError(f"{name}: no observations (only a header)")
+        raise DataError(f"{name}:2: no observations (only a header)")
     return ObservedData(name, tuple(rows), hashlib.sha256(raw).hexdigest())
 
 
@@ -364,7 +421,7 @@ def _row(
         year = int(year_text)
     value = _number(row["value"])
     if value is None:
-        problems.append(f"{at}: value: {row['value']!r} is not a number")
+        problems.append(f"{at}: value: {_value_problem(row['value'])}")
     unit = parse_unit(row["unit"], extra_units)
     if unit is None:
         known = [*UNITS, *(extra_units or {})]

@@ -18,6 +18,7 @@ functions, comparisons, keywords other than ``group``) is rejected with a messag
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -27,6 +28,9 @@ from numpy.typing import NDArray
 from clustersim.suggest import did_you_mean
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "MAX_LITERAL",
     "REDUCERS",
     "Bin",
     "Const",
@@ -40,9 +44,18 @@ __all__ = [
     "level_of",
     "names_in",
     "parse",
+    "require_series",
 ]
 
 Array = NDArray[np.float64]
+#: longest expression accepted (characters); the shipped scenarios' longest is under 100
+MAX_LENGTH = 2000
+#: deepest expression tree accepted (a sum of n terms is n deep, ``-x`` one deeper than
+#: ``x``): parsing, checking and evaluating recurse over the tree, and this keeps them far
+#: from Python's recursion limit
+MAX_DEPTH = 64
+#: largest magnitude of a number written in an expression
+MAX_LITERAL = 1e100
 REDUCERS = ("sum", "mean", "min", "max")
 _BINOPS: dict[type[ast.operator], str] = {
     ast.Add: "+",
@@ -96,14 +109,68 @@ Expr = Const | Name | Neg | Bin | Reduce | Pick
 
 
 def parse(text: str) -> Expr:
-    """Parse ``text`` into an expression tree, rejecting anything outside the grammar."""
+    """Parse ``text`` into an expression tree, rejecting anything outside the grammar.
+
+    Length (:data:`MAX_LENGTH`), nesting depth (:data:`MAX_DEPTH`) and the magnitude of
+    numbers (:data:`MAX_LITERAL`) are checked before the tree is converted, so no input can
+    drive the recursive steps (conversion, checks, evaluation, code generation) past
+    Python's recursion limit or overflow a float.
+    """
     if not isinstance(text, str) or not text.strip():
         raise ExprError("an expression must be a non-empty string")
+    if len(text) > MAX_LENGTH:
+        raise ExprError(
+            f"the expression is {len(text):,} characters long, more than the limit of "
+            f"{MAX_LENGTH:,}: define parts of it as metrics, or sum a group with sum(series, group=g)"
+        )
+    if "\x00" in text:
+        raise ExprError("the expression contains a NUL character")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExprError(f"syntax error in expression {text!r} at column {exc.offset}") from exc
+    except (RecursionError, MemoryError):
+        # CPython's parser refuses deep nesting itself (unary minus runs, parentheses)
+        raise ExprError(_too_deep(text)) from None
+    except ValueError as exc:  # e.g. an integer literal past Python's digit limit
+        raise ExprError(f"in {_short(text)}: {exc}") from None
+    _check_tree(tree.body, text)
     return _convert(tree.body, text)
+
+
+def _short(text: str) -> str:
+    t = text.strip()
+    return repr(t if len(t) <= 60 else t[:57] + "...")
+
+
+def _too_deep(text: str) -> str:
+    return (
+        f"the expression {_short(text)} nests more than {MAX_DEPTH} levels deep (a sum of "
+        f"n terms is n levels): define parts of it as metrics, or sum a group with "
+        "sum(series, group=g)"
+    )
+
+
+def _check_tree(root: ast.expr, text: str) -> None:
+    """Depth and literal checks without recursion (the tree may be deeper than the limit)."""
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExprError(_too_deep(text))
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            v = node.value
+            # compare before converting: float() of a huge integer raises OverflowError
+            if (isinstance(v, float) and not math.isfinite(v)) or abs(v) > MAX_LITERAL:
+                seg = ast.get_source_segment(text.strip(), node) or str(v)
+                raise ExprError(
+                    f"in {_short(text)}: the number {_short(seg)} is too large "
+                    f"(numbers in expressions are limited to {MAX_LITERAL:g} in magnitude)"
+                )
+        # only expressions are levels: operators, contexts and keywords are not
+        stack.extend(
+            (c, depth + 1 if isinstance(c, ast.expr) else depth) for c in ast.iter_child_nodes(node)
+        )
 
 
 def _convert(node: ast.expr, text: str) -> Expr:
@@ -156,6 +223,16 @@ def names_in(expr: Expr) -> list[str]:
     if isinstance(expr, Reduce):
         return names_in(expr.arg)
     return []
+
+
+def require_series(expr: Expr) -> None:
+    """Refuse an expression that reads no series (a constant such as ``5`` or ``1/0``): it
+    has no samples or years, so nothing can be projected or checked with it."""
+    if not names_in(expr):
+        raise ExprError(
+            "the expression reads no series (it is a constant); a metric or target must "
+            "read at least one series, such as gdp or output[cluster]"
+        )
 
 
 def level_of(

@@ -226,7 +226,13 @@ class Frame:
 
     def trajectory(self, expr: Expr) -> Array:
         """``(S, T)`` (or ``(S, C, T)``) values of ``expr`` over the projection years."""
-        return evaluate(expr, self.lookup, self.groups, self.clusters, 3)
+        out = evaluate(expr, self.lookup, self.groups, self.clusters, 3)
+        if out.ndim < 2 or out.size == 0:  # a constant, or an empty selection
+            raise ExprError(
+                "the expression has no values per sample and year (it reads no series, or an "
+                "empty selection of clusters)"
+            )
+        return out
 
     def at(self, expr: Expr, year: int, traj: Array | None = None) -> Array:
         """Values of ``expr`` in ``year`` for every sample: ``(S,)`` or ``(S, C)``.

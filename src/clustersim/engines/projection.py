@@ -61,6 +61,11 @@ def check_finite(comp: Compiled, series: dict[str, Array], where: str = "") -> N
     levels = {op.name for op in comp.model.ops if isinstance(op, Compound | StockFlow)}
     origin_of = _origin_fn(comp)
     for name, arr in series.items():
+        if arr.ndim < 2 or arr.size == 0:  # no sample and year to name (compile refuses these)
+            raise ModelError(
+                f"{origin_of(name)}{name} has no values per sample and year (it reads no "
+                "series, or an empty selection of clusters)"
+            )
         bad = ~np.isfinite(arr)
         neg = name in levels
         if neg:

@@ -37,6 +37,7 @@ and cell it came from.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from clustersim.atomic import atomic_path
 from clustersim.errors import ScenarioError
 from clustersim.i18n import bi, series_label, word
 from clustersim.report.fmt import goal_text, required_text
+from clustersim.scenario.limits import read_input
 from clustersim.scenario.provenance import Origin, Provenance
 
 if TYPE_CHECKING:
@@ -592,6 +594,9 @@ def _read_long(rd: _Reader, ws: Any, sheet: str) -> None:
     for c in unknown:
         rd.error(rd.at(sheet, cols[c], 1), f"unknown column {c!r} (allowed: {', '.join(keys)})")
     for r, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        if r > MAX_SHEET_ROWS:  # the declared size can lie: count while reading
+            rd.errors.append(f"{rd.file}: sheet '{sheet}': more than {MAX_SHEET_ROWS:,} rows")
+            return
         cells = {
             k: (row[i - 1] if i - 1 < len(row) else None, rd.at(sheet, i, r))
             for k, i in cols.items()
@@ -686,6 +691,9 @@ def _read_wide(rd: _Reader, ws: Any, sheet: str) -> None:
     if cols is None:
         return
     for r, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        if r > MAX_SHEET_ROWS:  # the declared size can lie: count while reading
+            rd.errors.append(f"{rd.file}: sheet '{sheet}': more than {MAX_SHEET_ROWS:,} rows")
+            return
         vals = {k: (row[i - 1] if i - 1 < len(row) else None) for k, i in cols.items()}
         if all(v is None or _text(v) == "" for v in vals.values()):
             continue
@@ -717,10 +725,11 @@ def read_workbook(path: str | Path) -> Scenario:
     from clustersim.scenario.loader import validate_loaded
 
     p = Path(path)
+    # a regular file under the size cap, read once: no FIFO, device or huge file reaches
+    # openpyxl, and the bytes parsed are the bytes checked
+    raw = read_input(p)
     try:
-        wb = load_workbook(p, read_only=True, data_only=True)
-    except FileNotFoundError as exc:
-        raise ScenarioError(f"{p}: file not found") from exc
+        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         raise ScenarioError(f"{p}: not an Excel workbook (.xlsx): {exc}") from exc
     rd = _Reader(str(p))
@@ -734,6 +743,7 @@ def read_workbook(path: str | Path) -> Scenario:
             )
         for sheet in ASSUMPTION_SHEETS:
             ws = wb[sheet]
+            _check_size(p, sheet, ws)
             if sheet in _WIDE:
                 _read_wide(rd, ws, sheet)
             else:
@@ -745,6 +755,22 @@ def read_workbook(path: str | Path) -> Scenario:
     data = _lists(_clean(rd.data))
     loaded = Provenance(data, rd.origins, {}, (str(p),))
     return validate_loaded(loaded)
+
+
+#: most rows and columns read from one assumption sheet (the shipped scenarios use < 1,000)
+MAX_SHEET_ROWS = 100_000
+MAX_SHEET_COLUMNS = 200
+
+
+def _check_size(p: Path, sheet: str, ws: Any) -> None:
+    """Refuse a sheet whose declared size would take long to read (a few kilobytes of
+    compressed XML can declare a million rows)."""
+    rows, cols = ws.max_row or 0, ws.max_column or 0
+    if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLUMNS:
+        raise ScenarioError(
+            f"{p}: sheet '{sheet}': {rows:,} rows x {cols:,} columns, more than the limit of "
+            f"{MAX_SHEET_ROWS:,} x {MAX_SHEET_COLUMNS}"
+        )
 
 
 def _clean(node: Any) -> Any:

@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from clustersim.errors import ScenarioError
+from clustersim.scenario.limits import MAX_DEPTH, MAX_NODES, read_input
 from clustersim.scenario.models import Scenario
 from clustersim.scenario.provenance import Key, Origin, Provenance
 from clustersim.suggest import did_you_mean
@@ -50,35 +51,170 @@ _AT = re.compile(r"^\[at ([\w.]+)\] (.*)$", re.S)
 MERGE_TAGS = ("kind", "dist")
 
 
-def read_yaml(path: Path) -> tuple[dict[str, Any], dict[Key, Origin]]:
-    """Parse one YAML file with safe loading; return data and per-path origins."""
+def read_yaml(
+    path: Path, *, where: str = "", max_bytes: int | None = None
+) -> tuple[dict[str, Any], dict[Key, Origin]]:
+    """Parse one YAML file with safe loading; return data and per-path origins.
+
+    Only a regular file of at most the size cap is read (:func:`~clustersim.scenario.limits.
+    read_input`); a document whose aliases expand past :data:`~clustersim.scenario.limits.
+    MAX_NODES` nodes or :data:`~clustersim.scenario.limits.MAX_DEPTH` levels is refused before
+    it is composed, and a tag outside YAML 1.2's core schema (``!!set``, ``!!python/...``,
+    ``!custom``) is refused with its line.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    where : str, optional
+        ``FILE:LINE: field`` of the reference that named this file (``extends:``,
+        ``scenario:``), prefixed to every message about the file.
+    max_bytes : int, optional
+        Size cap; default ``$CLUSTERSIM_MAX_FILE_MB`` or 10 MB.
+
+    Raises
+    ------
+    ScenarioError
+        ``FILE:LINE: message`` for every refusal.
+    """
     name = str(path)
+    pre = f"{where}: " if where else ""
+    raw = read_input(path, where=where, max_bytes=max_bytes)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ScenarioError(f"{name}: file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{name}: cannot read: {exc}") from exc
-    # libyaml's C parser when PyYAML has it (it is several times faster), same safe loading
-    loader = _SafeLoader(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            f"{pre}{name}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+            "is it a YAML file?"
+        ) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ScenarioError(f"{pre}{name}:{line}: a NUL byte: this is a binary file, not YAML")
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise ScenarioError(f"{name}: the file is empty")
-        origins: dict[Key, Origin] = {}
-        _walk(node, (), name, origins)
-        data = loader.construct_document(node)
+        # count the expanded nodes on the event stream first: composing a billion-laughs
+        # document is cheap, but walking or constructing it is not
+        checker = _SafeLoader(text)
+        try:
+            check_yaml_events(checker, name)
+        finally:
+            checker.dispose()
+        # libyaml's C parser when PyYAML has it (it is several times faster), same safe loading
+        loader = _SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise ScenarioError(f"{name}:1: the file is empty")
+            origins: dict[Key, Origin] = {}
+            _walk(node, (), name, origins)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except ScenarioError as exc:
+        if pre:
+            raise ScenarioError([pre + p for p in exc.problems]) from None
+        raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise ScenarioError(f"{where}: YAML syntax error: {exc.problem or exc}") from exc
+        at = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+        raise ScenarioError(f"{pre}{at}: YAML syntax error: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{name}: YAML error: {exc}") from exc
-    finally:
-        loader.dispose()
+        raise ScenarioError(f"{pre}{name}: YAML error: {exc}") from None
+    except (ValueError, OverflowError, RecursionError) as exc:  # a constructor refusing a value
+        raise ScenarioError(f"{pre}{name}: cannot read a value: {exc}") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"{name}:1: a scenario must be a mapping of keys to values")
+        raise ScenarioError(f"{pre}{name}:1: a scenario must be a mapping of keys to values")
     return _unshare(data), origins
+
+
+#: longest integer literal read from YAML (a float holds about 308 digits)
+MAX_DIGITS = 100
+
+#: the tags of YAML 1.2's core schema (and ``<<`` merge keys, which the scenarios use)
+CORE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq", "merge")
+)
+
+
+def _tag_problem(node: yaml.Node) -> str | None:
+    """Why ``node``'s tag is refused, or None for a core tag."""
+    tag = str(node.tag)
+    if tag in CORE_TAGS:
+        return None
+    if tag == "tag:yaml.org,2002:timestamp":
+        return f"{node.value!r} reads as a date; put it in quotes to keep it as text"
+    short = tag.replace("tag:yaml.org,2002:", "!!")
+    return (
+        f"the YAML tag {short!r} is not allowed (only the YAML 1.2 core types: strings, "
+        "numbers, booleans, null, mappings and lists)"
+    )
+
+
+def check_yaml_events(
+    loader: Any, name: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH
+) -> None:
+    """Walk the events of ``loader`` (a fresh loader on the document) and refuse a document
+    whose expanded size or depth passes the limits, before any node is composed.
+
+    Each anchored node's expanded size and height are remembered, so an alias costs what it
+    would copy: the count grows exactly as the expanded tree would, without building it.
+
+    Raises
+    ------
+    ScenarioError
+        ``FILE:LINE: ...`` naming the line where a limit was passed.
+    """
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (expanded nodes, height)
+    # one frame per open collection: its expanded nodes so far (itself included), the
+    # tallest child, its anchor
+    counts: list[int] = []
+    heights: list[int] = []
+    anchors: list[str | None] = []
+    total = 0
+    while loader.check_event():
+        ev = loader.get_event()
+        if isinstance(ev, yaml.AliasEvent):
+            n, h = sizes.get(str(ev.anchor), (1, 0))
+        elif isinstance(ev, yaml.ScalarEvent):
+            n, h = 1, 0
+            if ev.anchor is not None:
+                sizes[str(ev.anchor)] = (1, 0)
+        elif isinstance(ev, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            n, h = 1, 1
+        elif isinstance(ev, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            n, h = counts.pop(), heights.pop() + 1
+            anchor = anchors.pop()
+            if anchor is not None:
+                sizes[anchor] = (n, h)
+            if counts:  # the nodes are already in ``total``; the parent's own count grows
+                counts[-1] += n
+                heights[-1] = max(heights[-1], h)
+            continue
+        else:
+            continue
+        total += n
+        if total > max_nodes:
+            raise ScenarioError(
+                f"{name}:{_line(ev.start_mark)}: the document expands to more than "
+                f"{max_nodes:,} YAML nodes (an alias counts as the nodes it copies): refused, "
+                "it looks like an alias bomb"
+            )
+        if len(counts) + h > max_depth:
+            raise ScenarioError(
+                f"{name}:{_line(ev.start_mark)}: the document nests more than {max_depth} "
+                "levels deep (aliases expanded)"
+            )
+        if isinstance(ev, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            counts.append(1)
+            heights.append(0)
+            anchors.append(None if ev.anchor is None else str(ev.anchor))
+        elif counts:
+            counts[-1] += n
+            heights[-1] = max(heights[-1], h)
+
+
+def _line(mark: yaml.Mark | None) -> int:
+    return mark.line + 1 if mark is not None else 1
 
 
 def _unshare(obj: Any) -> Any:
@@ -103,6 +239,14 @@ def _walk(
             f"{name}:{node.start_mark.line + 1}: {'.'.join(key)}: a YAML alias refers to itself"
         )
     _open = _open | {id(node)}
+    bad_tag = _tag_problem(node)
+    if bad_tag is None and node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_DIGITS:
+        # int() of it is slow (quadratic) or refused (Python's 4,300-digit limit), and no
+        # float holds it: refuse before constructing
+        bad_tag = f"an integer of {len(node.value):,} characters (at most {MAX_DIGITS} allowed)"
+    if bad_tag is not None:
+        field = ".".join(key) or "(top level)"
+        raise ScenarioError(f"{name}:{node.start_mark.line + 1}: {field}: {bad_tag}")
     origins[key] = Origin(name, node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -111,6 +255,13 @@ def _walk(
             if knode.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`, resolved below
                 merges.extend(vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode])
                 continue
+            key_tag = _tag_problem(knode)
+            if key_tag is not None or not isinstance(knode, yaml.ScalarNode):
+                field = ".".join(key) or "(top level)"
+                raise ScenarioError(
+                    f"{name}:{knode.start_mark.line + 1}: {field}: "
+                    + (key_tag or "a key must be plain text, not a mapping or list")
+                )
             k = str(knode.value)
             if k in seen:
                 raise ScenarioError(
@@ -137,34 +288,43 @@ def _walk(
             _walk(item, (*key, str(i)), name, origins, _open)
 
 
-def load_data(path: str | Path, _stack: tuple[Path, ...] = ()) -> Provenance:
+def load_data(path: str | Path, _stack: tuple[Path, ...] = (), *, where: str = "") -> Provenance:
     """Read ``path`` and the chain of files it ``extends``: the merged data and where each
-    value was written."""
+    value was written.
+
+    A problem in a parent file is prefixed with the ``extends:`` line of each file below it
+    (``a.yaml:3: extends: b.yaml:7: field: ...``); a cycle names every file in it.
+    ``where`` (``FILE:LINE: field`` of the reference that named ``path``, e.g. a sweep's
+    ``scenario:``) prefixes every message about reading the files.
+    """
+    _where = where
     p = Path(path)
+    if "\x00" in str(p):  # the OS cannot open it, and pathlib raises ValueError
+        raise ScenarioError(f"{where + ': ' if where else ''}{str(p)!r}: not a valid file name")
     resolved = p.resolve()
     if resolved in _stack:
         chain = " -> ".join(str(s) for s in (*_stack, resolved))
-        raise ScenarioError(f"{p}: extends cycle: {chain}")
-    data, origins = read_yaml(p)
+        raise ScenarioError(f"{_where or p}: extends cycle: {chain}")
+    data, origins = read_yaml(p, where=_where)
     parent_ref = data.get("extends")
     if parent_ref is None:
         return Provenance(data, origins, {}, (str(p),))
-    if not isinstance(parent_ref, str):
-        o = origins.get(("extends",))
-        raise ScenarioError(f"{o or p}: extends must be a file path, got {parent_ref!r}")
+    at = f"{origins.get(('extends',)) or p}: extends"
+    if not isinstance(parent_ref, str) or not parent_ref.strip() or "\x00" in parent_ref:
+        raise ScenarioError(
+            f"{_where + ': ' if _where else ''}{at}: must be a file path, got {parent_ref!r}"
+        )
     parent_path = (
         (p.parent / parent_ref) if not Path(parent_ref).is_absolute() else Path(parent_ref)
     )
+    if _where:
+        at = f"{_where}: {at}"
     if not parent_path.exists():
-        o = origins.get(("extends",))
-        raise ScenarioError(
-            f"{o or p}: extends: file not found: {parent_ref} (looked for {parent_path})"
-        )
+        raise ScenarioError(f"{at}: file not found: {parent_ref} (looked for {parent_path})")
     if parent_path.resolve() in (*_stack, resolved):
         chain = " -> ".join(str(x) for x in (*_stack, resolved, parent_path.resolve()))
-        o = origins.get(("extends",))
-        raise ScenarioError(f"{o or p}: extends cycle: {chain}")
-    parent = load_data(parent_path, (*_stack, resolved))
+        raise ScenarioError(f"{at}: cycle: {chain}")
+    parent = load_data(parent_path, (*_stack, resolved), where=at)
     merged = copy.deepcopy(parent.data)
     merged.pop("extends", None)
     out_origins = dict(parent.origins)

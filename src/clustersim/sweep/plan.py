@@ -294,12 +294,13 @@ def plan_sweep(spec: SweepSpec, scenario: Scenario | None = None) -> SweepPlan:
         line names the sweep file's line and field.
     """
     if scenario is None:
-        if not spec.scenario.is_file():
-            raise ScenarioError(
-                f"{spec.where('scenario')}: scenario file not found: {spec.scenario}"
-            )
-        loaded = load_data(spec.scenario)
-        sc = validate_loaded(loaded)
+        # every problem of the scenario file is also the sweep's `scenario:` line's
+        loaded = load_data(spec.scenario, where=spec.where("scenario"))
+        try:
+            sc = validate_loaded(loaded)
+        except ScenarioError as exc:
+            at = spec.where("scenario")
+            raise ScenarioError([f"{at}: {line}" for line in exc.problems]) from None
         raw: Any = loaded.data
     else:
         sc = scenario

@@ -1,0 +1,142 @@
+"""Limits on what an input file may make clustersim do: read only regular files of a bounded
+size, and refuse YAML documents whose aliases expand past a node count or depth.
+
+Every input (scenario, sweep file, calibration mapping, observed CSV, workbook) goes through
+:func:`read_input`, so ``extends: /dev/zero``, a FIFO, a directory or a multi-gigabyte file is
+refused before a byte is read. ``scenario.loader`` (the one module that imports PyYAML) walks
+the parser's event stream (an iterative state machine, so no recursion and no node is built)
+and counts the nodes the document would have once every alias is expanded: a "billion laughs"
+document is refused after a few hundred events, in milliseconds, with its file and line.
+
+The limits (documented in ``docs/scenario-format.md``, "Limits"):
+
+- ``CLUSTERSIM_MAX_FILE_MB`` (environment) or the ``max_bytes`` argument: the largest input
+  file, 10 MB by default;
+- :data:`MAX_NODES` nodes after alias expansion and :data:`MAX_DEPTH` levels of nesting.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from clustersim.errors import ScenarioError
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_FILE_ENV",
+    "MAX_NODES",
+    "max_file_bytes",
+    "read_input",
+]
+
+#: the largest input file read by default (bytes)
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+#: environment variable that overrides :data:`DEFAULT_MAX_BYTES`, in megabytes (may be fractional)
+MAX_FILE_ENV = "CLUSTERSIM_MAX_FILE_MB"
+#: most YAML nodes a document may expand to (every alias counted as the nodes it copies)
+MAX_NODES = 100_000
+#: deepest nesting of mappings and sequences in a YAML document (aliases expanded)
+MAX_DEPTH = 100
+
+
+def max_file_bytes(max_bytes: int | None = None) -> int:
+    """The size cap in bytes: ``max_bytes`` if given, else ``$CLUSTERSIM_MAX_FILE_MB``, else
+    10 MB.
+
+    Raises
+    ------
+    ScenarioError
+        When the environment variable is not a positive number.
+    """
+    if max_bytes is not None:
+        return max_bytes
+    env = os.environ.get(MAX_FILE_ENV)
+    if env is None or not env.strip():
+        return DEFAULT_MAX_BYTES
+    try:
+        mb = float(env)
+    except ValueError:
+        mb = -1.0
+    if not 0 < mb < 1e9:  # also refuses nan and inf
+        raise ScenarioError(f"{MAX_FILE_ENV}={env!r}: must be a positive number of megabytes")
+    return int(mb * 1024 * 1024)
+
+
+def read_input(path: Path, *, where: str = "", max_bytes: int | None = None) -> bytes:
+    """The bytes of the regular file ``path``, refusing anything else before reading it.
+
+    Parameters
+    ----------
+    path : Path
+        The file to read.
+    where : str, optional
+        Who asked for it, as ``FILE:LINE: field`` (an ``extends:`` or ``scenario:`` line):
+        prefixed to every message so the user sees which line to fix.
+    max_bytes : int, optional
+        Size cap (default: :func:`max_file_bytes`).
+
+    Raises
+    ------
+    ScenarioError
+        The file does not exist, is not a regular file (a directory, device, FIFO or
+        socket), is larger than the cap, or cannot be read.
+    """
+    cap = max_file_bytes(max_bytes)
+    pre = f"{where}: " if where else ""
+    name = str(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"{pre}{name}: file not found") from None
+    except OSError as exc:
+        raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL byte in the path
+        raise ScenarioError(f"{pre}{name!r}: not a valid file name") from None
+    _check_stat(st, pre, name, cap)
+    # O_NONBLOCK: a FIFO swapped in after the stat must not block the open
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+    try:
+        _check_stat(os.fstat(fd), pre, name, cap)  # what was opened, not what was stat-ed
+        with os.fdopen(fd, "rb", closefd=True) as f:
+            fd = -1
+            data = f.read(cap + 1)
+    except OSError as exc:
+        raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > cap:
+        raise ScenarioError(_too_big(pre, name, len(data), cap))
+    return data
+
+
+def _check_stat(st: os.stat_result, pre: str, name: str, cap: int) -> None:
+    mode = st.st_mode
+    if not stat.S_ISREG(mode):
+        what = (
+            "a directory"
+            if stat.S_ISDIR(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
+        raise ScenarioError(f"{pre}{name}: is {what}; only regular files are read")
+    if st.st_size > cap:
+        raise ScenarioError(_too_big(pre, name, st.st_size, cap))
+
+
+def _too_big(pre: str, name: str, size: int, cap: int) -> str:
+    return (
+        f"{pre}{name}: the file is larger than the limit of {cap:,} bytes (at least {size:,}); "
+        f"raise it with {MAX_FILE_ENV}=<megabytes> if the file is meant to be this big"
+    )
