@@ -1113,21 +1113,18 @@ def test_stock_target_on_firms_with_growth_paths_only() -> None:
     both(d)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(IndexError, AssertionError),
-    reason="production bug: a metric that is a constant (§12 allows numbers) is stored as a "
-    "0-d array instead of an (S, T) series (Result.series promises (S, T)), and a target "
-    "reading it raises IndexError in core/targets.Frame.at",
-)
-def test_constant_metric_is_a_series_and_targets_read_it() -> None:
+def test_a_constant_metric_is_refused_with_its_line() -> None:
+    """A metric that reads no series (``2 ** 2``) has no samples or years: production
+    refuses it by name (it used to store a 0-d array and fail with IndexError). The
+    reference engine would broadcast it; the documented rule is now the refusal."""
     d = doc(
         metrics={"k": "2 ** 2"},
         targets={"f": level("k", 2026, at_least=3)},
     )
     ref = run_reference(d)
-    assert close(ref.series["k"][0], [4, 4, 4, 4]) and close(ref.targets["f"].margin, [1])
-    both(d, samples=3)
+    assert close(ref.series["k"][0], [4, 4, 4, 4])  # what a broadcast would give
+    with pytest.raises(cs.ScenarioError, match=r"metrics\.k: .*reads no series"):
+        cs.run(cs.Scenario.model_validate(d), samples=3, seed=1)
 
 
 def test_blocked_firms_growth_with_uncertain_rate() -> None:
