@@ -546,17 +546,21 @@ def test_v2_recounted(mc: dict[str, cs.Result]) -> None:
     s = res.series
     sei = s["sei_va"]
     cagr = (sei[:, -1] / sei[:, 0]) ** (1 / 4) - 1
-    added = {k: s[k][:, -1] - s[k][:, 0] for k in ("doubling_projects", "tech_smes",
-                                                    "high_tech_firms", "innovation_platforms")}
+    added = {
+        k: s[k][:, -1] - s[k][:, 0]
+        for k in ("doubling_projects", "tech_smes", "high_tech_firms", "innovation_platforms")
+    }
     expected = {
         "sei_va_cagr": np.mean((cagr >= 0.11 - 1e-9) & (cagr <= 0.13 + 1e-9)),
-        "doubling_projects_150": np.mean((added["doubling_projects"] >= 135)
-                                         & (added["doubling_projects"] <= 165)),
+        "doubling_projects_150": np.mean(
+            (added["doubling_projects"] >= 135) & (added["doubling_projects"] <= 165)
+        ),
         "tech_smes_5000": np.mean(added["tech_smes"] >= 5000),
         "high_tech_3000": np.mean(added["high_tech_firms"] >= 3000),
         "innovation_platforms_500": np.mean(added["innovation_platforms"] >= 500),
-        "pilot_counties_10": np.mean((s["pilot_counties"][:, -1] >= 8)
-                                     & (s["pilot_counties"][:, -1] <= 12)),
+        "pilot_counties_10": np.mean(
+            (s["pilot_counties"][:, -1] >= 8) & (s["pilot_counties"][:, -1] <= 12)
+        ),
     }
     for tid, p in expected.items():
         assert res.target(tid).probability == pytest.approx(float(p), abs=1e-12), tid
