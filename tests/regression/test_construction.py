@@ -57,10 +57,12 @@ def _walk(node: Any, path: str) -> Iterator[tuple[str, Any]]:
 
 
 def _goal(target: Any) -> float | None:
-    if target.at_least is not None:
-        return float(target.at_least)
-    if target.at_most is not None:
-        return float(target.at_most)
+    """The number a target aims at: its bound, or the centre of an ``about`` band (左右)."""
+    for name in ("at_least", "at_most", "more_than", "less_than"):
+        if getattr(target, name, None) is not None:
+            return float(getattr(target, name))
+    if getattr(target, "about", None) is not None:
+        return float(target.about.value)
     return None
 
 
@@ -124,6 +126,12 @@ def find_construction(scenario: cs.Scenario, samples: int = 200, seed: int = 11)
         goal = tp.bound.lo if tp.bound.lo is not None else tp.bound.hi
         if goal is not None and abs(float(tp.margin[0])) <= 1e-6 * max(1.0, abs(goal)):
             found.append(f"{tp.id}: the central projection lands on the goal {goal:g}")
+        # ... or, for 左右 (about), on the centre of its band
+        about = getattr(scenario.targets[tp.id], "about", None)
+        if about is not None:
+            centre = float(about.value)
+            if abs(float(tp.value[0]) - centre) <= 1e-6 * max(1.0, abs(centre)):
+                found.append(f"{tp.id}: the central projection lands on the goal {centre:g}")
     return found
 
 

@@ -200,12 +200,12 @@ def test_trend_headlines(plain: dict[str, cs.Result]) -> None:
         rtol=RTOL,
     )
     status = {t.id: t.status for t in r.targets}
+    # 17.48%/yr is above "about 12%" (左右, read as 11-13%): missed on the upper side
     assert sorted(k for k, v in status.items() if v == "met") == [
         "aviation_2600",
         "champions_smes_100",
         "equipment_8000",
         "sei_share_2025",
-        "sei_va_cagr",
     ]
     # the growth each target would need (the planner's question), as `clustersim run` reports it
     need = {t.id: t.required_growth["rate"] for t in r.targets if t.required_growth}
@@ -224,16 +224,20 @@ def test_trend_headlines(plain: dict[str, cs.Result]) -> None:
                 "sei_va_cagr",
             )
         ],
+        # required_from 2022 (the plan year): the trend's 2022 level, then r for three years,
+        # checked by hand: (goal / x[2022])^(1/3) - 1; tcm + biomedicine 485.352 + 648 in 2022;
+        # the SEI share 28% of above-scale VA 2025 (138.995) from SEI VA 27.96024 in 2022; the
+        # SEI CAGR's lower edge 11%: 23.8 x 1.11^4 in 2025 from 27.96024 in 2022
         [
-            0.16564679083053058,
-            0.100206828436183,
-            0.1442496849097028,
-            0.15918489669095703,
-            0.22782601490961185,
-            0.17495770602078986,
-            0.12971502013026717,
-            0.13082423107181815,
-            0.12,
+            (12000 / 7198.75) ** (1 / 3) - 1,
+            (8000 / 6386.562) ** (1 / 3) - 1,
+            (6000 / 3850) ** (1 / 3) - 1,
+            (2600 / 1717.056) ** (1 / 3) - 1,
+            (2500 / 1320) ** (1 / 3) - 1,
+            (2000 / (485.352 + 648)) ** (1 / 3) - 1,
+            0.12971502013026717,  # no required_from: from 2021
+            (0.28 * 138.995054859149 / 27.96024) ** (1 / 3) - 1,
+            (23.8 * 1.11**4 / 27.96024) ** (1 / 3) - 1,
         ],
         rtol=1e-7,
     )
@@ -267,8 +271,15 @@ def test_plan_headlines(plain: dict[str, cs.Result]) -> None:
     ]
     assert float(r.target("clusters_1000").value[0]) == 7.0
     assert float(r.target("clusters_500").value[0]) == 10.0
+    # required from 2022, from the plan's SEI VA 26.656 (23.8 x 1.12) in 2022
     sei = r.target("sei_share_2025")
-    assert_allclose(sei.required_growth["rate"], 0.13082423107181815, rtol=1e-7)
+    assert_allclose(
+        sei.required_growth["rate"], (0.28 * 138.995054859149 / 26.656) ** (1 / 3) - 1, rtol=1e-7
+    )
+    cagr = r.target("sei_va_cagr")
+    assert_allclose(
+        cagr.required_growth["rate"], (23.8 * 1.11**4 / 26.656) ** (1 / 3) - 1, rtol=1e-7
+    )
 
 
 # --- Monte Carlo probabilities at a fixed seed ---------------------------------------------
@@ -278,7 +289,7 @@ def test_probabilities(mc: dict[str, cs.Result]) -> None:
     trend = {t.id: t.probability for t in mc["trend"].targets}
     assert trend == pytest.approx(
         {
-            "sei_va_cagr": 0.999,
+            "sei_va_cagr": 0.014,  # 11-13%: the fitted trend is faster (see test_v2_recounted)
             "sei_share_2025": 0.97,
             "electronics_12000": 0.017,
             "equipment_8000": 1.0,
@@ -289,7 +300,7 @@ def test_probabilities(mc: dict[str, cs.Result]) -> None:
             "emerging_rd_intensity_2pct": 0.0,
             "clusters_1000": 0.0,
             "clusters_500": 0.0,
-            "doubling_projects_150": 0.007,
+            "doubling_projects_150": 0.089,  # 135-165 added since 2021
             "chain_leaders_8": 0.0,
             "navigators_15": 0.012,
             "champions_smes_100": 0.759,
@@ -525,3 +536,33 @@ def test_counts_are_whole_and_count_each_industry_once(
         assert np.array_equal(v, np.round(v)), tid
     nat = float(r.target("national_clusters_2_3").value[0])
     assert nat == (2.0 if which == "plan" else 1.0)  # plan: 4 x 0.5; trend: 4 x the 0.25 mode
+
+
+def test_v2_recounted(mc: dict[str, cs.Result]) -> None:
+    """The plan-language-v2 targets, re-evaluated by hand from the sampled trend series: 左右 as a
+    band (SEI CAGR 11-13%, 135-165 doubling projects, 8-12 pilot counties), 培育/建设 counted as
+    additions since the 2021 base (change_since), the 千亿级 count over the nine industries."""
+    res = mc["trend"]
+    s = res.series
+    sei = s["sei_va"]
+    cagr = (sei[:, -1] / sei[:, 0]) ** (1 / 4) - 1
+    added = {
+        k: s[k][:, -1] - s[k][:, 0]
+        for k in ("doubling_projects", "tech_smes", "high_tech_firms", "innovation_platforms")
+    }
+    expected = {
+        "sei_va_cagr": np.mean((cagr >= 0.11 - 1e-9) & (cagr <= 0.13 + 1e-9)),
+        "doubling_projects_150": np.mean(
+            (added["doubling_projects"] >= 135) & (added["doubling_projects"] <= 165)
+        ),
+        "tech_smes_5000": np.mean(added["tech_smes"] >= 5000),
+        "high_tech_3000": np.mean(added["high_tech_firms"] >= 3000),
+        "innovation_platforms_500": np.mean(added["innovation_platforms"] >= 500),
+        "pilot_counties_10": np.mean(
+            (s["pilot_counties"][:, -1] >= 8) & (s["pilot_counties"][:, -1] <= 12)
+        ),
+    }
+    for tid, p in expected.items():
+        assert res.target(tid).probability == pytest.approx(float(p), abs=1e-12), tid
+    # the fitted SEI growth (central 17.48%/yr) lies above the band in most samples
+    assert np.mean(cagr > 0.13) > 0.95
