@@ -181,11 +181,15 @@ def make_layout(plan: SweepPlan, inverse_normal: Any = None) -> Layout:
 def _keys(v: Array) -> I64:
     """DDSketch bucket of each value: ``ceil(log_gamma |v|)``, negatives offset, 0 for zero."""
     a = np.abs(v)
-    with np.errstate(divide="ignore"):
-        k = np.ceil(np.log(a) / _LOG_GAMMA)
-    k = np.where(a > 0, k, 0.0).astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.log(a)
+    k *= 1.0 / _LOG_GAMMA
+    np.ceil(k, out=k)
     # bucket 0 is zero; positive buckets are shifted above it, negative ones far below
-    return np.where(a == 0, 0, np.where(v > 0, k + _NEG, -(k + _NEG)))
+    k[~(a > 0)] = -float(_NEG)  # zero (and non-finite, dropped later) -> key 0 below
+    keys = k.astype(np.int64) + _NEG
+    np.negative(keys, out=keys, where=v < 0)
+    return keys
 
 
 @dataclass
@@ -199,11 +203,23 @@ class Sketch:
 
     @classmethod
     def of(cls, v: Array) -> Sketch:
-        v = np.sort(v[np.isfinite(v)])
+        return cls.of_rows(v[None, :])[0]
+
+    @classmethod
+    def of_rows(cls, values: Array) -> list[Sketch]:
+        """One sketch per row of ``values`` ``(K, n)``: the keys of all rows in one pass."""
+        rows = np.sort(values, axis=1)
+        keys = _keys(rows)
+        return [cls._sorted(r, k) for r, k in zip(rows, keys, strict=True)]
+
+    @classmethod
+    def _sorted(cls, v: Array, k: I64) -> Sketch:
+        keep = np.isfinite(v)
+        if not keep.all():
+            v, k = v[keep], k[keep]
         if v.size == 0:
             e = np.empty(0)
             return cls(np.empty(0, np.int64), np.empty(0, np.int64), e, e)
-        k = _keys(v)
         # sorted values give runs of equal keys (keys are monotone in the value)
         starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
         ends = np.concatenate([starts[1:], [len(v)]])
@@ -330,7 +346,10 @@ def chunk_partial(
     bin_met = np.zeros((k, f, MAX_BINS), np.int32)
     fine_n = np.zeros((f, FINE_BINS), np.int32)
     fine_met = np.zeros((k, f, FINE_BINS), np.int32)
-    metf = met.astype(np.float64)
+    metf = met.astype(np.float64).reshape(-1)
+    marg = np.ascontiguousarray(margin).reshape(-1)
+    # one bincount per factor for all K targets: target t's samples count in bins t*B..
+    shift = np.arange(k, dtype=np.intp)[:, None]
     for i, (j, cb, fb) in enumerate(
         zip(layout.factor_cols, layout.coarse, layout.fine, strict=True)
     ):
@@ -339,10 +358,15 @@ def chunk_partial(
         sizes[i] = np.bincount(ids, minlength=MAX_BINS)[:MAX_BINS]
         fids = ids if fb is cb else fb.ids(x)
         fine_n[i] = np.bincount(fids, minlength=FINE_BINS)[:FINE_BINS]
-        for t in range(k):
-            bin_sum[t, i] = np.bincount(ids, weights=margin[t], minlength=MAX_BINS)[:MAX_BINS]
-            bin_met[t, i] = np.bincount(ids, weights=metf[t], minlength=MAX_BINS)[:MAX_BINS]
-            fine_met[t, i] = np.bincount(fids, weights=metf[t], minlength=FINE_BINS)[:FINE_BINS]
+        if k == 0:
+            continue
+        flat = (ids[None, :] + shift * MAX_BINS).reshape(-1)
+        bin_sum[:, i] = np.bincount(flat, weights=marg, minlength=k * MAX_BINS).reshape(k, MAX_BINS)
+        bin_met[:, i] = np.bincount(flat, weights=metf, minlength=k * MAX_BINS).reshape(k, MAX_BINS)
+        fflat = (fids[None, :] + shift * FINE_BINS).reshape(-1)
+        fine_met[:, i] = np.bincount(fflat, weights=metf, minlength=k * FINE_BINS).reshape(
+            k, FINE_BINS
+        )
     m_mean = margin.mean(axis=1) if n else np.zeros(k)
     dev = margin - m_mean[:, None]
     out = Partial(
@@ -350,7 +374,7 @@ def chunk_partial(
         met=np.count_nonzero(met, axis=1).astype(np.int64),
         all_met=int(np.count_nonzero(np.all(met, axis=0))) if k else n,
         value_sum=value.sum(axis=1),
-        sketches=[Sketch.of(value[t]) for t in range(k)],
+        sketches=Sketch.of_rows(value) if k else [],
         m_mean=m_mean,
         m_m2=np.einsum("ij,ij->i", dev, dev),
         sizes=sizes,
