@@ -124,6 +124,9 @@ class Layout:
         Per factor: the bins of the first-order index and of the must-hold percentiles.
     sobol_blocks : int
         Rows per base point of a Sobol' design (0 for other methods).
+    nest : tuple of int
+        Per factor: ``r`` when coarse bin ``i`` is fine bins ``r i .. r i + r - 1`` (so a
+        coarse bin id is ``fine_id // r``), else 0.
     """
 
     targets: int
@@ -131,6 +134,7 @@ class Layout:
     coarse: tuple[Binning, ...]
     fine: tuple[Binning, ...]
     sobol_blocks: int = 0
+    nest: tuple[int, ...] = ()
 
 
 def _factor_column(plan: SweepPlan, j: int, inverse_normal: Any) -> Array:
@@ -162,6 +166,7 @@ def make_layout(plan: SweepPlan, inverse_normal: Any = None) -> Layout:
     cols: list[int] = []
     coarse: list[Binning] = []
     fine: list[Binning] = []
+    nest: list[int] = []
     n = plan.rows
     b = int(min(MAX_BINS, max(2, math.isqrt(n))))
     for f in plan.factors:
@@ -169,10 +174,17 @@ def make_layout(plan: SweepPlan, inverse_normal: Any = None) -> Layout:
         x = _factor_column(plan, j, inverse_normal)
         cols.append(j)
         c = _binning(x, b)
+        fb = c if c.levels else _binning(x, min(FINE_BINS, max(2, n)))
         coarse.append(c)
-        fine.append(c if c.levels else _binning(x, min(FINE_BINS, max(2, n))))
+        fine.append(fb)
+        # When every coarse edge is a fine edge (64 and 256 equal-count bins: the quantile
+        # levels i/64 and 4i/256 are the same doubles), a coarse bin is 4 fine bins and the
+        # workers need one search per value, not two.
+        r = fb.count // c.count if not c.levels else 0
+        nested = r > 1 and fb.count == r * c.count and np.array_equal(fb.points[::r], c.points)
+        nest.append(r if nested else 0)
     blocks = plan.design.blocks if plan.method == "sobol" else 0
-    return Layout(len(plan.targets), tuple(cols), tuple(coarse), tuple(fine), blocks)
+    return Layout(len(plan.targets), tuple(cols), tuple(coarse), tuple(fine), blocks, tuple(nest))
 
 
 # --- the sketch ---------------------------------------------------------------------------------
@@ -354,9 +366,14 @@ def chunk_partial(
         zip(layout.factor_cols, layout.coarse, layout.fine, strict=True)
     ):
         x = inputs[:, j]
-        ids = cb.ids(x)
+        r = layout.nest[i] if layout.nest else 0
+        if r:
+            fids = fb.ids(x)
+            ids = fids // r
+        else:
+            ids = cb.ids(x)
+            fids = ids if fb is cb else fb.ids(x)
         sizes[i] = np.bincount(ids, minlength=MAX_BINS)[:MAX_BINS]
-        fids = ids if fb is cb else fb.ids(x)
         fine_n[i] = np.bincount(fids, minlength=FINE_BINS)[:FINE_BINS]
         if k == 0:
             continue
