@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -90,6 +91,9 @@ def main() -> None:
     ap.add_argument("--before", type=Path, default=Path("/work/main"))
     ap.add_argument("--before-commit", default=None)
     ap.add_argument("--no-workers", action="store_true", help="skip the executor rows")
+    ap.add_argument(
+        "--workers-only", action="store_true", help="only the summary-only executor rows"
+    )
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,6 +104,8 @@ def main() -> None:
             "after: stored, 1 process": (after, 1, "", "default"),
             "after: summary_only, 1 process": (after, 1, "", "summary_only"),
         }
+        if a.workers_only:
+            rows = {k: v for k, v in rows.items() if "summary_only" in k}
         if not a.no_workers:
             rows["after: summary_only, workers=2"] = (after, 2, "", "summary_only")
             rows["after: summary_only, dask local x2"] = (after, 2, "local", "summary_only")
@@ -111,7 +117,7 @@ def main() -> None:
                 secs[name].append(float(doc["seconds"]))  # type: ignore[arg-type]
                 pmet[name] = doc["p_met"]
     med = {k: statistics.median(v) for k, v in secs.items()}
-    base = med["before: stored, 1 process"]
+    base = med.get("before: stored, 1 process", math.nan)
     one = med["after: summary_only, 1 process"]
     print(f"zhenjiang-mc, {a.samples:,} samples, medians of {a.repeat} (seconds, in-process)")
     print(f"{'':<38} {'seconds':>8} {'before/this':>11} {'vs 1 process':>12}")
