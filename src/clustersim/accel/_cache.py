@@ -24,14 +24,15 @@ __all__ = ["install"]
 _PACKAGE = str(Path(__file__).resolve().parents[1])
 
 
-class _UserCacheLocator(caching.UserProvidedCacheLocator):  # type: ignore[misc]
+class _UserCacheLocator(caching.UserProvidedCacheLocator):
     """numba's user-directory locator, pointed at clustersim's cache, for our files only."""
 
     def __init__(self, py_func: Any, py_file: str) -> None:
         self._py_file = py_file
         self._lineno = py_func.__code__.co_firstlineno
         self._cache_path = os.path.join(
-            str(cache_dir() / "numba"), self.get_suitable_cache_subpath(py_file)
+            str(cache_dir() / "numba"),
+            self.get_suitable_cache_subpath(py_file),  # type: ignore[no-untyped-call]
         )
 
     @classmethod
