@@ -125,8 +125,10 @@ class _Context:
         sample_all: bool,
         offset: int = 0,
         inverse_normal: InverseNormal | None = None,
+        drawn: Mapping[str, Array] | None = None,
     ) -> None:
         self.offset = offset
+        self.drawn = drawn or {}
         self.inverse_normal = inverse_normal
         self.years = years
         self.samples = samples
@@ -145,6 +147,9 @@ class _Context:
                 raise self.error(
                     path, "a design gives quantiles for it, but it is not a distribution"
                 )
+            if path in self.drawn:  # already drawn from these quantiles by the caller
+                self.params.setdefault(path, Param(path, num, lo, hi))
+                return np.asarray(self.drawn[path], dtype=np.float64)
             u = np.asarray(self.uniforms[path], dtype=np.float64)
         elif is_uncertain(num):
             self.params[path] = Param(path, num, lo, hi)
@@ -526,6 +531,7 @@ def compile_scenario(
     draw: bool | None = None,
     inverse_normal: InverseNormal | None = None,
     provenance: Provenance | None = None,
+    drawn: Mapping[str, Array] | None = None,
 ) -> Compiled:
     """Compile ``sc`` for ``samples`` Monte Carlo samples.
 
@@ -556,6 +562,10 @@ def compile_scenario(
     provenance : Provenance, optional
         Where each value was written, for ``file:line`` in error messages; by default the
         one the scenario was loaded with (:attr:`Scenario.provenance`).
+    drawn : dict of path to (S,) array, optional
+        Values the caller already drew from ``uniforms`` (``ppf(u, lo, hi)`` with the same
+        ``inverse_normal``, as a sweep does for its inputs table): used as given, so each
+        number is drawn once. Only for paths in ``uniforms``.
     """
     if samples < 1:
         raise ScenarioError(f"samples must be >= 1, got {samples}")
@@ -565,7 +575,9 @@ def compile_scenario(
     if sample_all and seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
     years = np.arange(sc.base_year, sc.end_year + 1, dtype=np.int64)
-    ctx = _Context(years, samples, seed, spawn_key, uniforms, sample_all, offset, inverse_normal)
+    ctx = _Context(
+        years, samples, seed, spawn_key, uniforms, sample_all, offset, inverse_normal, drawn
+    )
     ctx.provenance = provenance if provenance is not None else sc.provenance
     b = _Builder(sc, ctx)
     try:

@@ -176,7 +176,7 @@ def test_invalid_sweep_files_name_file_line_and_field(linear, tmp_path):
     assert r.exit_code == 2
     assert r.output.splitlines() == [
         f"error: {bad}:3: sampels: unknown field; did you mean 'samples'? (allowed: scenario, "
-        "method, samples, seed, chunk_size, replications, fix, parameters, description, source, note)",
+        "method, samples, seed, chunk_size, store, replications, fix, parameters, description, source, note)",
         f"error: {bad}:1: samples: required for method lhs (or pass --samples)",
         f"error: {bad}:7: parameters.indicators.a.growth.rate.range: low (0.1) must be below high (0)",
         f"error: {bad}:9: parameters.indicators.d.growth.rate: unknown dist 'normall' (allowed: "
@@ -296,3 +296,66 @@ def test_the_progress_bar_shows_rate_and_eta_on_a_terminal_only():
     last = tty.getvalue().rstrip("\n").split("\r")[-1]
     assert last.startswith("sweep  50% |############------------| 500/1,000 samples")
     assert "/s  ETA " in last
+
+
+def test_store_names_a_bad_group_at_its_line(linear, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "scenario: linear.yaml\n"
+        "method: monte_carlo\n"
+        "samples: 100\n"
+        "seed: 1\n"
+        "store: [inputs, valus]\n"
+        "parameters:\n"
+        "  indicators.c.growth.rate: {range: [0, 0.1]}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["sweep", str(bad), "-o", str(out)])
+    assert r.exit_code == 2
+    assert r.output.splitlines() == [
+        f"error: {bad}:5: store.1: unknown group 'valus'; did you mean 'values'? "
+        "(allowed: inputs, values, margins, met)"
+    ]
+    assert not out.exists()
+    bad.write_text(bad.read_text().replace("[inputs, valus]", "everything"), encoding="utf-8")
+    r = runner.invoke(app, ["sweep", str(bad), "-o", str(out)])
+    assert r.exit_code == 2
+    assert "store: got 'everything'; allowed: summary_only, or a list of inputs" in r.output
+
+
+def test_summary_only_writes_no_samples_and_the_same_summary(linear, write_sweep, tmp_path):
+    sweep = write_sweep(
+        method="monte_carlo",
+        samples=3000,
+        seed=4,
+        chunk_size=1000,
+        parameters={"indicators.c.growth.rate": {"range": [0.0, 0.1]}},
+    )
+    full, only, some = tmp_path / "full", tmp_path / "only", tmp_path / "some"
+    assert (
+        runner.invoke(app, ["sweep", str(sweep), "-o", str(full), "-w", "1", "-q"]).exit_code == 0
+    )
+    r = runner.invoke(
+        app, ["sweep", str(sweep), "-o", str(only), "-w", "1", "-q", "--summary-only"]
+    )
+    assert r.exit_code == 0, r.output
+    assert list((only / "samples").glob("*.parquet")) == []
+    assert len(list((only / "chunks").glob("part-*.npz"))) == 3
+    a = json.loads((full / "summary.json").read_text())
+    b = json.loads((only / "summary.json").read_text())
+    a.pop("run"), b.pop("run")
+    assert a == b
+    # a subset of groups: exactly those columns (and the sample index)
+    sweep.write_text(sweep.read_text() + "store: [met]\n", encoding="utf-8")
+    assert (
+        runner.invoke(app, ["sweep", str(sweep), "-o", str(some), "-w", "1", "-q"]).exit_code == 0
+    )
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(next((some / "samples").glob("*.parquet"))).names
+    assert names[0] == "sample" and names[-1] == "all_met"
+    assert all(n == "sample" or n.startswith("met.") or n == "all_met" for n in names)
+    # resuming with a different store: is refused, naming why
+    r = runner.invoke(app, ["sweep", str(sweep), "-o", str(only), "-w", "1", "--resume"])
+    assert r.exit_code == 2 and "what is stored per sample changed" in r.output

@@ -7,7 +7,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from clustersim.sweep import run_sweep
-from clustersim.sweep.summary import MISSED_OFTEN
+from clustersim.sweep.partial import SKETCH_ALPHA
+from clustersim.sweep.summary import MISSED_OFTEN, PERCENTILES
 
 from .conftest import RATES
 
@@ -116,7 +117,10 @@ def test_probabilities_percentiles_and_what_must_hold(linear, write_sweep):
     # a Latin hypercube puts exactly one sample in each 1/3000 stratum of rc
     assert t.probability == pytest.approx(1 - threshold / 0.1, abs=1 / 3000)
     assert t.probability == float(np.mean(cols["met.m_level"]))
-    assert t.percentiles["p50"] == float(np.percentile(cols["value.m_level"], 50))
+    # the percentiles come from a sketch: within its stated relative error of the exact ones
+    exact = np.percentile(cols["value.m_level"], PERCENTILES)
+    got = [t.percentiles[f"p{p}"] for p in PERCENTILES]
+    np.testing.assert_allclose(got, exact, rtol=SKETCH_ALPHA, atol=0)
     assert res.summary.all_met == float(np.mean(cols["all_met"]))
     # what must hold: every meeting sample has rc above the threshold, every missing one below
     assert t.probability < MISSED_OFTEN

@@ -20,6 +20,10 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from clustersim.accel._cache import install
+
+install()  # numba's cache of this module goes to the user's cache folder, not the package
+
 __all__ = ["ndtri"]
 
 

@@ -77,6 +77,14 @@ def sweep(
             help="Also write 'trajectories': every projected series of every sample.",
         ),
     ] = None,
+    summary_only: Annotated[
+        bool,
+        typer.Option(
+            "--summary-only",
+            help="Store nothing per sample, only the summary (the sweep file's "
+            "store: summary_only).",
+        ),
+    ] = False,
     engine: Annotated[
         str,
         typer.Option(
@@ -132,6 +140,7 @@ def sweep(
             seed=seed,
             chunk_size=chunk_size,
             engine=engine,
+            store=() if summary_only else None,
         )
     except ClusterSimError as exc:
         raise fail(exc) from None

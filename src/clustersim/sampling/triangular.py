@@ -57,6 +57,13 @@ class Triangular(Distribution):
             raise ValueError(f"triangular({a}, {c}, {b}) has no mass in [{lo}, {hi}]")
         q = fa + np.asarray(u) * (fb - fa)
         fc = (c - a) / (b - a)
-        left = a + np.sqrt(q * (b - a) * (c - a))
-        right = b - np.sqrt((1.0 - q) * (b - a) * (b - c))
-        return np.clip(np.where(q < fc, left, right), max(lo, a), min(hi, b))
+        # np.where(q < fc, left, right) with each branch computed only where it is taken
+        # (the same expressions element by element, so the same doubles; half the work)
+        # left = a + sqrt(q (b - a) (c - a)), right = b - sqrt((1 - q) (b - a) (b - c))
+        out = np.empty_like(q)
+        m = q < fc
+        ql = q[m]
+        out[m] = a + np.sqrt(ql * (b - a) * (c - a))
+        qr = q[~m]
+        out[~m] = b - np.sqrt((1.0 - qr) * (b - a) * (b - c))
+        return np.clip(out, max(lo, a), min(hi, b), out=out)

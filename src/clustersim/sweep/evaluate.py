@@ -23,6 +23,7 @@ from clustersim.engine import run_compiled
 from clustersim.engines import get_engine
 from clustersim.errors import ModelError
 from clustersim.sweep.designs import quantiles
+from clustersim.sweep.partial import Partial
 from clustersim.sweep.plan import SweepPlan
 
 __all__ = [
@@ -100,6 +101,8 @@ class ChunkResult:
     seconds: float = 0.0
     years: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     clusters: tuple[str, ...] = ()
+    #: the chunk's mergeable summary (:mod:`clustersim.sweep.partial`), set by the job
+    partial: Partial | None = None
 
     @property
     def n(self) -> int:
@@ -208,7 +211,8 @@ def _evaluate_rows(
     uniforms = {d.path: u[:, j] for j, d in enumerate(plan.dims)}
     # the numba engine draws normal quantiles with compiled AS241, inputs and compile alike
     inverse_normal = get_engine(engine).inverse_normal()
-    inputs = np.empty((n, len(plan.dims)))
+    # column-major: each input column is contiguous, for the compiler and for Arrow
+    inputs = np.empty((n, len(plan.dims)), order="F")
     for j, d in enumerate(plan.dims):
         inputs[:, j] = d.values(u[:, j], inverse_normal=inverse_normal)
     try:
@@ -220,6 +224,8 @@ def _evaluate_rows(
             spawn_key=(chunk,),
             draw=True,
             inverse_normal=inverse_normal,
+            # the inputs are the compiler's draws: computed once, not twice
+            drawn={d.path: inputs[:, j] for j, d in enumerate(plan.dims)},
         )
         out = project_targets(comp, trajectories=trajectories, engine=engine)
     except ModelError as exc:

@@ -12,14 +12,16 @@ entry there.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any, Protocol
 
 from clustersim.errors import ClusterSimError
 from clustersim.sweep.evaluate import ChunkResult, evaluate_chunk
+from clustersim.sweep.partial import Layout, Partial, chunk_partial
 from clustersim.sweep.plan import SweepPlan
 
 __all__ = [
@@ -46,33 +48,51 @@ class Sink(Protocol):
 
 @dataclass(frozen=True)
 class ChunkDone:
-    """What a worker that wrote its own chunk reports back."""
+    """What a worker that wrote its own chunk reports back: a few kilobytes."""
 
     chunk: int
     rows: int
     seconds: float
     nbytes: int
+    partial: Partial | None = None
 
 
 @dataclass(frozen=True)
 class ChunkJob:
-    """Evaluate a chunk and, when ``sink`` is given, write it where the job runs.
+    """Evaluate a chunk, summarise it and, when ``sink`` is given, write it where it runs.
 
-    Calling the job returns a :class:`ChunkDone` (written by the worker) or the
-    :class:`ChunkResult` itself (``sink is None``: the caller writes it).
+    The draws are made here, from the chunk's seed (only the plan and the chunk index
+    travel). With ``layout`` the job also reduces the chunk to its mergeable
+    :class:`~clustersim.sweep.partial.Partial`. Calling the job returns a
+    :class:`ChunkDone` (written by the worker, or nothing to write: ``ships`` is False)
+    or the :class:`ChunkResult` itself (the caller writes it).
+
+    Attributes
+    ----------
+    ships : bool
+        Whether the caller needs the chunk's samples (it writes them); False when nothing
+        per sample is stored, so only the partial travels back.
     """
 
     plan: SweepPlan
     trajectories: bool = False
     sink: Sink | None = None
     engine: str = "numpy"
+    layout: Layout | None = None
+    ships: bool = True
 
     def __call__(self, chunk: int) -> ChunkResult | ChunkDone:
         res = evaluate_chunk(self.plan, chunk, trajectories=self.trajectories, engine=self.engine)
+        if self.layout is not None:
+            t0 = time.perf_counter()
+            part = chunk_partial(self.layout, res.inputs, res.value, res.margin, res.met)
+            res = replace(res, partial=part, seconds=res.seconds + time.perf_counter() - t0)
         if self.sink is None:
-            return res
+            if self.ships:
+                return res
+            return ChunkDone(chunk, res.n, res.seconds, 0, res.partial)
         nbytes = self.sink.write(res)
-        return ChunkDone(chunk, res.n, res.seconds, nbytes)
+        return ChunkDone(chunk, res.n, res.seconds, nbytes, res.partial)
 
 
 class Executor(Protocol):
@@ -214,8 +234,10 @@ class DaskExecutor:
 
     Notes
     -----
-    Results travel back to this process, which writes them, so the workers need not share
-    the output directory's disk.
+    On a remote cluster the samples travel back to this process, which writes them, so the
+    workers need not share the output directory's disk; on ``"local"`` the workers write
+    their own parts. Either way only the plan and chunk indices go out (draws are made on
+    the worker from the chunk's seed), and a summary-only sweep ships back only partials.
     """
 
     name = "dask"
@@ -232,6 +254,9 @@ class DaskExecutor:
             ) from exc
         distributed: Any = _distributed  # untyped package
         self._own: list[Any] = []
+        # a local cluster shares this machine's disk: its workers write their own parts, so
+        # only chunk summaries travel back (as in the process pool)
+        self.writes_in_worker = address == "local"
         if client is not None:
             self.client = client
         elif address == "local":

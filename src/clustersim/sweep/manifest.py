@@ -34,6 +34,7 @@ IDENTITY = (
     "samples",
     "chunk_size",
     "keep",
+    "store",
     "engine",
     "clustersim",
 )
@@ -55,7 +56,12 @@ def _now() -> str:
 
 
 def new_manifest(
-    plan: SweepPlan, *, keep: tuple[str, ...], executor: str, engine: str = "numpy"
+    plan: SweepPlan,
+    *,
+    keep: tuple[str, ...],
+    executor: str,
+    engine: str = "numpy",
+    store: tuple[str, ...] = ("inputs", "values", "margins", "met"),
 ) -> dict[str, Any]:
     """The manifest of a sweep about to start."""
     v = versions()
@@ -76,6 +82,7 @@ def new_manifest(
         "chunks": plan.n_chunks,
         "streams": "chunk k draws number p from SeedSequence(seed, spawn_key=(k, crc32(p)))",
         "keep": list(keep),
+        "store": list(store),
         "engine": engine,
         "clustersim": v["clustersim"],
         "versions": v,
@@ -111,6 +118,7 @@ _WHAT = {
     "samples": "the number of samples changed",
     "chunk_size": "the chunk size changed",
     "keep": "--keep changed",
+    "store": "what is stored per sample changed (store: or --summary-only)",
     "engine": "the engine changed (engines agree to about 1e-11, not to the bit)",
     "clustersim": "the clustersim version changed",
 }

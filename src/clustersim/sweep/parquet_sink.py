@@ -5,6 +5,8 @@ Layout of the output directory::
     DIR/manifest.json                  what ran, with which versions, seed and chunk layout
     DIR/samples/part-000000.parquet    one row per sample: inputs, target values, pass/fail
     DIR/trajectories/part-000000.parquet   (--keep trajectories) tidy series per sample
+    DIR/chunks/part-000000.npz         the chunk's mergeable summary (written before its
+                                       samples part, so a samples part that exists has one)
     DIR/summary.json, DIR/summary/*.parquet
 
 ``samples/`` and ``trajectories/`` are Parquet datasets: ``pyarrow.dataset.dataset(
@@ -34,14 +36,16 @@ from clustersim.atomic import atomic_path
 from clustersim.errors import ClusterSimError
 from clustersim.io.tables import trajectories_table, write_tables
 from clustersim.results import Result
-from clustersim.sweep.evaluate import ChunkResult
+from clustersim.sweep.evaluate import ChunkResult, margin_column, met_column, value_column
+from clustersim.sweep.partial import Partial, from_arrays, to_arrays
 from clustersim.sweep.plan import SweepPlan
-from clustersim.sweep.sinks import Columns, chunk_columns
+from clustersim.sweep.sinks import STORE, Columns, chunk_columns, missing_columns
 
 __all__ = ["ParquetSink", "write_json_atomic"]
 
 _PART = re.compile(r"^part-(\d+)\.parquet$")
-_TMP = re.compile(r"^\.part-\d+\.parquet\..*\.tmp$")
+_SUMMARY = re.compile(r"^part-(\d+)\.npz$")
+_TMP = re.compile(r"^\.part-\d+\.(parquet|npz)\..*\.tmp$")
 
 
 def _atomic(path: Path, write: Any) -> int:
@@ -60,8 +64,23 @@ def write_json_atomic(path: str | Path, doc: Any) -> None:
 
 
 def _write(table: pa.Table, where: Any) -> None:
-    # dictionary encoding of float columns costs 5x the time and saves nothing
-    pq.write_table(table, where, compression="zstd", use_dictionary=False)
+    # Measured on zhenjiang-mc (python benchmarks/sweeps/encodings.py, ratios of one run):
+    # the inputs are random doubles that ZSTD does not shrink (1,276 B/sample uncompressed
+    # vs 1,168 with ZSTD everywhere, at 1.9x the write time), while the target columns do,
+    # best with their bytes split by significance first (BYTE_STREAM_SPLIT). So: inputs
+    # plain, target columns ZSTD + byte-stream-split: 0.79x the time of ZSTD everywhere at
+    # 1,194 B/sample. Dictionary encoding everywhere costs 2.2x and grows the file; Arrow's
+    # per-column fallback keeps it only for the non-float columns, where it pays.
+    targets = (value_column(""), margin_column(""), met_column(""), "sample", "all_met", "block")
+    plain = [n for n in table.column_names if not n.startswith(targets)]
+    floats = [f.name for f in table.schema if pa.types.is_floating(f.type) and f.name not in plain]
+    pq.write_table(
+        table,
+        where,
+        compression={n: ("none" if n in plain else "zstd") for n in table.column_names},
+        use_dictionary=[f.name for f in table.schema if not pa.types.is_floating(f.type)],
+        use_byte_stream_split=floats or False,
+    )
 
 
 def _table(cols: dict[str, NDArray[Any]]) -> pa.Table:
@@ -83,9 +102,16 @@ class ParquetSink:
 
     shareable = True
 
-    def __init__(self, out: str | Path, plan: SweepPlan, *, trajectories: bool = False) -> None:
+    def __init__(
+        self,
+        out: str | Path,
+        plan: SweepPlan,
+        *,
+        trajectories: bool = False,
+        store: tuple[str, ...] = STORE,
+    ) -> None:
         self.out = Path(out)
-        self.cols = Columns.of(plan)
+        self.cols = Columns.of(plan, store)
         self.trajectories = trajectories
         self.rows = plan.rows
         self.chunk_size = plan.chunk_size
@@ -102,6 +128,14 @@ class ParquetSink:
     def trajectories_dir(self) -> Path:
         return self.out / "trajectories"
 
+    @property
+    def chunks_dir(self) -> Path:
+        return self.out / "chunks"
+
+    def summary_part(self, chunk: int) -> Path:
+        """The partial-summary file of ``chunk``."""
+        return self.chunks_dir / f"part-{chunk:0{self.width}d}.npz"
+
     def part(self, directory: Path, chunk: int) -> Path:
         """The part file of ``chunk`` in ``directory``."""
         return directory / f"part-{chunk:0{self.width}d}.parquet"
@@ -113,7 +147,8 @@ class ParquetSink:
     # -- writing -----------------------------------------------------------------------------
     def prepare(self, *, resume: bool) -> set[int]:
         """Create the directories, drop stale temporaries; return the complete chunks."""
-        dirs = [self.samples_dir] + ([self.trajectories_dir] if self.trajectories else [])
+        dirs = [self.chunks_dir, self.samples_dir]
+        dirs += [self.trajectories_dir] if self.trajectories else []
         try:
             for d in dirs:
                 d.mkdir(parents=True, exist_ok=True)
@@ -128,12 +163,19 @@ class ParquetSink:
             return set()
         names = self.cols.names()
         done: set[int] = set()
+        with_summary: set[int] = set()
+        for f in self.chunks_dir.iterdir():
+            m = _SUMMARY.match(f.name)
+            k = int(m.group(1)) if m else -1
+            if m and 0 <= k < self.n_chunks and f == self.summary_part(k):
+                with_summary.add(k)
         for f in self.samples_dir.iterdir():
             m = _PART.match(f.name)
             if not m:
                 continue
             k = int(m.group(1))
             ok = 0 <= k < self.n_chunks and f == self.part(self.samples_dir, k)
+            ok = ok and bool(names) and k in with_summary
             if ok:
                 try:
                     meta = pq.read_metadata(f)
@@ -149,10 +191,14 @@ class ParquetSink:
                 done.add(k)
             else:  # not a part of this layout, or damaged: recompute it
                 f.unlink(missing_ok=True)
+        if not names:  # nothing per sample: a chunk is complete when its summary is
+            done = with_summary
+        for k in with_summary - done:
+            self.summary_part(k).unlink(missing_ok=True)
         return done
 
     def write(self, res: ChunkResult) -> int:
-        """Write chunk ``res.chunk``: trajectories first, then its samples part."""
+        """Write chunk ``res.chunk``: trajectories, its summary, then its samples part."""
         nbytes = 0
         if self.trajectories:
             nbytes += _atomic(
@@ -164,9 +210,38 @@ class ParquetSink:
                     use_dictionary=["scenario", "cluster", "variable"],
                 ),
             )
-        table = _table(chunk_columns(self.cols, res))
-        nbytes += _atomic(self.part(self.samples_dir, res.chunk), lambda tmp: _write(table, tmp))
+        # the summary before the samples part: a samples part that exists has its summary
+        if res.partial is not None:
+            nbytes += self.write_partial(res.chunk, res.partial)
+        cols = chunk_columns(self.cols, res)
+        if cols:
+            table = _table(cols)
+            nbytes += _atomic(
+                self.part(self.samples_dir, res.chunk), lambda tmp: _write(table, tmp)
+            )
         return nbytes
+
+    def write_partial(self, chunk: int, partial: Partial) -> int:
+        """Write ``chunks/part-N.npz``, the chunk's mergeable summary (atomically, last)."""
+        arrays = to_arrays(partial)
+
+        def save(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)  # type: ignore[arg-type]
+
+        return _atomic(self.summary_part(chunk), save)
+
+    def partial(self, chunk: int) -> Partial:
+        """The stored partial summary of ``chunk``."""
+        path = self.summary_part(chunk)
+        try:
+            with np.load(path) as z:
+                return from_arrays({k: z[k] for k in z.files})
+        except (OSError, ValueError, KeyError) as exc:
+            raise ClusterSimError(
+                f"{path}: cannot read the chunk's summary ({exc}); run the sweep again with "
+                "--resume after deleting it"
+            ) from exc
 
     def _trajectories(self, res: ChunkResult) -> pa.Table:
         if res.series is None:
@@ -185,9 +260,12 @@ class ParquetSink:
             pq.write_table(tbl, buf, compression="zstd")
             return buf.tell()
 
-        buf = io.BytesIO()
-        _write(_table(chunk_columns(self.cols, res)), buf)
-        samples = buf.tell() / max(res.n, 1)
+        cols = chunk_columns(self.cols, res)
+        samples = 0.0
+        if cols:
+            buf = io.BytesIO()
+            _write(_table(cols), buf)
+            samples = buf.tell() / max(res.n, 1)
         traj = size(self._trajectories(res)) / max(res.n, 1) if self.trajectories else 0.0
         return samples, traj
 
@@ -205,6 +283,7 @@ class ParquetSink:
 
     def columns(self, names: Sequence[str]) -> dict[str, NDArray[Any]]:
         """Columns over every sample, in sample order (part footers are parsed once)."""
+        missing_columns(self.cols, names)
         if self._meta is None:
             self._meta = [(f, pq.read_metadata(f)) for f in self.parts()]
         cols = list(names)

@@ -405,6 +405,7 @@ def plan_sweep(spec: SweepSpec, scenario: Scenario | None = None) -> SweepPlan:
         "fix": spec.fix if spec.fix == "all" else list(spec.fix),
     }
     design_hash = _hash({k_: v for k_, v in spec_doc.items() if not k_.endswith("_file")})
+    spec_doc["store"] = list(spec.store)  # what is written, not what is computed
     return SweepPlan(
         scenario=sc,
         seed=spec.seed,

@@ -26,9 +26,10 @@ from clustersim.errors import ClusterSimError
 from clustersim.sweep.evaluate import ChunkResult, evaluate_rows
 from clustersim.sweep.executors import ChunkJob, Executor, make_executor
 from clustersim.sweep.manifest import carry_timings, finish, new_manifest, resume_problems
+from clustersim.sweep.partial import Merger, make_layout
 from clustersim.sweep.plan import SweepPlan, plan_sweep
 from clustersim.sweep.progress import Progress
-from clustersim.sweep.sinks import MemorySink, ResultSink, chunk_columns
+from clustersim.sweep.sinks import STORE, MemorySink, ResultSink, chunk_columns
 from clustersim.sweep.spec import SweepSpec, load_sweep
 from clustersim.sweep.summary import Summary, summarize
 
@@ -40,8 +41,6 @@ __all__ = ["KEEP", "SweepResult", "check_size", "run_sweep"]
 #: what ``--keep`` may add to the samples table
 KEEP: tuple[str, ...] = ("trajectories",)
 MANIFEST = "manifest.json"
-#: the summary holds at least this many float64 columns of N at once
-SUMMARY_COLUMNS = 6
 PILOT_ROWS = 64
 _MANIFEST_EVERY = 5.0  # seconds between manifest updates
 
@@ -152,6 +151,7 @@ def check_size(
                 f"({bytes_per_sample:,.0f} B per sample), more than the {_human(mem)} available; "
                 "write them to a directory instead (--out)"
             )
+        _check_layout_memory(n, mem, at, what)
         return
     free = free_disk if free_disk is not None else _free_disk(out)
     if need > 0.95 * free:
@@ -160,12 +160,17 @@ def check_size(
             f"({bytes_per_sample:,.0f} B per sample, measured on a pilot chunk), but only "
             f"{_human(free)} is free"
         )
-    summary_mem = n * (8.0 * SUMMARY_COLUMNS + len(plan.factors))  # + one-byte bins per factor
-    if mem is not None and summary_mem > 0.8 * mem:
+    _check_layout_memory(n, mem, at, what)
+
+
+def _check_layout_memory(n: int, mem: int | None, at: str, what: str) -> None:
+    # the summary's bins are fixed from each factor's N values, one column at a time
+    need = 16.0 * n
+    if mem is not None and need > 0.8 * mem:
         raise ClusterSimError(
-            f"{at}refusing to start: {what}; its summary reads {SUMMARY_COLUMNS} columns of "
-            f"{n:,} numbers at once, about {_human(summary_mem)} of memory, more than the "
-            f"{_human(mem)} available; sweep fewer samples (or split the sweep)"
+            f"{at}refusing to start: {what}; fixing the summary's bins reads each swept "
+            f"factor's {n:,} values at once, about {_human(need)} of memory, more than "
+            f"the {_human(mem)} available; sweep fewer samples (or split the sweep)"
         )
 
 
@@ -200,6 +205,7 @@ def run_sweep(
     chunk_size: int | None = None,
     free_disk: int | None = None,
     engine: str = "auto",
+    store: Sequence[str] | None = None,
 ) -> SweepResult:
     """Run a sweep and summarise it.
 
@@ -227,6 +233,10 @@ def run_sweep(
         Override the sweep file's (only with a file or path).
     free_disk : int, optional
         Bytes free on the output disk (default: measured); for tests.
+    store : sequence of {"inputs", "values", "margins", "met"}, optional
+        The column groups stored per sample; default the sweep file's ``store:`` (all
+        groups unless it says otherwise); empty: summary only. The summary does not depend
+        on it: workers summarise their own chunks (:mod:`clustersim.sweep.partial`).
     engine : str
         How each chunk's targets are computed (:func:`~clustersim.sweep.evaluate.project_targets`):
         a name of :data:`clustersim.engines.ENGINES` (the blocked NumPy core, the fused numba
@@ -270,6 +280,14 @@ def run_sweep(
             chunk_size=chunk_size if chunk_size is not None else sweep.chunk_size,
         )
     plan = sweep if isinstance(sweep, SweepPlan) else plan_sweep(sweep)
+    if store is None:
+        raw = plan.spec.get("store")
+        store_t = tuple(raw) if isinstance(raw, list | tuple) else STORE
+    else:
+        bad = [g for g in store if g not in STORE]
+        if bad:
+            raise ClusterSimError(f"store: {bad[0]!r} is not one of {', '.join(STORE)}")
+        store_t = tuple(g for g in STORE if g in store)
 
     out_dir = Path(out) if out is not None else None
     old: dict[str, Any] | None = None
@@ -306,7 +324,7 @@ def run_sweep(
     sink: ResultSink
     parquet: ParquetSink | None = None
     if out_dir is None:
-        mem_sink = MemorySink(plan, trajectories=trajectories)
+        mem_sink = MemorySink(plan, trajectories=trajectories, store=store_t)
         per = sum(a.nbytes for a in chunk_columns(mem_sink.cols, pilot).values()) / pilot.n
         if trajectories and pilot.series is not None:
             per += sum(a.nbytes for a in pilot.series.values()) / pilot.n
@@ -315,14 +333,17 @@ def run_sweep(
     else:
         from clustersim.sweep.parquet_sink import ParquetSink
 
-        parquet = ParquetSink(out_dir, plan, trajectories=trajectories)
+        parquet = ParquetSink(out_dir, plan, trajectories=trajectories, store=store_t)
         s_bytes, t_bytes = parquet.estimate_bytes(pilot)
         check_size(plan, s_bytes + t_bytes, out=out_dir, free_disk=free_disk)
         sink = parquet
 
+    # the factors' bins, fixed before the run so every worker's partial merges exactly
+    layout = make_layout(plan, get_engine(eng).inverse_normal())
+
     manifest: dict[str, Any] | None = None
     if out_dir is not None:
-        manifest = new_manifest(plan, keep=keep_t, executor="", engine=engine)
+        manifest = new_manifest(plan, keep=keep_t, executor="", engine=engine, store=store_t)
         if old is not None:
             problems = resume_problems(old, manifest)
             if problems:
@@ -346,7 +367,11 @@ def run_sweep(
             _write_manifest(out_dir, manifest)
         bar = Progress(plan.rows, sum(_rows(plan, k) for k in done), enabled=progress)
         shared = sink if ex.writes_in_worker and sink.shareable else None
-        job = ChunkJob(plan, trajectories, shared, eng)
+        ships = bool(store_t) or trajectories
+        job = ChunkJob(plan, trajectories, shared, eng, layout, ships)
+        merger = Merger()
+        for k in sorted(done):
+            merger.add(k, sink.partial(k))
         last = time.monotonic()
         try:
             for outcome in ex.imap(job, todo):
@@ -354,7 +379,12 @@ def run_sweep(
                     sink.write(outcome)
                     k, rows, secs = outcome.chunk, outcome.n, outcome.seconds
                 else:
+                    if shared is None and outcome.partial is not None:
+                        sink.write_partial(outcome.chunk, outcome.partial)
                     k, rows, secs = outcome.chunk, outcome.rows, outcome.seconds
+                if outcome.partial is None:  # pragma: no cover - every job has a layout
+                    raise ClusterSimError(f"chunk {k}: the worker returned no summary")
+                merger.add(k, outcome.partial)
                 rows_run += rows
                 bar.update(rows)
                 if manifest is not None:
@@ -379,7 +409,7 @@ def run_sweep(
         if executor is None:
             ex.close()
 
-    summary = summarize(plan, sink.columns)
+    summary = summarize(plan, merger.result(), layout)
     elapsed = time.perf_counter() - t0
     summary.extra["run"] = {
         "chunks": plan.n_chunks,

@@ -51,6 +51,7 @@ _TOP = (
     "samples",
     "seed",
     "chunk_size",
+    "store",
     "replications",
     "fix",
     "parameters",
@@ -58,6 +59,9 @@ _TOP = (
     "source",
     "note",
 )
+#: what ``store:`` may list (table order), and the word that stores nothing per sample
+STORE_GROUPS: tuple[str, ...] = ("inputs", "values", "margins", "met")
+SUMMARY_ONLY_STORE = "summary_only"
 _PARAM_KINDS = ("range", "values", "dist")
 _PARAM_EXTRA = ("levels", "source", "note")
 _DIST: TypeAdapter[Any] = TypeAdapter(Dist)
@@ -133,6 +137,9 @@ class SweepSpec:
         drawn anew for each).
     chunk_size : int or None
         Samples per chunk; None for the default.
+    store : tuple of str
+        The column groups stored per sample (``inputs``, ``values``, ``margins``, ``met``;
+        all by default); empty for ``store: summary_only``.
     """
 
     file: str
@@ -144,6 +151,7 @@ class SweepSpec:
     fix: Literal["all"] | tuple[str, ...] = ()
     replications: int = 1
     chunk_size: int | None = None
+    store: tuple[str, ...] = STORE_GROUPS
     description: str | None = None
     origins: dict[tuple[str, ...], Origin] = field(default_factory=dict, repr=False)
 
@@ -270,6 +278,24 @@ def parse_sweep(
     elif chunk_size is not None and chunk_size < 1:
         bad(("chunk_size",), f"--chunk-size must be >= 1, got {chunk_size}")
 
+    store = STORE_GROUPS
+    if "store" in data:
+        raw_store = data["store"]
+        allowed = f"{SUMMARY_ONLY_STORE}, or a list of {', '.join(STORE_GROUPS)}"
+        if raw_store == SUMMARY_ONLY_STORE:
+            store = ()
+        elif isinstance(raw_store, list) and all(isinstance(x, str) for x in raw_store):
+            for i, g in enumerate(raw_store):
+                if g not in STORE_GROUPS:
+                    bad(
+                        ("store", str(i)),
+                        f"unknown group {g!r}{did_you_mean(g, STORE_GROUPS)} "
+                        f"(allowed: {', '.join(STORE_GROUPS)})",
+                    )
+            store = tuple(g for g in STORE_GROUPS if g in raw_store)
+        else:
+            bad(("store",), f"got {raw_store!r}; allowed: {allowed}")
+
     reps = 1
     if "replications" in data:
         r = _int(data["replications"], ("replications",), 1, bad)
@@ -322,6 +348,7 @@ def parse_sweep(
         fix=fix,
         replications=reps,
         chunk_size=cs,
+        store=store,
         description=desc if isinstance(desc, str) else None,
         origins=dict(origins),
     )

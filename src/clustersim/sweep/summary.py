@@ -1,8 +1,10 @@
 """Summaries of a sweep: target probabilities, percentiles, sensitivity, what must hold.
 
-Everything is computed from the stored samples table (never from the chunks in flight),
-so a resumed sweep and an uninterrupted one summarise identically. Columns are read a few
-at a time: memory grows with ``N`` floats, not with ``N`` times the number of columns.
+Everything is computed from the chunks' mergeable partials (:mod:`clustersim.sweep.partial`,
+computed by the workers and stored beside the samples), merged in chunk order, so a resumed
+sweep and an uninterrupted one summarise identically, and the samples table is never read
+back. P(met) is an exact count; the value percentiles come from a quantile sketch with a
+relative error of at most :data:`~clustersim.sweep.partial.SKETCH_ALPHA`.
 
 Sensitivity of each target's margin to each factor (a swept parameter, or every sampled
 number when nothing is swept):
@@ -24,14 +26,14 @@ that miss it, ranked by the Kolmogorov-Smirnov distance between the two.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.sweep.evaluate import all_met_column, margin_column, met_column, value_column
+from clustersim.sweep.partial import MAX_BINS, Binning, Layout, Merged
 from clustersim.sweep.plan import OTHER, SweepPlan
 
 __all__ = [
@@ -46,13 +48,9 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-Reader = Callable[[Sequence[str]], dict[str, NDArray[Any]]]
 PERCENTILES = (5, 25, 50, 75, 95)
 #: targets met in fewer than this share of samples get a "what must hold" readout
 MISSED_OFTEN = 0.8
-MAX_BINS = 64
-#: bytes of float64 columns the summary reads at once (memory stays flat in N times columns)
-READ_BUDGET = 64 * 2**20
 TOP_FACTORS = 3
 #: up to this many factors, the sensitivity text is a table
 MATRIX_FACTORS = 8
@@ -348,133 +346,127 @@ def _typed(cols: dict[str, list[Any]]) -> dict[str, list[Any]]:
 # --- estimators -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Bins:
-    """Equal-count bins (or levels) of one factor: bin id per sample, and the bin sizes."""
-
-    ids: NDArray[np.uint8]
-    count: int
-    sizes: Array
-
-
-def _bins(x: Array) -> _Bins:
-    head = np.unique(x[: min(len(x), 10_000)])
-    ids: NDArray[np.uint8] | None = None
-    if len(head) <= MAX_BINS:
-        levels, inv = np.unique(x, return_inverse=True)
-        if len(levels) <= MAX_BINS:
-            ids, b = inv.astype(np.uint8).reshape(-1), len(levels)
-    if ids is None:
-        b = int(min(MAX_BINS, max(2, math.isqrt(len(x)))))
-        edges = np.quantile(x, np.linspace(0, 1, b + 1)[1:-1])
-        ids = np.searchsorted(edges, x, side="right").astype(np.uint8)
-    return _Bins(ids, b, np.bincount(ids, minlength=b).astype(np.float64))
-
-
-def first_order_binned(bins: _Bins, y: Array) -> float | None:
-    """Bias-adjusted correlation ratio of ``y`` on the bins: a first-order index estimate.
+def first_order_binned(sizes: Array, sums: Array, n: int, mean: float, sst: float) -> float | None:
+    """Bias-adjusted correlation ratio of ``y`` on bins: a first-order index estimate.
 
     ``eta^2 = sum_b n_b (ybar_b - ybar)^2 / sum (y - ybar)^2``, adjusted
     ``1 - (1 - eta^2) (N - 1) / (N - B)`` and clipped to [0, 1]; None when ``y`` is constant.
+
+    Parameters
+    ----------
+    sizes, sums : array (B,)
+        Samples and sum of ``y`` per bin.
+    n : int
+    mean, sst : float
+        Mean of ``y`` and its sum of squared deviations.
     """
-    n = len(y)
-    ybar = float(np.mean(y))
-    dev = y - ybar
-    sst = float(np.einsum("i,i->", dev, dev))  # not dev @ dev: BLAS threads cost more here
-    if n <= bins.count or sst <= 1e-300 * max(1.0, ybar * ybar) * n:
-        return None
-    sums = np.bincount(bins.ids, weights=dev, minlength=bins.count)
-    nz = bins.sizes > 0
-    ssb = float(np.sum(sums[nz] ** 2 / bins.sizes[nz]))
-    eta2 = ssb / sst
+    nz = sizes > 0
     used = int(np.count_nonzero(nz))
+    # constant: the merged squared deviations of equal values are rounding noise only
+    if n <= used or sst <= max(1e-300 * max(1.0, mean * mean), (1e-12 * mean) ** 2) * n:
+        return None
+    # sum over the bin of (y - ybar) is S_b - n_b ybar
+    dev = sums[nz] - sizes[nz] * mean
+    ssb = float(np.sum(dev**2 / sizes[nz]))
+    eta2 = ssb / sst
     adj = 1.0 - (1.0 - eta2) * (n - 1) / max(n - used, 1)
     return float(min(1.0, max(0.0, adj)))
 
 
-def _separation(bins: _Bins, met: NDArray[np.bool_]) -> float:
+def _separation(sizes: Array, in_met: Array) -> float:
     """Kolmogorov-Smirnov distance between the factor's bins among met and missed samples."""
-    n_met = int(np.count_nonzero(met))
-    n_miss = len(met) - n_met
+    n_met = float(np.sum(in_met))
+    n_miss = float(np.sum(sizes)) - n_met
     if n_met == 0 or n_miss == 0:
         return 0.0
-    in_met = np.bincount(bins.ids, weights=met.astype(np.float64), minlength=bins.count)
     a = np.cumsum(in_met) / n_met
-    b = np.cumsum(bins.sizes - in_met) / n_miss
+    b = np.cumsum(sizes - in_met) / n_miss
     return float(np.max(np.abs(a - b)))
 
 
-def _pct3(x: Array) -> tuple[float, float, float] | None:
-    if x.size == 0:
+def binned_percentiles(binning: Binning, counts: Array, q: Sequence[float]) -> list[float] | None:
+    """Percentiles (``np.percentile``'s linear interpolation) of values known by bin counts.
+
+    For a factor with levels the result is exact. Otherwise each order statistic is placed
+    by linear interpolation of its rank inside its bin, so it lies within one bin's width
+    (one of :data:`~clustersim.sweep.partial.FINE_BINS` equal-count bins) of the exact one.
+    None when there are no values.
+    """
+    counts = np.asarray(counts[: binning.count], dtype=np.float64)
+    n = round(float(counts.sum()))
+    if n == 0:
         return None
-    q = np.percentile(x, (5, 50, 95))
-    return float(q[0]), float(q[1]), float(q[2])
+    cum = np.cumsum(counts)
+
+    def stat(j: int) -> float:
+        i = int(np.searchsorted(cum, j, side="right"))
+        if binning.levels:
+            return float(binning.points[i])
+        lo, hi = float(binning.points[i]), float(binning.points[i + 1])
+        before = cum[i] - counts[i]
+        return lo + float(j - before + 0.5) / float(counts[i]) * (hi - lo)
+
+    out = []
+    for p in q:
+        r = p / 100.0 * (n - 1)
+        j = math.floor(r)
+        x = stat(j)
+        if r > j:
+            x += (r - j) * (stat(min(j + 1, n - 1)) - x)
+        out.append(x)
+    return out
 
 
-def _sobol_indices(plan: SweepPlan, margin: Array) -> tuple[list[float | None], list[float | None]]:
-    from scipy.stats import sobol_indices
+def _pct3(binning: Binning, counts: Array) -> tuple[float, float, float] | None:
+    q = binned_percentiles(binning, counts, (5, 50, 95))
+    return None if q is None else (q[0], q[1], q[2])
 
-    assert plan.base_points is not None
-    n, b = plan.base_points, plan.design.blocks
-    m = margin.reshape(n, b)
-    f_a, f_b, f_ab = m[:, 0], m[:, 1], m[:, 2:].T
-    var = float(np.var(np.concatenate([f_a, f_b])))
-    g = b - 2
-    if not math.isfinite(var) or var <= 1e-300 * max(1.0, float(np.mean(m)) ** 2):
+
+def _sobol_indices(
+    plan: SweepPlan, m: Merged, t: int
+) -> tuple[list[float | None], list[float | None]]:
+    """Saltelli 2010 first order and Jansen total indices from the merged sums.
+
+    As :func:`scipy.stats.sobol_indices`: ``V = var([f_A, f_B])``, first order
+    ``mean((f_B - c)(f_AB - f_A)) / V`` (``c`` the mean of ``f_A`` and ``f_B``), total
+    ``mean((f_A - f_AB)^2) / (2V)``.
+    """
+    assert plan.base_points is not None and m.sobol is not None and m.ab_m2 is not None
+    n = plan.base_points
+    g = plan.design.blocks - 2
+    var = float(m.ab_m2[t]) / (2 * n)
+    mean = float(m.m_mean[t])
+    if not math.isfinite(var) or var <= max(1e-300 * max(1.0, mean**2), (1e-12 * mean) ** 2):
         return [None] * g, [None] * g
-    res = sobol_indices(func={"f_A": f_a[None], "f_B": f_b[None], "f_AB": f_ab[:, None, :]}, n=n)
-    first = np.atleast_1d(np.asarray(res.first_order, dtype=np.float64)).reshape(-1)
-    total = np.atleast_1d(np.asarray(res.total_order, dtype=np.float64)).reshape(-1)
+    first = m.sobol[t, :, 0] / n / var
+    total = 0.5 * m.sobol[t, :, 2] / n / var
     return [float(v) for v in first], [float(v) for v in total]
 
 
 # --- the summary --------------------------------------------------------------------------------
 
 
-def _batches(names: Sequence[str], rows: int, per_name: int = 1) -> list[list[str]]:
-    """Split ``names`` so a batch holds at most :data:`READ_BUDGET` bytes of float64 columns."""
-    size = max(1, READ_BUDGET // max(1, 8 * rows * per_name))
-    return [list(names[i : i + size]) for i in range(0, len(names), size)]
-
-
-def summarize(plan: SweepPlan, read: Reader) -> Summary:
-    """Summarise a finished sweep from its samples table.
-
-    Columns are read in batches of at most :data:`READ_BUDGET` bytes; factors are kept as
-    one-byte bin ids (and their values too while they fit in half the budget).
+def summarize(plan: SweepPlan, merged: Merged, layout: Layout) -> Summary:
+    """The summary of a sweep from its merged chunk partials (:mod:`clustersim.sweep.partial`).
 
     Parameters
     ----------
     plan : SweepPlan
-    read : callable
-        ``read(columns) -> {column: (N,) array}`` in sample order (a sink's ``columns``).
+    merged : Merged
+        Every chunk's partial, merged in chunk order.
+    layout : Layout
+        The factors' bins the partials were computed with.
 
     Returns
     -------
     Summary
     """
     n = plan.rows
-    head = read(["sample", all_met_column])
-    if len(head["sample"]) != n or not np.array_equal(head["sample"], np.arange(n)):
-        raise ValueError(f"the samples table does not hold samples 0..{n - 1} in order")
-    all_met = float(np.mean(head[all_met_column])) if n else math.nan
-    del head
+    if merged.n != n:
+        raise ValueError(f"the chunk summaries hold {merged.n} samples, not {n}")
+    all_met = merged.all_met / n if n else math.nan
     sobol = plan.method == "sobol"
     factors = plan.group_names() if sobol else plan.factors
-    keep_values = 8 * n * len(plan.factors) <= READ_BUDGET // 2
-    bins: dict[str, _Bins] = {}
-    values: dict[str, Array] = {}
-    for batch in _batches(plan.factors, n):
-        cols = read(batch)
-        for f in batch:
-            x = cols[f].astype(np.float64)
-            bins[f] = _bins(x)
-            if keep_values:
-                values[f] = x
-
-    def factor_values(f: str) -> Array:
-        return values[f] if f in values else read([f])[f].astype(np.float64)
-
     stats: list[TargetStats] = []
     sens: list[Index] = []
     conds: list[Condition] = []
@@ -483,48 +475,49 @@ def summarize(plan: SweepPlan, read: Reader) -> Summary:
         if sobol
         else f"first order from the samples: bias-adjusted correlation ratio (<= {MAX_BINS} bins)"
     )
-    for batch in _batches(plan.targets, n, per_name=3):
-        cols = read(
-            [c for tid in batch for c in (value_column(tid), margin_column(tid), met_column(tid))]
-        )
-        for tid in batch:
-            value = cols[value_column(tid)].astype(np.float64)
-            margin = cols[margin_column(tid)].astype(np.float64)
-            met = cols[met_column(tid)].astype(bool)
-            prob = float(np.mean(met))
-            q = np.percentile(value, PERCENTILES)
-            stats.append(
-                TargetStats(
-                    tid,
-                    plan.target_labels.get(tid, tid),
-                    prob,
-                    float(np.mean(value)),
-                    {f"p{p}": float(v) for p, v in zip(PERCENTILES, q, strict=True)},
-                )
+    sizes = merged.sizes.astype(np.float64)
+    for t, tid in enumerate(plan.targets):
+        prob = int(merged.met[t]) / n if n else math.nan
+        q = merged.sketches[t].percentiles(PERCENTILES)
+        stats.append(
+            TargetStats(
+                tid,
+                plan.target_labels.get(tid, tid),
+                prob,
+                float(merged.value_sum[t]) / n if n else math.nan,
+                {f"p{p}": float(v) for p, v in zip(PERCENTILES, q, strict=True)},
             )
-            if sobol:
-                first, total = _sobol_indices(plan, margin)
-                for name, s1, st in zip(factors, first, total, strict=True):
-                    sens.append(Index(tid, name, s1, st, "sobol"))
-            else:
-                for f in plan.factors:
-                    sens.append(Index(tid, f, first_order_binned(bins[f], margin), None, "binned"))
-            if prob < MISSED_OFTEN and plan.factors:
-                seps = {f: _separation(bins[f], met) for f in plan.factors}
-                ranked = sorted(plan.factors, key=lambda f: -seps[f])
-                for rank, f in enumerate(ranked):
-                    # exact percentiles for the factors shown; the others keep their separation
-                    xf = factor_values(f) if rank < TOP_FACTORS and prob > 0.0 else None
-                    conds.append(
-                        Condition(
-                            tid,
-                            prob,
-                            f,
-                            _pct3(xf[met]) if xf is not None else None,
-                            _pct3(xf[~met]) if xf is not None else None,
-                            seps[f],
-                        )
+        )
+        if sobol:
+            first, total = _sobol_indices(plan, merged, t)
+            for name, s1, st in zip(factors, first, total, strict=True):
+                sens.append(Index(tid, name, s1, st, "sobol"))
+        else:
+            mean, sst = float(merged.m_mean[t]), float(merged.m_m2[t])
+            for i, f in enumerate(plan.factors):
+                s1 = first_order_binned(sizes[i], merged.bin_sum[t, i], n, mean, sst)
+                sens.append(Index(tid, f, s1, None, "binned"))
+        if prob < MISSED_OFTEN and plan.factors:
+            seps = {
+                f: _separation(sizes[i], merged.bin_met[t, i].astype(np.float64))
+                for i, f in enumerate(plan.factors)
+            }
+            ranked = sorted(range(len(plan.factors)), key=lambda i: -seps[plan.factors[i]])
+            for rank, i in enumerate(ranked):
+                f = plan.factors[i]
+                shown = rank < TOP_FACTORS and prob > 0.0
+                fine_met = merged.fine_met[t, i].astype(np.float64)
+                fine_miss = merged.fine_n[i].astype(np.float64) - fine_met
+                conds.append(
+                    Condition(
+                        tid,
+                        prob,
+                        f,
+                        _pct3(layout.fine[i], fine_met) if shown else None,
+                        _pct3(layout.fine[i], fine_miss) if shown else None,
+                        seps[f],
                     )
+                )
     return Summary(
         method=plan.method,
         rows=n,

@@ -1,0 +1,615 @@
+"""Mergeable per-chunk summaries: what a worker sends back instead of its samples.
+
+A worker that evaluates a chunk reduces it to a :class:`Partial` of a few kilobytes:
+counts, sums, a quantile sketch and per-bin accumulators. The parent merges the partials of
+every chunk **in chunk order** (so the result does not depend on which worker finished
+first) and :func:`clustersim.sweep.summary.summarize` turns the merge into the summary. The
+samples table is never read back, so a sweep costs what its kernel costs.
+
+What each number of the summary comes from, and how exact it is:
+
+=========================  =================================================================
+P(met), all targets met     integer counts: exact, identical to counting the stored samples
+mean                        per-chunk sums added in chunk order (differs from ``np.mean`` of
+                            the whole column only by floating-point rounding)
+value percentiles           a relative-error quantile sketch (DDSketch, Masson et al. 2019,
+                            :data:`SKETCH_ALPHA`) with each bucket's exact minimum and maximum:
+                            every order statistic is returned within a relative
+                            :data:`SKETCH_ALPHA` of its true value (exact when its bucket holds
+                            one distinct value), and the percentile interpolates two of them
+                            as ``np.percentile`` does
+sensitivity (binned)        per-bin counts and margin sums over the bins the parent fixes from
+                            the factor's values before the run (the same equal-count bins as
+                            computed from the stored column): exact up to rounding
+sensitivity (Sobol')        Saltelli/Jansen sums, re-centred per chunk (Chan et al. 1979)
+separation (KS)             per-bin met counts: exact
+must-hold percentiles       each factor's :data:`FINE_BINS` equal-count bins, met counts per
+                            bin; interpolated inside the bin, so within one bin's width of
+                            the exact percentile (exact for a factor with few levels)
+=========================  =================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clustersim.sweep.designs import Design, quantiles
+from clustersim.sweep.plan import SweepPlan
+
+__all__ = [
+    "FINE_BINS",
+    "MAX_BINS",
+    "SKETCH_ALPHA",
+    "Binning",
+    "Layout",
+    "Merged",
+    "Merger",
+    "Partial",
+    "chunk_partial",
+    "make_layout",
+    "merge",
+]
+
+Array = NDArray[np.float64]
+I64 = NDArray[np.int64]
+#: per-bin counts: int32 in a chunk's partial, int64 once merged
+Counts = NDArray[np.integer[Any]]
+#: bins of the binned first-order index (equal-count, or the factor's levels)
+MAX_BINS = 64
+#: equal-count bins per factor for the must-hold percentiles
+FINE_BINS = 256
+#: relative accuracy of the value percentiles' sketch
+SKETCH_ALPHA = 1e-3
+_GAMMA = (1.0 + SKETCH_ALPHA) / (1.0 - SKETCH_ALPHA)
+_LOG_GAMMA = math.log(_GAMMA)
+#: keys of negative values are offset by this so positive and negative keys never meet
+_NEG = np.int64(1 << 40)
+
+
+@dataclass(frozen=True)
+class Binning:
+    """How one factor's values map to bins.
+
+    Attributes
+    ----------
+    levels : bool
+        True: ``points`` are the factor's distinct values and bin ``i`` is ``points[i]``.
+        False: ``points`` are the bin edges, the column's minimum first and maximum last;
+        bin ``i`` is ``[points[i], points[i + 1])``.
+    points : array
+    """
+
+    levels: bool
+    points: Array
+
+    @property
+    def count(self) -> int:
+        return len(self.points) if self.levels else len(self.points) - 1
+
+    def ids(self, x: Array) -> NDArray[np.intp]:
+        """Bin of each value of ``x`` ``(n,)``."""
+        if self.levels:
+            return np.searchsorted(self.points, x)
+        return np.searchsorted(self.points[1:-1], x, side="right")
+
+
+def _binning(x: Array, bins: int) -> Binning:
+    """Equal-count bins of ``x`` (or its levels when it has at most :data:`MAX_BINS`)."""
+    head = np.unique(x[: min(len(x), 10_000)])
+    if len(head) <= MAX_BINS:
+        levels = np.unique(x)
+        if len(levels) <= MAX_BINS:
+            return Binning(True, levels.astype(np.float64))
+    inner = np.quantile(x, np.linspace(0, 1, bins + 1)[1:-1])
+    return Binning(False, np.concatenate([[np.min(x)], inner, [np.max(x)]]))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What every worker needs to summarise its chunk, fixed by the parent before the run.
+
+    Attributes
+    ----------
+    targets : int
+        ``K``, targets in plan order.
+    factor_cols : tuple of int
+        Column of each factor in the chunk's inputs.
+    coarse, fine : tuple of Binning
+        Per factor: the bins of the first-order index and of the must-hold percentiles.
+    sobol_blocks : int
+        Rows per base point of a Sobol' design (0 for other methods).
+    nest : tuple of int
+        Per factor: ``r`` when coarse bin ``i`` is fine bins ``r i .. r i + r - 1`` (so a
+        coarse bin id is ``fine_id // r``), else 0.
+    """
+
+    targets: int
+    factor_cols: tuple[int, ...]
+    coarse: tuple[Binning, ...]
+    fine: tuple[Binning, ...]
+    sobol_blocks: int = 0
+    nest: tuple[int, ...] = ()
+
+
+def _factor_column(plan: SweepPlan, j: int, inverse_normal: Any) -> Array:
+    """Values of design column ``j`` over every sample, drawn as the workers draw them."""
+    design = plan.design
+    if design.method in ("monte_carlo", "lhs"):
+        # one stream per path: draw only this column
+        design = Design(design.method, (design.paths[j],), design.rows)
+        col = 0
+    else:  # grid points and Sobol' rows mix columns: the whole design
+        col = j
+    out = np.empty(plan.rows)
+    dim = plan.dims[j]
+    for k in range(plan.n_chunks):
+        start, stop = plan.bounds(k)
+        u = quantiles(design, plan.seed, k, start, stop)[:, col]
+        out[start:stop] = dim.values(u, inverse_normal=inverse_normal)
+    return out
+
+
+def make_layout(plan: SweepPlan, inverse_normal: Any = None) -> Layout:
+    """Fix the bins of every factor from its values over the whole design.
+
+    The factors' values are a pure function of the plan, so the parent draws them (one
+    column at a time, memory ``N`` floats) and the bins equal those computed from the stored
+    column. ``inverse_normal`` must be the engine's, as in the workers.
+    """
+    index = {d.path: j for j, d in enumerate(plan.dims)}
+    cols: list[int] = []
+    coarse: list[Binning] = []
+    fine: list[Binning] = []
+    nest: list[int] = []
+    n = plan.rows
+    b = int(min(MAX_BINS, max(2, math.isqrt(n))))
+    for f in plan.factors:
+        j = index[f]
+        x = _factor_column(plan, j, inverse_normal)
+        cols.append(j)
+        c = _binning(x, b)
+        fb = c if c.levels else _binning(x, min(FINE_BINS, max(2, n)))
+        coarse.append(c)
+        fine.append(fb)
+        # When every coarse edge is a fine edge (64 and 256 equal-count bins: the quantile
+        # levels i/64 and 4i/256 are the same doubles), a coarse bin is 4 fine bins and the
+        # workers need one search per value, not two.
+        r = fb.count // c.count if not c.levels else 0
+        nested = r > 1 and fb.count == r * c.count and np.array_equal(fb.points[::r], c.points)
+        nest.append(r if nested else 0)
+    blocks = plan.design.blocks if plan.method == "sobol" else 0
+    return Layout(len(plan.targets), tuple(cols), tuple(coarse), tuple(fine), blocks, tuple(nest))
+
+
+# --- the sketch ---------------------------------------------------------------------------------
+
+
+def _keys(v: Array) -> I64:
+    """DDSketch bucket of each value: ``ceil(log_gamma |v|)``, negatives offset, 0 for zero."""
+    a = np.abs(v)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.log(a)
+    k *= 1.0 / _LOG_GAMMA
+    np.ceil(k, out=k)
+    # bucket 0 is zero; positive buckets are shifted above it, negative ones far below
+    k[~(a > 0)] = -float(_NEG)  # zero (and non-finite, dropped later) -> key 0 below
+    keys = k.astype(np.int64) + _NEG
+    np.negative(keys, out=keys, where=v < 0)
+    return keys
+
+
+@dataclass
+class Sketch:
+    """A mergeable quantile sketch of one column: buckets with counts and exact min, max."""
+
+    keys: I64
+    counts: I64
+    lo: Array
+    hi: Array
+
+    @classmethod
+    def of(cls, v: Array) -> Sketch:
+        return cls.of_rows(v[None, :])[0]
+
+    @classmethod
+    def of_rows(cls, values: Array) -> list[Sketch]:
+        """One sketch per row of ``values`` ``(K, n)``: the keys of all rows in one pass."""
+        rows = np.sort(values, axis=1)
+        keys = _keys(rows)
+        return [cls._sorted(r, k) for r, k in zip(rows, keys, strict=True)]
+
+    @classmethod
+    def _sorted(cls, v: Array, k: I64) -> Sketch:
+        keep = np.isfinite(v)
+        if not keep.all():
+            v, k = v[keep], k[keep]
+        if v.size == 0:
+            e = np.empty(0)
+            return cls(np.empty(0, np.int64), np.empty(0, np.int64), e, e)
+        # sorted values give runs of equal keys (keys are monotone in the value)
+        starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
+        ends = np.concatenate([starts[1:], [len(v)]])
+        return cls(k[starts], (ends - starts).astype(np.int64), v[starts], v[ends - 1])
+
+    @staticmethod
+    def combine(parts: Sequence[Sketch]) -> Sketch:
+        keys = np.concatenate([p.keys for p in parts])
+        uk, inv = np.unique(keys, return_inverse=True)
+        inv = inv.reshape(-1)
+        counts = np.bincount(inv, np.concatenate([p.counts for p in parts]), len(uk))
+        lo = np.full(len(uk), np.inf)
+        hi = np.full(len(uk), -np.inf)
+        np.minimum.at(lo, inv, np.concatenate([p.lo for p in parts]))
+        np.maximum.at(hi, inv, np.concatenate([p.hi for p in parts]))
+        return Sketch(uk, counts.astype(np.int64), lo, hi)
+
+    def percentiles(self, q: Sequence[float]) -> list[float]:
+        """``np.percentile``'s linear interpolation, each order statistic from its bucket.
+
+        Each order statistic is within a relative :data:`SKETCH_ALPHA` of the true one
+        (and inside its bucket's exact ``[min, max]``).
+        """
+        n = int(self.counts.sum())
+        if n == 0:
+            return [math.nan] * len(q)
+        order = np.argsort(self.lo, kind="stable")
+        counts, lo, hi = self.counts[order], self.lo[order], self.hi[order]
+        cum = np.cumsum(counts)
+
+        def stat(j: int) -> float:
+            i = int(np.searchsorted(cum, j, side="right"))
+            a, b = float(lo[i]), float(hi[i])
+            if a == b:
+                return a
+            # the relative midpoint of [a, b] (same sign, b / a <= gamma): within
+            # (b - a) / (a + b) <= alpha of every value in between
+            return min(max(2.0 * a * b / (a + b), a), b)
+
+        out = []
+        for p in q:
+            r = p / 100.0 * (n - 1)
+            j = math.floor(r)
+            frac = r - j
+            x = stat(j)
+            if frac > 0.0:
+                x = x + frac * (stat(min(j + 1, n - 1)) - x)
+            out.append(x)
+        return out
+
+
+# --- one chunk ------------------------------------------------------------------------------
+
+
+@dataclass
+class Partial:
+    """The mergeable summary of one chunk (or of several, once merged).
+
+    Attributes
+    ----------
+    n : int
+        Samples.
+    met : int array (K,)
+        Samples meeting each target; ``all_met`` those meeting every one.
+    value_sum : array (K,)
+    sketches : list of Sketch
+        One per target, of its values.
+    m_mean, m_m2 : array (K,)
+        Mean and sum of squared deviations of each target's margin.
+    sizes : int array (F, B)
+        Samples per coarse bin of each factor (padded to :data:`MAX_BINS`).
+    bin_sum : array (K, F, B)
+        Sum of the margin over each coarse bin.
+    bin_met : int array (K, F, B)
+        Samples meeting the target in each coarse bin.
+    fine_n : int array (F, M), fine_met : int array (K, F, M)
+        The same counts over the fine bins (padded to :data:`FINE_BINS`).
+    sobol : array (K, G, 3) or None
+        Per target and group: ``sum (f_B - c)(f_AB - f_A)``, ``sum (f_AB - f_A)``,
+        ``sum (f_A - f_AB)^2``, with ``c`` = ``ab_mean``.
+    ab_n, ab_mean, ab_m2 : count, (K,), (K,)
+        Count, mean and squared deviations of ``f_A`` and ``f_B`` together.
+    """
+
+    n: int
+    met: I64
+    all_met: int
+    value_sum: Array
+    sketches: list[Sketch]
+    m_mean: Array
+    m_m2: Array
+    sizes: Counts
+    bin_sum: Array
+    bin_met: Counts
+    fine_n: Counts
+    fine_met: Counts
+    sobol: Array | None = None
+    ab_n: int = 0
+    ab_mean: Array = field(default_factory=lambda: np.empty(0))
+    ab_m2: Array = field(default_factory=lambda: np.empty(0))
+
+
+def chunk_partial(
+    layout: Layout,
+    inputs: Array,
+    value: Array,
+    margin: Array,
+    met: NDArray[np.bool_],
+) -> Partial:
+    """Summarise one chunk.
+
+    Parameters
+    ----------
+    layout : Layout
+    inputs : array (n, d)
+    value, margin : array (K, n)
+    met : bool array (K, n)
+    """
+    k, n = value.shape
+    f = len(layout.factor_cols)
+    # counts of one chunk fit int32 (kept small: a partial is stored per chunk for resume)
+    sizes = np.zeros((f, MAX_BINS), np.int32)
+    bin_sum = np.zeros((k, f, MAX_BINS))
+    bin_met = np.zeros((k, f, MAX_BINS), np.int32)
+    fine_n = np.zeros((f, FINE_BINS), np.int32)
+    fine_met = np.zeros((k, f, FINE_BINS), np.int32)
+    metf = met.astype(np.float64).reshape(-1)
+    marg = np.ascontiguousarray(margin).reshape(-1)
+    # one bincount per factor for all K targets: target t's samples count in bins t*B..
+    shift = np.arange(k, dtype=np.intp)[:, None]
+    for i, (j, cb, fb) in enumerate(
+        zip(layout.factor_cols, layout.coarse, layout.fine, strict=True)
+    ):
+        x = inputs[:, j]
+        r = layout.nest[i] if layout.nest else 0
+        if r:
+            fids = fb.ids(x)
+            ids = fids // r
+        else:
+            ids = cb.ids(x)
+            fids = ids if fb is cb else fb.ids(x)
+        sizes[i] = np.bincount(ids, minlength=MAX_BINS)[:MAX_BINS]
+        fine_n[i] = np.bincount(fids, minlength=FINE_BINS)[:FINE_BINS]
+        if k == 0:
+            continue
+        flat = (ids[None, :] + shift * MAX_BINS).reshape(-1)
+        bin_sum[:, i] = np.bincount(flat, weights=marg, minlength=k * MAX_BINS).reshape(k, MAX_BINS)
+        bin_met[:, i] = np.bincount(flat, weights=metf, minlength=k * MAX_BINS).reshape(k, MAX_BINS)
+        fflat = (fids[None, :] + shift * FINE_BINS).reshape(-1)
+        fine_met[:, i] = np.bincount(fflat, weights=metf, minlength=k * FINE_BINS).reshape(
+            k, FINE_BINS
+        )
+    m_mean = margin.mean(axis=1) if n else np.zeros(k)
+    dev = margin - m_mean[:, None]
+    out = Partial(
+        n=n,
+        met=np.count_nonzero(met, axis=1).astype(np.int64),
+        all_met=int(np.count_nonzero(np.all(met, axis=0))) if k else n,
+        value_sum=value.sum(axis=1),
+        sketches=Sketch.of_rows(value) if k else [],
+        m_mean=m_mean,
+        m_m2=np.einsum("ij,ij->i", dev, dev),
+        sizes=sizes,
+        bin_sum=bin_sum,
+        bin_met=bin_met,
+        fine_n=fine_n,
+        fine_met=fine_met,
+    )
+    if layout.sobol_blocks:
+        b = layout.sobol_blocks
+        m = margin.reshape(k, n // b, b)
+        f_a, f_b, f_ab = m[:, :, 0], m[:, :, 1], m[:, :, 2:]
+        ab = np.concatenate([f_a, f_b], axis=1)
+        c = ab.mean(axis=1)
+        d = f_ab - f_a[:, :, None]  # (K, n', G)
+        out.sobol = np.stack(
+            [
+                np.einsum("kn,kng->kg", f_b - c[:, None], d),
+                d.sum(axis=1),
+                np.einsum("kng,kng->kg", d, d),
+            ],
+            axis=-1,
+        )
+        out.ab_n = ab.shape[1]
+        out.ab_mean = c
+        abd = ab - c[:, None]
+        out.ab_m2 = np.einsum("ij,ij->i", abd, abd)
+    return out
+
+
+# --- merging ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Merged:
+    """Partials of every chunk, merged: what :func:`~clustersim.sweep.summary.summarize` reads."""
+
+    n: int
+    met: I64
+    all_met: int
+    value_sum: Array
+    sketches: list[Sketch]
+    m_mean: Array
+    m_m2: Array
+    sizes: Counts
+    bin_sum: Array
+    bin_met: Counts
+    fine_n: Counts
+    fine_met: Counts
+    sobol: Array | None
+    ab_m2: Array | None
+
+
+def _chan(
+    n_a: int, mean_a: Array, m2_a: Array, n_b: int, mean_b: Array, m2_b: Array
+) -> tuple[Array, Array]:
+    """Mean and squared deviations of two groups together (Chan, Golub and LeVeque 1979)."""
+    n = n_a + n_b
+    if n == 0:
+        return mean_a, m2_a
+    delta = mean_b - mean_a
+    return mean_a + delta * (n_b / n), m2_a + m2_b + delta * delta * (n_a * n_b / n)
+
+
+def merge(parts: Iterable[Partial]) -> Merged:
+    """Merge chunk partials, given in chunk order (the order fixes the rounding)."""
+    m = Merger()
+    for k, p in enumerate(parts):
+        m.add(k, p)
+    return m.result()
+
+
+class Merger:
+    """Folds chunk partials as they arrive, in chunk order whatever the arrival order.
+
+    A partial that arrives early waits until every chunk before it is in; sketches (exact
+    counts, minima and maxima: the order does not matter) are combined in batches.
+    """
+
+    _BATCH = 64
+
+    def __init__(self) -> None:
+        self._next = 0
+        self._waiting: dict[int, Partial] = {}
+        self._acc: Partial | None = None
+        self._sketches: list[list[Sketch]] = []
+
+    def add(self, chunk: int, part: Partial) -> None:
+        """Add chunk ``chunk``'s partial (chunks are numbered from 0 without gaps)."""
+        self._waiting[chunk] = part
+        while self._next in self._waiting:
+            p = self._waiting.pop(self._next)
+            self._next += 1
+            self._sketches.append(p.sketches)
+            if len(self._sketches) >= self._BATCH:
+                self._sketches = [_combine_all(self._sketches)]
+            self._acc = p if self._acc is None else _fold(self._acc, p)
+
+    def result(self) -> Merged:
+        """The merge of every chunk added (an error when one is missing)."""
+        if self._waiting or self._acc is None:
+            raise ValueError(f"chunk partials missing from chunk {self._next} on")
+        a = self._acc
+        return Merged(
+            n=a.n,
+            met=a.met.astype(np.int64),
+            all_met=a.all_met,
+            value_sum=a.value_sum,
+            sketches=_combine_all(self._sketches),
+            m_mean=a.m_mean,
+            m_m2=a.m_m2,
+            sizes=a.sizes.astype(np.int64),
+            bin_sum=a.bin_sum,
+            bin_met=a.bin_met.astype(np.int64),
+            fine_n=a.fine_n.astype(np.int64),
+            fine_met=a.fine_met.astype(np.int64),
+            sobol=a.sobol,
+            ab_m2=a.ab_m2 if a.sobol is not None else None,
+        )
+
+
+def _combine_all(groups: list[list[Sketch]]) -> list[Sketch]:
+    return [Sketch.combine([g[t] for g in groups]) for t in range(len(groups[0]))]
+
+
+def _fold(a: Partial, p: Partial) -> Partial:
+    """``a`` (chunks before) and ``p`` (the next chunk) as one partial; counts in int64."""
+    mean, m2 = _chan(a.n, a.m_mean, a.m_m2, p.n, p.m_mean, p.m_m2)
+    out = Partial(
+        n=a.n + p.n,
+        met=a.met + p.met,
+        all_met=a.all_met + p.all_met,
+        value_sum=a.value_sum + p.value_sum,
+        sketches=[],
+        m_mean=mean,
+        m_m2=m2,
+        sizes=a.sizes.astype(np.int64) + p.sizes,
+        bin_sum=a.bin_sum + p.bin_sum,
+        bin_met=a.bin_met.astype(np.int64) + p.bin_met,
+        fine_n=a.fine_n.astype(np.int64) + p.fine_n,
+        fine_met=a.fine_met.astype(np.int64) + p.fine_met,
+    )
+    if a.sobol is not None and p.sobol is not None:
+        # re-centre the first-order sums on the new common mean c:
+        # sum (f_B - c) d = sum (f_B - c_old) d + (c_old - c) sum d
+        new_mean, new_m2 = _chan(a.ab_n, a.ab_mean, a.ab_m2, p.ab_n, p.ab_mean, p.ab_m2)
+        first = (
+            a.sobol[..., 0]
+            + (a.ab_mean - new_mean)[:, None] * a.sobol[..., 1]
+            + p.sobol[..., 0]
+            + (p.ab_mean - new_mean)[:, None] * p.sobol[..., 1]
+        )
+        out.sobol = np.stack(
+            [first, a.sobol[..., 1] + p.sobol[..., 1], a.sobol[..., 2] + p.sobol[..., 2]],
+            axis=-1,
+        )
+        out.ab_n, out.ab_mean, out.ab_m2 = a.ab_n + p.ab_n, new_mean, new_m2
+    return out
+
+
+# --- storage (resume) -------------------------------------------------------------------------
+
+
+def to_arrays(p: Partial) -> dict[str, NDArray[Any]]:
+    """A partial as named arrays (``numpy.savez``), sketches flattened with offsets."""
+    lens = np.array([len(s.keys) for s in p.sketches], np.int64)
+    out: dict[str, NDArray[Any]] = {
+        "n": np.array([p.n, p.all_met, p.ab_n], np.int64),
+        "met": p.met,
+        "value_sum": p.value_sum,
+        "sk_len": lens,
+        "sk_keys": _cat([s.keys for s in p.sketches], np.int64),
+        "sk_counts": _cat([s.counts for s in p.sketches], np.int64),
+        "sk_lo": _cat([s.lo for s in p.sketches], np.float64),
+        "sk_hi": _cat([s.hi for s in p.sketches], np.float64),
+        "m_mean": p.m_mean,
+        "m_m2": p.m_m2,
+        "sizes": p.sizes,
+        "bin_sum": p.bin_sum,
+        "bin_met": p.bin_met,
+        "fine_n": p.fine_n,
+        "fine_met": p.fine_met,
+        "ab_mean": p.ab_mean,
+        "ab_m2": p.ab_m2,
+    }
+    if p.sobol is not None:
+        out["sobol"] = p.sobol
+    return out
+
+
+def _cat(parts: list[NDArray[Any]], dtype: Any) -> NDArray[Any]:
+    return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype)
+
+
+def from_arrays(a: dict[str, NDArray[Any]]) -> Partial:
+    """Inverse of :func:`to_arrays`."""
+    ends = np.cumsum(a["sk_len"])
+    starts = ends - a["sk_len"]
+    sketches = [
+        Sketch(a["sk_keys"][s:e], a["sk_counts"][s:e], a["sk_lo"][s:e], a["sk_hi"][s:e])
+        for s, e in zip(starts, ends, strict=True)
+    ]
+    n, all_met, ab_n = (int(v) for v in a["n"])
+    return Partial(
+        n=n,
+        met=a["met"],
+        all_met=all_met,
+        value_sum=a["value_sum"],
+        sketches=sketches,
+        m_mean=a["m_mean"],
+        m_m2=a["m_m2"],
+        sizes=a["sizes"],
+        bin_sum=a["bin_sum"],
+        bin_met=a["bin_met"],
+        fine_n=a["fine_n"],
+        fine_met=a["fine_met"],
+        sobol=a.get("sobol"),
+        ab_n=ab_n,
+        ab_mean=a["ab_mean"],
+        ab_m2=a["ab_m2"],
+    )

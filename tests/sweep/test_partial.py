@@ -1,0 +1,128 @@
+"""Mergeable chunk summaries against the exact computation on the whole sample.
+
+P(met) must be identical to counting the stored samples; value percentiles within the
+sketch's stated relative error; must-hold percentiles within one fine bin; sensitivity equal
+to the correlation ratio computed from the stored columns up to rounding; a summary-only
+sweep gives the same summary as one that stores every sample.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from clustersim.sweep import run_sweep
+from clustersim.sweep.partial import SKETCH_ALPHA, Sketch, chunk_partial, make_layout, merge
+from clustersim.sweep.summary import PERCENTILES
+
+from .conftest import RATES
+
+
+def test_sketch_percentiles_within_the_stated_error() -> None:
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.lognormal(3.0, 1.5, 20_000), -rng.lognormal(0, 1, 3_000), np.zeros(7)])
+    parts = [Sketch.of(c) for c in np.array_split(rng.permutation(x), 13)]
+    got = Sketch.combine(parts).percentiles([0, 1, 5, 25, 50, 75, 95, 99, 100])
+    s = np.sort(x)
+    for q, g in zip([0, 1, 5, 25, 50, 75, 95, 99, 100], got, strict=True):
+        r = q / 100 * (len(s) - 1)
+        lo, hi = s[math.floor(r)], s[math.ceil(r)]
+        # between the two order statistics np.percentile interpolates, up to alpha of each
+        assert min(lo, hi) - SKETCH_ALPHA * abs(lo) <= g <= max(lo, hi) + SKETCH_ALPHA * abs(hi)
+    # a bucket with one distinct value is exact: min and max
+    assert got[0] == s[0] and got[-1] == s[-1]
+    assert Sketch.of(np.full(10, 4.0)).percentiles([50]) == [4.0]
+
+
+def test_summary_only_equals_stored_and_the_exact_computation(linear, write_sweep) -> None:
+    sweep = write_sweep(
+        method="monte_carlo",
+        samples=5000,
+        seed=11,
+        chunk_size=700,
+        parameters={
+            RATES["c"]: {"range": [0.0, 0.1]},
+            RATES["d"]: {"range": [0.0, 0.1]},
+        },
+    )
+    full = run_sweep(sweep, workers=1)
+    only = run_sweep(sweep, workers=1, store=())
+    a, b = only.summary.to_dict(), full.summary.to_dict()
+    a.pop("run"), b.pop("run")  # timings
+    assert a == b
+    with pytest.raises(Exception, match="did not store"):
+        only.columns(["all_met"])
+    plan = full.plan
+    cols = full.columns(
+        [*plan.factors]
+        + [f"{g}.{t}" for t in plan.targets for g in ("value", "margin", "met")]
+        + ["all_met"]
+    )
+    assert full.summary.all_met == float(np.mean(cols["all_met"]))
+    for t in full.summary.targets:
+        met = cols[f"met.{t.id}"]
+        assert t.probability == float(np.mean(met))  # identical, not close
+        value = cols[f"value.{t.id}"]
+        exact = np.percentile(value, PERCENTILES)
+        got = [t.percentiles[f"p{p}"] for p in PERCENTILES]
+        np.testing.assert_allclose(got, exact, rtol=SKETCH_ALPHA, atol=1e-300)
+        assert t.mean == pytest.approx(float(np.mean(value)), rel=1e-12)
+    # sensitivity: the correlation ratio on the same 64 equal-count bins, from the columns
+    for idx in full.summary.sensitivity:
+        x = cols[idx.factor]
+        y = cols[f"margin.{idx.target}"]
+        edges = np.quantile(x, np.linspace(0, 1, 65)[1:-1])
+        ids = np.searchsorted(edges, x, side="right")
+        dev = y - y.mean()
+        sst = float(dev @ dev)
+        if idx.first_order is None:
+            assert np.ptp(y) == 0 or sst < 1e-20
+            continue
+        sums = np.bincount(ids, weights=dev, minlength=64)
+        sizes = np.bincount(ids, minlength=64)
+        eta2 = float(np.sum(sums[sizes > 0] ** 2 / sizes[sizes > 0])) / sst
+        n, b = len(y), int(np.count_nonzero(sizes))
+        adj = min(1.0, max(0.0, 1 - (1 - eta2) * (n - 1) / (n - b)))
+        assert idx.first_order == pytest.approx(adj, rel=1e-9, abs=1e-12)
+    # must hold: within one fine bin of the exact percentiles among met / missed samples
+    for c in full.summary.conditions:
+        if c.met is None:
+            continue
+        x = cols[c.factor]
+        met = cols[f"met.{c.target}"]
+        width = float(np.max(np.diff(np.quantile(x, np.linspace(0, 1, 257)))))
+        for got, sel in ((c.met, met), (c.missed, ~met)):
+            if got is None:
+                continue
+            exact = np.percentile(x[sel], (5, 50, 95))
+            np.testing.assert_allclose(got, exact, atol=2 * width)
+
+
+def test_partials_merge_in_chunk_order_whatever_the_arrival(linear, write_sweep) -> None:
+    sweep = write_sweep(
+        method="monte_carlo",
+        samples=900,
+        seed=3,
+        chunk_size=200,
+        parameters={RATES["c"]: {"range": [0.0, 0.1]}},
+    )
+    res = run_sweep(sweep, workers=1)
+    sink = res.sink
+    parts = [sink.partial(k) for k in range(res.plan.n_chunks)]  # type: ignore[attr-defined]
+    from clustersim.sweep.partial import Merger
+
+    m = Merger()
+    for k in reversed(range(len(parts))):
+        m.add(k, parts[k])
+    a, b = m.result(), merge(parts)
+    assert np.array_equal(a.bin_sum, b.bin_sum) and np.array_equal(a.m_m2, b.m_m2)
+    layout = make_layout(res.plan)
+    assert layout.coarse[0].count == 30  # isqrt(900) equal-count bins
+    assert (
+        chunk_partial(
+            layout, np.zeros((0, 1)), np.zeros((1, 0)), np.zeros((1, 0)), np.zeros((1, 0), bool)
+        ).n
+        == 0
+    )
