@@ -119,8 +119,11 @@ def audit_scenario(
         central[t.id] = (float(t.margin[0]), goal)
     found += outcome_findings(sc, spread, central)
     return Audit(
-        findings=order(found, sc), targets=len(sc.targets), plan=is_plan(sc),
-        samples=samples, seed=seed,
+        findings=order(found, sc),
+        targets=len(sc.targets),
+        plan=is_plan(sc),
+        samples=samples,
+        seed=seed,
     )
 
 

@@ -206,6 +206,50 @@ def _series_paths(metric: str) -> set[str]:
     return {f"indicators.{metric}", f"indicators.{metric}.flow", f"region.{metric}"}
 
 
+#: the series a built-in series is computed from (docs/scenario-format.md §11)
+_BUILTIN_INPUTS: dict[str, tuple[str, ...]] = {
+    "rd_total": ("rd_rest", "rd", "rd_share", "rd_own", "output"),
+    "rd_intensity": ("rd_total", "gdp"),
+    "energy_total": ("energy_rest", "energy", "energy_per_va", "value_added"),
+    "energy_intensity": ("energy_total", "gdp"),
+    "cluster_output": ("output",),
+    "value_added": ("output", "va_ratio"),
+    "rd": ("rd_share", "rd_own", "output"),
+    "energy": ("energy_per_va", "value_added"),
+    "firms": ("entries",),
+}
+
+
+def _reads(sc: Scenario, target: Any) -> set[str]:
+    """The series names a target's metric reads, through metrics and built-in series."""
+    todo = re.findall(r"[A-Za-z_]\w*", str(getattr(target, "metric", "") or ""))
+    todo += re.findall(r"[A-Za-z_]\w*", str(getattr(target, "lever", "") or ""))
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        m = sc.metrics.get(name)
+        if m is not None:
+            todo += re.findall(r"[A-Za-z_]\w*", m.expr)
+        todo += _BUILTIN_INPUTS.get(name, ())
+        if name.endswith("_flow"):
+            todo.append(name[: -len("_flow")])
+    return seen
+
+
+def _series_of(where: str) -> str | None:
+    """The series an assumption path sets: ``region.gdp.growth`` -> ``gdp``,
+    ``clusters.c.output.growth`` -> ``output``, ``indicators.x.flow.growth`` -> ``x``."""
+    parts = where.split(".")
+    if parts[0] in ("region", "indicators") and len(parts) > 1:
+        return parts[1]
+    if parts[0] == "clusters" and len(parts) > 2:
+        return parts[2]
+    return None
+
+
 def _says_plan(source: object) -> bool:
     return isinstance(source, str) and source.strip().lower().startswith(PLAN_MARKERS)
 
@@ -254,10 +298,15 @@ def assumption_findings(sc: Scenario) -> list[Finding]:
             continue
         year = getattr(t, "year", None)
         own_paths = _series_paths(str(getattr(t, "metric", "") or ""))
+        reads = _reads(sc, t)
         for where, node in nodes:
-            if isinstance(node, ToTarget) and node.year == year and _close(central(node.value), goal):
+            if (
+                isinstance(node, ToTarget)
+                and node.year == year
+                and _close(central(node.value), goal)
+            ):
                 add(tid, "to_target", where, node, goal=f"{goal:g}", year=int(node.year))
-            if t.kind in RATE_KINDS:
+            if t.kind in RATE_KINDS and _series_of(where) in reads:
                 rates: list[Any] = []
                 if isinstance(node, Constant):
                     rates = [node.rate]
@@ -266,13 +315,12 @@ def assumption_findings(sc: Scenario) -> list[Finding]:
                 if any(_close(central(r), goal) and not is_uncertain(r) for r in rates):
                     add(tid, "target_rate", where, node, goal=f"{goal:g}")
             base = getattr(node, "base", None)
-            numeric = isinstance(base, int | float) or hasattr(base, "point")
             if (
                 t.kind in LEVEL_KINDS
-                and numeric
+                and (isinstance(base, int | float) or hasattr(base, "point"))
                 and where in own_paths
                 and _zero_growth(getattr(node, "growth", None))
-                and _close(central(base), goal)
+                and _close(central(base), goal)  # type: ignore[arg-type]
             ):
                 add(tid, "flat_base", f"{where}.base", node, goal=f"{goal:g}")
     return found
@@ -299,7 +347,11 @@ def outcome_findings(
             where = f"targets.{tid}"
             found.append(
                 Finding(
-                    tid, "no_spread", where, place.origin(where), place.is_plan(),
+                    tid,
+                    "no_spread",
+                    where,
+                    place.origin(where),
+                    place.is_plan(),
                     {"margin": f"{float(margins[0]):.6g}", "samples": len(margins)},
                 )
             )
@@ -308,7 +360,11 @@ def outcome_findings(
             where = f"targets.{tid}"
             found.append(
                 Finding(
-                    tid, "central_on_goal", where, place.origin(where), place.is_plan(),
+                    tid,
+                    "central_on_goal",
+                    where,
+                    place.origin(where),
+                    place.is_plan(),
                     {"goal": f"{goal:g}"},
                 )
             )
@@ -318,9 +374,7 @@ def outcome_findings(
 def order(findings: list[Finding], sc: Scenario) -> tuple[Finding, ...]:
     """Findings in the scenario's target order, then rule order."""
     pos = {tid: i for i, tid in enumerate(sc.targets)}
-    return tuple(
-        sorted(findings, key=lambda f: (pos.get(f.target, len(pos)), RULES.index(f.rule)))
-    )
+    return tuple(sorted(findings, key=lambda f: (pos.get(f.target, len(pos)), RULES.index(f.rule))))
 
 
 @dataclass(frozen=True)
@@ -377,7 +431,9 @@ class Audit:
             "audit_summary",
             lang,
             construction=len({f.target for f in self.construction}),
-            plan=len({f.target for f in self.plan_assumptions} - {f.target for f in self.construction}),
+            plan=len(
+                {f.target for f in self.plan_assumptions} - {f.target for f in self.construction}
+            ),
             n=self.targets,
         )
 
@@ -389,7 +445,8 @@ class Audit:
             "samples": self.samples,
             "seed": self.seed,
             "targets": {
-                tid: m for tid in dict.fromkeys(f.target for f in self.findings)
+                tid: m
+                for tid in dict.fromkeys(f.target for f in self.findings)
                 if (m := self.marker(tid)) is not None
             },
             "findings": [f.to_dict(lang) for f in self.findings],
