@@ -186,6 +186,18 @@ WORDS: Mapping[str, Bi] = {
         "{construction} 个目标由构造决定，{plan} 个为规划假设（共 {n} 个目标）",
         "{construction} targets fixed by construction, {plan} by plan assumptions (of {n})",
     ),
+    # statistical-scope breaks (errors: the English text, then the Chinese in brackets)
+    "break_after_base": Bi(
+        "统计口径变化年份 {year} 晚于基年 {base_year}：口径变化只能在历史数据中声明",
+        "break {year} is after the base year {base_year}: a scope change is declared in history",
+    ),
+    "break_spanned": Bi(
+        "目标 {target} 从 {start} 年读取 {series}，跨越了 {brk} 年的统计口径变化"
+        "（{series}.breaks）：增速不跨口径计算，请从 {brk} 年或之后起算",
+        "target {target} reads {series} from {start} to {year}, across its statistical-scope "
+        "break in {brk} ({series}.breaks): growth is never computed across a break; start the "
+        "target in {brk} or later",
+    ),
     "audit_footnote": Bi(
         "[构造] / [规划]：结果由情景自身假设决定，见 clustersim validate --audit",
         "[fixed] / [plan]: the outcome is set by the scenario's own assumptions; "

@@ -34,6 +34,7 @@ from clustersim.kinds.growth import Constant
 from clustersim.kinds.growth.path import Path as PathGrowth
 from clustersim.kinds.growth.to_target import ToTarget
 from clustersim.scenario.models import Scenario
+from clustersim.scenario.reads import series_read
 from clustersim.values.numbers import Observed, central, is_uncertain
 
 __all__ = [
@@ -206,37 +207,8 @@ def _series_paths(metric: str) -> set[str]:
     return {f"indicators.{metric}", f"indicators.{metric}.flow", f"region.{metric}"}
 
 
-#: the series a built-in series is computed from (docs/scenario-format.md §11)
-_BUILTIN_INPUTS: dict[str, tuple[str, ...]] = {
-    "rd_total": ("rd_rest", "rd", "rd_share", "rd_own", "output"),
-    "rd_intensity": ("rd_total", "gdp"),
-    "energy_total": ("energy_rest", "energy", "energy_per_va", "value_added"),
-    "energy_intensity": ("energy_total", "gdp"),
-    "cluster_output": ("output",),
-    "value_added": ("output", "va_ratio"),
-    "rd": ("rd_share", "rd_own", "output"),
-    "energy": ("energy_per_va", "value_added"),
-    "firms": ("entries",),
-}
-
-
 def _reads(sc: Scenario, target: Any) -> set[str]:
-    """The series names a target's metric reads, through metrics and built-in series."""
-    todo = re.findall(r"[A-Za-z_]\w*", str(getattr(target, "metric", "") or ""))
-    todo += re.findall(r"[A-Za-z_]\w*", str(getattr(target, "lever", "") or ""))
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        m = sc.metrics.get(name)
-        if m is not None:
-            todo += re.findall(r"[A-Za-z_]\w*", m.expr)
-        todo += _BUILTIN_INPUTS.get(name, ())
-        if name.endswith("_flow"):
-            todo.append(name[: -len("_flow")])
-    return seen
+    return series_read(sc.metrics, target)
 
 
 def _series_of(where: str) -> str | None:
