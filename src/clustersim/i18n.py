@@ -192,7 +192,7 @@ WORDS: Mapping[str, Bi] = {
         "break {year} is after the base year {base_year}: a scope change is declared in history",
     ),
     "break_spanned": Bi(
-        "目标 {target} 从 {start} 年读取 {series}，跨越了 {brk} 年的统计口径变化"
+        "目标 {target} 读取 {series} 的 {start}-{year} 年数据，跨越了 {brk} 年的统计口径变化"
         "（{series}.breaks）：增速不跨口径计算，请从 {brk} 年或之后起算",
         "target {target} reads {series} from {start} to {year}, across its statistical-scope "
         "break in {brk} ({series}.breaks): growth is never computed across a break; start the "
