@@ -17,7 +17,7 @@ from clustersim._lazy import attach
 from clustersim.errors import ClusterSimError, ClusterSimWarning, ModelError, ScenarioError
 
 if TYPE_CHECKING:
-    from clustersim.api import CheckOutcome, check, load_and_run
+    from clustersim.api import CheckOutcome, audit, check, load_and_run
     from clustersim.compile import compile_scenario
     from clustersim.engine import run
     from clustersim.results import Result, TargetResult
@@ -36,6 +36,7 @@ __all__ = [
     "ScenarioError",
     "TargetResult",
     "__version__",
+    "audit",
     "check",
     "compile_scenario",
     "load_and_run",
@@ -45,6 +46,7 @@ __all__ = [
 
 _LAZY = {
     "CheckOutcome": "clustersim.api",
+    "audit": "clustersim.api",
     "check": "clustersim.api",
     "load_and_run": "clustersim.api",
     "compile_scenario": "clustersim.compile",

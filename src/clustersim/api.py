@@ -22,14 +22,18 @@ from clustersim.compile import compile_scenario
 from clustersim.engine import run
 from clustersim.errors import ClusterSimError
 from clustersim.results import Result, TargetResult
+from clustersim.scenario.audit import Audit
 from clustersim.scenario.loader import load_scenario, provenance
 from clustersim.scenario.models import Scenario
 from clustersim.scenario.provenance import Origin
 
 __all__ = [
+    "AUDIT_SAMPLES",
+    "AUDIT_SEED",
     "CheckOutcome",
     "Explanation",
     "Validation",
+    "audit",
     "check",
     "explain",
     "judge",
@@ -44,6 +48,7 @@ def load_and_run(
     samples: int = 1,
     seed: int | None = None,
     required: bool = True,
+    audit: bool = False,
 ) -> Result:
     """Load ``scenario`` (a file, or an already loaded :class:`Scenario`) and project it.
 
@@ -57,6 +62,8 @@ def load_and_run(
         Root random seed; the same seed gives the same numbers.
     required : bool
         Also find the constant growth each target needs (costs one root search per target).
+    audit : bool
+        Also run the assumption audit (:func:`audit`) and attach it as ``Result.audit``.
 
     Raises
     ------
@@ -65,7 +72,69 @@ def load_and_run(
         projection that is not finite.
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    return run(sc, samples=samples, seed=seed, required=required)
+    result = run(sc, samples=samples, seed=seed, required=required)
+    if audit:
+        result.audit = audit_scenario(sc)
+    return result
+
+
+#: the Monte Carlo run the audit's ``no_spread`` rule reads: its own, whatever the user's run,
+#: so ``validate --audit`` and ``run --json`` report the same findings
+AUDIT_SAMPLES = 200
+AUDIT_SEED = 11
+
+
+def audit_scenario(
+    scenario: str | Path | Scenario, *, samples: int = AUDIT_SAMPLES, seed: int = AUDIT_SEED
+) -> Audit:
+    """The assumption audit: every target whose outcome the scenario's own assumptions fix,
+    with the rule and the assumption named (:mod:`clustersim.scenario.audit`).
+
+    Rules ``to_target``, ``target_rate`` and ``flat_base`` read the scenario; ``no_spread``
+    reads a Monte Carlo run of ``samples`` samples and ``central_on_goal`` a plain run.
+    In a plan scenario (one that ``extends:`` a trend) each finding is a plan assumption.
+
+    Raises
+    ------
+    ClusterSimError
+        For an invalid file, as :func:`load_and_run`.
+    """
+    from clustersim.scenario.audit import (
+        assumption_findings,
+        goal_of,
+        is_plan,
+        order,
+        outcome_findings,
+    )
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    found = assumption_findings(sc)
+    spread = {t.id: t.margin for t in run(sc, samples=samples, seed=seed, required=False).targets}
+    plain = run(sc, samples=1, seed=seed, required=False)
+    central = {}
+    for t in plain.targets:
+        about = getattr(sc.targets.get(t.id), "about", None)
+        if about is not None:
+            # 左右: a central path on the centre of the band is the construction to catch
+            centre = float(about.value)
+            central[t.id] = (float(t.value[0]) - centre, centre)
+            continue
+        goal = t.bound.lo if t.bound.lo is not None else t.bound.hi
+        if goal is None:
+            goal = goal_of(sc.targets[t.id]) if t.id in sc.targets else None
+        central[t.id] = (float(t.margin[0]), goal)
+    found += outcome_findings(sc, spread, central)
+    return Audit(
+        findings=order(found, sc),
+        targets=len(sc.targets),
+        plan=is_plan(sc),
+        samples=samples,
+        seed=seed,
+    )
+
+
+#: the public name (``load_and_run``'s ``audit`` flag shadows it inside that function)
+audit = audit_scenario
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,56 @@ WORDS: Mapping[str, Bi] = {
     "key_series": Bi("关键指标", "key series"),
     "median_suffix": Bi("（中位数）", " (median)"),
     "run_targets_met": Bi("{n} 个目标中 {met} 个达成。", "{met} of {n} targets met."),
+    # the assumption audit (validate --audit, run --json's audit, the report's marker)
+    "audit": Bi("假设审查", "assumption audit"),
+    "audit_construction": Bi("由构造决定", "fixed by construction"),
+    "audit_plan": Bi("规划假设", "plan assumption"),
+    "audit_marker_construction": Bi("构造", "fixed"),
+    "audit_marker_plan": Bi("规划", "plan"),
+    "audit_to_target": Bi(
+        "{where} 以 to_target 增长至目标本身的 {goal}（{year}年）",
+        "{where} grows to_target to the target's own {goal} in {year}",
+    ),
+    "audit_target_rate": Bi(
+        "{where} 的固定增速等于目标增速 {goal}",
+        "{where} is a fixed rate equal to the target's rate {goal}",
+    ),
+    "audit_flat_base": Bi(
+        "{where} 等于目标值 {goal} 且不增长",
+        "{where} is the goal {goal} with no growth",
+    ),
+    "audit_no_spread": Bi(
+        "差额在全部 {samples} 个样本中均为 {margin}（区间收缩为一点）",
+        "margin {margin} in every one of {samples} samples (a range collapsed to a point)",
+    ),
+    "audit_central_on_goal": Bi(
+        "中心值预测恰好落在目标值 {goal} 上（由目标反推的基数或流量）",
+        "the central projection lands on the goal {goal} (a base or flow sized backwards from it)",
+    ),
+    "audit_clean": Bi(
+        "{n} 个目标均无由构造决定的结果", "none of {n} targets is fixed by construction"
+    ),
+    "audit_summary": Bi(
+        "{construction} 个目标由构造决定，{plan} 个为规划假设（共 {n} 个目标）",
+        "{construction} targets fixed by construction, {plan} by plan assumptions (of {n})",
+    ),
+    # statistical-scope breaks (errors: the English text, then the Chinese in brackets)
+    "break_after_base": Bi(
+        "统计口径变化年份 {year} 晚于基年 {base_year}：口径变化只能在历史数据中声明",
+        "break {year} is after the base year {base_year}: a scope change is declared in history",
+    ),
+    "break_spanned": Bi(
+        "目标 {target} 读取 {series} 的 {start}-{year} 年数据，跨越了 {brk} 年的统计口径变化"
+        "（{series}.breaks）：增速不跨口径计算，请从 {brk} 年或之后起算",
+        "target {target} reads {series} from {start} to {year}, across its statistical-scope "
+        "break in {brk} ({series}.breaks): growth is never computed across a break; start the "
+        "target in {brk} or later",
+    ),
+    "audit_footnote": Bi(
+        "[构造] / [规划]：结果由情景自身假设决定，见 clustersim validate --audit",
+        "[fixed] / [plan]: the outcome is set by the scenario's own assumptions; "
+        "see clustersim validate --audit",
+    ),
 }
 
 

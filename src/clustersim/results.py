@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from clustersim.compile import Compiled
+    from clustersim.scenario.audit import Audit
 
 __all__ = ["PERCENTILES", "Result", "TargetResult"]
 
@@ -149,6 +150,9 @@ class Result:
     targets : list of TargetResult
     seed : int or None
         The root seed used for Monte Carlo draws (None for a plain run).
+    audit : Audit or None
+        The assumption audit (targets fixed by the scenario's own assumptions), when the run
+        was asked for it (``load_and_run(audit=True)``, ``clustersim run``).
     """
 
     scenario_id: str
@@ -159,6 +163,7 @@ class Result:
     targets: list[TargetResult]
     seed: int | None
     compiled: Compiled | None = None
+    audit: Audit | None = None
 
     @property
     def base_year(self) -> int:
@@ -236,6 +241,8 @@ class Result:
         strengths = self.strength_counts()
         if strengths:
             doc["strength"] = strengths
+        if self.audit is not None:
+            doc["audit"] = self.audit.to_dict(lang)
         return doc
 
     def to_arrow(self) -> pa.Table:

@@ -70,6 +70,24 @@ def test_a_jump_is_flagged_and_a_break_starts_the_fit(tiny, csv_writer):
     assert f2.break_from == "--break"
 
 
+def test_calibrate_fits_after_the_scenario_s_break(tiny, csv_writer) -> None:
+    text = tiny.read_text(encoding="utf-8").replace(
+        "  gdp:\n    base: 100\n", "  gdp:\n    base: 100\n    breaks: [2017]\n"
+    )
+    tiny.write_text(text, encoding="utf-8")
+    t = np.arange(2012, 2021)
+    v = 60 * 1.05 ** (t - 2012) * np.where(t >= 2017, 1.6, 1.0)  # scope widened in 2017
+    rows = [
+        {"indicator": "gdp", "year": int(y), "value": repr(float(x))}
+        for y, x in zip(t, v, strict=True)
+    ]
+    (f,) = calibrate(csv_writer(rows), tiny).fits
+    assert f.break_year == 2017
+    assert [o.year for o in f.used] == [2017, 2018, 2019, 2020]
+    assert_allclose(f.fit.rate, 0.05, rtol=1e-12)
+    assert f.break_from == f"{tiny}:9"  # the `breaks:` line of the tiny scenario
+
+
 def test_partial_years_are_annualised_and_recorded(tiny, csv_writer, tmp_path):
     rows = series_rows("patents", [2017, 2018, 2019], [100, 110, 121], unit="件")
     rows.append({"indicator": "patents", "year": 2020, "value": "66.55", "unit": "件", "months": 6})

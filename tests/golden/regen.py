@@ -22,7 +22,7 @@ def main() -> None:
         for mode, args in MODE_ARGS.items():
             out = subprocess.run(
                 ["clustersim", "run", str(path), "--json", *args], capture_output=True, text=True, cwd=ROOT
-            ).stdout
+            ).stdout.replace(f"{ROOT}/", "")  # the audit's file:line, relative to the checkout
             (data / f"run-{path.stem}-{mode}.json").write_text(out, encoding="utf-8")
     for name, args in SWEEPS.items():
         with tempfile.TemporaryDirectory() as tmp:

@@ -25,7 +25,7 @@ from clustersim.scenario.models import Scenario
 from clustersim.suggest import did_you_mean
 from clustersim.values.names import label_text
 
-__all__ = ["Matched", "fit_window", "match"]
+__all__ = ["Matched", "declared_break", "fit_window", "match"]
 
 
 @dataclass
@@ -190,6 +190,9 @@ def match(
         elif marks:
             line = next(o.line for o in rows if o.is_break and o.year == marks[0])
             m.break_year, m.break_from = marks[0], f"{data.path}:{line}"
+        declared = declared_break(sc, spec.path)
+        if declared is not None and (m.break_year is None or declared[0] > m.break_year):
+            m.break_year, m.break_from = declared  # the scenario's last break: fit after it
         if name in options.breaks:
             m.break_year = options.breaks[name]
             m.break_from = options.map_file or "--break"
@@ -210,6 +213,18 @@ def match(
         shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
         notes.append(f"{sum(skipped.values())} rows of {len(names)} other series ignored: {shown}")
     return region, matched, notes
+
+
+def declared_break(sc: Scenario, path: tuple[str, ...]) -> tuple[int, str] | None:
+    """The last ``breaks:`` year the scenario declares on the series block at ``path``, with
+    where it was written (``file:line``, else the dotted path)."""
+    dotted = ".".join(path)
+    years = [y for p, _, _, y in sc.declared_breaks() if p == dotted]
+    if not years:
+        return None
+    loaded = sc.provenance
+    origin = loaded.where((*path, "breaks")) if loaded is not None else None
+    return max(years), f"{origin}" if origin is not None else f"{dotted}.breaks"
 
 
 def _resolve(

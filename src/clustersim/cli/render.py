@@ -59,6 +59,9 @@ def target_table(result: Result, lang: str = "en") -> Table:
         name = label_text(t.label, lang, t.id)
         if t.strength is not None:  # 力争 / 确保 beside the label
             name += f" [{word(t.strength, lang)}]"
+        mark = result.audit.marker(t.id) if result.audit is not None else None
+        if mark is not None:  # fixed by the scenario's own assumptions: validate --audit
+            name += f" [{word(f'audit_marker_{mark}', lang)}]"
         row = [
             escape(name),
             str(t.year),

@@ -61,15 +61,15 @@ def _gather(source: Path, scenario: Path | None, samples: int, seed: int | None)
         raise ClusterSimError("--scenario goes with a results directory, not a scenario file")
     if not source.exists():
         raise ClusterSimError(f"{source}: no such file or directory")
-    result = _run(source, samples, seed)
+    result = _run(source, samples, seed, audit=True)
     return from_result(result, origin=str(source))
 
 
-def _run(scenario: Path, samples: int, seed: int | None) -> Result:
+def _run(scenario: Path, samples: int, seed: int | None, *, audit: bool = False) -> Result:
     from clustersim.api import load_and_run
 
     with projecting(samples):
-        return load_and_run(scenario, samples=samples, seed=seed)
+        return load_and_run(scenario, samples=samples, seed=seed, audit=audit)
 
 
 def report(

@@ -61,6 +61,13 @@ def run(
     required: Annotated[
         bool, typer.Option("--required/--no-required", help="Find the growth each target needs.")
     ] = True,
+    audit: Annotated[
+        bool,
+        typer.Option(
+            "--audit/--no-audit",
+            help="Mark targets fixed by the scenario's own assumptions (see validate --audit).",
+        ),
+    ] = True,
 ) -> None:
     """Project SCENARIO year by year and print each target's status.
 
@@ -78,7 +85,9 @@ def run(
         check_choice("--format", fmt, FORMATS)
         check_choice("--lang", lang, LANGS)
         with projecting(samples):
-            result = load_and_run(scenario, samples=samples, seed=seed, required=required)
+            result = load_and_run(
+                scenario, samples=samples, seed=seed, required=required, audit=audit
+            )
         written: list[Path] = []
         if out_dir is not None:
             from clustersim.io.tables import write_result
@@ -92,6 +101,8 @@ def run(
     out.print(target_table(result, lang))
     for line in joint_lines(result, lang):
         out.print(escape(line))
+    if result.audit is not None and result.audit.findings:
+        out.print(escape(word("audit_footnote", lang)))
     if series:
         out.print(series_table(result, lang))
     met = sum(t.status == "met" for t in result.targets)
@@ -169,31 +180,49 @@ def validate(
             "block); exit 1 if any.",
         ),
     ] = False,
+    audit: Annotated[
+        bool,
+        typer.Option(
+            "--audit",
+            help="Also list targets whose outcome the scenario's own assumptions fix, naming "
+            "the rule and the assumption; exit 1 if any is fixed by construction (plan "
+            "assumptions of a plan scenario are listed but do not fail).",
+        ),
+    ] = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Check SCENARIO without running it: YAML, schema, names in expressions, extends chain.
+
+    Exit codes: 0 valid; 1 valid but --sources found unsourced numbers or --audit found a
+    target fixed by construction; 2 invalid input.
 
     Examples:
 
       clustersim validate scenarios/example.yaml
 
       clustersim validate scenarios/zhenjiang-2026.yaml --explain targets.clusters_1000.between
+
+      clustersim validate scenarios/jiangxi-trend.yaml --audit
     """
+    from clustersim.api import audit as audit_scenario
     from clustersim.api import explain as explain_path
     from clustersim.api import validate as validate_scenario
 
     try:
+        check_choice("--lang", lang, LANGS)
         v = validate_scenario(scenario, sources=sources)
+        found = audit_scenario(v.scenario) if audit else None
     except ClusterSimError as exc:
         raise fail(exc) from None
     for path in explain or []:
-        found = explain_path(v.scenario, path)
-        if found is None:
+        where = explain_path(v.scenario, path)
+        if where is None:
             err.print(f"error: --explain {path}: no such path in {scenario}", markup=False)
             raise typer.Exit(2)
-        value = json.dumps(found.value, ensure_ascii=False, default=str)
+        value = json.dumps(where.value, ensure_ascii=False, default=str)
         out.print(f"{path} = {value}", markup=False)
-        out.print(f"  from {found.origin}", markup=False)
-        for o in found.overrides:
+        out.print(f"  from {where.origin}", markup=False)
+        for o in where.overrides:
             out.print(f"  overrides {o}", markup=False)
     missing = v.unsourced or ()
     for path in missing:
@@ -206,8 +235,13 @@ def validate(
         + (f" (extends {' <- '.join(v.files)})" if len(v.files) > 1 else ""),
         markup=False,
     )
+    if found is not None:
+        for f in found.findings:
+            out.print(f.text(lang), markup=False)
+        out.print(f"{word('audit', lang)}: {found.summary(lang)}", markup=False)
     if missing:
         out.print(f"{len(missing)} numbers or targets have no source.")
+    if missing or (found is not None and not found.clean):
         raise typer.Exit(1)
 
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from clustersim.core.expr import Expr
     from clustersim.core.targets import Frame
     from clustersim.results import Result, TargetResult
+    from clustersim.scenario.audit import Audit
     from clustersim.scenario.models import Scenario
 
 __all__ = [
@@ -150,6 +151,9 @@ class TargetRow:
     chart: str | None = None
     #: the goal excludes its number (超过 / 不满)
     strict: bool = False
+    #: the assumption audit: ``"construction"``, ``"plan"`` or None, and its findings' text
+    audit: str | None = None
+    audit_notes: Bi | None = None
 
 
 @dataclass(frozen=True)
@@ -231,7 +235,7 @@ def from_result(
         for tid, t in sc.targets.items():
             if t.cluster_bars() is not None:
                 chart_of[tid] = bars.key
-    rows = tuple(_row(t, chart_of.get(t.id)) for t in result.targets)
+    rows = tuple(_row(t, chart_of.get(t.id), result.audit) for t in result.targets)
     if sc is not None:
         rows = tuple(_relabel(r, sc) for r in rows)
     return ReportData(
@@ -385,10 +389,18 @@ def _float(v: Any) -> float:
         return math.nan
 
 
-def _row(t: TargetResult, chart: str | None) -> TargetRow:
+def _row(t: TargetResult, chart: str | None, audit: Audit | None = None) -> TargetRow:
     pct = is_percent(t.kind, t.goal, t.median_value)
     p = t.percentiles()
+    found = audit.of(t.id) if audit is not None else ()
+    notes = (
+        Bi("；".join(f.text("zh") for f in found), "; ".join(f.text("en") for f in found))
+        if found
+        else None
+    )
     return TargetRow(
+        audit=audit.marker(t.id) if audit is not None else None,
+        audit_notes=notes,
         id=t.id,
         label=bi(t.label, t.id),
         kind=t.kind,

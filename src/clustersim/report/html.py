@@ -84,7 +84,11 @@ def _target_table(data: ReportData, lang: str) -> str:
         heads.append("probability")
     if mc:
         heads.append("p5_p95")
-    heads += ["required", "source"]
+    heads.append("required")
+    audited = any(r.audit is not None for r in data.targets)
+    if audited:  # the assumption audit's column, only when a target is marked
+        heads.append("audit")
+    heads.append("source")
     out = ["<table>", "<thead><tr>"]
     out += [f"<th>{_e(word(h, lang))}</th>" for h in heads]
     out.append("</tr></thead><tbody>")
@@ -107,10 +111,24 @@ def _target_table(data: ReportData, lang: str) -> str:
         if mc:
             cells.append(f'<td class="n">{_e(num(r.p5, pct, pp))} – {_e(num(r.p95, pct, pp))}</td>')
         cells.append(f"<td>{_e(required_text(r.required, lang))}</td>")
+        if audited:
+            cells.append(_audit(r, lang))
         cells.append(f'<td class="source">{_source(r.source)}</td>')
         out.append(f'<tr id="target-{_e(r.id)}" data-target="{_e(r.id)}">{"".join(cells)}</tr>')
     out.append("</tbody></table>")
     return "\n".join(out)
+
+
+def _audit(r: TargetRow, lang: str) -> str:
+    """The audit cell: the short mark, the findings on hover and under a fold."""
+    if r.audit is None:
+        return "<td></td>"
+    mark = _e(word(f"audit_marker_{r.audit}", lang))
+    notes = r.audit_notes.text(lang) if r.audit_notes is not None else ""
+    return (
+        f'<td class="audit {_e(r.audit)}" data-audit="{_e(r.audit)}">'
+        f"<details><summary>{mark}</summary>{_e(notes)}</details></td>"
+    )
 
 
 def _goal(r: TargetRow, lang: str) -> str:

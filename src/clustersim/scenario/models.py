@@ -55,6 +55,13 @@ class Series(Strict):
     base: Num
     growth: Growth = Field(default_factory=lambda: Constant(rate=0.0))
     unit: str | None = None
+    #: years in which the statistical scope changed (the first year of the new scope):
+    #: no growth is computed across them (calibration, targets reading history)
+    breaks: list[int] = Field(
+        default_factory=list,
+        description="years in which the series' statistical scope changed (first year of the "
+        "new scope, at most the base year): growth is never computed across them",
+    )
     source: str | None = None
     note: str | None = None
 
@@ -283,6 +290,7 @@ class Scenario(Strict):
                     raise ValueError(f"[at {block}.{key}] id already used in {taken[key]}")
                 if block != "clusters":
                     taken[key] = block
+        self._check_breaks()
         for iid, ind in self.indicators.items():
             flow = f"{iid}_flow"
             if isinstance(ind, StockIndicator) and flow in taken:
@@ -290,6 +298,78 @@ class Scenario(Strict):
                     f"[at {taken[flow]}.{flow}] {flow!r} is the flow of stock indicator {iid!r}"
                 )
         return self
+
+    def declared_breaks(self) -> list[tuple[str, str, str | None, int]]:
+        """Every declared break: ``(path, series, cluster or None, year)``, ``path`` the
+        dotted path of the series block (``region.gdp``, ``clusters.c.output``)."""
+        out: list[tuple[str, str, str | None, int]] = []
+        for name in type(self.region).model_fields:
+            s = getattr(self.region, name)
+            if isinstance(s, Series):
+                out += [(f"region.{name}", name, None, y) for y in s.breaks]
+        for cid, cl in self.clusters.items():
+            for name in ("output", "va_ratio", "energy_per_va"):
+                s = getattr(cl, name)
+                if isinstance(s, Series):
+                    out += [(f"clusters.{cid}.{name}", name, cid, y) for y in s.breaks]
+            if cl.rd is not None and cl.rd.share_of_output is not None:
+                p = f"clusters.{cid}.rd.share_of_output"
+                out += [(p, "rd_share", cid, y) for y in cl.rd.share_of_output.breaks]
+            if cl.firms is not None and cl.firms.entries is not None:
+                p = f"clusters.{cid}.firms.entries"
+                out += [(p, "entries", cid, y) for y in cl.firms.entries.breaks]
+        return out
+
+    def _check_breaks(self) -> None:
+        """Breaks are at most the base year, and no target reads history across one."""
+        from clustersim.i18n import word
+        from clustersim.scenario.reads import series_read
+
+        def both(key: str, **fmt: object) -> str:
+            return f"{word(key, 'en', **fmt)} ({word(key, 'zh', **fmt)})"
+
+        breaks = self.declared_breaks()
+        for path, _, _, year in breaks:
+            if year > self.base_year:
+                i = [b[3] for b in breaks if b[0] == path].index(year)
+                raise ValueError(
+                    f"[at {path}.breaks.{i}] "
+                    + both("break_after_base", year=year, base_year=self.base_year)
+                )
+        groups_of: dict[str, set[str]] = {}
+        for gid, grp in self.groups.items():
+            for c in grp.clusters:
+                groups_of.setdefault(c, set()).add(gid)
+        scoped = set(self.clusters) | set(self.groups)
+        for tid, t in self.targets.items():
+            start = t.start()
+            if start is None:
+                continue
+            reads = series_read(self.metrics, t)
+            for path, series, cluster, year in breaks:
+                if not (start < year <= t.year) or series not in reads:
+                    continue
+                if cluster is not None and reads & scoped:
+                    # the metric names clusters or groups: is this one of them (or its parent)?
+                    mine = {cluster, *groups_of.get(cluster, ())}
+                    up = self.clusters[cluster].parent
+                    while up is not None:
+                        mine |= {up, *groups_of.get(up, ())}
+                        up = self.clusters[up].parent
+                    if not reads & mine:
+                        continue
+                field = "from_year" if "from_year" in type(t).model_fields else "relative_to"
+                raise ValueError(
+                    f"[at targets.{tid}.{field}] "
+                    + both(
+                        "break_spanned",
+                        target=tid,
+                        start=start,
+                        year=t.year,
+                        series=path,
+                        brk=year,
+                    )
+                )
 
 
 def scenario_json_schema(*, partial: bool = False) -> dict[str, Any]:

@@ -1,0 +1,148 @@
+"""Statistical-scope breaks (``breaks: [2022]`` on a series): a target whose window reads the
+series across a break is refused at its line, naming the series, the break and the target;
+``clustersim calibrate`` fits only the segment after the scenario's last break (tested in
+tests/analysis/test_calibration.py).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import clustersim as cs
+from clustersim.cli import app
+from clustersim.errors import ClusterSimError
+
+HEAD = """\
+id: brk
+name: {zh: 口径, en: Scope}
+base_year: 2023
+end_year: 2026
+region:
+  gdp:
+    base: 1000
+    growth: 0.05
+    breaks: [2022]
+  history:
+    gdp: {2020: 800, 2021: 850}
+clusters:
+  el:
+    name: El
+    output: {base: 100, growth: 0.1, breaks: [2022]}
+    history:
+      output: {2020: 50}
+  other:
+    name: Other
+    output: {base: 100, growth: 0.1}
+    history:
+      output: {2020: 50}
+groups:
+  both: {name: Both, clusters: [el, other]}
+targets:
+"""
+
+OK = """\
+  other_cagr:
+    kind: cagr
+    label: other
+    metric: output[other]
+    from_year: 2020
+    year: 2026
+    at_least: 0.05
+  gdp_after:
+    kind: cagr
+    label: after
+    metric: gdp
+    from_year: 2023
+    year: 2026
+    at_least: 0.05
+"""
+
+
+def _write(tmp_path: Path, targets: str, name: str = "brk.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(HEAD + targets, encoding="utf-8")
+    return p
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(ClusterSimError) as exc:
+        cs.load_scenario(path)
+    return str(exc.value)
+
+
+def test_targets_that_do_not_span_a_break_load(tmp_path: Path) -> None:
+    res = cs.run(cs.load_scenario(_write(tmp_path, OK)))
+    # output[other]: 50 in 2020, 100 x 1.1^3 = 133.1 in 2026: (133.1 / 50)^(1/6) - 1
+    assert math.isclose(res.target("other_cagr").value[0], (133.1 / 50) ** (1 / 6) - 1)
+    assert math.isclose(res.target("gdp_after").value[0], 0.05)
+
+
+def test_cagr_from_before_the_break_is_refused_at_its_line(tmp_path: Path) -> None:
+    p = _write(
+        tmp_path,
+        OK
+        + """\
+  gdp_cagr:
+    kind: cagr
+    label: g
+    metric: gdp
+    from_year: 2020
+    year: 2026
+    at_least: 0.05
+""",
+    )
+    msg = _error(p)
+    assert f"{p}:44: targets.gdp_cagr.from_year: target gdp_cagr reads region.gdp from 2020" in msg
+    assert "across its statistical-scope break in 2022 (region.gdp.breaks)" in msg
+    assert "跨越了 2022 年的统计口径变化" in msg
+
+
+@pytest.mark.parametrize("metric", ["output[el]", "sum(output, group=both)", "cluster_output"])
+def test_change_vs_a_year_before_a_cluster_break_is_refused(tmp_path: Path, metric: str) -> None:
+    p = _write(
+        tmp_path,
+        f"""\
+  el_change:
+    kind: change_vs
+    label: e
+    metric: "{metric}"
+    relative_to: 2020
+    year: 2026
+    at_least: 0.5
+""",
+    )
+    msg = _error(p)
+    assert (
+        f"{p}:30: targets.el_change.relative_to: target el_change reads clusters.el.output" in msg
+    )
+    assert "break in 2022" in msg
+
+
+def test_a_break_after_the_base_year_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "late.yaml"
+    text = HEAD.replace("breaks: [2022]\n  history", "breaks: [2024]\n  history") + OK
+    p.write_text(text, "utf-8")
+    assert f"{p}:9: region.gdp.breaks.0: break 2024 is after the base year 2023" in _error(p)
+
+
+def test_the_cli_refuses_without_a_traceback(tmp_path: Path) -> None:
+    p = _write(
+        tmp_path,
+        """\
+  g:
+    kind: cagr
+    label: g
+    metric: gdp
+    from_year: 2021
+    year: 2026
+    at_least: 0.05
+""",
+    )
+    res = CliRunner().invoke(app, ["validate", str(p)])
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
+    assert "target g reads region.gdp from 2021 to 2026" in res.output
