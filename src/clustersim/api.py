@@ -111,7 +111,7 @@ def audit_scenario(
     found = assumption_findings(sc)
     spread = {t.id: t.margin for t in run(sc, samples=samples, seed=seed, required=False).targets}
     plain = run(sc, samples=1, seed=seed, required=False)
-    central = {}
+    central: dict[str, tuple[float, float | None]] = {}
     for t in plain.targets:
         about = getattr(sc.targets.get(t.id), "about", None)
         if about is not None:
