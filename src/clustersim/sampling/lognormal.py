@@ -51,6 +51,8 @@ class LogNormal(Distribution):
         ndtri = inverse_normal or scipy_ndtri
         lo = max(lo, self.low if self.low is not None else 0.0, 0.0)
         hi = min(hi, self.high if self.high is not None else math.inf)
+        if hi <= lo:  # bounds at or below zero: a lognormal is positive
+            raise ValueError(f"lognormal(median={self.median}) has no mass in [{lo}, {hi}]")
         mu = math.log(self.median)
         la = -math.inf if lo <= 0 else (math.log(lo) - mu) / self.sigma
         lb = math.inf if hi == math.inf else (math.log(hi) - mu) / self.sigma
