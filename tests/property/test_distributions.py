@@ -112,8 +112,12 @@ def test_bounds_beyond_the_support_have_no_mass(name: str) -> None:
         d.ppf(u, 0.3, 0.3)  # a point holds no mass of a continuous distribution
 
 
-@pytest.mark.parametrize(("low", "mode", "high"), [(0.0, -0.1, 1.0), (0.0, 1.1, 1.0), (1.0, 1.0, 1.0)])
-def test_triangular_mode_outside_its_bounds_is_refused(low: float, mode: float, high: float) -> None:
+@pytest.mark.parametrize(
+    ("low", "mode", "high"), [(0.0, -0.1, 1.0), (0.0, 1.1, 1.0), (1.0, 1.0, 1.0)]
+)
+def test_triangular_mode_outside_its_bounds_is_refused(
+    low: float, mode: float, high: float
+) -> None:
     with pytest.raises(ValueError, match="low <= mode <= high"):
         Triangular(low=low, mode=mode, high=high)
 
