@@ -20,8 +20,8 @@ from numpy.testing import assert_allclose
 import clustersim as cs
 from clustersim.compile import compile_scenario
 from clustersim.core import expr as ex
-from clustersim.core.targets import Bound, Frame, HistoryMissing, lowered
-from clustersim.engine import required_growth
+from clustersim.core.targets import Bound, Frame, HistoryMissing, Outcome, lowered
+from clustersim.engine import required_growth, run_targets
 from clustersim.kinds.targets import TARGET_KINDS
 
 BASE: dict[str, Any] = {
@@ -254,3 +254,16 @@ def test_bound_margin_and_met_tolerance() -> None:
     assert b.scale == 20.0 and Bound(hi=0.5).scale == 1.0
     edge = np.array([10.0 - 1.9e-8, 10.0 - 2.1e-8])
     assert list(b.reached(b.margin(edge))) == [True, False]
+
+
+def test_outcome_probability_is_the_share_of_samples_met() -> None:
+    """run_targets() returns Outcomes; their probability is the share of samples met."""
+    o = Outcome(np.zeros(4), np.zeros(4), np.array([True, False, True, True]))
+    assert o.probability == 0.75
+    sc = scenario({"t": {"kind": "level", "metric": "gdp", "year": 2025, "at_least": 110}})
+    out = run_targets(sc, samples=400, seed=5)["t"]
+    # GDP 2025 = 100 (1 + g)^2 >= 110 iff g >= sqrt(1.1) - 1, g ~ N(0.05, 0.02)
+    z = (0.05 - (math.sqrt(1.1) - 1)) / 0.02
+    p = 0.5 * (1 + math.erf(z / math.sqrt(2)))
+    assert out.probability == float(np.mean(out.value >= 110 - 1e-7))
+    assert abs(out.probability - p) < 4 * math.sqrt(p * (1 - p) / 400)

@@ -71,9 +71,6 @@ class Bound:
     def scale(self) -> float:
         return max([1.0, *(abs(v) for v in (self.lo, self.hi) if v is not None)])
 
-    def met(self, value: Array) -> NDArray[np.bool_]:
-        return self.reached(self.margin(value))
-
     def reached(self, margin: Array) -> NDArray[np.bool_]:
         """Met, from the margin: ``margin >= -MET_RTOL * scale``."""
         out: NDArray[np.bool_] = margin >= -MET_RTOL * self.scale
