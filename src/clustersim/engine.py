@@ -304,8 +304,8 @@ SAFE = 64 * np.finfo(np.float64).eps
 
 def _meeting_side(rate: float, margins: Callable[[Array], Array], scale: float) -> float | None:
     """``rate``, or the nearest rate a few ulps away that meets the goal by a margin of
-    at least :data:`SAFE` ``* scale``; None when none does (the rate would stop the run:
-    a level it moves turns negative), so the search decides.
+    at least :data:`SAFE` ``* scale`` (else ``rate`` itself: a point goal); None when the
+    rate would stop the run (a level it moves turns negative), so the search decides.
 
     The formula is exact but its float result may miss by a rounding (a margin of
     -6e-14 on a goal of 1,000), and the same rate written into the scenario may be
@@ -314,7 +314,7 @@ def _meeting_side(rate: float, margins: Callable[[Array], Array], scale: float) 
     "applied, the rate meets the target" holds for the raw margin.
     """
     safe = SAFE * scale
-    if float(margins(np.array([rate]))[0]) >= safe:
+    if (one := float(margins(np.array([rate]))[0])) >= safe:
         return rate
     # the value compounds (1 + r): an ulp of that factor is the step rounding works in
     k = np.arange(1, NUDGE_ULPS + 1, dtype=np.float64)
@@ -322,7 +322,7 @@ def _meeting_side(rate: float, margins: Callable[[Array], Array], scale: float) 
     cand = rate + steps  # nearest first, alternating sides
     cand = cand[cand >= RATE_LO]  # a rate the scenario format accepts
     ok = np.flatnonzero(margins(cand) >= safe)
-    return float(cand[ok[0]]) if len(ok) else None
+    return float(cand[ok[0]]) if len(ok) else (rate if math.isfinite(one) else None)
 
 
 def _closed_form(comp: Compiled, ct: CompiledTarget, op: Compound) -> float | None:

@@ -253,3 +253,20 @@ def test_target_in_base_year_runs(target: dict[str, Any]) -> None:
     want = 1000.0 if target["kind"] == "level" else (1000.0 / 800.0) ** (1.0 / 3.0) - 1.0
     assert_allclose(tr.value, [want], rtol=1e-12)
     assert np.all(tr.met)
+
+
+def test_point_goal_keeps_its_closed_form() -> None:
+    """``between: [0.07, 0.07]`` can only be met within the tolerance: the formula's rate is
+    kept (no rate clears a margin above 0) and it is met."""
+    tgt = {
+        "kind": "cagr",
+        "metric": "gdp",
+        "from_year": 2024,
+        "year": 2028,
+        "between": [0.07, 0.07],
+    }
+    rg = required(tgt)
+    assert rg["method"] == "closed_form" and rg["rate"] == 0.07
+    d = base_dict()
+    d["region"]["gdp"]["growth"] = rg["rate"]
+    assert bool(cs.run(with_target(tgt, d), required=False).target("t").met[0])
