@@ -314,15 +314,16 @@ def _meeting_side(rate: float, margins: Callable[[Array], Array], scale: float) 
     "applied, the rate meets the target" holds for the raw margin.
     """
     safe = SAFE * scale
-    if (one := float(margins(np.array([rate]))[0])) >= safe:
-        return rate
     # the value compounds (1 + r): an ulp of that factor is the step rounding works in
     k = np.arange(1, NUDGE_ULPS + 1, dtype=np.float64)
-    steps = np.ravel(np.column_stack([k, -k])) * np.spacing(1.0 + abs(rate))
-    cand = rate + steps  # nearest first, alternating sides
+    steps = np.concatenate([[0.0], np.ravel(np.column_stack([k, -k]))])
+    cand = rate + steps * np.spacing(1.0 + abs(rate))  # the formula first, then nearest
     cand = cand[cand >= RATE_LO]  # a rate the scenario format accepts
-    ok = np.flatnonzero(margins(cand) >= safe)
-    return float(cand[ok[0]]) if len(ok) else (rate if math.isfinite(one) else None)
+    m = margins(cand)
+    ok = np.flatnonzero(m >= safe)
+    if len(ok):
+        return float(cand[ok[0]])
+    return rate if np.isfinite(m[0]) else None
 
 
 def _closed_form(comp: Compiled, ct: CompiledTarget, op: Compound) -> float | None:

@@ -267,3 +267,19 @@ def test_outcome_probability_is_the_share_of_samples_met() -> None:
     p = 0.5 * (1 + math.erf(z / math.sqrt(2)))
     assert out.probability == float(np.mean(out.value >= 110 - 1e-7))
     assert abs(out.probability - p) < 4 * math.sqrt(p * (1 - p) / 400)
+
+
+def test_a_lever_starting_at_zero_has_no_closed_form() -> None:
+    """Output of a cluster at 0 in the base year stays 0 at any rate: no formula, and no
+    rate in range reaches 5."""
+    d = copy.deepcopy(BASE)
+    d["clusters"]["a"]["output"] = {"base": 0.0, "growth": 0.1}
+    sc = scenario(
+        {"t": {"kind": "level", "metric": "output[a]", "year": 2025, "at_least": 5}},
+        clusters=d["clusters"],
+        metrics={},  # gdp / output would divide by zero
+    )
+    tr = cs.run(sc).target("t")
+    assert tr.value[0] == 0.0
+    rg = tr.required_growth
+    assert rg is not None and (rg["rate"], rg["method"]) == (None, "none_in_range")
