@@ -20,6 +20,7 @@ Usage (from the repository root)::
     python tools/mutate.py src/clustersim/sampling/normal.py src/clustersim/kinds/targets/level.py
     python tools/mutate.py --list src/clustersim/engine.py   # the mutants, without running
     python tools/mutate.py --jobs 2 --out out/mutation       # workers, report directory
+    python tools/mutate.py --rescore                         # after editing the equivalents
 
 It first runs the tests under coverage with per-test contexts (``--tests``, default
 ``tests``; ``--reuse-coverage`` skips that when ``OUT/.coverage`` exists), then every
@@ -502,7 +503,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--equivalent", type=Path, default=EQUIVALENT)
     ap.add_argument("--list", action="store_true", help="print the mutants and stop")
     ap.add_argument("--fail-under", type=float, default=0.0)
+    ap.add_argument(
+        "--rescore",
+        action="store_true",
+        help="re-read OUT/report.json with the current equivalents file, run nothing",
+    )
     a = ap.parse_args(argv)
+    if a.rescore:
+        old = json.loads((a.out / "report.json").read_text(encoding="utf-8"))
+        equivalent = load_equivalent(a.equivalent)
+        done = [Mutant(**m) for m in old["mutants"]]
+        for m in done:
+            if m.key in equivalent:
+                m.status, m.reason = "equivalent", equivalent[m.key]
+        score = report(done, a.out, 0.0)
+        print(f"score {score:.1f}% -> {a.out / 'report.md'}")
+        return 1 if score < a.fail_under else 0
     files = expand(a.paths)
     mutants = [m for f in files for m in mutants_of(f)]
     if a.list:
