@@ -172,6 +172,10 @@ def test_level_goal_at_or_below_zero_has_no_closed_form() -> None:
     spec = level.spec("t", ex.parse("gdp"), 2025, Bound(hi=0.0))
     assert level.closed_form(spec, 100.0, 0.0, 2023, lambda y: math.nan) is None
     assert level.closed_form(spec, 100.0, 121.0, 2023, lambda y: math.nan) == pytest.approx(0.1)
+    # a goal below 1 is still a goal: (0.5 / 100)^(1/2) - 1
+    assert level.closed_form(spec, 100.0, 0.5, 2023, lambda y: math.nan) == pytest.approx(
+        0.005**0.5 - 1, rel=1e-14
+    )
     sc = scenario({"t": {"kind": "level", "metric": "gdp", "year": 2025, "at_most": 0}})
     rg = cs.run(sc).target("t").required_growth
     assert rg is not None and (rg["rate"], rg["method"]) == (None, "none_in_range")

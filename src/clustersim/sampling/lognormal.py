@@ -59,4 +59,7 @@ class LogNormal(Distribution):
         a, b = ndtr(la), ndtr(lb)
         if b - a < NO_MASS:
             raise ValueError(f"lognormal(median={self.median}) has no mass in [{lo}, {hi}]")
+        if la > 0:  # upper tail: mirrored, as for the normal (a quantile near 1 is +inf)
+            a2, b2 = ndtr(-lb), ndtr(-la)
+            return np.clip(np.exp(mu - self.sigma * ndtri(a2 + (1.0 - u) * (b2 - a2))), lo, hi)
         return np.clip(np.exp(mu + self.sigma * ndtri(a + u * (b - a))), lo, hi)
