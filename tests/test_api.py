@@ -66,7 +66,9 @@ def test_load_and_run_takes_a_file_or_a_scenario(tiny: Path) -> None:
     assert [t.median_value for t in from_model.targets] == [
         t.median_value for t in from_file.targets
     ]
-    assert from_file.targets[0].required_growth is not None
+    rg = from_file.targets[0].required_growth
+    assert rg is not None and rg["method"] == "closed_form"
+    assert rg["rate"] == pytest.approx(1.2**0.5 - 1, rel=1e-12)  # 100 (1 + r)^2 = 120
     assert api.load_and_run(tiny, required=False).targets[0].required_growth is None
 
 

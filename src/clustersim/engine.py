@@ -12,12 +12,13 @@ from numpy.typing import NDArray
 
 from clustersim.compile import Compiled, CompiledTarget, Lever, compile_scenario
 from clustersim.core import expr as ex
-from clustersim.core.model import Compound, Elastic, Model
-from clustersim.core.project import project
+from clustersim.core.model import Compound, Elastic, Model, StockFlow
+from clustersim.core.project import needed, project
 from clustersim.core.targets import Outcome, evaluate_target, result_buffers
 from clustersim.engines import get_engine, resolve_engine
 from clustersim.engines.projection import frame_of, project_all
 from clustersim.errors import ModelError, ScenarioError
+from clustersim.kinds.growth.base import RATE_LO
 from clustersim.results import Result, TargetResult
 from clustersim.sampling import InverseNormal
 from clustersim.scenario.models import Scenario
@@ -248,11 +249,12 @@ def _required(comp: Compiled, ct: CompiledTarget, lever: Lever) -> dict[str, Any
     """The constant annual rate of ``lever`` that just meets the target, from the target's
     ``required_from`` year on (default the base year; before it the scenario's own path).
 
-    Closed form for a level or CAGR of the lever series itself; otherwise the root of
+    Closed form for a level or CAGR of the lever series itself (moved by a few ulps when
+    rounding leaves it on the missing side); otherwise the root of
     the target margin in the rate, found on the projection by vectorised bracketing: each
     round projects :data:`REFINE` candidate rates as samples of one model and keeps the
-    interval where "met" changes, down to 1e-13 (then a secant step for a smooth margin;
-    counts keep the meeting edge). Vectorised, it needs ~8 projections and no scipy import. Returns None when no lever applies or the target is in the base year, and
+    interval where "met" changes, down to 1e-13, and keeps its edge on the meeting side.
+    Vectorised, it needs ~8 projections and no scipy import. Returns None when no lever applies or the target is in the base year, and
     ``{"rate": None, "method": "none_in_range"}`` when no neighbouring pair of rates on
     :data:`RATE_GRID` (-50% to +200%) changes whether the target is met.
     """
@@ -277,33 +279,56 @@ def _required(comp: Compiled, ct: CompiledTarget, lever: Lever) -> dict[str, Any
     }
     if start is not None:
         out["from_year"] = start
+    need = _needs(comp, ct.spec.metric)
+
+    # the levels the lever moves (a run stops when one turns negative): checked per rate
+    levels = {
+        o.name
+        for o in comp.model.ops
+        if isinstance(o, Compound | StockFlow) and lever.series in needed(comp.model, [o.name])
+    }
+    keep = [n for n in {*need, *levels} if n in comp.model.names]
+
+    def margins(r: Array) -> Array:
+        """Target margin for each candidate rate: one projection with a sample per rate.
+
+        NaN (not met) for a rate under which a run would stop: a margin that is not
+        finite, or a level that turns negative or not finite (through an elasticity).
+        """
+        m = with_lever(comp.model, lever, r, from_year=start)
+        with np.errstate(all="ignore"):
+            series = project(m, need=keep)
+            out_: Array = evaluate_target(ct.spec, frame_of(comp, series)).margin
+            bad = ~np.isfinite(out_)
+            for name, arr in series.items():
+                if name in levels:
+                    axes = tuple(range(1, arr.ndim))
+                    bad = bad | np.any(~(arr >= 0) | ~np.isfinite(arr), axis=axes)
+        return np.where(bad, np.nan, out_)
+
     closed = _closed_form(comp, ct, op, lever, start)
+    if closed is not None:
+        closed = _meeting_side(closed, margins, ct.spec.bound.scale)
     if closed is not None:
         out.update(rate=closed, method="closed_form")
         return out
-    need = _needs(comp, ct.spec.metric)
-
-    def margins(r: Array) -> Array:
-        """Target margin for each candidate rate: one projection with a sample per rate."""
-        m = with_lever(comp.model, lever, r, from_year=start)
-        series = project(m, need=[n for n in need if n in m.names])
-        with np.errstate(all="ignore"):
-            out_: Array = evaluate_target(ct.spec, frame_of(comp, series)).margin
-        return np.where(np.isfinite(out_), out_, np.nan)
-
     grid = np.asarray(RATE_GRID)
     try:
         mg = margins(grid)
     except ex.ExprError:
         out["method"] = "none_in_range"
         return out
-    ok = mg >= 0
+    # "meets" with a margin float rounding cannot undo (see _meeting_side); a count's
+    # margin is a whole number, exactly 0 when just met
+    step = type(ct.model).search == "step"
+    safe = 0.0 if step else SAFE * ct.spec.bound.scale
+    ok = mg >= safe
     change = np.flatnonzero(np.isfinite(mg[:-1]) & np.isfinite(mg[1:]) & (ok[:-1] != ok[1:]))
     if not len(change):
         out["method"] = "none_in_range"
         return out
     k = int(change[0])
-    a, b, ma, mb = float(grid[k]), float(grid[k + 1]), float(mg[k]), float(mg[k + 1])
+    a, b, ma = float(grid[k]), float(grid[k + 1]), float(mg[k])
     # vectorised bracketing: each round projects REFINE candidate rates at once and keeps
     # the sub-interval where "met" changes; 8 rounds narrow (-50%, 200%) to below 1e-13
     for _ in range(12):
@@ -311,22 +336,52 @@ def _required(comp: Compiled, ct: CompiledTarget, lever: Lever) -> dict[str, Any
             break
         xs = np.linspace(a, b, REFINE)
         ms = margins(xs)
-        okx = ms >= 0
+        okx = ms >= safe
         flip = np.flatnonzero(okx[:-1] != okx[1:])
         if not len(flip):  # a jump smaller than the grid step: keep the bracket
             break
         j = int(flip[0])
-        a, b, ma, mb = float(xs[j]), float(xs[j + 1]), float(ms[j]), float(ms[j + 1])
-    left_meets = ma >= 0
-    if type(ct.model).search == "step":  # a count: the edge of the meeting side
-        out.update(rate=a if left_meets else b, method="bisection")
-        return out
-    # smooth margin: the secant through the last bracket, kept on the meeting side
-    r = a - ma * (b - a) / (mb - ma) if mb != ma else 0.5 * (a + b)
-    if not margins(np.array([r]))[0] >= 0:  # a NaN margin counts as not met
-        r = a if left_meets else b
-    out.update(rate=float(r), method="root_finding")
+        a, b, ma = float(xs[j]), float(xs[j + 1]), float(ms[j])
+    # the edge of the last bracket on the meeting side: within 1e-13 of the root and met by
+    # a margin that float rounding cannot undo (a root itself sits at margin ~ 0, so the
+    # same rate written into the scenario, projected through another code path, may miss
+    # by an ulp)
+    rate = a if ma >= safe else b
+    method = "bisection" if step else "root_finding"
+    out.update(rate=rate, method=method)
     return out
+
+
+#: ulps of ``1 + rate`` tried on each side of a closed-form rate that rounding put on the
+#: missing side
+NUDGE_ULPS = 256
+#: the margin (relative to the goal's scale) a closed-form rate must clear: float rounding
+#: of a projection, whatever its code path, stays well below it
+SAFE = 64 * np.finfo(np.float64).eps
+
+
+def _meeting_side(rate: float, margins: Callable[[Array], Array], scale: float) -> float | None:
+    """``rate``, or the nearest rate a few ulps away that meets the goal by a margin of
+    at least :data:`SAFE` ``* scale`` (else ``rate`` itself: a point goal); None when the
+    rate would stop the run (a level it moves turns negative), so the search decides.
+
+    The formula is exact but its float result may miss by a rounding (a margin of
+    -6e-14 on a goal of 1,000), and the same rate written into the scenario may be
+    projected through another code path (a power instead of a running product) that
+    rounds differently: the nearest rate whose margin clears both is kept, so the promise
+    "applied, the rate meets the target" holds for the raw margin.
+    """
+    safe = SAFE * scale
+    # the value compounds (1 + r): an ulp of that factor is the step rounding works in
+    k = np.arange(1, NUDGE_ULPS + 1, dtype=np.float64)
+    steps = np.concatenate([[0.0], np.ravel(np.column_stack([k, -k]))])
+    cand = rate + steps * np.spacing(1.0 + abs(rate))  # the formula first, then nearest
+    cand = cand[cand >= RATE_LO]  # a rate the scenario format accepts
+    m = margins(cand)
+    ok = np.flatnonzero(m >= safe)
+    if len(ok):
+        return float(cand[ok[0]])
+    return rate if np.isfinite(m[0]) else None
 
 
 def _closed_form(
@@ -373,7 +428,9 @@ def _closed_form(
             return math.nan
 
     first = base_year if start is None else start
-    return type(ct.model).closed_form(spec, x0, goal, first, value_at)
+    rate = type(ct.model).closed_form(spec, x0, goal, first, value_at)
+    # a goal ~ 0 gives -100%, which no growth may be (the search then reports none in range)
+    return rate if rate is None or rate >= RATE_LO else None
 
 
 # --- targets only, in chunks (sweeps, large Monte Carlo runs) ---------------------------------

@@ -162,6 +162,7 @@ def test_run_square_brackets_in_labels_are_printed(runner, write):
     # the required-growth lever may name its cluster in brackets: rd_own[alpha]
     doc = json.loads(invoke(runner, "run", write(text), "--json").stdout)
     lever = next(t for t in doc["targets"] if t["id"] == "rd_int")["required_growth"]["series"]
+    assert lever == "rd_own[alpha]"  # rd_total's cluster part, on the one cluster with rd
     assert lever in res.stdout
 
 
@@ -797,13 +798,28 @@ def test_metric_dividing_by_zero_json_out_has_no_traceback(runner, write, tmp_pa
 
 
 def test_required_growth_is_null_or_rate_and_series(runner, example_path):
+    """Every target of the tutorial has a required rate (with required growth switched
+    off this fails), the banded tiers none in range, and three rates are hand-computed."""
     res = invoke(runner, "run", example_path, "--json")
     doc = json.loads(res.stdout)
     assert [t["id"] for t in doc["targets"]] == list(cs.load_scenario(example_path).targets)
-    for t in doc["targets"]:
-        rg = t["required_growth"]
-        assert rg is None or (isinstance(rg["series"], str) and "rate" in rg)
-        assert rg is None or rg["rate"] is None or np.isfinite(rg["rate"])
+    by_id = {t["id"]: t["required_growth"] for t in doc["targets"]}
+    for tid, rg in by_id.items():
+        assert isinstance(rg["series"], str) and rg["series"], tid
+        if tid == "cluster_tiers":  # one common rate cannot fill both bands
+            assert (rg["rate"], rg["method"]) == (None, "none_in_range")
+        else:
+            assert rg["method"] in {"closed_form", "root_finding", "bisection"}, tid
+            assert np.isfinite(rg["rate"]), tid
+    # patents_per_10k 70 in 2023 -> 95 in 2026: 70 (1 + r)^3 = 95
+    assert by_id["patents"]["method"] == "closed_form"
+    assert_allclose(by_id["patents"]["rate"], (95 / 70) ** (1 / 3) - 1, rtol=1e-12)
+    # GDP 5% a year from 2022 (5,017.04) to 2027 from the 2023 base 5,264.07
+    want = (1.05**5 * 5017.04 / 5264.07) ** (1 / 4) - 1
+    assert_allclose(by_id["gdp_cagr"]["rate"], want, rtol=1e-12)
+    # tech loans 18 in 2023 must reach 20 in 2024, the first year of the window
+    assert_allclose(by_id["tech_loans"]["rate"], 20 / 18 - 1, rtol=1e-9)
+    assert by_id["tech_loans"]["rate"] >= 20 / 18 - 1 - 1e-15  # on the meeting side
 
 
 def test_label_comma_between_words_hints_at_quotes(runner, write):

@@ -80,9 +80,6 @@ class Bound:
     def scale(self) -> float:
         return max([1.0, *(abs(v) for v in (self.lo, self.hi) if v is not None)])
 
-    def met(self, value: Array) -> NDArray[np.bool_]:
-        return self.reached(self.margin(value))
-
     @property
     def met_from(self) -> float:
         """The smallest margin that meets the goal: ``-MET_RTOL * scale`` for an inclusive

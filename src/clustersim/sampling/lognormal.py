@@ -51,10 +51,15 @@ class LogNormal(Distribution):
         ndtri = inverse_normal or scipy_ndtri
         lo = max(lo, self.low if self.low is not None else 0.0, 0.0)
         hi = min(hi, self.high if self.high is not None else math.inf)
+        if hi <= lo:  # bounds at or below zero: a lognormal is positive
+            raise ValueError(f"lognormal(median={self.median}) has no mass in [{lo}, {hi}]")
         mu = math.log(self.median)
         la = -math.inf if lo <= 0 else (math.log(lo) - mu) / self.sigma
         lb = math.inf if hi == math.inf else (math.log(hi) - mu) / self.sigma
         a, b = ndtr(la), ndtr(lb)
         if b - a < NO_MASS:
             raise ValueError(f"lognormal(median={self.median}) has no mass in [{lo}, {hi}]")
+        if la > 0:  # upper tail: mirrored, as for the normal (a quantile near 1 is +inf)
+            a2, b2 = ndtr(-lb), ndtr(-la)
+            return np.clip(np.exp(mu - self.sigma * ndtri(a2 + (1.0 - u) * (b2 - a2))), lo, hi)
         return np.clip(np.exp(mu + self.sigma * ndtri(a + u * (b - a))), lo, hi)

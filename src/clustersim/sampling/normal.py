@@ -60,6 +60,13 @@ class Normal(Distribution):
             x *= self.sd
             x += self.mean
             return x
+        if lo > self.mean:
+            # upper tail: F(lo) rounds towards 1 (F(6 sd) = 1 - 1e-9) and a quantile near
+            # 1 gives +inf; mirror it, x = mean - sd * ndtri(q) with q within
+            # [1 - F(hi), 1 - F(lo)], where the probabilities are small and exact
+            a2, b2 = ndtr((self.mean - hi) / self.sd), ndtr((self.mean - lo) / self.sd)
+            q = a2 + (1.0 - u) * (b2 - a2)  # 1 - u is exact where it matters, near u = 1
+            return np.clip(self.mean - self.sd * ndtri(q), lo, hi)
         # truncation: quantiles within [F(lo), F(hi)]
         q = a + u * (b - a)
         return np.clip(self.mean + self.sd * ndtri(q), lo, hi)

@@ -350,3 +350,21 @@ def test_elasticity_driven_growth_below_minus_100_percent_is_an_error() -> None:
     )
     with pytest.raises(cs.ClusterSimError, match="rd_rest"):
         cs.run(sc, required=False)
+
+
+@pytest.mark.parametrize(
+    ("growth", "message"),
+    [
+        ({"kind": "logistic", "capacity": 0, "rate": 0.3}, r"output\.growth\.capacity must be > 0"),
+        (
+            {"kind": "to_target", "value": 200, "year": BASE},
+            r"output\.growth\.year: .* must be after",
+        ),
+        ({"kind": "elasticity", "to": "gdp growth", "elasticity": 1}, "'to' must name a series"),
+    ],
+)
+def test_growth_kind_parameters_are_checked(growth: dict[str, Any], message: str) -> None:
+    """A logistic needs a positive capacity, to_target a year after the base, elasticity a
+    series name: each refused with the field's path."""
+    with pytest.raises((cs.ScenarioError, ValueError), match=message):
+        cs.run(scenario(one_cluster({"base": 100.0, "growth": growth})), required=False)

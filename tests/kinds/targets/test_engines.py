@@ -84,3 +84,28 @@ def test_numba_engine_refuses_by_name(dummy: type[DummyTarget]) -> None:
     spec = dummy.spec("d", parse("gdp"), 2026, Bound(lo=2000.0))
     with pytest.raises(cs.ScenarioError, match=r"'dummy_twice'.*engine='numpy'"):
         fused(comp.model, [spec], comp.metrics)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="needs numba")
+@pytest.mark.parametrize("kind", ["growth_every_year", "pp_change_per_year"])
+def test_numba_window_starting_in_history(kind: str) -> None:
+    """A window from 2021 reads history years the kernel unrolls before its loop: GDP grows
+    940/880 - 1, 1000/940 - 1, then 5% a year; the binding (smallest) year is the first."""
+    d = base_dict()
+    d["targets"] = {
+        "t": {"kind": kind, "label": "t", "metric": "gdp", "from_year": 2021, "year": 2026}
+    }
+    d["targets"]["t"]["at_least"] = 0.055 if kind == "growth_every_year" else 61.0
+    sc = cs.Scenario.model_validate(d)
+    from clustersim.engine import run_targets
+
+    out = run_targets(sc, samples=3, seed=1, engine="numba")["t"]
+    years = range(2022, 2027)
+    if kind == "growth_every_year":
+        per_year = [GDP[y] / GDP[y - 1] - 1 for y in years]
+    else:  # percentage points a year of the level itself
+        per_year = [GDP[y] - GDP[y - 1] for y in years]
+    want = min(per_year)
+    assert_allclose(out.value, np.full(3, want), rtol=1e-12)
+    goal = d["targets"]["t"]["at_least"]
+    assert_allclose(out.margin, np.full(3, want - goal), rtol=1e-12, atol=1e-15)

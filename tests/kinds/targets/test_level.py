@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
+
+from clustersim.kinds.targets.level import LevelTarget, level_is_percent
 
 from .conftest import GDP, OUT, check, outcome
 
@@ -41,3 +44,23 @@ def test_level_of_a_picked_cluster_and_percent_goal() -> None:
     share = OUT["d"][2027] / GDP[2027]
     tr = outcome({"kind": "level", "metric": "output[d] / gdp", "year": 2027, "at_least": "20%"})
     check(tr, share, share - 0.20, True)
+
+
+@pytest.mark.parametrize(
+    ("goal", "value", "percent"),
+    [
+        (0.03, 0.029, True),  # rd_intensity >= 3%
+        (0.5, 1.49, True),
+        (0.5, 1.5, False),  # a value of 1.5 or more is not a share
+        (0.5, -1.6, False),
+        (1.0, 0.5, False),  # a goal of 1 or more is not a share
+        (-0.99, 0.5, True),
+        (3, 0.5, False),  # an integer goal is a count or an amount
+        (0.5, math.nan, False),
+    ],
+)
+def test_level_reads_as_a_percentage_only_for_share_like_goals(
+    goal: Any, value: float, percent: bool
+) -> None:
+    assert level_is_percent(goal, value) is percent
+    assert LevelTarget.is_percent(goal, value) is percent

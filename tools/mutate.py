@@ -1,0 +1,570 @@
+"""Mutation testing of clustersim's numeric core, on demand (issue 22; not part of CI).
+
+A small AST mutator with per-line test selection. It changes one thing at a time in the
+source (an arithmetic operator, a comparison, a constant, a condition, a min/max, a
+returned value), runs only the tests that executed that line (from coverage contexts),
+and calls the mutant *killed* when a test fails, *survived* when they all pass. A
+surviving mutant is a wrong number no test catches, unless it is *equivalent* (it cannot
+change any result): those are listed, each with its reason, in
+``tools/equivalent-mutants.yaml``, and left out of the score.
+
+Why not mutmut or cosmic-ray: mutmut 3 rewrites the package into a ``mutants/`` copy with
+trampolines and runs its own test collection (it does not pick tests by the covered line
+and trips over the src layout, numba and the process-pool tests here); cosmic-ray needs a
+session database, a config per module and a separate baseline run. Both bring a
+dependency for what is ~300 lines on ``ast`` and coverage's own per-test contexts.
+
+Usage (from the repository root)::
+
+    python tools/mutate.py                                   # the whole numeric core
+    python tools/mutate.py src/clustersim/sampling/normal.py src/clustersim/kinds/targets/level.py
+    python tools/mutate.py --list src/clustersim/engine.py   # the mutants, without running
+    python tools/mutate.py --jobs 2 --out out/mutation       # workers, report directory
+    python tools/mutate.py --rescore                         # after editing the equivalents
+
+It first runs the tests under coverage with per-test contexts (``--tests``, default
+``tests``; ``--reuse-coverage`` skips that when ``OUT/.coverage`` exists), then every
+mutant. The report is ``OUT/report.md`` (score, survivors with file, line and source) and
+``OUT/report.json``; the exit code is 1 when the score is below ``--fail-under``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import concurrent.futures as cf
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+#: the numeric core: target and growth kinds, the projection core, distributions, the
+#: compiler and the run (required growth)
+CORE = (
+    "src/clustersim/kinds",
+    "src/clustersim/core",
+    "src/clustersim/sampling",
+    "src/clustersim/engine.py",
+    "src/clustersim/compile.py",
+)
+EQUIVALENT = ROOT / "tools" / "equivalent-mutants.yaml"
+
+BINOP = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Div,
+    ast.Mod: ast.FloorDiv,
+    ast.Pow: ast.Mult,
+    ast.BitAnd: ast.BitOr,
+    ast.BitOr: ast.BitAnd,
+}
+CMPOP = {
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+}
+SWAP_NAMES = {
+    "min": "max",
+    "max": "min",
+    "minimum": "maximum",
+    "maximum": "minimum",
+    "argmin": "argmax",
+    "argmax": "argmin",
+    "floor": "ceil",
+    "ceil": "floor",
+    "any": "all",
+    "all": "any",
+}
+#: AST fields never mutated: annotations, decorators, docstrings and messages
+SKIP_FIELDS = {"annotation", "returns", "decorator_list", "type_comment"}
+
+
+@dataclass
+class Mutant:
+    """One change to one file: where, what, and the key the equivalents file uses."""
+
+    file: str  # relative to the repository root
+    line: int
+    end_line: int
+    index: int  # position in ast.walk order of the node it changes
+    what: str  # e.g. "< -> <=", "0.5 -> 1.5", "return -> return None"
+    scope: str  # enclosing function or class, dotted
+    source: str  # the original line, stripped
+    key: str = ""
+    status: str = "pending"  # killed, survived, timeout, uncovered, equivalent, error
+    tests: int = 0
+    seconds: float = 0.0
+    reason: str = ""
+
+
+@dataclass
+class Point:
+    node: ast.AST
+    what: str
+    apply: Any = field(repr=False)  # (node) -> replacement node (or the node, changed in place)
+
+
+def _points(node: ast.AST) -> Iterator[Point]:
+    """The mutations of one node (none for most nodes)."""
+    if isinstance(node, ast.BinOp | ast.AugAssign) and type(node.op) in BINOP:
+        new = BINOP[type(node.op)]
+
+        def swap_op(n: Any, new: type = new) -> ast.AST:
+            n.op = new()
+            return n  # type: ignore[no-any-return]
+
+        yield Point(node, f"{_sym(node.op)} -> {_sym(new())}", swap_op)
+    elif isinstance(node, ast.Compare):
+        for i, op in enumerate(node.ops):
+            if type(op) in CMPOP:
+                cmp: type = CMPOP[type(op)]
+
+                def swap_cmp(n: Any, i: int = i, new: type = cmp) -> ast.AST:
+                    n.ops[i] = new()
+                    return n  # type: ignore[no-any-return]
+
+                yield Point(node, f"{_sym(op)} -> {_sym(cmp())}", swap_cmp)
+    elif isinstance(node, ast.BoolOp):
+        new_b: type = ast.Or if isinstance(node.op, ast.And) else ast.And
+
+        def swap_bool(n: Any, new: type = new_b) -> ast.AST:
+            n.op = new()
+            return n  # type: ignore[no-any-return]
+
+        yield Point(node, f"{_sym(node.op)} -> {_sym(new_b())}", swap_bool)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub):
+        yield Point(node, f"drop {_sym(node.op)}", lambda n: n.operand)
+    elif isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
+        v: Any = node.value
+        if isinstance(v, bool):
+            nv: Any = not v
+        elif v == 0:
+            nv = type(v)(1)
+        elif v == 1 and isinstance(v, int):
+            nv = 0
+        else:
+            nv = v + 1
+
+        def set_const(n: Any, nv: Any = nv) -> ast.AST:
+            n.value = nv
+            return n  # type: ignore[no-any-return]
+
+        yield Point(node, f"{v!r} -> {nv!r}", set_const)
+    elif isinstance(node, ast.Return) and node.value is not None:
+        if not (isinstance(node.value, ast.Constant) and node.value.value is None):
+
+            def drop_value(n: Any) -> ast.AST:
+                n.value = ast.Constant(None)
+                return n  # type: ignore[no-any-return]
+
+            yield Point(node, "return x -> return None", drop_value)
+    elif isinstance(node, ast.If | ast.While | ast.IfExp):
+
+        def negate(n: Any) -> ast.AST:
+            n.test = ast.UnaryOp(ast.Not(), n.test)
+            return n  # type: ignore[no-any-return]
+
+        yield Point(node, "condition -> not condition", negate)
+    elif isinstance(node, ast.Name) and node.id in SWAP_NAMES and isinstance(node.ctx, ast.Load):
+
+        def swap_name(n: Any) -> ast.AST:
+            n.id = SWAP_NAMES[n.id]
+            return n  # type: ignore[no-any-return]
+
+        yield Point(node, f"{node.id} -> {SWAP_NAMES[node.id]}", swap_name)
+    elif isinstance(node, ast.Attribute) and node.attr in SWAP_NAMES:
+
+        def swap_attr(n: Any) -> ast.AST:
+            n.attr = SWAP_NAMES[n.attr]
+            return n  # type: ignore[no-any-return]
+
+        yield Point(node, f".{node.attr} -> .{SWAP_NAMES[node.attr]}", swap_attr)
+
+
+def _sym(op: ast.AST) -> str:
+    return {
+        ast.Add: "+",
+        ast.Sub: "-",
+        ast.Mult: "*",
+        ast.Div: "/",
+        ast.FloorDiv: "//",
+        ast.Mod: "%",
+        ast.Pow: "**",
+        ast.BitAnd: "&",
+        ast.BitOr: "|",
+        ast.Lt: "<",
+        ast.LtE: "<=",
+        ast.Gt: ">",
+        ast.GtE: ">=",
+        ast.Eq: "==",
+        ast.NotEq: "!=",
+        ast.Is: "is",
+        ast.IsNot: "is not",
+        ast.In: "in",
+        ast.NotIn: "not in",
+        ast.And: "and",
+        ast.Or: "or",
+        ast.Not: "not",
+        ast.USub: "-",
+    }.get(type(op), type(op).__name__)
+
+
+def _skipped(tree: ast.Module) -> set[int]:
+    """ids of nodes never mutated: annotations, decorators, docstrings, f-strings,
+    ``if TYPE_CHECKING:`` blocks, ``__all__`` and asserts (with everything under them)."""
+    out: set[int] = set()
+
+    def mark(n: ast.AST) -> None:
+        out.update(id(x) for x in ast.walk(n))
+
+    for node in ast.walk(tree):
+        for name, value in ast.iter_fields(node):
+            if name in SKIP_FIELDS:
+                for v in value if isinstance(value, list) else [value]:
+                    if isinstance(v, ast.AST):
+                        mark(v)
+        if _never(node):
+            mark(node)
+    return out
+
+
+def _never(node: ast.AST) -> bool:
+    """A node mutated nowhere inside: an f-string, an assert, an ``if TYPE_CHECKING:``
+    block, ``__all__`` or a docstring."""
+    if isinstance(node, ast.JoinedStr | ast.Assert):
+        return True
+    if isinstance(node, ast.If):
+        return "TYPE_CHECKING" in ast.unparse(node.test)
+    if isinstance(node, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+def _scopes(tree: ast.Module) -> dict[int, str]:
+    """id of every node -> the dotted name of its enclosing class/function."""
+    out: dict[int, str] = {}
+
+    def visit(n: ast.AST, scope: str) -> None:
+        for child in ast.iter_child_nodes(n):
+            s = scope
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                s = f"{scope}.{child.name}" if scope else child.name
+            out[id(child)] = s
+            visit(child, s)
+
+    visit(tree, "")
+    return out
+
+
+def mutants_of(path: Path) -> list[Mutant]:
+    """Every mutant of one file, with a key that survives line moves."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    tree = ast.parse(text)
+    skip, scopes = _skipped(tree), _scopes(tree)
+    rel = path.resolve().relative_to(ROOT).as_posix()
+    out: list[Mutant] = []
+    seen: dict[str, int] = {}
+    for index, node in enumerate(ast.walk(tree)):
+        if id(node) in skip or not hasattr(node, "lineno"):
+            continue
+        for p in _points(node):
+            src = lines[node.lineno - 1].strip()
+            scope = scopes.get(id(node), "")
+            base = f"{rel}|{scope}|{src}|{p.what}"
+            n = seen.get(base, 0)
+            seen[base] = n + 1
+            digest = hashlib.sha1(f"{base}|{n}".encode()).hexdigest()[:10]
+            out.append(
+                Mutant(
+                    rel,
+                    node.lineno,
+                    getattr(node, "end_lineno", node.lineno) or node.lineno,
+                    index,
+                    p.what,
+                    scope,
+                    src,
+                    key=f"{rel}:{scope or '<module>'}:{digest}",
+                )
+            )
+    return out
+
+
+def mutated_source(path: Path, m: Mutant) -> str:
+    """The file's source with mutant ``m`` applied (unparsed: comments are dropped)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for index, node in enumerate(ast.walk(tree)):
+        if index != m.index:
+            continue
+        for p in _points(node):
+            if p.what != m.what:
+                continue
+            holder = _parent_field(tree, node)
+            new = p.apply(node)
+            if holder is not None and new is not node:
+                parent, name, i = holder
+                if i is None:
+                    setattr(parent, name, new)
+                else:
+                    getattr(parent, name)[i] = new
+            return ast.unparse(ast.fix_missing_locations(tree))
+    raise LookupError(f"mutant {m.key} ({m.what}) not found in {m.file}")
+
+
+def _parent_field(tree: ast.AST, target: ast.AST) -> tuple[ast.AST, str, int | None] | None:
+    for parent in ast.walk(tree):
+        for name, value in ast.iter_fields(parent):
+            if value is target:
+                return parent, name, None
+            if isinstance(value, list):
+                for i, v in enumerate(value):
+                    if v is target:
+                        return parent, name, i
+    return None
+
+
+# --- which tests run which line ------------------------------------------------------------------
+
+
+def coverage_map(
+    files: list[Path], tests: list[str], out: Path, reuse: bool
+) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
+    """Per file, line -> node ids of the tests that ran it; and each test's duration."""
+    data_file, times_file = out / ".coverage", out / "times.json"
+    if not (reuse and data_file.exists() and times_file.exists()):
+        rc = out / "coveragerc"
+        rc.write_text("[run]\ninclude =\n" + "".join(f"    {f}\n" for f in files), encoding="utf-8")
+        env = {
+            **os.environ,
+            "COVERAGE_FILE": str(data_file),
+            "MUTATE_TIMES": str(times_file),
+            "PYTHONPATH": os.pathsep.join([str(SRC), str(ROOT / "tools"), str(ROOT)]),
+        }
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p"]
+        cmd += ["_mutate_timing", "--cov", f"--cov-config={rc}", "--cov-context=test"]
+        cmd += ["--cov-report=", *tests]
+        print("coverage run:", " ".join(cmd), flush=True)
+        res = subprocess.run(cmd, cwd=ROOT, env=env)
+        if res.returncode not in (0, 1):  # 1: some test failed; the map is still useful
+            raise SystemExit(f"the coverage run failed (exit {res.returncode})")
+    from coverage import CoverageData
+
+    data = CoverageData(basename=str(data_file))
+    data.read()
+    per_file: dict[str, dict[int, set[str]]] = {}
+    for f in files:
+        by_line = data.contexts_by_lineno(str(f))
+        per_file[str(f)] = {
+            line: {c.split("|")[0] for c in ctxs if c} for line, ctxs in by_line.items()
+        }
+    times = json.loads(times_file.read_text(encoding="utf-8"))
+    return per_file, times
+
+
+def select(m: Mutant, lines: dict[int, set[str]]) -> set[str]:
+    """Tests that ran the mutant's lines; for a line run only at import (a module
+    constant, a default argument), every test that ran any line of the file."""
+    chosen: set[str] = set()
+    ran = False
+    for line in range(m.line, m.end_line + 1):
+        if line in lines:
+            ran = True
+            chosen |= lines[line]
+    if ran and not chosen:
+        chosen = set().union(*lines.values())
+    return chosen
+
+
+# --- running mutants -----------------------------------------------------------------------------
+
+
+def run_one(
+    m: Mutant, tests: list[str], times: dict[str, float], work: Path, factor: float
+) -> None:
+    """Apply ``m`` in the worker's copy of ``src``, run ``tests`` (fastest first, stop at the
+    first failure), restore the file."""
+    target = work / "src" / Path(m.file).relative_to("src")
+    original = target.read_text(encoding="utf-8")
+    try:
+        target.write_text(mutated_source(ROOT / m.file, m), encoding="utf-8")
+    except (LookupError, SyntaxError) as exc:
+        m.status, m.reason = "error", str(exc)
+        return
+    tests = sorted(tests, key=lambda t: times.get(t, 60.0))
+    args = work / "args.txt"
+    args.write_text(
+        "\n".join(str(ROOT / t.split("::")[0]) + t[len(t.split("::")[0]) :] for t in tests),
+        encoding="utf-8",
+    )
+    budget = 60.0 + factor * sum(times.get(t, 10.0) for t in tests)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(work / "src"), str(ROOT)]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header"]
+    cmd += ["-p", "no:randomly", "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")]
+    cmd += [f"@{args}"]
+    t0 = time.perf_counter()
+    try:
+        res = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=budget)
+        m.status = {0: "survived", 1: "killed"}.get(res.returncode, "error")
+        if m.status == "error":
+            m.reason = (res.stdout + res.stderr)[-400:]
+    except subprocess.TimeoutExpired:
+        m.status = "timeout"  # an endless loop counts as caught
+    finally:
+        m.seconds = time.perf_counter() - t0
+        target.write_text(original, encoding="utf-8")
+
+
+def load_equivalent(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    import yaml
+
+    items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return {str(e["key"]): str(e["reason"]) for e in items}
+
+
+def report(mutants: list[Mutant], out: Path, elapsed: float) -> float:
+    counts: dict[str, int] = {}
+    for m in mutants:
+        counts[m.status] = counts.get(m.status, 0) + 1
+    caught = counts.get("killed", 0) + counts.get("timeout", 0)
+    judged = caught + counts.get("survived", 0)
+    score = 100.0 * caught / judged if judged else 100.0
+    (out / "report.json").write_text(
+        json.dumps(
+            {"score": score, "counts": counts, "mutants": [asdict(m) for m in mutants]}, indent=1
+        ),
+        encoding="utf-8",
+    )
+    lines = [
+        "# Mutation report",
+        "",
+        f"Score: **{score:.1f}%** ({caught} of {judged} caught; equivalent and uncovered left out). "
+        f"{len(mutants)} mutants in {elapsed / 60:.1f} min.",
+        "",
+        "| status | mutants |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in sorted(counts.items())),
+        "",
+        "## Survived (add a test that checks the number, or list it as equivalent with its reason)",
+        "",
+        "| file:line | scope | mutation | source | key |",
+        "|---|---|---|---|---|",
+    ]
+    for m in mutants:
+        if m.status in ("survived", "uncovered", "error"):
+            tag = "" if m.status == "survived" else f" ({m.status})"
+            lines.append(
+                f"| {m.file}:{m.line} | {m.scope} | `{m.what}`{tag} | `{m.source[:70]}` | {m.key} |"
+            )
+    (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return score
+
+
+def expand(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        q = (ROOT / p).resolve()
+        files += sorted(q.rglob("*.py")) if q.is_dir() else [q]
+    return [f for f in files if f.name != "__main__.py"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("paths", nargs="*", default=list(CORE), help="files or folders to mutate")
+    ap.add_argument("--tests", nargs="+", default=["tests"], help="tests for the coverage map")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=ROOT / "out" / "mutation")
+    ap.add_argument("--reuse-coverage", action="store_true")
+    ap.add_argument("--timeout-factor", type=float, default=4.0)
+    ap.add_argument("--equivalent", type=Path, default=EQUIVALENT)
+    ap.add_argument("--list", action="store_true", help="print the mutants and stop")
+    ap.add_argument("--fail-under", type=float, default=0.0)
+    ap.add_argument(
+        "--rescore",
+        action="store_true",
+        help="re-read OUT/report.json with the current equivalents file, run nothing",
+    )
+    a = ap.parse_args(argv)
+    if a.rescore:
+        old = json.loads((a.out / "report.json").read_text(encoding="utf-8"))
+        equivalent = load_equivalent(a.equivalent)
+        done = [Mutant(**m) for m in old["mutants"]]
+        for m in done:
+            if m.key in equivalent:
+                m.status, m.reason = "equivalent", equivalent[m.key]
+        score = report(done, a.out, 0.0)
+        print(f"score {score:.1f}% -> {a.out / 'report.md'}")
+        return 1 if score < a.fail_under else 0
+    files = expand(a.paths)
+    mutants = [m for f in files for m in mutants_of(f)]
+    if a.list:
+        for m in mutants:
+            print(f"{m.file}:{m.line}\t{m.what}\t{m.source}\t{m.key}")
+        print(f"{len(mutants)} mutants in {len(files)} files")
+        return 0
+    a.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    lines, times = coverage_map(files, a.tests, a.out, a.reuse_coverage)
+    equivalent = load_equivalent(a.equivalent)
+    todo: list[tuple[Mutant, list[str]]] = []
+    for m in mutants:
+        if m.key in equivalent:
+            m.status, m.reason = "equivalent", equivalent[m.key]
+            continue
+        chosen = select(m, lines.get(str(ROOT / m.file), {}))
+        m.tests = len(chosen)
+        if not chosen:
+            m.status = "uncovered"
+            continue
+        todo.append((m, sorted(chosen)))
+    print(f"{len(mutants)} mutants, {len(todo)} to run on {a.jobs} workers", flush=True)
+    with tempfile.TemporaryDirectory(prefix="mutate-") as tmp:
+        works = []
+        for j in range(a.jobs):
+            w = Path(tmp) / f"w{j}"
+            shutil.copytree(SRC, w / "src", ignore=shutil.ignore_patterns("__pycache__"))
+            works.append(w)
+        free = list(works)
+
+        def job(item: tuple[Mutant, list[str]]) -> Mutant:
+            w = free.pop()
+            try:
+                run_one(item[0], item[1], times, w, a.timeout_factor)
+            finally:
+                free.append(w)
+            return item[0]
+
+        with cf.ThreadPoolExecutor(a.jobs) as pool:
+            for k, m in enumerate(pool.map(job, todo), 1):
+                print(f"[{k}/{len(todo)}] {m.status:9} {m.file}:{m.line} {m.what}", flush=True)
+    score = report(mutants, a.out, time.perf_counter() - t0)
+    print(f"score {score:.1f}% -> {a.out / 'report.md'}")
+    return 1 if score < a.fail_under else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
