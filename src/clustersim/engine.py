@@ -14,7 +14,7 @@ from clustersim.compile import Compiled, CompiledTarget, Lever, compile_scenario
 from clustersim.core import expr as ex
 from clustersim.core.model import Compound, Elastic, Model, StockFlow
 from clustersim.core.project import needed, project
-from clustersim.core.targets import Outcome, evaluate_target, result_buffers
+from clustersim.core.targets import Bound, Outcome, evaluate_target, result_buffers
 from clustersim.engines import get_engine, resolve_engine
 from clustersim.engines.projection import frame_of, project_all
 from clustersim.errors import ModelError, ScenarioError
@@ -308,7 +308,7 @@ def _required(comp: Compiled, ct: CompiledTarget, lever: Lever) -> dict[str, Any
 
     closed = _closed_form(comp, ct, op, lever, start)
     if closed is not None:
-        closed = _meeting_side(closed, margins, ct.spec.bound.scale)
+        closed = _meeting_side(closed, margins, ct.spec.bound)
     if closed is not None:
         out.update(rate=closed, method="closed_form")
         return out
@@ -321,7 +321,8 @@ def _required(comp: Compiled, ct: CompiledTarget, lever: Lever) -> dict[str, Any
     # "meets" with a margin float rounding cannot undo (see _meeting_side); a count's
     # margin is a whole number, exactly 0 when just met
     step = type(ct.model).search == "step"
-    safe = 0.0 if step else SAFE * ct.spec.bound.scale
+    # a strict goal (more_than / less_than) is met only beyond its tolerance: aim past it
+    safe = max(0.0 if step else SAFE * ct.spec.bound.scale, ct.spec.bound.met_from)
     ok = mg >= safe
     change = np.flatnonzero(np.isfinite(mg[:-1]) & np.isfinite(mg[1:]) & (ok[:-1] != ok[1:]))
     if not len(change):
@@ -360,10 +361,11 @@ NUDGE_ULPS = 256
 SAFE = 64 * np.finfo(np.float64).eps
 
 
-def _meeting_side(rate: float, margins: Callable[[Array], Array], scale: float) -> float | None:
+def _meeting_side(rate: float, margins: Callable[[Array], Array], bound: Bound) -> float | None:
     """``rate``, or the nearest rate a few ulps away that meets the goal by a margin of
-    at least :data:`SAFE` ``* scale`` (else ``rate`` itself: a point goal); None when the
-    rate would stop the run (a level it moves turns negative), so the search decides.
+    at least :data:`SAFE` ``* scale`` (beyond the tolerance for a strict goal; else ``rate``
+    itself: a point goal); None when the rate would stop the run (a level it moves turns
+    negative) or a strict goal is not cleared, so the search decides.
 
     The formula is exact but its float result may miss by a rounding (a margin of
     -6e-14 on a goal of 1,000), and the same rate written into the scenario may be
@@ -371,7 +373,7 @@ def _meeting_side(rate: float, margins: Callable[[Array], Array], scale: float) 
     rounds differently: the nearest rate whose margin clears both is kept, so the promise
     "applied, the rate meets the target" holds for the raw margin.
     """
-    safe = SAFE * scale
+    safe = max(SAFE * bound.scale, bound.met_from)
     # the value compounds (1 + r): an ulp of that factor is the step rounding works in
     k = np.arange(1, NUDGE_ULPS + 1, dtype=np.float64)
     steps = np.concatenate([[0.0], np.ravel(np.column_stack([k, -k]))])
@@ -381,7 +383,8 @@ def _meeting_side(rate: float, margins: Callable[[Array], Array], scale: float) 
     ok = np.flatnonzero(m >= safe)
     if len(ok):
         return float(cand[ok[0]])
-    return rate if np.isfinite(m[0]) else None
+    # a strict goal is not met at its edge: no nudge reached past it, so the search decides
+    return rate if np.isfinite(m[0]) and not bound.strict else None
 
 
 def _closed_form(

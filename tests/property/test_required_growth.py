@@ -69,7 +69,11 @@ def _block(node: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None
 
 def scale_of(t: dict[str, Any]) -> float:
     """``max(1, |goal bounds|)``, the scale of the met tolerance (§13)."""
-    goals = [t.get("at_least"), t.get("at_most"), *(t.get("between") or [])]
+    goals = [t.get("at_least"), t.get("at_most"), t.get("more_than"), t.get("less_than")]
+    goals += list(t.get("between") or [])
+    if t.get("about") is not None:  # the band [x - t, x + t]
+        x, tol = float(t["about"]["value"]), float(t["about"]["tolerance"])
+        goals += [x - tol, x + tol]
     return max([1.0, *(abs(float(g)) for g in goals if g is not None)])
 
 
@@ -293,6 +297,42 @@ CASES: dict[str, dict[str, Any]] = {
         "threshold": 100,
         "year": 2027,
         "at_least": 2,
+    },
+    # the plan language (issue 13)
+    "level_more_than": {"kind": "level", "metric": "gdp", "year": 2028, "more_than": 1500},
+    "level_about": {
+        "kind": "level",
+        "metric": "loans",
+        "year": 2026,
+        "about": {"value": 27.5, "tolerance": 2.5},
+    },
+    "cumulative": {
+        "kind": "cumulative",
+        "metric": "sme_flow",
+        "from_year": 2024,
+        "year": 2027,
+        "at_least": 200,
+    },
+    "change_since": {
+        "kind": "change_since",
+        "metric": "sme",
+        "from_year": 2023,
+        "year": 2027,
+        "at_least": 150,
+    },
+    "reached_by": {
+        "kind": "reached_by",
+        "metric": "gdp",
+        "from_year": 2024,
+        "year": 2027,
+        "at_least": 1300,
+    },
+    "pp_change": {
+        "kind": "pp_change",
+        "metric": "ab_share",
+        "from_year": 2023,
+        "year": 2027,
+        "at_least": 0.05,
     },
     "count_over_tiers": {
         "kind": "count_over",

@@ -42,7 +42,6 @@ BASE: dict[str, Any] = {
         },
     },
     "metrics": {
-        "k": "2 * 3",
         "gpo": "gdp / output",  # a region series over a cluster series, per cluster
         "opg": "output / gdp",
         "ei": "energy_total / gdp",  # a derived metric with no history of its own
@@ -119,14 +118,16 @@ def test_the_derived_metric_cache_keeps_every_year() -> None:
         f.at(ei, 2019)
 
 
-def test_a_target_with_no_lever_has_no_required_growth() -> None:
-    """``k + gdp * 0`` reads a constant metric first: no series to move, so no rate; the
-    value is still 6."""
-    sc = scenario({"t": {"kind": "level", "metric": "k + gdp * 0", "year": 2025, "at_least": 6}})
-    tr = cs.run(sc).target("t")
-    assert_allclose(tr.value, [6.0], rtol=0)
-    assert tr.required_growth is None
-    assert compile_scenario(sc, samples=1).targets["t"].lever is None
+def test_a_target_reading_a_constant_metric_is_refused() -> None:
+    """A metric that reads no series (``2 * 3``) used to reach required growth as "a target
+    with no lever"; it has no samples or years, so it is now refused where it is declared
+    (the lever search never sees it)."""
+    sc = scenario(
+        {"t": {"kind": "level", "metric": "k + gdp * 0", "year": 2025, "at_least": 6}},
+        metrics={**BASE["metrics"], "k": "2 * 3"},
+    )
+    with pytest.raises(cs.ScenarioError, match=r"metrics\.k: .*reads no series"):
+        cs.run(sc)
 
 
 def test_required_growth_when_the_metric_cannot_be_evaluated() -> None:
