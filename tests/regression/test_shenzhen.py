@@ -246,6 +246,8 @@ GOLDEN_REQUIRED = {
     "synthetic_biology_multiply_2034": 0.07177346253629653,  # 2 ** (1 / 10) - 1
     "brain_science_pillar_2039": 0.27698449832145955,  # (1000 / 20) ** (1 / 16) - 1
 }
+#: strict goals (more_than), with +1: a larger rate raises the value toward the goal
+STRICT = {"sei_va_2025": 1, "above_scale_industrial_firms_2025": 1}
 GOLDEN_PROBABILITY = {
     # id: (trend, plan) share of 1,000 samples meeting the target at seed 20261122
     "sei_va_2025": (0.992, 0.992),
@@ -284,7 +286,12 @@ def test_golden_targets(which: str) -> None:
     for tid, rate in GOLDEN_REQUIRED.items():
         rg = res.target(tid).required_growth
         assert rg is not None and rg["rate"] is not None, tid
-        assert_allclose(rg["rate"], rate, rtol=RTOL, err_msg=tid)
+        if tid in STRICT:
+            # 超过 (more_than): the rate must clear the strict tolerance (1e-9 of the goal), so
+            # it sits just past the edge the formula gives, on the meeting side
+            assert 0 < (rg["rate"] - rate) * STRICT[tid] <= 5e-8, (tid, rg["rate"], rate)
+        else:
+            assert_allclose(rg["rate"], rate, rtol=RTOL, err_msg=tid)
     hte = res.target("high_tech_enterprises_2025").required_growth
     assert hte is not None and hte["rate"] is None  # met even if the flow shrank 50% a year
     tiers = res.target("cluster_tiers_2025").detail

@@ -116,6 +116,13 @@ def read_yaml(
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if mark is not None and "nesting depth" in str(exc.problem or ""):
+            # PyYAML >= 6.0.4 refuses deep nesting itself, sometimes before our event walk
+            # reaches MAX_DEPTH (it scans a flow collection ahead): the same message either way
+            raise ScenarioError(
+                f"{pre}{name}:{mark.line + 1}: the document nests more than {MAX_DEPTH} "
+                "levels deep (aliases expanded)"
+            ) from None
         at = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
         raise ScenarioError(f"{pre}{at}: YAML syntax error: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
