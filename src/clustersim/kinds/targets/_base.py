@@ -19,6 +19,7 @@ and the kinds checked in every year of a window have in common.
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
@@ -243,10 +244,10 @@ class TargetKind(Strict):
         None for a kind read in one year."""
         return None
 
+    @abstractmethod
     def metric_expr(self) -> ex.Expr:
         """The expression the target reads (region-level unless :meth:`check_metric` says
         otherwise). Raises :class:`~clustersim.core.expr.ExprError`."""
-        raise NotImplementedError
 
     def check_metric(self, cluster_level: bool, groups: Mapping[str, NDArray[np.intp]]) -> None:
         """Raise :class:`~clustersim.core.expr.ExprError` unless the metric fits the kind:
@@ -283,9 +284,9 @@ class TargetKind(Strict):
 
     # -- evaluation ---------------------------------------------------------------------------
     @classmethod
+    @abstractmethod
     def evaluate(cls, t: TargetSpec, f: Frame) -> Outcome:
         """Per-sample value, margin and met of ``t`` on ``f`` (NumPy; ``(S,)`` each)."""
-        raise NotImplementedError
 
     @classmethod
     def kernel(cls, g: KernelWriter, spec: TargetSpec, tol: str) -> KernelCode | None:
@@ -323,7 +324,7 @@ class TargetKind(Strict):
     def goal_path(cls, ref: float, goal: float, n: int) -> float:
         """For ``marker = "path"``: the goal in the series' units ``n`` years after the
         start, from the start year's value ``ref``."""
-        raise NotImplementedError
+        raise TypeError(f"{cls.__name__} sets marker = 'path' but does not define goal_path()")
 
     def cluster_bars(self) -> tuple[int, list[float]] | None:
         """The year and thresholds to draw on the cluster output bars, for a kind that
@@ -335,14 +336,14 @@ class PointKind(TargetKind):
     """A kind whose value is one number per sample (a level, a rate between two years)."""
 
     @classmethod
+    @abstractmethod
     def value(cls, t: TargetSpec, f: Frame) -> Array:
         """The value, ``(S',)`` (``S'`` is 1 when it is the same for every sample)."""
-        raise NotImplementedError
 
     @classmethod
+    @abstractmethod
     def value_code(cls, g: KernelWriter, spec: TargetSpec, pre: list[str]) -> str:
         """The kernel's code of the value for lane ``b`` (loops it needs go to ``pre``)."""
-        raise NotImplementedError
 
     @classmethod
     def evaluate(cls, t: TargetSpec, f: Frame) -> Outcome:
@@ -367,15 +368,15 @@ class EveryYearKind(TargetKind):
     any_year: ClassVar[bool] = False
 
     @classmethod
+    @abstractmethod
     def per_year(cls, w: Array) -> Array:
         """Per-year values ``(W - lag, S')`` from the metric's window ``(W, S')``."""
-        raise NotImplementedError
 
     @classmethod
+    @abstractmethod
     def step_code(cls, cur: str, prev: str) -> str:
         """The kernel's code of one year's value from the metric's code in that year and
         (with ``lag`` 1) the year before."""
-        raise NotImplementedError
 
     @classmethod
     def evaluate(cls, t: TargetSpec, f: Frame) -> Outcome:
