@@ -16,11 +16,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
+from clustersim.errors import MAX_SHOWN, ScenarioError
+
 if TYPE_CHECKING:
     from clustersim.scenario.models import Scenario
     from clustersim.values.names import Label
 
-__all__ = ["LANGS", "SERIES_LABELS", "WORDS", "Bi", "Lang", "bi", "series_label", "word"]
+__all__ = [
+    "LANGS",
+    "SERIES_LABELS",
+    "WORDS",
+    "Bi",
+    "Lang",
+    "bi",
+    "msg",
+    "problem_lines",
+    "series_label",
+    "word",
+]
 
 Lang = Literal["en", "zh"]
 #: the languages of ``--lang``
@@ -203,7 +216,166 @@ WORDS: Mapping[str, Bi] = {
         "[fixed] / [plan]: the outcome is set by the scenario's own assumptions; "
         "see clustersim validate --audit",
     ),
+    # --- messages (issue 20) ---
+    # problems in input files: each template in both languages, the same {fields}; a field
+    # filled with a Bi takes its own language (see :func:`msg`)
+    "err_not_utf8": Bi(
+        "不是 UTF-8 文本（第 {byte} 字节无法按 UTF-8 读取）；这是 {what} 文件吗？",
+        "not UTF-8 text (byte {byte} cannot be read as UTF-8); is it a {what} file?",
+    ),
+    "err_gbk": Bi(
+        "不是 UTF-8 文本：文件看起来是 GBK/GB18030 编码（中文 Windows 上记事本和 Excel 的默认"
+        "保存格式），本行是第一个非 UTF-8 字符（第 {byte} 字节）",
+        "not UTF-8 text: the file looks like GBK/GB18030 (what Notepad and Excel save on "
+        "Chinese Windows); this line has the first character that is not UTF-8 (byte {byte})",
+    ),
+    "hint_save_utf8": Bi(
+        "请另存为 UTF-8：记事本中选“文件 > 另存为”，编码选“UTF-8”；Excel 中选“另存为”，"
+        "类型选“CSV UTF-8（逗号分隔）”",
+        "save it as UTF-8: in Notepad, File > Save As, Encoding: UTF-8; in Excel, Save As, "
+        "type CSV UTF-8 (Comma delimited)",
+    ),
+    "err_nul": Bi(
+        "含有 NUL 字节：这是二进制文件，不是 {what} 文本",
+        "a NUL byte: this is a binary file, not {what}",
+    ),
+    "err_empty": Bi("文件为空", "the file is empty"),
+    "err_not_mapping": Bi(
+        "情景文件的顶层必须是“键: 值”映射", "a scenario must be a mapping of keys to values"
+    ),
+    "err_yaml_tab": Bi(
+        "YAML 语法错误：第 {line} 行用了制表符（Tab）缩进；请改用空格缩进",
+        "YAML syntax error: line {line} uses a tab; indent with spaces",
+    ),
+    "hint_yaml_tab": Bi(
+        "把行首的每个 Tab 换成空格，与同一层的其他键对齐（YAML 不允许用 Tab 缩进）",
+        "replace the tabs at the start of the line by spaces, aligned with the other keys of "
+        "its block (YAML does not allow tabs for indentation)",
+    ),
+    "err_yaml_indent": Bi(
+        "YAML 语法错误：第 {line} 行的缩进与上下文不符（比上一行的键缩进更多，"
+        "或一个值里有第二个“: ”）",
+        "YAML syntax error: line {line} is indented in a way that does not fit (more than the "
+        "key above it, or a value holds a second ': ')",
+    ),
+    "hint_yaml_indent": Bi(
+        "让该行与同一层的键缩进相同的空格数；若值中含有“: ”，请给整段文字加引号",
+        "indent it with as many spaces as the other keys of its block; if a text holds ': ', "
+        "put the whole text in quotes",
+    ),
+    "err_yaml_block": Bi(
+        "YAML 语法错误：第 {line} 行的缩进与所在层级不一致",
+        "YAML syntax error: line {line} is not indented like the block it belongs to",
+    ),
+    "hint_yaml_block": Bi(
+        "同一层的键必须用相同数量的空格缩进；检查该行和上一行的行首空格",
+        "keys of one block must start at the same column; compare the leading spaces of this "
+        "line and the line above",
+    ),
+    "err_yaml_unclosed": Bi(
+        "YAML 语法错误：第 {start} 行开始的 {open} 没有闭合",
+        "YAML syntax error: the {open} opened on line {start} is not closed",
+    ),
+    "hint_yaml_unclosed": Bi(
+        "在同一行补上 {close}；文字中含有逗号或冒号时请加引号",
+        "close it with {close} on the same line; put a text holding a comma or colon in quotes",
+    ),
+    "err_yaml_quote": Bi(
+        "YAML 语法错误：第 {start} 行开始的引号没有闭合",
+        "YAML syntax error: the quote opened on line {start} is never closed",
+    ),
+    "hint_yaml_quote": Bi("在文字末尾补上相同的引号", "end the text with the same quote mark"),
+    "err_yaml_colon": Bi(
+        "YAML 语法错误：第 {line} 行缺少“键: 值”中的冒号",
+        "YAML syntax error: line {line} lacks the ':' of 'key: value'",
+    ),
+    "err_yaml_alias": Bi(
+        "YAML 语法错误：引用 *{name} 之前没有定义锚点 &{name}",
+        "YAML syntax error: undefined alias *{name}: no anchor &{name} is defined above it",
+    ),
+    "err_yaml_other": Bi("YAML 语法错误：{problem}", "YAML syntax error: {problem}"),
+    "did_you_mean": Bi("；是否应为 {name}？", "; did you mean {name}?"),
+    "allowed": Bi("（可用：{names}）", " (allowed: {names})"),
+    "known": Bi("（已有：{names}）", " (known: {names})"),
+    "got": Bi("（实际为 {value}）", " (got {value})"),
+    "err_unknown_field": Bi("未知字段{hint}{allowed}", "unknown field{hint}{allowed}"),
+    "hint_label_comma": Bi(
+        "{{zh: ..., en: ...}} 中的逗号把文字断开了：请给文字加引号",
+        "a comma inside {{zh: ..., en: ...}} splits the text: put it in quotes",
+    ),
+    "err_missing": Bi("缺少必填字段", "required field missing"),
+    "err_unknown_tag": Bi(
+        "未知的 {disc} {tag}{hint}{allowed}", "unknown {disc} {tag}{hint}{allowed}"
+    ),
+    "err_needs_tag": Bi("缺少 {disc}", "needs {disc}"),
+    "err_int": Bi("应为整数", "Input should be a valid integer"),
+    "err_number": Bi("应为数字", "Input should be a valid number"),
+    "err_text": Bi("应为文字", "Input should be a valid string"),
+    "err_bool": Bi("应为 true 或 false", "Input should be a valid boolean"),
+    "err_mapping": Bi("应为“键: 值”映射", "Input should be a mapping (key: value)"),
+    "err_list": Bi("应为列表", "Input should be a valid list"),
+    "err_gt": Bi("应大于 {limit}", "Input should be greater than {limit}"),
+    "err_ge": Bi("应大于或等于 {limit}", "Input should be greater than or equal to {limit}"),
+    "err_lt": Bi("应小于 {limit}", "Input should be less than {limit}"),
+    "err_le": Bi("应小于或等于 {limit}", "Input should be less than or equal to {limit}"),
+    "err_too_short": Bi("至少需要 {n} 项", "should have at least {n} item(s)"),
+    "err_pattern": Bi(
+        "格式不符（编号只能用小写字母、数字和下划线，以字母开头）：{pattern}",
+        "does not match the pattern {pattern} (ids: lowercase letters, digits and _, "
+        "starting with a letter)",
+    ),
+    "err_literal": Bi("应为以下之一：{expected}", "Input should be {expected}"),
+    "hint_number_unit": Bi(
+        "数值里不要带单位：写成 {number}，并用 unit: {unit} 标明单位",
+        "write {number} and set unit: {unit} (a number cannot carry its unit)",
+    ),
+    "err_unknown_cluster": Bi(
+        "未知集群 {name}{hint}{known}", "unknown cluster {name}{hint}{known}"
+    ),
+    "err_unknown_group": Bi("未知集群组 {name}{hint}{known}", "unknown group {name}{hint}{known}"),
+    "err_unknown_series": Bi(
+        "{expr} 中有未知序列 {name}{hint}", "unknown series {name} in {expr}{hint}"
+    ),
+    "err_unknown_cluster_in": Bi(
+        "{expr} 中有未知集群 {name}{hint}", "unknown cluster {name} in {expr}{hint}"
+    ),
+    "err_unknown_group_in": Bi(
+        "{expr} 中有未知集群组 {name}{hint}", "unknown group {name} in {expr}{hint}"
+    ),
+    "err_year_after_end": Bi(
+        "{year} 年晚于预测期末年 end_year（{end}）",
+        "{year} is after the end of the projection (end_year {end})",
+    ),
+    "hint_year_after_end": Bi(
+        "将 end_year 提高到 {year}，或把目标年份移到 {base}-{end} 年之内",
+        "raise end_year to {year} or move the target into {base}-{end}",
+    ),
+    "err_year_before_base": Bi(
+        "{year} 年早于基年 base_year（{base}）",
+        "{year} is before the base year (base_year {base})",
+    ),
+    "hint_year_before_base": Bi(
+        "把目标年份移到 {base}-{end} 年之内", "move the target into {base}-{end}"
+    ),
+    "err_expr": Bi("表达式有误：{problem}", "{problem}"),
+    "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),
 }
+
+
+def msg(key: str, **fmt: object) -> Bi:
+    """The message with id ``key`` in both languages, its fields filled from ``fmt``; a
+    :class:`Bi` field takes the text of each language.
+
+    >>> msg("err_missing").zh
+    '缺少必填字段'
+    """
+    entry = WORDS[key]
+
+    def fill(lang: str) -> str:
+        vals = {k: v.text(lang) if isinstance(v, Bi) else v for k, v in fmt.items()}
+        return entry.text(lang).format(**vals) if vals else entry.text(lang)
+
+    return Bi(fill("zh"), fill("en"))
 
 
 def word(key: str, lang: str, **fmt: object) -> str:
@@ -260,3 +432,12 @@ def series_label(name: str, scenario: Scenario | None = None) -> Bi:
     if name in SERIES_LABELS:
         return SERIES_LABELS[name]
     return Bi(name, name)
+
+
+def problem_lines(exc: ScenarioError, lang: str, *, cap: int = MAX_SHOWN) -> list[str]:
+    """The problems of ``exc`` in ``lang``, one line each, at most ``cap`` and a line that
+    counts the rest (``... and 3 more problems``)."""
+    shown, more = exc.lines(lang, cap=cap)
+    if more:
+        shown.append(word("more_problems", lang, n=more))
+    return shown

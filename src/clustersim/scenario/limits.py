@@ -21,13 +21,16 @@ import os
 import stat
 from pathlib import Path
 
-from clustersim.errors import ScenarioError
+from clustersim.errors import Problem, ScenarioError
+from clustersim.i18n import msg
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "MAX_DEPTH",
     "MAX_FILE_ENV",
     "MAX_NODES",
+    "decode_text",
+    "looks_gb18030",
     "max_file_bytes",
     "read_input",
 ]
@@ -140,3 +143,68 @@ def _too_big(pre: str, name: str, size: int, cap: int) -> str:
         f"{pre}{name}: the file is larger than the limit of {cap:,} bytes (at least {size:,}); "
         f"raise it with {MAX_FILE_ENV}=<megabytes> if the file is meant to be this big"
     )
+
+
+def looks_gb18030(raw: bytes) -> bool:
+    """True when ``raw`` reads as GB18030 (GBK is a subset) and holds Chinese characters:
+    a file saved by Notepad or Excel on Chinese Windows."""
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def decode_text(raw: bytes, name: str, *, what: str, where: str = "") -> str:
+    """``raw`` as UTF-8 text (a leading byte-order mark dropped), or a refusal naming the line
+    of the first byte that is not UTF-8.
+
+    GBK/GB18030 input (what Notepad and Excel save on Chinese Windows) is refused, not
+    decoded: read as GB18030 almost any byte sequence becomes some Chinese character, so a
+    truncated UTF-8 file or a Latin-1 one would load with wrong labels and ids and no error.
+    The refusal says the file looks like GBK and how to save it as UTF-8.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's bytes.
+    name : str
+        The file as the user named it.
+    what : str
+        What the file should be (``YAML``, ``CSV``), for the message.
+    where : str, optional
+        ``FILE:LINE: field`` of the reference that named the file.
+
+    Raises
+    ------
+    ScenarioError
+        ``FILE:LINE: not UTF-8 text ...`` with the hint how to save as UTF-8, or
+        ``FILE:LINE: a NUL byte ...`` for a binary file.
+    """
+    bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        text = raw[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = bom + exc.start
+        line = raw[:start].count(b"\n") + 1
+        gbk = looks_gb18030(raw[bom:])
+        m = msg("err_gbk", byte=start) if gbk else msg("err_not_utf8", byte=start, what=what)
+        hint = msg("hint_save_utf8")
+        raise ScenarioError(
+            Problem(
+                m.en,
+                m.zh,
+                file=name,
+                line=line,
+                hint=hint.en,
+                hint_zh=hint.zh,
+                prefix=f"{where}: " if where else "",
+            )
+        ) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        m = msg("err_nul", what=what)
+        raise ScenarioError(
+            Problem(m.en, m.zh, file=name, line=line, prefix=f"{where}: " if where else "")
+        )
+    return text
