@@ -358,6 +358,7 @@ WORDS: Mapping[str, Bi] = {
         "把目标年份移到 {base}-{end} 年之内", "move the target into {base}-{end}"
     ),
     "err_expr": Bi("表达式有误：{problem}", "{problem}"),
+    "error_prefix": Bi("错误：", "error: "),
     "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),
 }
 

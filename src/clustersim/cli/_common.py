@@ -61,9 +61,12 @@ STATUS_SAMPLES = 20000
 
 
 def fail(exc: ClusterSimError) -> typer.Exit:
-    """Print ``exc`` as ``error: ...`` lines on stderr; the exit (status 2) to raise."""
-    for line in str(exc).splitlines():
-        err.print(f"error: {line}", markup=False)
+    """Print ``exc`` as ``error: ...`` lines on stderr (in the command's ``--lang``; a JSON
+    error document on stdout under ``--json``, :mod:`clustersim.cli.errors`); the exit
+    (status 2) to raise."""
+    from clustersim.cli.errors import report
+
+    report(exc, err)
     return typer.Exit(2)
 
 

@@ -209,6 +209,19 @@ class _Checker:
         items = lever if isinstance(lever, list) else [lever]
         for i, lv in enumerate(items):
             loc: Key = (*at, "lever", str(i)) if isinstance(lever, list) else (*at, "lever")
+            short = (
+                re.fullmatch(r"\s*(\w+)\s*(?:\[\s*(\w+)\s*\])?\s*", lv)
+                if isinstance(lv, str)
+                else None
+            )
+            if short is not None:  # ``series`` or ``series[cluster]``, as the lever field reads it
+                if short.group(1) not in self.series:
+                    hint = _hint(short.group(1), self.series)
+                    name = repr(short.group(1))
+                    self.add(loc, msg("err_unknown_series", name=name, expr=repr(lv), hint=hint))
+                if short.group(2) is not None:
+                    self.cluster(loc, short.group(2))
+                continue
             series = lv if isinstance(lv, str) else _dict(lv).get("series")
             if isinstance(series, str) and series not in self.series:
                 hint = _hint(series, self.series)
