@@ -12,6 +12,7 @@ scenario models.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
@@ -24,7 +25,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LANGS",
+    "SEED_DOCUMENTS",
     "SERIES_LABELS",
+    "SOURCE_PHRASES",
+    "UNIT_LABELS",
     "WORDS",
     "Bi",
     "Lang",
@@ -32,6 +36,8 @@ __all__ = [
     "msg",
     "problem_lines",
     "series_label",
+    "source_text",
+    "unit_text",
     "word",
 ]
 
@@ -358,6 +364,7 @@ WORDS: Mapping[str, Bi] = {
         "把目标年份移到 {base}-{end} 年之内", "move the target into {base}-{end}"
     ),
     "err_expr": Bi("表达式有误：{problem}", "{problem}"),
+    "n_clusters": Bi("[{n}个集群]", "[{n} clusters]"),
     "error_prefix": Bi("错误：", "error: "),
     "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),
 }
@@ -442,3 +449,90 @@ def problem_lines(exc: ScenarioError, lang: str, *, cap: int = MAX_SHOWN) -> lis
     if more:
         shown.append(word("more_problems", lang, n=more))
     return shown
+
+
+#: units written in English in the shipped scenarios, in both languages (a unit not listed
+#: is shown as written)
+UNIT_LABELS: dict[str, Bi] = {
+    "share": Bi("比重", "share"),
+    "share of the year": Bi("占全年比重", "share of the year"),
+    "index": Bi("指数", "index"),
+    "index (2020 = 100)": Bi("指数（2020年 = 100）", "index (2020 = 100)"),
+    "index (2020 = 100), energy per GDP at comparable prices": Bi(
+        "指数（2020年 = 100），可比价单位GDP能耗",
+        "index (2020 = 100), energy per GDP at comparable prices",
+    ),
+    "index, above-scale industrial value added 2021 = 100": Bi(
+        "指数，规上工业增加值（2021年 = 100）",
+        "index, above-scale industrial value added 2021 = 100",
+    ),
+    "亿元 (current prices)": Bi("亿元（现价）", "亿元 (current prices)"),
+}
+
+
+def unit_text(unit: str | None, lang: str) -> str:
+    """A unit as shown in ``lang``: its entry of :data:`UNIT_LABELS`, else as written."""
+    if not unit:
+        return ""
+    key = " ".join(unit.split())
+    entry = UNIT_LABELS.get(key)
+    return entry.text(lang) if entry is not None else unit
+
+
+#: the seed plans (``/work/shared/seeds/NNN_<hash>.txt``) by number: each document's own title
+#: (the 《...》 that names the plan in the text, ``tools/seed_titles.py`` reads them) and an
+#: English description; a source ``seed 000 §一(二): ...`` is shown as the title and clause
+SEED_DOCUMENTS: dict[str, Bi] = {
+    "000": Bi(
+        "《镇江市因地制宜发展新质生产力实施意见(征求意见稿)》",
+        "Zhenjiang, implementation opinions on new quality productive forces "
+        "(consultation draft, 2024)",
+    ),
+    "001": Bi(
+        "《关于市加快发展新质生产力实施方案》（2024年，市名隐去）",
+        "Shenzhen (name blanked), implementation plan for new quality productive forces (2024)",
+    ),
+    "002": Bi(
+        "《鄂州市加快培育新质生产力推动产业高质量发展实施方案》",
+        "Ezhou, implementation plan for new quality productive forces (2024)",
+    ),
+    "003": Bi(
+        "《镇江市因地制宜发展新质生产力实施意见》",
+        "Zhenjiang, implementation opinions on new quality productive forces (final, 2024)",
+    ),
+    "004": Bi(
+        "《江西省打造全国新兴产业培育发展高地实施方案(2022-2025年)》",
+        "Jiangxi, plan for a national highland of emerging industries (2022-2025)",
+    ),
+}
+
+#: English asides written in the shipped plans' sources, in both languages
+SOURCE_PHRASES: dict[str, Bi] = {
+    "(final text, news report)": Bi("（定稿，据新闻报道）", "(final text, news report)"),
+}
+
+# "seed 000", "seed 000_613bb036317d362a.txt", "seed 001 (/path/001_....txt)", "seed 000/003"
+_SEED = re.compile(
+    r"\bseeds? (?P<n>\d{3})(?:_[0-9a-f]{16}\.txt)?(?:/(?P<m>\d{3}))?(?: \([^)]*\.txt\))?"
+)
+
+
+def source_text(source: str | None, lang: str) -> str:
+    """A ``source:`` as shown in ``lang``: each seed-plan reference (``seed 000_613bb...txt``,
+    an internal file name) becomes the document's title (:data:`SEED_DOCUMENTS`); the clause
+    and quotation after it stay as written."""
+    if not source:
+        return ""
+    text = " ".join(source.split())
+
+    def title(m: re.Match[str]) -> str:
+        docs = [d for d in (m.group("n"), m.group("m")) if d]
+        if not all(d in SEED_DOCUMENTS for d in docs):
+            return m.group(0)
+        names = [SEED_DOCUMENTS[d].text(lang) for d in docs]
+        return ("、" if lang == "zh" else "; ").join(names)
+
+    text = _SEED.sub(title, text)
+    for phrase, entry in SOURCE_PHRASES.items():
+        text = text.replace(phrase, entry.text(lang))
+    return text
