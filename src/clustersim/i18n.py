@@ -480,7 +480,8 @@ def unit_text(unit: str | None, lang: str) -> str:
 
 
 #: the seed plans (``/work/shared/seeds/NNN_<hash>.txt``) by number: each document's own title
-#: (the 《...》 that names the plan in the text, ``tools/seed_titles.py`` reads them) and an
+#: (the 《...》 that names the plan in its text; ``tests/report/test_zh_report.py`` reads
+#: each from its document) and an
 #: English description; a source ``seed 000 §一(二): ...`` is shown as the title and clause
 SEED_DOCUMENTS: dict[str, Bi] = {
     "000": Bi(
