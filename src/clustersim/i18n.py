@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, get_args
 
-from clustersim.errors import MAX_SHOWN, ScenarioError
+from clustersim.errors import MAX_SHOWN, Problem, ScenarioError
 
 if TYPE_CHECKING:
     from clustersim.scenario.models import Scenario
@@ -28,15 +28,18 @@ __all__ = [
     "SEED_DOCUMENTS",
     "SERIES_LABELS",
     "SOURCE_PHRASES",
+    "TRANSLATIONS",
     "UNIT_LABELS",
     "WORDS",
     "Bi",
     "Lang",
     "bi",
+    "localize",
     "msg",
     "problem_lines",
     "series_label",
     "source_text",
+    "translate",
     "unit_text",
     "word",
 ]
@@ -363,7 +366,10 @@ WORDS: Mapping[str, Bi] = {
     "hint_year_before_base": Bi(
         "把目标年份移到 {base}-{end} 年之内", "move the target into {base}-{end}"
     ),
-    "err_expr": Bi("表达式有误：{problem}", "{problem}"),
+    "err_end_before_base": Bi(
+        "end_year（{end}）必须晚于 base_year（{base}）",
+        "end_year ({end}) must be after base_year ({base})",
+    ),
     "n_clusters": Bi("[{n}个集群]", "[{n} clusters]"),
     "error_prefix": Bi("错误：", "error: "),
     "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),
@@ -445,7 +451,7 @@ def series_label(name: str, scenario: Scenario | None = None) -> Bi:
 def problem_lines(exc: ScenarioError, lang: str, *, cap: int = MAX_SHOWN) -> list[str]:
     """The problems of ``exc`` in ``lang``, one line each, at most ``cap`` and a line that
     counts the rest (``... and 3 more problems``)."""
-    shown, more = exc.lines(lang, cap=cap)
+    shown, more = ScenarioError([localize(p) for p in exc.items]).lines(lang, cap=cap)
     if more:
         shown.append(word("more_problems", lang, n=more))
     return shown
@@ -537,3 +543,166 @@ def source_text(source: str | None, lang: str) -> str:
     for phrase, entry in SOURCE_PHRASES.items():
         text = text.replace(phrase, entry.text(lang))
     return text
+
+
+#: Chinese for the messages written in English where they are raised (compile, the value
+#: types, the file limits, the extends chain, the scenario's own checks): each English
+#: message as a pattern, its Chinese with the pattern's ``{groups}``. :func:`translate` reads
+#: it; a message no pattern matches is shown in English in both languages.
+TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(en, re.S), zh)
+    for en, zh in (
+        (r"file not found", "找不到文件"),
+        (
+            r"file not found: (?P<ref>.*) \(looked for (?P<path>.*)\)",
+            "找不到文件：{ref}（查找位置：{path}）",
+        ),
+        (r"not a valid file name", "不是有效的文件名"),
+        (r"cannot read: (?P<why>.*)", "无法读取：{why}"),
+        (r"is a directory; only regular files are read", "是目录；只读取普通文件"),
+        (r"is a device; only regular files are read", "是设备文件；只读取普通文件"),
+        (r"is a FIFO \(named pipe\); only regular files are read", "是命名管道；只读取普通文件"),
+        (r"is a socket; only regular files are read", "是套接字；只读取普通文件"),
+        (
+            r"the file is larger than the limit of (?P<cap>[\d,]+) bytes \(at least (?P<size>[\d,]+)\); "
+            r"raise it with (?P<env>\w+)=<megabytes> if the file is meant to be this big",
+            "文件超过 {cap} 字节的上限（至少 {size} 字节）；如确需读取这么大的文件，"
+            "请设置 {env}=<兆字节数>",
+        ),
+        (
+            r"duplicate key (?P<key>'.*') \(first at line (?P<n>\d+)\)",
+            "重复的键 {key}（首次出现在第 {n} 行）",
+        ),
+        (
+            r"the YAML tag (?P<tag>'.*') is not allowed \(only the YAML 1\.2 core types: .*\)",
+            "不允许使用 YAML 标签 {tag}（只允许 YAML 1.2 核心类型：文字、数字、布尔值、空值、映射和列表）",
+        ),
+        (
+            r"(?P<v>'.*') reads as a date; put it in quotes to keep it as text",
+            "{v} 会被读成日期；如要作为文字，请加引号",
+        ),
+        (r"a key must be plain text, not a mapping or list", "键必须是文字，不能是映射或列表"),
+        (r"a YAML alias refers to itself", "YAML 别名引用了自身"),
+        (
+            r"an integer of (?P<n>[\d,]+) characters \(at most (?P<max>\d+) allowed\)",
+            "整数长达 {n} 个字符（最多 {max} 个）",
+        ),
+        (
+            r"the document expands to more than (?P<n>[\d,]+) YAML nodes .*",
+            "文档展开后超过 {n} 个 YAML 节点（别名按其复制的节点计），疑似别名炸弹，已拒绝",
+        ),
+        (
+            r"the document nests more than (?P<n>\d+) levels deep \(aliases expanded\)",
+            "文档嵌套超过 {n} 层（别名已展开）",
+        ),
+        (r"must be a file path, got (?P<v>.*)", "必须是文件路径，实际为 {v}"),
+        (r"(?:extends )?cycle: (?P<chain>.*)", "extends 循环引用：{chain}"),
+        (r"Input should be a finite number", "应为有限数值（不能是 inf 或 nan）"),
+        (
+            r"(?P<v>\S+) is not allowed: the value must be >= (?P<lo>\S+)",
+            "{v} 不允许：数值须大于或等于 {lo}",
+        ),
+        (
+            r"(?P<v>\S+) is not allowed: the value must be between (?P<lo>\S+) and (?P<hi>\S+)",
+            "{v} 不允许：数值须在 {lo} 与 {hi} 之间",
+        ),
+        (
+            r"(?P<v>\S+) is not allowed: a growth rate must be above -100%",
+            "{v} 不允许：增速须大于 -100%",
+        ),
+        (r"growth must stay above -100%", "增速须始终大于 -100%"),
+        (
+            r"end_year \((?P<e>\d+)\) must be after base_year \((?P<b>\d+)\)",
+            "end_year（{e}）必须晚于 base_year（{b}）",
+        ),
+        (r"(?P<k>'\w+') is a reserved series name", "{k} 是内置序列名，不能用作编号"),
+        (r"id already used in (?P<b>\w+)", "编号已在 {b} 中使用"),
+        (r"parents form a cycle: (?P<c>.*)", "parent 形成循环：{c}"),
+        (
+            r"unknown (?P<what>series|cluster|group) (?P<name>'[^']*')(?:; did you mean "
+            r"(?P<close>'[^']*')\?)? \(known: (?P<known>.*)\)",
+            "未知{what} {name}{close}（已有：{known}）",
+        ),
+        (
+            r"syntax error in expression (?P<e>.*) at column (?P<c>\d+)",
+            "表达式 {e} 第 {c} 列有语法错误",
+        ),
+        (
+            r"the expression reads no series \(it is a constant\).*",
+            "表达式没有读取任何序列（是常数）；指标或目标必须至少读取一个序列，如 gdp 或 output[cluster]",
+        ),
+        (r"(?P<name>'\w+') is not defined for cluster\(s\) (?P<c>.*)", "集群 {c} 没有定义 {name}"),
+        (r"(?P<v>\d+) must be after the base year (?P<b>\d+)", "{v} 必须晚于基年 {b}"),
+        (
+            r"the window must start before the target year (?P<y>\d+), got (?P<s>\d+)",
+            "起始年份必须早于目标年份 {y}，实际为 {s}",
+        ),
+        (
+            r"to_target needs a positive base to grow from, the base is (?P<b>\S+); .*",
+            "to_target 需要一个正的基数才能增长，当前基数为 {b}；请设置 base，或改用 path 或 linear 增长",
+        ),
+        (r"the file is empty \(expected a header row\)", "文件为空（应有表头行）"),
+        (r"unknown column(?P<rest>.*)", "未知列{rest}"),
+        (r"(?P<v>'.*') is not a number", "{v} 不是数字"),
+        (r"no observations", "没有观测值"),
+        (r"not an Excel workbook \(\.xlsx\): .*", "不是 Excel 工作簿（.xlsx）"),
+        (
+            r"the expression (?P<e>'.*') nests more than (?P<n>\d+) levels deep .*",
+            "表达式 {e} 嵌套超过 {n} 层（n 项相加即 n 层）：请把其中一部分定义为指标（metrics），"
+            "或用 sum(序列, group=集群组) 对集群组求和",
+        ),
+        (
+            r"the expression is (?P<n>[\d,]+) characters long, more than the limit of (?P<m>[\d,]+).*",
+            "表达式长 {n} 个字符，超过 {m} 的上限：请把其中一部分定义为指标（metrics），"
+            "或用 sum(序列, group=集群组) 对集群组求和",
+        ),
+        (r"the expression contains a NUL character", "表达式含有 NUL 字符"),
+        (
+            r"in (?P<e>'.*'): the number (?P<num>'.*') is too large .*",
+            "表达式 {e} 中的数 {num} 过大（表达式中的数绝对值不能超过 1e+100）",
+        ),
+        (
+            r"in (?P<e>.*): (?P<s>'.*') is not allowed; use numbers, .*",
+            "表达式 {e} 中不允许 {s}；只能用数字、序列名、+ - * / **、output[集群] 和 "
+            "sum/mean/min/max(序列, group=集群组)",
+        ),
+        (
+            r"in (?P<e>.*): unknown function (?P<f>'.*'); allowed: (?P<a>.*)",
+            "表达式 {e} 中有未知函数 {f}；可用：{a}",
+        ),
+    )
+)
+
+#: the names of the kinds of id an unknown-name message names
+_WHAT = {"series": "序列", "cluster": "集群", "group": "集群组"}
+
+
+def translate(text: str) -> str:
+    """The Chinese of an English message (:data:`TRANSLATIONS`); ``text`` itself when no
+    pattern matches it."""
+    body, got = text, ""
+    m = re.fullmatch(r"(?P<body>.*?) \(got (?P<v>.*)\)", text, flags=re.S)
+    if m is not None:
+        body, got = m.group("body"), f"（实际为 {m.group('v')}）"
+    for pattern, zh in TRANSLATIONS:
+        hit = pattern.fullmatch(body)
+        if hit is not None:
+            fields = {k: v or "" for k, v in hit.groupdict().items()}
+            if "what" in fields:
+                fields["what"] = _WHAT.get(fields["what"], fields["what"])
+            if fields.get("close"):
+                fields["close"] = f"；是否应为 {fields['close']}？"
+            return zh.format(**fields) + got
+    nested = re.fullmatch(r"(?P<at>\S+:\d+: (?:[\w.\[\]]+: )?)(?P<rest>.+)", body, flags=re.S)
+    if nested is not None:  # a message about a file named by a reference (extends, scenario)
+        rest = translate(nested.group("rest"))
+        if rest != nested.group("rest"):
+            return nested.group("at") + rest + got
+    return text
+
+
+def localize(p: Problem) -> Problem:
+    """``p`` with its Chinese filled in from :data:`TRANSLATIONS` when it has none."""
+    if p.message_zh:
+        return p
+    return replace(p, message_zh=translate(p.message))

@@ -26,7 +26,7 @@ from typing import Any
 from rich.console import Console
 
 from clustersim.errors import ClusterSimError, Problem, ScenarioError, error_document
-from clustersim.i18n import LANGS, problem_lines, word
+from clustersim.i18n import LANGS, localize, problem_lines, word
 
 __all__ = ["error_json", "options", "report", "validation_json"]
 
@@ -63,7 +63,7 @@ def _items(exc: ClusterSimError) -> list[Problem]:
 
 def error_json(exc: ClusterSimError) -> dict[str, Any]:
     """The JSON error document of ``exc``."""
-    return error_document(_items(exc))
+    return error_document([localize(p) for p in _items(exc)])
 
 
 def report(exc: ClusterSimError, console: Console) -> None:

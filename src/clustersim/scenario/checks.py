@@ -195,6 +195,9 @@ class _Checker:
             else:
                 self.expression(("metrics", str(mid), "expr"), _dict(m).get("expr"))
         base, end = d.get("base_year"), d.get("end_year")
+        if isinstance(base, int) and isinstance(end, int) and end <= base:
+            self.add(("end_year",), msg("err_end_before_base", end=end, base=base))
+            end = None  # no year is outside a horizon that is not there
         for tid, t in _dict(d.get("targets")).items():
             t = _dict(t)
             at: Key = ("targets", str(tid))

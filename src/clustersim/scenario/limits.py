@@ -22,7 +22,7 @@ import stat
 from pathlib import Path
 
 from clustersim.errors import Problem, ScenarioError
-from clustersim.i18n import msg
+from clustersim.i18n import msg, translate
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -93,9 +93,9 @@ def read_input(path: Path, *, where: str = "", max_bytes: int | None = None) -> 
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise ScenarioError(f"{pre}{name}: file not found") from None
+        raise _refuse(pre, name, "file not found") from None
     except OSError as exc:
-        raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+        raise _refuse(pre, name, f"cannot read: {exc.strerror or exc}") from None
     except ValueError:  # a NUL byte in the path
         raise ScenarioError(f"{pre}{name!r}: not a valid file name") from None
     _check_stat(st, pre, name, cap)
@@ -103,19 +103,19 @@ def read_input(path: Path, *, where: str = "", max_bytes: int | None = None) -> 
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+        raise _refuse(pre, name, f"cannot read: {exc.strerror or exc}") from None
     try:
         _check_stat(os.fstat(fd), pre, name, cap)  # what was opened, not what was stat-ed
         with os.fdopen(fd, "rb", closefd=True) as f:
             fd = -1
             data = f.read(cap + 1)
     except OSError as exc:
-        raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+        raise _refuse(pre, name, f"cannot read: {exc.strerror or exc}") from None
     finally:
         if fd >= 0:
             os.close(fd)
     if len(data) > cap:
-        raise ScenarioError(_too_big(pre, name, len(data), cap))
+        raise _refuse(pre, name, _too_big(len(data), cap))
     return data
 
 
@@ -133,14 +133,20 @@ def _check_stat(st: os.stat_result, pre: str, name: str, cap: int) -> None:
             if stat.S_ISSOCK(mode)
             else "not a regular file"
         )
-        raise ScenarioError(f"{pre}{name}: is {what}; only regular files are read")
+        raise _refuse(pre, name, f"is {what}; only regular files are read")
     if st.st_size > cap:
-        raise ScenarioError(_too_big(pre, name, st.st_size, cap))
+        raise _refuse(pre, name, _too_big(st.st_size, cap))
 
 
-def _too_big(pre: str, name: str, size: int, cap: int) -> str:
+def _refuse(pre: str, name: str, message: str) -> ScenarioError:
+    """A refusal of file ``name`` (named by the reference ``pre``), Chinese from the one
+    table."""
+    return ScenarioError(Problem(message, translate(message), file=name, place=name, prefix=pre))
+
+
+def _too_big(size: int, cap: int) -> str:
     return (
-        f"{pre}{name}: the file is larger than the limit of {cap:,} bytes (at least {size:,}); "
+        f"the file is larger than the limit of {cap:,} bytes (at least {size:,}); "
         f"raise it with {MAX_FILE_ENV}=<megabytes> if the file is meant to be this big"
     )
 

@@ -30,7 +30,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from clustersim.errors import Problem, ScenarioError
-from clustersim.i18n import Bi, msg
+from clustersim.i18n import Bi, msg, translate
 from clustersim.scenario.checks import (
     check_references,
     display_path,
@@ -648,7 +648,7 @@ def _message(err: Any, loc: Key, data: Any = None) -> tuple[Bi, Bi | None]:
         # pydantic's English wording stays (scripts and the hostile corpus read it)
         bi_text = Bi(bi_text.zh, text)
     else:
-        bi_text = Bi(text, text)  # a check's own message: English only for now
+        bi_text = Bi(translate(text), text)  # a check's own message, English where raised
     val = err.get("input")
     hint: Bi | None = None
     if typ not in ("model_type",) and not isinstance(val, dict | list) and val is not None:
