@@ -16,7 +16,7 @@ shows it in both.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 __all__ = [
@@ -160,9 +160,7 @@ class ScenarioError(ClusterSimError):
 
     def prefixed(self, prefix: str) -> ScenarioError:
         """The same problems, each led by ``prefix`` (the reference that named the file)."""
-        return ScenarioError(
-            [Problem(**{**p.__dict__, "prefix": prefix + p.prefix}) for p in self.items]
-        )
+        return ScenarioError([replace(p, prefix=prefix + p.prefix) for p in self.items])
 
     def lines(self, lang: str = "en", *, cap: int = MAX_SHOWN) -> tuple[list[str], int]:
         """The first ``cap`` problems in ``lang``, and how many more there are (the caller
