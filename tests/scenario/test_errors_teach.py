@@ -93,7 +93,7 @@ def test_obvious_fixes_are_suggested(tmp_path: Path) -> None:
     assert year.hint == "raise end_year to 2030 or move the target into 2023-2026"
     assert year.hint_zh is not None and "end_year 提高到 2030" in year.hint_zh
     unit = got["clusters.equipment.output.base"]
-    assert unit.hint is not None and unit.hint.startswith("write 700 and set unit: 亿")
+    assert unit.hint is not None and unit.hint.startswith("write 700 and set unit: 亿元")
     assert unit.hint_zh is not None and "写成 700" in unit.hint_zh
     assert "; write 700 and set unit" in unit.text("en")
 

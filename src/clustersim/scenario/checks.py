@@ -36,14 +36,15 @@ _WITH_UNIT = re.compile(
 
 
 def number_with_unit(value: object) -> tuple[str, str] | None:
-    """``("700", "亿")`` for a text such as ``"700亿"`` (a number with its unit written in),
+    """``("700", "亿元")`` for a text such as ``"700亿"`` (a number with its unit written in),
     else None. Percentages are not a unit here (``"5%"`` is a valid number)."""
     if not isinstance(value, str):
         return None
     m = _WITH_UNIT.match(value)
     if m is None or not m.group("unit") or m.group("unit") == "%":
         return None
-    return m.group("num").replace(",", ""), m.group("unit")
+    unit = m.group("unit")
+    return m.group("num").replace(",", ""), "亿元" if unit == "亿" else unit  # the plans' unit
 
 
 def display_path(loc: Key, data: Any) -> str:
