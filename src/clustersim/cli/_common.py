@@ -110,9 +110,8 @@ def run_guarded(fn: Callable[[], Iterator[str]]) -> None:
         lines = list(fn())
     except ClusterSimError as exc:
         raise fail(exc) from None
-    except OSError as exc:
+    except OSError as exc:  # said like any other bad input (--lang, --json)
         name = f"{exc.filename}: " if exc.filename else ""
-        err.print(f"error: {name}{exc.strerror or exc}", markup=False)
-        raise typer.Exit(2) from None
+        raise fail(ClusterSimError(f"{name}{exc.strerror or exc}")) from None
     for line in lines:
         out.print(line, markup=False)
