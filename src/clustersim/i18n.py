@@ -13,11 +13,12 @@ scenario models.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, get_args
 
 from clustersim.errors import MAX_SHOWN, Problem, ScenarioError
+from clustersim.suggest import DEFAULT_CUTOFF, closest
 
 if TYPE_CHECKING:
     from clustersim.scenario.models import Scenario
@@ -34,6 +35,7 @@ __all__ = [
     "Bi",
     "Lang",
     "bi",
+    "did_you_mean",
     "localize",
     "msg",
     "problem_lines",
@@ -390,6 +392,13 @@ def msg(key: str, **fmt: object) -> Bi:
         return entry.text(lang).format(**vals) if vals else entry.text(lang)
 
     return Bi(fill("zh"), fill("en"))
+
+
+def did_you_mean(name: str, choices: Iterable[str], *, cutoff: float = DEFAULT_CUTOFF) -> Bi:
+    """``; did you mean 'x'?`` in both languages for the known name closest to ``name``
+    (:func:`clustersim.suggest.closest`, the one helper), or empty text."""
+    match = closest(name, choices, cutoff=cutoff)
+    return msg("did_you_mean", name=repr(match)) if match is not None else Bi("", "")
 
 
 def word(key: str, lang: str, **fmt: object) -> str:

@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from clustersim.core import expr as ex
 from clustersim.errors import Problem
-from clustersim.i18n import Bi, msg
+from clustersim.i18n import Bi, did_you_mean, msg
 from clustersim.scenario.models import RESERVED
 from clustersim.scenario.provenance import Key, Origin, Provenance
-from clustersim.suggest import closest
 
 __all__ = ["check_references", "display_path", "number_with_unit", "origin_place"]
 
@@ -81,11 +79,6 @@ def _dict(x: Any) -> dict[str, Any]:
     return x if isinstance(x, dict) else {}
 
 
-def _hint(word: str, known: Iterable[str]) -> Bi:
-    match = closest(word, known)
-    return msg("did_you_mean", name=repr(match)) if match is not None else Bi("", "")
-
-
 class _Checker:
     def __init__(self, loaded: Provenance) -> None:
         self.loaded = loaded
@@ -127,7 +120,7 @@ class _Checker:
                 msg(
                     "err_unknown_cluster",
                     name=repr(name),
-                    hint=_hint(name, self.clusters),
+                    hint=did_you_mean(name, self.clusters),
                     known=msg("known", names=", ".join(self.clusters)),
                 ),
             )
@@ -139,7 +132,7 @@ class _Checker:
                 msg(
                     "err_unknown_group",
                     name=repr(name),
-                    hint=_hint(name, self.groups),
+                    hint=did_you_mean(name, self.groups),
                     known=msg("known", names=", ".join(self.groups)),
                 ),
             )
@@ -154,13 +147,13 @@ class _Checker:
         shown = repr(text.strip()) if len(text) <= 60 else repr(text.strip()[:57] + "...")
         for kind, name in _names(tree):
             if kind == "series" and name not in self.series:
-                hint = _hint(name, self.series)
+                hint = did_you_mean(name, self.series)
                 self.add(loc, msg("err_unknown_series", name=repr(name), expr=shown, hint=hint))
             elif kind == "cluster" and name not in self.clusters:
-                hint = _hint(name, self.clusters)
+                hint = did_you_mean(name, self.clusters)
                 self.add(loc, msg("err_unknown_cluster_in", name=repr(name), expr=shown, hint=hint))
             elif kind == "group" and name not in self.groups and name != "all":
-                hint = _hint(name, self.groups)
+                hint = did_you_mean(name, self.groups)
                 self.add(loc, msg("err_unknown_group_in", name=repr(name), expr=shown, hint=hint))
 
     def year(self, loc: Key, year: Any, base: Any, end: Any) -> None:
@@ -220,7 +213,7 @@ class _Checker:
             )
             if short is not None:  # ``series`` or ``series[cluster]``, as the lever field reads it
                 if short.group(1) not in self.series:
-                    hint = _hint(short.group(1), self.series)
+                    hint = did_you_mean(short.group(1), self.series)
                     name = repr(short.group(1))
                     self.add(loc, msg("err_unknown_series", name=name, expr=repr(lv), hint=hint))
                 if short.group(2) is not None:
@@ -228,7 +221,7 @@ class _Checker:
                 continue
             series = lv if isinstance(lv, str) else _dict(lv).get("series")
             if isinstance(series, str) and series not in self.series:
-                hint = _hint(series, self.series)
+                hint = did_you_mean(series, self.series)
                 self.add(
                     loc if isinstance(lv, str) else (*loc, "series"),
                     msg("err_unknown_series", name=repr(series), expr=repr(series), hint=hint),

@@ -30,7 +30,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from clustersim.errors import Problem, ScenarioError
-from clustersim.i18n import Bi, msg, translate
+from clustersim.i18n import Bi, did_you_mean, msg, translate
 from clustersim.scenario.checks import (
     check_references,
     display_path,
@@ -40,7 +40,6 @@ from clustersim.scenario.checks import (
 from clustersim.scenario.limits import MAX_DEPTH, MAX_NODES, decode_text, read_input
 from clustersim.scenario.models import Scenario
 from clustersim.scenario.provenance import Key, Origin, Provenance
-from clustersim.suggest import closest
 from clustersim.values.numbers import NUM_TAGS
 
 __all__ = [
@@ -595,13 +594,6 @@ _TYPES: dict[str, tuple[str, str | None]] = {
     "string_pattern_mismatch": ("err_pattern", "pattern"),
     "literal_error": ("err_literal", "expected"),
 }
-
-
-def did_you_mean(word: str, choices: Any, *, cutoff: float = 0.6) -> Bi:
-    """``; did you mean 'x'?`` in both languages for the closest known name (the one
-    helper, :func:`clustersim.suggest.closest`), or empty."""
-    match = closest(word, choices, cutoff=cutoff)
-    return msg("did_you_mean", name=repr(match)) if match is not None else Bi("", "")
 
 
 def _message(err: Any, loc: Key, data: Any = None) -> tuple[Bi, Bi | None]:
