@@ -160,3 +160,18 @@ def test_a_gbk_file_in_chinese(tmp_path: Path) -> None:
     (line,) = res.stderr.splitlines()
     assert line.startswith(f"错误：{p}:2: ") and "另存为" in line
     assert not english_words(line), line
+
+
+def test_commands_without_lang_take_the_default_language(tmp_path: Path) -> None:
+    from clustersim.cli.errors import DEFAULT_LANG
+
+    p = tmp_path / "empty.yaml"
+    p.write_text("", encoding="utf-8")
+    token = DEFAULT_LANG.set("zh")
+    try:
+        res = CliRunner().invoke(app, ["check", str(p)])  # check has no --lang
+        explicit = CliRunner().invoke(app, ["validate", str(p), "--lang", "en"])
+    finally:
+        DEFAULT_LANG.reset(token)
+    assert res.exit_code == 2 and res.stderr == f"错误：{p}:1: 文件为空\n"
+    assert explicit.stderr == f"error: {p}:1: the file is empty\n"

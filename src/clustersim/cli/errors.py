@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from contextvars import ContextVar
 from typing import Any
 
 from rich.console import Console
@@ -28,21 +29,27 @@ from rich.console import Console
 from clustersim.errors import ClusterSimError, Problem, ScenarioError, error_document
 from clustersim.i18n import LANGS, localize, problem_lines, word
 
-__all__ = ["error_json", "options", "report", "validation_json"]
+__all__ = ["DEFAULT_LANG", "error_json", "options", "report", "validation_json"]
+
+#: the language of errors of a command without ``--lang`` (or before its options are parsed):
+#: the place for a config file's or the locale's choice to go
+DEFAULT_LANG: ContextVar[str] = ContextVar("clustersim_error_lang", default="en")
 
 
 def options() -> tuple[str, bool]:
-    """``(lang, as_json)`` of the running command (``("en", False)`` outside one)."""
+    """``(lang, as_json)`` of the running command: its ``--lang`` (else :data:`DEFAULT_LANG`)
+    and ``--json``."""
     ctx: Any = _current_context()
-    lang, as_json = "en", False
+    lang: str | None = None
+    as_json = False
     while ctx is not None:
         params = ctx.params or {}
-        if params.get("lang") in LANGS and lang == "en":
+        if lang is None and params.get("lang") in LANGS:
             lang = str(params["lang"])
         if params.get("as_json"):
             as_json = True
         ctx = ctx.parent
-    return lang, as_json
+    return lang or DEFAULT_LANG.get(), as_json
 
 
 def _current_context() -> Any:
