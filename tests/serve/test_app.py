@@ -17,13 +17,23 @@ from clustersim.cli import app as cli
 from clustersim.serve import Session, create_app
 
 
-def _cli_probabilities(path: Path) -> dict[str, float]:
-    """P(met) of every target as ``clustersim run --samples N --seed K --json`` prints it."""
+def _cli_run(path: Path) -> list[dict]:
+    """The targets of ``clustersim run --samples N --seed K --json``."""
     res = CliRunner().invoke(
         cli, ["run", str(path), "--samples", str(SAMPLES), "--seed", str(SEED), "--json"]
     )
     assert res.exit_code == 0, res.output
-    return {t["id"]: t["probability"] for t in json.loads(res.stdout)["targets"]}
+    return json.loads(res.stdout)["targets"]
+
+
+def _cli_probabilities(path: Path) -> dict[str, float]:
+    """P(met) of every target as ``clustersim run --samples N --seed K --json`` prints it."""
+    return {t["id"]: t["probability"] for t in _cli_run(path)}
+
+
+def _cli_required(path: Path) -> dict[str, float | None]:
+    """Each target's required growth rate as ``clustersim run --json`` prints it."""
+    return {t["id"]: (t["required_growth"] or {}).get("rate") for t in _cli_run(path)}
 
 
 def _probabilities(doc: dict) -> dict[str, float]:
@@ -50,7 +60,12 @@ def test_unchanged_values_give_the_numbers_of_clustersim_run(client: TestClient)
     row = next(t for t in doc["targets"] if t["id"] == GDP_TARGET)
     assert row["label"] == {"zh": "GDP年均增长5%", "en": "GDP grows 5% a year"}
     assert row["goal"]["en"] == ">= 5.00%" and row["status"] in ("met", "missed")
-    assert row["required"]["en"].endswith("/yr gdp")
+    # required growth comes in a second answer (a search on the central scenario)
+    req = client.post("/api/required", json={"values": {}}).json()["required"]
+    assert {t: r["rate"] for t, r in req.items()} == _cli_required(EXAMPLE)
+    assert req[GDP_TARGET]["en"].endswith("/yr gdp") and "/年 gdp" in req[GDP_TARGET]["zh"]
+    # asked again, the table carries it
+    assert client.post("/api/compute", json={"values": {}}).json()["required"] == req
 
 
 def test_lower_growth_lowers_p_met_as_clustersim_run_says(
@@ -74,6 +89,8 @@ def test_lower_growth_lowers_p_met_as_clustersim_run_says(
     path = tmp_path / "whatif.yaml"
     path.write_bytes(resp.content)
     assert _cli_probabilities(path) == _probabilities(after)
+    req = client.post("/api/required", json={"values": change}).json()["required"]
+    assert {t: r["rate"] for t, r in req.items()} == _cli_required(path)
 
 
 def test_the_chart_is_the_percentile_band_of_the_chosen_series(client: TestClient) -> None:

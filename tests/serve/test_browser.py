@@ -99,6 +99,13 @@ def test_the_page_recomputes_when_a_slider_moves(url: str) -> None:
                 timeout=30_000,
             )
             after = cell.inner_text()
+            # required growth follows in a second answer
+            page.wait_for_function(
+                "sel => { const c = document.querySelector(sel);"
+                " return c && c.innerText.includes('%/年'); }",
+                arg=f'#targets tr[data-id="{GDP_TARGET}"] td[data-col="required"]',
+                timeout=30_000,
+            )
             assert _percent(after) < _percent(before) - 30, (before, after)
             assert page.locator(f'input[type=text][data-path="{GDP}"]').input_value() == "2.92%"
             shot = page.screenshot(full_page=False)

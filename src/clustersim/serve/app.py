@@ -8,6 +8,8 @@ Routes (all answers are JSON unless said otherwise):
 - ``GET /api/scenario``: the scenario, its knobs with ranges, the chartable series;
 - ``POST /api/compute`` ``{"values": {path: number or text}, "series": key}``: the target
   table and the fan chart; bad values give **422** ``{"errors": [{"field", "zh", "en"}]}``;
+- ``POST /api/required`` ``{"values": ...}``: each target's required growth (the page asks
+  right after the table, so probabilities are not kept waiting for the search);
 - ``POST /api/yaml`` ``{"values": ...}``: the changed scenario as a YAML download
   (streamed from memory, never written);
 - ``POST /api/save`` ``{"values": ..., "name": "file.yaml"}``: writes it into the ``--out``
@@ -160,6 +162,16 @@ def create_app(session: Session, *, lang: str = "zh", host: str = "127.0.0.1") -
             return _errors(exc.problems, exc.status)
         return JSONResponse(doc)
 
+    async def required(request: Request) -> JSONResponse:
+        body = await _body(request)
+        if isinstance(body, JSONResponse):
+            return body
+        try:
+            doc = await run_in_threadpool(session.required, body.get("values", {}))
+        except RequestError as exc:
+            return _errors(exc.problems, exc.status)
+        return JSONResponse(doc)
+
     async def download(request: Request) -> Response:
         body = await _body(request)
         if isinstance(body, JSONResponse):
@@ -197,6 +209,7 @@ def create_app(session: Session, *, lang: str = "zh", host: str = "127.0.0.1") -
             Route("/favicon.ico", no_icon),
             Route("/api/scenario", describe),
             Route("/api/compute", compute, methods=["POST"]),
+            Route("/api/required", required, methods=["POST"]),
             Route("/api/yaml", download, methods=["POST"]),
             Route("/api/save", save, methods=["POST"]),
         ],

@@ -5,7 +5,8 @@
 the page's values to a copy of the scenario, runs it exactly as ``clustersim run
 --samples N --seed K`` does (:func:`clustersim.engine.run`, then the required growth of
 each target on the central scenario), and returns plain JSON data: the target table in both
-languages and the fan chart of one series. ``yaml`` and ``save`` write the changed
+languages and the fan chart of one series; ``required`` the required growth of each target
+(a search on the central scenario, asked for after the table). ``yaml`` and ``save`` write the changed
 scenario as a standalone YAML file that ``clustersim run`` accepts.
 
 No web framework here: :mod:`clustersim.serve.app` maps these calls to HTTP.
@@ -117,6 +118,7 @@ class Session:
         self.series = self._series_options()
         self.default_series = self._default_series()
         self._cache: OrderedDict[Any, dict[str, Any]] = OrderedDict()
+        self._required: OrderedDict[Any, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
     # --- what the page starts from -------------------------------------------------------------
@@ -185,7 +187,11 @@ class Session:
             raise RequestError({"values": _w("serve_model_error", detail=str(exc))}) from exc
 
     def compute(self, values: Mapping[str, Any], series: str | None = None) -> dict[str, Any]:
-        """The target table and the fan chart of ``series`` with ``values`` applied.
+        """The target table and the fan chart of ``series`` with ``values`` applied: the
+        Monte Carlo run of ``clustersim run --samples N --seed K``. Required growth (a
+        search on the central scenario) comes from :meth:`required`, which the page asks
+        for next, so the probabilities answer first; it is included here when already
+        known for these values (``required`` is then not None).
 
         Raises
         ------
@@ -197,45 +203,77 @@ class Session:
         if series not in self.series:
             raise RequestError({"series": _w("serve_unknown_series", series=series)})
         sc, parsed = self.changed(values)
-        key = (tuple(sorted(parsed.items())), series)
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return {**hit, "cached": True}
+        vkey = tuple(sorted(parsed.items()))
+        doc = self._cached(self._cache, (vkey, series))
+        if doc is None:
+            start = time.perf_counter()
+            try:
+                result = run(sc, samples=self.samples, seed=self.seed, required=False)
+            except ClusterSimError as exc:
+                raise RequestError({"values": _w("serve_model_error", detail=str(exc))}) from exc
+            doc = {
+                "targets": [_row(t) for t in result.targets],
+                "met": sum(t.status == "met" for t in result.targets),
+                "chart": self._chart(result, series),
+                "changed": len([p for p, v in parsed.items() if v != self.knobs[p].value]),
+                "values": parsed,
+                "samples": self.samples,
+                "seed": self.seed,
+                "ms": round((time.perf_counter() - start) * 1000),
+            }
+            self._store(self._cache, (vkey, series), doc)
+            doc = {**doc, "cached": False}
+        req = self._cached(self._required, vkey)
+        return {**doc, "required": None if req is None else req["required"]}
+
+    def required(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Required growth of every target with ``values`` applied: the constant rate of its
+        lever series that just meets it on the central scenario, as ``clustersim run``
+        reports it (:func:`clustersim.engine.required_growths`, first lever).
+
+        Raises
+        ------
+        RequestError
+            As :meth:`compute`.
+        """
+        sc, parsed = self.changed(values)
+        vkey = tuple(sorted(parsed.items()))
+        doc = self._cached(self._required, vkey)
+        if doc is not None:
+            return doc
         start = time.perf_counter()
         try:
-            result = self._run(sc)
+            point = compile_scenario(sc, samples=1)
+            found = {tid: required_growths(point, ct) for tid, ct in point.targets.items()}
         except ClusterSimError as exc:
             raise RequestError({"values": _w("serve_model_error", detail=str(exc))}) from exc
-        doc = {
-            "targets": [_row(t) for t in result.targets],
-            "met": sum(t.status == "met" for t in result.targets),
-            "chart": self._chart(result, series),
-            "changed": len([p for p, v in parsed.items() if v != self.knobs[p].value]),
-            "values": parsed,
-            "samples": self.samples,
-            "seed": self.seed,
-            "ms": round((time.perf_counter() - start) * 1000),
-            "cached": False,
-        }
-        with self._lock:
-            self._cache[key] = doc
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return doc
+        out: dict[str, Any] = {}
+        for tid, levers in found.items():
+            first = levers[0] if levers else None
+            out[tid] = {
+                "zh": required_text(first, "zh"),
+                "en": required_text(first, "en"),
+                "rate": finite((first or {}).get("rate")),
+            }
+        doc = {"required": out, "ms": round((time.perf_counter() - start) * 1000)}
+        self._store(self._required, vkey, doc)
+        return {**doc, "cached": False}
 
-    def _run(self, sc: Scenario) -> Result:
-        """``clustersim run --samples N --seed K``: the Monte Carlo run, then required growth
-        on the central scenario (as :func:`clustersim.engine.run` with ``required=True``)."""
-        result = run(sc, samples=self.samples, seed=self.seed, required=False)
-        point = compile_scenario(sc, samples=1) if self.samples > 1 else result.compiled
-        assert point is not None
-        for t in result.targets:
-            levers = required_growths(point, point.targets[t.id])
-            t.required_growth = levers[0] if levers else None
-            t.required_levers = levers if len(levers) > 1 else []
-        return result
+    def _cached(self, cache: OrderedDict[Any, dict[str, Any]], key: Any) -> dict[str, Any] | None:
+        with self._lock:
+            hit = cache.get(key)
+            if hit is None:
+                return None
+            cache.move_to_end(key)
+            return {**hit, "cached": True}
+
+    def _store(
+        self, cache: OrderedDict[Any, dict[str, Any]], key: Any, doc: dict[str, Any]
+    ) -> None:
+        with self._lock:
+            cache[key] = doc
+            while len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
 
     def _chart(self, result: Result, key: str) -> dict[str, Any]:
         opt = self.series[key]
@@ -313,7 +351,7 @@ class Session:
 
 def _row(t: TargetResult) -> dict[str, Any]:
     """One row of the target table, every text in both languages (the numbers of
-    ``clustersim run``'s table: medians, P(met), p5-p95, required growth)."""
+    ``clustersim run``'s table: medians, P(met), p5-p95; required growth comes apart)."""
     value = t.median_value
     margin = t.median_margin  # once: the status property would take the median again
     if len(t.met) == 1:
@@ -339,11 +377,6 @@ def _row(t: TargetResult) -> dict[str, Any]:
         "goal": {"zh": goal("zh"), "en": goal("en")},
         "margin": num(margin, pct, pp),
         "p5_p95": f"{num(p['p5'], pct, pp)} – {num(p['p95'], pct, pp)}",
-        "required": {
-            "zh": required_text(t.required_growth, "zh"),
-            "en": required_text(t.required_growth, "en"),
-        },
-        "required_rate": finite((t.required_growth or {}).get("rate")),
         "strength": t.strength,
     }
 

@@ -10,6 +10,7 @@ let lang = BOOT.lang === "en" ? "en" : "zh";
 let values = {}; // path -> number (slider) or text (typed), only knobs moved from the scenario
 let series = BOOT.default_series;
 let last = null; // the last good answer
+let required = null; // target id -> {zh, en, rate}: required growth for the values of `last`
 let baseline = null; // P(met) of the scenario as loaded, by target id
 let seq = 0;
 let timer = null;
@@ -145,6 +146,7 @@ async function compute() {
   errors = {};
   hideBanner();
   last = doc;
+  required = doc.required;
   for (const [path, v] of Object.entries(doc.values || {})) {
     const r = rows[path];
     if (r && typeof values[path] === "string") { r.slider.value = String(pos(r.knob, v)); r.field.value = show(r.knob, v); }
@@ -154,6 +156,19 @@ async function compute() {
     for (const r of doc.targets) baseline[r.id] = r.probability;
   }
   render();
+  if (required === null) fetchRequired(mine);
+}
+
+// required growth: a search on the central scenario, asked for once the table is shown
+async function fetchRequired(mine) {
+  let resp, doc;
+  try {
+    resp = await post("/api/required", { values });
+    doc = await resp.json();
+  } catch (e) { return; }
+  if (mine !== seq || !resp.ok) return;
+  required = doc.required;
+  renderTable();
 }
 
 function showErrors(list) {
@@ -208,7 +223,7 @@ function renderTable() {
       el("td", { class: "num", text: t(r.goal) }),
       el("td", { class: "num", text: r.margin }),
       el("td", { class: "num", text: r.p5_p95 }),
-      el("td", { text: t(r.required) })));
+      el("td", { "data-col": "required", text: required && required[r.id] ? t(required[r.id]) : "…" })));
   }
   document.getElementById("met-line").textContent = w("targets_met", { met: last.met, n: last.targets.length });
   document.getElementById("status").textContent = w("serve_elapsed", {
