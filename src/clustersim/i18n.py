@@ -221,7 +221,7 @@ WORDS: Mapping[str, Bi] = {
     ),
     "serve_fixed": Bi("固定值", "fixed value"),
     "serve_range": Bi("范围", "range"),
-    "serve_changed": Bi("已修改 {n} 项假设", "{n} assumptions changed"),
+    "serve_changed": Bi("已修改的假设：{n} 项", "assumptions changed: {n}"),
     "serve_computing": Bi("计算中……", "computing..."),
     "serve_elapsed": Bi(
         "{samples} 个蒙特卡洛样本，随机种子 {seed}，用时 {ms} 毫秒",

@@ -235,3 +235,23 @@ def test_a_symbolic_link_in_the_out_folder_is_not_followed(
     resp = client.post("/api/save", json={"values": {}, "name": "link.yaml"})
     assert resp.status_code == 422
     assert not target.exists()
+
+
+def test_the_page_assets_ship_as_package_data_and_fetch_nothing_from_outside() -> None:
+    import fnmatch
+    import re
+    import tomllib
+
+    import clustersim
+
+    root = Path(clustersim.__file__).resolve().parent
+    conf = tomllib.loads((root.parents[1] / "pyproject.toml").read_text("utf-8"))
+    patterns = conf["tool"]["setuptools"]["package-data"]["clustersim"]
+    static = sorted((root / "serve" / "static").iterdir())
+    assert {p.name for p in static} >= {"index.html", "app.js", "app.css"}
+    for p in static:
+        rel = p.relative_to(root).as_posix()
+        assert any(fnmatch.fnmatch(rel, pat) for pat in patterns), rel
+        # no CDN, no web font service: only the SVG namespace is a URL
+        urls = set(re.findall(r"https?://[^\s\"')]+", p.read_text("utf-8")))
+        assert urls <= {"http://www.w3.org/2000/svg"}, (p.name, urls)

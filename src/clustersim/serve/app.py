@@ -50,6 +50,7 @@ ASSETS: dict[str, tuple[str, str]] = {
 }
 #: the words of the table the page uses besides every ``serve_*`` word
 PAGE_WORDS = (
+    "targets",
     "target",
     "year",
     "status",

@@ -336,7 +336,7 @@ function renderWords() {
   document.getElementById("knobs-title").textContent = w("serve_knobs");
   document.getElementById("filter").placeholder = w("serve_filter");
   document.getElementById("reset").textContent = w("serve_reset");
-  document.getElementById("targets-title").textContent = w("serve_title") + " · " + t(BOOT.scenario.name);
+  document.getElementById("targets-title").textContent = w("targets");
   document.getElementById("fan-title").textContent = w("serve_fan");
   document.getElementById("series-label").textContent = w("series");
   renderSeries();
