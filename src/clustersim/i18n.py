@@ -273,6 +273,10 @@ WORDS: Mapping[str, Bi] = {
         "clustersim serve：请在浏览器中打开 {url}（按 Ctrl+C 停止）",
         "clustersim serve: open {url} in a browser (Ctrl+C to stop)",
     ),
+    "serve_port_busy": Bi(
+        "无法在 {host}:{port} 上启动服务（{reason}）：请用 --port 换一个端口",
+        "cannot serve on {host}:{port} ({reason}): choose another --port",
+    ),
     "serve_missing": Bi(
         "clustersim serve 需要可选依赖：pip install 'clustersim[serve]'（缺少 {module}）",
         "clustersim serve needs the optional extra: pip install 'clustersim[serve]' "

@@ -23,6 +23,16 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return calls
 
 
+@pytest.fixture
+def free_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The port probe always passes: these tests check what reaches the server, and the
+    fixed ports they name may be taken on a shared machine."""
+    import clustersim.cli.serve as command
+
+    monkeypatch.setattr(command, "_check_port", lambda host, port, lang: None)
+
+
+@pytest.mark.usefixtures("free_port")
 def test_serves_on_loopback_by_default(served: list[dict[str, Any]]) -> None:
     res = CliRunner().invoke(app, ["serve", str(EXAMPLE), "--samples", "10", "--lang", "en"])
     assert res.exit_code == 0, res.output
@@ -32,6 +42,7 @@ def test_serves_on_loopback_by_default(served: list[dict[str, Any]]) -> None:
     assert "warning" not in res.output
 
 
+@pytest.mark.usefixtures("free_port")
 def test_another_host_is_served_with_a_warning(served: list[dict[str, Any]]) -> None:
     res = CliRunner().invoke(
         app, ["serve", str(EXAMPLE), "--host", "0.0.0.0", "--port", "9001", "--samples", "10"]
@@ -60,3 +71,26 @@ def test_a_missing_scenario_is_one_error_line(served: list[dict[str, Any]], tmp_
     assert res.exit_code == 2
     assert res.stderr.startswith("error: ") and "nope.yaml" in res.stderr
     assert "Traceback" not in res.output and served == []
+
+
+def test_a_busy_port_is_one_error_line(served: list[dict[str, Any]]) -> None:
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        res = CliRunner().invoke(
+            app, ["serve", str(EXAMPLE), "--port", str(port), "--samples", "10", "--lang", "en"]
+        )
+    assert res.exit_code == 2
+    assert f"error: cannot serve on 127.0.0.1:{port}" in res.stderr
+    assert "choose another --port" in res.stderr and served == []
+
+
+def test_out_must_be_a_folder(served: list[dict[str, Any]], tmp_path: Path) -> None:
+    afile = tmp_path / "a.txt"
+    afile.write_text("x")
+    res = CliRunner().invoke(app, ["serve", str(EXAMPLE), "--out", str(afile), "--samples", "10"])
+    assert res.exit_code == 2
+    assert "--out" in res.stderr and "not a folder" in res.stderr and served == []

@@ -50,6 +50,8 @@ def test_typed_values_are_read_as_the_page_shows_them(knobs) -> None:
     assert parse_values(knobs, {GDP: "5.8%"}) == {GDP: pytest.approx(0.058)}
     assert parse_values(knobs, {GDP: "0.058"}) == {GDP: pytest.approx(0.058)}
     assert parse_values(knobs, {GDP: 0.05}) == {GDP: 0.05}
+    # a Chinese input method's full-width digits and percent sign
+    assert parse_values(knobs, {GDP: "５.８％"}) == {GDP: pytest.approx(0.058)}
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -74,6 +75,7 @@ def serve(
         except ImportError as exc:
             raise ClusterSimError(word("serve_missing", lang, module=exc.name or exc)) from exc
         session = Session(scenario, samples=samples, seed=seed, out=out_dir)
+        _check_port(host, port, lang)
     except ClusterSimError as exc:
         raise fail(exc) from None
     if host not in LOOPBACK:
@@ -82,6 +84,18 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     out.print(word("serve_listening", lang, url=f"http://{shown}:{port}/"), markup=False)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _check_port(host: str, port: int, lang: str) -> None:
+    """Refuse a port another program holds, in words, before the server starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ClusterSimError(
+                word("serve_port_busy", lang, host=host, port=port, reason=exc.strerror or exc)
+            ) from exc
 
 
 #: the commands this module adds to ``clustersim``

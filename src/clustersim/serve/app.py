@@ -23,6 +23,7 @@ page elsewhere cannot reach a loopback server through DNS rebinding.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from importlib import resources
 from typing import Any
@@ -78,6 +79,10 @@ def page_words() -> dict[str, dict[str, str]]:
     """Every word the page shows, ``{id: {"zh": ..., "en": ...}}``, from the one table."""
     keys = [k for k in WORDS if k.startswith("serve_")] + list(PAGE_WORDS)
     return {k: {"zh": WORDS[k].zh, "en": WORDS[k].en} for k in keys}
+
+
+def _ascii(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
 
 def _asset(name: str) -> bytes:
@@ -185,7 +190,8 @@ def create_app(session: Session, *, lang: str = "zh", host: str = "127.0.0.1") -
             text.encode("utf-8"),
             media_type="application/yaml; charset=utf-8",
             headers={
-                "Content-Disposition": f'attachment; filename="{name}"; '
+                # the plain name in ASCII (headers are Latin-1), the exact one as RFC 6266 says
+                "Content-Disposition": f'attachment; filename="{_ascii(name)}"; '
                 f"filename*=UTF-8''{quote(name)}"
             },
         )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -284,7 +285,7 @@ def _problem(k: Knob, key: str, text: str) -> Bi:
 
 def parse_values(knobs: Mapping[str, Knob], values: Mapping[str, Any]) -> dict[str, float]:
     """The new value of each knob named in ``values`` (a number, or text such as ``"5.8%"``,
-    ``"0.058"`` or ``"1,900"``), checked against its range.
+    ``"0.058"``, ``"1,900"`` or full-width ``"５.８％"``), checked against its range.
 
     Raises
     ------
@@ -301,6 +302,9 @@ def parse_values(knobs: Mapping[str, Knob], values: Mapping[str, Any]) -> dict[s
                 word("serve_unknown_knob", "en", path=path),
             )
             continue
+        # full-width digits and signs from a Chinese input method read as ASCII: ５.８％ is 5.8%
+        if isinstance(raw, str):
+            raw = unicodedata.normalize("NFKC", raw)
         text = str(raw).strip() if raw is not None else ""
         v = parse_number(raw) if not isinstance(raw, bool) else raw
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):

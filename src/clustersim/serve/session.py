@@ -114,6 +114,8 @@ class Session:
         self.samples = samples
         self.seed = seed
         self.out = out.resolve() if out is not None else None
+        if self.out is not None and self.out.exists() and not self.out.is_dir():
+            raise ClusterSimError(f"--out: {out} is a file, not a folder")
         self.knobs: dict[str, Knob] = {k.path: k for k in knobs_of(self.scenario)}
         self.series = self._series_options()
         self.default_series = self._default_series()
