@@ -255,3 +255,21 @@ def test_the_page_assets_ship_as_package_data_and_fetch_nothing_from_outside() -
         # no CDN, no web font service: only the SVG namespace is a URL
         urls = set(re.findall(r"https?://[^\s\"')]+", p.read_text("utf-8")))
         assert urls <= {"http://www.w3.org/2000/svg"}, (p.name, urls)
+
+
+def test_a_plan_that_extends_a_trend_downloads_as_one_file(tmp_path: Path) -> None:
+    # zhenjiang-2026 extends the draft, which extends the trend: the download merges them
+    plan = EXAMPLE.parent / "zhenjiang-2026.yaml"
+    session = Session(plan, samples=200, seed=SEED)
+    client = TestClient(create_app(session), base_url="http://127.0.0.1")
+    change = {GDP: "6%", "clusters.new_materials.output.growth.rates.2025": "10%"}
+    doc = client.post("/api/compute", json={"values": change}).json()
+    assert doc["changed"] == 2
+    text = client.post("/api/yaml", json={"values": change}).text
+    assert "extends:" not in text
+    path = tmp_path / "zj.yaml"
+    path.write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(cli, ["run", str(path), "-n", "200", "-s", str(SEED), "--json"])
+    assert res.exit_code == 0, res.output
+    ran = {t["id"]: t["probability"] for t in json.loads(res.stdout)["targets"]}
+    assert ran == _probabilities(doc)
