@@ -76,6 +76,9 @@ def serve(
             raise ClusterSimError(word("serve_missing", lang, module=exc.name or exc)) from exc
         session = Session(scenario, samples=samples, seed=seed, out=out_dir)
         _check_port(host, port, lang)
+        # the scenario as loaded, computed once before the first visitor asks for it
+        session.compute({})
+        session.required({})
     except ClusterSimError as exc:
         raise fail(exc) from None
     if host not in LOOPBACK:
