@@ -94,3 +94,13 @@ def test_out_must_be_a_folder(served: list[dict[str, Any]], tmp_path: Path) -> N
     res = CliRunner().invoke(app, ["serve", str(EXAMPLE), "--out", str(afile), "--samples", "10"])
     assert res.exit_code == 2
     assert "--out" in res.stderr and "not a folder" in res.stderr and served == []
+
+
+@pytest.mark.usefixtures("free_port")
+def test_a_scenario_that_cannot_run_at_that_size_is_one_error_line(
+    served: list[dict[str, Any]],
+) -> None:
+    res = CliRunner().invoke(app, ["serve", str(EXAMPLE), "--samples", "100000000", "--lang", "en"])
+    assert res.exit_code == 2
+    assert res.stderr.startswith("error: the scenario cannot be projected with these values: ")
+    assert "GiB" in res.stderr and "Traceback" not in res.output and served == []

@@ -72,6 +72,7 @@ def serve(
             import uvicorn
 
             from clustersim.serve import Session, create_app
+            from clustersim.serve.session import RequestError
         except ImportError as exc:
             raise ClusterSimError(word("serve_missing", lang, module=exc.name or exc)) from exc
         session = Session(scenario, samples=samples, seed=seed, out=out_dir)
@@ -81,6 +82,10 @@ def serve(
         session.required({})
     except ClusterSimError as exc:
         raise fail(exc) from None
+    except RequestError as exc:  # the scenario as loaded cannot be projected with N samples
+        for message in exc.problems.values():
+            err.print(f"error: {message.text(lang)}", markup=False)
+        raise typer.Exit(2) from None
     if host not in LOOPBACK:
         err.print(word("serve_warn_host", lang, host=host), markup=False)
     app = create_app(session, lang=lang, host=host)
