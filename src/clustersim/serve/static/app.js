@@ -129,7 +129,20 @@ async function post(url, body) {
   return fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 }
 
+// one recompute at a time: while one runs, changes only mark that the latest values go next
+// (dragging a slider must not pile requests up on the server)
+let busy = false;
+let again = false;
 async function compute() {
+  if (busy) { again = true; return; }
+  busy = true;
+  try { await computeOnce(); } finally {
+    busy = false;
+    if (again) { again = false; compute(); }
+  }
+}
+
+async function computeOnce() {
   const mine = ++seq;
   document.getElementById("status").textContent = w("serve_computing");
   document.getElementById("results").classList.add("stale");
