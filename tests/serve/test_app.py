@@ -273,3 +273,19 @@ def test_a_plan_that_extends_a_trend_downloads_as_one_file(tmp_path: Path) -> No
     assert res.exit_code == 0, res.output
     ran = {t["id"]: t["probability"] for t in json.loads(res.stdout)["targets"]}
     assert ran == _probabilities(doc)
+
+
+def test_a_change_does_not_read_or_parse_the_scenario_file_again(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import clustersim.scenario.loader as loader
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the scenario file was read again")
+
+    monkeypatch.setattr(loader, "read_yaml", refuse)
+    monkeypatch.setattr(loader, "load_data", refuse)
+    doc = session.compute({GDP: "4.5%", "region.population.growth.rate": "0.5%"})
+    assert doc["changed"] == 2
+    assert session.required({GDP: "4.5%"})["required"][GDP_TARGET]["rate"] is not None
+    assert "region.gdp.growth.rate = 4.50% (5.50%)" in session.yaml({GDP: "4.5%"})[1]
