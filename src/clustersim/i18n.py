@@ -273,6 +273,9 @@ WORDS: Mapping[str, Bi] = {
         "clustersim serve：请在浏览器中打开 {url}（按 Ctrl+C 停止）",
         "clustersim serve: open {url} in a browser (Ctrl+C to stop)",
     ),
+    "serve_out_not_dir": Bi(
+        "--out：{out} 是一个文件，不是文件夹", "--out: {out} is a file, not a folder"
+    ),
     "serve_port_busy": Bi(
         "无法在 {host}:{port} 上启动服务（{reason}）：请用 --port 换一个端口",
         "cannot serve on {host}:{port} ({reason}): choose another --port",

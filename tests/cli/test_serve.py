@@ -93,7 +93,8 @@ def test_out_must_be_a_folder(served: list[dict[str, Any]], tmp_path: Path) -> N
     afile.write_text("x")
     res = CliRunner().invoke(app, ["serve", str(EXAMPLE), "--out", str(afile), "--samples", "10"])
     assert res.exit_code == 2
-    assert "--out" in res.stderr and "not a folder" in res.stderr and served == []
+    assert res.stderr.strip() == "error: " + word("serve_out_not_dir", "zh", out=afile)
+    assert served == []
 
 
 @pytest.mark.usefixtures("free_port")

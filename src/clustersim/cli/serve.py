@@ -75,6 +75,8 @@ def serve(
             from clustersim.serve.session import RequestError
         except ImportError as exc:
             raise ClusterSimError(word("serve_missing", lang, module=exc.name or exc)) from exc
+        if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+            raise ClusterSimError(word("serve_out_not_dir", lang, out=out_dir))
         session = Session(scenario, samples=samples, seed=seed, out=out_dir)
         _check_port(host, port, lang)
         # the scenario as loaded, computed once before the first visitor asks for it
