@@ -56,10 +56,15 @@ class Workload:
     clusters: int
     years: int
     engine: str = "numpy"
+    #: the scenario's variant with yearly growth shocks, a shared factor and a copula
+    #: (:func:`~clustersim.bench.workloads.synthetic_scenario`, issue 15)
+    shocks: bool = False
 
     @property
     def name(self) -> str:
         tail = "" if self.engine == "numpy" else f"/{self.engine}"
+        if self.shocks:
+            tail += "/shocks"
         return f"{self.kind}/S{self.samples}/C{self.clusters}/T{self.years}{tail}"
 
     @property
@@ -168,7 +173,7 @@ def _prepare(w: Workload) -> Callable[[], Any]:
     from clustersim.engines import get_engine
     from clustersim.engines.projection import frame_of
 
-    sc = synthetic_scenario(w.clusters, w.years)
+    sc = synthetic_scenario(w.clusters, w.years, shocks=w.shocks)
     if w.kind == "plain_run":
         return lambda: run_compiled(compile_scenario(sc, samples=w.samples, seed=1), required=False)
     if w.kind == "sweep_targets":
