@@ -422,3 +422,48 @@ def test_field_checks_of_the_shocks_block() -> None:
         scenario({"a": {"rate": 0.05, "shocks": {"sd": 0.02, "ra": 0.5}}})
     with pytest.raises(ScenarioError, match="the value must be >= 0"):
         compile_scenario(scenario({"a": {"rate": 0.05, "shocks": {"sd": -0.02}}}))
+
+
+# --- required growth ---------------------------------------------------------------------------
+
+
+def test_required_growth_is_the_median_path_rate_and_meets_the_target_half_the_time() -> None:
+    """Required growth is found on the central run, which has no shocks: the constant mean
+    rate r* whose median path just meets the goal, here (30 / 10)^(1/7) - 1 in closed form.
+    With the innovations unchanged around r*, ln x[2030] is normal with median
+    ln 10 + 7 ln(1 + r*) = ln 30, so the target is met with probability 1/2."""
+    d: dict[str, Any] = {
+        "id": "req",
+        "name": "req",
+        "base_year": BASE,
+        "end_year": 2030,
+        "region": {"gdp": {"base": 100.0, "growth": 0.05}},
+        "clusters": {
+            "a": {
+                "name": "a",
+                "output": {
+                    "base": 10.0,
+                    "growth": {"rate": 0.1, "shocks": {"sd": 0.04, "ar": 0.3}},
+                },
+            }
+        },
+        "targets": {
+            "big": {
+                "kind": "level",
+                "label": "a reaches 30",
+                "metric": "sum(output)",
+                "year": 2030,
+                "at_least": 30.0,
+            }
+        },
+    }
+    res = cs.run(cs.Scenario.model_validate(d), samples=2, seed=1)
+    req = res.targets[0].required_growth
+    assert req is not None
+    r_star = float(req["rate"])
+    assert r_star == pytest.approx(3.0 ** (1 / 7) - 1.0, rel=1e-10)
+    d["clusters"]["a"]["output"]["growth"]["rate"] = r_star
+    n = 40_000
+    met = cs.run(cs.Scenario.model_validate(d), samples=n, seed=3, required=False)
+    p = met.targets[0].probability
+    assert abs(p - 0.5) < 4.5 * math.sqrt(0.25 / n)
