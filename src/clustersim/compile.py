@@ -100,6 +100,8 @@ class Compiled:
     defined: dict[str, set[int]] = field(default_factory=dict)
     #: where each value of the scenario was written (None: not from a file)
     provenance: Provenance | None = None
+    #: paths of the growths with yearly shocks (issue 15), in compile order
+    shocked: tuple[str, ...] = ()
 
     def at(self, *path: str) -> str:
         """``file:line: a.b.c`` for a scenario path (just ``a.b.c`` without a file)."""
@@ -158,6 +160,8 @@ class _Context:
         self._factor_paths: dict[str, Array] = {}
         #: uniforms of the numbers a Gaussian copula correlates, by path
         self.correlated: dict[str, Array] = {}
+        #: growths with shocks, by path
+        self.shocked: list[str] = []
 
     def normals(self, key: str, a: int = 0, b: int | None = None) -> Array:
         """Standard normals ``(b - a, T - 1)`` of stream ``key`` for samples ``a .. b - 1``
@@ -198,6 +202,7 @@ class _Context:
         the exponential stay in cache and only the result is written to memory.
         """
         sd = self.value(sh.sd, f"{path}.shocks.sd", 0.0)
+        self.shocked.append(path)
         if sh.factor is not None and sh.factor not in self.factors:
             known = sorted(self.factors)
             raise self.error(
@@ -855,7 +860,9 @@ def compile_scenario(
     }
     groups["all"] = np.arange(len(b.cids), dtype=np.intp)
     model = Model(years, tuple(b.cids), samples, ops, groups, history)
-    comp = Compiled(sc, model, {}, {}, dict(ctx.params), seed, b.defined, ctx.provenance)
+    comp = Compiled(
+        sc, model, {}, {}, dict(ctx.params), seed, b.defined, ctx.provenance, tuple(ctx.shocked)
+    )
     _compile_metrics(comp, b)
     for tid, t in sc.targets.items():
         comp.targets[tid] = _compile_target(comp, b, tid, t)

@@ -467,3 +467,25 @@ def test_required_growth_is_the_median_path_rate_and_meets_the_target_half_the_t
     met = cs.run(cs.Scenario.model_validate(d), samples=n, seed=3, required=False)
     p = met.targets[0].probability
     assert abs(p - 0.5) < 4.5 * math.sqrt(0.25 / n)
+
+
+# --- the command line says a run has shocks, in both languages ----------------------------------
+
+
+def test_the_run_title_names_the_shocks_in_chinese_and_english(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from clustersim.cli import app
+
+    p = tmp_path / "s.yaml"
+    p.write_text(YAML.replace("regoin", "region").format(correlations=GOOD_PAIR), "utf-8")
+    runner = CliRunner()
+    en = runner.invoke(app, ["run", str(p), "-n", "50", "-s", "1", "--lang", "en"])
+    assert en.exit_code == 0, en.output
+    text = " ".join(en.output.split())
+    assert "yearly shocks on 1 growths (shared factors: 1, correlations: 1)" in text
+    zh = runner.invoke(app, ["run", str(p), "-n", "50", "-s", "1", "--lang", "zh"])
+    assert zh.exit_code == 0, zh.output
+    assert "含逐年冲击（1个增速、1个共同因子、1组相关）" in "".join(zh.output.split())
+    plain = runner.invoke(app, ["run", str(p)])
+    assert plain.exit_code == 0 and "shocks" not in plain.output
