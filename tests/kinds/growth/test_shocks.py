@@ -489,3 +489,22 @@ def test_the_run_title_names_the_shocks_in_chinese_and_english(tmp_path: Path) -
     assert "含逐年冲击（1个增速、1个共同因子、1组相关）" in "".join(zh.output.split())
     plain = runner.invoke(app, ["run", str(p)])
     assert plain.exit_code == 0 and "shocks" not in plain.output
+
+
+def test_the_json_schema_has_the_shocks_blocks() -> None:
+    from clustersim.kinds.growth import GROWTH_KINDS
+    from clustersim.scenario.models import scenario_json_schema
+
+    schema = scenario_json_schema()
+    defs = schema["$defs"]
+    assert schema["properties"]["shocks"]["anyOf"][0] == {"$ref": "#/$defs/ScenarioShocks"}
+    for cls in GROWTH_KINDS.values():  # every growth kind takes shocks
+        prop = defs[cls.__name__]["properties"]["shocks"]
+        assert {"$ref": "#/$defs/Shocks"} in prop["anyOf"]
+    sh = defs["Shocks"]
+    assert set(sh["properties"]) == {"sd", "ar", "factor", "loading", "source", "note"}
+    assert sh["required"] == ["sd"] and sh["additionalProperties"] is False
+    ar = next(a for a in sh["properties"]["ar"]["anyOf"] if a.get("type") == "number")
+    assert ar["minimum"] == 0.0 and ar["exclusiveMaximum"] == 1.0
+    assert set(defs["ScenarioShocks"]["properties"]) >= {"factors", "correlations"}
+    assert defs["Correlation"]["required"] == ["between", "rho"]

@@ -51,15 +51,14 @@ class CompiledGrowth:
 
 #: the default share of a shock's variance that comes from its factor, when one is named
 DEFAULT_LOADING = 0.5
+_ArRange = Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)]
+_ShareRange = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+# a number or a percent string ("40%"); the schema shows the range of the number
 _Ar = Annotated[
-    float,
-    Field(ge=0.0, lt=1.0, allow_inf_nan=False),
-    BeforeValidator(parse_number, json_schema_input_type=float | NumberText),
+    _ArRange, BeforeValidator(parse_number, json_schema_input_type=_ArRange | NumberText)
 ]
 _Share = Annotated[
-    float,
-    Field(ge=0.0, le=1.0, allow_inf_nan=False),
-    BeforeValidator(parse_number, json_schema_input_type=float | NumberText),
+    _ShareRange, BeforeValidator(parse_number, json_schema_input_type=_ShareRange | NumberText)
 ]
 
 
