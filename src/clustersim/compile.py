@@ -110,21 +110,42 @@ class Compiled:
         return self.provenance.at(tuple(path))
 
 
+#: a function giving rows ``a .. b - 1`` of a shocked rate array: ``(b - a, T)``
+Block = Callable[[int, int], Array]
+
+
+def year_major(*shape: int) -> Array:
+    """An uninitialised ``(S, [C,] T)`` array stored year first: a view of a C-ordered
+    ``(T, S, [C])`` array. Shocked rates (issue 15) vary by sample and year; stored this
+    way the blocked core, which reads rates year by year as ``(T, B, C)``, reads each
+    year's rates as one slab instead of transposing them, and a block of the compiled
+    kernel's lanes reads one contiguous run of ``lanes x C`` values a year."""
+    base: Array = np.empty((shape[-1], *shape[:-1]))
+    return np.moveaxis(base, 0, -1)
+
+
 def _stack_clusters(
-    parts: list[Array], s: int, t: int, rows: int = 8192, skip: Mapping[int, Any] = {}
+    parts: list[Array],
+    s: int,
+    t: int,
+    rows: int = 8192,
+    blocks: Mapping[int, Block] | None = None,
 ) -> Array:
     """``np.stack(parts, axis=1)`` of ``(S' or 1, T')`` arrays, ``rows`` samples at a time.
 
     Stacking writes each part with a stride of a whole row, so a part touches every cache
     line of the output; block by block the output's lines stay in cache across the parts
-    (~3x faster for 20 clusters x 65,536 samples). Parts whose index is in ``skip`` are
-    left unwritten (the caller fills them).
+    (~3x faster for 20 clusters x 65,536 samples). Parts whose index is in ``blocks``
+    (shocked rates, ``(S, T)``) come from their block function, block by block, and the
+    result is stored year first (:func:`year_major`).
     """
-    out: Array = np.empty((s, len(parts), t))
+    out = year_major(s, len(parts), t) if blocks else np.empty((s, len(parts), t))
     for a in range(0, s, rows):
         b = min(a + rows, s)
         for i, r in enumerate(parts):
-            if i not in skip:
+            if blocks and i in blocks:
+                out[a:b, i, :] = blocks[i](a, b)
+            else:
                 out[a:b, i, :] = r if r.shape[0] == 1 else r[a:b]
     return out
 
@@ -182,24 +203,12 @@ class _Context:
             self._factor_paths[name] = got
         return got
 
-    def shock(self, rates: Array, sh: Shocks, path: str) -> Array:
-        """``rates (S', T')`` with the innovations of ``sh`` (:class:`Shocks`): ``(S, T)``
-        in a Monte Carlo run; unchanged in a plain run (central values, no shocks)."""
-        fill = self.shock_fill(rates, sh, path)
-        if fill is None:
-            return rates
-        out: Array = np.empty((self.samples, len(self.years)))
-        fill(out)
-        return out
+    def shock_block(self, rates: Array, sh: Shocks, path: str) -> Block | None:
+        """A function giving rows ``a .. b - 1`` of the shocked ``rates`` (``(b - a, T)``),
+        or None in a plain run (no shocks). Checks the fields either way.
 
-    def shock_fill(
-        self, rates: Array, sh: Shocks, path: str, rows: int = 4096
-    ) -> Callable[[Array], None] | None:
-        """A function writing the shocked ``rates`` into an ``(S, T)`` array (a view of a
-        stacked one), or None in a plain run (no shocks). Checks the fields either way.
-
-        It works ``rows`` samples at a time, so the innovations, their AR(1) recursion and
-        the exponential stay in cache and only the result is written to memory.
+        Called block by block, so the innovations, their AR(1) recursion and the
+        exponential of a block stay in cache and only the result is written to memory.
         """
         sd = self.value(sh.sd, f"{path}.shocks.sd", 0.0)
         self.shocked.append(path)
@@ -215,20 +224,17 @@ class _Context:
         load = sh.share
         f = self.factor(sh.factor) if sh.factor is not None and load > 0.0 else None
 
-        def fill(out: Array) -> None:
-            for a in range(0, self.samples, rows):
-                b = min(a + rows, self.samples)
-                # e = sd * (sqrt(1 - L) z + sqrt(L) F)
-                e = self.normals(f"{path}.shocks", a, b)
-                if f is not None:
-                    e *= math.sqrt(1.0 - load)
-                    e += math.sqrt(load) * f[a:b]
-                e *= sd[a:b, None] if sd.shape[0] > 1 else sd[0]
-                own = rates[a:b] if rates.shape[0] > 1 else rates
-                # contiguous in cache first: a ufunc writing a strided view is much slower
-                out[a:b] = shocked_rates(own, ar1(e, sh.ar))
+        def block(a: int, b: int) -> Array:
+            # e = sd * (sqrt(1 - L) z + sqrt(L) F)
+            e = self.normals(f"{path}.shocks", a, b)
+            if f is not None:
+                e *= math.sqrt(1.0 - load)
+                e += math.sqrt(load) * f[a:b]
+            e *= sd[a:b, None] if sd.shape[0] > 1 else sd[0]
+            own = rates[a:b] if rates.shape[0] > 1 else rates
+            return shocked_rates(own, ar1(e, sh.ar))
 
-        return fill
+        return block
 
     def value(self, num: Any, path: str, lo: float = -math.inf, hi: float = math.inf) -> Array:
         if num is None:
@@ -305,17 +311,19 @@ class _Builder:
         self.level[op.name] = op.cluster
 
     def growth(self, gr: Growth, x0: Array, path: str) -> tuple[Array, list[tuple[str, Array]]]:
-        rates, links, fill = self.growth_parts(gr, x0, path)
-        if fill is not None:
-            rates = np.empty((self.ctx.samples, len(self.years)))
-            fill(rates)
+        rates, links, block = self.growth_parts(gr, x0, path)
+        if block is not None:
+            n = self.ctx.samples
+            rates = year_major(n, len(self.years))
+            for a in range(0, n, 4096):  # a block's innovations stay in cache
+                rates[a : a + 4096] = block(a, min(a + 4096, n))
         return rates, links
 
     def growth_parts(
         self, gr: Growth, x0: Array, path: str
-    ) -> tuple[Array, list[tuple[str, Array]], Callable[[Array], None] | None]:
-        """The growth's own rates, its links, and (with shocks in a Monte Carlo run) a
-        function writing the shocked rates ``(S, T)`` into an array it is given."""
+    ) -> tuple[Array, list[tuple[str, Array]], Block | None]:
+        """The growth's own rates, its links, and (with shocks in a Monte Carlo run) the
+        function giving the shocked rates ``(S, T)`` block by block."""
         try:
             compiled = gr.compile(self.ctx, x0, f"{path}.growth")
         except ValueError as exc:
@@ -327,14 +335,14 @@ class _Builder:
                 raise self.ctx.error(at, rest) from exc
             raise self.ctx.error(f"{path}.growth", msg) from exc
         rates, links = compiled.rates, list(compiled.links)
-        fill = None
+        block = None
         if gr.shocks is not None:  # (1 + r) e^d - 1 stays above -100% when r does
-            fill = self.ctx.shock_fill(rates, gr.shocks, f"{path}.growth")
+            block = self.ctx.shock_block(rates, gr.shocks, f"{path}.growth")
         if np.any(rates[..., 1:] <= -1.0) if rates.shape[-1] > 1 else np.any(rates <= -1.0):
             raise ScenarioError(f"{self.where(path + '.growth')}: growth must stay above -100%")
         for src, _ in links:
             self.paths.setdefault(f"{src}<-{path}", f"{path}.growth.to")
-        return rates, links, fill
+        return rates, links, block
 
     def region_series(self, name: str, s: Series, path: str, lo: float = LEVEL_LO) -> None:
         x0 = self.ctx.value(s.base, f"{path}.base", lo)
@@ -352,7 +360,7 @@ class _Builder:
         """Stack one series over clusters; clusters without it get zero. Returns presence."""
         x0s: list[Array] = []
         rates: list[Array] = []
-        fills: dict[int, Callable[[Array], None]] = {}
+        blocks: dict[int, Block] = {}
         elastic: dict[str, list[tuple[int, Array]]] = {}
         have: set[int] = set()
         for i, cid in enumerate(self.cids):
@@ -367,9 +375,9 @@ class _Builder:
             x0 = self.ctx.value(base, f"clusters.{cid}.{path}.base", lo, hi)
             r = np.zeros((1, 1))
             if gr is not None:
-                r, links, fill = self.growth_parts(gr, x0, f"clusters.{cid}.{path}")
-                if fill is not None:
-                    fills[i] = fill
+                r, links, block = self.growth_parts(gr, x0, f"clusters.{cid}.{path}")
+                if block is not None:
+                    blocks[i] = block
                 for src, e in links:
                     elastic.setdefault(src, []).append((i, e))
             x0s.append(x0)
@@ -380,11 +388,9 @@ class _Builder:
         x0_arr = np.stack(np.broadcast_arrays(*x0s), axis=1)  # (S', C)
         s_ = max(r.shape[0] for r in rates)
         t_ = max(r.shape[1] for r in rates)
-        if fills:  # shocked rates are (S, T), written straight into the stacked array
+        if blocks:  # shocked rates are (S, T), written straight into the stacked array
             s_, t_ = self.ctx.samples, len(self.years)
-        rate_arr = _stack_clusters(rates, s_, t_, skip=fills)  # (S', C, T')
-        for i, fill in fills.items():
-            fill(rate_arr[:, i, :])
+        rate_arr = _stack_clusters(rates, s_, t_, blocks=blocks)  # (S', C, T')
         elastic_ops: list[Elastic] = []
         for src, items in elastic.items():
             s_e = max(e.shape[0] for _, e in items)

@@ -96,6 +96,7 @@ def _accel() -> tuple[Workload, ...]:
     return (
         Workload("sweep_targets", 100_000, 20, 12, "numba"),
         Workload("core_targets", 100_000, 20, 12, "numba"),
+        Workload("core_targets", 100_000, 20, 12, "numba", shocks=True),
     )
 
 
@@ -104,6 +105,8 @@ QUICK: tuple[Workload, ...] = (
     Workload("plain_run", 1, 20, 12),
     Workload("sweep_targets", 100_000, 20, 12),
     Workload("core_targets", 100_000, 20, 12),
+    # issue 15: the same scenario with yearly shocks, a shared factor and a copula
+    Workload("core_targets", 100_000, 20, 12, shocks=True),
     *_accel(),
     Workload("sweep_trajectories", 10_000, 20, 12),
     Workload("target_eval", 10_000, 20, 12),
