@@ -218,9 +218,7 @@ def _evaluate_rows(
     inverse_normal = get_engine(engine).inverse_normal()
     # the scenario's Gaussian copula (issue 15) ties the quantiles of its correlated
     # numbers before they become inputs (plan_sweep refuses it on grid or Sobol factors)
-    uniforms.update(
-        correlate_uniforms(correlation_groups(plan.scenario), uniforms, inverse_normal)
-    )
+    uniforms.update(correlate_uniforms(correlation_groups(plan.scenario), uniforms, inverse_normal))
     # column-major: each input column is contiguous, for the compiler and for Arrow
     inputs = np.empty((n, len(plan.dims)), order="F")
     for j, d in enumerate(plan.dims):
