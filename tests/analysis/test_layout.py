@@ -27,6 +27,7 @@ ORDER = (
     "calibration",
     "fragments",
     "backtesting",
+    "rolling",
 )
 
 
