@@ -35,6 +35,8 @@ from numpy.typing import NDArray
 
 from clustersim.analysis.fits import GrowthFit, fit_growth, fit_loglinear
 from clustersim.analysis.observed import ObservedData
+from clustersim.analysis.text import format_table
+from clustersim.i18n import word
 
 __all__ = [
     "LEVELS",
@@ -294,6 +296,70 @@ class RollingBacktest:
     @property
     def pooled(self) -> Summary:
         return summarise(self.forecasts)
+
+    def table_rows(self, lang: str = "en") -> tuple[list[str], list[list[str]]]:
+        """Header and rows: one row per series, then the pooled row."""
+        head = [
+            word("series", lang),
+            word("rb_n", lang),
+            word("rb_mape", lang),
+            word("rb_mape_naive", lang),
+            word("rb_ratio_naive", lang),
+            word("rb_ratio_rw", lang),
+            *(word("rb_cover", lang, level=lv) for lv in LEVELS),
+            word("rb_score", lang),
+            word("rb_score_naive", lang),
+        ]
+
+        def row(name: str, sm: Summary) -> list[str]:
+            return [
+                name,
+                str(sm.n),
+                f"{sm.mape['calibrated']:.1%}",
+                f"{sm.mape['naive']:.1%}",
+                f"{sm.ratio('naive'):.2f}",
+                f"{sm.ratio('rw_drift'):.2f}",
+                *(f"{sm.coverage[lv]:.0%}" for lv in LEVELS),
+                f"{sm.score:.4f}",
+                f"{sm.point_score['naive']:.4f}",
+            ]
+
+        rows = [row(s.series.name, s.summary) for s in self.series]
+        rows.append(row(word("rb_pooled", lang), self.pooled))
+        return head, rows
+
+    def title(self, lang: str = "en") -> str:
+        p = self.pooled
+        return word(
+            "rb_title",
+            lang,
+            files=", ".join(self.data),
+            series=len(self.series),
+            n=p.n,
+            obs=p.observations,
+        )
+
+    def text(self, lang: str = "en") -> str:
+        """The terminal report: title, table, PIT histogram, method, skipped series."""
+        head, rows = self.table_rows(lang)
+        pit = " ".join(f"{x:.0%}" for x in self.pooled.pit)
+        lines = [
+            self.title(lang),
+            "",
+            format_table(head, rows, "l" + "r" * (len(head) - 1)),
+            "",
+            f"{word('rb_pit', lang)}: {pit}",
+            word("rb_method", lang, min_fit=MIN_FIT),
+        ]
+        lines += [word("rb_skipped", lang, what=x) for x in self.skipped]
+        return "\n".join(lines)
+
+    def markdown(self, lang: str = "en") -> str:
+        """The table as GitHub Markdown (the README's)."""
+        head, rows = self.table_rows(lang)
+        out = ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
+        out += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(out)
 
     def to_dict(self) -> dict[str, Any]:
         return {
