@@ -244,6 +244,11 @@ WORDS: Mapping[str, Bi] = {
         "{files}: no series has {need} usable full-year observations",
     ),
     "rb_wrote": Bi("已写入 {path}", "wrote {path}"),
+    "shocks_unsupported": Bi(
+        "此版本的增长类型尚不支持逐年冲击（shocks:）；不加 --shocks 时片段注释中列出拟写入的冲击参数",
+        "this clustersim's growth kinds take no per-year shocks (shocks:) yet; without --shocks "
+        "the fragment lists the shocks it would write in a comment",
+    ),
     "audit_footnote": Bi(
         "[构造] / [规划]：结果由情景自身假设决定，见 clustersim validate --audit",
         "[fixed] / [plan]: the outcome is set by the scenario's own assumptions; "

@@ -146,6 +146,14 @@ def calibrate(
     until: Annotated[
         int | None, typer.Option("--until", help="Use observations up to this year only.")
     ] = None,
+    shocks: Annotated[
+        bool,
+        typer.Option(
+            "--shocks",
+            help="Also write each compound fit's annual innovations (shocks: {sd, ar}); needs "
+            "growth kinds that take shocks. Without it they are listed in a comment.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit SCENARIO's growth assumptions to observed DATA; write a fragment that extends it.
@@ -175,7 +183,7 @@ def calibrate(
     try:
         opts = _options(series, fit, breaks, map_file, region, until)
         cal = run_calibration(data, scenario, options=opts)
-        written = write_fragment(cal, out_file) if out_file is not None else None
+        written = write_fragment(cal, out_file, shocks=shocks) if out_file is not None else None
     except ClusterSimError as exc:
         raise fail(exc) from None
     if as_json:
