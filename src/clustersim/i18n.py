@@ -244,6 +244,31 @@ WORDS: Mapping[str, Bi] = {
         "{files}: no series has {need} usable full-year observations",
     ),
     "rb_wrote": Bi("已写入 {path}", "wrote {path}"),
+    "price_deflator_alone": Bi(
+        "deflator: 只与 basis: comparable 一起使用", "deflator: goes with basis: comparable"
+    ),
+    "price_not_deflatable": Bi(
+        "basis: comparable 不适用于 {kind} 目标：占比、百分点变化和个数在现价与可比价下相同",
+        "basis: comparable does not apply to a {kind} target: a share, a change in percentage "
+        "points or a count is the same in current and comparable prices",
+    ),
+    "price_mixed": Bi(
+        "指标混用了现价与可比价序列（由 prices: 声明）；可比价口径要求统一",
+        "the metric mixes series at current and comparable prices (declared with prices:); a "
+        "comparable basis needs them all on one footing",
+    ),
+    "price_no_deflator": Bi(
+        "basis: comparable 需要价格指数 {name!r} 作为水平指标（如 indicators.{name}：基年为 100，"
+        "增速为年度价格变化），或用 deflator: 指定其他指数",
+        "basis: comparable needs the price index {name!r} as a level indicator (e.g. "
+        "indicators.{name}: base 100 in the base year, growth the price change a year), or "
+        "another named with deflator:",
+    ),
+    "price_deflator_base": Bi(
+        "indicators.{name} 的基数是指数基期值（如 100 的确定数），不能是分布；价格不确定性放在其增速中",
+        "the base of indicators.{name} is the index base (a plain number > 0 such as 100), not a "
+        "distribution: put the price uncertainty in its growth",
+    ),
     "shocks_unsupported": Bi(
         "此版本的增长类型尚不支持逐年冲击（shocks:）；不加 --shocks 时片段注释中列出拟写入的冲击参数",
         "this clustersim's growth kinds take no per-year shocks (shocks:) yet; without --shocks "

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 from clustersim.core import expr as ex
+from clustersim.i18n import word
 from clustersim.scenario.models import LevelIndicator, Scenario, StockIndicator, Target
 from clustersim.values.numbers import central, is_uncertain
 
@@ -67,6 +68,11 @@ def prices_of(sc: Scenario, expr: ex.Expr, _seen: frozenset[str] = frozenset()) 
     return out
 
 
+def _both(key: str, **fmt: object) -> str:
+    """The message in English, then in Chinese in brackets (as compile's other errors)."""
+    return f"{word(key, 'en', **fmt)} ({word(key, 'zh', **fmt)})"
+
+
 def _names(expr: ex.Expr) -> list[ex.Name | ex.Pick]:
     if isinstance(expr, ex.Name | ex.Pick):
         return [expr]
@@ -88,33 +94,24 @@ def price_basis(sc: Scenario, t: Target, metric: ex.Expr) -> ex.Expr:
         The metric mixes current and comparable series, the deflator is not a level
         indicator, or its base is not a plain number (the index base, e.g. 100).
     """
+    if t.deflator is not None and t.basis != "comparable":
+        raise PriceError("deflator", _both("price_deflator_alone"))
     if t.basis != "comparable":
         return metric
+    if not type(t).deflatable:
+        raise PriceError("basis", _both("price_not_deflatable", kind=t.kind))
     bases = prices_of(sc, metric)
     if bases == {"comparable"}:
         return metric  # every series it reads is at comparable prices already
     if "comparable" in bases:
-        raise PriceError(
-            "basis",
-            "the metric mixes series at current and comparable prices (declared with "
-            "prices:); a comparable basis needs them all on one footing",
-        )
+        raise PriceError("basis", _both("price_mixed"))
     name = t.deflator or DEFAULT_DEFLATOR
     ind = sc.indicators.get(name)
     if not isinstance(ind, LevelIndicator):
         raise PriceError(
-            "deflator" if t.deflator else "basis",
-            f"basis: comparable needs the price index {name!r} as a level indicator (e.g. "
-            f"indicators.{name}: base 100 in the base year, growth the price change a year)"
-            + ("" if t.deflator else "; or name another with deflator:"),
-        )
-    if is_uncertain(ind.base):
-        raise PriceError(
-            "deflator",
-            f"the base of indicators.{name} is the index base (a plain number such as 100), "
-            "not a distribution: put the price uncertainty in its growth",
+            "deflator" if t.deflator else "basis", _both("price_no_deflator", name=name)
         )
     base = central(ind.base)
-    if not base > 0:
-        raise PriceError("deflator", f"indicators.{name}.base must be > 0, got {base:g}")
+    if is_uncertain(ind.base) or not base > 0:
+        raise PriceError("deflator", _both("price_deflator_base", name=name))
     return t.comparable(metric, name, base)

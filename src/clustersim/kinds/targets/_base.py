@@ -221,14 +221,7 @@ class TargetKind(Strict):
             {(lv.series, lv.group, str(lv.clusters)) for lv in self.levers()}
         ):
             raise ValueError("lever: the same lever is listed twice")
-        if self.basis == "comparable" and not self.deflatable:
-            raise ValueError(
-                f"basis: comparable does not apply to a {self.kind} target: a share, a change "
-                "in percentage points or a count is the same in current and comparable prices"
-            )
-        if self.deflator is not None and self.basis != "comparable":
-            raise ValueError("deflator: goes with basis: comparable")
-        return self
+        return self  # the price basis is checked with the scenario (scenario/prices.py)
 
     def comparable(self, metric: ex.Expr, deflator: str, base: float) -> ex.Expr:
         """``metric / (deflator / base)``: the metric at base-year prices (可比价).
