@@ -91,8 +91,11 @@ def test_monte_carlo_deflator_uncertainty(tmp_path: Path) -> None:
     ("edit", "message"),
     [
         (
-            ("  ppi_cagr:", "  mixed: {kind: level, label: 混, metric: gdp + real_va, year: 2026, "
-             "at_least: 1, basis: comparable}\n  ppi_cagr:"),
+            (
+                "  ppi_cagr:",
+                "  mixed: {kind: level, label: 混, metric: gdp + real_va, year: 2026, "
+                "at_least: 1, basis: comparable}\n  ppi_cagr:",
+            ),
             "targets.mixed.basis: the metric mixes series at current and comparable prices",
         ),
         (
@@ -100,9 +103,11 @@ def test_monte_carlo_deflator_uncertainty(tmp_path: Path) -> None:
             "targets.ppi_cagr.deflator: basis: comparable needs the price index 'cpi'",
         ),
         (
-            ("  gdp_deflator: {kind: level, name: {zh: 平减指数, en: GDP deflator}, base: 100,",
-             "  gdp_deflator: {kind: level, name: {zh: 平减指数, en: GDP deflator}, "
-             "base: {dist: normal, mean: 100, sd: 1},"),
+            (
+                "  gdp_deflator: {kind: level, name: {zh: 平减指数, en: GDP deflator}, base: 100,",
+                "  gdp_deflator: {kind: level, name: {zh: 平减指数, en: GDP deflator}, "
+                "base: {dist: normal, mean: 100, sd: 1},",
+            ),
             "targets.real_cagr.deflator: the base of indicators.gdp_deflator is the index base",
         ),
     ],
