@@ -171,6 +171,13 @@ WORDS: Mapping[str, Bi] = {
     "run_title_samples": Bi(
         "，{samples:,} 个样本（随机种子 {seed}）", ", {samples:,} samples (seed {seed})"
     ),
+    # --- shocks (issue 15) ---
+    # the run title of a Monte Carlo run whose growths carry yearly shocks
+    "run_title_shocks": Bi(
+        "，含逐年冲击（{growths} 个增速、{factors} 个共同因子、{correlations} 组相关）",
+        ", yearly shocks on {growths} growths (shared factors: {factors}, "
+        "correlations: {correlations})",
+    ),
     "value_terminal": Bi("预测值", "value"),
     "value_median_terminal": Bi("预测值", "value (median)"),
     "p5_p95_terminal": Bi("5%-95%分位", "p5-p95"),
@@ -221,6 +228,82 @@ WORDS: Mapping[str, Bi] = {
         "target {target} reads {series} from {start} to {year}, across its statistical-scope "
         "break in {brk} ({series}.breaks): growth is never computed across a break; start the "
         "target in {brk} or later",
+    ),
+    # --- backtest/prices (issue 15) ---
+    "rb_title": Bi(
+        "滚动起点回测：{files}（{series} 个序列，{n} 次预测，{obs} 个留出观测值）",
+        "Rolling-origin backtest of {files} ({series} series, {n} forecasts of {obs} held-back "
+        "observations)",
+    ),
+    "rb_pooled": Bi("合计", "pooled"),
+    "rb_n": Bi("预测数", "n"),
+    "rb_mape": Bi("MAPE（模型）", "MAPE (model)"),
+    "rb_mape_naive": Bi("MAPE（沿用上年增速）", "MAPE (naive)"),
+    "rb_ratio_naive": Bi("相对沿用上年增速", "ratio to naive"),
+    "rb_ratio_rw": Bi("相对带漂移随机游走", "ratio to RW drift"),
+    "rb_cover": Bi("{level}% 区间覆盖率", "{level}% coverage"),
+    "rb_score": Bi("CRPS（对数）", "CRPS (log)"),
+    "rb_score_naive": Bi("绝对对数误差（沿用上年增速）", "abs log error (naive)"),
+    "rb_pit": Bi(
+        "PIT 直方图（10 组，理想为每组 10%）", "PIT histogram (10 bins, 10% each if calibrated)"
+    ),
+    "rb_method": Bi(
+        "方法：对数增长 = 均值 + AR(1) 偏离 + 年度冲击；连续年度增速少于 8 对时 ar 收缩为 0"
+        "（此时中位数预测即带漂移随机游走）。预测分布为学生 t 分布，含年度冲击方差与均值的"
+        "参数不确定性（小样本自由度 = 区间数 - 1）。每个起点至少用 {min_fit} 个观测值拟合，"
+        "预测其后所有观测值。沿用上年增速 = 最后一期增速外推。CRPS 以对数水平计"
+        "（19 个分位数的 2 × 平均弹球损失），约等于相对误差。",
+        "Method: log growth = mean + AR(1) deviation + annual innovation; ar is shrunk to 0 "
+        "with fewer than 8 consecutive annual pairs (the median forecast is then a random walk "
+        "with drift). Predictive distribution: Student t with the innovation variance and the "
+        "mean's parameter uncertainty (small-sample df = intervals - 1). Each origin fits at "
+        "least {min_fit} observations and forecasts every later one. Naive = the last growth "
+        "carried forward. CRPS on the log level (2 x mean pinball loss over 19 quantiles), "
+        "roughly a relative error.",
+    ),
+    "rb_skipped": Bi("未用：{what}", "not used: {what}"),
+    "rb_needs": Bi(
+        "backtest 需要 --scenario 与 --until（或 --rolling）",
+        "backtest needs --scenario and --until (or --rolling)",
+    ),
+    "rb_one_file": Bi(
+        "不带 --rolling 时只能给一个数据文件（给了 {n} 个）",
+        "without --rolling give one data file (got {n})",
+    ),
+    "rb_no_series": Bi(
+        "{files}：没有序列至少有 {need} 个可用的全年观测值",
+        "{files}: no series has {need} usable full-year observations",
+    ),
+    "rb_wrote": Bi("已写入 {path}", "wrote {path}"),
+    "price_deflator_alone": Bi(
+        "deflator: 只与 basis: comparable 一起使用", "deflator: goes with basis: comparable"
+    ),
+    "price_not_deflatable": Bi(
+        "basis: comparable 不适用于 {kind} 目标：占比、百分点变化和个数在现价与可比价下相同",
+        "basis: comparable does not apply to a {kind} target: a share, a change in percentage "
+        "points or a count is the same in current and comparable prices",
+    ),
+    "price_mixed": Bi(
+        "指标混用了现价与可比价序列（由 prices: 声明）；可比价口径要求统一",
+        "the metric mixes series at current and comparable prices (declared with prices:); a "
+        "comparable basis needs them all on one footing",
+    ),
+    "price_no_deflator": Bi(
+        "basis: comparable 需要价格指数 {name!r} 作为水平指标（如 indicators.{name}：基年为 100，"
+        "增速为年度价格变化），或用 deflator: 指定其他指数",
+        "basis: comparable needs the price index {name!r} as a level indicator (e.g. "
+        "indicators.{name}: base 100 in the base year, growth the price change a year), or "
+        "another named with deflator:",
+    ),
+    "price_deflator_base": Bi(
+        "indicators.{name} 的基数是指数基期值（如 100 的确定数），不能是分布；价格不确定性放在其增速中",
+        "the base of indicators.{name} is the index base (a plain number > 0 such as 100), not a "
+        "distribution: put the price uncertainty in its growth",
+    ),
+    "shocks_unsupported": Bi(
+        "此版本的增长类型尚不支持逐年冲击（shocks:）；不加 --shocks 时片段注释中列出拟写入的冲击参数",
+        "this clustersim's growth kinds take no per-year shocks (shocks:) yet; without --shocks "
+        "the fragment lists the shocks it would write in a comment",
     ),
     "audit_footnote": Bi(
         "[构造] / [规划]：结果由情景自身假设决定，见 clustersim validate --audit",

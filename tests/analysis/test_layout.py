@@ -21,12 +21,14 @@ ORDER = (
     "observed",
     "text",
     "fits",
+    "shocks",
     "series",
     "options",
     "matching",
     "calibration",
     "fragments",
     "backtesting",
+    "rolling",
 )
 
 
