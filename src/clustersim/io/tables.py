@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["CSV_BOM", "targets_table", "trajectories_table", "write_result", "write_tables"]
 
 
-
 def _dict_col(values: Sequence[str], codes: np.ndarray) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(list(values)))
 
