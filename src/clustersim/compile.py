@@ -200,6 +200,7 @@ class _Builder:
         self.level: dict[str, bool] = {}  # name -> is cluster-level
         self.defined: dict[str, set[int]] = {}
         self.paths: dict[str, str] = {}  # op name -> scenario path of its growth, for errors
+        self.own_growth: set[int] = set()  # clusters whose firms have their own growth
 
     def where(self, path: str) -> str:
         return self.ctx.where(path)
@@ -393,6 +394,7 @@ class _Builder:
                 )
             )
             if f.growth is not None:
+                self.own_growth.add(i)
                 r, links = self.growth(f.growth, s0, path)
                 if links:
                     raise self.ctx.error(f"{path}.growth", "firms cannot use elasticity growth")
@@ -774,19 +776,40 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
             if not op.cluster:
                 sel = None
             elif sel is None and len(comp.defined.get(name, ())) < len(b.cids):
-                sel = tuple(sorted(comp.defined[name]))
+                sel = tuple(sorted(comp.defined.get(name, ())))
             if sel is not None and name in comp.defined:
                 sel = tuple(i for i in sel if i in comp.defined[name])
             return Lever(name, sel, _lever_label(comp, b, name, sel))
         if isinstance(op, Combine):
             name = op.terms[0][0]
         elif isinstance(op, StockFlow):
+            own = _own_growth_lever(comp, b, op, sel)
+            if own is not None:
+                return own
             name = op.flow
         elif isinstance(op, ClusterTotal):
             name = op.part
         elif isinstance(op, Ratio):
             name = op.num
     return None
+
+
+def _own_growth_lever(
+    comp: Compiled, b: _Builder, op: StockFlow, sel: tuple[int, ...] | None
+) -> Lever | None:
+    """The stock's own rate as the lever, for the selected clusters whose firms have their
+    own ``growth:``, when none of the selected clusters has an inflow (``entries``) to move
+    instead; None to follow the flow."""
+    if op.rates is None:
+        return None
+    chosen = set(range(len(b.cids))) if sel is None else set(sel)
+    if chosen & comp.defined.get(op.flow, set()):
+        return None
+    grows = tuple(sorted(chosen & b.own_growth))
+    if not grows:
+        return None
+    clusters = None if len(grows) == len(b.cids) else grows
+    return Lever(op.name, clusters, _lever_label(comp, b, op.name, clusters))
 
 
 def _lever_label(comp: Compiled, b: _Builder, name: str, sel: tuple[int, ...] | None) -> str:

@@ -1088,13 +1088,6 @@ def test_random_scenarios_agree(d: dict[str, Any], samples: int, seed: int) -> N
 # --- where production disagrees with the documentation ---------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="production bug: the default lever of a stock target on sum(firms) follows firms to "
-    "'entries' (§14) and compile._follow raises KeyError when no cluster defines entries, even "
-    "with required=False; the scenario is valid (§7 firms growth path, §13 stock target)",
-)
 def test_stock_target_on_firms_with_growth_paths_only() -> None:
     d = doc(
         clusters={"a": {"name": "a", "output": {"base": 10}, "firms": {"base": 10, "growth": 0.1}}},

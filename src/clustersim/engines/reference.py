@@ -971,7 +971,7 @@ def run_reference(
                 region_rows.setdefault(name, []).append(x)
         for name in _cluster_names(smp):
             per_c = [smp.cluster(c, name) for c in cids]
-            if any(x is not None for x in per_c):
+            if any(x is not None for x in per_c) or _always_listed(doc, name):
                 rows = [x if x is not None else [math.nan] * len(years) for x in per_c]
                 cluster_rows.setdefault(name, []).append(rows)
         for tid, t in (doc.get("targets") or {}).items():
@@ -1002,6 +1002,13 @@ def _region_names(smp: _Sample) -> list[str]:
         if "flow" in ind:
             names.append(f"{iid}_flow")
     return [*names, *DERIVED_REGION, *smp.metrics]
+
+
+def _always_listed(doc: Mapping[str, Any], name: str) -> bool:
+    """§11's table: ``entries`` and ``firms`` exist when any cluster has ``firms``, even
+    when every firm block has its own growth (then ``entries`` is undefined everywhere)."""
+    clusters = doc.get("clusters") or {}
+    return name == "entries" and any((c or {}).get("firms") for c in clusters.values())
 
 
 def _cluster_names(smp: _Sample) -> list[str]:
