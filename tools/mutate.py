@@ -113,6 +113,7 @@ class Mutant:
     status: str = "pending"  # killed, survived, timeout, uncovered, equivalent, error
     tests: int = 0
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds of its run (forked runs only)
     reason: str = ""
 
 
@@ -463,7 +464,8 @@ def report(mutants: list[Mutant], out: Path, elapsed: float) -> float:
         "# Mutation report",
         "",
         f"Score: **{score:.1f}%** ({caught} of {judged} caught; equivalent and uncovered left out). "
-        f"{len(mutants)} mutants in {elapsed / 60:.1f} min.",
+        f"{len(mutants)} mutants in {elapsed / 60:.1f} min wall time; the forked runs used "
+        f"{sum(m.cpu for m in mutants) / 60:.1f} CPU minutes.",
         "",
         "| status | mutants |",
         "|---|---|",
@@ -492,6 +494,92 @@ def expand(paths: list[str]) -> list[Path]:
     return [f for f in files if f.name != "__main__.py"]
 
 
+def _ordered(tests: list[str], times: dict[str, float]) -> list[str]:
+    return sorted(tests, key=lambda t: times.get(t, 60.0))
+
+
+def run_warm(
+    todo: list[tuple[Mutant, list[str]]],
+    files: list[Path],
+    times: dict[str, float],
+    a: argparse.Namespace,
+) -> list[tuple[Mutant, list[str]]]:
+    """Every mutant in a child forked from one warm parent (see ``_mutate_fork``);
+    returns those that need a fresh interpreter (outside any function)."""
+    from _mutate_fork import Child, Warm
+
+    os.chdir(ROOT)
+    t0 = time.perf_counter()
+    warm = Warm(ROOT, SRC, a.tests, files)
+    print(f"warm parent ready in {time.perf_counter() - t0:.1f} s", flush=True)
+    logs = a.out / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    progress = a.out / "progress.jsonl"
+    progress.write_text("", encoding="utf-8")
+    pending, running, fresh = list(todo), [], []
+    sources: dict[str, str] = {}
+    done = 0
+    while pending or running:
+        while pending and len(running) < a.jobs:
+            m, tests = pending.pop(0)
+            path = ROOT / m.file
+            text = sources.setdefault(m.file, path.read_text(encoding="utf-8"))
+            try:
+                mutated = mutated_source(path, m)
+            except (LookupError, SyntaxError) as exc:
+                m.status, m.reason = "error", str(exc)
+                continue
+            budget = 30.0 + a.timeout_factor * sum(times.get(t, 10.0) for t in tests)
+            log = logs / f"w{len(running)}.log"
+            child = Child(warm, path, text, mutated, _ordered(tests, times), budget, log)
+            running.append((m, tests, child))
+        still = []
+        for m, tests, child in running:
+            res = child.poll()
+            if res is None:
+                still.append((m, tests, child))
+                continue
+            status, reason, seconds = res
+            if status == "unpatchable":
+                fresh.append((m, tests))
+                continue
+            m.status, m.reason, m.seconds, m.cpu = status, reason, seconds, child.cpu
+            with progress.open("a", encoding="utf-8") as f:  # a partial run can be scored
+                f.write(json.dumps(asdict(m)) + "\n")
+            done += 1
+            print(f"[{done}/{len(todo)}] {m.status:9} {m.file}:{m.line} {m.what}", flush=True)
+        running = still
+        time.sleep(0.002)
+    return fresh
+
+
+def run_fresh(
+    todo: list[tuple[Mutant, list[str]]], times: dict[str, float], a: argparse.Namespace
+) -> None:
+    """Every mutant in its own pytest process, on a copy of ``src`` per worker."""
+    with tempfile.TemporaryDirectory(prefix="mutate-") as tmp:
+        works = []
+        for j in range(a.jobs):
+            w = Path(tmp) / f"w{j}"
+            shutil.copytree(SRC, w / "src", ignore=shutil.ignore_patterns("__pycache__"))
+            works.append(w)
+        free = list(works)
+
+        def job(item: tuple[Mutant, list[str]]) -> Mutant:
+            w = free.pop()
+            try:
+                run_one(item[0], item[1], times, w, a.timeout_factor)
+            finally:
+                free.append(w)
+            return item[0]
+
+        with cf.ThreadPoolExecutor(a.jobs) as pool:
+            for k, m in enumerate(pool.map(job, todo), 1):
+                print(
+                    f"[fresh {k}/{len(todo)}] {m.status:9} {m.file}:{m.line} {m.what}", flush=True
+                )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("paths", nargs="*", default=list(CORE), help="files or folders to mutate")
@@ -502,6 +590,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout-factor", type=float, default=4.0)
     ap.add_argument("--equivalent", type=Path, default=EQUIVALENT)
     ap.add_argument("--list", action="store_true", help="print the mutants and stop")
+    ap.add_argument(
+        "--fresh",
+        action="store_true",
+        help="a fresh pytest process per mutant (slow; the default forks a warm parent)",
+    )
+    ap.add_argument(
+        "--sample",
+        type=float,
+        default=1.0,
+        help="run this share of the mutants (by key, deterministic), to measure and extrapolate",
+    )
     ap.add_argument("--fail-under", type=float, default=0.0)
     ap.add_argument(
         "--rescore",
@@ -541,26 +640,13 @@ def main(argv: list[str] | None = None) -> int:
             m.status = "uncovered"
             continue
         todo.append((m, sorted(chosen)))
+    if a.sample < 1.0:  # a deterministic share of the mutants, to measure and extrapolate
+        todo = [t for t in todo if int(t[0].key.rsplit(":", 1)[1], 16) < a.sample * 16**10]
     print(f"{len(mutants)} mutants, {len(todo)} to run on {a.jobs} workers", flush=True)
-    with tempfile.TemporaryDirectory(prefix="mutate-") as tmp:
-        works = []
-        for j in range(a.jobs):
-            w = Path(tmp) / f"w{j}"
-            shutil.copytree(SRC, w / "src", ignore=shutil.ignore_patterns("__pycache__"))
-            works.append(w)
-        free = list(works)
-
-        def job(item: tuple[Mutant, list[str]]) -> Mutant:
-            w = free.pop()
-            try:
-                run_one(item[0], item[1], times, w, a.timeout_factor)
-            finally:
-                free.append(w)
-            return item[0]
-
-        with cf.ThreadPoolExecutor(a.jobs) as pool:
-            for k, m in enumerate(pool.map(job, todo), 1):
-                print(f"[{k}/{len(todo)}] {m.status:9} {m.file}:{m.line} {m.what}", flush=True)
+    fresh = todo if a.fresh else run_warm(todo, files, times, a)
+    if fresh:
+        print(f"{len(fresh)} mutants in fresh interpreters", flush=True)
+        run_fresh(fresh, times, a)
     score = report(mutants, a.out, time.perf_counter() - t0)
     print(f"score {score:.1f}% -> {a.out / 'report.md'}")
     return 1 if score < a.fail_under else 0
