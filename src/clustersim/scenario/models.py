@@ -157,6 +157,12 @@ class LevelIndicator(Strict):
     base: Num
     growth: Growth = Field(default_factory=lambda: Constant(rate=0.0))
     unit: str | None = None
+    #: as :attr:`Series.breaks`: a level given in the plan's statistics changes scope too
+    breaks: list[int] = Field(
+        default_factory=list,
+        description="years in which the indicator's statistical scope changed (first year of "
+        "the new scope, at most the base year): growth is never computed across them",
+    )
     source: str | None = None
     note: str | None = None
 
@@ -318,6 +324,12 @@ class Scenario(Strict):
             if cl.firms is not None and cl.firms.entries is not None:
                 p = f"clusters.{cid}.firms.entries"
                 out += [(p, "entries", cid, y) for y in cl.firms.entries.breaks]
+        for iid, ind in self.indicators.items():
+            if isinstance(ind, LevelIndicator):
+                out += [(f"indicators.{iid}", iid, None, y) for y in ind.breaks]
+            else:  # a stock's flow is a series block: its breaks concern ``<id>_flow``
+                p = f"indicators.{iid}.flow"
+                out += [(p, f"{iid}_flow", None, y) for y in ind.flow.breaks]
         return out
 
     def _check_breaks(self) -> None:
