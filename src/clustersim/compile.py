@@ -26,6 +26,7 @@ from clustersim.core.model import (
     Op,
     Ratio,
     StockFlow,
+    Whole,
 )
 from clustersim.core.targets import TargetSpec
 from clustersim.errors import ScenarioError
@@ -290,15 +291,20 @@ class _Builder:
             if s is not None:
                 self.region_series(name, s, f"region.{name}")
         for iid, ind in sc.indicators.items():
+            # an integer indicator's projection is kept under an internal name ("_" is no
+            # id's first letter) and the indicator is its whole units
+            units = f"_{iid}_continuous" if ind.integer else iid
             if isinstance(ind, LevelIndicator):
                 self.region_series(
-                    iid, Series(base=ind.base, growth=ind.growth), f"indicators.{iid}"
+                    units, Series(base=ind.base, growth=ind.growth), f"indicators.{iid}"
                 )
             elif isinstance(ind, StockIndicator):
                 self.region_series(f"{iid}_flow", ind.flow, f"indicators.{iid}.flow")
                 s0 = self.ctx.value(ind.base, f"indicators.{iid}.base", LEVEL_LO)
                 ex_r = self.ctx.value(ind.exit_rate, f"indicators.{iid}.exit_rate", 0.0, 1.0)
-                self.add(StockFlow(iid, False, s0, f"{iid}_flow", ex_r))
+                self.add(StockFlow(units, False, s0, f"{iid}_flow", ex_r))
+            if ind.integer:
+                self.add(Whole(iid, False, units))
         if not self.cids:
             self._region_totals()
             return
@@ -791,6 +797,8 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
             name = op.part
         elif isinstance(op, Ratio):
             name = op.num
+        elif isinstance(op, Whole):
+            name = op.source
     return None
 
 

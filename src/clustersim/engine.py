@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from clustersim.compile import Compiled, CompiledTarget, Lever, compile_scenario
 from clustersim.core import expr as ex
-from clustersim.core.model import Compound, Elastic, Model, StockFlow
+from clustersim.core.model import Compound, Elastic, Model, StockFlow, Whole
 from clustersim.core.project import needed, project
 from clustersim.core.targets import Bound, Outcome, evaluate_target, result_buffers
 from clustersim.engines import get_engine, resolve_engine
@@ -81,7 +81,7 @@ def run_compiled(comp: Compiled, *, required: bool = True, point: Compiled | Non
                 required_levers=levers if len(levers) > 1 else [],
                 strength=t.strength,
                 joint=t.joint,
-                integer=type(t).integer,
+                integer=type(t).integer or _whole_metric(comp, ct.spec.metric),
             )
         )
     sc = comp.scenario
@@ -150,6 +150,16 @@ def run(
     comp = compile_scenario(scenario, samples=samples, seed=seed)
     point = comp if samples == 1 else compile_scenario(scenario, samples=1)
     return run_compiled(comp, required=required, point=point)
+
+
+def _whole_metric(comp: Compiled, metric: ex.Expr) -> bool:
+    """The metric is an ``integer: true`` indicator itself: its values are whole numbers,
+    so its median and percentiles are sample values (never 2.5 clusters)."""
+    return (
+        isinstance(metric, ex.Name)
+        and metric.id in comp.model.names
+        and isinstance(comp.model.op(metric.id), Whole)
+    )
 
 
 # --- required growth --------------------------------------------------------------------------

@@ -444,13 +444,19 @@ class _Sample:
             path = f"indicators.{name}"
             kind = ind.get("kind") or ("stock" if "flow" in ind else "level")  # §9
             if kind == "level":  # §9 level: x[t] = x[t-1] × (1 + g[t])
-                return self.block(ind, path, LEVEL, self.follow_region)
-            s0 = self.number(ind["base"], f"{path}.base", LEVEL)
-            er = ind.get("exit_rate")
-            ex = 0.0 if er is None else self.number(er, f"{path}.exit_rate", UNIT)
-            flow = self.region(f"{name}_flow")
-            assert flow is not None
-            return self.stock(s0, ex, flow)
+                xs = self.block(ind, path, LEVEL, self.follow_region)
+            else:
+                s0 = self.number(ind["base"], f"{path}.base", LEVEL)
+                er = ind.get("exit_rate")
+                ex = 0.0 if er is None else self.number(er, f"{path}.exit_rate", UNIT)
+                flow = self.region(f"{name}_flow")
+                assert flow is not None
+                xs = self.stock(s0, ex, flow)
+            if ind.get("integer"):
+                # §9 integer: whole units, rounded down once 1e-9 (relative, at least
+                # absolute) of float rounding is allowed for
+                return [math.floor(x + 1e-9 * max(1.0, abs(x))) * 1.0 for x in xs]
+            return xs
         if name.endswith("_flow") and name[: -len("_flow")] in self.indicators:
             iid = name[: -len("_flow")]
             ind = self.indicators[iid]

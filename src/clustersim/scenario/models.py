@@ -163,6 +163,11 @@ class LevelIndicator(Strict):
         description="years in which the indicator's statistical scope changed (first year of "
         "the new scope, at most the base year): growth is never computed across them",
     )
+    integer: bool = Field(
+        default=False,
+        description="a count: its value in each year is the whole units of the projection "
+        "(rounded down; a unit counts once complete)",
+    )
     source: str | None = None
     note: str | None = None
 
@@ -179,6 +184,11 @@ class StockIndicator(Strict):
     flow: Series
     exit_rate: Num = 0.0
     unit: str | None = None
+    integer: bool = Field(
+        default=False,
+        description="a count (clusters, platforms): its value in each year is the whole units "
+        "of the projected stock (rounded down; a unit counts once complete)",
+    )
     source: str | None = None
     note: str | None = None
 
