@@ -159,9 +159,11 @@ def test_joint_goals_probability_from_the_stored_met_flags(linear, write_sweep) 
     assert 0 < j.probability < min(probs["m_level"], probs["p_level"])
     a, b = one.summary.to_dict(), pool.summary.to_dict()
     a.pop("run"), b.pop("run")
-    assert a["joint"] == b["joint"] == {
-        "mp": {"targets": ["m_level", "p_level"], "probability": j.probability}
-    }
+    assert (
+        a["joint"]
+        == b["joint"]
+        == {"mp": {"targets": ["m_level", "p_level"], "probability": j.probability}}
+    )
     assert a == b
     table = one.summary.tables()["targets"]
     assert table["target"][-1] == "(joint mp)" and table["probability"][-1] == j.probability
