@@ -25,7 +25,6 @@ import contextlib
 import functools
 import gc
 import importlib
-import io
 import os
 import pkgutil
 import signal
@@ -79,13 +78,11 @@ class Warm:
                 continue
             with contextlib.suppress(Exception):
                 importlib.import_module(info.name)
-        import pytest
+        self.index()
 
-        sink = io.StringIO()
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            rc = pytest.main([*self.pytest_args(), "--collect-only", "-q", *tests])
-        if rc not in (0, 5):
-            raise SystemExit(f"collecting the tests failed (exit {rc}):\n{sink.getvalue()[-2000:]}")
+    def index(self) -> None:
+        """The live function objects of the mutated files (after the tests are imported:
+        test modules may hold functions of the package too)."""
         gc.collect()
         self.functions: dict[tuple[str, str], list[types.FunctionType]] = {}
         self.caches: list[Any] = []
@@ -169,10 +166,12 @@ class Child:
         path: Path,
         original: str,
         mutated: str,
-        tests: list[str],
+        body: Any,
         budget: float,
         log: Path,
     ) -> None:
+        """Fork; the child patches and returns ``body()`` as its exit code (0 all
+        passed, 1 a test failed)."""
         self.t0 = time.perf_counter()
         self.deadline = self.t0 + budget
         self.log = log
@@ -190,10 +189,7 @@ class Child:
                     os.write(w, why.encode()[:500])
                     code = 4
                 else:
-                    import pytest
-
-                    _no_shrinking()
-                    code = int(pytest.main([*warm.pytest_args(), "-x", "-q", *tests]))
+                    code = int(body())
             except BaseException as exc:
                 with contextlib.suppress(Exception):
                     os.write(w, repr(exc).encode()[:500])
@@ -235,3 +231,43 @@ class Child:
             tail = log.read_text(encoding="utf-8", errors="replace")[-400:] if log.exists() else ""
             reason = f"exit {rc}: {msg.decode(errors='replace')} {tail}"
         return status, reason, seconds
+
+
+class Loop:
+    """A pytest plugin: once the whole suite is collected (in this, the warm parent), fork
+    a child per mutant that runs the selected items directly (no collection per mutant),
+    in the given order, and exits at the first failure.
+
+    ``schedule(items, run)`` is called with the collected items by node id and a function
+    ``run(item_ids, patch_args, budget, log) -> Child`` that starts one mutant.
+    """
+
+    def __init__(self, warm: Warm, schedule: Any) -> None:
+        self.warm = warm
+        self.schedule = schedule
+        self.failed = False
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.failed:
+            self.failed = True
+
+    def pytest_runtestloop(self, session: Any) -> bool:
+        items = {it.nodeid: it for it in session.items}
+        self.warm.index()
+
+        def run(ids: list[str], patch: tuple[Path, str, str], budget: float, log: Path) -> Child:
+            chosen = [items[i] for i in ids if i in items]
+
+            def body() -> int:
+                _no_shrinking()
+                for k, item in enumerate(chosen):
+                    nxt = chosen[k + 1] if k + 1 < len(chosen) else None
+                    item.ihook.pytest_runtest_protocol(item=item, nextitem=nxt)
+                    if self.failed:
+                        return 1
+                return 0 if chosen else 5
+
+            return Child(self.warm, *patch, body, budget, log)
+
+        self.schedule(items, run)
+        return True

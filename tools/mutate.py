@@ -504,52 +504,60 @@ def run_warm(
     times: dict[str, float],
     a: argparse.Namespace,
 ) -> list[tuple[Mutant, list[str]]]:
-    """Every mutant in a child forked from one warm parent (see ``_mutate_fork``);
-    returns those that need a fresh interpreter (outside any function)."""
-    from _mutate_fork import Child, Warm
+    """Every mutant in a child forked from one warm parent that has collected the whole
+    suite (see ``_mutate_fork``); returns those that need a fresh interpreter (outside any
+    function)."""
+    import pytest
+    from _mutate_fork import Loop, Warm
 
     os.chdir(ROOT)
     t0 = time.perf_counter()
     warm = Warm(ROOT, SRC, a.tests, files)
-    print(f"warm parent ready in {time.perf_counter() - t0:.1f} s", flush=True)
     logs = a.out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     progress = a.out / "progress.jsonl"
     progress.write_text("", encoding="utf-8")
-    pending, running, fresh = list(todo), [], []
-    sources: dict[str, str] = {}
-    done = 0
-    while pending or running:
-        while pending and len(running) < a.jobs:
-            m, tests = pending.pop(0)
-            path = ROOT / m.file
-            text = sources.setdefault(m.file, path.read_text(encoding="utf-8"))
-            try:
-                mutated = mutated_source(path, m)
-            except (LookupError, SyntaxError) as exc:
-                m.status, m.reason = "error", str(exc)
-                continue
-            budget = 30.0 + a.timeout_factor * sum(times.get(t, 10.0) for t in tests)
-            log = logs / f"w{len(running)}.log"
-            child = Child(warm, path, text, mutated, _ordered(tests, times), budget, log)
-            running.append((m, tests, child))
-        still = []
-        for m, tests, child in running:
-            res = child.poll()
-            if res is None:
-                still.append((m, tests, child))
-                continue
-            status, reason, seconds = res
-            if status == "unpatchable":
-                fresh.append((m, tests))
-                continue
-            m.status, m.reason, m.seconds, m.cpu = status, reason, seconds, child.cpu
-            with progress.open("a", encoding="utf-8") as f:  # a partial run can be scored
-                f.write(json.dumps(asdict(m)) + "\n")
-            done += 1
-            print(f"[{done}/{len(todo)}] {m.status:9} {m.file}:{m.line} {m.what}", flush=True)
-        running = still
-        time.sleep(0.002)
+    fresh: list[tuple[Mutant, list[str]]] = []
+
+    def schedule(items: dict[str, Any], run: Any) -> None:
+        print(f"warm parent ready in {time.perf_counter() - t0:.1f} s", flush=True)
+        pending, running = list(todo), []
+        sources: dict[str, str] = {}
+        done = 0
+        while pending or running:
+            while pending and len(running) < a.jobs:
+                m, tests = pending.pop(0)
+                path = ROOT / m.file
+                text = sources.setdefault(m.file, path.read_text(encoding="utf-8"))
+                try:
+                    mutated = mutated_source(path, m)
+                except (LookupError, SyntaxError) as exc:
+                    m.status, m.reason = "error", str(exc)
+                    continue
+                budget = 30.0 + a.timeout_factor * sum(times.get(t, 10.0) for t in tests)
+                log = logs / f"w{len(running)}.log"
+                child = run(_ordered(tests, times), (path, text, mutated), budget, log)
+                running.append((m, tests, child))
+            still = []
+            for m, tests, child in running:
+                res = child.poll()
+                if res is None:
+                    still.append((m, tests, child))
+                    continue
+                status, reason, seconds = res
+                if status == "unpatchable":
+                    fresh.append((m, tests))
+                    continue
+                m.status, m.reason, m.seconds, m.cpu = status, reason, seconds, child.cpu
+                with progress.open("a", encoding="utf-8") as f:  # a partial run can be scored
+                    f.write(json.dumps(asdict(m)) + "\n")
+                done += 1
+                print(f"[{done}/{len(todo)}] {m.status:9} {m.file}:{m.line} {m.what}", flush=True)
+            running = still
+            time.sleep(0.002)
+
+    args = [*warm.pytest_args(), "-q", "--capture=no", *a.tests]
+    pytest.main(args, plugins=[Loop(warm, schedule)])
     return fresh
 
 
