@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 from clustersim.core import expr as ex
 from clustersim.core.blocked import target_needs
 from clustersim.core.model import (
+    WHOLE_CAP,
     WHOLE_TOL,
     ClusterTotal,
     Combine,
@@ -234,9 +235,10 @@ class _Gen:
                 return "(" + " * ".join(parts) + ")" if len(parts) > 1 else parts[0]
         if isinstance(op, Ratio):  # inlined too: read at a few years, never stored
             return f"({self.val(op.num, t, c)} / {self.val(op.den, t, c)})"
-        if isinstance(op, Whole):  # inlined: core.model.whole, floor(x + tol max(1, |x|))
+        if isinstance(op, Whole):  # inlined: core.model.whole
             x = self.val(op.source, t, c)
-            return f"np.floor({x} + {WHOLE_TOL!r} * max(1.0, abs({x})))"
+            tol = f"min({WHOLE_CAP!r}, {WHOLE_TOL!r} * max(1.0, abs({x})))"
+            return f"np.floor({x} + {tol})"
         if isinstance(op, ClusterTotal) and op.name in self.fused_totals and op.rest is not None:
             # the fused loop stored the clusters' sum; the rest is added where it is read
             return f"(r_{name}[{t}, b] + {self.val(op.rest, t, None)})"

@@ -145,14 +145,16 @@ class Whole:
         return (self.source,)
 
 
-#: relative tolerance of :func:`whole`: a sum that should be a whole number (0.25 x 4)
-#: and lands an ulp below it still counts
+#: tolerance of :func:`whole`, relative to ``max(1, |x|)`` and at most :data:`WHOLE_CAP`: a
+#: sum that should be a whole number (0.25 x 4) and lands a few ulps below it still counts
 WHOLE_TOL = 1e-9
+#: the tolerance never reaches a visible part of a unit, however large the count
+WHOLE_CAP = 1e-6
 
 
 def whole(x: Array) -> Array:
-    """``floor(x + 1e-9 max(1, |x|))``: whole units of ``x`` (any shape)."""
-    out: Array = np.floor(x + WHOLE_TOL * np.maximum(1.0, np.abs(x)))
+    """``floor(x + min(1e-6, 1e-9 max(1, |x|)))``: whole units of ``x`` (any shape)."""
+    out: Array = np.floor(x + np.minimum(WHOLE_CAP, WHOLE_TOL * np.maximum(1.0, np.abs(x))))
     return out
 
 

@@ -453,9 +453,9 @@ class _Sample:
                 assert flow is not None
                 xs = self.stock(s0, ex, flow)
             if ind.get("integer"):
-                # §9 integer: whole units, rounded down once 1e-9 (relative, at least
-                # absolute) of float rounding is allowed for
-                return [math.floor(x + 1e-9 * max(1.0, abs(x))) * 1.0 for x in xs]
+                # §9 integer: whole units, rounded down once float rounding is allowed for
+                # (1e-9 of max(1, |x|), at most 1e-6)
+                return [math.floor(x + min(1e-6, 1e-9 * max(1.0, abs(x)))) * 1.0 for x in xs]
             return xs
         if name.endswith("_flow") and name[: -len("_flow")] in self.indicators:
             iid = name[: -len("_flow")]

@@ -1,0 +1,141 @@
+"""Lines of the numeric core no other test ran (issue 22 (b)), each checked by value or by
+the message it must give.
+
+The blocked engine's factorised arithmetic (:class:`~clustersim.core.blocked.Scaled`) is held
+to the plain products written out here; the model's dimension checks and the count kind's
+field checks to the messages a user reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+import clustersim as cs
+from clustersim.compile import compile_scenario
+from clustersim.core import blocked as bl
+from clustersim.core.model import Compound, Model, StockFlow, Whole, whole
+
+RNG = np.random.default_rng(7)
+T, B, C = 4, 3, 5
+
+
+def test_sum_of_scalings_of_one_base_stays_factorised() -> None:
+    """``a x s1 + a x s2`` is ``a x (s1 + s2)`` (one pass over ``a``), equal to the plain sum."""
+    base = RNG.uniform(1, 2, (T, B, C))
+    s1, s2, s3 = (RNG.uniform(0, 1, (T, 1, C)) for _ in range(3))
+    got = bl._sum([bl.Scaled(base, s1), bl.Scaled(base, s2), bl.Scaled(base, s3)])
+    assert isinstance(got, bl.Scaled) and got.base is base
+    assert_allclose(got.full(), base * s1 + base * s2 + base * s3, rtol=1e-14)
+    # another base in the sum: written out, the same numbers
+    other = bl.Scaled(RNG.uniform(1, 2, (T, B, C)), s2)
+    mixed = bl._sum([bl.Scaled(base, s1), other])
+    assert_allclose(bl._full(mixed), base * s1 + other.base * s2, rtol=1e-14)
+
+
+def test_region_times_cluster_series_is_a_scaling_of_the_cluster_series() -> None:
+    """``gdp * output``: a region ``(T, B)`` operand times a cluster ``(T, B, C)`` one, on
+    either side, is the cluster series scaled per sample and year."""
+    region = RNG.uniform(1, 2, (T, B))
+    cluster = RNG.uniform(1, 2, (T, B, C))
+    want = region[..., None] * cluster
+    for a, b in ((region, cluster), (cluster, region)):
+        got = bl._binary("*", a, b)
+        assert isinstance(got, bl.Scaled) and got.base is cluster
+        assert_allclose(got.full(), want, rtol=1e-14)
+    # sums and quotients broadcast the region operand over clusters
+    assert_allclose(bl._full(bl._binary("+", region, cluster)), region[..., None] + cluster)
+    assert_allclose(bl._full(bl._binary("/", cluster, region)), cluster / region[..., None])
+
+
+def _model(**over: Any) -> Model:
+    args: dict[str, Any] = {
+        "years": np.arange(2023, 2026),
+        "clusters": ("a", "b"),
+        "samples": 2,
+        "ops": (Compound("gdp", False, np.array([100.0]), np.full((1, 1), 0.1)),),
+    }
+    args.update(over)
+    return Model(**args)
+
+
+def test_model_dimension_checks_name_the_op_and_the_shapes() -> None:
+    m = _model()
+    assert m.base_year == 2023 and m.n_years == 3 and m.names == ("gdp",)
+    assert m.is_cluster("gdp") is False
+    with pytest.raises(KeyError, match="nope"):
+        m.op("nope")
+    with pytest.raises(ValueError, match=r"at least two years"):
+        _model(years=np.arange(2023, 2024))
+    with pytest.raises(ValueError, match=r"samples must be >= 1, got 0"):
+        _model(samples=0)
+    with pytest.raises(ValueError, match=r"op 'f' needs 'e', which is not computed before it"):
+        _model(ops=(StockFlow("f", False, np.zeros(1), "e", np.zeros(1)),))
+    gdp = _model().ops[0]
+    with pytest.raises(ValueError, match=r"op 'gdp' is defined twice"):
+        _model(ops=(gdp, gdp))
+    bad = Compound("out", True, np.ones((1, 3)), np.zeros((1, 2, 1)))  # 3 clusters, not 2
+    with pytest.raises(
+        ValueError, match=r"out\.x0 has shape \(1, 3\), expected \(S' in \{1, 2\}, 2\)"
+    ):
+        _model(ops=(bad,))
+    late = Compound("g", False, np.ones(1), np.zeros((1, 7)))  # 7 years of rates, not 3
+    with pytest.raises(ValueError, match=r"g\.rates has shape \(1, 7\), expected .*1 or 3\)"):
+        _model(ops=(late,))
+
+
+def test_whole_units_allow_float_rounding_only() -> None:
+    """floor(x + min(1e-6, 1e-9 max(1, |x|))): 0.25 x 4 an ulp below 1 is 1, 1 - 1e-6 is 0;
+    a count of a trillion less 1e-4 stays below it (the allowance is capped at 1e-6)."""
+    x = np.array([0.25 * 4 - 2e-16, 1 - 1e-6, 2.5, 1e12 - 1e-3, -0.5, 0.0, 1e6 - 1e-4])
+    assert_array_equal(whole(x), [1.0, 0.0, 2.0, 1e12 - 1, -1.0, 0.0, 1e6 - 1])
+    m = _model(ops=(*_model().ops, Whole("n", False, "gdp")))
+    assert m.op("n").deps == ("gdp",)
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (
+            {"threshold": 100, "at_least": 1, "tiers": [{"threshold": 50, "at_least": 1}]},
+            "not both",
+        ),
+        ({"tiers": [{"threshold": 50, "at_least": 1}], "at_least": 1}, "each tier's at_least"),
+        ({"threshold": 100, "at_least": 1, "group": "g", "over": ["a"]}, "group or over, not both"),
+        ({"threshold": 100, "at_least": 1, "over": ["a", "a"]}, r"names an id twice"),
+    ],
+)
+def test_count_over_refuses_contradictory_fields(extra: dict[str, Any], match: str) -> None:
+    d = {
+        "id": "c",
+        "name": "c",
+        "base_year": 2023,
+        "end_year": 2025,
+        "region": {"gdp": {"base": 100}},
+        "clusters": {"a": {"name": "A", "output": {"base": 120}}},
+        "groups": {"g": {"name": "G", "clusters": ["a"]}},
+        "targets": {"t": {"kind": "count_over", "label": "t", "year": 2025, **extra}},
+    }
+    with pytest.raises(Exception, match=match):
+        cs.Scenario.model_validate(d)
+
+
+def test_compile_refuses_bad_sample_counts() -> None:
+    d = {
+        "id": "c",
+        "name": "c",
+        "base_year": 2023,
+        "end_year": 2025,
+        "region": {"gdp": {"base": 100}},
+    }
+    sc = cs.Scenario.model_validate(d)
+    with pytest.raises(cs.ScenarioError, match=r"samples must be >= 1, got 0"):
+        compile_scenario(sc, samples=0)
+    with pytest.raises(cs.ScenarioError, match=r"offset must be >= 0, got -1"):
+        compile_scenario(sc, samples=2, offset=-1)
+    with pytest.raises(ValueError, match=r"block must be >= 1, got 0"):
+        comp = compile_scenario(sc, samples=2)
+        bl.evaluate_targets(comp.model, [], comp.metrics, block=0)
