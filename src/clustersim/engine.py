@@ -345,8 +345,8 @@ def _required(comp: Compiled, ct: CompiledTarget, lever: Lever) -> dict[str, Any
         out["method"] = "none_in_range"
         return out
     # "meets" with a margin float rounding cannot undo (see _meeting_side); a count's
-    # margin is a whole number, exactly 0 when just met
-    step = type(ct.model).search == "step"
+    # margin (count_over, or an integer indicator) is a whole number, exactly 0 when just met
+    step = type(ct.model).search == "step" or _whole_metric(comp, ct.spec.metric)
     # a strict goal (more_than / less_than) is met only beyond its tolerance: aim past it
     safe = max(0.0 if step else SAFE * ct.spec.bound.scale, ct.spec.bound.met_from)
     ok = mg >= safe

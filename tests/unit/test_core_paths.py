@@ -139,3 +139,40 @@ def test_compile_refuses_bad_sample_counts() -> None:
     with pytest.raises(ValueError, match=r"block must be >= 1, got 0"):
         comp = compile_scenario(sc, samples=2)
         bl.evaluate_targets(comp.model, [], comp.metrics, block=0)
+
+
+def test_required_growth_of_a_whole_count_is_a_step_search() -> None:
+    """A count of whole units jumps: its required growth is searched as a step (bisection)
+    and lands where the continuous pace reaches the goal. Flow 0.25 a year growing at r
+    from 2023: 0.25 ((1 + r) + ... + (1 + r)^4) = 2 in 2027, solved here by hand."""
+    d = {
+        "id": "w",
+        "name": "w",
+        "base_year": 2023,
+        "end_year": 2027,
+        "region": {"gdp": {"base": 100}},
+        "indicators": {
+            "nat": {
+                "kind": "stock",
+                "name": "n",
+                "base": 0,
+                "integer": True,
+                "flow": {"base": 0.25},
+            }
+        },
+        "targets": {
+            "t": {"kind": "stock", "label": "t", "metric": "nat", "year": 2027, "at_least": 2}
+        },
+    }
+    rg = cs.run(cs.Scenario.model_validate(d)).target("t").required_growth
+    assert rg is not None and rg["method"] == "bisection" and rg["variable"] == "nat_flow"
+
+    def paced(r: float) -> float:
+        return 0.25 * sum((1 + r) ** k for k in range(1, 5))
+
+    lo, hi = 0.0, 2.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if paced(mid) < 2 else (lo, mid)
+    assert rg["rate"] == pytest.approx(hi, abs=1e-9)
+    assert whole(np.array([paced(rg["rate"])]))[0] == 2.0
