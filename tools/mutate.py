@@ -33,10 +33,13 @@ from __future__ import annotations
 import argparse
 import ast
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -494,8 +497,17 @@ def expand(paths: list[str]) -> list[Path]:
     return [f for f in files if f.name != "__main__.py"]
 
 
-def _ordered(tests: list[str], times: dict[str, float]) -> list[str]:
-    return sorted(tests, key=lambda t: times.get(t, 60.0))
+def _ordered(tests: list[str], times: dict[str, float], budget: float = math.inf) -> list[str]:
+    """Fastest first; with a ``budget`` (seconds of recorded test time), only the fastest
+    tests that fit in it (at least one): a mutant that survives them is reported as
+    surviving, so a budget can only lower the score."""
+    out, spent = [], 0.0
+    for t in sorted(tests, key=lambda t: times.get(t, 60.0)):
+        spent += times.get(t, 60.0)
+        if out and spent > budget:
+            break
+        out.append(t)
+    return out
 
 
 def run_warm(
@@ -522,6 +534,15 @@ def run_warm(
     def schedule(items: dict[str, Any], run: Any) -> None:
         print(f"warm parent ready in {time.perf_counter() - t0:.1f} s", flush=True)
         pending, running = list(todo), []
+        try:
+            _loop(pending, running, run)
+        finally:  # a stopped run leaves no child behind
+            for _, _, child in running:
+                with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                    os.kill(child.pid, signal.SIGKILL)
+                    os.waitpid(child.pid, 0)
+
+    def _loop(pending: list[tuple[Mutant, list[str]]], running: list[Any], run: Any) -> None:
         sources: dict[str, str] = {}
         done = 0
         while pending or running:
@@ -534,9 +555,10 @@ def run_warm(
                 except (LookupError, SyntaxError) as exc:
                     m.status, m.reason = "error", str(exc)
                     continue
+                tests = _ordered(tests, times, a.test_budget)
                 budget = 30.0 + a.timeout_factor * sum(times.get(t, 10.0) for t in tests)
                 log = logs / f"w{len(running)}.log"
-                child = run(_ordered(tests, times), (path, text, mutated), budget, log)
+                child = run(tests, (path, text, mutated), budget, log)
                 running.append((m, tests, child))
             still = []
             for m, tests, child in running:
@@ -553,9 +575,11 @@ def run_warm(
                     f.write(json.dumps(asdict(m)) + "\n")
                 done += 1
                 print(f"[{done}/{len(todo)}] {m.status:9} {m.file}:{m.line} {m.what}", flush=True)
-            running = still
+            running[:] = still
             time.sleep(0.002)
 
+    # SIGTERM runs the finally above (Python's default would exit without it)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     args = [*warm.pytest_args(), "-q", "--capture=no", *a.tests]
     pytest.main(args, plugins=[Loop(warm, schedule)])
     return fresh
@@ -602,6 +626,13 @@ def main(argv: list[str] | None = None) -> int:
         "--fresh",
         action="store_true",
         help="a fresh pytest process per mutant (slow; the default forks a warm parent)",
+    )
+    ap.add_argument(
+        "--test-budget",
+        type=float,
+        default=math.inf,
+        help="seconds of recorded test time per mutant (fastest covering tests first); a "
+        "mutant surviving them counts as surviving, so the score is a lower bound",
     )
     ap.add_argument(
         "--sample",
