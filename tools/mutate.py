@@ -681,6 +681,8 @@ def main(argv: list[str] | None = None) -> int:
         todo.append((m, sorted(chosen)))
     if a.sample < 1.0:  # a deterministic share of the mutants, to measure and extrapolate
         todo = [t for t in todo if int(t[0].key.rsplit(":", 1)[1], 16) < a.sample * 16**10]
+        # in the order of their keys' digests: a run stopped early is still a random sample
+        todo.sort(key=lambda t: t[0].key.rsplit(":", 1)[1])
     print(f"{len(mutants)} mutants, {len(todo)} to run on {a.jobs} workers", flush=True)
     fresh = todo if a.fresh else run_warm(todo, files, times, a)
     if fresh:
