@@ -176,3 +176,75 @@ def test_required_growth_of_a_whole_count_is_a_step_search() -> None:
         lo, hi = (mid, hi) if paced(mid) < 2 else (lo, mid)
     assert rg["rate"] == pytest.approx(hi, abs=1e-9)
     assert whole(np.array([paced(rg["rate"])]))[0] == 2.0
+
+
+def _doc(**over: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "id": "c",
+        "name": "c",
+        "base_year": 2023,
+        "end_year": 2025,
+        "region": {"gdp": {"base": 100}},
+        "clusters": {"a": {"name": "A", "output": {"base": 100}}},
+    }
+    d.update(over)
+    return d
+
+
+def _cluster(**fields: Any) -> dict[str, Any]:
+    return {"a": {"name": "A", "output": {"base": 100}, **fields}}
+
+
+def _lever(lever: dict[str, Any]) -> dict[str, Any]:
+    t = {"kind": "level", "label": "t", "metric": "gdp", "year": 2025, "at_least": 1}
+    return {"t": {**t, "lever": lever}}
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        (
+            _doc(clusters={"a": {"name": "A", "output": {"base": -5}}}),
+            "clusters.a.output.base: -5 is not allowed: the value must be >= 0",
+        ),
+        (
+            _doc(clusters=_cluster(va_ratio={"base": 1.5})),
+            "clusters.a.va_ratio.base: 1.5 is not allowed: the value must be between 0 and 1",
+        ),
+        (
+            _doc(clusters=_cluster(va_ratio={"base": {"dist": "uniform", "low": 1.5, "high": 2}})),
+            "clusters.a.va_ratio.base: the distribution has no mass where the value is allowed: "
+            "is not allowed: the value must be between 0 and 1",
+        ),
+        (
+            _doc(clusters=_cluster(energy_per_va={"base": 1})),
+            "clusters.a.energy_per_va: needs va_ratio in the same cluster",
+        ),
+        (
+            _doc(
+                clusters=_cluster(
+                    firms={
+                        "base": 10,
+                        "growth": {"kind": "elasticity", "to": "gdp", "elasticity": 1},
+                    }
+                )
+            ),
+            "clusters.a.firms.growth: firms cannot use elasticity growth",
+        ),
+        (
+            _doc(targets=_lever({"series": "output", "group": "nope"})),
+            "targets.t.lever.group: unknown group 'nope'",
+        ),
+        (
+            _doc(targets=_lever({"series": "output", "clusters": ["zz"]})),
+            "targets.t.lever.clusters: unknown cluster(s) ['zz']",
+        ),
+    ],
+)
+def test_compile_errors_name_the_field_and_what_is_allowed(
+    doc: dict[str, Any], message: str
+) -> None:
+    sc = cs.Scenario.model_validate(doc)
+    with pytest.raises(cs.ScenarioError) as info:
+        cs.run(sc)
+    assert message in str(info.value)
