@@ -248,3 +248,23 @@ def test_compile_errors_name_the_field_and_what_is_allowed(
     with pytest.raises(cs.ScenarioError) as info:
         cs.run(sc)
     assert message in str(info.value)
+
+
+def test_run_memory_estimate_is_every_series_of_every_sample() -> None:
+    """run_bytes: samples x years x 8 bytes x (10 per cluster + 12 region + 2 per indicator +
+    1 per metric); 3 years, 1 cluster, no indicators or metrics: 1,000 x 3 x 8 x 22."""
+    from clustersim.engine import MAX_RUN_BYTES, run_bytes
+
+    sc = cs.Scenario.model_validate(_doc())
+    assert run_bytes(sc, 1000) == 1000 * 3 * 8 * 22 == 528_000
+    with_more = cs.Scenario.model_validate(
+        _doc(
+            indicators={"x": {"kind": "level", "name": "x", "base": 1}},
+            metrics={"m": "gdp * 2"},
+        )
+    )
+    assert run_bytes(with_more, 10) == 10 * 3 * 8 * (10 + 12 + 2 + 1)
+    # above the limit a run is refused, naming the way out
+    n = MAX_RUN_BYTES // (3 * 8 * 22) + 1
+    with pytest.raises(cs.ModelError, match=r"use `clustersim sweep`"):
+        cs.run(sc, samples=n)
