@@ -454,7 +454,7 @@ class _Builder:
                     (
                         p
                         for k, p in self.paths.items()
-                        if (k.startswith(f"{dep}<-") and op.name in p) or k.startswith(f"{dep}<-")
+                        if k.startswith(f"{dep}<-")
                     ),
                     self.paths.get(op.name, op.name),
                 )

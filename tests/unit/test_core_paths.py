@@ -268,3 +268,18 @@ def test_run_memory_estimate_is_every_series_of_every_sample() -> None:
     n = MAX_RUN_BYTES // (3 * 8 * 22) + 1
     with pytest.raises(cs.ModelError, match=r"use `clustersim sweep`"):
         cs.run(sc, samples=n)
+
+
+def test_cluster_rd_without_growth_stays_at_its_base_beside_a_growing_one() -> None:
+    """rd of a with a base and no growth (constant), of b growing 10%: 5, 5, 5 and 3, 3.3,
+    3.63, summed in rd_total with no rest."""
+    clusters = {
+        "a": {"name": "A", "output": {"base": 100}, "rd": {"base": 5}},
+        "b": {"name": "B", "output": {"base": 100}, "rd": {"base": 3, "growth": 0.1}},
+    }
+    for samples in (1, 3):
+        res = cs.run(cs.Scenario.model_validate(_doc(clusters=clusters)), samples=samples, seed=1)
+        rd = res.series["rd"]
+        assert_allclose(rd[:, 0], np.tile([5.0, 5.0, 5.0], (samples, 1)), rtol=1e-14)
+        assert_allclose(rd[:, 1], np.tile([3.0, 3.3, 3.63], (samples, 1)), rtol=1e-14)
+        assert_allclose(res.series["rd_total"], np.tile([8.0, 8.3, 8.63], (samples, 1)))
