@@ -451,11 +451,7 @@ class _Builder:
                 continue
             for dep in op.deps:
                 src = next(
-                    (
-                        p
-                        for k, p in self.paths.items()
-                        if k.startswith(f"{dep}<-")
-                    ),
+                    (p for k, p in self.paths.items() if k.startswith(f"{dep}<-")),
                     self.paths.get(op.name, op.name),
                 )
                 if dep not in self.ops:
