@@ -764,12 +764,10 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
             if f is None:
                 return None
             name, inner = f
-            if inner is not None:
-                sel = ("pick", inner[1]) if isinstance(inner, tuple) else inner
-                if isinstance(sel, tuple) and sel[0] == "pick":
-                    sel = (_cidx(b)[sel[1]],)
-                elif isinstance(sel, str):
-                    sel = tuple(comp.model.groups[sel].tolist())
+            if isinstance(inner, tuple):  # ("pick", cluster id)
+                sel = (_cidx(b)[inner[1]],)
+            elif inner is not None:  # a group id
+                sel = tuple(comp.model.groups[inner].tolist())
             continue
         op = b.ops.get(name)
         if op is None:

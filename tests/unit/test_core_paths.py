@@ -283,3 +283,17 @@ def test_cluster_rd_without_growth_stays_at_its_base_beside_a_growing_one() -> N
         assert_allclose(rd[:, 0], np.tile([5.0, 5.0, 5.0], (samples, 1)), rtol=1e-14)
         assert_allclose(rd[:, 1], np.tile([3.0, 3.3, 3.63], (samples, 1)), rtol=1e-14)
         assert_allclose(res.series["rd_total"], np.tile([8.0, 8.3, 8.63], (samples, 1)))
+
+
+def test_stacking_clusters_block_by_block_equals_np_stack() -> None:
+    """compile._stack_clusters in blocks of 2 rows: parts of one row (fixed) and of S rows
+    (sampled) land where np.stack of the broadcast parts puts them."""
+    from clustersim.compile import _stack_clusters
+
+    fixed = RNG.uniform(0, 1, (1, 3))
+    sampled = RNG.uniform(0, 1, (5, 3))
+    got = _stack_clusters([fixed, sampled, fixed * 2], 5, 3, rows=2)
+    want = np.stack(
+        [np.broadcast_to(fixed, (5, 3)), sampled, np.broadcast_to(fixed * 2, (5, 3))], axis=1
+    )
+    assert_array_equal(got, want)
