@@ -297,3 +297,25 @@ def test_stacking_clusters_block_by_block_equals_np_stack() -> None:
         [np.broadcast_to(fixed, (5, 3)), sampled, np.broadcast_to(fixed * 2, (5, 3))], axis=1
     )
     assert_array_equal(got, want)
+
+
+def test_change_since_goal_path_is_the_start_then_the_goal() -> None:
+    """The report's goal path of a change_since target: the level in the start year, then
+    the level plus the goal from the year after on."""
+    from clustersim.kinds.targets import TARGET_KINDS
+
+    kind = TARGET_KINDS["change_since"]
+    assert [kind.goal_path(100.0, 30.0, n) for n in (0, 1, 2, 5)] == [100.0, 130.0, 130.0, 130.0]
+
+
+def test_a_constant_times_a_cluster_series_on_either_side() -> None:
+    """``2 * output`` and ``output * 2`` (a 0-d operand beside an (S, C, T) one) are twice
+    every cluster's output: 100 and 50 growing 10%, summed: 300, 330, 363."""
+    clusters = {
+        "a": {"name": "A", "output": {"base": 100, "growth": 0.1}},
+        "b": {"name": "B", "output": {"base": 50, "growth": 0.1}},
+    }
+    d = _doc(clusters=clusters, metrics={"left": "sum(2 * output)", "right": "sum(output * 2)"})
+    res = cs.run(cs.Scenario.model_validate(d), samples=2, seed=1)
+    for name in ("left", "right"):
+        assert_allclose(res.series[name], [[300.0, 330.0, 363.0]] * 2, rtol=1e-14)
