@@ -627,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="a fresh pytest process per mutant (slow; the default forks a warm parent)",
     )
+    ap.add_argument("--keys", nargs="+", help="run only the mutants with these keys")
     ap.add_argument(
         "--test-budget",
         type=float,
@@ -659,6 +660,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if score < a.fail_under else 0
     files = expand(a.paths)
     mutants = [m for f in files for m in mutants_of(f)]
+    if a.keys:  # re-judge given mutants (survivors of an earlier run, after a fix)
+        wanted = set(a.keys)
+        mutants = [m for m in mutants if m.key in wanted]
+        for k in sorted(wanted - {m.key for m in mutants}):
+            print(f"{k}: no such mutant now (its line changed or went away)")
     if a.list:
         for m in mutants:
             print(f"{m.file}:{m.line}\t{m.what}\t{m.source}\t{m.key}")
