@@ -319,3 +319,31 @@ def test_a_constant_times_a_cluster_series_on_either_side() -> None:
     res = cs.run(cs.Scenario.model_validate(d), samples=2, seed=1)
     for name in ("left", "right"):
         assert_allclose(res.series[name], [[300.0, 330.0, 363.0]] * 2, rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"variable": "gdp"}, "count_over needs a cluster series, 'gdp' is region-level"),
+        ({"group": "nope"}, "unknown group 'nope'; known: all, g"),
+    ],
+)
+def test_count_over_metric_checks(extra: dict[str, Any], message: str) -> None:
+    t = {"kind": "count_over", "label": "t", "year": 2025, "threshold": 100, "at_least": 1}
+    d = _doc(groups={"g": {"name": "G", "clusters": ["a"]}}, targets={"t": {**t, **extra}})
+    with pytest.raises(cs.ScenarioError) as info:
+        cs.run(cs.Scenario.model_validate(d))
+    assert message in str(info.value)
+
+
+def test_count_over_bars_only_for_output() -> None:
+    """The report's cluster bars: for a count of output, the year and every threshold."""
+    from clustersim.kinds.targets import TARGET_KINDS
+
+    kind = TARGET_KINDS["count_over"]
+    base = {"kind": "count_over", "label": "t", "year": 2025}
+    tiers = [{"threshold": 500, "at_least": 2}, {"threshold": 1000, "at_least": 1}]
+    assert kind.model_validate({**base, "tiers": tiers}).cluster_bars() == (2025, [500.0, 1000.0])
+    plain = {**base, "threshold": 100, "at_least": 1}
+    assert kind.model_validate(plain).cluster_bars() == (2025, [100.0])
+    assert kind.model_validate({**plain, "variable": "value_added"}).cluster_bars() is None
