@@ -819,7 +819,7 @@ def _lever_label(comp: Compiled, b: _Builder, name: str, sel: tuple[int, ...] | 
     if sel is None or len(sel) == len(b.cids):
         return name
     for gid, idx in comp.model.groups.items():
-        if gid != "all" and set(idx.tolist()) == set(sel):
+        if set(idx.tolist()) == set(sel):  # ("all" returned above: every cluster)
             return f"{name}[{gid}]"
     if len(sel) <= 2:
         return f"{name}[{', '.join(b.cids[i] for i in sel)}]"

@@ -347,3 +347,27 @@ def test_count_over_bars_only_for_output() -> None:
     plain = {**base, "threshold": 100, "at_least": 1}
     assert kind.model_validate(plain).cluster_bars() == (2025, [100.0])
     assert kind.model_validate({**plain, "variable": "value_added"}).cluster_bars() is None
+
+
+def test_growth_every_year_goal_path_compounds_the_goal() -> None:
+    """The report's goal path of growth_every_year: ref (1 + goal)^n, 100 at 10%: 110, 121."""
+    from clustersim.kinds.targets import TARGET_KINDS
+
+    kind = TARGET_KINDS["growth_every_year"]
+    got = [kind.goal_path(100.0, 0.1, n) for n in (0, 1, 2)]
+    assert_allclose(got, [100.0, 110.0, 121.0], rtol=1e-15)
+
+
+def test_a_lever_on_a_group_is_labelled_with_the_group() -> None:
+    """required growth names the lever's group (output[ab]), not its clusters."""
+    clusters = {c: {"name": c, "output": {"base": 100, "growth": 0.05}} for c in ("a", "b", "c")}
+    t = {"kind": "level", "label": "t", "metric": "sum(output, group=ab)", "year": 2025}
+    d = _doc(
+        clusters=clusters,
+        groups={"ab": {"name": "AB", "clusters": ["a", "b"]}},
+        targets={"t": {**t, "at_least": 250}},
+    )
+    rg = cs.run(cs.Scenario.model_validate(d)).target("t").required_growth
+    assert rg is not None and rg["series"] == "output[ab]" and rg["clusters"] == ["a", "b"]
+    # 200 (1 + r)^2 = 250
+    assert rg["rate"] == pytest.approx(1.25**0.5 - 1, abs=1e-12)
