@@ -106,6 +106,7 @@ METRICS = [
     "gdp * 1.5 - 3",
     "loans * 2",
     "cluster_output / industrial_output",
+    "sum(output * gdp, group=ac)",  # a region factor (one column) over a split group
 ]
 
 

@@ -371,3 +371,15 @@ def test_a_lever_on_a_group_is_labelled_with_the_group() -> None:
     assert rg is not None and rg["series"] == "output[ab]" and rg["clusters"] == ["a", "b"]
     # 200 (1 + r)^2 = 250
     assert rg["rate"] == pytest.approx(1.25**0.5 - 1, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("gdp", "unknown cluster series 'gdp'"), ("nope", "unknown cluster series 'nope'")],
+)
+def test_cluster_history_names_a_cluster_series(name: str, message: str) -> None:
+    """A cluster's history of a region series (or of nothing) is refused at its path."""
+    clusters = {"a": {"name": "A", "output": {"base": 100}, "history": {name: {2020: 1.0}}}}
+    with pytest.raises(cs.ScenarioError) as info:
+        cs.run(cs.Scenario.model_validate(_doc(clusters=clusters)))
+    assert f"clusters.a.history.{name}: {message}" in str(info.value)
