@@ -383,3 +383,35 @@ def test_cluster_history_names_a_cluster_series(name: str, message: str) -> None
     with pytest.raises(cs.ScenarioError) as info:
         cs.run(cs.Scenario.model_validate(_doc(clusters=clusters)))
     assert f"clusters.a.history.{name}: {message}" in str(info.value)
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("numba") is None, reason="numba not installed"
+)
+def test_numba_every_year_window_reads_every_history_year() -> None:
+    """growth_every_year from 2019 with GDP history 80, 90, 95, 70 (2019-2022) and 100 in
+    2023: the binding year is 2022, 70 / 95 - 1, read from history by the numba kernel's
+    unrolled years; 2023 (100 / 70 - 1) and the projection (5%) are above it."""
+    from clustersim.engine import run_targets
+
+    d = _doc(
+        region={
+            "gdp": {"base": 100, "growth": 0.05},
+            "history": {"gdp": {2019: 80, 2020: 90, 2021: 95, 2022: 70}},
+        },
+        targets={
+            "g": {
+                "kind": "growth_every_year",
+                "label": "g",
+                "metric": "gdp",
+                "from_year": 2019,
+                "year": 2025,
+                "at_least": 0.0,
+            }
+        },
+    )
+    sc = cs.Scenario.model_validate(d)
+    for engine in ("numpy", "numba"):
+        out = run_targets(sc, samples=3, seed=1, engine=engine)["g"]
+        assert_allclose(out.value, 70 / 95 - 1, rtol=1e-12, err_msg=engine)
+        assert not out.met.any()
