@@ -415,3 +415,35 @@ def test_numba_every_year_window_reads_every_history_year() -> None:
         out = run_targets(sc, samples=3, seed=1, engine=engine)["g"]
         assert_allclose(out.value, 70 / 95 - 1, rtol=1e-12, err_msg=engine)
         assert not out.met.any()
+
+
+def test_expression_literals_up_to_1e100_inclusive() -> None:
+    """Numbers in expressions are limited to 1e100 in magnitude: 1e100 itself is allowed."""
+    from clustersim.core import expr as ex
+
+    assert ex.parse("gdp * 1e100") == ex.Bin("*", ex.Name("gdp"), ex.Const(1e100))
+    with pytest.raises(ex.ExprError, match="too large"):
+        ex.parse("gdp * 1.0000000000000002e100")
+
+
+def test_an_error_inside_a_growth_kind_names_its_file_and_field_once(tmp_path: Any) -> None:
+    """A value refused while a growth kind compiles (a logistic capacity below 0) keeps the
+    message ctx.value gave it: file, line and field once, not wrapped a second time."""
+    p = tmp_path / "s.yaml"
+    p.write_text(
+        "id: s\nname: s\nbase_year: 2023\nend_year: 2025\nregion:\n  gdp: {base: 100}\n"
+        "clusters:\n  a:\n    name: A\n    output:\n      base: 100\n"
+        "      growth: {kind: logistic, capacity: -5, rate: 0.2}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(cs.ScenarioError) as info:
+        cs.run(cs.load_scenario(p))
+    msg = str(info.value)
+    assert "clusters.a.output.growth.capacity: -5 is not allowed: the value must be >= 0" in msg
+    assert msg.count("s.yaml:") == 1 and msg.count("clusters.a.output.growth") == 1
+    # the kind's own check (a ValueError naming its field) becomes a ScenarioError at its line
+    p.write_text(p.read_text(encoding="utf-8").replace("capacity: -5", "capacity: 0"), "utf-8")
+    with pytest.raises(cs.ScenarioError) as info:
+        cs.run(cs.load_scenario(p))
+    assert "s.yaml:12" in str(info.value)
+    assert "clusters.a.output.growth.capacity must be > 0" in str(info.value)
