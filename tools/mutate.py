@@ -117,6 +117,9 @@ class Mutant:
     tests: int = 0
     seconds: float = 0.0
     cpu: float = 0.0  # CPU seconds of its run (forked runs only)
+    #: its lines run only while the package is imported (a registry built at import): a
+    #: forked child, forked after the import, would never run the mutant, so it runs fresh
+    import_time: bool = False
     reason: str = ""
 
 
@@ -395,6 +398,7 @@ def select(m: Mutant, lines: dict[int, set[str]]) -> set[str]:
             chosen |= lines[line]
     if ran and not chosen:
         chosen = set().union(*lines.values())
+        m.import_time = True
     return chosen
 
 
@@ -431,7 +435,12 @@ def run_one(
     t0 = time.perf_counter()
     try:
         res = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=budget)
-        m.status = {0: "survived", 1: "killed"}.get(res.returncode, "error")
+        # 2: collection failed (the mutant breaks an import); the unmutated suite collects
+        m.status = {0: "survived", 1: "killed", 2: "killed", 4: "killed"}.get(
+            res.returncode, "error"
+        )
+        if res.returncode in (2, 4):  # the ids collect unmutated: the mutant broke an import
+            m.reason = "collection failed under the mutant"
         if m.status == "error":
             m.reason = (res.stdout + res.stderr)[-400:]
     except subprocess.TimeoutExpired:
@@ -529,7 +538,8 @@ def run_warm(
     logs.mkdir(parents=True, exist_ok=True)
     progress = a.out / "progress.jsonl"
     progress.write_text("", encoding="utf-8")
-    fresh: list[tuple[Mutant, list[str]]] = []
+    fresh = [t for t in todo if t[0].import_time]
+    todo = [t for t in todo if not t[0].import_time]
 
     def schedule(items: dict[str, Any], run: Any) -> None:
         print(f"warm parent ready in {time.perf_counter() - t0:.1f} s", flush=True)
