@@ -27,6 +27,7 @@ from clustersim.core.model import (
     Op,
     Ratio,
     StockFlow,
+    Whole,
 )
 from clustersim.core.targets import TargetSpec
 from clustersim.errors import ScenarioError
@@ -301,6 +302,7 @@ class _Builder:
         self.level: dict[str, bool] = {}  # name -> is cluster-level
         self.defined: dict[str, set[int]] = {}
         self.paths: dict[str, str] = {}  # op name -> scenario path of its growth, for errors
+        self.own_growth: set[int] = set()  # clusters whose firms have their own growth
 
     def where(self, path: str) -> str:
         return self.ctx.where(path)
@@ -411,15 +413,20 @@ class _Builder:
             if s is not None:
                 self.region_series(name, s, f"region.{name}")
         for iid, ind in sc.indicators.items():
+            # an integer indicator's projection is kept under an internal name ("_" is no
+            # id's first letter) and the indicator is its whole units
+            units = f"_{iid}_continuous" if ind.integer else iid
             if isinstance(ind, LevelIndicator):
                 self.region_series(
-                    iid, Series(base=ind.base, growth=ind.growth), f"indicators.{iid}"
+                    units, Series(base=ind.base, growth=ind.growth), f"indicators.{iid}"
                 )
             elif isinstance(ind, StockIndicator):
                 self.region_series(f"{iid}_flow", ind.flow, f"indicators.{iid}.flow")
                 s0 = self.ctx.value(ind.base, f"indicators.{iid}.base", LEVEL_LO)
                 ex_r = self.ctx.value(ind.exit_rate, f"indicators.{iid}.exit_rate", 0.0, 1.0)
-                self.add(StockFlow(iid, False, s0, f"{iid}_flow", ex_r))
+                self.add(StockFlow(units, False, s0, f"{iid}_flow", ex_r))
+            if ind.integer:
+                self.add(Whole(iid, False, units))
         if not self.cids:
             self._region_totals()
             return
@@ -515,6 +522,7 @@ class _Builder:
                 )
             )
             if f.growth is not None:
+                self.own_growth.add(i)
                 r, links = self.growth(f.growth, s0, path)
                 if links:
                     raise self.ctx.error(f"{path}.growth", "firms cannot use elasticity growth")
@@ -565,11 +573,7 @@ class _Builder:
                 continue
             for dep in op.deps:
                 src = next(
-                    (
-                        p
-                        for k, p in self.paths.items()
-                        if (k.startswith(f"{dep}<-") and op.name in p) or k.startswith(f"{dep}<-")
-                    ),
+                    (p for k, p in self.paths.items() if k.startswith(f"{dep}<-")),
                     self.paths.get(op.name, op.name),
                 )
                 if dep not in self.ops:
@@ -1045,12 +1049,10 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
             if f is None:
                 return None
             name, inner = f
-            if inner is not None:
-                sel = ("pick", inner[1]) if isinstance(inner, tuple) else inner
-                if isinstance(sel, tuple) and sel[0] == "pick":
-                    sel = (_cidx(b)[sel[1]],)
-                elif isinstance(sel, str):
-                    sel = tuple(comp.model.groups[sel].tolist())
+            if isinstance(inner, tuple):  # ("pick", cluster id)
+                sel = (_cidx(b)[inner[1]],)
+            elif inner is not None:  # a group id
+                sel = tuple(comp.model.groups[inner].tolist())
             continue
         op = b.ops.get(name)
         if op is None:
@@ -1059,19 +1061,42 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
             if not op.cluster:
                 sel = None
             elif sel is None and len(comp.defined.get(name, ())) < len(b.cids):
-                sel = tuple(sorted(comp.defined[name]))
+                sel = tuple(sorted(comp.defined.get(name, ())))
             if sel is not None and name in comp.defined:
                 sel = tuple(i for i in sel if i in comp.defined[name])
             return Lever(name, sel, _lever_label(comp, b, name, sel))
         if isinstance(op, Combine):
             name = op.terms[0][0]
         elif isinstance(op, StockFlow):
+            own = _own_growth_lever(comp, b, op, sel)
+            if own is not None:
+                return own
             name = op.flow
         elif isinstance(op, ClusterTotal):
             name = op.part
         elif isinstance(op, Ratio):
             name = op.num
+        elif isinstance(op, Whole):
+            name = op.source
     return None
+
+
+def _own_growth_lever(
+    comp: Compiled, b: _Builder, op: StockFlow, sel: tuple[int, ...] | None
+) -> Lever | None:
+    """The stock's own rate as the lever, for the selected clusters whose firms have their
+    own ``growth:``, when none of the selected clusters has an inflow (``entries``) to move
+    instead; None to follow the flow."""
+    if op.rates is None:
+        return None
+    chosen = set(range(len(b.cids))) if sel is None else set(sel)
+    if chosen & comp.defined.get(op.flow, set()):
+        return None
+    grows = tuple(sorted(chosen & b.own_growth))
+    if not grows:
+        return None
+    clusters = None if len(grows) == len(b.cids) else grows
+    return Lever(op.name, clusters, _lever_label(comp, b, op.name, clusters))
 
 
 def _lever_label(comp: Compiled, b: _Builder, name: str, sel: tuple[int, ...] | None) -> str:
@@ -1079,7 +1104,7 @@ def _lever_label(comp: Compiled, b: _Builder, name: str, sel: tuple[int, ...] | 
     if sel is None or len(sel) == len(b.cids):
         return name
     for gid, idx in comp.model.groups.items():
-        if gid != "all" and set(idx.tolist()) == set(sel):
+        if set(idx.tolist()) == set(sel):  # ("all" returned above: every cluster)
             return f"{name}[{gid}]"
     if len(sel) <= 2:
         return f"{name}[{', '.join(b.cids[i] for i in sel)}]"

@@ -34,7 +34,17 @@ from numpy.typing import NDArray
 
 from clustersim.core import expr as ex
 from clustersim.core.blocked import target_needs
-from clustersim.core.model import ClusterTotal, Combine, Compound, Model, Ratio, StockFlow
+from clustersim.core.model import (
+    WHOLE_CAP,
+    WHOLE_TOL,
+    ClusterTotal,
+    Combine,
+    Compound,
+    Model,
+    Ratio,
+    StockFlow,
+    Whole,
+)
 from clustersim.core.project import needed
 from clustersim.core.targets import HistoryMissing, TargetSpec
 from clustersim.errors import ScenarioError
@@ -246,6 +256,10 @@ class _Gen:
                 return "(" + " * ".join(parts) + ")" if len(parts) > 1 else parts[0]
         if isinstance(op, Ratio):  # inlined too: read at a few years, never stored
             return f"({self.val(op.num, t, c)} / {self.val(op.den, t, c)})"
+        if isinstance(op, Whole):  # inlined: core.model.whole
+            x = self.val(op.source, t, c)
+            tol = f"min({WHOLE_CAP!r}, {WHOLE_TOL!r} * max(1.0, abs({x})))"
+            return f"np.floor({x} + {tol})"
         if isinstance(op, ClusterTotal) and op.name in self.fused_totals and op.rest is not None:
             # the fused loop stored the clusters' sum; the rest is added where it is read
             return f"(r_{name}[{t}, b] + {self.val(op.rest, t, None)})"
@@ -339,6 +353,8 @@ class _Gen:
             flow = self.val(op.flow, "t", "c" if op.cluster else None)
             lines += [f"{q}    x = x + {flow}", f"{q}    {pre}_{op.name}[t{c_}] = x"]
             return lines
+        if isinstance(op, Whole):
+            return []  # inlined where it is read (see val)
         if isinstance(op, ClusterTotal):
             rest = "" if op.rest is None else f" + {self.val(op.rest, 't', None)}"
             return [
@@ -395,7 +411,7 @@ class _Gen:
                 *self.loop(p + "        ", f"r_{op.name}[t, b] += {self.val(op.part, 't', 'c')}"),
                 *(self.loop(p + "    ", *rest) if rest else []),
             ]
-        if isinstance(op, Combine | Ratio):
+        if isinstance(op, Combine | Ratio | Whole):
             return []  # inlined where it is read (see val)
         raise TypeError(f"unknown op {op!r}")
 
@@ -605,7 +621,7 @@ class _Gen:
             body += code
         alloc = []
         for op in order:
-            if isinstance(op, Combine | Ratio):
+            if isinstance(op, Combine | Ratio | Whole):
                 continue
             lane = "" if op.name in self.invariant else f", {LANES}"
             if op.cluster:

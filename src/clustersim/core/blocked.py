@@ -37,7 +37,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clustersim.core.expr import Bin, Const, Expr, ExprError, Name, Neg, Pick, Reduce, names_in
-from clustersim.core.model import ClusterTotal, Combine, Compound, Model, Op, Ratio, StockFlow
+from clustersim.core.model import (
+    ClusterTotal,
+    Combine,
+    Compound,
+    Model,
+    Op,
+    Ratio,
+    StockFlow,
+    Whole,
+    whole,
+)
 from clustersim.core.project import needed
 from clustersim.core.targets import (
     Frame,
@@ -344,6 +354,8 @@ class TimeMajor(Mapping[str, Value]):
             with np.errstate(divide="ignore", invalid="ignore"):
                 out: Array = _full(span(op.num)) / _full(span(op.den))
             return out
+        if isinstance(op, Whole):
+            return whole(_full(span(op.source)))
         raise TypeError(f"unknown op {op!r}")
 
 
@@ -709,7 +721,7 @@ def _per_year_reads(ops: Mapping[str, Op], derived: Mapping[str, Expr], n: str) 
     op = ops.get(n)
     if op is None:
         return names_in(derived[n]) if n in derived else ()
-    return op.deps if isinstance(op, Combine | ClusterTotal | Ratio) else ()
+    return op.deps if isinstance(op, Combine | ClusterTotal | Ratio | Whole) else ()
 
 
 def _same_for_all(

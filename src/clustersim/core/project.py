@@ -13,7 +13,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clustersim.core.kernels import compound, growth_of, stock_flow
-from clustersim.core.model import ClusterTotal, Combine, Compound, Model, Op, Ratio, StockFlow
+from clustersim.core.model import (
+    ClusterTotal,
+    Combine,
+    Compound,
+    Model,
+    Op,
+    Ratio,
+    StockFlow,
+    Whole,
+    whole,
+)
 
 __all__ = ["needed", "project"]
 
@@ -86,4 +96,6 @@ def _evaluate(op: Op, done: dict[str, Array], t: int) -> Array:
     if isinstance(op, Ratio):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.divide(done[op.num], done[op.den])
+    if isinstance(op, Whole):
+        return whole(done[op.source])
     raise TypeError(f"unknown op {op!r}")

@@ -513,13 +513,19 @@ class _Sample:
             path = f"indicators.{name}"
             kind = ind.get("kind") or ("stock" if "flow" in ind else "level")  # §9
             if kind == "level":  # §9 level: x[t] = x[t-1] × (1 + g[t])
-                return self.block(ind, path, LEVEL, self.follow_region)
-            s0 = self.number(ind["base"], f"{path}.base", LEVEL)
-            er = ind.get("exit_rate")
-            ex = 0.0 if er is None else self.number(er, f"{path}.exit_rate", UNIT)
-            flow = self.region(f"{name}_flow")
-            assert flow is not None
-            return self.stock(s0, ex, flow)
+                xs = self.block(ind, path, LEVEL, self.follow_region)
+            else:
+                s0 = self.number(ind["base"], f"{path}.base", LEVEL)
+                er = ind.get("exit_rate")
+                ex = 0.0 if er is None else self.number(er, f"{path}.exit_rate", UNIT)
+                flow = self.region(f"{name}_flow")
+                assert flow is not None
+                xs = self.stock(s0, ex, flow)
+            if ind.get("integer"):
+                # §9 integer: whole units, rounded down once float rounding is allowed for
+                # (1e-9 of max(1, |x|), at most 1e-6)
+                return [math.floor(x + min(1e-6, 1e-9 * max(1.0, abs(x)))) * 1.0 for x in xs]
+            return xs
         if name.endswith("_flow") and name[: -len("_flow")] in self.indicators:
             iid = name[: -len("_flow")]
             ind = self.indicators[iid]
@@ -1049,7 +1055,7 @@ def run_reference(
                 region_rows.setdefault(name, []).append(x)
         for name in _cluster_names(smp):
             per_c = [smp.cluster(c, name) for c in cids]
-            if any(x is not None for x in per_c):
+            if any(x is not None for x in per_c) or _always_listed(doc, name):
                 rows = [x if x is not None else [math.nan] * len(years) for x in per_c]
                 cluster_rows.setdefault(name, []).append(rows)
         for tid, t in (doc.get("targets") or {}).items():
@@ -1080,6 +1086,13 @@ def _region_names(smp: _Sample) -> list[str]:
         if "flow" in ind:
             names.append(f"{iid}_flow")
     return [*names, *DERIVED_REGION, *smp.metrics]
+
+
+def _always_listed(doc: Mapping[str, Any], name: str) -> bool:
+    """§11's table: ``entries`` and ``firms`` exist when any cluster has ``firms``, even
+    when every firm block has its own growth (then ``entries`` is undefined everywhere)."""
+    clusters = doc.get("clusters") or {}
+    return name == "entries" and any((c or {}).get("firms") for c in clusters.values())
 
 
 def _cluster_names(smp: _Sample) -> list[str]:

@@ -165,6 +165,17 @@ class LevelIndicator(Strict):
     unit: str | None = None
     #: ``current`` (现价) or ``comparable`` (可比价) prices, as for a :class:`Series`
     prices: Literal["current", "comparable"] = "current"
+    #: as :attr:`Series.breaks`: a level given in the plan's statistics changes scope too
+    breaks: list[int] = Field(
+        default_factory=list,
+        description="years in which the indicator's statistical scope changed (first year of "
+        "the new scope, at most the base year): growth is never computed across them",
+    )
+    integer: bool = Field(
+        default=False,
+        description="a count: its value in each year is the whole units of the projection "
+        "(rounded down; a unit counts once complete)",
+    )
     source: str | None = None
     note: str | None = None
 
@@ -181,6 +192,11 @@ class StockIndicator(Strict):
     flow: Series
     exit_rate: Num = 0.0
     unit: str | None = None
+    integer: bool = Field(
+        default=False,
+        description="a count (clusters, platforms): its value in each year is the whole units "
+        "of the projected stock (rounded down; a unit counts once complete)",
+    )
     source: str | None = None
     note: str | None = None
 
@@ -363,6 +379,12 @@ class Scenario(Strict):
             if cl.firms is not None and cl.firms.entries is not None:
                 p = f"clusters.{cid}.firms.entries"
                 out += [(p, "entries", cid, y) for y in cl.firms.entries.breaks]
+        for iid, ind in self.indicators.items():
+            if isinstance(ind, LevelIndicator):
+                out += [(f"indicators.{iid}", iid, None, y) for y in ind.breaks]
+            else:  # a stock's flow is a series block: its breaks concern ``<id>_flow``
+                p = f"indicators.{iid}.flow"
+                out += [(p, f"{iid}_flow", None, y) for y in ind.flow.breaks]
         return out
 
     def _check_breaks(self) -> None:

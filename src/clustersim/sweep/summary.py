@@ -41,6 +41,7 @@ __all__ = [
     "PERCENTILES",
     "Condition",
     "Index",
+    "JointStats",
     "Summary",
     "TargetStats",
     "first_order_binned",
@@ -67,6 +68,15 @@ class TargetStats:
     probability: float
     mean: float
     percentiles: dict[str, float]
+
+
+@dataclass(frozen=True)
+class JointStats:
+    """A joint goal (the targets of one plan sentence) over all samples: P(all met)."""
+
+    id: str
+    targets: tuple[str, ...]
+    probability: float
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,8 @@ class Summary:
     #: uncertain numbers of the scenario sampled besides the swept parameters
     others: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: each joint goal's P(all met), in scenario order (empty without ``joint:``)
+    joint: list[JointStats] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able; NaN becomes None."""
@@ -122,6 +134,16 @@ class Summary:
                 "other_uncertain_numbers": self.others,
                 "all_met_probability": self.all_met,
                 "targets": [asdict(t) for t in self.targets],
+                **(
+                    {
+                        "joint": {
+                            j.id: {"targets": list(j.targets), "probability": j.probability}
+                            for j in self.joint
+                        }
+                    }
+                    if self.joint
+                    else {}
+                ),
                 "sensitivity": {
                     "method": self.sensitivity_method,
                     "indices": [asdict(i) for i in self.sensitivity],
@@ -152,6 +174,12 @@ class Summary:
         targets["probability"].append(self.all_met)
         for k in ("mean", *(f"p{p}" for p in PERCENTILES)):
             targets[k].append(None)
+        for j in self.joint:
+            targets["target"].append(f"(joint {j.id})")
+            targets["label"].append("all met: " + ", ".join(j.targets))
+            targets["probability"].append(j.probability)
+            for k in ("mean", *(f"p{p}" for p in PERCENTILES)):
+                targets[k].append(None)
         sens: dict[str, list[Any]] = {
             k: [getattr(i, k) for i in self.sensitivity]
             for k in ("target", "factor", "first_order", "total_order", "method")
@@ -198,6 +226,11 @@ class Summary:
                 f"{_fmt(p['p50']):>11}  {_fmt(p['p95']):>11}"
             )
         lines.append(f"{'all targets met':<{name_w}}  {self.all_met:>7.1%}")
+        for j in self.joint:
+            name = f"joint {j.id}"
+            lines.append(
+                f"{name[:name_w]:<{name_w}}  {j.probability:>7.1%}  all met: {', '.join(j.targets)}"
+            )
         by_target: dict[str, list[Index]] = {}
         for i in self.sensitivity:
             by_target.setdefault(i.target, []).append(i)
@@ -530,4 +563,8 @@ def summarize(plan: SweepPlan, merged: Merged, layout: Layout) -> Summary:
         conditions=conds,
         sensitivity_method=method,
         others=sum(1 for d in plan.dims if not d.factor) if plan.spec.get("parameters") else 0,
+        joint=[
+            JointStats(jid, tuple(plan.targets[r] for r in rows), int(k) / n if n else math.nan)
+            for (jid, rows), k in zip(layout.joint, merged.joint_met, strict=True)
+        ],
     )
