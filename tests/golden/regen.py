@@ -26,13 +26,21 @@ def main() -> None:
     for path in SCENARIOS:
         for mode, args in MODE_ARGS.items():
             out = subprocess.run(
-                [*CLI, "run", str(path), "--json", *args], capture_output=True, text=True, cwd=ROOT, env=ENV
+                [*CLI, "run", str(path), "--json", *args],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                env=ENV,
             ).stdout.replace(f"{ROOT}/", "")  # the audit's file:line, relative to the checkout
             (data / f"run-{path.stem}-{mode}.json").write_text(out, encoding="utf-8")
     for name, args in SWEEPS.items():
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run(
-                [*CLI, "sweep", *args, "--out", f"{tmp}/s"], check=True, cwd=ROOT, capture_output=True, env=ENV
+                [*CLI, "sweep", *args, "--out", f"{tmp}/s"],
+                check=True,
+                cwd=ROOT,
+                capture_output=True,
+                env=ENV,
             )
             summary = json.loads(Path(f"{tmp}/s/summary.json").read_text(encoding="utf-8"))
         summary.pop("run")
