@@ -27,6 +27,8 @@ ORDER = (
     "calibration",
     "fragments",
     "backtesting",
+    "prim",
+    "discover",
 )
 
 

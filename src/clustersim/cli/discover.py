@@ -1,0 +1,190 @@
+"""``clustersim discover`` and ``decompose``: scenario discovery on a sweep's samples and the
+LMDI decomposition of intensity change (:mod:`clustersim.cli` registers :data:`COMMANDS`).
+
+The numerical modules (:mod:`clustersim.analysis.discover`, :mod:`clustersim.analysis.lmdi`)
+are imported inside the commands, so ``clustersim --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from clustersim.cli._common import LangOpt, check_choice, fail, out
+from clustersim.errors import ClusterSimError
+from clustersim.i18n import LANGS, word
+
+if TYPE_CHECKING:
+    from clustersim.analysis.discover import Discovery
+
+__all__ = ["COMMANDS", "discover", "discovery_tables"]
+
+
+def discovery_tables(d: Discovery, lang: str, *, trajectory: bool = False) -> list[Table | str]:
+    """The chosen PRIM box (its restrictions), optionally the whole trade-off curve, and the
+    CART rules, as rich tables and lines."""
+    chosen = d.prim.boxes[d.box]
+    title = word(
+        "discover_title",
+        lang,
+        outcome=d.outcome,
+        cases=word(f"cases_{d.cases}", lang),
+        k=d.k,
+        n=d.n,
+    )
+    parts: list[Table | str] = [title]
+    box_title = word(
+        "prim_box",
+        lang,
+        box=d.box,
+        coverage=f"{chosen.coverage:.1%}",
+        density=f"{chosen.density:.1%}",
+        mass=f"{chosen.mass:.1%}",
+    )
+    if d.restrictions:
+        tbl = Table(title=box_title, header_style="bold")
+        for key in ("input", "lower", "upper", "sampled_range", "qp_lower", "qp_upper"):
+            tbl.add_column(word(key, lang), justify="left" if key == "input" else "right")
+        for r in d.restrictions:
+            tbl.add_row(
+                escape(r.input),
+                "-" if r.lower is None else f"{r.lower:.6g}",
+                "-" if r.upper is None else f"{r.upper:.6g}",
+                f"{r.min:.4g} – {r.max:.4g}",
+                "-" if r.qp_lower is None else f"{r.qp_lower:.2g}",
+                "-" if r.qp_upper is None else f"{r.qp_upper:.2g}",
+            )
+        parts.append(tbl)
+    else:
+        parts += [box_title, word("prim_no_restriction", lang)]
+    if trajectory:
+        tr = Table(title=word("tradeoff", lang), header_style="bold")
+        for key in ("box", "phase", "coverage", "density", "mass", "restricted"):
+            tr.add_column(word(key, lang), justify="right")
+        for row in d.trajectory():
+            tr.add_row(
+                str(row["box"]) + (" *" if row["box"] == d.box else ""),
+                row["phase"],
+                f"{row['coverage']:.1%}",
+                f"{row['density']:.1%}",
+                f"{row['mass']:.1%}",
+                str(row["restricted"]),
+            )
+        parts.append(tr)
+    if d.cart:
+        if d.rules:
+            rt = Table(title=word("cart_rules", lang), header_style="bold")
+            for key in ("rule", "points", "density", "coverage"):
+                rt.add_column(word(key, lang), justify="left" if key == "rule" else "right")
+            for rule in d.rules:
+                rt.add_row(
+                    escape(rule.text()),
+                    f"{rule.n:,}",
+                    f"{rule.density:.1%}",
+                    f"{rule.coverage:.1%}",
+                )
+            parts.append(rt)
+        else:
+            parts.append(word("cart_none", lang))
+    return parts
+
+
+def discover(
+    sweep_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="A sweep's output directory (clustersim sweep ... --out DIR).", show_default=False
+        ),
+    ],
+    target: Annotated[
+        str | None,
+        typer.Option("--target", "-t", help="Explain this target's outcome (by id)."),
+    ] = None,
+    all_met: Annotated[
+        bool,
+        typer.Option("--all-met", help="Explain whether every target is met (the default)."),
+    ] = False,
+    cases: Annotated[
+        str | None,
+        typer.Option(
+            "--cases",
+            help="Cases of interest: missed or met (default: missed with --target, met with "
+            "--all-met).",
+        ),
+    ] = None,
+    box: Annotated[
+        int | None,
+        typer.Option("--box", help="Pick this box of the trade-off curve (see --trajectory)."),
+    ] = None,
+    min_coverage: Annotated[
+        float,
+        typer.Option(
+            "--min-coverage",
+            help="Default box: the densest with at least this coverage.",
+        ),
+    ] = 0.5,
+    cart: Annotated[
+        bool, typer.Option("--cart/--no-cart", help="Also fit a CART tree (scikit-learn).")
+    ] = True,
+    trajectory: Annotated[
+        bool, typer.Option("--trajectory", help="Print every box of the trade-off curve.")
+    ] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write an HTML page with the charts (matplotlib)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")
+    ] = False,
+    lang: LangOpt = "en",
+) -> None:
+    """Scenario discovery: which ranges of the swept inputs make a target fail (or the whole
+    plan hold)? PRIM (peeling and pasting, the coverage-density trade-off curve, the chosen
+    box's restrictions with quasi-p values) and CART rules as a second view.
+
+    Examples:
+
+      clustersim sweep sweeps/example-lhs.yaml --out out/lhs
+
+      clustersim discover out/lhs --target clusters_1000
+
+      clustersim discover out/lhs --all-met --trajectory --html discover.html
+
+      clustersim discover out/lhs --target gdp_cagr --box 12 --json
+    """
+    from clustersim.analysis.discover import discover as run_discover
+
+    try:
+        check_choice("--lang", lang, LANGS)
+        if target is not None and all_met:
+            raise ClusterSimError("--target and --all-met: give one of them")
+        if cases is not None:
+            check_choice("--cases", cases, ("missed", "met"))
+        d = run_discover(
+            sweep_dir, target=target, cases=cases, box=box, min_coverage=min_coverage, cart=cart
+        )
+        if html is not None:
+            from clustersim.report.discover import write_discover_html
+
+            written = write_discover_html(d, html, lang=lang)
+    except ClusterSimError as exc:
+        raise fail(exc) from None
+    if as_json:
+        sys.stdout.write(json.dumps(d.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    for part in discovery_tables(d, lang, trajectory=trajectory):
+        if isinstance(part, str):
+            out.print(part, markup=False)
+        else:
+            out.print(part)
+    if html is not None:
+        out.print(f"wrote {written}", markup=False)
+
+
+COMMANDS = {"discover": discover}
