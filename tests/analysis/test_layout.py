@@ -29,6 +29,7 @@ ORDER = (
     "backtesting",
     "prim",
     "discover",
+    "consistency",
 )
 
 

@@ -187,4 +187,60 @@ def discover(
         out.print(f"wrote {written}", markup=False)
 
 
+def _growth(v: float | None) -> str:
+    return "-" if v is None else f"{v:+.2%}/yr"
+
+
+def consistency(scenario: Path, *, as_json: bool, quiet: bool, lang: str) -> None:
+    """``clustersim check --consistency SCENARIO``: the linear-programme pre-check.
+
+    Exit 0 when the checked targets can hold together, 1 on a conflict, 2 invalid input.
+    """
+    from clustersim.analysis.consistency import check_consistency
+
+    try:
+        check_choice("--lang", lang, LANGS)
+        res = check_consistency(scenario)
+    except ClusterSimError as exc:
+        raise fail(exc) from None
+    if as_json:
+        sys.stdout.write(json.dumps(res.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    elif not quiet:
+        out.print(word("consistency_title", lang), markup=False)
+        for c in res.conflicts:
+            names = ", ".join(c.targets)
+            key = "consistency_conflict" if len(c.targets) > 1 else "consistency_alone"
+            line = word(key, lang, targets=names, target=names)
+            out.print(f"[red]{escape(line)}[/red]")
+            tbl = Table(header_style="bold")
+            for k in ("target", "series", "year", "needs", "allowed_range"):
+                tbl.add_column(
+                    word(k, lang), justify="left" if k in ("target", "series") else "right"
+                )
+            for n in c.needs:
+                need = (
+                    f">= {_growth(n.needs_at_least)}"
+                    if n.needs_at_most is None
+                    else f"<= {_growth(n.needs_at_most)}"
+                    if n.needs_at_least is None
+                    else f"{_growth(n.needs_at_least)} – {_growth(n.needs_at_most)}"
+                )
+                tbl.add_row(
+                    escape(n.target),
+                    escape(n.series),
+                    f"{n.years[0]}-{n.years[1]}",
+                    need,
+                    f"{_growth(n.allowed[0])} – {_growth(n.allowed[1])}",
+                )
+            out.print(tbl)
+        if res.consistent:
+            out.print(word("consistency_ok", lang, n=len(res.checked)), markup=False)
+        if res.skipped:
+            out.print(
+                word("consistency_skipped", lang, targets=", ".join(sorted(res.skipped))),
+                markup=False,
+            )
+    raise typer.Exit(0 if res.consistent else 1)
+
+
 COMMANDS = {"discover": discover}
