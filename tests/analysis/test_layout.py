@@ -30,6 +30,7 @@ ORDER = (
     "prim",
     "discover",
     "consistency",
+    "lmdi",
 )
 
 
