@@ -231,12 +231,23 @@ WORDS: Mapping[str, Bi] = {
     "density": Bi("密度", "density"),
     "mass": Bi("质量", "mass"),
     "restricted": Bi("受限输入数", "restricted"),
-    "cart_rules": Bi("CART 规则（关注样本占多数的叶节点）", "CART rules (leaves where cases of interest are the majority)"),
+    "cart_rules": Bi(
+        "CART 规则（关注样本占多数的叶节点）",
+        "CART rules (leaves where cases of interest are the majority)",
+    ),
     "rule": Bi("规则", "rule"),
     "points": Bi("样本数", "points"),
-    "cart_none": Bi("CART：没有关注样本占多数的叶节点", "CART: no leaf where cases of interest are the majority"),
-    "restricted_ranges": Bi("所选盒的受限范围（灰色：抽样范围）", "Restricted ranges of the chosen box (grey: sampled range)"),
-    "consistency_title": Bi("目标一致性预检（对数增长线性规划）", "Target consistency pre-check (linear programme on log growth)"),
+    "cart_none": Bi(
+        "CART：没有关注样本占多数的叶节点", "CART: no leaf where cases of interest are the majority"
+    ),
+    "restricted_ranges": Bi(
+        "所选盒的受限范围（灰色：抽样范围）",
+        "Restricted ranges of the chosen box (grey: sampled range)",
+    ),
+    "consistency_title": Bi(
+        "目标一致性预检（对数增长线性规划）",
+        "Target consistency pre-check (linear programme on log growth)",
+    ),
     "consistency_ok": Bi(
         "{n} 个可线性化目标在情景给定增长范围内可以同时达成",
         "{n} linearisable targets can hold together within the scenario's growth ranges",
@@ -264,7 +275,9 @@ WORDS: Mapping[str, Bi] = {
     "effect_rest": Bi("集群外部分", "outside the clusters"),
     "effect_total": Bi("合计变化", "total change"),
     "effect": Bi("效应", "effect"),
-    "iamc_written": Bi("已写出 IAMC 长表：{path}（{rows:,} 行）", "wrote IAMC long table {path} ({rows:,} rows)"),
+    "iamc_written": Bi(
+        "已写出 IAMC 长表：{path}（{rows:,} 行）", "wrote IAMC long table {path} ({rows:,} rows)"
+    ),
 }
 
 
