@@ -119,7 +119,8 @@ def read_sweep_samples(directory: str | Path) -> SweepSamples:
     if "block" in names:  # Sobol': A and B blocks only
         block = np.asarray(table.column("block").to_numpy())[order]
         keep = order[block <= 1]
-    x = np.empty((len(keep), len(inputs)), dtype=np.float64)
+    # column-major: PRIM reads one input at a time
+    x = np.empty((len(keep), len(inputs)), dtype=np.float64, order="F")
     for j, p in enumerate(inputs):
         x[:, j] = np.asarray(table.column(p).to_numpy(), dtype=np.float64)[keep]
     met: dict[str, NDArray[np.bool_]] = {}
