@@ -119,3 +119,24 @@ def test_matches_the_ema_workbench(case: str) -> None:
                 assert np.isnan(qp[j, side])
             else:
                 assert qp[j, side] == pytest.approx(v, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("case", ["uniform", "sorted", "ties", "constant"])
+def test_large_columns_select_exactly(case: str) -> None:
+    """The bracketed selection of a large column gives the partition's order statistics,
+    also on data that defeat its strided sample (sorted, heavy ties, one value)."""
+    from clustersim.analysis.prim import _order_stats
+
+    rng = np.random.default_rng(9)
+    n = 300_001
+    data = {
+        "uniform": rng.uniform(size=n),
+        "sorted": np.sort(rng.normal(size=n)),
+        "ties": rng.integers(0, 7, n).astype(float),
+        "constant": np.full(n, 2.5),
+    }[case]
+    for q in (0.05, 0.95, 0.5):
+        i = (n - 1) * q
+        ks = (int(np.floor(i)), int(np.ceil(i)))
+        want = np.sort(data)[list(ks)]
+        assert _order_stats(data, ks) == (want[0], want[1])

@@ -63,14 +63,52 @@ def _from_order_stats(data: FloatArray, v_lo: float, v_hi: float, upper: bool) -
     return (v_lo + v_hi) / 2
 
 
+#: below this many points an order statistic is a plain partition
+_SELECT_DIRECT = 65_536
+#: points of the strided sample that brackets an order statistic in a large column
+_SELECT_SAMPLE = 4_096
+
+
+def _order_stats(data: FloatArray, ranks: tuple[int, int]) -> tuple[float, float]:
+    """The ``ranks[0]``-th and ``ranks[1]``-th smallest values (0-based, ``ranks[1] -
+    ranks[0]`` 0 or 1) of ``data``, exactly.
+
+    A partition of a large column is the cost of a peel step; instead, a strided sample
+    of :data:`_SELECT_SAMPLE` values brackets the ranks (a margin of four binomial standard
+    deviations), one pass counts the values below the bracket and one partition of the
+    few values inside it gives the answer. When the bracket misses (sorted or
+    adversarial data), the plain partition answers.
+    """
+    n = data.shape[0]
+    lo_k, hi_k = ranks
+    if n > _SELECT_DIRECT:
+        step = n // _SELECT_SAMPLE
+        sample = np.sort(data[::step])
+        m = sample.shape[0]
+        q = lo_k / (n - 1)
+        margin = 4.0 * math.sqrt(m * q * (1 - q)) + 3.0
+        i_lo = math.floor(q * (m - 1) - margin)
+        i_hi = math.ceil(q * (m - 1) + margin)
+        v_lo = sample[i_lo] if i_lo > 0 else -np.inf
+        v_hi = sample[i_hi] if i_hi < m - 1 else np.inf
+        below = int(np.count_nonzero(data < v_lo))
+        inside = data[(data >= v_lo) & (data <= v_hi)]
+        r_lo, r_hi = lo_k - below, hi_k - below
+        if r_lo >= 0 and r_hi < inside.shape[0]:
+            part = np.partition(inside, (r_lo, r_hi))
+            return float(part[r_lo]), float(part[r_hi])
+    part = np.partition(data, (lo_k, hi_k))
+    return float(part[lo_k]), float(part[hi_k])
+
+
 def _peel_cuts(data: FloatArray, alpha: float) -> tuple[float, float]:
-    """``(get_quantile(data, alpha), get_quantile(data, 1 - alpha))`` from one partition."""
+    """``(get_quantile(data, alpha), get_quantile(data, 1 - alpha))``."""
     n = data.shape[0]
     il, iu = (n - 1) * alpha, (n - 1) * (1 - alpha)
-    ks = (math.floor(il), math.ceil(il), math.floor(iu), math.ceil(iu))
-    part = np.partition(data, sorted(set(ks)))
-    lower = _from_order_stats(data, float(part[ks[0]]), float(part[ks[1]]), upper=False)
-    upper = _from_order_stats(data, float(part[ks[2]]), float(part[ks[3]]), upper=True)
+    a = _order_stats(data, (math.floor(il), math.ceil(il)))
+    b = _order_stats(data, (math.floor(iu), math.ceil(iu)))
+    lower = _from_order_stats(data, a[0], a[1], upper=False)
+    upper = _from_order_stats(data, b[0], b[1], upper=True)
     return lower, upper
 
 
@@ -222,31 +260,41 @@ def prim(
     boxes = [_box(limits, init, big_n, big_k, big_n, big_k)]
 
     # -- peeling: on the points still in the box only (they shrink by ~alpha a step)
-    xb, yb = np.ascontiguousarray(x.T), y  # (D, n): one contiguous row per input
+    # the box's points as (D, n) rows, cases of interest and the others apart: a candidate's
+    # counts are then two comparisons, with no mask of the box to combine
+    xt = np.ascontiguousarray(x.T)
+    xi, xo = np.ascontiguousarray(xt[:, y]), np.ascontiguousarray(xt[:, ~y])
+    del xt
     n_old, k_old = big_n, big_k
     while True:
         best: tuple[float, int] | None = None
-        choice: tuple[int, int, float, BoolArray, int, int] | None = None
+        choice: tuple[int, int, float, int, int] | None = None
         for j in range(d):
-            col = xb[j]
+            col = np.concatenate([xi[j], xo[j]])
             cuts = _peel_cuts(col, peel_alpha)
             for side in (1, 0):  # upper, then lower (the workbench's order)
                 cut = cuts[side]
-                mask = col <= cut if side else col >= cut
-                n_new = int(np.count_nonzero(mask))
-                k_new = int(np.count_nonzero(yb & mask))
+                if side:
+                    k_new = int(np.count_nonzero(xi[j] <= cut))
+                    n_new = k_new + int(np.count_nonzero(xo[j] <= cut))
+                else:
+                    k_new = int(np.count_nonzero(xi[j] >= cut))
+                    n_new = k_new + int(np.count_nonzero(xo[j] >= cut))
                 obj = _lenient1(n_old, k_old, n_new, k_new)
                 cand = limits.copy()
                 cand[j, side] = cut
                 score = (obj, d - len(_restricted(cand, init)))
                 if best is None or score > best:
-                    best, choice = score, (j, side, cut, mask, n_new, k_new)
+                    best, choice = score, (j, side, cut, n_new, k_new)
         assert best is not None and choice is not None  # d >= 1
-        j, side, cut, mask, n_new, k_new = choice
+        j, side, cut, n_new, k_new = choice
         if not (n_new / big_n >= mass_min and n_new < n_old and best[0] > 0):
             break
         limits[j, side] = cut
-        xb, yb = xb[:, mask], yb[mask]
+        if side:
+            xi, xo = xi[:, xi[j] <= cut], xo[:, xo[j] <= cut]
+        else:
+            xi, xo = xi[:, xi[j] >= cut], xo[:, xo[j] >= cut]
         n_old, k_old = n_new, k_new
         boxes.append(_box(limits, init, n_new, k_new, big_n, big_k))
     peels = len(boxes) - 1
