@@ -159,3 +159,41 @@ def test_cart_rules_bound_the_hand_built_box(max_samples: int) -> None:
         inside &= col > v if op == ">" else col <= v
     assert best.n == inside.sum() and best.k == (inside & y).sum()
     assert best.coverage == pytest.approx((inside & y).sum() / y.sum())
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_samples_are_read_in_sample_order_and_sobol_keeps_a_and_b(
+    tmp_path: Path, shuffled: bool
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from clustersim.io.sweep_samples import read_sweep_samples
+
+    (tmp_path / "samples").mkdir()
+    manifest = {
+        "status": "complete",
+        "scenario": "s",
+        "method": "sobol",
+        "inputs": [{"path": "a", "factor": True}],
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    sample = np.arange(12)
+    block = np.array([0, 1, 2] * 4, dtype=np.int8)  # A, B, AB rows
+    if shuffled:
+        sample, block = sample[::-1].copy(), block[::-1].copy()
+    table = pa.table(
+        {
+            "sample": sample,
+            "block": block,
+            "a": sample * 0.5,
+            "met.t": sample % 2 == 0,
+            "all_met": sample % 2 == 0,
+        }
+    )
+    pq.write_table(table, tmp_path / "samples" / "part-000000.parquet")
+    s = read_sweep_samples(tmp_path)
+    kept = np.array([i for i in range(12) if i % 3 != 2])  # blocks 0 and 1 only
+    np.testing.assert_array_equal(s.x[:, 0], kept * 0.5)
+    np.testing.assert_array_equal(s.met["t"], kept % 2 == 0)
+    assert s.inputs == ("a",) and s.targets == ("t",) and s.factors == ("a",)

@@ -114,13 +114,21 @@ def read_sweep_samples(directory: str | Path) -> SweepSamples:
         raise ClusterSimError(
             f"{samples_dir}: no met.<target> columns stored (the sweep's store: leaves out 'met')"
         )
-    order = np.argsort(np.asarray(table.column("sample").to_numpy()), kind="stable")
-    keep = order
-    if "block" in names:  # Sobol': A and B blocks only
-        block = np.asarray(table.column("block").to_numpy())[order]
-        keep = order[block <= 1]
+    sample = np.asarray(table.column("sample").to_numpy())
+    keep: NDArray[np.intp] | slice
+    if sample.size and np.all(sample[1:] > sample[:-1]):  # parts read in order: no gather
+        keep = slice(None)
+        if "block" in names:  # Sobol': A and B blocks only
+            keep = np.flatnonzero(np.asarray(table.column("block").to_numpy()) <= 1)
+    else:
+        order = np.argsort(sample, kind="stable")
+        keep = order
+        if "block" in names:
+            block = np.asarray(table.column("block").to_numpy())[order]
+            keep = order[block <= 1]
+    n_keep = sample[keep].shape[0]
     # column-major: PRIM reads one input at a time
-    x = np.empty((len(keep), len(inputs)), dtype=np.float64, order="F")
+    x = np.empty((n_keep, len(inputs)), dtype=np.float64, order="F")
     for j, p in enumerate(inputs):
         x[:, j] = np.asarray(table.column(p).to_numpy(), dtype=np.float64)[keep]
     met: dict[str, NDArray[np.bool_]] = {}
