@@ -2,7 +2,8 @@
 
 The scenario grows GDP one year from 100 at a swept rate r ~ U(0, 0.1); the target "GDP
 reaches 105 in 2021" is missed exactly when r < 0.05. A second swept input (an indicator's
-growth) decides nothing. So PRIM's box of the missed cases is r <= ~0.05 with the other
+growth) decides nothing, nor does the scenario's own uncertain number (b's growth, sampled but
+not swept). So PRIM's box of the missed cases is r <= ~0.05 with the other
 input unrestricted, and CART's rule is r <= ~0.05.
 """
 
@@ -27,6 +28,7 @@ region:
   gdp: {base: 100, growth: 0.05}
 indicators:
   a: {kind: level, name: a, base: 1, growth: 0.0}
+  b: {kind: level, name: b, base: 1, growth: {dist: uniform, low: 0.0, high: 0.1}}
 targets:
   gdp_level:
     kind: level
@@ -102,6 +104,33 @@ def test_all_met_tables_and_html(sweep_dir: Path, tmp_path: Path) -> None:
     assert text.count("data:image/svg+xml;base64,") == 2  # trade-off and restricted ranges
     res = runner.invoke(app, ["discover", str(sweep_dir), "--lang", "zh", "--no-cart"])
     assert res.exit_code == 0 and "情景发现" in res.stdout and "CART" not in res.stdout
+
+
+def test_inputs_all_or_the_sweeps_factors(sweep_dir: Path) -> None:
+    res = runner.invoke(app, ["discover", str(sweep_dir), "-t", "gdp_level", "--json", "--no-cart"])
+    assert sorted(json.loads(res.stdout)["inputs"]) == [
+        "indicators.a.growth.rate",
+        "indicators.b.growth.rate",
+        "region.gdp.growth.rate",
+    ]
+    res = runner.invoke(
+        app,
+        [
+            "discover",
+            str(sweep_dir),
+            "-t",
+            "gdp_level",
+            "--json",
+            "--no-cart",
+            "--inputs",
+            "factors",
+        ],
+    )
+    doc = json.loads(res.stdout)
+    assert sorted(doc["inputs"]) == ["indicators.a.growth.rate", "region.gdp.growth.rate"]
+    assert [r["input"] for r in doc["prim"]["restrictions"]] == ["region.gdp.growth.rate"]
+    res = runner.invoke(app, ["discover", str(sweep_dir), "--inputs", "some"])
+    assert res.exit_code == 2 and "--inputs: 'some' is not one of all, factors" in res.stderr
 
 
 def test_box_index_picks_a_trajectory_entry(sweep_dir: Path) -> None:

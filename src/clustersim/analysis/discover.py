@@ -43,6 +43,8 @@ MIN_COVERAGE = 0.5
 CART_DEPTH = 3
 #: ``--cases`` values
 CASES = ("missed", "met")
+#: ``--inputs`` values
+INPUTS = ("all", "factors")
 #: CART is fitted on at most this many samples (a seeded random subset; its rules are then
 #: counted on every sample): a depth-3 tree needs no more, and sorting 10^6 x 100 inputs
 #: at every node would take minutes
@@ -300,6 +302,7 @@ def discover(
     box: int | None = None,
     min_coverage: float = MIN_COVERAGE,
     cart: bool = True,
+    inputs: str = "all",
 ) -> Discovery:
     """Scenario discovery on the sweep written to ``directory``.
 
@@ -312,6 +315,9 @@ def discover(
         does it fail?) and ``met`` for ``all_met`` (where does the whole plan hold?).
     box, min_coverage, cart
         See :func:`discover_arrays`.
+    inputs : {"all", "factors"}
+        Explain by every sampled number (the sweep's factors and the scenario's own
+        uncertain numbers) or by the factors the sweep file names only.
 
     Raises
     ------
@@ -320,7 +326,9 @@ def discover(
     """
     from clustersim.suggest import did_you_mean
 
-    samples: SweepSamples = read_sweep_samples(directory)
+    if inputs not in INPUTS:
+        raise ClusterSimError(f"--inputs: {inputs!r} is not one of {', '.join(INPUTS)}")
+    samples: SweepSamples = read_sweep_samples(directory, factors_only=inputs == "factors")
     outcome = "all_met" if target is None else target
     if outcome not in samples.met:
         raise ClusterSimError(

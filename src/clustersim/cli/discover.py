@@ -140,6 +140,13 @@ def discover(
     cart: Annotated[
         bool, typer.Option("--cart/--no-cart", help="Also fit a CART tree (scikit-learn).")
     ] = True,
+    inputs: Annotated[
+        str,
+        typer.Option(
+            "--inputs",
+            help="all: every sampled number; factors: only those the sweep file names.",
+        ),
+    ] = "all",
     trajectory: Annotated[
         bool, typer.Option("--trajectory", help="Print every box of the trade-off curve.")
     ] = False,
@@ -165,6 +172,8 @@ def discover(
       clustersim discover out/lhs --all-met --trajectory --html discover.html
 
       clustersim discover out/lhs --target gdp_cagr --box 12 --json
+
+      clustersim discover out/zj --target emerging_clusters_1000 --inputs factors
     """
     from clustersim.analysis.discover import discover as run_discover
 
@@ -175,7 +184,13 @@ def discover(
         if cases is not None:
             check_choice("--cases", cases, ("missed", "met"))
         d = run_discover(
-            sweep_dir, target=target, cases=cases, box=box, min_coverage=min_coverage, cart=cart
+            sweep_dir,
+            target=target,
+            cases=cases,
+            box=box,
+            min_coverage=min_coverage,
+            cart=cart,
+            inputs=inputs,
         )
         if html is not None:
             from clustersim.report.discover import write_discover_html

@@ -63,8 +63,10 @@ class SweepSamples:
                 raise ValueError(f"met[{k!r}] has shape {v.shape}, expected ({self.x.shape[0]},)")
 
 
-def read_sweep_samples(directory: str | Path) -> SweepSamples:
+def read_sweep_samples(directory: str | Path, *, factors_only: bool = False) -> SweepSamples:
     """Read the inputs and met flags of the sweep written to ``directory``.
+
+    With ``factors_only``, only the inputs the sweep file names (its factors) are read.
 
     Raises
     ------
@@ -98,7 +100,7 @@ def read_sweep_samples(directory: str | Path) -> SweepSamples:
     try:
         dataset = ds.dataset(samples_dir, format="parquet")
         names = set(dataset.schema.names)
-        inputs = tuple(p for p in paths if p in names)
+        inputs = tuple(p for p in paths if p in names and (p in factors or not factors_only))
         met_cols = [n for n in dataset.schema.names if n.startswith("met.")]
         want = ["sample", *(["block"] if "block" in names else []), *inputs, *met_cols]
         if "all_met" in names:
