@@ -41,6 +41,9 @@ PLACEMENT = {
     "rich": lambda rel: _is_cli(rel),
     "click": lambda rel: _is_cli(rel),
     "yaml": lambda rel: rel == "scenario/loader.py",
+    # the what-if page: the web framework in serve/, the server in its command
+    "starlette": lambda rel: rel.startswith("serve/"),
+    "uvicorn": lambda rel: rel == "cli/serve.py",
 }
 CORE_ALLOWED = {"numpy"}
 #: clustersim modules outside the core that the core may use: standard library only
