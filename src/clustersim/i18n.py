@@ -458,6 +458,81 @@ WORDS: Mapping[str, Bi] = {
     "n_clusters": Bi("[{n}个集群]", "[{n} clusters]"),
     "error_prefix": Bi("错误：", "error: "),
     "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),
+    # --- discover/decompose (issue 16) ---
+    "discover_title": Bi(
+        "情景发现：{outcome}，关注样本（{cases}）{k:,} / {n:,}",
+        "Scenario discovery: {outcome}, cases of interest ({cases}) {k:,} of {n:,}",
+    ),
+    "cases_missed": Bi("未达成", "missed"),
+    "cases_met": Bi("达成", "met"),
+    "prim_box": Bi(
+        "PRIM 盒 {box}：覆盖率 {coverage}，密度 {density}，质量 {mass}",
+        "PRIM box {box}: coverage {coverage}, density {density}, mass {mass}",
+    ),
+    "prim_no_restriction": Bi(
+        "所选盒未限制任何输入：关注样本分布于整个抽样空间",
+        "The chosen box restricts no input: the cases of interest spread over the whole space",
+    ),
+    "input": Bi("输入", "input"),
+    "lower": Bi("下限", "lower"),
+    "upper": Bi("上限", "upper"),
+    "sampled_range": Bi("抽样范围", "sampled range"),
+    "qp_lower": Bi("下限 quasi-p", "quasi-p lower"),
+    "qp_upper": Bi("上限 quasi-p", "quasi-p upper"),
+    "tradeoff": Bi("覆盖率-密度权衡曲线", "Coverage-density trade-off"),
+    "box": Bi("盒", "box"),
+    "phase": Bi("阶段", "phase"),
+    "coverage": Bi("覆盖率", "coverage"),
+    "density": Bi("密度", "density"),
+    "mass": Bi("质量", "mass"),
+    "restricted": Bi("受限输入数", "restricted"),
+    "cart_rules": Bi(
+        "CART 规则（关注样本占多数的叶节点）",
+        "CART rules (leaves where cases of interest are the majority)",
+    ),
+    "rule": Bi("规则", "rule"),
+    "points": Bi("样本数", "points"),
+    "cart_none": Bi(
+        "CART：没有关注样本占多数的叶节点", "CART: no leaf where cases of interest are the majority"
+    ),
+    "restricted_ranges": Bi(
+        "所选盒的受限范围（灰色：抽样范围）",
+        "Restricted ranges of the chosen box (grey: sampled range)",
+    ),
+    "consistency_title": Bi(
+        "目标一致性预检（对数增长线性规划）",
+        "Target consistency pre-check (linear programme on log growth)",
+    ),
+    "consistency_ok": Bi(
+        "{n} 个可线性化目标在情景给定增长范围内可以同时达成",
+        "{n} linearisable targets can hold together within the scenario's growth ranges",
+    ),
+    "consistency_conflict": Bi(
+        "冲突：以下目标在情景给定增长范围内无法同时达成：{targets}",
+        "Conflict: these targets cannot hold together within the scenario's growth ranges: {targets}",
+    ),
+    "consistency_alone": Bi(
+        "单独无法达成：{target}",
+        "Cannot hold even alone: {target}",
+    ),
+    "consistency_skipped": Bi(
+        "未检查（不能精确写成对数增长的线性约束）：{targets}",
+        "Not checked (not exactly linear in log growth): {targets}",
+    ),
+    "needs": Bi("所需年均增长", "growth needed (per year)"),
+    "allowed_range": Bi("情景范围", "scenario range"),
+    "decompose_title": Bi(
+        "{metric} 变化的 LMDI-I 分解，{start}-{end}",
+        "LMDI-I decomposition of the change in {metric}, {start}-{end}",
+    ),
+    "effect_structure": Bi("结构效应", "structure effect"),
+    "effect_intensity": Bi("强度效应", "intensity effect"),
+    "effect_rest": Bi("集群外部分", "outside the clusters"),
+    "effect_total": Bi("合计变化", "total change"),
+    "effect": Bi("效应", "effect"),
+    "iamc_written": Bi(
+        "已写出 IAMC 长表：{path}（{rows:,} 行）", "wrote IAMC long table {path} ({rows:,} rows)"
+    ),
     # --- serve (issue 18) ---
     # the what-if page (clustersim serve): its labels, buttons and messages; the page
     # reads every word with a "serve_" id, in both languages, from this table

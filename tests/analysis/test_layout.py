@@ -29,6 +29,10 @@ ORDER = (
     "fragments",
     "backtesting",
     "rolling",
+    "prim",
+    "discover",
+    "consistency",
+    "lmdi",
 )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import typer
 
-from clustersim.cli import analysis, bench, report, run, serve, sweep
+from clustersim.cli import analysis, bench, discover, report, run, serve, sweep
 
 __all__ = ["app", "main"]
 
@@ -45,7 +45,7 @@ app = typer.Typer(
 )
 
 # the order ``clustersim --help`` lists the commands in
-for _group in (run, analysis, bench, report, sweep, serve):
+for _group in (run, analysis, bench, report, sweep, discover, serve):
     for _name, _command in _group.COMMANDS.items():
         app.command(_name)(_command)
 

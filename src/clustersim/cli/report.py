@@ -22,7 +22,7 @@ from clustersim.cli._common import (
 )
 from clustersim.errors import ClusterSimError
 from clustersim.formats import CHART_FORMATS
-from clustersim.i18n import LANGS
+from clustersim.i18n import LANGS, word
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -160,8 +160,17 @@ def plot(
 def export(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
     xlsx: Annotated[
-        Path, typer.Option("--xlsx", help="The workbook to write (.xlsx).", show_default=False)
-    ],
+        Path | None,
+        typer.Option("--xlsx", help="The workbook to write (.xlsx).", show_default=False),
+    ] = None,
+    iamc: Annotated[
+        Path | None,
+        typer.Option(
+            "--iamc",
+            help="Instead: the run's series in IAMC long format (.csv or .xlsx), for pyam.",
+            show_default=False,
+        ),
+    ] = None,
     samples: SamplesOpt = 1,
     seed: SeedOpt = None,
     lang: LangOpt = "en",
@@ -184,6 +193,8 @@ def export(
       clustersim export scenarios/zhenjiang-2026.yaml --xlsx zhenjiang.xlsx
 
       clustersim export scenarios/example.yaml --xlsx example.xlsx -n 1000 -s 1 --lang zh
+
+      clustersim export scenarios/example.yaml --iamc example-iamc.csv -n 1000 -s 1
     """
 
     def work() -> Iterator[str]:
@@ -191,6 +202,16 @@ def export(
         from clustersim.scenario.loader import load_scenario
 
         check_choice("--lang", lang, LANGS)
+        if iamc is not None:  # issue 16: the IAMC table is built in io/iamc.py
+            from clustersim.io.iamc import iamc_rows, write_iamc
+
+            if xlsx is not None:
+                raise ClusterSimError("--xlsx and --iamc: give one of them")
+            rows = iamc_rows(_run(scenario, samples, seed))
+            yield word("iamc_written", lang, path=write_iamc(rows, iamc), rows=len(rows))
+            return
+        if xlsx is None:
+            raise ClusterSimError("give --xlsx FILE.xlsx (or --iamc FILE.csv)")
         if xlsx.suffix.lower() != ".xlsx":
             raise ClusterSimError(f"--xlsx: {xlsx}: the file name must end in .xlsx")
         sc = load_scenario(scenario)
