@@ -203,6 +203,44 @@ WORDS: Mapping[str, Bi] = {
         "[fixed] / [plan]: the outcome is set by the scenario's own assumptions; "
         "see clustersim validate --audit",
     ),
+    # --- cli (issue 20) ---
+    "likely": Bi("很可能达成", "likely"),
+    "uncertain": Bi("不确定", "uncertain"),
+    "unlikely": Bi("不太可能达成", "unlikely"),
+    "mode_monte_carlo": Bi(
+        "蒙特卡洛：{samples:,} 个样本（随机种子 {seed}），数值为中位数",
+        "Monte Carlo: {samples:,} samples (seed {seed}), values are medians",
+    ),
+    "mode_rule": Bi(
+        "状态按达成概率：不低于 {likely:.0%} 为很可能达成，不高于 {unlikely:.0%} 为不太可能达成，其间为不确定",
+        "status from P(met): likely >= {likely:.0%}, unlikely <= {unlikely:.0%}, else uncertain",
+    ),
+    "mode_median_rule": Bi("状态取中位数是否达成", "status of the median"),
+    "mode_central": Bi(
+        "中心路径：{uncertain} 个不确定参数取中心值，状态只反映这一条路径（去掉 --central 即做蒙特卡洛）",
+        "central path: {uncertain} uncertain numbers at their central values; statuses are of "
+        "this one path (drop --central for Monte Carlo)",
+    ),
+    "mode_deterministic": Bi(
+        "确定性运行：情景中没有不确定参数", "deterministic: the scenario has no uncertain numbers"
+    ),
+    "run_targets_likely": Bi(
+        "{n} 个目标中 {likely} 个很可能达成，{uncertain} 个不确定，{unlikely} 个不太可能达成。",
+        "{likely} of {n} targets likely, {uncertain} uncertain, {unlikely} unlikely.",
+    ),
+    "wrote": Bi("已写入 {path}", "wrote {path}"),
+    "cfg_unknown": Bi("未知设置{hint}", "unknown setting{hint}"),
+    "cfg_bad_value": Bi("{value} 不是{allowed}", "{value} is not {allowed}"),
+    "cfg_allowed_lang": Bi("以下之一：{choices}", "one of {choices}"),
+    "cfg_allowed_count": Bi(" >= 1 的整数", "a whole number >= 1"),
+    "cfg_allowed_seed": Bi(" >= 0 的整数", "a whole number >= 0"),
+    "cfg_allowed_probability": Bi(" 0 到 1 之间的概率", "a probability between 0 and 1"),
+    "cfg_thresholds": Bi(
+        "status：unlikely（{unlikely}）必须小于 likely（{likely}）",
+        "status: unlikely ({unlikely}) must be below likely ({likely})",
+    ),
+    "cfg_not_utf8": Bi("不是 UTF-8 文本，请另存为 UTF-8", "not UTF-8 text; save it as UTF-8"),
+    "cfg_syntax": Bi("TOML 语法错误：{detail}", "TOML syntax error: {detail}"),
 }
 
 

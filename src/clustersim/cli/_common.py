@@ -7,29 +7,44 @@ so nothing here may slow ``clustersim --help`` down.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from clustersim.cli.config import Settings, load_settings
 from clustersim.errors import ClusterSimError
-from clustersim.i18n import LANGS
+
+if TYPE_CHECKING:
+    from clustersim.results import StatusRule
 
 __all__ = [
+    "Format",
+    "Lang",
     "LangOpt",
     "Progress",
     "SamplesOpt",
     "ScenarioArg",
     "SeedOpt",
+    "StatusFrom",
     "check_choice",
+    "describe",
     "err",
     "fail",
+    "locale_lang",
+    "log",
     "out",
     "projecting",
+    "resolve_lang",
     "run_guarded",
+    "settings",
+    "status_rule",
 ]
 
 out = Console(highlight=False, soft_wrap=False)
@@ -54,7 +69,91 @@ SeedOpt = Annotated[
     int | None,
     typer.Option("--seed", "-s", help="Root random seed; the same seed gives the same numbers."),
 ]
-LangOpt = Annotated[str, typer.Option("--lang", help=f"Label language: {' or '.join(LANGS)}.")]
+
+
+# --- choices: one Enum each, so ``--help`` lists them and typer refuses anything else;
+# tests/cli/test_look.py holds each to the registry it mirrors
+
+class Lang(StrEnum):
+    """The languages of ``--lang`` (:data:`clustersim.i18n.LANGS`)."""
+
+    en = "en"
+    zh = "zh"
+
+
+class Format(StrEnum):
+    """Output file formats (:data:`clustersim.formats.FORMATS`)."""
+
+    parquet = "parquet"
+    csv = "csv"
+    json = "json"
+
+
+class StatusFrom(StrEnum):
+    """Where a Monte Carlo target's status comes from."""
+
+    probability = "probability"
+    median = "median"
+
+
+LangOpt = Annotated[
+    Lang | None,
+    typer.Option(
+        "--lang",
+        help="Language of labels and messages (default: the config file's, else zh under a "
+        "Chinese locale, else en).",
+        show_default=False,
+    ),
+]
+
+#: the logger of the command line; -v shows its INFO lines, -vv DEBUG, -q only errors
+log = logging.getLogger("clustersim")
+
+
+def settings() -> Settings:
+    """The config files' defaults (:mod:`clustersim.cli.config`), read for each command."""
+    return load_settings()
+
+
+def locale_lang(environ: Mapping[str, str] | None = None) -> str | None:
+    """``"zh"`` when the locale (``LC_ALL``, then ``LC_MESSAGES``, then ``LANG``) is Chinese,
+    ``"en"`` when it names another language, None when unset."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value and value not in ("C", "POSIX", "C.UTF-8"):
+            return "zh" if value.lower().startswith("zh") else "en"
+    return None
+
+
+def resolve_lang(ctx: typer.Context | None, lang: Lang | str | None, conf: Settings) -> str:
+    """The language of a command: its ``--lang``, then ``clustersim --lang``, then the
+    config files, then the locale, then English."""
+    if lang is not None:
+        return lang.value if isinstance(lang, Lang) else str(lang)
+    root = ctx.find_root().obj if ctx is not None else None
+    if isinstance(root, dict) and root.get("lang"):
+        return str(root["lang"])
+    if "lang" in conf.origin:
+        return conf.lang
+    return locale_lang() or conf.lang
+
+
+def status_rule(likely: float | None, unlikely: float | None, conf: Settings) -> StatusRule:
+    """The thresholds of a Monte Carlo status: the options, else the config's, else 80/20%."""
+    from clustersim.results import StatusRule
+
+    return StatusRule(
+        likely=conf.likely if likely is None else likely,
+        unlikely=conf.unlikely if unlikely is None else unlikely,
+    )
+
+
+def describe(conf: Settings) -> str:
+    """The settings a config file set, for ``-v``: ``samples=1000 (clustersim.toml)``."""
+    if not conf.origin:
+        return "built-in defaults (no config file)"
+    return ", ".join(f"{k}={getattr(conf, k)!r} ({f})" for k, f in conf.origin.items())
 
 #: from this many samples on, a run shows a status line on a terminal
 STATUS_SAMPLES = 20000

@@ -19,7 +19,24 @@ from clustersim.report.fmt import goal_text, is_percent, is_pp, num, required_te
 if TYPE_CHECKING:
     from clustersim.results import Result, TargetResult
 
-__all__ = ["bench_table", "joint_lines", "series_table", "target_table"]
+__all__ = [
+    "STATUS_STYLE",
+    "bench_table",
+    "joint_lines",
+    "mode_line",
+    "series_table",
+    "summary_line",
+    "target_table",
+]
+
+#: the colour of each status in the terminal
+STATUS_STYLE = {
+    "met": "green",
+    "likely": "green",
+    "uncertain": "yellow",
+    "unlikely": "red",
+    "missed": "red",
+}
 
 #: the key-series table shows at most this many years (always the first and the last)
 SERIES_YEARS = 9
@@ -55,7 +72,7 @@ def target_table(result: Result, lang: str = "en") -> Table:
         pp = is_pp(t.kind)
         pct = is_percent(t.kind, t.goal, t.median_value)
         status = t.status
-        style = "green" if status == "met" else "red"
+        style = STATUS_STYLE[status]
         name = label_text(t.label, lang, t.id)
         if t.strength is not None:  # 力争 / 确保 beside the label
             name += f" [{word(t.strength, lang)}]"
@@ -77,6 +94,38 @@ def target_table(result: Result, lang: str = "en") -> Table:
         row.append(escape("; ".join(required_text(r, lang) for r in levers) or "-"))
         tbl.add_row(*row)
     return tbl
+
+
+def mode_line(result: Result, lang: str = "en") -> str:
+    """What kind of run this was, first thing above the table: Monte Carlo (samples, seed,
+    the status rule), the central path, or deterministic."""
+    mode = result.mode
+    if mode == "monte_carlo":
+        text = word("mode_monte_carlo", lang, samples=result.samples, seed=result.seed)
+        rule = result.rule
+        sep = "；" if lang == "zh" else "; "
+        if rule is None:
+            return text + sep + word("mode_median_rule", lang)
+        return text + sep + word("mode_rule", lang, likely=rule.likely, unlikely=rule.unlikely)
+    if mode == "central":
+        return word("mode_central", lang, uncertain=result.uncertain)
+    return word("mode_deterministic", lang)
+
+
+def summary_line(result: Result, lang: str = "en") -> str:
+    """The last line: targets met, or likely / uncertain / unlikely under a status rule."""
+    n = len(result.targets)
+    if result.rule is not None:
+        counts = {s: sum(t.status == s for t in result.targets) for s in STATUS_STYLE}
+        return word(
+            "run_targets_likely",
+            lang,
+            n=n,
+            likely=counts["likely"],
+            uncertain=counts["uncertain"],
+            unlikely=counts["unlikely"],
+        )
+    return word("run_targets_met", lang, met=sum(t.status == "met" for t in result.targets), n=n)
 
 
 def joint_lines(result: Result, lang: str = "en") -> list[str]:

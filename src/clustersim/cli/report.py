@@ -18,11 +18,12 @@ from clustersim.cli._common import (
     SeedOpt,
     check_choice,
     projecting,
+    resolve_lang,
     run_guarded,
+    settings,
 )
 from clustersim.errors import ClusterSimError
 from clustersim.formats import CHART_FORMATS
-from clustersim.i18n import LANGS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -73,11 +74,12 @@ def _run(scenario: Path, samples: int, seed: int | None, *, audit: bool = False)
 
 
 def report(
+    ctx: typer.Context,
     source: SourceArg,
     out_file: Annotated[
         Path, typer.Option("--out", "-o", help="The HTML file to write.", show_default=False)
     ],
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     samples: SamplesOpt = 1,
     seed: SeedOpt = None,
     scenario: ScenarioOpt = None,
@@ -100,10 +102,10 @@ def report(
     def work() -> Iterator[str]:
         from clustersim.report.html import write_html
 
-        check_choice("--lang", lang, LANGS)
+        lang_ = resolve_lang(ctx, lang, settings())
         data = _gather(source, scenario, samples, seed)
         with Progress("drawing chart") as progress:
-            path = write_html(data, out_file, lang=lang, progress=progress)
+            path = write_html(data, out_file, lang=lang_, progress=progress)
         met = sum(t.status == "met" for t in data.targets)
         if any(t.status for t in data.targets):
             yield f"{met} of {len(data.targets)} targets met."
@@ -113,12 +115,13 @@ def report(
 
 
 def plot(
+    ctx: typer.Context,
     source: SourceArg,
     out_dir: Annotated[
         Path,
         typer.Option("--out", "-o", help="Directory to write the charts into.", show_default=False),
     ],
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     samples: SamplesOpt = 1,
     seed: SeedOpt = None,
     scenario: ScenarioOpt = None,
@@ -145,26 +148,27 @@ def plot(
     def work() -> Iterator[str]:
         from clustersim.report.charts import write_charts
 
-        check_choice("--lang", lang, LANGS)
+        lang_ = resolve_lang(ctx, lang, settings())
         fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
         for f in fmts:
             check_choice("--format", f, CHART_FORMATS)
         data = _gather(source, scenario, samples, seed)
         with Progress("drawing chart") as progress:
-            paths = write_charts(data, out_dir, lang=lang, formats=fmts, progress=progress)
+            paths = write_charts(data, out_dir, lang=lang_, formats=fmts, progress=progress)
         yield f"wrote {len(paths)} files to {out_dir}"
 
     run_guarded(work)
 
 
 def export(
+    ctx: typer.Context,
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
     xlsx: Annotated[
         Path, typer.Option("--xlsx", help="The workbook to write (.xlsx).", show_default=False)
     ],
     samples: SamplesOpt = 1,
     seed: SeedOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     results: Annotated[
         bool,
         typer.Option(
@@ -190,12 +194,12 @@ def export(
         from clustersim.report.excel import write_workbook
         from clustersim.scenario.loader import load_scenario
 
-        check_choice("--lang", lang, LANGS)
+        lang_ = resolve_lang(ctx, lang, settings())
         if xlsx.suffix.lower() != ".xlsx":
             raise ClusterSimError(f"--xlsx: {xlsx}: the file name must end in .xlsx")
         sc = load_scenario(scenario)
         result = _run(scenario, samples, seed) if results else None
-        path = write_workbook(sc, xlsx, result=result, lang=lang)
+        path = write_workbook(sc, xlsx, result=result, lang=lang_)
         yield f"wrote {path}"
 
     run_guarded(work)

@@ -15,27 +15,55 @@ import typer
 from rich.markup import escape
 
 from clustersim.cli._common import (
+    Format,
     LangOpt,
     SamplesOpt,
     ScenarioArg,
     SeedOpt,
-    check_choice,
+    StatusFrom,
+    describe,
     err,
     fail,
+    log,
     out,
     projecting,
+    resolve_lang,
+    settings,
+    status_rule,
 )
-from clustersim.cli.render import joint_lines, series_table, target_table
+from clustersim.cli.render import (
+    joint_lines,
+    mode_line,
+    series_table,
+    summary_line,
+    target_table,
+)
 from clustersim.errors import ClusterSimError
-from clustersim.formats import FORMATS
-from clustersim.i18n import LANGS, word
+from clustersim.i18n import word
 
 __all__ = ["COMMANDS", "check", "run", "schema", "validate"]
 
 
 def run(
+    ctx: typer.Context,
     scenario: ScenarioArg,
-    samples: SamplesOpt = 1,
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples",
+            "-n",
+            min=1,
+            help="Monte Carlo samples of every uncertain number (default: 1,000 when the "
+            "scenario has uncertain numbers, else 1; 1 is the central path).",
+            show_default=False,
+        ),
+    ] = None,
+    central: Annotated[
+        bool,
+        typer.Option(
+            "--central", help="Run the central path only (the same as --samples 1)."
+        ),
+    ] = False,
     seed: SeedOpt = None,
     out_dir: Annotated[
         Path | None,
@@ -44,17 +72,13 @@ def run(
         ),
     ] = None,
     fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            help=f"Output format: {', '.join(FORMATS[:-1])} or {FORMATS[-1]}.",
-        ),
-    ] = FORMATS[0],
+        Format,
+        typer.Option("--format", "-f", help="Output format of --out."),
+    ] = Format.parquet,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")
     ] = False,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     series: Annotated[
         bool, typer.Option("--series/--no-series", help="Also print key region series.")
     ] = True,
@@ -68,12 +92,46 @@ def run(
             help="Mark targets fixed by the scenario's own assumptions (see validate --audit).",
         ),
     ] = True,
+    status_from: Annotated[
+        StatusFrom,
+        typer.Option(
+            "--status-from",
+            help="Monte Carlo status: probability (likely, uncertain, unlikely from P(met)) "
+            "or median (met or missed by the median sample).",
+        ),
+    ] = StatusFrom.probability,
+    likely: Annotated[
+        float | None,
+        typer.Option(
+            "--likely",
+            min=0.0,
+            max=1.0,
+            help="P(met) from which a target is likely (default 0.8, or the config file's).",
+            show_default=False,
+        ),
+    ] = None,
+    unlikely: Annotated[
+        float | None,
+        typer.Option(
+            "--unlikely",
+            min=0.0,
+            max=1.0,
+            help="P(met) up to which a target is unlikely (default 0.2, or the config file's).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Project SCENARIO year by year and print each target's status.
+
+    With uncertain numbers in the scenario this is a Monte Carlo run (1,000 samples, the seed
+    printed): values are medians and a target is likely, uncertain or unlikely by its
+    probability. --central runs the one path of central values instead.
 
     Examples:
 
       clustersim run scenarios/example.yaml
+
+      clustersim run scenarios/example.yaml --central
 
       clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv
 
@@ -82,33 +140,45 @@ def run(
     from clustersim.api import load_and_run
 
     try:
-        check_choice("--format", fmt, FORMATS)
-        check_choice("--lang", lang, LANGS)
-        with projecting(samples):
+        conf = settings()
+        lang_ = resolve_lang(ctx, lang, conf)
+        n = 1 if central else samples if samples is not None else conf.samples
+        rule = None
+        if status_from is StatusFrom.probability:
+            rule = status_rule(likely, unlikely, conf)
+        log.info("settings: %s", describe(conf))
+        with projecting(n or 0):
             result = load_and_run(
-                scenario, samples=samples, seed=seed, required=required, audit=audit
+                scenario,
+                samples=n,
+                seed=seed if seed is not None else conf.seed,
+                required=required,
+                audit=audit,
+                rule=rule,
             )
         written: list[Path] = []
         if out_dir is not None:
             from clustersim.io.tables import write_result
 
-            written = write_result(result, out_dir, fmt, lang)
+            written = write_result(result, out_dir, fmt.value, lang_)
     except ClusterSimError as exc:
         raise fail(exc) from None
+    except ValueError as exc:  # the thresholds of StatusRule
+        raise fail(ClusterSimError(str(exc))) from None
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(result.to_dict(lang_), ensure_ascii=False, indent=2) + "\n")
         return
-    out.print(target_table(result, lang))
-    for line in joint_lines(result, lang):
+    out.print(escape(mode_line(result, lang_)))
+    out.print(target_table(result, lang_))
+    for line in joint_lines(result, lang_):
         out.print(escape(line))
     if result.audit is not None and result.audit.findings:
-        out.print(escape(word("audit_footnote", lang)))
+        out.print(escape(word("audit_footnote", lang_)))
     if series:
-        out.print(series_table(result, lang))
-    met = sum(t.status == "met" for t in result.targets)
-    out.print(word("run_targets_met", lang, met=met, n=len(result.targets)))
+        out.print(series_table(result, lang_))
+    out.print(escape(summary_line(result, lang_)))
     for p in written:
-        out.print(f"wrote {p}")
+        out.print(escape(word("wrote", lang_, path=p)))
 
 
 def check(
@@ -162,6 +232,7 @@ def check(
 
 
 def validate(
+    ctx: typer.Context,
     scenario: ScenarioArg,
     explain: Annotated[
         list[str] | None,
@@ -189,7 +260,7 @@ def validate(
             "assumptions of a plan scenario are listed but do not fail).",
         ),
     ] = False,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Check SCENARIO without running it: YAML, schema, names in expressions, extends chain.
 
@@ -209,7 +280,7 @@ def validate(
     from clustersim.api import validate as validate_scenario
 
     try:
-        check_choice("--lang", lang, LANGS)
+        lang_ = resolve_lang(ctx, lang, settings())
         v = validate_scenario(scenario, sources=sources)
         found = audit_scenario(v.scenario) if audit else None
     except ClusterSimError as exc:
@@ -237,8 +308,8 @@ def validate(
     )
     if found is not None:
         for f in found.findings:
-            out.print(f.text(lang), markup=False)
-        out.print(f"{word('audit', lang)}: {found.summary(lang)}", markup=False)
+            out.print(f.text(lang_), markup=False)
+        out.print(f"{word('audit', lang_)}: {found.summary(lang_)}", markup=False)
     if missing:
         out.print(f"{len(missing)} numbers or targets have no source.")
     if missing or (found is not None and not found.clean):
