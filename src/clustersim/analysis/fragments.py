@@ -206,6 +206,16 @@ def fragment_doc(cal: Calibration, out: str | Path) -> dict[str, Any]:
     return doc
 
 
+def _fit_lines(cal: Calibration) -> list[str]:
+    """The fit table as comment lines, one fit a line: ``# gdp: fit compound, years ...``
+    (a YAML comment is no terminal: no column padding to keep straight)."""
+    grid = cal.table()
+    return [
+        f"# {row[0]}: " + ", ".join(f"{h} {c}" for h, c in zip(grid.headers[1:], row[1:], strict=True))
+        for row in grid.rows
+    ]
+
+
 def fragment_text(cal: Calibration, out: str | Path) -> str:
     """The fragment file: provenance comments, then YAML."""
     doc = fragment_doc(cal, out)
@@ -215,7 +225,7 @@ def fragment_text(cal: Calibration, out: str | Path) -> str:
         + (f", observations up to {cal.until}" if cal.until is not None else ""),
         f"# run:  clustersim run {out}",
         "#",
-        *("# " + line if line else "#" for line in cal.table().splitlines()),
+        *_fit_lines(cal),
         "#",
     ]
     for f in cal.fits:

@@ -20,11 +20,13 @@ from rich.console import Console
 
 from clustersim.cli.config import Settings, load_settings
 from clustersim.errors import ClusterSimError
+from clustersim.i18n import LANGS, WORDS, word
 
 if TYPE_CHECKING:
     from clustersim.results import StatusRule
 
 __all__ = [
+    "EngineChoice",
     "Format",
     "Lang",
     "LangOpt",
@@ -37,6 +39,9 @@ __all__ = [
     "describe",
     "err",
     "fail",
+    "h",
+    "help_index",
+    "help_text",
     "locale_lang",
     "log",
     "out",
@@ -47,6 +52,37 @@ __all__ = [
     "status_rule",
 ]
 
+#: the fields each help text was formatted with (``h("plot_format", formats=...)``), so
+#: :func:`help_text` can give the same text in the other language
+_HELP_FIELDS: dict[str, dict[str, object]] = {}
+
+
+def h(key: str, **fmt: object) -> str:
+    """The English help text ``help_<key>`` of the i18n table, as options are declared;
+    :func:`clustersim.cli.localize` swaps it for the chosen language when the app is built."""
+    _HELP_FIELDS[f"help_{key}"] = fmt
+    return word(f"help_{key}", "en", **fmt)
+
+
+def help_index() -> dict[str, str]:
+    """Every help text of the table, in either language, to its message id."""
+    index: dict[str, str] = {}
+    for key in WORDS:
+        if key.startswith("help_"):
+            fmt = _HELP_FIELDS.get(key, {})
+            try:
+                for lang in LANGS:
+                    index[word(key, lang, **fmt)] = key
+            except KeyError:  # a text with fields no option has used yet
+                continue
+    return index
+
+
+def help_text(key: str, lang: str) -> str:
+    """The help text ``key`` in ``lang``, with the fields it was declared with."""
+    return word(key, lang, **_HELP_FIELDS.get(key, {}))
+
+
 out = Console(highlight=False, soft_wrap=False)
 if not out.is_terminal:  # pipes and CI logs: wide enough for the target table
     out = Console(highlight=False, soft_wrap=False, width=160)
@@ -54,7 +90,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ScenarioArg = Annotated[
     Path,
-    typer.Argument(help="Scenario YAML file (see docs/scenario-format.md).", show_default=False),
+    typer.Argument(help=h("scenario_arg"), show_default=False),
 ]
 SamplesOpt = Annotated[
     int,
@@ -62,12 +98,12 @@ SamplesOpt = Annotated[
         "--samples",
         "-n",
         min=1,
-        help="Monte Carlo samples of every uncertain number (1: central values).",
+        help=h("samples"),
     ),
 ]
 SeedOpt = Annotated[
     int | None,
-    typer.Option("--seed", "-s", help="Root random seed; the same seed gives the same numbers."),
+    typer.Option("--seed", "-s", help=h("seed")),
 ]
 
 
@@ -89,6 +125,15 @@ class Format(StrEnum):
     json = "json"
 
 
+class EngineChoice(StrEnum):
+    """``--engine``: ``auto`` or a name of :data:`clustersim.engines.ENGINES`."""
+
+    auto = "auto"
+    numpy = "numpy"
+    numba = "numba"
+    projection = "projection"
+
+
 class StatusFrom(StrEnum):
     """Where a Monte Carlo target's status comes from."""
 
@@ -100,8 +145,7 @@ LangOpt = Annotated[
     Lang | None,
     typer.Option(
         "--lang",
-        help="Language of labels and messages (default: the config file's, else zh under a "
-        "Chinese locale, else en).",
+        help=h("lang"),
         show_default=False,
     ),
 ]
@@ -180,24 +224,47 @@ def projecting(samples: int) -> AbstractContextManager[Any]:
 
 
 class Progress:
-    """``progress(done, total, what)`` shown as a status line on a terminal's stderr."""
+    """A rich progress bar on a terminal's stderr, fed as ``progress(done, total[, what])``:
+    the sweep's samples, the report's charts. Nothing is drawn off a terminal or when
+    ``enabled`` is False.
+    """
 
-    def __init__(self, verb: str) -> None:
+    def __init__(self, verb: str, *, enabled: bool = True) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RichProgress
+
         self.verb = verb
-        self.status = err.status(f"{verb}...") if err.is_terminal else None
+        self.bar = RichProgress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+            disable=not (enabled and err.is_terminal),
+        )
+        self.task: Any = None
 
-    def __call__(self, done: int, total: int, what: str) -> None:
-        if self.status is not None:
-            self.status.update(f"{self.verb} {done}/{total}: {what}")
+    def __call__(self, done: int, total: int, what: str = "") -> None:
+        text = f"{self.verb}: {what}" if what else self.verb
+        if self.task is None:
+            self.task = self.bar.add_task(text, total=total, completed=done)
+        else:
+            self.bar.update(self.task, total=total, completed=done, description=text)
 
-    def __enter__(self) -> Callable[[int, int, str], None]:
-        if self.status is not None:
-            self.status.start()
+    def __enter__(self) -> Progress:
+        self.bar.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.status is not None:
-            self.status.stop()
+        self.bar.stop()
 
 
 def run_guarded(fn: Callable[[], Iterator[str]]) -> None:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clustersim.cli._common import fail
+from clustersim.cli._common import fail, h, out
+from clustersim.cli.render import print_parts
 from clustersim.errors import ClusterSimError
 
 if TYPE_CHECKING:
@@ -25,8 +26,7 @@ __all__ = ["COMMANDS", "backtest", "calibrate"]
 DataArg = Annotated[
     Path,
     typer.Argument(
-        help="Observed data: tidy CSV with columns region, cluster, indicator, year, value, unit, "
-        "source (optional: months, seasonal_share, series, break). See docs/calibration.md.",
+        help=h("data_arg"),
         show_default=False,
     ),
 ]
@@ -35,7 +35,7 @@ ScenarioOpt = Annotated[
     typer.Option(
         "--scenario",
         "-S",
-        help="The scenario whose growth assumptions are fitted.",
+        help=h("fit_scenario"),
         show_default=False,
     ),
 ]
@@ -44,38 +44,35 @@ SeriesOpt = Annotated[
     typer.Option(
         "--series",
         "-x",
-        help="Fit only this series (repeatable): gdp, industrial_output, an indicator id, "
-        "output[CLUSTER], ... Without it every row of the region must map to a series.",
+        help=h("fit_series"),
     ),
 ]
 FitOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--fit",
-        help="SERIES=KIND: fit compound, logistic or elasticity growth instead of the kind the "
-        "scenario uses (repeatable).",
+        help=h("fit_fit"),
     ),
 ]
 BreakOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--break",
-        help="SERIES=YEAR: the series changed scope in YEAR; fit from YEAR on (repeatable).",
+        help=h("fit_break"),
     ),
 ]
 MapOpt = Annotated[
     Path | None,
     typer.Option(
         "--map",
-        help="YAML mapping file: series (observed name -> scenario series, ~ to ignore), "
-        "fit, breaks, units.",
+        help=h("fit_map"),
     ),
 ]
 RegionOpt = Annotated[
     str | None,
-    typer.Option("--region", help="Region of the data to use (default: the scenario's)."),
+    typer.Option("--region", help=h("fit_region")),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help=h("json"))]
 
 
 def _pairs(values: list[str] | None, opt: str, what: str) -> dict[str, str]:
@@ -133,8 +130,7 @@ def calibrate(
         typer.Option(
             "--out",
             "-o",
-            help="Write the calibrated scenario fragment (YAML that extends SCENARIO) here. "
-            "Without it only the fit table is printed.",
+            help=h("calibrate_out"),
         ),
     ] = None,
     series: SeriesOpt = None,
@@ -143,7 +139,7 @@ def calibrate(
     map_file: MapOpt = None,
     region: RegionOpt = None,
     until: Annotated[
-        int | None, typer.Option("--until", help="Use observations up to this year only.")
+        int | None, typer.Option("--until", help=h("calibrate_until"))
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -182,28 +178,29 @@ def calibrate(
         doc["out"] = str(written) if written else None
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
-    typer.echo(
+    lines: list[str] = [
         f"{scenario}: {len(cal.fits)} series calibrated on {data} (region {cal.region})"
         + (f", observations up to {until}" if until is not None else "")
-    )
-    typer.echo(cal.table())
+    ]
+    print_parts(out, [*lines, cal.table()])
+    lines = []
     for f in cal.fits:
         if f.left_out:
-            typer.echo(
+            lines.append(
                 f"{f.spec.name}: break in {f.break_year} ({f.break_from}): "
                 f"{len(f.left_out)} earlier value(s) left out"
             )
         for v in f.used:
             if v.method:
-                typer.echo(f"{f.spec.name}: {v.year} annualised: {v.method}")
+                lines.append(f"{f.spec.name}: {v.year} annualised: {v.method}")
         for flag in f.flags:
-            typer.echo(f"flag: {f.spec.name}: {flag}")
-    for note in cal.notes:
-        typer.echo(f"note: {note}")
+            lines.append(f"flag: {f.spec.name}: {flag}")
+    lines += [f"note: {note}" for note in cal.notes]
     if written is not None:
-        typer.echo(f"wrote {written} (run it: clustersim run {written})")
+        lines.append(f"wrote {written} (run it: clustersim run {written})")
     else:
-        typer.echo("nothing written (give --out FILE.yaml to write the fragment)")
+        lines.append("nothing written (give --out FILE.yaml to write the fragment)")
+    print_parts(out, list(lines))
 
 
 def backtest(
@@ -211,7 +208,7 @@ def backtest(
     scenario: ScenarioOpt,
     until: Annotated[
         int,
-        typer.Option("--until", help="Fit on observations up to this year.", show_default=False),
+        typer.Option("--until", help=h("backtest_until"), show_default=False),
     ],
     samples: Annotated[
         int,
@@ -219,11 +216,11 @@ def backtest(
             "--samples",
             "-n",
             min=1,
-            help="Monte Carlo samples for the 50% and 80% intervals of the calibrated projection.",
+            help=h("backtest_samples"),
         ),
     ] = 1,
     seed: Annotated[
-        int | None, typer.Option("--seed", "-s", help="Root random seed of the Monte Carlo draws.")
+        int | None, typer.Option("--seed", "-s", help=h("backtest_seed"))
     ] = None,
     series: SeriesOpt = None,
     fit: FitOpt = None,
@@ -259,7 +256,7 @@ def backtest(
     if as_json:
         sys.stdout.write(json.dumps(bt.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
-    typer.echo(bt.text())
+    print_parts(out, bt.parts())
 
 
 #: the commands of this group, by name, in the order ``--help`` lists them

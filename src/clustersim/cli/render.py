@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from clustersim.grid import Grid, Parts
 from clustersim.i18n import series_label, word
 from clustersim.report.fmt import goal_text, is_percent, is_pp, num, required_text
 
@@ -22,8 +24,10 @@ if TYPE_CHECKING:
 __all__ = [
     "STATUS_STYLE",
     "bench_table",
+    "grid_table",
     "joint_lines",
     "mode_line",
+    "print_parts",
     "series_table",
     "summary_line",
     "target_table",
@@ -189,3 +193,23 @@ def bench_table(doc: dict[str, Any]) -> Table:
             f"{w['normalised']:.4f}",
         )
     return tbl
+
+
+def grid_table(grid: Grid) -> Table:
+    """A :class:`~clustersim.grid.Grid` (calibration, backtest, sweep summary) as a rich
+    table in the look of every other table of the command line."""
+    tbl = Table(title=grid.title, header_style="bold")
+    for i, head in enumerate(grid.headers):
+        tbl.add_column(escape(head), justify="right" if grid.justify(i) == "right" else "left")
+    for row in grid.rows:
+        tbl.add_row(*(escape(c) for c in row))
+    return tbl
+
+
+def print_parts(console: Console, parts: Parts) -> None:
+    """Print lines as text and grids as tables, in order."""
+    for part in parts:
+        if isinstance(part, Grid):
+            console.print(grid_table(part))
+        else:
+            console.print(part, markup=False, highlight=False, soft_wrap=True)

@@ -17,6 +17,7 @@ from clustersim.cli._common import (
     SamplesOpt,
     SeedOpt,
     check_choice,
+    h,
     projecting,
     resolve_lang,
     run_guarded,
@@ -36,8 +37,7 @@ __all__ = ["COMMANDS", "export", "import_", "plot", "report"]
 SourceArg = Annotated[
     Path,
     typer.Argument(
-        help="A scenario YAML file (it is run), or a results directory written by "
-        "'clustersim run --out DIR' (or a sweep's output directory, with summary.json).",
+        help=h("source_arg"),
         show_default=False,
     ),
 ]
@@ -45,8 +45,7 @@ ScenarioOpt = Annotated[
     Path | None,
     typer.Option(
         "--scenario",
-        help="With a results directory: the scenario it was run from, for bilingual names "
-        "and target markers on the charts.",
+        help=h("report_scenario"),
     ),
 ]
 
@@ -77,7 +76,7 @@ def report(
     ctx: typer.Context,
     source: SourceArg,
     out_file: Annotated[
-        Path, typer.Option("--out", "-o", help="The HTML file to write.", show_default=False)
+        Path, typer.Option("--out", "-o", help=h("report_out"), show_default=False)
     ],
     lang: LangOpt = None,
     samples: SamplesOpt = 1,
@@ -119,7 +118,7 @@ def plot(
     source: SourceArg,
     out_dir: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Directory to write the charts into.", show_default=False),
+        typer.Option("--out", "-o", help=h("plot_out"), show_default=False),
     ],
     lang: LangOpt = None,
     samples: SamplesOpt = 1,
@@ -128,7 +127,7 @@ def plot(
     formats: Annotated[
         str,
         typer.Option(
-            "--format", "-f", help=f"Comma-separated chart formats: {', '.join(CHART_FORMATS)}."
+            "--format", "-f", help=h("plot_format", formats=", ".join(CHART_FORMATS))
         ),
     ] = ",".join(CHART_FORMATS),
 ) -> None:
@@ -162,9 +161,9 @@ def plot(
 
 def export(
     ctx: typer.Context,
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    scenario: Annotated[Path, typer.Argument(help=h("export_scenario"), show_default=False)],
     xlsx: Annotated[
-        Path, typer.Option("--xlsx", help="The workbook to write (.xlsx).", show_default=False)
+        Path, typer.Option("--xlsx", help=h("export_xlsx"), show_default=False)
     ],
     samples: SamplesOpt = 1,
     seed: SeedOpt = None,
@@ -173,7 +172,7 @@ def export(
         bool,
         typer.Option(
             "--results/--no-results",
-            help="Also run the scenario and add result sheets (targets, trajectories).",
+            help=h("export_results"),
         ),
     ] = True,
 ) -> None:
@@ -209,12 +208,12 @@ def import_(
     workbook: Annotated[
         Path,
         typer.Argument(
-            help="A workbook written by 'clustersim export', edited.", show_default=False
+            help=h("import_workbook"), show_default=False
         ),
     ],
     out_file: Annotated[
         Path,
-        typer.Option("--out", "-o", help="The scenario YAML file to write.", show_default=False),
+        typer.Option("--out", "-o", help=h("import_out"), show_default=False),
     ],
 ) -> None:
     """Read an edited assumptions workbook back into a scenario YAML file.

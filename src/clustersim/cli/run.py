@@ -24,6 +24,7 @@ from clustersim.cli._common import (
     describe,
     err,
     fail,
+    h,
     log,
     out,
     projecting,
@@ -53,51 +54,49 @@ def run(
             "--samples",
             "-n",
             min=1,
-            help="Monte Carlo samples of every uncertain number (default: 1,000 when the "
-            "scenario has uncertain numbers, else 1; 1 is the central path).",
+            help=h("run_samples"),
             show_default=False,
         ),
     ] = None,
     central: Annotated[
         bool,
         typer.Option(
-            "--central", help="Run the central path only (the same as --samples 1)."
+            "--central", help=h("run_central")
         ),
     ] = False,
     seed: SeedOpt = None,
     out_dir: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Write trajectories and targets tables into this directory."
+            "--out", "-o", help=h("run_out")
         ),
     ] = None,
     fmt: Annotated[
         Format,
-        typer.Option("--format", "-f", help="Output format of --out."),
+        typer.Option("--format", "-f", help=h("run_format")),
     ] = Format.parquet,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")
+        bool, typer.Option("--json", help=h("json"))
     ] = False,
     lang: LangOpt = None,
     series: Annotated[
-        bool, typer.Option("--series/--no-series", help="Also print key region series.")
+        bool, typer.Option("--series/--no-series", help=h("run_series"))
     ] = True,
     required: Annotated[
-        bool, typer.Option("--required/--no-required", help="Find the growth each target needs.")
+        bool, typer.Option("--required/--no-required", help=h("run_required"))
     ] = True,
     audit: Annotated[
         bool,
         typer.Option(
             "--audit/--no-audit",
-            help="Mark targets fixed by the scenario's own assumptions (see validate --audit).",
+            help=h("run_audit"),
         ),
     ] = True,
     status_from: Annotated[
         StatusFrom,
         typer.Option(
             "--status-from",
-            help="Monte Carlo status: probability (likely, uncertain, unlikely from P(met)) "
-            "or median (met or missed by the median sample).",
+            help=h("run_status_from"),
         ),
     ] = StatusFrom.probability,
     likely: Annotated[
@@ -106,7 +105,7 @@ def run(
             "--likely",
             min=0.0,
             max=1.0,
-            help="P(met) from which a target is likely (default 0.8, or the config file's).",
+            help=h("run_likely"),
             show_default=False,
         ),
     ] = None,
@@ -116,7 +115,7 @@ def run(
             "--unlikely",
             min=0.0,
             max=1.0,
-            help="P(met) up to which a target is unlikely (default 0.2, or the config file's).",
+            help=h("run_unlikely"),
             show_default=False,
         ),
     ] = None,
@@ -192,13 +191,12 @@ def check(
             "-p",
             min=0.0,
             max=1.0,
-            help="With --samples: a target passes when met in at least this share of samples "
-            "(default: its median meets it).",
+            help=h("check_min_probability"),
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=h("check_json"))] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print nothing; use the exit code.")
+        bool, typer.Option("--quiet", "-q", help=h("check_quiet"))
     ] = False,
 ) -> None:
     """Exit 0 when every target of SCENARIO is met, 1 when any is missed, 2 for invalid input.
@@ -239,25 +237,21 @@ def validate(
         typer.Option(
             "--explain",
             "-e",
-            help="Show the value at this dotted path and which file (and line) supplied it, "
-            "following extends: (repeatable).",
+            help=h("validate_explain"),
         ),
     ] = None,
     sources: Annotated[
         bool,
         typer.Option(
             "--sources",
-            help="Also list numbers and targets without a source (on them or an enclosing "
-            "block); exit 1 if any.",
+            help=h("validate_sources"),
         ),
     ] = False,
     audit: Annotated[
         bool,
         typer.Option(
             "--audit",
-            help="Also list targets whose outcome the scenario's own assumptions fix, naming "
-            "the rule and the assumption; exit 1 if any is fixed by construction (plan "
-            "assumptions of a plan scenario are listed but do not fail).",
+            help=h("validate_audit"),
         ),
     ] = False,
     lang: LangOpt = None,
@@ -318,13 +312,13 @@ def validate(
 
 def schema(
     out_file: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+        Path | None, typer.Option("--out", "-o", help=h("schema_out"))
     ] = None,
     partial: Annotated[
         bool,
         typer.Option(
             "--partial",
-            help="Schema for files that extend another: nothing required, unknown keys still errors.",
+            help=h("schema_partial"),
         ),
     ] = False,
 ) -> None:

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pydantic import TypeAdapter, ValidationError
 
 from clustersim.errors import ScenarioError
+from clustersim.i18n import word
 from clustersim.scenario.loader import read_yaml
 from clustersim.scenario.provenance import Origin
 from clustersim.suggest import did_you_mean
@@ -63,6 +64,8 @@ _TOP = (
 STORE_GROUPS: tuple[str, ...] = ("inputs", "values", "margins", "met")
 SUMMARY_ONLY_STORE = "summary_only"
 _PARAM_KINDS = ("range", "values", "dist")
+#: keys only a scenario file has
+_SCENARIO_KEYS = frozenset({"base_year", "end_year", "region", "clusters", "groups", "targets"})
 _PARAM_EXTRA = ("levels", "source", "note")
 _DIST: TypeAdapter[Any] = TypeAdapter(Dist)
 
@@ -230,6 +233,10 @@ def parse_sweep(
     def bad(key: tuple[str, ...], msg: str) -> None:
         problems.append(f"{where(*key)}: {msg}")
 
+    if "method" not in data and "parameters" not in data and _SCENARIO_KEYS & set(data):
+        # a scenario given where a sweep file goes: one clear line, not a wall of unknown keys
+        msg = {lang: word("scenario_not_sweep", lang, file=file) for lang in ("en", "zh")}
+        raise ScenarioError(f"{file}: {msg['en']} ({msg['zh']})")
     for k in data:
         if k not in _TOP:
             bad((str(k),), _unknown(str(k), _TOP))
