@@ -9,16 +9,36 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clustersim.core.targets import Bound, Tier
+from clustersim.errors import ClusterSimError
+from clustersim.suggest import did_you_mean
 from clustersim.values.names import Label, label_text
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
     import pyarrow as pa
+    from matplotlib.figure import Figure
 
     from clustersim.compile import Compiled
     from clustersim.scenario.audit import Audit
 
-__all__ = ["PERCENTILES", "STATUSES", "Result", "StatusRule", "TargetResult"]
+__all__ = [
+    "PERCENTILES",
+    "STATUSES",
+    "Result",
+    "StatusRule",
+    "TargetResult",
+    "UnknownTargetError",
+]
+
+
+class UnknownTargetError(ClusterSimError, KeyError):
+    """``Result.target(id)`` for an id the run does not have (a ``KeyError`` too, so code
+    that caught the bare ``KeyError`` still works)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 Array = NDArray[np.float64]
 PERCENTILES = (5, 25, 50, 75, 95)
@@ -83,6 +103,13 @@ class TargetResult:
     integer: bool = False
     #: with several samples, the status comes from P(met) under this rule (else: the median's)
     rule: StatusRule | None = None
+
+    def __repr__(self) -> str:
+        tail = f", P(met)={self.probability:.1%}" if len(self.met) > 1 else ""
+        return (
+            f"TargetResult({self.id!r}, {self.year}, {self.status}, "
+            f"value={self.median_value:.6g}{tail})"
+        )
 
     @property
     def probability(self) -> float:
@@ -183,6 +210,14 @@ class TargetResult:
         return d
 
 
+def _goal_text(goal: Any) -> str:
+    if isinstance(goal, list) and goal and isinstance(goal[0], dict):
+        return "; ".join(f">= {g['at_least']} over {g['threshold']:g}" for g in goal)
+    if isinstance(goal, list):
+        return " to ".join(f"{g:.6g}" for g in goal)
+    return f"{goal:.6g}" if isinstance(goal, float | int) else str(goal)
+
+
 @dataclass
 class Result:
     """The projection of one scenario.
@@ -259,10 +294,75 @@ class Result:
         return {k: v for k, v in self.series.items() if v.ndim == 3}
 
     def target(self, target_id: str) -> TargetResult:
+        """The target with id ``target_id``.
+
+        Raises
+        ------
+        UnknownTargetError
+            (a ``KeyError``) naming the closest ids when there is no such target.
+        """
         for t in self.targets:
             if t.id == target_id:
                 return t
-        raise KeyError(target_id)
+        ids = [t.id for t in self.targets]
+        hint = did_you_mean(target_id, ids) or f" (targets: {', '.join(ids[:12])})"
+        raise UnknownTargetError(f"{self.scenario_id} has no target {target_id!r}{hint}")
+
+    def counts(self) -> dict[str, int]:
+        """How many targets have each status (only the statuses that occur)."""
+        out: dict[str, int] = {}
+        for t in self.targets:
+            out[t.status] = out.get(t.status, 0) + 1
+        return out
+
+    def __repr__(self) -> str:
+        # short on purpose: a notebook cell shows this, not the arrays
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts().items())
+        seed = f", seed={self.seed}" if self.samples > 1 else ""
+        return (
+            f"Result({self.scenario_id!r}, {self.base_year}-{self.end_year}, "
+            f"samples={self.samples:,}{seed}, targets: {counts} of {len(self.targets)})"
+        )
+
+    def _repr_html_(self) -> str:
+        """The target table, for Jupyter: id, label, year, status, value (median), goal,
+        margin and, for Monte Carlo runs, P(met)."""
+        import html
+
+        mc = self.samples > 1
+        head = ["target", "label", "year", "status", "value (median)" if mc else "value"]
+        head += ["goal", "margin"] + (["P(met)"] if mc else [])
+        rows = []
+        for t in self.targets:
+            cells = [t.id, label_text(t.label, "en", t.id), t.year, t.status]
+            cells += [f"{t.median_value:.6g}", _goal_text(t.goal), f"{t.median_margin:.4g}"]
+            if mc:
+                cells.append(f"{t.probability:.1%}")
+            rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+        caption = html.escape(repr(self))
+        return (
+            f"<table><caption>{caption}</caption><thead><tr>"
+            + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+            + "</tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table>"
+        )
+
+    def plot(self, series: str, *, lang: str = "en") -> Figure:
+        """The report's chart of ``series`` (a series or metric id, or a target id): the
+        median, the 50% and 90% bands, history and the targets marked. Needs matplotlib
+        (``clustersim[plot]``); see :func:`clustersim.report.notebook.plot`."""
+        # lazily: the report layer sits above results (pyproject's contract says why)
+        from clustersim.report.notebook import plot
+
+        return plot(self, series, lang=lang)
+
+    def report(self, path: str | Path, *, lang: str = "en") -> Path:
+        """Write the one-file HTML report of this run to ``path`` (the same page as
+        ``clustersim report``); see :func:`clustersim.report.notebook.report`."""
+        from clustersim.report.notebook import report
+
+        return report(self, path, lang=lang)
 
     @property
     def all_met(self) -> bool:
