@@ -40,7 +40,8 @@ PLACEMENT = {
     "typer": lambda rel: _is_cli(rel),
     "rich": lambda rel: _is_cli(rel),
     "click": lambda rel: _is_cli(rel),
-    "yaml": lambda rel: rel == "scenario/loader.py",
+    # reading in the loader, writing in the one YAML writer
+    "yaml": lambda rel: rel in ("scenario/loader.py", "yamlout.py"),
 }
 CORE_ALLOWED = {"numpy"}
 #: clustersim modules outside the core that the core may use: standard library only
