@@ -229,6 +229,9 @@ WORDS: Mapping[str, Bi] = {
         "{likely} of {n} targets likely, {uncertain} uncertain, {unlikely} unlikely.",
     ),
     "wrote": Bi("已写入 {path}", "wrote {path}"),
+    "strength_line_likely": Bi(
+        "{strength}目标：{met}/{n} 个很可能达成", "{strength} targets: {met} of {n} likely"
+    ),
     "cfg_unknown": Bi("未知设置{hint}", "unknown setting{hint}"),
     "cfg_bad_value": Bi("{value} 不是{allowed}", "{value} is not {allowed}"),
     "cfg_allowed_lang": Bi("以下之一：{choices}", "one of {choices}"),

@@ -145,8 +145,9 @@ def joint_lines(result: Result, lang: str = "en") -> list[str]:
         )
         for jid, j in result.joint().items()
     ]
+    line = "strength_line" if result.rule is None else "strength_line_likely"
     out += [
-        word("strength_line", lang, strength=word(s, lang), met=c["met"], n=c["targets"])
+        word(line, lang, strength=word(s, lang), met=c["met"], n=c["targets"])
         for s, c in result.strength_counts().items()
     ]
     return out
