@@ -321,6 +321,7 @@ def schema(
             help=h("schema_partial"),
         ),
     ] = False,
+    sweep: Annotated[bool, typer.Option("--sweep", help=h("schema_sweep"))] = False,
 ) -> None:
     """Print the JSON Schema of the scenario format, for editor autocompletion.
 
@@ -328,9 +329,14 @@ def schema(
 
       # yaml-language-server: $schema=./scenario.schema.json
     """
-    from clustersim.scenario.models import scenario_json_schema
+    if sweep:
+        from clustersim.sweep.spec import sweep_json_schema
 
-    doc = scenario_json_schema(partial=partial)
+        doc = sweep_json_schema()
+    else:
+        from clustersim.scenario.models import scenario_json_schema
+
+        doc = scenario_json_schema(partial=partial)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if out_file is None:
         sys.stdout.write(text)
