@@ -203,3 +203,17 @@ def test_config_syntax_error_gives_the_line(uni: Path, user_dir: Path, work_dir:
     assert res.exit_code == 2
     assert "clustersim.toml:2: TOML syntax error" in res.output
     assert "Traceback" not in res.output
+
+
+def test_out_records_how_the_run_was_made(uni: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(uni), "--out", str(out), "--no-series", "-n", "20"])
+    assert res.exit_code == 0, res.output
+    seed = int(res.stdout.split("(seed ")[1].split(")")[0])  # the seed the header printed
+    doc = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert doc["mode"] == "monte_carlo" and doc["samples"] == 20 and doc["seed"] == seed
+    assert doc["uncertain"] == 1 and doc["status_rule"] == {"likely": 0.8, "unlikely": 0.2}
+    assert f"wrote {out / 'run.json'}" in res.stdout
+    runner.invoke(app, ["run", str(uni), "--out", str(out), "--central", "--no-series"])
+    doc = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert (doc["mode"], doc["samples"], doc["seed"], doc["status_rule"]) == ("central", 1, None, None)

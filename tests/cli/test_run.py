@@ -246,7 +246,11 @@ def test_run_json_with_out_prints_only_json(runner, write, tmp_path):
     res = invoke(runner, "run", write(TINY), "--json", "--out", out)
     assert res.exit_code == 0, res.output
     json.loads(res.stdout)
-    assert sorted(p.name for p in out.iterdir()) == ["targets.parquet", "trajectories.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "run.json",
+        "targets.parquet",
+        "trajectories.parquet",
+    ]
 
 
 # --- run --out --------------------------------------------------------------------------------
@@ -277,7 +281,9 @@ def test_run_out_writes_readable_tables(runner, write, tmp_path, fmt):
     res = invoke(runner, *args, *(["--format", fmt] if fmt != "parquet" else []))
     assert res.exit_code == 0, res.output
     names = ("trajectories", "targets", "target_samples")
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.{fmt}" for n in names)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["run.json", *(f"{n}.{fmt}" for n in names)]
+    )
     for n in names:
         assert f"wrote {out / f'{n}.{fmt}'}" in res.stdout
 
@@ -330,7 +336,7 @@ def test_run_out_single_sample_has_no_target_samples(runner, write, tmp_path):
     out = tmp_path / "out"
     res = invoke(runner, "run", write(TINY), "--out", out, "--format", "csv")
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == ["targets.csv", "trajectories.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "targets.csv", "trajectories.csv"]
     traj = read_table(out / "trajectories.csv", "csv")
     gdp = traj[traj["variable"] == "gdp"].sort_values("year")
     assert_allclose(gdp["value"], GDP, rtol=1e-12)

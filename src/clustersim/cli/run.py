@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -41,6 +41,9 @@ from clustersim.cli.render import (
 )
 from clustersim.errors import ClusterSimError
 from clustersim.i18n import word
+
+if TYPE_CHECKING:
+    from clustersim.results import Result
 
 __all__ = ["COMMANDS", "check", "run", "schema", "validate"]
 
@@ -160,6 +163,7 @@ def run(
             from clustersim.io.tables import write_result
 
             written = write_result(result, out_dir, fmt.value, lang_)
+            written.append(_write_run_record(result, out_dir))
     except ClusterSimError as exc:
         raise fail(exc) from None
     except ValueError as exc:  # the thresholds of StatusRule
@@ -178,6 +182,26 @@ def run(
     out.print(escape(summary_line(result, lang_)))
     for p in written:
         out.print(escape(word("wrote", lang_, path=p)))
+
+
+def _write_run_record(result: Result, out_dir: Path) -> Path:
+    """``run.json`` beside the tables: what kind of run wrote them (mode, samples, the seed
+    that repeats it, the status rule), so the files say how they were made."""
+    from clustersim._version import __version__
+    from clustersim.atomic import write_bytes
+
+    rule = result.rule
+    doc = {
+        "scenario": result.scenario_id,
+        "mode": result.mode,
+        "samples": result.samples,
+        "seed": result.seed,
+        "uncertain": result.uncertain,
+        "status_rule": None if rule is None else {"likely": rule.likely, "unlikely": rule.unlikely},
+        "clustersim": __version__,
+    }
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return write_bytes(out_dir / "run.json", text.encode("utf-8"))
 
 
 def check(
