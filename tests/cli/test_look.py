@@ -233,3 +233,31 @@ def test_a_scenario_given_as_sweep_file_says_so(tmp_path: Path) -> None:
     assert f"clustersim sweep --scenario {sc} -n SAMPLES" in lines[0]
     assert "这是情景文件，不是参数扫描文件" in lines[0]
     assert not out.exists()
+
+
+def test_the_script_chooses_chinese_before_the_root_help(tmp_path: Path) -> None:
+    """``clustersim --help`` under a Chinese locale: the script decides the language before
+    click prints the top-level page (no command callback runs for it)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "LANG": "zh_CN.UTF-8",
+        "CLUSTERSIM_CONFIG_DIR": str(tmp_path),
+        "PYTHONPATH": str(SRC.parent),  # this clustersim, whichever one is installed
+    }
+    env.pop("LC_ALL", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "clustersim.cli", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("用法：clustersim [选项]")
+    assert "逐年预测地区产业集群并检查规划目标" in proc.stdout
+    assert english_words(proc.stdout) == set()
