@@ -707,6 +707,35 @@ WORDS: Mapping[str, Bi] = {
         "在标准输出打印 summary.json，而不是文字汇总。",
         "Print summary.json on stdout instead of the text.",
     ),
+    "help_cmd_serve": Bi(
+        "为情景 SCENARIO 启动本地推演页面：每个增长假设和不确定参数一个滑块，目标表"
+        "（达成概率、中位数、差额、所需增速，中文或英文）、扇形图，并可下载修改后的情景 YAML。\n\n"
+        "示例：\n\n"
+        "  clustersim serve scenarios/zhenjiang-2026.yaml\n\n"
+        "  clustersim serve scenarios/example.yaml --lang en --port 9000 --out whatif/",
+        "Serve a local what-if page for SCENARIO: a slider for each growth assumption and "
+        "uncertain number, the target table (P(met), median, margin, required growth) in "
+        "Chinese or English, a fan chart, and a download of the changed scenario as YAML."
+        "\n\nExamples:\n\n"
+        "  clustersim serve scenarios/zhenjiang-2026.yaml\n\n"
+        "  clustersim serve scenarios/example.yaml --lang en --port 9000 --out whatif/",
+    ),
+    "help_serve_port": Bi("TCP 端口。", "TCP port."),
+    "help_serve_host": Bi(
+        "监听地址；默认只在本机可访问（其他地址会让别的计算机也能打开页面，并给出警告）。",
+        "Address to listen on; the default keeps the page on this machine (another address "
+        "lets other computers open it, and prints a warning).",
+    ),
+    "help_serve_out": Bi(
+        "页面“保存”按钮唯一可写入的文件夹；不给则不写任何文件（下载内容来自内存）。",
+        "The one folder the page's Save button writes to; without it nothing is written "
+        "(downloads come from memory).",
+    ),
+    "help_serve_lang": Bi("页面的语言（默认 zh）。", "Language of the page (default zh)."),
+    "help_serve_samples": Bi("每次重算的蒙特卡洛样本数。", "Monte Carlo samples per recompute."),
+    "help_serve_seed": Bi(
+        "随机数根种子（同 clustersim run --seed）。", "Root random seed (as clustersim run --seed)."
+    ),
     # click's own words in --help (cli/__init__.py's formatter)
     "help_usage": Bi("用法：", "Usage: "),
     "help_options": Bi("选项", "Options"),
@@ -722,6 +751,101 @@ WORDS: Mapping[str, Bi] = {
     "help_metavar_file": Bi("文件", "FILE"),
     "help_metavar_command": Bi("命令", "COMMAND"),
     "help_metavar_args": Bi("参数", "ARGS"),
+    # --- serve (issue 18) ---
+    # the what-if page (clustersim serve): its labels, buttons and messages; the page
+    # reads every word with a "serve_" id, in both languages, from this table
+    "serve_title": Bi("情景推演", "What-if explorer"),
+    "serve_knobs": Bi("假设参数", "Assumptions"),
+    "serve_filter": Bi("筛选参数（名称或路径）", "Filter assumptions (name or path)"),
+    "serve_reset": Bi("全部恢复原值", "Reset all"),
+    "serve_download": Bi("下载修改后的情景（YAML）", "Download the changed scenario (YAML)"),
+    "serve_save": Bi("保存到输出目录", "Save to the output folder"),
+    "serve_save_name": Bi("文件名", "file name"),
+    "serve_saved": Bi("已保存：{path}", "Saved: {path}"),
+    "serve_fan": Bi("扇形图", "Fan chart"),
+    "serve_uncertain": Bi(
+        "不确定参数：移动的是中心值，分布宽度不变",
+        "uncertain: the slider moves its central value and keeps its spread",
+    ),
+    "serve_fixed": Bi("固定值", "fixed value"),
+    "serve_range": Bi("范围", "range"),
+    "serve_changed": Bi("已修改的假设：{n} 项", "assumptions changed: {n}"),
+    "serve_computing": Bi("计算中……", "computing..."),
+    "serve_elapsed": Bi(
+        "{samples} 个蒙特卡洛样本，随机种子 {seed}，用时 {ms} 毫秒",
+        "{samples} Monte Carlo samples, seed {seed}, {ms} ms",
+    ),
+    "serve_lang_switch": Bi("English", "中文"),
+    "serve_group_region": Bi("地区", "Region"),
+    "serve_group_clusters": Bi("产业集群", "Clusters"),
+    "serve_group_indicators": Bi("其他指标", "Indicators"),
+    "serve_group_other": Bi("其他", "Other"),
+    "serve_fix_fields": Bi("请更正标红的参数：", "Correct the fields marked in red:"),
+    "serve_knob_base": Bi("基年值", "base value"),
+    "serve_knob_rate": Bi("增速", "growth rate"),
+    "serve_knob_rate_year": Bi("{year}年增速", "growth rate in {year}"),
+    "serve_knob_elasticity": Bi("弹性", "elasticity"),
+    "serve_knob_start": Bi("起始年增速", "rate in the first year"),
+    "serve_knob_end": Bi("末年增速", "rate in the last year"),
+    "serve_knob_share": Bi("占产值比重", "share of output"),
+    "serve_knob_capacity": Bi("上限", "capacity"),
+    "serve_knob_value": Bi("目标年数值", "value in the target year"),
+    "serve_allowed": Bi("（允许范围：{lo} 至 {hi}）", " (allowed: {lo} to {hi})"),
+    "serve_allowed_pct": Bi(
+        "（允许范围：{lo} 至 {hi}，可写作 5.8% 或 0.058）",
+        " (allowed: {lo} to {hi}; write 5.8% or 0.058)",
+    ),
+    "serve_not_number": Bi("{field}：“{value}”不是数字", "{field}: '{value}' is not a number"),
+    "serve_out_of_range": Bi("{field}：{value} 超出允许范围", "{field}: {value} is out of range"),
+    "serve_unknown_knob": Bi("未知参数 {path}", "unknown assumption {path}"),
+    "serve_unknown_series": Bi(
+        "未知指标 {series}：请从图表的下拉列表中选择",
+        "unknown series {series}: choose one from the chart's list",
+    ),
+    "serve_bad_request": Bi("请求格式错误：{detail}", "bad request: {detail}"),
+    "serve_bad_name": Bi(
+        "文件名“{name}”不可用：只能是不含目录的名称（字母、数字、汉字、-、_、.），以 .yaml 或 .yml 结尾",
+        "file name '{name}' is not allowed: a plain name (letters, digits, -, _, .) without "
+        "folders, ending in .yaml or .yml",
+    ),
+    "serve_no_out": Bi(
+        "未指定输出目录：启动时加 --out DIR 才能保存（下载不写任何文件）",
+        "no output folder: start with --out DIR to save (downloads write no file)",
+    ),
+    "serve_warn_host": Bi(
+        "警告：服务监听 {host}，同一网络中的其他计算机也能打开此页面；仅供本机使用请用 127.0.0.1",
+        "warning: serving on {host}: other computers on the network can open this page; "
+        "use 127.0.0.1 to keep it on this machine",
+    ),
+    "serve_listening": Bi(
+        "clustersim serve：请在浏览器中打开 {url}（按 Ctrl+C 停止）",
+        "clustersim serve: open {url} in a browser (Ctrl+C to stop)",
+    ),
+    "serve_out_not_dir": Bi(
+        "--out：{out} 是一个文件，不是文件夹", "--out: {out} is a file, not a folder"
+    ),
+    "serve_port_busy": Bi(
+        "无法在 {host}:{port} 上启动服务（{reason}）：请用 --port 换一个端口",
+        "cannot serve on {host}:{port} ({reason}): choose another --port",
+    ),
+    "serve_missing": Bi(
+        "clustersim serve 需要可选依赖：pip install 'clustersim[serve]'（缺少 {module}）",
+        "clustersim serve needs the optional extra: pip install 'clustersim[serve]' "
+        "(missing {module})",
+    ),
+    "serve_model_error": Bi(
+        "这些取值下情景无法计算：{detail}",
+        "the scenario cannot be projected with these values: {detail}",
+    ),
+    "serve_yaml_header": Bi(
+        "由 clustersim serve 根据 {file} 生成；修改的假设：{changes}",
+        "written by clustersim serve from {file}; assumptions changed: {changes}",
+    ),
+    "serve_none": Bi("无", "none"),
+    "serve_no_knobs": Bi(
+        "该情景没有可调整的增长假设或不确定参数。",
+        "This scenario has no growth assumptions or uncertain numbers to move.",
+    ),
 }
 
 

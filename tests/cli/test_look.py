@@ -143,7 +143,7 @@ def english_words(help_text: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "command", ["run", "check", "validate", "schema", "calibrate", "backtest", "bench",
-                "report", "plot", "export", "import", "sweep"],
+                "report", "plot", "export", "import", "sweep", "serve"],
 )
 def test_zh_help_has_no_english_words(command: str) -> None:
     res = runner.invoke(app, ["--lang", "zh", command, "--help"], terminal_width=100)

@@ -260,7 +260,7 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
     if fmt == "parquet":
         df = pq.read_table(path).to_pandas()
     elif fmt == "csv":
-        df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        df = pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip")
         if "cluster" in df:
             df["cluster"] = df["cluster"].fillna("")
     else:

@@ -7,7 +7,8 @@ registers them on :data:`app`, so no command module imports this one back:
 - :mod:`clustersim.cli.analysis`: ``calibrate``, ``backtest``;
 - :mod:`clustersim.cli.bench`: ``bench``;
 - :mod:`clustersim.cli.report`: ``report``, ``plot``, ``export``, ``import``;
-- :mod:`clustersim.cli.sweep`: ``sweep``.
+- :mod:`clustersim.cli.sweep`: ``sweep``;
+- :mod:`clustersim.cli.serve`: ``serve``.
 
 Shared option types, consoles and the one-line error exit are in
 :mod:`clustersim.cli._common`, the tables in :mod:`clustersim.cli.render`, the config file
@@ -36,7 +37,7 @@ from typing import Annotated, Any
 import typer
 
 from clustersim._version import __version__
-from clustersim.cli import analysis, bench, report, run, sweep
+from clustersim.cli import analysis, bench, report, run, serve, sweep
 from clustersim.cli._common import Lang, err, fail, h, help_index, help_text, log, resolve_lang
 from clustersim.cli.config import load_settings
 from clustersim.errors import ClusterSimError
@@ -118,7 +119,7 @@ def build_app() -> typer.Typer:
     )
     new.callback()(_root)
     # the order ``clustersim --help`` lists the commands in
-    for group in (run, analysis, bench, report, sweep):
+    for group in (run, analysis, bench, report, sweep, serve):
         for name, command in group.COMMANDS.items():
             new.command(name, help=word(f"help_cmd_{name}", "en"))(command)
     return new
