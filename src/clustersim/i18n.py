@@ -147,6 +147,13 @@ WORDS: Mapping[str, Bi] = {
     "run_title_samples": Bi(
         "，{samples:,} 个样本（随机种子 {seed}）", ", {samples:,} samples (seed {seed})"
     ),
+    # --- shocks (issue 15) ---
+    # the run title of a Monte Carlo run whose growths carry yearly shocks
+    "run_title_shocks": Bi(
+        "，含逐年冲击（{growths} 个增速、{factors} 个共同因子、{correlations} 组相关）",
+        ", yearly shocks on {growths} growths (shared factors: {factors}, "
+        "correlations: {correlations})",
+    ),
     "value_terminal": Bi("预测值", "value"),
     "value_median_terminal": Bi("预测值", "value (median)"),
     "p5_p95_terminal": Bi("5%-95%分位", "p5-p95"),

@@ -21,6 +21,7 @@ ORDER = (
     "observed",
     "text",
     "fits",
+    "shocks",
     "series",
     "options",
     "matching",

@@ -62,6 +62,8 @@ class Generated:
     errors: list[str]  # message per error code - 1
     targets: list[str]
     invariant: list[str] = field(default_factory=list)
+    #: per array: stored year first, ``(T, S, [C])``, its sample axis second (shocked rates)
+    year_first: list[bool] = field(default_factory=list)
 
 
 _LANE_SCALAR = re.compile(r"\b([A-Za-z_]\w*)\[b\]")  # acc3[b]: a per-lane scalar
@@ -88,6 +90,7 @@ class _Gen:
         self.derived = dict(derived)
         self.arrays: list[NDArray[np.generic]] = []
         self.sampled: list[bool] = []
+        self.year_first: list[bool] = []
         self.arg_names: list[str] = []
         self.K: list[float] = []
         self.I: list[int] = []
@@ -117,6 +120,24 @@ class _Gen:
         name = f"{stem}_{len(self.arrays)}"
         self.arrays.append(np.ascontiguousarray(a))
         self.sampled.append(sampled and a.shape[0] > 1)
+        self.year_first.append(False)
+        self.arg_names.append(name)
+        return name
+
+    def year_first_rates(self, rates: NDArray[np.generic]) -> str | None:
+        """Sampled rates of every year stored year first (shocked rates, issue 15: see
+        ``compile.year_major``) as a C-ordered ``(T, S, [C])`` argument, indexed
+        ``[t, s]``: a lane block reads one contiguous run a year and nothing is copied.
+        None for any other rates."""
+        if rates.shape[0] == 1 or rates.shape[-1] == 1:
+            return None
+        moved = np.moveaxis(rates, -1, 0)
+        if not moved.flags.c_contiguous:
+            return None
+        name = f"ry_{len(self.arrays)}"
+        self.arrays.append(moved)
+        self.sampled.append(True)
+        self.year_first.append(True)
         self.arg_names.append(name)
         return name
 
@@ -380,7 +401,9 @@ class _Gen:
 
     def _compound_lanes(self, op: Compound, fused: Sequence[ClusterTotal]) -> list[str]:
         p = _TOP
-        x0, rt = self.par(op.x0, "x0"), self.par(op.rates, "rt")
+        x0 = self.par(op.x0, "x0")
+        ry = self.year_first_rates(op.rates)
+        rt = ry if ry is not None else self.par(op.rates, "rt")
         rs, xs = self.si(op.rates), self.si(op.x0)
         tt = "t" if op.rates.shape[-1] > 1 else "0"
         els = [(self.par(e.elasticity, "el"), self.si(e.elasticity), e.source) for e in op.elastic]
@@ -399,7 +422,7 @@ class _Gen:
             lines += gather(p + "    ", f"{f}[c, b] = 1.0 + {rt}[{rs}{c_}, 0]")
             grow = [f"x = {store.format(t='t - 1')} * {f}[{'c' if op.cluster else '0'}, b]"]
         else:
-            grow = [f"g = {rt}[{rs}{c_}, {tt}]"]
+            grow = [f"g = {rt}[{tt}, {rs}{c_}]" if ry else f"g = {rt}[{rs}{c_}, {tt}]"]
             for el, es, src in els:
                 g_src = f"{self.val(src, 't', cv)} / {self.val(src, 't - 1', cv)} - 1.0"
                 grow.append(f"g += {el}[{es}{c_}] * ({g_src})")
@@ -629,6 +652,7 @@ class _Gen:
             self.errors,
             [t.id for t in self.specs],
             sorted(self.invariant),
+            self.year_first,
         )
 
 

@@ -120,7 +120,8 @@ def evaluate_targets(
         first = max(s - LANES, 0)
         rows = np.minimum(np.arange(first, first + LANES), s - 1)
         arrays = [
-            a[rows] if sampled else a for a, sampled in zip(gen.arrays, gen.sampled, strict=True)
+            (a[:, rows] if yf else a[rows]) if sampled else a
+            for a, sampled, yf in zip(gen.arrays, gen.sampled, gen.year_first, strict=True)
         ]
         tv, tm, tk = result_buffers(n, LANES)
         with _slp_vectorize():

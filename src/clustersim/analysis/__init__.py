@@ -5,6 +5,8 @@ One job per module, in the order data flows (each imports only those above it):
 - :mod:`~clustersim.analysis.observed`: read, validate and annualise tidy observed data;
 - :mod:`~clustersim.analysis.text`: levels, years and tables as plain text;
 - :mod:`~clustersim.analysis.fits`: the estimators, pure functions over arrays;
+- :mod:`~clustersim.analysis.shocks`: yearly shocks, their correlation and common factor,
+  estimated from a panel's log-growth residuals (:func:`fit_shocks`);
 - :mod:`~clustersim.analysis.series`: which series of a scenario calibration can set;
 - :mod:`~clustersim.analysis.options`: calibration options and the mapping file;
 - :mod:`~clustersim.analysis.matching`: observed rows matched to those series;
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from clustersim.analysis.fragments import write_fragment
     from clustersim.analysis.observed import DataError, ObservedData, load_observed
     from clustersim.analysis.options import Options, load_mapping
+    from clustersim.analysis.shocks import ShockFit, fit_shocks
 
 __all__ = [
     "Backtest",
@@ -40,11 +43,13 @@ __all__ = [
     "DataError",
     "ObservedData",
     "Options",
+    "ShockFit",
     "backtest",
     "calibrate",
     "fit_elasticity",
     "fit_logistic",
     "fit_loglinear",
+    "fit_shocks",
     "growth_jumps",
     "load_mapping",
     "load_observed",
@@ -66,6 +71,8 @@ _LAZY = {
     "load_observed": "clustersim.analysis.observed",
     "Options": "clustersim.analysis.options",
     "load_mapping": "clustersim.analysis.options",
+    "ShockFit": "clustersim.analysis.shocks",
+    "fit_shocks": "clustersim.analysis.shocks",
 }
 
 __getattr__, __dir__ = attach(__name__, _LAZY, __all__)

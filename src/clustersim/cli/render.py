@@ -60,6 +60,16 @@ def target_table(result: Result, lang: str = "en") -> Table:
     title = f"{result.scenario_id}: {result.base_year}-{result.end_year}" + (
         word("run_title_samples", lang, samples=result.samples, seed=result.seed) if mc else ""
     )
+    comp = result.compiled
+    if mc and comp is not None and comp.shocked:
+        shared = comp.scenario.shocks
+        title += word(
+            "run_title_shocks",
+            lang,
+            growths=len(comp.shocked),
+            factors=len(shared.factors) if shared else 0,
+            correlations=len(shared.correlations) if shared else 0,
+        )
     tbl = Table(title=title, show_lines=False, header_style="bold")
     for col in (
         word("target", lang),

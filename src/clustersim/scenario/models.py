@@ -20,11 +20,14 @@ from clustersim.values.numbers import Num, Strict
 __all__ = [
     "REGION_SERIES",
     "Cluster",
+    "Correlation",
+    "Factor",
     "Firms",
     "Group",
     "Rd",
     "Region",
     "Scenario",
+    "ScenarioShocks",
     "Series",
     "Target",
     "scenario_json_schema",
@@ -217,6 +220,41 @@ def _metric(v: Any) -> Any:
 MetricDef = Annotated[Metric, BeforeValidator(_metric, json_schema_input_type=str | Metric)]
 
 
+class Factor(Strict):
+    """A shared shock factor: standard-normal innovations, optionally AR(1):
+    ``F[t] = ar * F[t-1] + eta[t]`` from ``F[base_year] = 0``."""
+
+    ar: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = 0.0
+    name: Label | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+class Correlation(Strict):
+    """A Gaussian-copula correlation between two uncertain numbers, by their dotted paths."""
+
+    between: Annotated[list[str], Field(min_length=2, max_length=2)]
+    rho: Annotated[float, Field(gt=-1.0, lt=1.0, allow_inf_nan=False)]
+    source: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _two(self) -> Correlation:
+        if self.between[0] == self.between[1]:
+            raise ValueError(f"between names {self.between[0]!r} twice: name two numbers")
+        return self
+
+
+class ScenarioShocks(Strict):
+    """Shared and correlated shocks (issue 15): the factors growths' ``shocks.factor`` may
+    name, and Gaussian-copula correlations between uncertain numbers."""
+
+    factors: dict[Id, Factor] = Field(default_factory=dict)
+    correlations: list[Correlation] = Field(default_factory=list)
+    source: str | None = None
+    note: str | None = None
+
+
 # the target kinds, one class each, from their registry (see clustersim.kinds.targets)
 if TYPE_CHECKING:
     Target = TargetKind
@@ -241,6 +279,8 @@ class Scenario(Strict):
     indicators: dict[Id, Indicator] = Field(default_factory=dict)
     metrics: dict[Id, MetricDef] = Field(default_factory=dict)
     targets: dict[Id, Target] = Field(default_factory=dict)
+    #: shared factors and correlations of the growths' shocks (issue 15)
+    shocks: ScenarioShocks | None = None
     source: str | None = None
     note: str | None = None
     # where each value was written; the loader sets it (not a field: never in the data)
