@@ -156,6 +156,14 @@ def _env(tree: Path, cache: Path | None) -> dict[str, str]:
         OMP_NUM_THREADS="1",
         OPENBLAS_NUM_THREADS="1",
         MKL_NUM_THREADS="1",
+        # A fixed mmap threshold turns off glibc's dynamic one, which moves with the
+        # allocation history of the whole process (imports included): with it, a large
+        # np.zeros came from fresh zero pages on one side (no instructions) and from a
+        # reused heap chunk that calloc had to clear on the other, and unchanged
+        # core_targets code measured 0.32x. Every side now gets the same allocator rule.
+        MALLOC_MMAP_THRESHOLD_="65536",
+        MALLOC_TRIM_THRESHOLD_="131072",
+        MALLOC_TOP_PAD_="0",
     )
     if cache is not None:
         env["CLUSTERSIM_CACHE"] = str(cache)

@@ -938,6 +938,7 @@ def _compile_target(comp: Compiled, b: _Builder, tid: str, t: Target) -> Compile
     try:
         metric = t.metric_expr()
         ex.require_series(metric)
+        metric = _price_basis(comp, t, metric, path)
         cluster_level = ex.level_of(metric, b.level, comp.model.groups, _cidx(b))
         t.check_metric(cluster_level, comp.model.groups)
     except ex.ExprError as exc:
@@ -955,6 +956,16 @@ def _compile_target(comp: Compiled, b: _Builder, tid: str, t: Target) -> Compile
         raise _err(comp, path, str(exc)) from exc
     levers = _levers(comp, b, t, metric, path)
     return CompiledTarget(spec, t, levers[0] if levers else None, levers)
+
+
+def _price_basis(comp: Compiled, t: Target, metric: ex.Expr, path: tuple[str, ...]) -> ex.Expr:
+    """The metric at the target's price basis (``basis: comparable``: scenario/prices.py)."""
+    from clustersim.scenario.prices import PriceError, price_basis
+
+    try:
+        return price_basis(comp.scenario, t, metric)
+    except PriceError as exc:
+        raise _err(comp, (*path, exc.field), str(exc)) from exc
 
 
 def _levers(

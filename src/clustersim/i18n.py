@@ -205,6 +205,82 @@ WORDS: Mapping[str, Bi] = {
         "break in {brk} ({series}.breaks): growth is never computed across a break; start the "
         "target in {brk} or later",
     ),
+    # --- backtest/prices (issue 15) ---
+    "rb_title": Bi(
+        "滚动起点回测：{files}（{series} 个序列，{n} 次预测，{obs} 个留出观测值）",
+        "Rolling-origin backtest of {files} ({series} series, {n} forecasts of {obs} held-back "
+        "observations)",
+    ),
+    "rb_pooled": Bi("合计", "pooled"),
+    "rb_n": Bi("预测数", "n"),
+    "rb_mape": Bi("MAPE（模型）", "MAPE (model)"),
+    "rb_mape_naive": Bi("MAPE（沿用上年增速）", "MAPE (naive)"),
+    "rb_ratio_naive": Bi("相对沿用上年增速", "ratio to naive"),
+    "rb_ratio_rw": Bi("相对带漂移随机游走", "ratio to RW drift"),
+    "rb_cover": Bi("{level}% 区间覆盖率", "{level}% coverage"),
+    "rb_score": Bi("CRPS（对数）", "CRPS (log)"),
+    "rb_score_naive": Bi("绝对对数误差（沿用上年增速）", "abs log error (naive)"),
+    "rb_pit": Bi(
+        "PIT 直方图（10 组，理想为每组 10%）", "PIT histogram (10 bins, 10% each if calibrated)"
+    ),
+    "rb_method": Bi(
+        "方法：对数增长 = 均值 + AR(1) 偏离 + 年度冲击；连续年度增速少于 8 对时 ar 收缩为 0"
+        "（此时中位数预测即带漂移随机游走）。预测分布为学生 t 分布，含年度冲击方差与均值的"
+        "参数不确定性（小样本自由度 = 区间数 - 1）。每个起点至少用 {min_fit} 个观测值拟合，"
+        "预测其后所有观测值。沿用上年增速 = 最后一期增速外推。CRPS 以对数水平计"
+        "（19 个分位数的 2 × 平均弹球损失），约等于相对误差。",
+        "Method: log growth = mean + AR(1) deviation + annual innovation; ar is shrunk to 0 "
+        "with fewer than 8 consecutive annual pairs (the median forecast is then a random walk "
+        "with drift). Predictive distribution: Student t with the innovation variance and the "
+        "mean's parameter uncertainty (small-sample df = intervals - 1). Each origin fits at "
+        "least {min_fit} observations and forecasts every later one. Naive = the last growth "
+        "carried forward. CRPS on the log level (2 x mean pinball loss over 19 quantiles), "
+        "roughly a relative error.",
+    ),
+    "rb_skipped": Bi("未用：{what}", "not used: {what}"),
+    "rb_needs": Bi(
+        "backtest 需要 --scenario 与 --until（或 --rolling）",
+        "backtest needs --scenario and --until (or --rolling)",
+    ),
+    "rb_one_file": Bi(
+        "不带 --rolling 时只能给一个数据文件（给了 {n} 个）",
+        "without --rolling give one data file (got {n})",
+    ),
+    "rb_no_series": Bi(
+        "{files}：没有序列至少有 {need} 个可用的全年观测值",
+        "{files}: no series has {need} usable full-year observations",
+    ),
+    "rb_wrote": Bi("已写入 {path}", "wrote {path}"),
+    "price_deflator_alone": Bi(
+        "deflator: 只与 basis: comparable 一起使用", "deflator: goes with basis: comparable"
+    ),
+    "price_not_deflatable": Bi(
+        "basis: comparable 不适用于 {kind} 目标：占比、百分点变化和个数在现价与可比价下相同",
+        "basis: comparable does not apply to a {kind} target: a share, a change in percentage "
+        "points or a count is the same in current and comparable prices",
+    ),
+    "price_mixed": Bi(
+        "指标混用了现价与可比价序列（由 prices: 声明）；可比价口径要求统一",
+        "the metric mixes series at current and comparable prices (declared with prices:); a "
+        "comparable basis needs them all on one footing",
+    ),
+    "price_no_deflator": Bi(
+        "basis: comparable 需要价格指数 {name!r} 作为水平指标（如 indicators.{name}：基年为 100，"
+        "增速为年度价格变化），或用 deflator: 指定其他指数",
+        "basis: comparable needs the price index {name!r} as a level indicator (e.g. "
+        "indicators.{name}: base 100 in the base year, growth the price change a year), or "
+        "another named with deflator:",
+    ),
+    "price_deflator_base": Bi(
+        "indicators.{name} 的基数是指数基期值（如 100 的确定数），不能是分布；价格不确定性放在其增速中",
+        "the base of indicators.{name} is the index base (a plain number > 0 such as 100), not a "
+        "distribution: put the price uncertainty in its growth",
+    ),
+    "shocks_unsupported": Bi(
+        "此版本的增长类型尚不支持逐年冲击（shocks:）；不加 --shocks 时片段注释中列出拟写入的冲击参数",
+        "this clustersim's growth kinds take no per-year shocks (shocks:) yet; without --shocks "
+        "the fragment lists the shocks it would write in a comment",
+    ),
     "audit_footnote": Bi(
         "[构造] / [规划]：结果由情景自身假设决定，见 clustersim validate --audit",
         "[fixed] / [plan]: the outcome is set by the scenario's own assumptions; "
@@ -506,7 +582,10 @@ WORDS: Mapping[str, Bi] = {
         "  clustersim backtest calibration/jiangxi-electronics.csv -S scenarios/jiangxi-2025.yaml \\\n"
         "      --until 2020 --json | jq .mape",
     ),
-    "help_backtest_until": Bi("用截至此年份的观测值拟合。", "Fit on observations up to this year."),
+    "help_backtest_until": Bi(
+        "用截至此年份的观测值拟合（不与 --rolling 同用）。",
+        "Fit on observations up to this year (not with --rolling).",
+    ),
     "help_backtest_samples": Bi(
         "用于校准预测 50% 和 80% 区间的蒙特卡洛样本数。",
         "Monte Carlo samples for the 50% and 80% intervals of the calibrated projection.",
@@ -742,6 +821,35 @@ WORDS: Mapping[str, Bi] = {
     "help_serve_samples": Bi("每次重算的蒙特卡洛样本数。", "Monte Carlo samples per recompute."),
     "help_serve_seed": Bi(
         "随机数根种子（同 clustersim run --seed）。", "Root random seed (as clustersim run --seed)."
+    ),
+    "help_calibrate_shocks": Bi(
+        "同时写出每个复合增长拟合的逐年扰动（shocks 的 sd 和 ar），需增长类型支持扰动；不给则只在注释中列出。",
+        "Also write each compound fit's annual innovations (shocks: sd and ar); needs growth "
+        "kinds that take shocks. Without it they are listed in a comment.",
+    ),
+    "help_backtest_data": Bi(
+        "观测数据：整洁格式 CSV（见 docs/calibration.md）；配合 --rolling 可给任意多个文件"
+        "（calibration/*.csv），否则一个。",
+        "Observed data: tidy CSV (see docs/calibration.md); with --rolling any number of files "
+        "(calibration/*.csv), otherwise one.",
+    ),
+    "help_backtest_scenario": Bi(
+        "要回测其序列的情景文件（不与 --rolling 同用）。",
+        "The scenario whose series are backtested (not with --rolling).",
+    ),
+    "help_backtest_rolling": Bi(
+        "对 DATA 中每个可用序列做预测增长模型的滚动起点回测（无需情景）：各序列及合并的平均绝对百分比误差、"
+        "相对朴素延续和带漂移随机游走的比值、50/80/95% 区间覆盖率、CRPS 和 PIT 直方图。",
+        "Rolling-origin backtest of the predictive growth model on every usable series of DATA "
+        "(no scenario): per series and pooled MAPE, ratios to naive persistence and a random "
+        "walk with drift, 50/80/95% coverage, CRPS and the PIT histogram.",
+    ),
+    "help_backtest_markdown": Bi(
+        "配合 --rolling：以 Markdown 表格打印。", "With --rolling: print the table as Markdown."
+    ),
+    "help_backtest_html": Bi(
+        "配合 --rolling：写出 HTML 页面（表格、PIT 直方图）。",
+        "With --rolling: write the HTML page (table, PIT histogram).",
     ),
     # click's own words in --help (cli/__init__.py's formatter)
     "help_usage": Bi("用法：", "Usage: "),

@@ -28,6 +28,7 @@ ORDER = (
     "calibration",
     "fragments",
     "backtesting",
+    "rolling",
 )
 
 

@@ -12,7 +12,9 @@ One job per module, in the order data flows (each imports only those above it):
 - :mod:`~clustersim.analysis.matching`: observed rows matched to those series;
 - :mod:`~clustersim.analysis.calibration`: fitting each matched series (:func:`calibrate`);
 - :mod:`~clustersim.analysis.fragments`: a calibration as a YAML fragment (:func:`write_fragment`);
-- :mod:`~clustersim.analysis.backtesting`: fit up to a year, project, compare (:func:`backtest`).
+- :mod:`~clustersim.analysis.backtesting`: fit up to a year, project, compare (:func:`backtest`);
+- :mod:`~clustersim.analysis.rolling`: rolling-origin backtests of the predictive growth model
+  on every observed series, per series and pooled (:func:`rolling_backtest`).
 
 >>> from clustersim.analysis import Options, calibrate, write_fragment  # doctest: +SKIP
 >>> cal = calibrate("data.csv", "scenario.yaml", options=Options(series=("gdp",)))  # doctest: +SKIP
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from clustersim.analysis.fragments import write_fragment
     from clustersim.analysis.observed import DataError, ObservedData, load_observed
     from clustersim.analysis.options import Options, load_mapping
+    from clustersim.analysis.rolling import RollingBacktest, rolling_backtest
     from clustersim.analysis.shocks import ShockFit, fit_shocks
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "DataError",
     "ObservedData",
     "Options",
+    "RollingBacktest",
     "ShockFit",
     "backtest",
     "calibrate",
@@ -53,6 +57,7 @@ __all__ = [
     "growth_jumps",
     "load_mapping",
     "load_observed",
+    "rolling_backtest",
     "write_fragment",
 ]
 
@@ -73,6 +78,8 @@ _LAZY = {
     "load_mapping": "clustersim.analysis.options",
     "ShockFit": "clustersim.analysis.shocks",
     "fit_shocks": "clustersim.analysis.shocks",
+    "RollingBacktest": "clustersim.analysis.rolling",
+    "rolling_backtest": "clustersim.analysis.rolling",
 }
 
 __getattr__, __dir__ = attach(__name__, _LAZY, __all__)

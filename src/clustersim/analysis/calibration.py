@@ -31,8 +31,10 @@ from clustersim.analysis.fits import (
     CompoundFit,
     ElasticityFit,
     Fit,
+    GrowthFit,
     LogisticFit,
     fit_elasticity,
+    fit_growth,
     fit_logistic,
     fit_loglinear,
     growth_jumps,
@@ -69,6 +71,9 @@ class SeriesFit:
         Where the break was marked.
     flags : list of str
         Warnings: jumps, outliers, partial-year hints, base mismatch.
+    growth : GrowthFit or None
+        For a compound fit: the predictive model of the series' log growth (mean, its
+        standard error, innovation sd, ar), which the fragment writes.
     """
 
     spec: SeriesSpec
@@ -78,6 +83,7 @@ class SeriesFit:
     break_year: int | None = None
     break_from: str | None = None
     flags: list[str] = field(default_factory=list)
+    growth: GrowthFit | None = None
 
     @property
     def years_text(self) -> str:
@@ -89,6 +95,8 @@ class SeriesFit:
 
     def rate_text(self) -> str:
         f = self.fit
+        if isinstance(f, CompoundFit) and self.growth is not None:
+            return f"{self.growth.rate * 100:+.2f}%/yr"  # the rate the fragment writes
         if isinstance(f, CompoundFit):
             return f"{f.rate * 100:+.2f}%/yr"
         if isinstance(f, LogisticFit):
@@ -97,6 +105,9 @@ class SeriesFit:
 
     def se_text(self) -> str:
         f = self.fit
+        if isinstance(f, CompoundFit) and self.growth is not None:
+            se = self.growth.se_rate
+            return "-" if se is None else f"{se * 100:.2f} pp"
         if isinstance(f, CompoundFit):
             return "-" if f.se is None else f"{f.se * 100:.2f} pp"
         if isinstance(f, LogisticFit):
@@ -125,6 +136,16 @@ class SeriesFit:
         }
         if isinstance(f, CompoundFit):
             d.update(rate=f.rate, se=f.se)
+            g = self.growth
+            if g is not None:
+                d["predictive"] = {
+                    "rate": g.rate,
+                    "se": g.se_rate,
+                    "innovation_sd": g.sd,
+                    "ar": g.ar,
+                    "ar_estimated": g.ar_estimated,
+                    "df": g.df,
+                }
         elif isinstance(f, LogisticFit):
             d.update(
                 capacity=f.capacity,
@@ -285,7 +306,8 @@ def fit_series(
             flags.append(
                 f"base {level_text(spec.base)} vs observed {level_text(at_base.value)} in {base_year}"
             )
-    return SeriesFit(spec, fit, used, left_out, m.break_year, m.break_from, flags)
+    growth = fit_growth(years, values) if isinstance(fit, CompoundFit) else None
+    return SeriesFit(spec, fit, used, left_out, m.break_year, m.break_from, flags, growth)
 
 
 def _fit_elasticity(

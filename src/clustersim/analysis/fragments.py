@@ -19,6 +19,7 @@ scenario loader is the one module that imports PyYAML.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from clustersim.analysis.calibration import Calibration, SeriesFit
-from clustersim.analysis.fits import CompoundFit, LogisticFit
+from clustersim.analysis.fits import CompoundFit, LogisticFit, widening
 from clustersim.analysis.text import level_text, lines_text, years_text
 from clustersim.atomic import atomic_path
 from clustersim.errors import ClusterSimError
@@ -37,6 +38,8 @@ __all__ = [
     "fragment_doc",
     "fragment_text",
     "growth_block",
+    "shocks_block",
+    "shocks_supported",
     "write_fragment",
 ]
 
@@ -61,8 +64,33 @@ def _dist(mean: float, sd: float | None, digits: int = 6) -> Any:
     return {"dist": "normal", "mean": _num(mean, digits), "sd": _num(sd, sd_digits)}
 
 
-def growth_block(f: SeriesFit, data_name: str, *, digits: int = 6) -> dict[str, Any]:
+def shocks_block(f: SeriesFit, *, digits: int = 6) -> dict[str, float] | None:
+    """The ``shocks:`` block of a compound fit: ``{sd, ar}`` of the rate's annual innovation.
+
+    ``sd`` is the innovation sd of the log growth converted to the rate (``exp(mu) sd``)
+    and widened for the small sample (:func:`~clustersim.analysis.fits.widening`); ``ar``
+    the AR(1) coefficient (0 when shrunk). None without an innovation sd (two points).
+    """
+    g = f.growth
+    if g is None or g.sd is None or g.df < 1:
+        return None
+    sd = math.exp(g.mu) * g.sd * widening(g.df)
+    return {
+        "sd": _num(sd, 4 if digits <= 6 else digits),
+        "ar": _num(g.ar, 4 if digits <= 6 else digits),
+    }
+
+
+def growth_block(
+    f: SeriesFit, data_name: str, *, digits: int = 6, shocks: bool = False
+) -> dict[str, Any]:
     """The scenario ``growth:`` block of a fit, with its source and note.
+
+    A compound fit is written from its predictive growth model (``f.growth``): the median
+    rate ``exp(mu) - 1`` as a normal whose sd is the mean's standard error widened for the
+    small sample (``se x t_df(0.9) / z(0.9)``, so its 80% interval is the Student t's);
+    with ``shocks`` also the ``shocks: {sd, ar}`` block of the annual innovations
+    (:func:`shocks_block`).
 
     Parameters
     ----------
@@ -72,12 +100,37 @@ def growth_block(f: SeriesFit, data_name: str, *, digits: int = 6) -> dict[str, 
     digits : int
         Significant digits of the written parameters (6 in a fragment, where the source
         keeps the full estimate; 17 to keep every bit).
+    shocks : bool
+        Write the ``shocks:`` block (needs a clustersim whose growth kinds take it).
     """
     fit = f.fit
     rows = lines_text(f.lines)
     stats = f"n={fit.n}, R² {fit.r2:.3f}"
     block: dict[str, Any]
-    if isinstance(fit, CompoundFit):
+    g = f.growth
+    if isinstance(fit, CompoundFit) and g is not None and g.sd is not None and g.df >= 1:
+        w = widening(g.df)
+        se_r = g.se_rate
+        block = {
+            "kind": "constant",
+            "rate": _dist(g.rate, None if se_r is None else se_r * w, digits),
+        }
+        sh = shocks_block(f, digits=digits)
+        if shocks and sh is not None:
+            block["shocks"] = sh
+        ar = (
+            f"ar {g.ar:.3f}"
+            if g.ar_estimated
+            else "ar shrunk to 0 (fewer than 8 consecutive annual growth pairs)"
+        )
+        src = (
+            f"calibrate: mean annual log growth of {f.spec.name} (random walk with drift"
+            f"{' + AR(1)' if g.ar_estimated else ''}), {data_name} {rows} ({f.years_text}): "
+            f"{g.rate * 100:+.2f}%/yr, s.e. {(se_r or 0.0) * 100:.2f} pp x {w:.2f} small-sample "
+            f"widening (t, {g.df} df), innovation sd {math.exp(g.mu) * g.sd * 100:.2f} pp, {ar}; "
+            f"log-linear trend {fit.rate * 100:+.2f}%/yr, {stats}"
+        )
+    elif isinstance(fit, CompoundFit):
         se = "no s.e. (2 points)" if fit.se is None else f"s.e. {fit.se * 100:.2f} pp"
         block = {"kind": "constant", "rate": _dist(fit.rate, fit.se, digits)}
         src = (
@@ -177,7 +230,14 @@ def _set(doc: dict[str, Any], path: Sequence[str], value: Any) -> None:
     cur[path[-1]] = value
 
 
-def fragment_doc(cal: Calibration, out: str | Path) -> dict[str, Any]:
+def shocks_supported() -> bool:
+    """Whether this clustersim's growth kinds take a ``shocks:`` block (per-year innovations)."""
+    from clustersim.kinds.growth import Constant
+
+    return "shocks" in Constant.model_fields
+
+
+def fragment_doc(cal: Calibration, out: str | Path, *, shocks: bool = False) -> dict[str, Any]:
     """The fragment as data: ``extends`` the scenario, sets each fitted growth block."""
     from clustersim.scenario.loader import load_data
 
@@ -200,7 +260,7 @@ def fragment_doc(cal: Calibration, out: str | Path) -> dict[str, Any]:
     }
     for f in cal.fits:
         path = (*f.spec.path, "growth")
-        new = growth_block(f, cal.data.path)
+        new = growth_block(f, cal.data.path, shocks=shocks)
         _set(doc, path, _overlay(_get(parent, path), new))
     return doc
 
@@ -215,9 +275,14 @@ def _fit_lines(cal: Calibration) -> list[str]:
     ]
 
 
-def fragment_text(cal: Calibration, out: str | Path) -> str:
-    """The fragment file: provenance comments, then YAML."""
-    doc = fragment_doc(cal, out)
+def fragment_text(cal: Calibration, out: str | Path, *, shocks: bool = False) -> str:
+    """The fragment file: provenance comments, then YAML.
+
+    Without ``shocks`` the ``shocks:`` block each compound fit would write is listed in a
+    comment, so it can be switched on by hand (or with ``calibrate --shocks``) once the
+    growth kinds take it.
+    """
+    doc = fragment_doc(cal, out, shocks=shocks)
     head = [
         f"# Growth of {cal.scenario_path} calibrated on observed data by `clustersim calibrate`.",
         f"# data: {cal.data.path} (sha256 {cal.data.sha256[:16]}...), region {cal.region}"
@@ -232,12 +297,20 @@ def fragment_text(cal: Calibration, out: str | Path) -> str:
             f"# {f.spec.name}: {f.fit.kind} fit on {lines_text(f.lines)} of {cal.data.path}"
         )
         head.extend(f"#   {p}" for p in _note_parts(f))
+    if not shocks:
+        for f in cal.fits:
+            sh = shocks_block(f)
+            if sh is not None:
+                head.append(
+                    f"# {f.spec.name}: annual innovations (not written; calibrate --shocks): "
+                    f"shocks: {{sd: {sh['sd']}, ar: {sh['ar']}}}"
+                )
     for n in cal.notes:
         head.append(f"# note: {n}")
     return "\n".join(head) + "\n\n" + dump_yaml(doc)
 
 
-def write_fragment(cal: Calibration, out: str | Path) -> Path:
+def write_fragment(cal: Calibration, out: str | Path, *, shocks: bool = False) -> Path:
     """Write the fragment to ``out`` atomically, after checking that it loads and compiles.
 
     The text goes to a temporary file beside ``out``, which is validated (loaded with its
@@ -245,14 +318,19 @@ def write_fragment(cal: Calibration, out: str | Path) -> Path:
     is left as it was.
     """
     from clustersim.compile import compile_scenario
+    from clustersim.i18n import word
     from clustersim.scenario.loader import load_scenario
 
     target = Path(out)
+    if shocks and not shocks_supported():
+        raise CalibrationError(
+            f"--shocks: {word('shocks_unsupported', 'en')} [{word('shocks_unsupported', 'zh')}]"
+        )
     if target.suffix.lower() not in (".yaml", ".yml"):
         raise CalibrationError(f"--out {out}: the fragment is a scenario file: name it .yaml")
     if not target.parent.exists():
         raise CalibrationError(f"--out {out}: directory {target.parent} does not exist")
-    text = fragment_text(cal, target)
+    text = fragment_text(cal, target, shocks=shocks)
     with atomic_path(target, suffix=".tmp.yaml") as tmp:
         tmp.write_text(text, encoding="utf-8")
         try:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clustersim.cli._common import fail, h, out
+from clustersim.cli._common import LangOpt, fail, h, out, resolve_lang, settings
 from clustersim.cli.render import print_parts
 from clustersim.errors import ClusterSimError
+from clustersim.i18n import word
 
 if TYPE_CHECKING:
     from clustersim.analysis.options import Options
@@ -141,6 +142,13 @@ def calibrate(
     until: Annotated[
         int | None, typer.Option("--until", help=h("calibrate_until"))
     ] = None,
+    shocks: Annotated[
+        bool,
+        typer.Option(
+            "--shocks",
+            help=h("calibrate_shocks"),
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit SCENARIO's growth assumptions to observed DATA; write a fragment that extends it.
@@ -170,7 +178,7 @@ def calibrate(
     try:
         opts = _options(series, fit, breaks, map_file, region, until)
         cal = run_calibration(data, scenario, options=opts)
-        written = write_fragment(cal, out_file) if out_file is not None else None
+        written = write_fragment(cal, out_file, shocks=shocks) if out_file is not None else None
     except ClusterSimError as exc:
         raise fail(exc) from None
     if as_json:
@@ -204,12 +212,46 @@ def calibrate(
 
 
 def backtest(
-    data: DataArg,
-    scenario: ScenarioOpt,
-    until: Annotated[
-        int,
-        typer.Option("--until", help=h("backtest_until"), show_default=False),
+    ctx: typer.Context,
+    data: Annotated[
+        list[Path],
+        typer.Argument(
+            help=h("backtest_data"),
+            show_default=False,
+        ),
     ],
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            "-S",
+            help=h("backtest_scenario"),
+            show_default=False,
+        ),
+    ] = None,
+    until: Annotated[
+        int | None,
+        typer.Option(
+            "--until",
+            help=h("backtest_until"),
+            show_default=False,
+        ),
+    ] = None,
+    rolling: Annotated[
+        bool,
+        typer.Option(
+            "--rolling",
+            help=h("backtest_rolling"),
+        ),
+    ] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help=h("backtest_markdown"))
+    ] = False,
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", help=h("backtest_html")),
+    ] = None,
+    lang: LangOpt = None,
     samples: Annotated[
         int,
         typer.Option(
@@ -234,7 +276,8 @@ def backtest(
     Reports the error per series and year of the calibrated projection, of a naive baseline
     (last observed growth carried forward) and of the scenario's own growth, their mean
     absolute percentage errors, and with --samples the share of observations inside the 50%
-    and 80% Monte Carlo intervals.
+    and 80% Monte Carlo intervals. With --rolling, every usable series of every DATA file is
+    backtested from every origin (see docs/calibration.md).
 
     Examples:
 
@@ -245,18 +288,64 @@ def backtest(
     \b
       clustersim backtest calibration/jiangxi-electronics.csv -S scenarios/jiangxi-2025.yaml \\
           --until 2020 --json | jq .mape
-    """
-    from clustersim.analysis.backtesting import backtest as run_backtest
 
+    \b
+      clustersim backtest --rolling calibration/*.csv --html backtest.html
+    """
     try:
+        lang_ = resolve_lang(ctx, lang, settings())
+        if rolling:
+            _rolling(data, lang=lang_, markdown=markdown, html_out=html_out, as_json=as_json)
+            return
+        if scenario is None or until is None:
+            raise ClusterSimError(word("rb_needs", lang_))
+        if len(data) != 1:
+            raise ClusterSimError(word("rb_one_file", lang_, n=len(data)))
+        from clustersim.analysis.backtesting import backtest as run_backtest
+
         opts = _options(series, fit, breaks, map_file, region)
-        bt = run_backtest(data, scenario, until, samples=samples, seed=seed, options=opts)
+        bt = run_backtest(data[0], scenario, until, samples=samples, seed=seed, options=opts)
     except ClusterSimError as exc:
         raise fail(exc) from None
     if as_json:
         sys.stdout.write(json.dumps(bt.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
     print_parts(out, bt.parts())
+
+
+def _rolling(
+    data: list[Path], *, lang: str, markdown: bool, html_out: Path | None, as_json: bool
+) -> None:
+    """``backtest --rolling``: load every file (all problems at once), backtest, render."""
+    from clustersim.analysis.observed import DataError, load_observed
+    from clustersim.analysis.rolling import MIN_FIT, rolling_backtest
+
+    loaded, problems = [], []
+    for path in data:
+        try:
+            loaded.append(load_observed(path))
+        except DataError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DataError(problems)
+    try:
+        bt = rolling_backtest(loaded)
+    except ValueError as exc:
+        raise ClusterSimError(
+            word("rb_no_series", lang, files=", ".join(map(str, data)), need=MIN_FIT + 1)
+        ) from exc
+    if html_out is not None:
+        from clustersim.report.backtest import write_backtest_html
+
+        write_backtest_html(bt, html_out, lang=lang)
+    if as_json:
+        sys.stdout.write(json.dumps(bt.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    elif markdown:
+        typer.echo(bt.markdown(lang))
+    else:
+        print_parts(out, bt.parts(lang))
+    if html_out is not None and not as_json:
+        typer.echo(word("rb_wrote", lang, path=html_out))
 
 
 #: the commands of this group, by name, in the order ``--help`` lists them

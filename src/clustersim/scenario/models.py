@@ -65,6 +65,9 @@ class Series(Strict):
         description="years in which the series' statistical scope changed (first year of the "
         "new scope, at most the base year): growth is never computed across them",
     )
+    #: the price basis of a money series: ``current`` (现价, the default) or ``comparable``
+    #: (可比价, at base-year prices, e.g. an index built from real growth rates)
+    prices: Literal["current", "comparable"] = "current"
     source: str | None = None
     note: str | None = None
 
@@ -160,6 +163,8 @@ class LevelIndicator(Strict):
     base: Num
     growth: Growth = Field(default_factory=lambda: Constant(rate=0.0))
     unit: str | None = None
+    #: ``current`` (现价) or ``comparable`` (可比价) prices, as for a :class:`Series`
+    prices: Literal["current", "comparable"] = "current"
     source: str | None = None
     note: str | None = None
 
