@@ -55,7 +55,7 @@ def test_another_host_is_served_with_a_warning(served: list[dict[str, Any]]) -> 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--lang", "fr"], "error: --lang: 'fr' is not one of en, zh"),
+        (["--lang", "fr"], "'fr' is not one of 'en', 'zh'"),
         (["--samples", "0"], "--samples"),
     ],
 )

@@ -167,5 +167,5 @@ def test_joint_goals_probability_from_the_stored_met_flags(linear, write_sweep) 
     assert a == b
     table = one.summary.tables()["targets"]
     assert table["target"][-1] == "(joint mp)" and table["probability"][-1] == j.probability
-    line = f"joint mp          {j.probability:>7.1%}  all met: m_level, p_level"
-    assert line in one.summary.format_text().splitlines()
+    line = f"joint mp: {j.probability:.1%} (all met: m_level, p_level)"
+    assert line in one.summary.parts()

@@ -43,7 +43,8 @@ from clustersim.analysis.matching import Matched, fit_window, match
 from clustersim.analysis.observed import AnnualValue, DataError, ObservedData, load_observed
 from clustersim.analysis.options import Options
 from clustersim.analysis.series import SeriesSpec, scenario_series
-from clustersim.analysis.text import format_table, level_text, lines_text, years_text
+from clustersim.analysis.text import level_text, lines_text, years_text
+from clustersim.grid import Grid
 from clustersim.kinds.growth import Elasticity
 from clustersim.scenario.models import Scenario
 
@@ -170,7 +171,7 @@ class Calibration:
     notes: list[str] = field(default_factory=list)
     until: int | None = None
 
-    def table(self) -> str:
+    def table(self) -> Grid:
         """The fit table: series, fit, years, n, rate, s.e., R², flags."""
         rows = [
             [
@@ -185,9 +186,9 @@ class Calibration:
             ]
             for f in self.fits
         ]
-        return format_table(
-            ["series", "fit", "years", "n", "rate", "s.e.", "R²", "flags"],
-            rows,
+        return Grid(
+            ("series", "fit", "years", "n", "rate", "s.e.", "R²", "flags"),
+            tuple(tuple(r) for r in rows),
             "lllrrrrl",
         )
 

@@ -19,11 +19,10 @@ scenario loader is the one module that imports PyYAML.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from clustersim.analysis.fits import CompoundFit, LogisticFit, widening
 from clustersim.analysis.text import level_text, lines_text, years_text
 from clustersim.atomic import atomic_path
 from clustersim.errors import ClusterSimError
+from clustersim.yamlout import dump_yaml
 
 __all__ = [
     "CalibrationError",
@@ -265,6 +265,16 @@ def fragment_doc(cal: Calibration, out: str | Path, *, shocks: bool = False) -> 
     return doc
 
 
+def _fit_lines(cal: Calibration) -> list[str]:
+    """The fit table as comment lines, one fit a line: ``# gdp: fit compound, years ...``
+    (a YAML comment is no terminal: no column padding to keep straight)."""
+    grid = cal.table()
+    return [
+        f"# {row[0]}: " + ", ".join(f"{h} {c}" for h, c in zip(grid.headers[1:], row[1:], strict=True))
+        for row in grid.rows
+    ]
+
+
 def fragment_text(cal: Calibration, out: str | Path, *, shocks: bool = False) -> str:
     """The fragment file: provenance comments, then YAML.
 
@@ -279,7 +289,7 @@ def fragment_text(cal: Calibration, out: str | Path, *, shocks: bool = False) ->
         + (f", observations up to {cal.until}" if cal.until is not None else ""),
         f"# run:  clustersim run {out}",
         "#",
-        *("# " + line if line else "#" for line in cal.table().splitlines()),
+        *_fit_lines(cal),
         "#",
     ]
     for f in cal.fits:
@@ -297,7 +307,7 @@ def fragment_text(cal: Calibration, out: str | Path, *, shocks: bool = False) ->
                 )
     for n in cal.notes:
         head.append(f"# note: {n}")
-    return "\n".join(head) + "\n\n" + "\n".join(_emit(doc)) + "\n"
+    return "\n".join(head) + "\n\n" + dump_yaml(doc)
 
 
 def write_fragment(cal: Calibration, out: str | Path, *, shocks: bool = False) -> Path:
@@ -333,53 +343,3 @@ def write_fragment(cal: Calibration, out: str | Path, *, shocks: bool = False) -
                 ]
             ) from exc
     return target
-
-
-# --- a small YAML emitter (block mappings of plain scalars) ---------------------------------------
-#
-# The loader is the one module that imports PyYAML (the layering contract); the fragment is
-# simple enough to write by hand: mappings, numbers, strings and nulls.
-
-_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
-_RESERVED_WORDS = frozenset(
-    {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "none", "~"}
-)
-
-
-def _scalar(v: Any) -> str:
-    if v is None:
-        return "~"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            raise ValueError(f"cannot write {v} to a scenario")
-        s = repr(v)
-        if "e" in s and "." not in s:  # PyYAML needs a dot to read 1e-05 as a float
-            mant, exp = s.split("e")
-            s = f"{mant}.0e{exp}"
-        return s
-    s = str(v)
-    if _PLAIN.match(s) and s.lower() not in _RESERVED_WORDS:
-        return s
-    return json.dumps(s, ensure_ascii=False)
-
-
-def _emit(obj: Mapping[Any, Any], indent: int = 0) -> list[str]:
-    pad = " " * indent
-    lines: list[str] = []
-    for k, v in obj.items():
-        key = _scalar(k)
-        if isinstance(v, Mapping):
-            if v:
-                lines.append(f"{pad}{key}:")
-                lines.extend(_emit(v, indent + 2))
-            else:
-                lines.append(f"{pad}{key}: {{}}")
-        elif isinstance(v, list | tuple):
-            lines.append(f"{pad}{key}: [{', '.join(_scalar(x) for x in v)}]")
-        else:
-            lines.append(f"{pad}{key}: {_scalar(v)}")
-    return lines

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from clustersim.analysis.fits import GrowthFit, fit_growth, fit_loglinear
 from clustersim.analysis.observed import ObservedData
-from clustersim.analysis.text import format_table
+from clustersim.grid import Grid, Parts
 from clustersim.i18n import word
 
 __all__ = [
@@ -339,20 +339,19 @@ class RollingBacktest:
             obs=p.observations,
         )
 
-    def text(self, lang: str = "en") -> str:
-        """The terminal report: title, table, PIT histogram, method, skipped series."""
+    def parts(self, lang: str = "en") -> Parts:
+        """The terminal report: title, table, PIT histogram, method, skipped series (lines
+        and a table, which the command line draws)."""
         head, rows = self.table_rows(lang)
         pit = " ".join(f"{x:.0%}" for x in self.pooled.pit)
-        lines = [
+        lines: Parts = [
             self.title(lang),
-            "",
-            format_table(head, rows, "l" + "r" * (len(head) - 1)),
-            "",
+            Grid(tuple(head), tuple(tuple(r) for r in rows), "l" + "r" * (len(head) - 1)),
             f"{word('rb_pit', lang)}: {pit}",
             word("rb_method", lang, min_fit=MIN_FIT),
         ]
         lines += [word("rb_skipped", lang, what=x) for x in self.skipped]
-        return "\n".join(lines)
+        return lines
 
     def markdown(self, lang: str = "en") -> str:
         """The table as GitHub Markdown (the README's)."""

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clustersim.cli._common import LangOpt, check_choice, fail
+from clustersim.cli._common import LangOpt, fail, h, out, resolve_lang, settings
+from clustersim.cli.render import print_parts
 from clustersim.errors import ClusterSimError
-from clustersim.i18n import LANGS, word
+from clustersim.i18n import word
 
 if TYPE_CHECKING:
     from clustersim.analysis.options import Options
@@ -26,8 +27,7 @@ __all__ = ["COMMANDS", "backtest", "calibrate"]
 DataArg = Annotated[
     Path,
     typer.Argument(
-        help="Observed data: tidy CSV with columns region, cluster, indicator, year, value, unit, "
-        "source (optional: months, seasonal_share, series, break). See docs/calibration.md.",
+        help=h("data_arg"),
         show_default=False,
     ),
 ]
@@ -36,7 +36,7 @@ ScenarioOpt = Annotated[
     typer.Option(
         "--scenario",
         "-S",
-        help="The scenario whose growth assumptions are fitted.",
+        help=h("fit_scenario"),
         show_default=False,
     ),
 ]
@@ -45,38 +45,35 @@ SeriesOpt = Annotated[
     typer.Option(
         "--series",
         "-x",
-        help="Fit only this series (repeatable): gdp, industrial_output, an indicator id, "
-        "output[CLUSTER], ... Without it every row of the region must map to a series.",
+        help=h("fit_series"),
     ),
 ]
 FitOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--fit",
-        help="SERIES=KIND: fit compound, logistic or elasticity growth instead of the kind the "
-        "scenario uses (repeatable).",
+        help=h("fit_fit"),
     ),
 ]
 BreakOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--break",
-        help="SERIES=YEAR: the series changed scope in YEAR; fit from YEAR on (repeatable).",
+        help=h("fit_break"),
     ),
 ]
 MapOpt = Annotated[
     Path | None,
     typer.Option(
         "--map",
-        help="YAML mapping file: series (observed name -> scenario series, ~ to ignore), "
-        "fit, breaks, units.",
+        help=h("fit_map"),
     ),
 ]
 RegionOpt = Annotated[
     str | None,
-    typer.Option("--region", help="Region of the data to use (default: the scenario's)."),
+    typer.Option("--region", help=h("fit_region")),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help=h("json"))]
 
 
 def _pairs(values: list[str] | None, opt: str, what: str) -> dict[str, str]:
@@ -134,8 +131,7 @@ def calibrate(
         typer.Option(
             "--out",
             "-o",
-            help="Write the calibrated scenario fragment (YAML that extends SCENARIO) here. "
-            "Without it only the fit table is printed.",
+            help=h("calibrate_out"),
         ),
     ] = None,
     series: SeriesOpt = None,
@@ -144,14 +140,13 @@ def calibrate(
     map_file: MapOpt = None,
     region: RegionOpt = None,
     until: Annotated[
-        int | None, typer.Option("--until", help="Use observations up to this year only.")
+        int | None, typer.Option("--until", help=h("calibrate_until"))
     ] = None,
     shocks: Annotated[
         bool,
         typer.Option(
             "--shocks",
-            help="Also write each compound fit's annual innovations (shocks: {sd, ar}); needs "
-            "growth kinds that take shocks. Without it they are listed in a comment.",
+            help=h("calibrate_shocks"),
         ),
     ] = False,
     as_json: JsonOpt = False,
@@ -191,36 +186,37 @@ def calibrate(
         doc["out"] = str(written) if written else None
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
-    typer.echo(
+    lines: list[str] = [
         f"{scenario}: {len(cal.fits)} series calibrated on {data} (region {cal.region})"
         + (f", observations up to {until}" if until is not None else "")
-    )
-    typer.echo(cal.table())
+    ]
+    print_parts(out, [*lines, cal.table()])
+    lines = []
     for f in cal.fits:
         if f.left_out:
-            typer.echo(
+            lines.append(
                 f"{f.spec.name}: break in {f.break_year} ({f.break_from}): "
                 f"{len(f.left_out)} earlier value(s) left out"
             )
         for v in f.used:
             if v.method:
-                typer.echo(f"{f.spec.name}: {v.year} annualised: {v.method}")
+                lines.append(f"{f.spec.name}: {v.year} annualised: {v.method}")
         for flag in f.flags:
-            typer.echo(f"flag: {f.spec.name}: {flag}")
-    for note in cal.notes:
-        typer.echo(f"note: {note}")
+            lines.append(f"flag: {f.spec.name}: {flag}")
+    lines += [f"note: {note}" for note in cal.notes]
     if written is not None:
-        typer.echo(f"wrote {written} (run it: clustersim run {written})")
+        lines.append(f"wrote {written} (run it: clustersim run {written})")
     else:
-        typer.echo("nothing written (give --out FILE.yaml to write the fragment)")
+        lines.append("nothing written (give --out FILE.yaml to write the fragment)")
+    print_parts(out, list(lines))
 
 
 def backtest(
+    ctx: typer.Context,
     data: Annotated[
         list[Path],
         typer.Argument(
-            help="Observed data: tidy CSV (see docs/calibration.md); with --rolling any number "
-            "of files (calibration/*.csv), otherwise one.",
+            help=h("backtest_data"),
             show_default=False,
         ),
     ],
@@ -229,7 +225,7 @@ def backtest(
         typer.Option(
             "--scenario",
             "-S",
-            help="The scenario whose series are backtested (not with --rolling).",
+            help=h("backtest_scenario"),
             show_default=False,
         ),
     ] = None,
@@ -237,7 +233,7 @@ def backtest(
         int | None,
         typer.Option(
             "--until",
-            help="Fit on observations up to this year (not with --rolling).",
+            help=h("backtest_until"),
             show_default=False,
         ),
     ] = None,
@@ -245,30 +241,28 @@ def backtest(
         bool,
         typer.Option(
             "--rolling",
-            help="Rolling-origin backtest of the predictive growth model on every usable series "
-            "of DATA (no scenario): per series and pooled MAPE, ratios to naive persistence and "
-            "a random walk with drift, 50/80/95% coverage, CRPS and the PIT histogram.",
+            help=h("backtest_rolling"),
         ),
     ] = False,
     markdown: Annotated[
-        bool, typer.Option("--markdown", help="With --rolling: print the table as Markdown.")
+        bool, typer.Option("--markdown", help=h("backtest_markdown"))
     ] = False,
     html_out: Annotated[
         Path | None,
-        typer.Option("--html", help="With --rolling: write the HTML page (table, PIT histogram)."),
+        typer.Option("--html", help=h("backtest_html")),
     ] = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     samples: Annotated[
         int,
         typer.Option(
             "--samples",
             "-n",
             min=1,
-            help="Monte Carlo samples for the 50% and 80% intervals of the calibrated projection.",
+            help=h("backtest_samples"),
         ),
     ] = 1,
     seed: Annotated[
-        int | None, typer.Option("--seed", "-s", help="Root random seed of the Monte Carlo draws.")
+        int | None, typer.Option("--seed", "-s", help=h("backtest_seed"))
     ] = None,
     series: SeriesOpt = None,
     fit: FitOpt = None,
@@ -299,14 +293,14 @@ def backtest(
       clustersim backtest --rolling calibration/*.csv --html backtest.html
     """
     try:
-        check_choice("--lang", lang, LANGS)
+        lang_ = resolve_lang(ctx, lang, settings())
         if rolling:
-            _rolling(data, lang=lang, markdown=markdown, html_out=html_out, as_json=as_json)
+            _rolling(data, lang=lang_, markdown=markdown, html_out=html_out, as_json=as_json)
             return
         if scenario is None or until is None:
-            raise ClusterSimError(word("rb_needs", lang))
+            raise ClusterSimError(word("rb_needs", lang_))
         if len(data) != 1:
-            raise ClusterSimError(word("rb_one_file", lang, n=len(data)))
+            raise ClusterSimError(word("rb_one_file", lang_, n=len(data)))
         from clustersim.analysis.backtesting import backtest as run_backtest
 
         opts = _options(series, fit, breaks, map_file, region)
@@ -316,7 +310,7 @@ def backtest(
     if as_json:
         sys.stdout.write(json.dumps(bt.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
-    typer.echo(bt.text())
+    print_parts(out, bt.parts())
 
 
 def _rolling(
@@ -349,7 +343,7 @@ def _rolling(
     elif markdown:
         typer.echo(bt.markdown(lang))
     else:
-        typer.echo(bt.text(lang))
+        print_parts(out, bt.parts(lang))
     if html_out is not None and not as_json:
         typer.echo(word("rb_wrote", lang, path=html_out))
 

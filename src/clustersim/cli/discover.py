@@ -22,11 +22,14 @@ from clustersim.cli._common import (
     SeedOpt,
     check_choice,
     fail,
+    h,
     out,
     projecting,
+    resolve_lang,
+    settings,
 )
 from clustersim.errors import ClusterSimError
-from clustersim.i18n import LANGS, word
+from clustersim.i18n import word
 
 if TYPE_CHECKING:
     from clustersim.analysis.discover import Discovery
@@ -104,60 +107,54 @@ def discovery_tables(d: Discovery, lang: str, *, trajectory: bool = False) -> li
 
 
 def discover(
+    ctx: typer.Context,
     sweep_dir: Annotated[
         Path,
-        typer.Argument(
-            help="A sweep's output directory (clustersim sweep ... --out DIR).", show_default=False
-        ),
+        typer.Argument(help=h("discover_dir"), show_default=False),
     ],
     target: Annotated[
         str | None,
-        typer.Option("--target", "-t", help="Explain this target's outcome (by id)."),
+        typer.Option("--target", "-t", help=h("discover_target")),
     ] = None,
     all_met: Annotated[
         bool,
-        typer.Option("--all-met", help="Explain whether every target is met (the default)."),
+        typer.Option("--all-met", help=h("discover_all_met")),
     ] = False,
     cases: Annotated[
         str | None,
         typer.Option(
             "--cases",
-            help="Cases of interest: missed or met (default: missed with --target, met with "
-            "--all-met).",
+            help=h("discover_cases"),
         ),
     ] = None,
     box: Annotated[
         int | None,
-        typer.Option("--box", help="Pick this box of the trade-off curve (see --trajectory)."),
+        typer.Option("--box", help=h("discover_box")),
     ] = None,
     min_coverage: Annotated[
         float,
         typer.Option(
             "--min-coverage",
-            help="Default box: the densest with at least this coverage.",
+            help=h("discover_min_coverage"),
         ),
     ] = 0.5,
-    cart: Annotated[
-        bool, typer.Option("--cart/--no-cart", help="Also fit a CART tree (scikit-learn).")
-    ] = True,
+    cart: Annotated[bool, typer.Option("--cart/--no-cart", help=h("discover_cart"))] = True,
     inputs: Annotated[
         str,
         typer.Option(
             "--inputs",
-            help="all: every sampled number; factors: only those the sweep file names.",
+            help=h("discover_inputs"),
         ),
     ] = "all",
     trajectory: Annotated[
-        bool, typer.Option("--trajectory", help="Print every box of the trade-off curve.")
+        bool, typer.Option("--trajectory", help=h("discover_trajectory"))
     ] = False,
     html: Annotated[
         Path | None,
-        typer.Option("--html", help="Also write an HTML page with the charts (matplotlib)."),
+        typer.Option("--html", help=h("discover_html")),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")
-    ] = False,
-    lang: LangOpt = "en",
+    as_json: Annotated[bool, typer.Option("--json", help=h("discover_json"))] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Scenario discovery: which ranges of the swept inputs make a target fail (or the whole
     plan hold)? PRIM (peeling and pasting, the coverage-density trade-off curve, the chosen
@@ -178,7 +175,7 @@ def discover(
     from clustersim.analysis.discover import discover as run_discover
 
     try:
-        check_choice("--lang", lang, LANGS)
+        lang_ = resolve_lang(ctx, lang, settings())
         if target is not None and all_met:
             raise ClusterSimError("--target and --all-met: give one of them")
         if cases is not None:
@@ -195,13 +192,13 @@ def discover(
         if html is not None:
             from clustersim.report.discover import write_discover_html
 
-            written = write_discover_html(d, html, lang=lang)
+            written = write_discover_html(d, html, lang=lang_)
     except ClusterSimError as exc:
         raise fail(exc) from None
     if as_json:
         sys.stdout.write(json.dumps(d.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
-    for part in discovery_tables(d, lang, trajectory=trajectory):
+    for part in discovery_tables(d, lang_, trajectory=trajectory):
         if isinstance(part, str):
             out.print(part, markup=False)
         else:
@@ -222,7 +219,6 @@ def consistency(scenario: Path, *, as_json: bool, quiet: bool, lang: str) -> Non
     from clustersim.analysis.consistency import check_consistency
 
     try:
-        check_choice("--lang", lang, LANGS)
         res = check_consistency(scenario)
     except ClusterSimError as exc:
         raise fail(exc) from None
@@ -272,30 +268,24 @@ def _pct(d: dict[str, float], mc: bool, scale: float) -> str:
 
 
 def decompose(
+    ctx: typer.Context,
     source: Annotated[
         Path,
         typer.Argument(
-            help="A scenario YAML file (it is run), or a results directory written by "
-            "'clustersim run --out DIR'.",
+            help=h("decompose_source"),
             show_default=False,
         ),
     ],
     metric: Annotated[
         str,
-        typer.Option("--metric", "-m", help="energy_intensity or rd_intensity."),
+        typer.Option("--metric", "-m", help=h("decompose_metric")),
     ] = "energy_intensity",
-    start: Annotated[
-        int | None, typer.Option("--from", help="First year of the window (default: base year).")
-    ] = None,
-    end: Annotated[
-        int | None, typer.Option("--to", help="Last year of the window (default: horizon).")
-    ] = None,
+    start: Annotated[int | None, typer.Option("--from", help=h("decompose_from"))] = None,
+    end: Annotated[int | None, typer.Option("--to", help=h("decompose_to"))] = None,
     samples: SamplesOpt = 1,
     seed: SeedOpt = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")
-    ] = False,
-    lang: LangOpt = "en",
+    as_json: Annotated[bool, typer.Option("--json", help=h("discover_json"))] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Additive LMDI-I decomposition of the change in regional energy intensity (or R&D
     intensity) into each cluster's structure effect (its share of GDP: value added for
@@ -315,7 +305,7 @@ def decompose(
     from clustersim.analysis.lmdi import METRICS, decompose_series
 
     try:
-        check_choice("--lang", lang, LANGS)
+        lang_ = resolve_lang(ctx, lang, settings())
         check_choice("--metric", metric, tuple(METRICS))
         if source.is_dir():
             from clustersim.io.readers import read_result_tables
@@ -355,11 +345,11 @@ def decompose(
     unit = " (pp)" if pct else ""
     from clustersim.i18n import series_label
 
-    name = series_label(metric).text(lang)
-    title = word("decompose_title", lang, metric=name, start=doc["from"], end=doc["to"]) + unit
+    name = series_label(metric).text(lang_)
+    title = word("decompose_title", lang_, metric=name, start=doc["from"], end=doc["to"]) + unit
     tbl = Table(title=title, header_style="bold")
     for key in ("cluster", "effect_structure", "effect_intensity"):
-        tbl.add_column(word(key, lang), justify="left" if key == "cluster" else "right")
+        tbl.add_column(word(key, lang_), justify="left" if key == "cluster" else "right")
     for row in doc["window"]["clusters"]:
         tbl.add_row(
             escape(row["cluster"]),
@@ -372,7 +362,7 @@ def decompose(
     out.print(tbl)
     yt = Table(header_style="bold")
     for key in ("year", "effect_structure", "effect_intensity", "effect_rest", "effect_total"):
-        yt.add_column(word(key, lang), justify="right")
+        yt.add_column(word(key, lang_), justify="right")
     for row in doc["per_year"]:
         yt.add_row(
             f"{row['from']}-{row['to']}",

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from clustersim.grid import Grid, Parts
 from clustersim.sweep.partial import MAX_BINS, Binning, Layout, Merged
 from clustersim.sweep.plan import OTHER, SweepPlan
 
@@ -209,55 +210,52 @@ class Summary:
             "must_hold": _typed(cond),
         }
 
-    def format_text(self) -> str:
-        """The summary as the command line prints it."""
-        lines: list[str] = []
+    def parts(self) -> Parts:
+        """The summary as the command line prints it: lines and tables (drawn with rich)."""
         head = f"{self.rows:,} samples"
         if self.base_points is not None:
             head = f"{self.base_points:,} base points x {self.rows // self.base_points} = " + head
-        lines.append(f"{self.method}: {head} (seed {self.seed})")
-        lines.append("")
-        name_w = min(48, max([len(t.id) for t in self.targets] + [16]))
-        lines.append(f"{'target':<{name_w}}  {'P(met)':>7}  {'p5':>11}  {'p50':>11}  {'p95':>11}")
-        for t in self.targets:
-            p = t.percentiles
-            lines.append(
-                f"{t.id[:name_w]:<{name_w}}  {t.probability:>7.1%}  {_fmt(p['p5']):>11}  "
-                f"{_fmt(p['p50']):>11}  {_fmt(p['p95']):>11}"
+        lines: Parts = [f"{self.method}: {head} (seed {self.seed})"]
+        lines.append(
+            Grid(
+                ("target", "P(met)", "p5", "p50", "p95"),
+                tuple(
+                    (
+                        t.id,
+                        f"{t.probability:.1%}",
+                        _fmt(t.percentiles["p5"]),
+                        _fmt(t.percentiles["p50"]),
+                        _fmt(t.percentiles["p95"]),
+                    )
+                    for t in self.targets
+                ),
+                "lrrrr",
             )
-        lines.append(f"{'all targets met':<{name_w}}  {self.all_met:>7.1%}")
+        )
+        lines.append(f"all targets met: {self.all_met:.1%}")
         for j in self.joint:
-            name = f"joint {j.id}"
-            lines.append(
-                f"{name[:name_w]:<{name_w}}  {j.probability:>7.1%}  all met: {', '.join(j.targets)}"
-            )
+            lines.append(f"joint {j.id}: {j.probability:.1%} (all met: {', '.join(j.targets)})")
         by_target: dict[str, list[Index]] = {}
         for i in self.sensitivity:
             by_target.setdefault(i.target, []).append(i)
         if by_target:
-            lines.append("")
-            lines.extend(self._sensitivity_text(by_target, name_w))
+            lines.extend(self._sensitivity_parts(by_target))
         if self.conditions:
-            lines.append("")
             lines.extend(self._must_hold_text(by_target))
-        return "\n".join(lines)
+        return lines
 
-    def _sensitivity_text(self, by_target: dict[str, list[Index]], name_w: int) -> list[str]:
+    def _sensitivity_parts(self, by_target: dict[str, list[Index]]) -> Parts:
         total = any(i.total_order is not None for i in self.sensitivity)
         what = "Sobol' first order / total" if total else "first-order index, from the samples"
         factors = list(dict.fromkeys(i.factor for i in self.sensitivity))
-        lines = [f"sensitivity of each target's margin ({what}):"]
+        lines: Parts = [f"sensitivity of each target's margin ({what}):"]
         if len(factors) <= MATRIX_FACTORS:  # a table, factors numbered in a legend
             for n, f in enumerate(factors, 1):
                 lines.append(f"  [{n}] {f}")
-            cell = 9 if total else 5
-            lines.append(
-                f"  {'target':<{name_w}}"
-                + "".join(f"  {f'[{n}]':>{cell}}" for n in range(1, len(factors) + 1))
-            )
+            rows = []
             for tid, idx in by_target.items():
                 by_f = {i.factor: i for i in idx}
-                cells = []
+                cells = [tid]
                 for f in factors:
                     i = by_f.get(f)
                     if i is None or i.first_order is None:
@@ -266,9 +264,9 @@ class Summary:
                         cells.append(f"{i.first_order:.2f}/{i.total_order:.2f}")
                     else:
                         cells.append(f"{i.first_order:.2f}")
-                lines.append(
-                    f"  {tid[:name_w]:<{name_w}}" + "".join(f"  {c:>{cell}}" for c in cells)
-                )
+                rows.append(tuple(cells))
+            headers = ("target", *(f"[{n}]" for n in range(1, len(factors) + 1)))
+            lines.append(Grid(headers, tuple(rows), "l" + "r" * len(factors)))
             return lines
         for tid, idx in by_target.items():  # many factors: the strongest few per target
             ranked = sorted(
@@ -288,8 +286,8 @@ class Summary:
             lines.append(f"  {tid}: " + ", ".join(parts))
         return lines
 
-    def _must_hold_text(self, by_target: dict[str, list[Index]]) -> list[str]:
-        lines = [
+    def _must_hold_text(self, by_target: dict[str, list[Index]]) -> list[str | Grid]:
+        lines: list[str | Grid] = [
             f"what must hold (targets met in fewer than {MISSED_OFTEN:.0%} of samples): each "
             "factor's p5 to p95",
             "among the samples that meet the target and those that miss it",
