@@ -276,11 +276,6 @@ WORDS: Mapping[str, Bi] = {
         "the base of indicators.{name} is the index base (a plain number > 0 such as 100), not a "
         "distribution: put the price uncertainty in its growth",
     ),
-    "shocks_unsupported": Bi(
-        "此版本的增长类型尚不支持逐年冲击（shocks:）；不加 --shocks 时片段注释中列出拟写入的冲击参数",
-        "this clustersim's growth kinds take no per-year shocks (shocks:) yet; without --shocks "
-        "the fragment lists the shocks it would write in a comment",
-    ),
     "audit_footnote": Bi(
         "[构造] / [规划]：结果由情景自身假设决定，见 clustersim validate --audit",
         "[fixed] / [plan]: the outcome is set by the scenario's own assumptions; "

@@ -150,8 +150,9 @@ def calibrate(
         bool,
         typer.Option(
             "--shocks",
-            help="Also write each compound fit's annual innovations (shocks: {sd, ar}); needs "
-            "growth kinds that take shocks. Without it they are listed in a comment.",
+            help="Also write each compound fit's annual innovations (shocks: {sd, ar}: the sd "
+            "of ln(1 + growth), widened for the small sample), so Monte Carlo fans include "
+            "year-to-year shocks. Without it they are listed in a comment.",
         ),
     ] = False,
     as_json: JsonOpt = False,
