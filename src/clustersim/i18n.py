@@ -12,15 +12,39 @@ scenario models.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, get_args
+
+from clustersim.errors import MAX_SHOWN, Problem, ScenarioError
+from clustersim.suggest import DEFAULT_CUTOFF, closest
 
 if TYPE_CHECKING:
     from clustersim.scenario.models import Scenario
     from clustersim.values.names import Label
 
-__all__ = ["LANGS", "SERIES_LABELS", "WORDS", "Bi", "Lang", "bi", "series_label", "word"]
+__all__ = [
+    "LANGS",
+    "SEED_DOCUMENTS",
+    "SERIES_LABELS",
+    "SOURCE_PHRASES",
+    "TRANSLATIONS",
+    "UNIT_LABELS",
+    "WORDS",
+    "Bi",
+    "Lang",
+    "bi",
+    "did_you_mean",
+    "localize",
+    "msg",
+    "problem_lines",
+    "series_label",
+    "source_text",
+    "translate",
+    "unit_text",
+    "word",
+]
 
 Lang = Literal["en", "zh"]
 #: the languages of ``--lang``
@@ -281,6 +305,154 @@ WORDS: Mapping[str, Bi] = {
         "[fixed] / [plan]: the outcome is set by the scenario's own assumptions; "
         "see clustersim validate --audit",
     ),
+    # --- messages (issue 20) ---
+    # problems in input files: each template in both languages, the same {fields}; a field
+    # filled with a Bi takes its own language (see :func:`msg`)
+    "err_not_utf8": Bi(
+        "不是 UTF-8 文本（第 {byte} 字节无法按 UTF-8 读取）；这是 {what} 文件吗？",
+        "not UTF-8 text (byte {byte} cannot be read as UTF-8); is it a {what} file?",
+    ),
+    "err_gbk": Bi(
+        "不是 UTF-8 文本：文件看起来是 GBK/GB18030 编码（中文 Windows 上记事本和 Excel 的默认"
+        "保存格式），本行是第一个非 UTF-8 字符（第 {byte} 字节）",
+        "not UTF-8 text: the file looks like GBK/GB18030 (what Notepad and Excel save on "
+        "Chinese Windows); this line has the first character that is not UTF-8 (byte {byte})",
+    ),
+    "hint_save_utf8": Bi(
+        "请另存为 UTF-8：记事本中选“文件 > 另存为”，编码选“UTF-8”；Excel 中选“另存为”，"
+        "类型选“CSV UTF-8（逗号分隔）”",
+        "save it as UTF-8: in Notepad, File > Save As, Encoding: UTF-8; in Excel, Save As, "
+        "type CSV UTF-8 (Comma delimited)",
+    ),
+    "err_nul": Bi(
+        "含有 NUL 字节：这是二进制文件，不是 {what} 文本",
+        "a NUL byte: this is a binary file, not {what}",
+    ),
+    "err_empty": Bi("文件为空", "the file is empty"),
+    "err_not_mapping": Bi(
+        "情景文件的顶层必须是“键: 值”映射", "a scenario must be a mapping of keys to values"
+    ),
+    "err_yaml_tab": Bi(
+        "YAML 语法错误：第 {line} 行用了制表符（Tab）缩进；请改用空格缩进",
+        "YAML syntax error: line {line} uses a tab; indent with spaces",
+    ),
+    "hint_yaml_tab": Bi(
+        "把行首的每个 Tab 换成空格，与同一层的其他键对齐（YAML 不允许用 Tab 缩进）",
+        "replace the tabs at the start of the line by spaces, aligned with the other keys of "
+        "its block (YAML does not allow tabs for indentation)",
+    ),
+    "err_yaml_indent": Bi(
+        "YAML 语法错误：第 {line} 行的缩进与上下文不符（比上一行的键缩进更多，"
+        "或一个值里有第二个“: ”）",
+        "YAML syntax error: line {line} is indented in a way that does not fit (more than the "
+        "key above it, or a value holds a second ': ')",
+    ),
+    "hint_yaml_indent": Bi(
+        "让该行与同一层的键缩进相同的空格数；若值中含有“: ”，请给整段文字加引号",
+        "indent it with as many spaces as the other keys of its block; if a text holds ': ', "
+        "put the whole text in quotes",
+    ),
+    "err_yaml_block": Bi(
+        "YAML 语法错误：第 {line} 行的缩进与所在层级不一致",
+        "YAML syntax error: line {line} is not indented like the block it belongs to",
+    ),
+    "hint_yaml_block": Bi(
+        "同一层的键必须用相同数量的空格缩进；检查该行和上一行的行首空格",
+        "keys of one block must start at the same column; compare the leading spaces of this "
+        "line and the line above",
+    ),
+    "err_yaml_unclosed": Bi(
+        "YAML 语法错误：第 {start} 行开始的 {open} 没有闭合",
+        "YAML syntax error: the {open} opened on line {start} is not closed",
+    ),
+    "hint_yaml_unclosed": Bi(
+        "在同一行补上 {close}；文字中含有逗号或冒号时请加引号",
+        "close it with {close} on the same line; put a text holding a comma or colon in quotes",
+    ),
+    "err_yaml_quote": Bi(
+        "YAML 语法错误：第 {start} 行开始的引号没有闭合",
+        "YAML syntax error: the quote opened on line {start} is never closed",
+    ),
+    "hint_yaml_quote": Bi("在文字末尾补上相同的引号", "end the text with the same quote mark"),
+    "err_yaml_colon": Bi(
+        "YAML 语法错误：第 {line} 行缺少“键: 值”中的冒号",
+        "YAML syntax error: line {line} lacks the ':' of 'key: value'",
+    ),
+    "err_yaml_alias": Bi(
+        "YAML 语法错误：引用 *{name} 之前没有定义锚点 &{name}",
+        "YAML syntax error: undefined alias *{name}: no anchor &{name} is defined above it",
+    ),
+    "err_yaml_other": Bi("YAML 语法错误：{problem}", "YAML syntax error: {problem}"),
+    "did_you_mean": Bi("；是否应为 {name}？", "; did you mean {name}?"),
+    "allowed": Bi("（可用：{names}）", " (allowed: {names})"),
+    "known": Bi("（已有：{names}）", " (known: {names})"),
+    "got": Bi("（实际为 {value}）", " (got {value})"),
+    "err_unknown_field": Bi("未知字段{hint}{allowed}", "unknown field{hint}{allowed}"),
+    "hint_label_comma": Bi(
+        "{{zh: ..., en: ...}} 中的逗号把文字断开了：请给文字加引号",
+        "a comma inside {{zh: ..., en: ...}} splits the text: put it in quotes",
+    ),
+    "err_missing": Bi("缺少必填字段", "required field missing"),
+    "err_unknown_tag": Bi(
+        "未知的 {disc} {tag}{hint}{allowed}", "unknown {disc} {tag}{hint}{allowed}"
+    ),
+    "err_needs_tag": Bi("缺少 {disc}", "needs {disc}"),
+    "err_int": Bi("应为整数", "Input should be a valid integer"),
+    "err_number": Bi("应为数字", "Input should be a valid number"),
+    "err_text": Bi("应为文字", "Input should be a valid string"),
+    "err_bool": Bi("应为 true 或 false", "Input should be a valid boolean"),
+    "err_mapping": Bi("应为“键: 值”映射", "Input should be a mapping (key: value)"),
+    "err_list": Bi("应为列表", "Input should be a valid list"),
+    "err_gt": Bi("应大于 {limit}", "Input should be greater than {limit}"),
+    "err_ge": Bi("应大于或等于 {limit}", "Input should be greater than or equal to {limit}"),
+    "err_lt": Bi("应小于 {limit}", "Input should be less than {limit}"),
+    "err_le": Bi("应小于或等于 {limit}", "Input should be less than or equal to {limit}"),
+    "err_too_short": Bi("至少需要 {n} 项", "should have at least {n} item(s)"),
+    "err_pattern": Bi(
+        "格式不符（编号只能用小写字母、数字和下划线，以字母开头）：{pattern}",
+        "does not match the pattern {pattern} (ids: lowercase letters, digits and _, "
+        "starting with a letter)",
+    ),
+    "err_literal": Bi("应为以下之一：{expected}", "Input should be {expected}"),
+    "hint_number_unit": Bi(
+        "数值里不要带单位：写成 {number}，并用 unit: {unit} 标明单位",
+        "write {number} and set unit: {unit} (a number cannot carry its unit)",
+    ),
+    "err_unknown_cluster": Bi(
+        "未知集群 {name}{hint}{known}", "unknown cluster {name}{hint}{known}"
+    ),
+    "err_unknown_group": Bi("未知集群组 {name}{hint}{known}", "unknown group {name}{hint}{known}"),
+    "err_unknown_series": Bi(
+        "{expr} 中有未知序列 {name}{hint}", "unknown series {name} in {expr}{hint}"
+    ),
+    "err_unknown_cluster_in": Bi(
+        "{expr} 中有未知集群 {name}{hint}", "unknown cluster {name} in {expr}{hint}"
+    ),
+    "err_unknown_group_in": Bi(
+        "{expr} 中有未知集群组 {name}{hint}", "unknown group {name} in {expr}{hint}"
+    ),
+    "err_year_after_end": Bi(
+        "{year} 年晚于预测期末年 end_year（{end}）",
+        "{year} is after the end of the projection (end_year {end})",
+    ),
+    "hint_year_after_end": Bi(
+        "将 end_year 提高到 {year}，或把目标年份移到 {base}-{end} 年之内",
+        "raise end_year to {year} or move the target into {base}-{end}",
+    ),
+    "err_year_before_base": Bi(
+        "{year} 年早于基年 base_year（{base}）",
+        "{year} is before the base year (base_year {base})",
+    ),
+    "hint_year_before_base": Bi(
+        "把目标年份移到 {base}-{end} 年之内", "move the target into {base}-{end}"
+    ),
+    "err_end_before_base": Bi(
+        "end_year（{end}）必须晚于 base_year（{base}）",
+        "end_year ({end}) must be after base_year ({base})",
+    ),
+    "n_clusters": Bi("[{n}个集群]", "[{n} clusters]"),
+    "error_prefix": Bi("错误：", "error: "),
+    "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),
     # --- serve (issue 18) ---
     # the what-if page (clustersim serve): its labels, buttons and messages; the page
     # reads every word with a "serve_" id, in both languages, from this table
@@ -379,6 +551,29 @@ WORDS: Mapping[str, Bi] = {
 }
 
 
+def msg(key: str, **fmt: object) -> Bi:
+    """The message with id ``key`` in both languages, its fields filled from ``fmt``; a
+    :class:`Bi` field takes the text of each language.
+
+    >>> msg("err_missing").zh
+    '缺少必填字段'
+    """
+    entry = WORDS[key]
+
+    def fill(lang: str) -> str:
+        vals = {k: v.text(lang) if isinstance(v, Bi) else v for k, v in fmt.items()}
+        return entry.text(lang).format(**vals) if vals else entry.text(lang)
+
+    return Bi(fill("zh"), fill("en"))
+
+
+def did_you_mean(name: str, choices: Iterable[str], *, cutoff: float = DEFAULT_CUTOFF) -> Bi:
+    """``; did you mean 'x'?`` in both languages for the known name closest to ``name``
+    (:func:`clustersim.suggest.closest`, the one helper), or empty text."""
+    match = closest(name, choices, cutoff=cutoff)
+    return msg("did_you_mean", name=repr(match)) if match is not None else Bi("", "")
+
+
 def word(key: str, lang: str, **fmt: object) -> str:
     """The word with message id ``key`` in ``lang`` (``"zh"`` or ``"en"``), formatted with ``fmt``.
 
@@ -433,3 +628,263 @@ def series_label(name: str, scenario: Scenario | None = None) -> Bi:
     if name in SERIES_LABELS:
         return SERIES_LABELS[name]
     return Bi(name, name)
+
+
+def problem_lines(exc: ScenarioError, lang: str, *, cap: int = MAX_SHOWN) -> list[str]:
+    """The problems of ``exc`` in ``lang``, one line each, at most ``cap`` and a line that
+    counts the rest (``... and 3 more problems``)."""
+    shown, more = ScenarioError([localize(p) for p in exc.items]).lines(lang, cap=cap)
+    if more:
+        shown.append(word("more_problems", lang, n=more))
+    return shown
+
+
+#: units written in English in the shipped scenarios, in both languages (a unit not listed
+#: is shown as written)
+UNIT_LABELS: dict[str, Bi] = {
+    "share": Bi("比重", "share"),
+    "share of the year": Bi("占全年比重", "share of the year"),
+    "index": Bi("指数", "index"),
+    "index (2020 = 100)": Bi("指数（2020年 = 100）", "index (2020 = 100)"),
+    "index (2020 = 100), energy per GDP at comparable prices": Bi(
+        "指数（2020年 = 100），可比价单位GDP能耗",
+        "index (2020 = 100), energy per GDP at comparable prices",
+    ),
+    "index, above-scale industrial value added 2021 = 100": Bi(
+        "指数，规上工业增加值（2021年 = 100）",
+        "index, above-scale industrial value added 2021 = 100",
+    ),
+    "亿元 (current prices)": Bi("亿元（现价）", "亿元 (current prices)"),
+}
+
+
+def unit_text(unit: str | None, lang: str) -> str:
+    """A unit as shown in ``lang``: its entry of :data:`UNIT_LABELS`, else as written."""
+    if not unit:
+        return ""
+    key = " ".join(unit.split())
+    entry = UNIT_LABELS.get(key)
+    return entry.text(lang) if entry is not None else unit
+
+
+#: the seed plans (``/work/shared/seeds/NNN_<hash>.txt``) by number: each document's own title
+#: (the 《...》 that names the plan in its text; ``tests/report/test_zh_report.py`` reads
+#: each from its document) and an
+#: English description; a source ``seed 000 §一(二): ...`` is shown as the title and clause
+SEED_DOCUMENTS: dict[str, Bi] = {
+    "000": Bi(
+        "《镇江市因地制宜发展新质生产力实施意见(征求意见稿)》",
+        "Zhenjiang, implementation opinions on new quality productive forces "
+        "(consultation draft, 2024)",
+    ),
+    "001": Bi(
+        "《关于市加快发展新质生产力实施方案》（2024年，市名隐去）",
+        "Shenzhen (name blanked), implementation plan for new quality productive forces (2024)",
+    ),
+    "002": Bi(
+        "《鄂州市加快培育新质生产力推动产业高质量发展实施方案》",
+        "Ezhou, implementation plan for new quality productive forces (2024)",
+    ),
+    "003": Bi(
+        "《镇江市因地制宜发展新质生产力实施意见》",
+        "Zhenjiang, implementation opinions on new quality productive forces (final, 2024)",
+    ),
+    "004": Bi(
+        "《江西省打造全国新兴产业培育发展高地实施方案(2022-2025年)》",
+        "Jiangxi, plan for a national highland of emerging industries (2022-2025)",
+    ),
+}
+
+#: English asides written in the shipped plans' sources, in both languages
+SOURCE_PHRASES: dict[str, Bi] = {
+    "(final text, news report)": Bi("（定稿，据新闻报道）", "(final text, news report)"),
+}
+
+# "seed 000", "seed 000_613bb036317d362a.txt", "seed 001 (/path/001_....txt)", "seed 000/003"
+_SEED = re.compile(
+    r"\bseeds? (?P<n>\d{3})(?:_[0-9a-f]{16}\.txt)?(?:/(?P<m>\d{3}))?(?: \([^)]*\.txt\))?"
+)
+
+
+def source_text(source: str | None, lang: str) -> str:
+    """A ``source:`` as shown in ``lang``: each seed-plan reference (``seed 000_613bb...txt``,
+    an internal file name) becomes the document's title (:data:`SEED_DOCUMENTS`); the clause
+    and quotation after it stay as written."""
+    if not source:
+        return ""
+    text = " ".join(source.split())
+
+    def title(m: re.Match[str]) -> str:
+        docs = [d for d in (m.group("n"), m.group("m")) if d]
+        if not all(d in SEED_DOCUMENTS for d in docs):
+            return m.group(0)
+        names = [SEED_DOCUMENTS[d].text(lang) for d in docs]
+        return ("、" if lang == "zh" else "; ").join(names)
+
+    text = _SEED.sub(title, text)
+    for phrase, entry in SOURCE_PHRASES.items():
+        text = text.replace(phrase, entry.text(lang))
+    return text
+
+
+#: Chinese for the messages written in English where they are raised (compile, the value
+#: types, the file limits, the extends chain, the scenario's own checks): each English
+#: message as a pattern, its Chinese with the pattern's ``{groups}``. :func:`translate` reads
+#: it; a message no pattern matches is shown in English in both languages.
+TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(en, re.S), zh)
+    for en, zh in (
+        (r"file not found", "找不到文件"),
+        (
+            r"file not found: (?P<ref>.*) \(looked for (?P<path>.*)\)",
+            "找不到文件：{ref}（查找位置：{path}）",
+        ),
+        (r"not a valid file name", "不是有效的文件名"),
+        (r"cannot read: (?P<why>.*)", "无法读取：{why}"),
+        (r"is a directory; only regular files are read", "是目录；只读取普通文件"),
+        (r"is a device; only regular files are read", "是设备文件；只读取普通文件"),
+        (r"is a FIFO \(named pipe\); only regular files are read", "是命名管道；只读取普通文件"),
+        (r"is a socket; only regular files are read", "是套接字；只读取普通文件"),
+        (
+            r"the file is larger than the limit of (?P<cap>[\d,]+) bytes \(at least (?P<size>[\d,]+)\); "
+            r"raise it with (?P<env>\w+)=<megabytes> if the file is meant to be this big",
+            "文件超过 {cap} 字节的上限（至少 {size} 字节）；如确需读取这么大的文件，"
+            "请设置 {env}=<兆字节数>",
+        ),
+        (
+            r"duplicate key (?P<key>'.*') \(first at line (?P<n>\d+)\)",
+            "重复的键 {key}（首次出现在第 {n} 行）",
+        ),
+        (
+            r"the YAML tag (?P<tag>'.*') is not allowed \(only the YAML 1\.2 core types: .*\)",
+            "不允许使用 YAML 标签 {tag}（只允许 YAML 1.2 核心类型：文字、数字、布尔值、空值、映射和列表）",
+        ),
+        (
+            r"(?P<v>'.*') reads as a date; put it in quotes to keep it as text",
+            "{v} 会被读成日期；如要作为文字，请加引号",
+        ),
+        (r"a key must be plain text, not a mapping or list", "键必须是文字，不能是映射或列表"),
+        (r"a YAML alias refers to itself", "YAML 别名引用了自身"),
+        (
+            r"an integer of (?P<n>[\d,]+) characters \(at most (?P<max>\d+) allowed\)",
+            "整数长达 {n} 个字符（最多 {max} 个）",
+        ),
+        (
+            r"the document expands to more than (?P<n>[\d,]+) YAML nodes .*",
+            "文档展开后超过 {n} 个 YAML 节点（别名按其复制的节点计），疑似别名炸弹，已拒绝",
+        ),
+        (
+            r"the document nests more than (?P<n>\d+) levels deep \(aliases expanded\)",
+            "文档嵌套超过 {n} 层（别名已展开）",
+        ),
+        (r"must be a file path, got (?P<v>.*)", "必须是文件路径，实际为 {v}"),
+        (r"(?:extends )?cycle: (?P<chain>.*)", "extends 循环引用：{chain}"),
+        (r"Input should be a finite number", "应为有限数值（不能是 inf 或 nan）"),
+        (
+            r"(?P<v>\S+) is not allowed: the value must be >= (?P<lo>\S+)",
+            "{v} 不允许：数值须大于或等于 {lo}",
+        ),
+        (
+            r"(?P<v>\S+) is not allowed: the value must be between (?P<lo>\S+) and (?P<hi>\S+)",
+            "{v} 不允许：数值须在 {lo} 与 {hi} 之间",
+        ),
+        (
+            r"(?P<v>\S+) is not allowed: a growth rate must be above -100%",
+            "{v} 不允许：增速须大于 -100%",
+        ),
+        (r"growth must stay above -100%", "增速须始终大于 -100%"),
+        (
+            r"end_year \((?P<e>\d+)\) must be after base_year \((?P<b>\d+)\)",
+            "end_year（{e}）必须晚于 base_year（{b}）",
+        ),
+        (r"(?P<k>'\w+') is a reserved series name", "{k} 是内置序列名，不能用作编号"),
+        (r"id already used in (?P<b>\w+)", "编号已在 {b} 中使用"),
+        (r"parents form a cycle: (?P<c>.*)", "parent 形成循环：{c}"),
+        (
+            r"unknown (?P<what>series|cluster|group) (?P<name>'[^']*')(?:; did you mean "
+            r"(?P<close>'[^']*')\?)? \(known: (?P<known>.*)\)",
+            "未知{what} {name}{close}（已有：{known}）",
+        ),
+        (
+            r"syntax error in expression (?P<e>.*) at column (?P<c>\d+)",
+            "表达式 {e} 第 {c} 列有语法错误",
+        ),
+        (
+            r"the expression reads no series \(it is a constant\).*",
+            "表达式没有读取任何序列（是常数）；指标或目标必须至少读取一个序列，如 gdp 或 output[cluster]",
+        ),
+        (r"(?P<name>'\w+') is not defined for cluster\(s\) (?P<c>.*)", "集群 {c} 没有定义 {name}"),
+        (r"(?P<v>\d+) must be after the base year (?P<b>\d+)", "{v} 必须晚于基年 {b}"),
+        (
+            r"the window must start before the target year (?P<y>\d+), got (?P<s>\d+)",
+            "起始年份必须早于目标年份 {y}，实际为 {s}",
+        ),
+        (
+            r"to_target needs a positive base to grow from, the base is (?P<b>\S+); .*",
+            "to_target 需要一个正的基数才能增长，当前基数为 {b}；请设置 base，或改用 path 或 linear 增长",
+        ),
+        (r"the file is empty \(expected a header row\)", "文件为空（应有表头行）"),
+        (r"unknown column(?P<rest>.*)", "未知列{rest}"),
+        (r"(?P<v>'.*') is not a number", "{v} 不是数字"),
+        (r"no observations", "没有观测值"),
+        (r"not an Excel workbook \(\.xlsx\): .*", "不是 Excel 工作簿（.xlsx）"),
+        (
+            r"the expression (?P<e>'.*') nests more than (?P<n>\d+) levels deep .*",
+            "表达式 {e} 嵌套超过 {n} 层（n 项相加即 n 层）：请把其中一部分定义为指标（metrics），"
+            "或用 sum(序列, group=集群组) 对集群组求和",
+        ),
+        (
+            r"the expression is (?P<n>[\d,]+) characters long, more than the limit of (?P<m>[\d,]+).*",
+            "表达式长 {n} 个字符，超过 {m} 的上限：请把其中一部分定义为指标（metrics），"
+            "或用 sum(序列, group=集群组) 对集群组求和",
+        ),
+        (r"the expression contains a NUL character", "表达式含有 NUL 字符"),
+        (
+            r"in (?P<e>'.*'): the number (?P<num>'.*') is too large .*",
+            "表达式 {e} 中的数 {num} 过大（表达式中的数绝对值不能超过 1e+100）",
+        ),
+        (
+            r"in (?P<e>.*): (?P<s>'.*') is not allowed; use numbers, .*",
+            "表达式 {e} 中不允许 {s}；只能用数字、序列名、+ - * / **、output[集群] 和 "
+            "sum/mean/min/max(序列, group=集群组)",
+        ),
+        (
+            r"in (?P<e>.*): unknown function (?P<f>'.*'); allowed: (?P<a>.*)",
+            "表达式 {e} 中有未知函数 {f}；可用：{a}",
+        ),
+    )
+)
+
+#: the names of the kinds of id an unknown-name message names
+_WHAT = {"series": "序列", "cluster": "集群", "group": "集群组"}
+
+
+def translate(text: str) -> str:
+    """The Chinese of an English message (:data:`TRANSLATIONS`); ``text`` itself when no
+    pattern matches it."""
+    body, got = text, ""
+    m = re.fullmatch(r"(?P<body>.*?) \(got (?P<v>.*)\)", text, flags=re.S)
+    if m is not None:
+        body, got = m.group("body"), f"（实际为 {m.group('v')}）"
+    for pattern, zh in TRANSLATIONS:
+        hit = pattern.fullmatch(body)
+        if hit is not None:
+            fields = {k: v or "" for k, v in hit.groupdict().items()}
+            if "what" in fields:
+                fields["what"] = _WHAT.get(fields["what"], fields["what"])
+            if fields.get("close"):
+                fields["close"] = f"；是否应为 {fields['close']}？"
+            return zh.format(**fields) + got
+    nested = re.fullmatch(r"(?P<at>\S+:\d+: (?:[\w.\[\]]+: )?)(?P<rest>.+)", body, flags=re.S)
+    if nested is not None:  # a message about a file named by a reference (extends, scenario)
+        rest = translate(nested.group("rest"))
+        if rest != nested.group("rest"):
+            return nested.group("at") + rest + got
+    return text
+
+
+def localize(p: Problem) -> Problem:
+    """``p`` with its Chinese filled in from :data:`TRANSLATIONS` when it has none."""
+    if p.message_zh:
+        return p
+    return replace(p, message_zh=translate(p.message))

@@ -568,8 +568,8 @@ BAD = {
     ),
     "unknown_name_in_target": (
         TINY.replace("metric: rd_intensity", "metric: rd_intensty"),
-        "rd_int:",
-        ["targets.rd_int", "'rd_intensty'", "did you mean 'rd_intensity'"],
+        "metric: rd_intensty",  # the line of the offending value, not the target's
+        ["targets.rd_int.metric", "'rd_intensty'", "did you mean 'rd_intensity'"],
     ),
     "unknown_group_in_metric": (
         TINY.replace("group=both", "group=bth"),
@@ -764,7 +764,8 @@ def test_group_with_unknown_cluster_exits_2(runner, write):
     text = TINY.replace("clusters: [alpha, beta]", "clusters: [alpha, gamma]")
     res = invoke(runner, "run", write(text))
     assert res.exit_code == 2
-    assert "groups.both.clusters.1: unknown cluster 'gamma'" in res.stderr
+    # the list item by its 1-based position and its value
+    assert """groups.both.clusters[2] ("gamma"): unknown cluster 'gamma'""" in res.stderr
 
 
 def test_bad_distribution_parameter_names_its_own_line(runner, write):
@@ -786,8 +787,14 @@ INF_METRIC = TINY.replace(
 
 def test_metric_dividing_by_zero_is_an_error(runner, write):
     path = write(INF_METRIC)
-    res = invoke(runner, "run", path, "--json")
+    res = invoke(runner, "run", path)
     _assert_bad(res, path, line_of(INF_METRIC, "broken:"), ["metrics.broken"])
+    # under --json the same problem is the JSON error document on stdout
+    res = invoke(runner, "run", path, "--json")
+    assert res.exit_code == 2 and res.stderr == ""
+    (problem,) = json.loads(res.stdout)["errors"]
+    assert (problem["file"], problem["line"]) == (str(path), line_of(INF_METRIC, "broken:"))
+    assert problem["field"] == "metrics.broken"
 
 
 def test_metric_dividing_by_zero_json_out_has_no_traceback(runner, write, tmp_path):

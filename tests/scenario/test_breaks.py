@@ -126,7 +126,7 @@ def test_a_break_after_the_base_year_is_refused(tmp_path: Path) -> None:
     p = tmp_path / "late.yaml"
     text = HEAD.replace("breaks: [2022]\n  history", "breaks: [2024]\n  history") + OK
     p.write_text(text, "utf-8")
-    assert f"{p}:9: region.gdp.breaks.0: break 2024 is after the base year 2023" in _error(p)
+    assert f"{p}:9: region.gdp.breaks[1] (2024): break 2024 is after the base year 2023" in _error(p)
 
 
 def test_the_cli_refuses_without_a_traceback(tmp_path: Path) -> None:

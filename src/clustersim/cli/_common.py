@@ -61,9 +61,12 @@ STATUS_SAMPLES = 20000
 
 
 def fail(exc: ClusterSimError) -> typer.Exit:
-    """Print ``exc`` as ``error: ...`` lines on stderr; the exit (status 2) to raise."""
-    for line in str(exc).splitlines():
-        err.print(f"error: {line}", markup=False)
+    """Print ``exc`` as ``error: ...`` lines on stderr (in the command's ``--lang``; a JSON
+    error document on stdout under ``--json``, :mod:`clustersim.cli.errors`); the exit
+    (status 2) to raise."""
+    from clustersim.cli.errors import report
+
+    report(exc, err)
     return typer.Exit(2)
 
 
@@ -107,9 +110,8 @@ def run_guarded(fn: Callable[[], Iterator[str]]) -> None:
         lines = list(fn())
     except ClusterSimError as exc:
         raise fail(exc) from None
-    except OSError as exc:
+    except OSError as exc:  # said like any other bad input (--lang, --json)
         name = f"{exc.filename}: " if exc.filename else ""
-        err.print(f"error: {name}{exc.strerror or exc}", markup=False)
-        raise typer.Exit(2) from None
+        raise fail(ClusterSimError(f"{name}{exc.strerror or exc}")) from None
     for line in lines:
         out.print(line, markup=False)

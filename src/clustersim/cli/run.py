@@ -190,6 +190,14 @@ def validate(
         ),
     ] = False,
     lang: LangOpt = "en",
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='Print one JSON document on stdout: {"ok": true, ...} or the errors '
+            '({"ok": false, "errors": [...]}, see README "Output files").',
+        ),
+    ] = False,
 ) -> None:
     """Check SCENARIO without running it: YAML, schema, names in expressions, extends chain.
 
@@ -203,6 +211,8 @@ def validate(
       clustersim validate scenarios/zhenjiang-2026.yaml --explain targets.clusters_1000.between
 
       clustersim validate scenarios/jiangxi-trend.yaml --audit
+
+      clustersim validate my-plan.yaml --json --lang zh
     """
     from clustersim.api import audit as audit_scenario
     from clustersim.api import explain as explain_path
@@ -214,6 +224,12 @@ def validate(
         found = audit_scenario(v.scenario) if audit else None
     except ClusterSimError as exc:
         raise fail(exc) from None
+    if as_json:
+        from clustersim.cli.errors import validation_json
+
+        doc = validation_json(v, found, lang)
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        raise typer.Exit(1 if v.unsourced or (found is not None and not found.clean) else 0)
     for path in explain or []:
         where = explain_path(v.scenario, path)
         if where is None:

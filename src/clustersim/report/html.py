@@ -15,7 +15,7 @@ from pathlib import Path
 
 from clustersim.atomic import write_bytes
 from clustersim.errors import ClusterSimError
-from clustersim.i18n import word
+from clustersim.i18n import source_text, unit_text, word
 from clustersim.report.charts import Progress, iter_rendered
 from clustersim.report.data import ReportData, TargetRow
 from clustersim.report.fmt import goal_text, num, required_text
@@ -67,10 +67,10 @@ def _status(row: TargetRow, lang: str) -> str:
     return f'<span class="status {row.status}">{_e(word(row.status, lang))}</span>'
 
 
-def _source(text: str | None) -> str:
+def _source(text: str | None, lang: str) -> str:
+    text = source_text(text, lang)  # seed files named by their documents' titles
     if not text:
         return ""
-    text = " ".join(text.split())
     if len(text) <= 140:
         return _e(text)
     return f"<details><summary>{_e(text[:110])}…</summary>{_e(text)}</details>"
@@ -113,7 +113,7 @@ def _target_table(data: ReportData, lang: str) -> str:
         cells.append(f"<td>{_e(required_text(r.required, lang))}</td>")
         if audited:
             cells.append(_audit(r, lang))
-        cells.append(f'<td class="source">{_source(r.source)}</td>')
+        cells.append(f'<td class="source">{_source(r.source, lang)}</td>')
         out.append(f'<tr id="target-{_e(r.id)}" data-target="{_e(r.id)}">{"".join(cells)}</tr>')
     out.append("</tbody></table>")
     return "\n".join(out)
@@ -153,7 +153,7 @@ def _meta(data: ReportData, lang: str) -> str:
         n = f", {data.sweep.samples:,} {word('samples', lang)}" if data.sweep.samples else ""
         parts.append(f"{word('sweep', lang)}: {_e(data.sweep.method)}{n}")
     if data.unit:
-        parts.append(f"{word('unit', lang)}: {_e(data.unit)}")
+        parts.append(f"{word('unit', lang)}: {_e(unit_text(data.unit, lang))}")
     if data.origin:
         parts.append(_e(data.origin))
     return " · ".join(parts)

@@ -300,7 +300,7 @@ def plan_sweep(spec: SweepSpec, scenario: Scenario | None = None) -> SweepPlan:
             sc = validate_loaded(loaded)
         except ScenarioError as exc:
             at = spec.where("scenario")
-            raise ScenarioError([f"{at}: {line}" for line in exc.problems]) from None
+            raise exc.prefixed(f"{at}: ") from None
         raw: Any = loaded.data
     else:
         sc = scenario
