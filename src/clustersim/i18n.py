@@ -175,7 +175,7 @@ WORDS: Mapping[str, Bi] = {
     # the run title of a Monte Carlo run whose growths carry yearly shocks
     "run_title_shocks": Bi(
         "，含逐年冲击（{growths} 个增速、{factors} 个共同因子、{correlations} 组相关）",
-        ", yearly shocks on {growths} growths (shared factors: {factors}, "
+        ", yearly shocks (growth rates shocked: {growths}; shared factors: {factors}, "
         "correlations: {correlations})",
     ),
     "value_terminal": Bi("预测值", "value"),
@@ -299,11 +299,6 @@ WORDS: Mapping[str, Bi] = {
         "indicators.{name} 的基数是指数基期值（如 100 的确定数），不能是分布；价格不确定性放在其增速中",
         "the base of indicators.{name} is the index base (a plain number > 0 such as 100), not a "
         "distribution: put the price uncertainty in its growth",
-    ),
-    "shocks_unsupported": Bi(
-        "此版本的增长类型尚不支持逐年冲击（shocks:）；不加 --shocks 时片段注释中列出拟写入的冲击参数",
-        "this clustersim's growth kinds take no per-year shocks (shocks:) yet; without --shocks "
-        "the fragment lists the shocks it would write in a comment",
     ),
     "audit_footnote": Bi(
         "[构造] / [规划]：结果由情景自身假设决定，见 clustersim validate --audit",
@@ -1161,9 +1156,11 @@ WORDS: Mapping[str, Bi] = {
         "随机数根种子（同 clustersim run --seed）。", "Root random seed (as clustersim run --seed)."
     ),
     "help_calibrate_shocks": Bi(
-        "同时写出每个复合增长拟合的逐年扰动（shocks 的 sd 和 ar），需增长类型支持扰动；不给则只在注释中列出。",
-        "Also write each compound fit's annual innovations (shocks: sd and ar); needs growth "
-        "kinds that take shocks. Without it they are listed in a comment.",
+        "同时写出每个复合增长拟合的逐年扰动（shocks: {sd, ar}：ln(1 + 增长率) 的标准差，按小样本放宽），"
+        "使蒙特卡洛扇形图包含逐年冲击；不给则只在注释中列出。",
+        "Also write each compound fit's annual innovations (shocks: {sd, ar}: the sd of "
+        "ln(1 + growth), widened for the small sample), so Monte Carlo fans include "
+        "year-to-year shocks. Without it they are listed in a comment.",
     ),
     "help_backtest_data": Bi(
         "观测数据：整洁格式 CSV（见 docs/calibration.md）；配合 --rolling 可给任意多个文件"

@@ -104,23 +104,41 @@ def test_the_fragment_writer_round_trips_through_yaml(value):
 def test_shocks_are_listed_and_written_on_request(tiny, csv_writer, history, tmp_path):
     import yaml
 
-    from clustersim.analysis.fragments import fragment_text, shocks_supported
+    from clustersim.analysis.fragments import fragment_text
+    from clustersim.kinds.growth import Shocks
 
     cal = calibrate(csv_writer(history_rows(history)), tiny)
     # patents: 5 points 2016-2020 of 30 x 1.08^t exactly: no innovation
-    # gdp: 9 pairs, ar estimated; innovation sd widened by t_8(0.9) / z(0.9)
-    mu, _, sd, ar, df = predictive_reference(*history["gdp"])
+    # gdp: 9 pairs, ar estimated; the innovation sd of ln(1 + g) (the unit of shocks.sd,
+    # not converted to the rate) widened by t_8(0.9) / z(0.9)
+    mu, se_mu, sd, ar, df = predictive_reference(*history["gdp"])
     w = student.ppf(0.9, df) / norm.ppf(0.9)
+    # growth rates alternate (ar < 0), which shocks cannot carry (ar in [0, 1)): written 0
+    assert ar < -0.3
     text = fragment_text(cal, tmp_path / "f.yaml")
     line = next(x for x in text.splitlines() if x.startswith("# gdp: annual innovations"))
-    assert (
-        f"shocks: {{sd: {float(f'{math.exp(mu) * sd * w:.4g}')}, ar: {float(f'{ar:.4g}')}}}" in line
-    )
+    assert f"shocks: {{sd: {float(f'{sd * w:.4g}')}, ar: 0.0}}" in line
     assert "shocks" not in yaml.safe_load(text)["region"]["gdp"]["growth"]
     doc = yaml.safe_load(fragment_text(cal, tmp_path / "f.yaml", shocks=True))
     sh = doc["region"]["gdp"]["growth"]["shocks"]
-    assert_allclose([sh["sd"], sh["ar"]], [math.exp(mu) * sd * w, ar], rtol=1e-3)
-    if not shocks_supported():  # until the growth kinds take shocks, writing them is refused
-        with pytest.raises(cs.ClusterSimError, match=r"--shocks: .* no per-year shocks"):
-            write_fragment(cal, tmp_path / "g.yaml", shocks=True)
-        assert not (tmp_path / "g.yaml").exists()
+    assert_allclose([sh["sd"], sh["ar"]], [sd * w, 0.0], rtol=1e-3)
+    assert (
+        sh["note"]
+        == f"fitted ar {ar:.3f} (alternating growth) written as 0: shocks take ar in [0, 1)"
+    )
+
+    # written: the fragment loads as a scenario whose gdp growth carries the shocks
+    out = write_fragment(cal, tmp_path / "g.yaml", shocks=True)
+    sc = cs.load_scenario(out)
+    g = sc.region.gdp.growth
+    assert isinstance(g, Constant) and isinstance(g.shocks, Shocks)
+    assert_allclose([g.shocks.sd, g.shocks.ar], [sd * w, 0.0], rtol=1e-3)
+    assert g.shocks.factor is None
+    assert_allclose(g.rate.mean, math.expm1(mu), rtol=1e-5)
+    assert_allclose(g.rate.sd, math.exp(mu) * se_mu * w, rtol=1e-3)
+    # the fit's own growth (the same model) carries the same numbers
+    fg = next(f.growth for f in cal.fits if f.spec.name == "gdp")
+    assert fg is not None and fg.sd is not None
+    assert_allclose([fg.sd, fg.ar, fg.df], [sd, ar, df], rtol=1e-9)
+    # patents: an exact fit (no innovation) gets no shocks block
+    assert sc.indicators["patents"].growth.shocks is None

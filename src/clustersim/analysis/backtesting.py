@@ -499,7 +499,8 @@ def _one_series_scenario(
             ) from exc
         x0 = next((v.value for v in vals if v.year == anchor.year), 1.0)  # only its growth matters
         _place(doc, dep.spec, x0, {"kind": "constant", "rate": _rate(cf)})
-    _place(doc, sf.spec, anchor.value, _bare(growth_block(sf, "", digits=17)))
+    # shocks: the Monte Carlo interval carries the innovation variance, not only the rate's
+    _place(doc, sf.spec, anchor.value, _bare(growth_block(sf, "", digits=17, shocks=True)))
     return doc
 
 

@@ -19,7 +19,6 @@ scenario loader is the one module that imports PyYAML.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Sequence
@@ -39,7 +38,6 @@ __all__ = [
     "fragment_text",
     "growth_block",
     "shocks_block",
-    "shocks_supported",
     "write_fragment",
 ]
 
@@ -64,21 +62,32 @@ def _dist(mean: float, sd: float | None, digits: int = 6) -> Any:
     return {"dist": "normal", "mean": _num(mean, digits), "sd": _num(sd, sd_digits)}
 
 
-def shocks_block(f: SeriesFit, *, digits: int = 6) -> dict[str, float] | None:
-    """The ``shocks:`` block of a compound fit: ``{sd, ar}`` of the rate's annual innovation.
+def shocks_block(f: SeriesFit, *, digits: int = 6) -> dict[str, float | str] | None:
+    """The ``shocks:`` block of a compound fit: ``{sd, ar}`` of the annual innovation.
 
-    ``sd`` is the innovation sd of the log growth converted to the rate (``exp(mu) sd``)
-    and widened for the small sample (:func:`~clustersim.analysis.fits.widening`); ``ar``
-    the AR(1) coefficient (0 when shrunk). None without an innovation sd (two points).
+    ``sd`` is the fit's innovation sd of the log growth ``ln(1 + g)`` (the unit of a
+    scenario's ``shocks.sd``, :class:`~clustersim.kinds.growth.base.Shocks`: the engine
+    applies it as ``(1 + r) exp(d) - 1``, so it is not converted to the rate) widened for
+    the small sample (:func:`~clustersim.analysis.fits.widening`); ``ar`` the AR(1)
+    coefficient (0 when shrunk). A negative estimated ``ar`` (growth rates that alternate)
+    is written as 0, which the scenario's ``ar`` in ``[0, 1)`` allows, with a note: the
+    one-year innovation is the fit's and longer horizons are wider than the fit's
+    (``sd^2`` a year instead of ``sd^2 / (1 - ar)^2``). None without an innovation sd (two
+    points, or an exact fit).
     """
     g = f.growth
-    if g is None or g.sd is None or g.df < 1:
+    if g is None or g.sd is None or g.df < 1 or not g.sd > 1e-12:
         return None
-    sd = math.exp(g.mu) * g.sd * widening(g.df)
-    return {
-        "sd": _num(sd, 4 if digits <= 6 else digits),
-        "ar": _num(g.ar, 4 if digits <= 6 else digits),
+    d = 4 if digits <= 6 else digits
+    out: dict[str, float | str] = {
+        "sd": _num(g.sd * widening(g.df), d),
+        "ar": _num(max(g.ar, 0.0), d),
     }
+    if g.ar < 0.0:
+        out["note"] = (
+            f"fitted ar {g.ar:.3f} (alternating growth) written as 0: shocks take ar in [0, 1)"
+        )
+    return out
 
 
 def growth_block(
@@ -101,7 +110,7 @@ def growth_block(
         Significant digits of the written parameters (6 in a fragment, where the source
         keeps the full estimate; 17 to keep every bit).
     shocks : bool
-        Write the ``shocks:`` block (needs a clustersim whose growth kinds take it).
+        Write the ``shocks:`` block.
     """
     fit = f.fit
     rows = lines_text(f.lines)
@@ -127,7 +136,7 @@ def growth_block(
             f"calibrate: mean annual log growth of {f.spec.name} (random walk with drift"
             f"{' + AR(1)' if g.ar_estimated else ''}), {data_name} {rows} ({f.years_text}): "
             f"{g.rate * 100:+.2f}%/yr, s.e. {(se_r or 0.0) * 100:.2f} pp x {w:.2f} small-sample "
-            f"widening (t, {g.df} df), innovation sd {math.exp(g.mu) * g.sd * 100:.2f} pp, {ar}; "
+            f"widening (t, {g.df} df), innovation sd {g.sd * 100:.2f} pp of ln(1 + g), {ar}; "
             f"log-linear trend {fit.rate * 100:+.2f}%/yr, {stats}"
         )
     elif isinstance(fit, CompoundFit):
@@ -230,13 +239,6 @@ def _set(doc: dict[str, Any], path: Sequence[str], value: Any) -> None:
     cur[path[-1]] = value
 
 
-def shocks_supported() -> bool:
-    """Whether this clustersim's growth kinds take a ``shocks:`` block (per-year innovations)."""
-    from clustersim.kinds.growth import Constant
-
-    return "shocks" in Constant.model_fields
-
-
 def fragment_doc(cal: Calibration, out: str | Path, *, shocks: bool = False) -> dict[str, Any]:
     """The fragment as data: ``extends`` the scenario, sets each fitted growth block."""
     from clustersim.scenario.loader import load_data
@@ -279,8 +281,7 @@ def fragment_text(cal: Calibration, out: str | Path, *, shocks: bool = False) ->
     """The fragment file: provenance comments, then YAML.
 
     Without ``shocks`` the ``shocks:`` block each compound fit would write is listed in a
-    comment, so it can be switched on by hand (or with ``calibrate --shocks``) once the
-    growth kinds take it.
+    comment, so it can be switched on by hand (or with ``calibrate --shocks``).
     """
     doc = fragment_doc(cal, out, shocks=shocks)
     head = [
@@ -318,14 +319,9 @@ def write_fragment(cal: Calibration, out: str | Path, *, shocks: bool = False) -
     is left as it was.
     """
     from clustersim.compile import compile_scenario
-    from clustersim.i18n import word
     from clustersim.scenario.loader import load_scenario
 
     target = Path(out)
-    if shocks and not shocks_supported():
-        raise CalibrationError(
-            f"--shocks: {word('shocks_unsupported', 'en')} [{word('shocks_unsupported', 'zh')}]"
-        )
     if target.suffix.lower() not in (".yaml", ".yml"):
         raise CalibrationError(f"--out {out}: the fragment is a scenario file: name it .yaml")
     if not target.parent.exists():

@@ -483,7 +483,7 @@ def test_the_run_title_names_the_shocks_in_chinese_and_english(tmp_path: Path) -
     en = runner.invoke(app, ["run", str(p), "-n", "50", "-s", "1", "--lang", "en"])
     assert en.exit_code == 0, en.output
     text = " ".join(en.output.split())
-    assert "yearly shocks on 1 growths (shared factors: 1, correlations: 1)" in text
+    assert "yearly shocks (growth rates shocked: 1; shared factors: 1, correlations: 1)" in text
     zh = runner.invoke(app, ["run", str(p), "-n", "50", "-s", "1", "--lang", "zh"])
     assert zh.exit_code == 0, zh.output
     assert "含逐年冲击（1个增速、1个共同因子、1组相关）" in "".join(zh.output.split())
