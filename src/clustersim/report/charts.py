@@ -47,6 +47,16 @@ PNG_DPI = 150
 Progress = Callable[[int, int, str], None]
 
 MET, MISSED, NEUTRAL = "#1a7f37", "#c62828", "#555555"
+#: a Monte Carlo target met in between the status rule's thresholds (neither likely nor unlikely)
+UNCERTAIN = "#b26a00"
+#: marker colour by status: met / likely green, missed / unlikely red, uncertain amber
+STATUS_COLORS = {
+    "met": MET,
+    "likely": MET,
+    "uncertain": UNCERTAIN,
+    "missed": MISSED,
+    "unlikely": MISSED,
+}
 LINE, BAND = "#1f5fa8", "#1f5fa8"
 
 
@@ -133,7 +143,7 @@ def trajectory_figure(chart: TrajectoryChart, lang: str) -> Figure:
         )
     labelled: set[str] = set()
     for m in chart.markers:
-        color = MET if m.status == "met" else MISSED
+        color = STATUS_COLORS.get(m.status, MISSED)
         lab = None
         if m.path:
             px = [y for y, _ in m.path]

@@ -43,7 +43,8 @@ td code, figcaption code { color: var(--muted); font-size: .78rem; }
 .status { display: inline-block; border-radius: .7rem; padding: .05rem .55rem; color: #fff;
           font-size: .8rem; white-space: nowrap; }
 .status.met { background: var(--met); } .status.missed { background: var(--missed); }
-.status.none { background: #8a949e; }
+.status.likely { background: var(--met); } .status.unlikely { background: var(--missed); }
+.status.uncertain { background: #b26a00; } .status.none { background: #8a949e; }
 .source { color: var(--muted); font-size: .78rem; max-width: 28rem; }
 .source details summary { cursor: pointer; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1.2rem; }
@@ -61,8 +62,13 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+#: a target's status: met / missed of one path, or (Monte Carlo with a status rule, see
+#: :class:`clustersim.results.StatusRule`) likely / uncertain / unlikely from P(met)
+STATUSES = ("met", "missed", "likely", "uncertain", "unlikely")
+
+
 def _status(row: TargetRow, lang: str) -> str:
-    if row.status not in ("met", "missed"):
+    if row.status not in STATUSES:
         return '<span class="status none">-</span>'
     return f'<span class="status {row.status}">{_e(word(row.status, lang))}</span>'
 
