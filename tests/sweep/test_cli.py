@@ -54,7 +54,13 @@ def test_a_grid_sweep_prints_its_summary_and_writes_readable_files(linear, write
     assert "grid: 6 samples (seed 1)" in r.output
     # a rich table row: │ m_level │ 33.3% │ ... │
     row = next(line for line in lines if line.startswith("│ m_level "))
-    assert [c.strip() for c in row.strip("│").split("│")] == ["m_level", "33.3%", "8.1", "8.25", "8.4"]
+    assert [c.strip() for c in row.strip("│").split("│")] == [
+        "m_level",
+        "33.3%",
+        "8.1",
+        "8.25",
+        "8.4",
+    ]
     assert "all targets met: 33.3%" in lines
     assert "m_level (met in 33.3%)" in r.output
     assert f"{RATES['c']}: meets 0.1 to 0.1 (median 0.1), misses 0 to 0.05" in r.output

@@ -16,13 +16,12 @@ from scipy.special import ndtri
 
 from clustersim.errors import ScenarioError
 from clustersim.sweep import (
-    DaskExecutor,
-    InProcessExecutor,
-    LocalPoolExecutor,
     load_sweep,
     plan_sweep,
     run_sweep,
 )
+
+from .conftest import runs_on_three_executors
 
 A = "clusters.a.output.growth.rate"
 B = "clusters.b.output.growth.rate"
@@ -91,26 +90,8 @@ def _digest(out: Path) -> dict[str, str]:
 
 
 def test_shocks_give_the_same_bytes_on_one_process_a_pool_and_dask(tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
     sweep = _write(tmp_path)
-    runs = {}
-    for name, ex in (("one", InProcessExecutor()), ("two", LocalPoolExecutor(2))):
-        try:
-            runs[name] = run_sweep(sweep, out=tmp_path / name, executor=ex, keep=["trajectories"])
-        finally:
-            ex.close()
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        runs["dask"] = run_sweep(
-            sweep,
-            out=tmp_path / "dask",
-            executor=DaskExecutor(client=client),
-            keep=["trajectories"],
-        )
+    runs = runs_on_three_executors(sweep, tmp_path)
     digests = {name: _digest(tmp_path / name) for name in runs}
     assert len(digests["one"]) == 2 * 6
     assert digests["one"] == digests["two"] == digests["dask"]
