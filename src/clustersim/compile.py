@@ -26,6 +26,8 @@ from clustersim.core.model import (
     Op,
     Ratio,
     StockFlow,
+    Tier,
+    TierPipeline,
 )
 from clustersim.core.targets import TargetSpec
 from clustersim.errors import ScenarioError
@@ -298,6 +300,8 @@ class _Builder:
                 s0 = self.ctx.value(ind.base, f"indicators.{iid}.base", LEVEL_LO)
                 ex_r = self.ctx.value(ind.exit_rate, f"indicators.{iid}.exit_rate", 0.0, 1.0)
                 self.add(StockFlow(iid, False, s0, f"{iid}_flow", ex_r))
+        for pid in sc.pipelines:
+            self._pipeline(pid)
         if not self.cids:
             self._region_totals()
             return
@@ -413,6 +417,50 @@ class _Builder:
             )
         )
         self.defined["firms"] = have
+
+    def _pipeline(self, pid: str) -> None:
+        """A firm tier pipeline: its entries (a region series) and one :class:`Tier` op per
+        tier stock and per tier inflow, sharing one :class:`TierPipeline`."""
+        from clustersim.i18n import word
+
+        pipe = self.sc.pipelines[pid]
+        path = f"pipelines.{pid}"
+        entries = f"{pid}_entries"
+        self.region_series(entries, pipe.entries, f"{path}.entries")
+        tiers = list(pipe.tiers.items())
+        cols: dict[str, list[Array]] = {"s0": [], "promote": [], "exit": [], "cap": []}
+        for tid, tier in tiers:
+            at = f"{path}.tiers.{tid}"
+            s0 = self.ctx.value(tier.base, f"{at}.base", LEVEL_LO)
+            p = (
+                np.zeros(1)
+                if tier.promotion is None
+                else self.ctx.value(tier.promotion, f"{at}.promotion", 0.0, 1.0)
+            )
+            x = self.ctx.value(tier.exit_rate, f"{at}.exit_rate", 0.0, 1.0)
+            total = p + x
+            if np.any(total > 1.0):
+                bad = float(total[np.argmax(total > 1.0)])
+                raise self.ctx.error(
+                    f"{at}.exit_rate",
+                    f"{word('tier_leaves_too_many', 'en', total=bad)} "
+                    f"({word('tier_leaves_too_many', 'zh', total=bad)})",
+                )
+            cap = (
+                np.full(1, np.inf)
+                if tier.ceiling is None
+                else self.ctx.value(tier.ceiling, f"{at}.ceiling", LEVEL_LO)
+            )
+            for key, v in zip(cols, (s0, p, x, cap), strict=True):
+                cols[key].append(v)
+        arrays = {k: np.stack(np.broadcast_arrays(*v), axis=1) for k, v in cols.items()}
+        shared = TierPipeline(
+            entries, arrays["s0"], arrays["promote"], arrays["exit"], arrays["cap"]
+        )
+        for k, (tid, _) in enumerate(tiers):
+            self.add(Tier(tid, shared, k))
+            self.add(Tier(f"{tid}_in", shared, k, "in"))
+            self.paths.setdefault(tid, f"{path}.tiers.{tid}")
 
     def _region_totals(self) -> None:
         if "rd" in self.ops or "rd_rest" in self.ops:
@@ -782,6 +830,8 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
             name = op.terms[0][0]
         elif isinstance(op, StockFlow):
             name = op.flow
+        elif isinstance(op, Tier):
+            name = op.pipeline.entries
         elif isinstance(op, ClusterTotal):
             name = op.part
         elif isinstance(op, Ratio):

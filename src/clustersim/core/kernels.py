@@ -18,6 +18,7 @@ __all__ = [
     "growth_of",
     "logistic_levels",
     "stock_flow",
+    "tier_pipeline",
 ]
 
 Array = NDArray[np.float64]
@@ -136,3 +137,63 @@ def stock_flow(s0: Array, flow: Array, exit_rate: Array, rates: Array | None = N
             out[..., t] *= 1.0 + rates[..., t if rates.shape[-1] > 1 else 0]
         out[..., t] += flow[..., t]
     return out
+
+
+def tier_pipeline(
+    s0: Array, entries: Array, promote: Array, exit_rate: Array, cap: Array
+) -> tuple[Array, Array]:
+    """Stocks of a firm tier pipeline and the firms arriving in each tier per year.
+
+    Year ``t`` from the top tier ``K-1`` down to tier 0 (see
+    :class:`clustersim.core.model.TierPipeline`)::
+
+        arrivals[k] = entries[t] if k == 0 else promote[k-1] * n[k-1, t-1]
+        kept[k]     = n[k, t-1] * (1 - promote[k] - exit[k]) + blocked[k+1]
+        inflow[k]   = min(arrivals[k], max(cap[k] - kept[k], 0))
+        n[k, t]     = kept[k] + inflow[k];   blocked[k] = arrivals[k] - inflow[k]
+
+    Without ceilings (``cap = inf``) this is ``n[k, t] = n[k, t-1] (1 - p_k - x_k) +
+    p_(k-1) n[k-1, t-1]``. The base-year inflow (not observed) is taken at the base-year
+    rates: ``entries[0]`` and ``promote[k-1] * n[k-1, 0]``. The loop runs over years and
+    tiers (a handful); each step is vectorised over samples.
+
+    Parameters
+    ----------
+    s0, promote, exit_rate, cap : array (S', K)
+        Base-year stocks, promotion rates to the next tier (0 for the top tier), exit
+        rates, ceilings (``inf``: none).
+    entries : array (S', T)
+        Firms entering the first tier each year.
+
+    Returns
+    -------
+    stocks, inflows : arrays (S, K, T)
+    """
+    s0 = np.asarray(s0, dtype=np.float64)
+    entries = np.asarray(entries, dtype=np.float64)
+    k_n = s0.shape[1]
+    t_n = entries.shape[-1]
+    s = max(s0.shape[0], entries.shape[0], promote.shape[0], exit_rate.shape[0], cap.shape[0])
+    keep = 1.0 - promote - exit_rate  # (S', K)
+    n = np.empty((s, k_n, t_n))
+    inflow = np.empty((s, k_n, t_n))
+    n[:, :, 0] = s0
+    inflow[:, 0, 0] = entries[:, 0]
+    inflow[:, 1:, 0] = promote[:, :-1] * s0[:, :-1]
+    capped = np.asarray(np.isfinite(cap).any(axis=0))  # (K,): a ceiling in some sample
+    for t in range(1, t_n):
+        blocked: Array | None = None
+        for k in range(k_n - 1, -1, -1):
+            arrivals = entries[:, t] if k == 0 else promote[:, k - 1] * n[:, k - 1, t - 1]
+            kept = n[:, k, t - 1] * keep[:, k]
+            if blocked is not None:
+                kept = kept + blocked
+            if capped[k]:
+                got = np.minimum(arrivals, np.maximum(cap[:, k] - kept, 0.0))
+                blocked = arrivals - got
+            else:
+                got = np.broadcast_to(arrivals, (s,))
+                blocked = None
+            inflow[:, k, t] = got
+            n[:, k, t] = kept + got
+    return n, inflow

@@ -22,6 +22,8 @@ __all__ = [
     "Op",
     "Ratio",
     "StockFlow",
+    "Tier",
+    "TierPipeline",
 ]
 
 Array = NDArray[np.float64]
@@ -97,6 +99,48 @@ class StockFlow:
         return (self.flow,)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class TierPipeline:
+    """A firm tier pipeline (科技型中小企业 -> 高新技术企业 -> 专精特新 -> ...), region level.
+
+    ``K`` tiers, lowest first. Per year ``t`` (firms at the end of the year), from the top
+    tier down: ``arrivals_1 = entries[t]``, ``arrivals_k = promote[k-1] * n[k-1, t-1]``;
+    ``kept_k = n[k, t-1] * (1 - promote[k] - exit[k]) + blocked_(k+1)``;
+    ``in_k = min(arrivals_k, max(cap[k] - kept_k, 0))``; ``n[k, t] = kept_k + in_k``;
+    ``blocked_k = arrivals_k - in_k`` (promotions a ceiling refuses stay in the tier below;
+    entries refused by the first tier's ceiling do not enter). ``promote`` of the top tier
+    is 0, ``cap`` is ``inf`` where a tier has no ceiling. Every array is ``(S', K)``.
+    Identity is the object (``eq=False``): the tier ops of one pipeline share it, and an
+    engine computes the pipeline once per projection.
+    """
+
+    entries: str
+    s0: Array
+    promote: Array
+    exit: Array
+    cap: Array
+
+    @property
+    def n_tiers(self) -> int:
+        return int(self.s0.shape[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """One series of a :class:`TierPipeline`: tier ``index``'s stock (``what="stock"``) or
+    the firms arriving in it each year (``what="in"``, after any ceiling)."""
+
+    name: str
+    pipeline: TierPipeline
+    index: int
+    what: str = "stock"
+    cluster: bool = False
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        return (self.pipeline.entries,)
+
+
 @dataclass(frozen=True, slots=True)
 class ClusterTotal:
     """A region series: a cluster series summed over clusters, plus an optional region rest."""
@@ -125,7 +169,7 @@ class Ratio:
         return (self.num, self.den)
 
 
-Op = Compound | Combine | StockFlow | ClusterTotal | Ratio
+Op = Compound | Combine | StockFlow | ClusterTotal | Ratio | Tier
 
 
 @dataclass(frozen=True)
@@ -182,6 +226,12 @@ class Model:
                 _check(op.name, "exit_rate", op.exit_rate.shape, lead, s, None)
                 if op.rates is not None:
                     _check(op.name, "rates", op.rates.shape, lead, s, t)
+            elif isinstance(op, Tier):
+                p = op.pipeline
+                for what in ("s0", "promote", "exit", "cap"):
+                    _check(op.name, what, getattr(p, what).shape, (p.n_tiers,), s, None)
+                if not 0 <= op.index < p.n_tiers or op.what not in ("stock", "in"):
+                    raise ValueError(f"{op.name}: no tier {op.index} {op.what!r} in its pipeline")
 
     @property
     def n_years(self) -> int:

@@ -283,6 +283,8 @@ class _Sample:
         self.groups = {g: list(v["clusters"]) for g, v in (doc.get("groups") or {}).items()}
         self.groups["all"] = list(self.cids)  # §8: a built-in group `all` holds every cluster
         self.indicators: Mapping[str, Any] = doc.get("indicators") or {}
+        self.pipelines: Mapping[str, Any] = doc.get("pipelines") or {}
+        self._tiers: dict[str, dict[str, list[float]]] = {}
         self.metrics: dict[str, ast.expr] = {}
         for mid, m in (doc.get("metrics") or {}).items():
             self.metrics[mid] = _parse(m if isinstance(m, str) else m["expr"])
@@ -457,6 +459,13 @@ class _Sample:
             if "flow" not in ind:
                 return None
             return self.block(ind["flow"], f"indicators.{iid}.flow", LEVEL, self.follow_region)
+        for pid, pipe in self.pipelines.items():
+            if (
+                name == f"{pid}_entries"
+                or name in pipe["tiers"]
+                or (name.endswith("_in") and name[: -len("_in")] in pipe["tiers"])
+            ):
+                return self.pipeline(pid)[name]
         if name == "cluster_output":  # §11: sum of output over clusters
             tot, any_ = self._cluster_sum("output")
             return tot if any_ else None
@@ -483,6 +492,58 @@ class _Sample:
                 region_level.append(v)
             return region_level
         return None
+
+    def pipeline(self, pid: str) -> dict[str, list[float]]:
+        """§9a firm tier pipeline: every series of pipeline ``pid``, year by year.
+
+        For each year after the base year, from the top tier down to the first: the firms
+        arriving in a tier are the entries (first tier) or the promotion rate of the tier
+        below times that tier's stock of the year before; the firms kept are last year's
+        stock less its promotions and exits, plus the promotions into the tier above that
+        its ceiling refused; a tier takes as many arrivals as fit under its ceiling.
+        """
+        if pid in self._tiers:
+            return self._tiers[pid]
+        pipe = self.pipelines[pid]
+        at = f"pipelines.{pid}"
+        entries = self.block(pipe["entries"], f"{at}.entries", LEVEL, self.follow_region)
+        ids = list(pipe["tiers"])
+        stock: list[list[float]] = []
+        promo: list[float] = []
+        exits: list[float] = []
+        caps: list[float] = []
+        for tid in ids:
+            t = pipe["tiers"][tid]
+            stock.append([self.number(t["base"], f"{at}.tiers.{tid}.base", LEVEL)])
+            p = t.get("promotion")
+            promo.append(0.0 if p is None else self.number(p, f"{at}.tiers.{tid}.promotion", UNIT))
+            x = t.get("exit_rate")
+            exits.append(0.0 if x is None else self.number(x, f"{at}.tiers.{tid}.exit_rate", UNIT))
+            c = t.get("ceiling")
+            caps.append(
+                math.inf if c is None else self.number(c, f"{at}.tiers.{tid}.ceiling", LEVEL)
+            )
+        # CHOICE: the base-year arrivals (not observed) are the base-year entries and the
+        # promotions the base-year stocks give at the base-year rates
+        arriving = [[entries[0]]] + [[promo[k - 1] * stock[k - 1][0]] for k in range(1, len(ids))]
+        for i in range(1, len(self.years)):
+            refused = 0.0
+            for k in reversed(range(len(ids))):
+                arrivals = entries[i] if k == 0 else promo[k - 1] * stock[k - 1][i - 1]
+                kept = stock[k][i - 1] * (1.0 - promo[k] - exits[k]) + refused
+                room = caps[k] - kept
+                if room < 0.0:
+                    room = 0.0
+                taken = arrivals if arrivals <= room else room
+                refused = arrivals - taken
+                arriving[k].append(taken)
+                stock[k].append(kept + taken)
+        out = {f"{pid}_entries": entries}
+        for k, tid in enumerate(ids):
+            out[tid] = stock[k]
+            out[f"{tid}_in"] = arriving[k]
+        self._tiers[pid] = out
+        return out
 
     # -- cluster series (§7, §11)
 
@@ -1001,6 +1062,10 @@ def _region_names(smp: _Sample) -> list[str]:
         names.append(iid)
         if "flow" in ind:
             names.append(f"{iid}_flow")
+    for pid, pipe in smp.pipelines.items():
+        names.append(f"{pid}_entries")
+        for tid in pipe["tiers"]:
+            names += [tid, f"{tid}_in"]
     return [*names, *DERIVED_REGION, *smp.metrics]
 
 

@@ -22,11 +22,13 @@ __all__ = [
     "Cluster",
     "Firms",
     "Group",
+    "Pipeline",
     "Rd",
     "Region",
     "Scenario",
     "Series",
     "Target",
+    "TierLevel",
     "scenario_json_schema",
 ]
 
@@ -177,6 +179,50 @@ class StockIndicator(Strict):
     note: str | None = None
 
 
+class TierLevel(Strict):
+    """One tier of a firm pipeline: its stock at the end of the base year, the share of it
+    promoted to the next tier and the share leaving each year, an optional ceiling."""
+
+    name: Label
+    base: Num
+    promotion: Num | None = Field(
+        None,
+        description="share of the tier promoted to the next tier each year (not on the top tier)",
+    )
+    exit_rate: Num = Field(0.0, description="share of the tier leaving each year")
+    ceiling: Num | None = Field(
+        None,
+        description="most firms the tier may hold: promotions beyond it stay in the tier "
+        "below (entries beyond the first tier's ceiling do not enter)",
+    )
+    unit: str | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+class Pipeline(Strict):
+    """A firm tier pipeline (梯次培育), region level: firms enter the first tier (``entries``,
+    a series of firms a year), are promoted from each tier to the next and leave each tier.
+
+    Series: each tier's stock by its id, ``<tier>_in`` the firms arriving in it each year,
+    ``<pipeline>_entries`` the entries.
+    """
+
+    name: Label
+    entries: Series
+    tiers: dict[Id, TierLevel] = Field(min_length=1, description="lowest tier first")
+    source: str | None = None
+    note: str | None = None
+
+    def series_names(self, pid: str) -> list[tuple[str, str]]:
+        """Each series name with the path that defines it."""
+        out = [(f"{pid}_entries", f"pipelines.{pid}.entries")]
+        for tid in self.tiers:
+            out += [(tid, f"pipelines.{pid}.tiers.{tid}")]
+            out += [(f"{tid}_in", f"pipelines.{pid}.tiers.{tid}")]
+        return out
+
+
 def _indicator_kind(v: Any) -> Any:
     if isinstance(v, dict) and "kind" not in v:
         return {"kind": "stock" if "flow" in v else "level", **v}
@@ -240,6 +286,9 @@ class Scenario(Strict):
     groups: dict[Id, Group] = Field(default_factory=dict)
     indicators: dict[Id, Indicator] = Field(default_factory=dict)
     metrics: dict[Id, MetricDef] = Field(default_factory=dict)
+    pipelines: dict[Id, Pipeline] = Field(
+        default_factory=dict, description="firm tier pipelines (梯次培育), see Pipeline"
+    )
     targets: dict[Id, Target] = Field(default_factory=dict)
     source: str | None = None
     note: str | None = None
@@ -291,6 +340,7 @@ class Scenario(Strict):
                 if block != "clusters":
                     taken[key] = block
         self._check_breaks()
+        self._check_pipelines(taken)
         for iid, ind in self.indicators.items():
             flow = f"{iid}_flow"
             if isinstance(ind, StockIndicator) and flow in taken:
@@ -298,6 +348,34 @@ class Scenario(Strict):
                     f"[at {taken[flow]}.{flow}] {flow!r} is the flow of stock indicator {iid!r}"
                 )
         return self
+
+    def _check_pipelines(self, taken: dict[str, str]) -> None:
+        """Tier series names are new names; only tiers below the top are promoted."""
+        if not self.pipelines:
+            return
+        from clustersim.i18n import word
+
+        def both(key: str, **fmt: object) -> str:
+            return f"{word(key, 'en', **fmt)} ({word(key, 'zh', **fmt)})"
+
+        owner = dict(taken)
+        for iid, ind in self.indicators.items():
+            if isinstance(ind, StockIndicator):
+                owner.setdefault(f"{iid}_flow", "indicators")
+        for pid, pipe in self.pipelines.items():
+            last = list(pipe.tiers)[-1]
+            if pipe.tiers[last].promotion is not None:
+                raise ValueError(
+                    f"[at pipelines.{pid}.tiers.{last}.promotion] "
+                    + both("tier_top_promotion", tier=last)
+                )
+            for name, path in pipe.series_names(pid):
+                other = owner.get(name) or ("a built-in series" if name in RESERVED else None)
+                if other is not None:
+                    raise ValueError(
+                        f"[at {path}] " + both("tier_name_taken", name=name, other=other)
+                    )
+                owner[name] = path
 
     def declared_breaks(self) -> list[tuple[str, str, str | None, int]]:
         """Every declared break: ``(path, series, cluster or None, year)``, ``path`` the
