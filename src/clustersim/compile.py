@@ -22,6 +22,8 @@ from clustersim.core.model import (
     Combine,
     Compound,
     Elastic,
+    IOSystem,
+    Leontief,
     Model,
     Op,
     Ratio,
@@ -305,7 +307,10 @@ class _Builder:
         if not self.cids:
             self._region_totals()
             return
-        self.cluster_series("output", lambda c: (c.output.base, c.output.growth, "output"))
+        if sc.io is None:
+            self.cluster_series("output", lambda c: (c.output.base, c.output.growth, "output"))
+        else:
+            self._io()
         self.add(ClusterTotal("cluster_output", "output"))
         self.defined["output"] = set(range(len(self.cids)))
         has_va = self.cluster_series(
@@ -417,6 +422,41 @@ class _Builder:
             )
         )
         self.defined["firms"] = have
+
+    def _io(self) -> None:
+        """Input-output coupling: each cluster's ``output`` block compiles to its uncoupled
+        path ``demand`` (base-year output grown at its final-demand growth), the rest's to
+        ``io_rest_demand``, and ``output`` / ``io_rest_output`` are the Leontief solve."""
+        from clustersim.i18n import word
+
+        io = self.sc.io
+        assert io is not None
+        self.cluster_series("demand", lambda c: (c.output.base, c.output.growth, "output"))
+        self.region_series("io_rest_demand", io.rest.output, "io.rest.output")
+        sectors = [*self.cids, "rest"]
+        n = len(sectors)
+        at = {sid: k for k, sid in enumerate(sectors)}
+        entries: list[tuple[int, int, Array]] = []
+        for i, row in io.coefficients.items():
+            for j, v in row.items():
+                a = self.ctx.value(v, f"io.coefficients.{i}.{j}", 0.0, 1.0)
+                entries.append((at[i], at[j], a))
+        s_ = max([1, *(a.shape[0] for _, _, a in entries)])
+        coef = np.zeros((s_, n, n))
+        for row_i, col_j, a in entries:
+            coef[:, row_i, col_j] = a
+        cols = coef.sum(axis=1)  # (S', n): inputs per unit of each buyer's output
+        if np.any(cols >= 1.0):
+            smp, j = np.argwhere(cols >= 1.0)[0]
+            total = float(cols[smp, j])
+            raise self.ctx.error(
+                "io.coefficients",
+                f"{word('io_not_productive', 'en', sector=sectors[j], total=total)} "
+                f"({word('io_not_productive', 'zh', sector=sectors[j], total=total)})",
+            )
+        system = IOSystem("demand", "io_rest_demand", coef)
+        self.add(Leontief("output", system))
+        self.add(Leontief("io_rest_output", system, "rest"))
 
     def _pipeline(self, pid: str) -> None:
         """A firm tier pipeline: its entries (a region series) and one :class:`Tier` op per
@@ -832,6 +872,8 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
             name = op.flow
         elif isinstance(op, Tier):
             name = op.pipeline.entries
+        elif isinstance(op, Leontief):
+            name = op.system.demand if op.cluster else op.system.rest_demand
         elif isinstance(op, ClusterTotal):
             name = op.part
         elif isinstance(op, Ratio):

@@ -316,6 +316,17 @@ WORDS: Mapping[str, Bi] = {
         "promotion + exit_rate is {total:g}, above 1: a tier cannot lose more firms a year "
         "than it holds",
     ),
+    "io_unknown_sector": Bi(
+        "投入产出部门 {sector!r} 不是集群 id 也不是 rest（可用：{known}）",
+        "input-output sector {sector!r} is neither a cluster id nor rest (known: {known})",
+    ),
+    "io_not_productive": Bi(
+        "第 {sector} 列的直接消耗系数之和为 {total:g}，不小于 1：该部门每单位产出消耗的投入不少于"
+        "产出本身，里昂惕夫逆矩阵不存在或为负",
+        "the coefficients of column {sector} sum to {total:g}, not below 1: the sector uses at "
+        "least a unit of inputs per unit of output, so the Leontief inverse is missing or "
+        "negative",
+    ),
     "tier_inflow": Bi("（年度进入）", " (arriving per year)"),
     "tier_entries": Bi("（新进入企业）", " (entries)"),
 }
@@ -353,6 +364,13 @@ SERIES_LABELS: dict[str, Bi] = {
     "energy": Bi("能源消费", "Energy use"),
     "entries": Bi("新进入企业数", "Firm entries"),
     "firms": Bi("企业数", "Firms"),
+    # --- tiers/io (issue 17) ---
+    "demand": Bi(
+        "最终需求路径（未计投入产出联系的产值）",
+        "Final-demand path (output without input-output links)",
+    ),
+    "io_rest_demand": Bi("其他部门最终需求路径", "Rest of economy, final-demand path"),
+    "io_rest_output": Bi("其他部门总产出", "Rest of economy, output"),
 }
 
 

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 __all__ = [
     "compound",
     "growth_of",
+    "leontief_output",
     "logistic_levels",
     "stock_flow",
     "tier_pipeline",
@@ -197,3 +198,39 @@ def tier_pipeline(
             inflow[:, k, t] = got
             n[:, k, t] = kept + got
     return n, inflow
+
+
+def leontief_output(coef: Array, demand: Array, rest_demand: Array) -> Array:
+    """Output of every sector from final demand through the Leontief inverse.
+
+    ``d`` stacks the clusters' uncoupled paths and the rest's, ``(S, n, T)``;
+    ``f[0] = (I - A) d[0]``, ``f[t] = f[0] * d[t] / d[0]`` and ``x[t] = (I - A)^-1 f[t]``,
+    all years of a sample in one solve (``T`` right-hand sides), all samples in one batched
+    ``np.linalg.solve`` over the ``(S, n, n)`` stack (LAPACK ``gesv`` per matrix).
+
+    Parameters
+    ----------
+    coef : array (S', n, n)
+        Technical coefficients ``A``, ``n = C + 1`` (the rest of the economy last).
+    demand : array (S', C, T)
+    rest_demand : array (S', T)
+
+    Returns
+    -------
+    array (S, n, T)
+        Output of each sector; ``x[..., 0]`` equals ``d[..., 0]`` up to rounding.
+    """
+    s = max(coef.shape[0], demand.shape[0], rest_demand.shape[0])
+    t = demand.shape[-1]
+    d = np.empty((s, coef.shape[1], t))
+    d[:, :-1, :] = demand
+    d[:, -1, :] = rest_demand
+    n = coef.shape[1]
+    a = np.broadcast_to(np.eye(n) - coef, (s, n, n))  # I - A, (S, n, n)
+    # einsum's own loop, not BLAS: a sample's numbers never depend on its row in a block
+    f0 = np.einsum("sij,sj->si", a, d[:, :, 0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = f0[:, :, None] * (d / d[:, :, :1])  # f[t] = f0 * d[t] / d[0]
+    # a sector with no base-year output has no final demand
+    f = np.where(np.isfinite(growth), growth, 0.0)
+    return np.asarray(np.linalg.solve(a, f), dtype=np.float64)

@@ -18,6 +18,8 @@ __all__ = [
     "Combine",
     "Compound",
     "Elastic",
+    "IOSystem",
+    "Leontief",
     "Model",
     "Op",
     "Ratio",
@@ -141,6 +143,41 @@ class Tier:
         return (self.pipeline.entries,)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class IOSystem:
+    """Input-output coupling of the clusters and a rest of the economy (``n = C + 1``).
+
+    ``coef`` is the technical-coefficient matrix ``A`` ``(S', n, n)``: ``A[i, j]`` is the
+    input from sector ``i`` per unit of sector ``j``'s output (the rest last). ``demand``
+    (cluster, ``(S, C, T)``) and ``rest_demand`` (region, ``(S, T)``) are each sector's
+    uncoupled path, its base-year output grown at its final-demand growth. Output is
+    ``x[t] = (I - A)^-1 f[t]`` with ``f[t] = f[0] * d[t] / d[0]`` and
+    ``f[0] = (I - A) d[0]`` (so the base year reproduces the base-year outputs).
+    """
+
+    demand: str
+    rest_demand: str
+    coef: Array
+
+
+@dataclass(frozen=True, slots=True)
+class Leontief:
+    """Output of an :class:`IOSystem`: the clusters' (``part="clusters"``, a cluster
+    series) or the rest of the economy's (``part="rest"``, a region series)."""
+
+    name: str
+    system: IOSystem
+    part: str = "clusters"
+
+    @property
+    def cluster(self) -> bool:
+        return self.part == "clusters"
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        return (self.system.demand, self.system.rest_demand)
+
+
 @dataclass(frozen=True, slots=True)
 class ClusterTotal:
     """A region series: a cluster series summed over clusters, plus an optional region rest."""
@@ -169,7 +206,7 @@ class Ratio:
         return (self.num, self.den)
 
 
-Op = Compound | Combine | StockFlow | ClusterTotal | Ratio | Tier
+Op = Compound | Combine | StockFlow | ClusterTotal | Ratio | Tier | Leontief
 
 
 @dataclass(frozen=True)
@@ -226,6 +263,9 @@ class Model:
                 _check(op.name, "exit_rate", op.exit_rate.shape, lead, s, None)
                 if op.rates is not None:
                     _check(op.name, "rates", op.rates.shape, lead, s, t)
+            elif isinstance(op, Leontief):
+                n = c + 1
+                _check(op.name, "coef", op.system.coef.shape, (n, n), s, None)
             elif isinstance(op, Tier):
                 p = op.pipeline
                 for what in ("s0", "promote", "exit", "cap"):

@@ -22,6 +22,7 @@ __all__ = [
     "Cluster",
     "Firms",
     "Group",
+    "InputOutput",
     "Pipeline",
     "Rd",
     "Region",
@@ -223,6 +224,40 @@ class Pipeline(Strict):
         return out
 
 
+class IORest(Strict):
+    """The rest of the economy in an input-output system: its base-year gross output and
+    the growth of its final demand."""
+
+    name: Label | None = None
+    output: Series
+    source: str | None = None
+    note: str | None = None
+
+
+#: the sector id of the rest of the economy in ``io.coefficients``
+IO_REST = "rest"
+#: series an input-output system adds
+IO_SERIES = ("demand", "io_rest_demand", "io_rest_output")
+
+
+class InputOutput(Strict):
+    """Input-output coupling (optional): a technical-coefficient matrix between the clusters
+    and the rest of the economy. Each cluster's ``output`` block then gives its base-year
+    output and the growth of its *final demand*; output is ``(I - A)^-1 f``."""
+
+    name: Label | None = None
+    rest: IORest
+    coefficients: dict[str, dict[str, Num]] = Field(
+        description="supplier -> buyer -> input from the supplier per unit of the buyer's "
+        "output (a_ij); sectors are cluster ids and 'rest'; missing entries are 0"
+    )
+    illustrative: bool = Field(
+        False, description="true: the coefficients are not a published table (say so in source)"
+    )
+    source: str | None = None
+    note: str | None = None
+
+
 def _indicator_kind(v: Any) -> Any:
     if isinstance(v, dict) and "kind" not in v:
         return {"kind": "stock" if "flow" in v else "level", **v}
@@ -286,6 +321,9 @@ class Scenario(Strict):
     groups: dict[Id, Group] = Field(default_factory=dict)
     indicators: dict[Id, Indicator] = Field(default_factory=dict)
     metrics: dict[Id, MetricDef] = Field(default_factory=dict)
+    io: InputOutput | None = Field(
+        None, description="input-output coupling of the clusters (Leontief), see InputOutput"
+    )
     pipelines: dict[Id, Pipeline] = Field(
         default_factory=dict, description="firm tier pipelines (梯次培育), see Pipeline"
     )
@@ -341,6 +379,7 @@ class Scenario(Strict):
                     taken[key] = block
         self._check_breaks()
         self._check_pipelines(taken)
+        self._check_io(taken)
         for iid, ind in self.indicators.items():
             flow = f"{iid}_flow"
             if isinstance(ind, StockIndicator) and flow in taken:
@@ -348,6 +387,29 @@ class Scenario(Strict):
                     f"[at {taken[flow]}.{flow}] {flow!r} is the flow of stock indicator {iid!r}"
                 )
         return self
+
+    def _check_io(self, taken: dict[str, str]) -> None:
+        """Sectors of ``io.coefficients`` are clusters or ``rest``; its series names are free."""
+        if self.io is None:
+            return
+        from clustersim.i18n import word
+
+        def both(key: str, **fmt: object) -> str:
+            return f"{word(key, 'en', **fmt)} ({word(key, 'zh', **fmt)})"
+
+        known = [*self.clusters, IO_REST]
+        for i, row in self.io.coefficients.items():
+            for j in (i, *row):
+                if j not in known:
+                    at = f"io.coefficients.{i}" + ("" if j == i else f".{j}")
+                    raise ValueError(
+                        f"[at {at}] " + both("io_unknown_sector", sector=j, known=", ".join(known))
+                    )
+        for name in IO_SERIES:
+            if name in taken:
+                raise ValueError(
+                    f"[at {taken[name]}.{name}] " + both("tier_name_taken", name=name, other="io")
+                )
 
     def _check_pipelines(self, taken: dict[str, str]) -> None:
         """Tier series names are new names; only tiers below the top are promoted."""
