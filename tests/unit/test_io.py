@@ -188,3 +188,20 @@ def test_numba_refuses_io_by_name() -> None:
         run_targets(sc, samples=4, seed=1, engine="numba")
     got = run_targets(sc, samples=4, seed=1, engine="auto")
     assert set(got) == {"b", "va"}
+
+
+def test_output_satisfies_the_balance_every_year() -> None:
+    # x = A x + f: output less the inputs the sectors buy from it is final demand, and final
+    # demand grows as each sector's own path (f[t] = f[0] d[t] / d[0]); checked without a solve
+    sc = Scenario.model_validate(uncertain())
+    n = 50
+    draws = production_draws(sc, n, 8)
+    r = cs.run(sc, samples=n, seed=8, required=False)
+    x = np.concatenate([r.series["output"], r.series["io_rest_output"][:, None, :]], axis=1)
+    d = np.concatenate([r.series["demand"], r.series["io_rest_demand"][:, None, :]], axis=1)
+    a = np.broadcast_to(np.array(A), (n, 3, 3)).copy()
+    a[:, 0, 1] = draws["io.coefficients.a.b"]
+    a[:, 2, 2] = draws["io.coefficients.rest.rest"]
+    f = x - np.einsum("sij,sjt->sit", a, x)
+    f0 = d[:, :, 0] - np.einsum("sij,sj->si", a, d[:, :, 0])
+    np.testing.assert_allclose(f, f0[:, :, None] * d / d[:, :, :1], rtol=1e-10)

@@ -36,7 +36,7 @@ def doc(
             "firms": {
                 "name": {"zh": "企业梯队", "en": "Firm tiers"},
                 "entries": {"base": entries} if not isinstance(entries, dict) else entries,
-                "tiers": tiers,
+                "tiers": copy.deepcopy(tiers),
             }
         },
     }
@@ -273,3 +273,39 @@ def test_file_errors_name_file_line_and_field(tmp_path: Any) -> None:
         cs.load_scenario(path)
     line = next(i for i, s in enumerate(path.read_text().splitlines(), 1) if "promotion: 0.2" in s)
     assert f"bad.yaml:{line}" in str(err2.value) and "最高一级梯队" in str(err2.value)
+
+
+def test_firms_are_conserved_with_ceilings_under_draws() -> None:
+    # every year: change of all tiers together = entries taken - exits of last year's stocks
+    # (promotions move firms between tiers, refused promotions stay below): the ceilings may
+    # turn entries away, never create or lose a firm otherwise
+    tiers = copy.deepcopy(THREE)
+    tiers["sme"]["promotion"] = {"dist": "uniform", "low": 0.05, "high": 0.4}
+    tiers["ht"]["promotion"] = {"dist": "uniform", "low": 0.05, "high": 0.3}
+    tiers["ht"]["ceiling"] = {"dist": "uniform", "low": 200, "high": 400}
+    tiers["srdi"]["ceiling"] = {"dist": "uniform", "low": 20, "high": 60}
+    tiers["sme"]["ceiling"] = {"dist": "uniform", "low": 900, "high": 1200}
+    d = doc(
+        tiers,
+        entries={"base": 100, "growth": {"dist": "uniform", "low": -0.2, "high": 0.5}},
+        end=2033,
+    )
+    sc = Scenario.model_validate(d)
+    n = 200
+    s = cs.run(sc, samples=n, seed=9, required=False).series
+    draws = production_draws(sc, n, 9)
+    stocks = np.stack([s["sme"], s["ht"], s["srdi"]], axis=1)  # (S, 3, T)
+    exits = np.array([0.05, 0.02, 0.01])[None, :, None] * stocks[:, :, :-1]
+    change = stocks[:, :, 1:].sum(axis=1) - stocks[:, :, :-1].sum(axis=1)
+    np.testing.assert_allclose(change, s["sme_in"][:, 1:] - exits.sum(axis=1), rtol=1e-9, atol=1e-9)
+    # a tier takes arrivals only up to its ceiling: where it took any, it ends at or below it
+    # (a tier may sit above its ceiling by its base, or by promotions refused above it, §9a);
+    # the top tier gets no refused promotions and starts below its ceiling, so it never exceeds it
+    caps = {k: draws[f"pipelines.firms.tiers.{k}.ceiling"][:, None] for k in ("sme", "ht", "srdi")}
+    for k, cap in caps.items():
+        took = s[f"{k}_in"][:, 1:] > 1e-9
+        assert np.all(s[k][:, 1:][took] <= np.broadcast_to(cap, took.shape)[took] * (1 + 1e-12)), k
+    assert np.all(s["srdi"] <= caps["srdi"] * (1 + 1e-12))
+    # and the ceilings did bind: srdi at its ceiling, entries turned away
+    assert np.any(np.isclose(s["srdi"], caps["srdi"]))
+    assert np.any(s["sme_in"] < s["firms_entries"] - 1e-9)
