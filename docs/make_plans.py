@@ -73,6 +73,16 @@ def main() -> None:
                     cells.append(f"{tp.status}, {pct(tp.probability)}" if p in holders else "–")
                 cells.append(rate(runs[holders[0]].target(t.id)))
                 print("| " + " | ".join(cells) + " |")
+        # joint goals (the goals of one plan sentence): P(all met) beside each target's P
+        joint = {name: r.joint() for name, r in runs.items()}
+        if any(joint.values()):
+            print("\n| joint goal (all met) | targets | " + " | ".join(runs) + " |")
+            print("|" + "---|" * (2 + len(runs)))
+            for jid in dict.fromkeys(j for js in joint.values() for j in js):
+                first = next(js[jid] for js in joint.values() if jid in js)
+                cells = [jid, ", ".join(first["targets"])]
+                cells += [pct(js[jid]["probability"]) if jid in js else "–" for js in joint.values()]
+                print("| " + " | ".join(cells) + " |")
         for p in plans:
             met = sum(x.status == "met" for x in runs[p].targets)
             print(f"\n`{p}`: {met} of {len(runs[p].targets)} targets met at the median.", end="")

@@ -13,3 +13,15 @@ SCENARIOS = ROOT / "scenarios"
 @pytest.fixture
 def example_path() -> Path:
     return SCENARIOS / "example.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config_or_locale(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line reads a config file from the user's config folder and the language
+    from the locale: neither of the machine running the tests may change what they see."""
+    monkeypatch.setenv("CLUSTERSIM_CONFIG_DIR", str(tmp_path_factory.mktemp("user-config")))
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")

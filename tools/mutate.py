@@ -33,10 +33,13 @@ from __future__ import annotations
 import argparse
 import ast
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -113,6 +116,10 @@ class Mutant:
     status: str = "pending"  # killed, survived, timeout, uncovered, equivalent, error
     tests: int = 0
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds of its run (forked runs only)
+    #: its lines run only while the package is imported (a registry built at import): a
+    #: forked child, forked after the import, would never run the mutant, so it runs fresh
+    import_time: bool = False
     reason: str = ""
 
 
@@ -391,6 +398,7 @@ def select(m: Mutant, lines: dict[int, set[str]]) -> set[str]:
             chosen |= lines[line]
     if ran and not chosen:
         chosen = set().union(*lines.values())
+        m.import_time = True
     return chosen
 
 
@@ -427,7 +435,12 @@ def run_one(
     t0 = time.perf_counter()
     try:
         res = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=budget)
-        m.status = {0: "survived", 1: "killed"}.get(res.returncode, "error")
+        # 2: collection failed (the mutant breaks an import); the unmutated suite collects
+        m.status = {0: "survived", 1: "killed", 2: "killed", 4: "killed"}.get(
+            res.returncode, "error"
+        )
+        if res.returncode in (2, 4):  # the ids collect unmutated: the mutant broke an import
+            m.reason = "collection failed under the mutant"
         if m.status == "error":
             m.reason = (res.stdout + res.stderr)[-400:]
     except subprocess.TimeoutExpired:
@@ -463,7 +476,8 @@ def report(mutants: list[Mutant], out: Path, elapsed: float) -> float:
         "# Mutation report",
         "",
         f"Score: **{score:.1f}%** ({caught} of {judged} caught; equivalent and uncovered left out). "
-        f"{len(mutants)} mutants in {elapsed / 60:.1f} min.",
+        f"{len(mutants)} mutants in {elapsed / 60:.1f} min wall time; the forked runs used "
+        f"{sum(m.cpu for m in mutants) / 60:.1f} CPU minutes.",
         "",
         "| status | mutants |",
         "|---|---|",
@@ -492,6 +506,122 @@ def expand(paths: list[str]) -> list[Path]:
     return [f for f in files if f.name != "__main__.py"]
 
 
+def _ordered(tests: list[str], times: dict[str, float], budget: float = math.inf) -> list[str]:
+    """Fastest first; with a ``budget`` (seconds of recorded test time), only the fastest
+    tests that fit in it (at least one): a mutant that survives them is reported as
+    surviving, so a budget can only lower the score."""
+    out, spent = [], 0.0
+    for t in sorted(tests, key=lambda t: times.get(t, 60.0)):
+        spent += times.get(t, 60.0)
+        if out and spent > budget:
+            break
+        out.append(t)
+    return out
+
+
+def run_warm(
+    todo: list[tuple[Mutant, list[str]]],
+    files: list[Path],
+    times: dict[str, float],
+    a: argparse.Namespace,
+) -> list[tuple[Mutant, list[str]]]:
+    """Every mutant in a child forked from one warm parent that has collected the whole
+    suite (see ``_mutate_fork``); returns those that need a fresh interpreter (outside any
+    function)."""
+    import pytest
+    from _mutate_fork import Loop, Warm
+
+    os.chdir(ROOT)
+    t0 = time.perf_counter()
+    warm = Warm(ROOT, SRC, a.tests, files)
+    logs = a.out / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    progress = a.out / "progress.jsonl"
+    progress.write_text("", encoding="utf-8")
+    fresh = [t for t in todo if t[0].import_time]
+    todo = [t for t in todo if not t[0].import_time]
+
+    def schedule(items: dict[str, Any], run: Any) -> None:
+        print(f"warm parent ready in {time.perf_counter() - t0:.1f} s", flush=True)
+        pending, running = list(todo), []
+        try:
+            _loop(pending, running, run)
+        finally:  # a stopped run leaves no child behind
+            for _, _, child in running:
+                with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                    os.kill(child.pid, signal.SIGKILL)
+                    os.waitpid(child.pid, 0)
+
+    def _loop(pending: list[tuple[Mutant, list[str]]], running: list[Any], run: Any) -> None:
+        sources: dict[str, str] = {}
+        done = 0
+        while pending or running:
+            while pending and len(running) < a.jobs:
+                m, tests = pending.pop(0)
+                path = ROOT / m.file
+                text = sources.setdefault(m.file, path.read_text(encoding="utf-8"))
+                try:
+                    mutated = mutated_source(path, m)
+                except (LookupError, SyntaxError) as exc:
+                    m.status, m.reason = "error", str(exc)
+                    continue
+                tests = _ordered(tests, times, a.test_budget)
+                budget = 30.0 + a.timeout_factor * sum(times.get(t, 10.0) for t in tests)
+                log = logs / f"w{len(running)}.log"
+                child = run(tests, (path, text, mutated), budget, log)
+                running.append((m, tests, child))
+            still = []
+            for m, tests, child in running:
+                res = child.poll()
+                if res is None:
+                    still.append((m, tests, child))
+                    continue
+                status, reason, seconds = res
+                if status == "unpatchable":
+                    fresh.append((m, tests))
+                    continue
+                m.status, m.reason, m.seconds, m.cpu = status, reason, seconds, child.cpu
+                with progress.open("a", encoding="utf-8") as f:  # a partial run can be scored
+                    f.write(json.dumps(asdict(m)) + "\n")
+                done += 1
+                print(f"[{done}/{len(todo)}] {m.status:9} {m.file}:{m.line} {m.what}", flush=True)
+            running[:] = still
+            time.sleep(0.002)
+
+    # SIGTERM runs the finally above (Python's default would exit without it)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    args = [*warm.pytest_args(), "-q", "--capture=no", *a.tests]
+    pytest.main(args, plugins=[Loop(warm, schedule)])
+    return fresh
+
+
+def run_fresh(
+    todo: list[tuple[Mutant, list[str]]], times: dict[str, float], a: argparse.Namespace
+) -> None:
+    """Every mutant in its own pytest process, on a copy of ``src`` per worker."""
+    with tempfile.TemporaryDirectory(prefix="mutate-") as tmp:
+        works = []
+        for j in range(a.jobs):
+            w = Path(tmp) / f"w{j}"
+            shutil.copytree(SRC, w / "src", ignore=shutil.ignore_patterns("__pycache__"))
+            works.append(w)
+        free = list(works)
+
+        def job(item: tuple[Mutant, list[str]]) -> Mutant:
+            w = free.pop()
+            try:
+                run_one(item[0], item[1], times, w, a.timeout_factor)
+            finally:
+                free.append(w)
+            return item[0]
+
+        with cf.ThreadPoolExecutor(a.jobs) as pool:
+            for k, m in enumerate(pool.map(job, todo), 1):
+                print(
+                    f"[fresh {k}/{len(todo)}] {m.status:9} {m.file}:{m.line} {m.what}", flush=True
+                )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("paths", nargs="*", default=list(CORE), help="files or folders to mutate")
@@ -502,6 +632,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout-factor", type=float, default=4.0)
     ap.add_argument("--equivalent", type=Path, default=EQUIVALENT)
     ap.add_argument("--list", action="store_true", help="print the mutants and stop")
+    ap.add_argument(
+        "--fresh",
+        action="store_true",
+        help="a fresh pytest process per mutant (slow; the default forks a warm parent)",
+    )
+    ap.add_argument("--keys", nargs="+", help="run only the mutants with these keys")
+    ap.add_argument(
+        "--test-budget",
+        type=float,
+        default=math.inf,
+        help="seconds of recorded test time per mutant (fastest covering tests first); a "
+        "mutant surviving them counts as surviving, so the score is a lower bound",
+    )
+    ap.add_argument(
+        "--sample",
+        type=float,
+        default=1.0,
+        help="run this share of the mutants (by key, deterministic), to measure and extrapolate",
+    )
     ap.add_argument("--fail-under", type=float, default=0.0)
     ap.add_argument(
         "--rescore",
@@ -521,6 +670,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if score < a.fail_under else 0
     files = expand(a.paths)
     mutants = [m for f in files for m in mutants_of(f)]
+    if a.keys:  # re-judge given mutants (survivors of an earlier run, after a fix)
+        wanted = set(a.keys)
+        mutants = [m for m in mutants if m.key in wanted]
+        for k in sorted(wanted - {m.key for m in mutants}):
+            print(f"{k}: no such mutant now (its line changed or went away)")
     if a.list:
         for m in mutants:
             print(f"{m.file}:{m.line}\t{m.what}\t{m.source}\t{m.key}")
@@ -541,26 +695,15 @@ def main(argv: list[str] | None = None) -> int:
             m.status = "uncovered"
             continue
         todo.append((m, sorted(chosen)))
+    if a.sample < 1.0:  # a deterministic share of the mutants, to measure and extrapolate
+        todo = [t for t in todo if int(t[0].key.rsplit(":", 1)[1], 16) < a.sample * 16**10]
+        # in the order of their keys' digests: a run stopped early is still a random sample
+        todo.sort(key=lambda t: t[0].key.rsplit(":", 1)[1])
     print(f"{len(mutants)} mutants, {len(todo)} to run on {a.jobs} workers", flush=True)
-    with tempfile.TemporaryDirectory(prefix="mutate-") as tmp:
-        works = []
-        for j in range(a.jobs):
-            w = Path(tmp) / f"w{j}"
-            shutil.copytree(SRC, w / "src", ignore=shutil.ignore_patterns("__pycache__"))
-            works.append(w)
-        free = list(works)
-
-        def job(item: tuple[Mutant, list[str]]) -> Mutant:
-            w = free.pop()
-            try:
-                run_one(item[0], item[1], times, w, a.timeout_factor)
-            finally:
-                free.append(w)
-            return item[0]
-
-        with cf.ThreadPoolExecutor(a.jobs) as pool:
-            for k, m in enumerate(pool.map(job, todo), 1):
-                print(f"[{k}/{len(todo)}] {m.status:9} {m.file}:{m.line} {m.what}", flush=True)
+    fresh = todo if a.fresh else run_warm(todo, files, times, a)
+    if fresh:
+        print(f"{len(fresh)} mutants in fresh interpreters", flush=True)
+        run_fresh(fresh, times, a)
     score = report(mutants, a.out, time.perf_counter() - t0)
     print(f"score {score:.1f}% -> {a.out / 'report.md'}")
     return 1 if score < a.fail_under else 0

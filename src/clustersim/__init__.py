@@ -20,9 +20,10 @@ if TYPE_CHECKING:
     from clustersim.api import CheckOutcome, audit, check, load_and_run
     from clustersim.compile import compile_scenario
     from clustersim.engine import run
-    from clustersim.results import Result, TargetResult
+    from clustersim.results import Result, StatusRule, TargetResult
     from clustersim.scenario.loader import load_scenario
     from clustersim.scenario.models import Scenario
+    from clustersim.sweep.parquet_sink import sweep_samples
 
 from clustersim._version import __version__
 
@@ -34,6 +35,7 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
+    "StatusRule",
     "TargetResult",
     "__version__",
     "audit",
@@ -42,6 +44,7 @@ __all__ = [
     "load_and_run",
     "load_scenario",
     "run",
+    "sweep_samples",
 ]
 
 _LAZY = {
@@ -52,9 +55,11 @@ _LAZY = {
     "compile_scenario": "clustersim.compile",
     "run": "clustersim.engine",
     "Result": "clustersim.results",
+    "StatusRule": "clustersim.results",
     "TargetResult": "clustersim.results",
     "load_scenario": "clustersim.scenario.loader",
     "Scenario": "clustersim.scenario.models",
+    "sweep_samples": "clustersim.sweep.parquet_sink",
 }
 
 

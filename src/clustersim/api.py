@@ -21,7 +21,7 @@ from typing import Any
 from clustersim.compile import compile_scenario
 from clustersim.engine import run
 from clustersim.errors import ClusterSimError
-from clustersim.results import Result, TargetResult
+from clustersim.results import Result, StatusRule, TargetResult
 from clustersim.scenario.audit import Audit
 from clustersim.scenario.loader import load_scenario, provenance
 from clustersim.scenario.models import Scenario
@@ -30,6 +30,7 @@ from clustersim.scenario.provenance import Origin
 __all__ = [
     "AUDIT_SAMPLES",
     "AUDIT_SEED",
+    "DEFAULT_SAMPLES",
     "CheckOutcome",
     "Explanation",
     "Validation",
@@ -38,17 +39,38 @@ __all__ = [
     "explain",
     "judge",
     "load_and_run",
+    "new_seed",
+    "uncertain_count",
     "validate",
 ]
+
+
+#: Monte Carlo samples of ``clustersim run`` (and ``load_and_run(samples=None)``) when the
+#: scenario has uncertain numbers
+DEFAULT_SAMPLES = 1000
+
+
+def new_seed() -> int:
+    """A fresh root seed for a run that was given none (printed and recorded, so the run
+    can be repeated): 9 digits at most, easy to retype."""
+    import secrets
+
+    return secrets.randbelow(10**9)
+
+
+def uncertain_count(scenario: Scenario) -> int:
+    """How many numbers of ``scenario`` are uncertain (distributions and observations)."""
+    return len(compile_scenario(scenario, samples=1).params)
 
 
 def load_and_run(
     scenario: str | Path | Scenario,
     *,
-    samples: int = 1,
+    samples: int | None = 1,
     seed: int | None = None,
     required: bool = True,
     audit: bool = False,
+    rule: StatusRule | None = None,
 ) -> Result:
     """Load ``scenario`` (a file, or an already loaded :class:`Scenario`) and project it.
 
@@ -56,10 +78,16 @@ def load_and_run(
     ----------
     scenario : str, Path or Scenario
         A scenario YAML file (its ``extends`` chain is followed) or a loaded scenario.
-    samples : int
+    samples : int or None
         Monte Carlo samples of every uncertain number; 1 projects the central values.
+        None: :data:`DEFAULT_SAMPLES` when the scenario has uncertain numbers, else 1
+        (the honest default of ``clustersim run``).
     seed : int or None
-        Root random seed; the same seed gives the same numbers.
+        Root random seed; the same seed gives the same numbers. None with several samples:
+        a fresh seed (:func:`new_seed`), recorded as ``Result.seed``.
+    rule : StatusRule or None
+        With several samples, each target's status from P(met) under this rule (likely,
+        uncertain, unlikely); None: the status of the median.
     required : bool
         Also find the constant growth each target needs (costs one root search per target).
     audit : bool
@@ -72,7 +100,15 @@ def load_and_run(
         projection that is not finite.
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    uncertain = uncertain_count(sc)
+    if samples is None:
+        samples = DEFAULT_SAMPLES if uncertain else 1
+    if seed is None and samples > 1:
+        seed = new_seed()
     result = run(sc, samples=samples, seed=seed, required=required)
+    result.uncertain = uncertain
+    if samples > 1:
+        result.with_rule(rule)
     if audit:
         result.audit = audit_scenario(sc)
     return result

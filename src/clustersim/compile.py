@@ -9,7 +9,7 @@ graph in dependency order, and compiles metrics and targets into expression tree
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clustersim.core import expr as ex
+from clustersim.core.growth import ar1, shocked_rates
 from clustersim.core.model import (
     ClusterTotal,
     Combine,
@@ -30,12 +31,14 @@ from clustersim.core.model import (
     StockFlow,
     Tier,
     TierPipeline,
+    Whole,
 )
 from clustersim.core.targets import TargetSpec
 from clustersim.errors import ScenarioError
-from clustersim.kinds.growth import RATE_LO, Growth
+from clustersim.kinds.growth import RATE_LO, Growth, Shocks
 from clustersim.kinds.targets import ClusterScope
-from clustersim.sampling import InverseNormal, uniform_stream
+from clustersim.sampling import InverseNormal, scipy_ndtri, uniform_stream
+from clustersim.sampling.base import ndtr
 from clustersim.scenario.models import (
     LevelIndicator,
     Scenario,
@@ -44,9 +47,18 @@ from clustersim.scenario.models import (
     Target,
 )
 from clustersim.scenario.provenance import Provenance
+from clustersim.suggest import did_you_mean
 from clustersim.values.numbers import Observed, is_uncertain
 
-__all__ = ["Compiled", "Lever", "Param", "compile_scenario", "uncertain_parameters"]
+__all__ = [
+    "Compiled",
+    "Lever",
+    "Param",
+    "compile_scenario",
+    "correlate_uniforms",
+    "correlation_groups",
+    "uncertain_parameters",
+]
 
 Array = NDArray[np.float64]
 LEVEL_LO = 0.0
@@ -93,6 +105,8 @@ class Compiled:
     defined: dict[str, set[int]] = field(default_factory=dict)
     #: where each value of the scenario was written (None: not from a file)
     provenance: Provenance | None = None
+    #: paths of the growths with yearly shocks (issue 15), in compile order
+    shocked: tuple[str, ...] = ()
 
     def at(self, *path: str) -> str:
         """``file:line: a.b.c`` for a scenario path (just ``a.b.c`` without a file)."""
@@ -101,18 +115,43 @@ class Compiled:
         return self.provenance.at(tuple(path))
 
 
-def _stack_clusters(parts: list[Array], s: int, t: int, rows: int = 8192) -> Array:
+#: a function giving rows ``a .. b - 1`` of a shocked rate array: ``(b - a, T)``
+Block = Callable[[int, int], Array]
+
+
+def year_major(*shape: int) -> Array:
+    """An uninitialised ``(S, [C,] T)`` array stored year first: a view of a C-ordered
+    ``(T, S, [C])`` array. Shocked rates (issue 15) vary by sample and year; stored this
+    way the blocked core, which reads rates year by year as ``(T, B, C)``, reads each
+    year's rates as one slab instead of transposing them, and a block of the compiled
+    kernel's lanes reads one contiguous run of ``lanes x C`` values a year."""
+    base: Array = np.empty((shape[-1], *shape[:-1]))
+    return np.moveaxis(base, 0, -1)
+
+
+def _stack_clusters(
+    parts: list[Array],
+    s: int,
+    t: int,
+    rows: int = 8192,
+    blocks: Mapping[int, Block] | None = None,
+) -> Array:
     """``np.stack(parts, axis=1)`` of ``(S' or 1, T')`` arrays, ``rows`` samples at a time.
 
     Stacking writes each part with a stride of a whole row, so a part touches every cache
     line of the output; block by block the output's lines stay in cache across the parts
-    (~3x faster for 20 clusters x 65,536 samples).
+    (~3x faster for 20 clusters x 65,536 samples). Parts whose index is in ``blocks``
+    (shocked rates, ``(S, T)``) come from their block function, block by block, and the
+    result is stored year first (:func:`year_major`).
     """
-    out: Array = np.empty((s, len(parts), t))
+    out = year_major(s, len(parts), t) if blocks else np.empty((s, len(parts), t))
     for a in range(0, s, rows):
         b = min(a + rows, s)
         for i, r in enumerate(parts):
-            out[a:b, i, :] = r if r.shape[0] == 1 else r[a:b]
+            if blocks and i in blocks:
+                out[a:b, i, :] = blocks[i](a, b)
+            else:
+                out[a:b, i, :] = r if r.shape[0] == 1 else r[a:b]
     return out
 
 
@@ -142,6 +181,65 @@ class _Context:
         self.sample_all = sample_all
         self.params: dict[str, Param] = {}
         self.provenance: Provenance | None = None
+        #: declared shock factors: name -> AR coefficient (issue 15)
+        self.factors: dict[str, float] = {}
+        self._factor_paths: dict[str, Array] = {}
+        #: uniforms of the numbers a Gaussian copula correlates, by path
+        self.correlated: dict[str, Array] = {}
+        #: growths with shocks, by path
+        self.shocked: list[str] = []
+
+    def normals(self, key: str, a: int = 0, b: int | None = None) -> Array:
+        """Standard normals ``(b - a, T - 1)`` of stream ``key`` for samples ``a .. b - 1``
+        of this compile (all by default): row ``i`` is sample ``offset + a + i``, one
+        uniform per projected year, drawn sample after sample, so drawing samples in
+        chunks (``offset``) gives the numbers of drawing them at once."""
+        assert self.seed is not None
+        b = self.samples if b is None else b
+        n = len(self.years) - 1
+        u = uniform_stream(self.seed, self.spawn_key, key, (b - a) * n, (self.offset + a) * n)
+        return (self.inverse_normal or scipy_ndtri)(u).reshape(b - a, n)
+
+    def factor(self, name: str) -> Array:
+        """The path ``F (S, T - 1)`` of factor ``name``, drawn once per compile."""
+        got = self._factor_paths.get(name)
+        if got is None:
+            got = ar1(self.normals(f"shocks.factors.{name}"), self.factors[name])
+            self._factor_paths[name] = got
+        return got
+
+    def shock_block(self, rates: Array, sh: Shocks, path: str) -> Block | None:
+        """A function giving rows ``a .. b - 1`` of the shocked ``rates`` (``(b - a, T)``),
+        or None in a plain run (no shocks). Checks the fields either way.
+
+        Called block by block, so the innovations, their AR(1) recursion and the
+        exponential of a block stay in cache and only the result is written to memory.
+        """
+        sd = self.value(sh.sd, f"{path}.shocks.sd", 0.0)
+        self.shocked.append(path)
+        if sh.factor is not None and sh.factor not in self.factors:
+            known = sorted(self.factors)
+            raise self.error(
+                f"{path}.shocks.factor",
+                f"unknown factor {sh.factor!r}{did_you_mean(sh.factor, known)}; declared in "
+                f"shocks.factors: {', '.join(known) if known else '(none)'}",
+            )
+        if not self.sample_all:
+            return None
+        load = sh.share
+        f = self.factor(sh.factor) if sh.factor is not None and load > 0.0 else None
+
+        def block(a: int, b: int) -> Array:
+            # e = sd * (sqrt(1 - L) z + sqrt(L) F)
+            e = self.normals(f"{path}.shocks", a, b)
+            if f is not None:
+                e *= math.sqrt(1.0 - load)
+                e += math.sqrt(load) * f[a:b]
+            e *= sd[a:b, None] if sd.shape[0] > 1 else sd[0]
+            own = rates[a:b] if rates.shape[0] > 1 else rates
+            return shocked_rates(own, ar1(e, sh.ar))
+
+        return block
 
     def value(self, num: Any, path: str, lo: float = -math.inf, hi: float = math.inf) -> Array:
         if num is None:
@@ -154,7 +252,9 @@ class _Context:
             if path in self.drawn:  # already drawn from these quantiles by the caller
                 self.params.setdefault(path, Param(path, num, lo, hi))
                 return np.asarray(self.drawn[path], dtype=np.float64)
-            u = np.asarray(self.uniforms[path], dtype=np.float64)
+            u = self.correlated.get(path)
+            if u is None:
+                u = np.asarray(self.uniforms[path], dtype=np.float64)
         elif is_uncertain(num):
             self.params[path] = Param(path, num, lo, hi)
             if not self.sample_all:  # the central value, inside the field's and its own bounds
@@ -163,7 +263,9 @@ class _Context:
                 except ValueError as exc:
                     raise self.error(path, f"{exc}: {_allowed(lo, hi)}") from exc
             assert self.seed is not None
-            u = uniform_stream(self.seed, self.spawn_key, path, self.samples, self.offset)
+            u = self.correlated.get(path)
+            if u is None:
+                u = uniform_stream(self.seed, self.spawn_key, path, self.samples, self.offset)
         else:
             v = float(num) if not isinstance(num, Observed) else num.point
             if not (lo <= v <= hi):
@@ -204,6 +306,7 @@ class _Builder:
         self.level: dict[str, bool] = {}  # name -> is cluster-level
         self.defined: dict[str, set[int]] = {}
         self.paths: dict[str, str] = {}  # op name -> scenario path of its growth, for errors
+        self.own_growth: set[int] = set()  # clusters whose firms have their own growth
 
     def where(self, path: str) -> str:
         return self.ctx.where(path)
@@ -214,6 +317,19 @@ class _Builder:
         self.level[op.name] = op.cluster
 
     def growth(self, gr: Growth, x0: Array, path: str) -> tuple[Array, list[tuple[str, Array]]]:
+        rates, links, block = self.growth_parts(gr, x0, path)
+        if block is not None:
+            n = self.ctx.samples
+            rates = year_major(n, len(self.years))
+            for a in range(0, n, 4096):  # a block's innovations stay in cache
+                rates[a : a + 4096] = block(a, min(a + 4096, n))
+        return rates, links
+
+    def growth_parts(
+        self, gr: Growth, x0: Array, path: str
+    ) -> tuple[Array, list[tuple[str, Array]], Block | None]:
+        """The growth's own rates, its links, and (with shocks in a Monte Carlo run) the
+        function giving the shocked rates ``(S, T)`` block by block."""
         try:
             compiled = gr.compile(self.ctx, x0, f"{path}.growth")
         except ValueError as exc:
@@ -225,11 +341,14 @@ class _Builder:
                 raise self.ctx.error(at, rest) from exc
             raise self.ctx.error(f"{path}.growth", msg) from exc
         rates, links = compiled.rates, list(compiled.links)
+        block = None
+        if gr.shocks is not None:  # (1 + r) e^d - 1 stays above -100% when r does
+            block = self.ctx.shock_block(rates, gr.shocks, f"{path}.growth")
         if np.any(rates[..., 1:] <= -1.0) if rates.shape[-1] > 1 else np.any(rates <= -1.0):
             raise ScenarioError(f"{self.where(path + '.growth')}: growth must stay above -100%")
         for src, _ in links:
             self.paths.setdefault(f"{src}<-{path}", f"{path}.growth.to")
-        return rates, links
+        return rates, links, block
 
     def region_series(self, name: str, s: Series, path: str, lo: float = LEVEL_LO) -> None:
         x0 = self.ctx.value(s.base, f"{path}.base", lo)
@@ -247,6 +366,7 @@ class _Builder:
         """Stack one series over clusters; clusters without it get zero. Returns presence."""
         x0s: list[Array] = []
         rates: list[Array] = []
+        blocks: dict[int, Block] = {}
         elastic: dict[str, list[tuple[int, Array]]] = {}
         have: set[int] = set()
         for i, cid in enumerate(self.cids):
@@ -261,7 +381,9 @@ class _Builder:
             x0 = self.ctx.value(base, f"clusters.{cid}.{path}.base", lo, hi)
             r = np.zeros((1, 1))
             if gr is not None:
-                r, links = self.growth(gr, x0, f"clusters.{cid}.{path}")
+                r, links, block = self.growth_parts(gr, x0, f"clusters.{cid}.{path}")
+                if block is not None:
+                    blocks[i] = block
                 for src, e in links:
                     elastic.setdefault(src, []).append((i, e))
             x0s.append(x0)
@@ -272,7 +394,9 @@ class _Builder:
         x0_arr = np.stack(np.broadcast_arrays(*x0s), axis=1)  # (S', C)
         s_ = max(r.shape[0] for r in rates)
         t_ = max(r.shape[1] for r in rates)
-        rate_arr = _stack_clusters(rates, s_, t_)  # (S', C, T')
+        if blocks:  # shocked rates are (S, T), written straight into the stacked array
+            s_, t_ = self.ctx.samples, len(self.years)
+        rate_arr = _stack_clusters(rates, s_, t_, blocks=blocks)  # (S', C, T')
         elastic_ops: list[Elastic] = []
         for src, items in elastic.items():
             s_e = max(e.shape[0] for _, e in items)
@@ -293,15 +417,20 @@ class _Builder:
             if s is not None:
                 self.region_series(name, s, f"region.{name}")
         for iid, ind in sc.indicators.items():
+            # an integer indicator's projection is kept under an internal name ("_" is no
+            # id's first letter) and the indicator is its whole units
+            units = f"_{iid}_continuous" if ind.integer else iid
             if isinstance(ind, LevelIndicator):
                 self.region_series(
-                    iid, Series(base=ind.base, growth=ind.growth), f"indicators.{iid}"
+                    units, Series(base=ind.base, growth=ind.growth), f"indicators.{iid}"
                 )
             elif isinstance(ind, StockIndicator):
                 self.region_series(f"{iid}_flow", ind.flow, f"indicators.{iid}.flow")
                 s0 = self.ctx.value(ind.base, f"indicators.{iid}.base", LEVEL_LO)
                 ex_r = self.ctx.value(ind.exit_rate, f"indicators.{iid}.exit_rate", 0.0, 1.0)
-                self.add(StockFlow(iid, False, s0, f"{iid}_flow", ex_r))
+                self.add(StockFlow(units, False, s0, f"{iid}_flow", ex_r))
+            if ind.integer:
+                self.add(Whole(iid, False, units))
         for pid in sc.pipelines:
             self._pipeline(pid)
         if not self.cids:
@@ -402,6 +531,7 @@ class _Builder:
                 )
             )
             if f.growth is not None:
+                self.own_growth.add(i)
                 r, links = self.growth(f.growth, s0, path)
                 if links:
                     raise self.ctx.error(f"{path}.growth", "firms cannot use elasticity growth")
@@ -531,11 +661,7 @@ class _Builder:
                 continue
             for dep in op.deps:
                 src = next(
-                    (
-                        p
-                        for k, p in self.paths.items()
-                        if (k.startswith(f"{dep}<-") and op.name in p) or k.startswith(f"{dep}<-")
-                    ),
+                    (p for k, p in self.paths.items() if k.startswith(f"{dep}<-")),
                     self.paths.get(op.name, op.name),
                 )
                 if dep not in self.ops:
@@ -608,6 +734,152 @@ def _history(b: _Builder, sc: Scenario) -> dict[str, dict[int, Array]]:
     return out
 
 
+@dataclass(frozen=True)
+class CorrelationGroup:
+    """Numbers a Gaussian copula ties together: their paths (in the order the scenario
+    first names them) and the lower Cholesky factor of their correlation matrix."""
+
+    paths: tuple[str, ...]
+    cholesky: Array
+
+
+def correlation_groups(sc: Scenario, where: Any = None) -> list[CorrelationGroup]:
+    """The groups of ``sc.shocks.correlations``: numbers linked by a chain of correlations
+    form one group (unlisted pairs of a group are uncorrelated).
+
+    Parameters
+    ----------
+    sc : Scenario
+    where : callable, optional
+        ``where(dotted_path) -> str`` for messages (``file:line: path``).
+
+    Raises
+    ------
+    ScenarioError
+        A pair given twice, or a group whose correlation matrix is not positive definite
+        (the message names its entries).
+    """
+    loc = where or (lambda p: p)
+    if sc.shocks is None or not sc.shocks.correlations:
+        return []
+    order: dict[str, int] = {}
+    parent: dict[str, str] = {}
+
+    def root(p: str) -> str:
+        while parent[p] != p:
+            p = parent[p]
+        return p
+
+    pairs: dict[frozenset[str], tuple[int, float]] = {}
+    for i, c in enumerate(sc.shocks.correlations):
+        a, b = c.between
+        key = frozenset((a, b))
+        if key in pairs:
+            raise ScenarioError(
+                f"{loc(f'shocks.correlations.{i}.between')}: the pair {a}, {b} is already "
+                f"correlated by shocks.correlations.{pairs[key][0]}"
+            )
+        pairs[key] = (i, c.rho)
+        for p in (a, b):
+            if p not in order:
+                order[p] = len(order)
+                parent[p] = p
+        parent[root(a)] = root(b)
+    members: dict[str, list[str]] = {}
+    for p in sorted(order, key=order.__getitem__):
+        members.setdefault(root(p), []).append(p)
+    out: list[CorrelationGroup] = []
+    for paths in sorted(members.values(), key=lambda ps: order[ps[0]]):
+        k = len(paths)
+        r = np.eye(k)
+        used: list[tuple[int, str, str, float]] = []
+        for x in range(k):
+            for y in range(x + 1, k):
+                hit = pairs.get(frozenset((paths[x], paths[y])))
+                if hit is not None:
+                    r[x, y] = r[y, x] = hit[1]
+                    used.append((hit[0], paths[x], paths[y], hit[1]))
+        try:
+            chol = np.linalg.cholesky(r)
+        except np.linalg.LinAlgError:
+            chol = None
+        if chol is None or np.min(np.diag(chol)) < 1e-8:
+            entries = "; ".join(f"#{i} {a} ~ {b}: rho {rho:g}" for i, a, b, rho in sorted(used))
+            raise ScenarioError(
+                f"{loc(f'shocks.correlations.{used[0][0]}')}: the correlations among "
+                f"{', '.join(paths)} are not positive definite (no joint normal has them): "
+                f"{entries}; weaken one of them"
+            )
+        out.append(CorrelationGroup(tuple(paths), np.asarray(chol, dtype=np.float64)))
+    return out
+
+
+def correlate_uniforms(
+    groups: list[CorrelationGroup],
+    uniforms: Mapping[str, Array],
+    inverse_normal: InverseNormal | None = None,
+) -> dict[str, Array]:
+    """Uniforms with the Gaussian copula of ``groups`` applied: ``z = ndtri(u)``,
+    ``z' = L z`` (``L`` the Cholesky factor), ``u' = ndtr(z')``. Each ``u'`` is still
+    uniform, so each number keeps its distribution; the normal scores correlate as the
+    groups say. Only the paths of a group all of whose paths ``uniforms`` has are returned.
+    """
+    ndtri = inverse_normal or scipy_ndtri
+    out: dict[str, Array] = {}
+    hi = np.nextafter(1.0, 0.0)
+    for g in groups:
+        if not all(p in uniforms for p in g.paths):
+            continue
+        z = np.column_stack([ndtri(np.asarray(uniforms[p], dtype=np.float64)) for p in g.paths])
+        zc = z @ g.cholesky.T
+        for j, p in enumerate(g.paths):
+            out[p] = np.clip(np.asarray(ndtr(zc[:, j]), dtype=np.float64), 2.0**-60, hi)
+    return out
+
+
+def _copula(ctx: _Context, groups: list[CorrelationGroup]) -> None:
+    """The correlated uniforms of every group, from the design's quantiles or each number's
+    own stream (a Monte Carlo run only; numbers the caller drew stay as drawn)."""
+    if not ctx.sample_all or not groups:
+        return
+    assert ctx.seed is not None
+    u: dict[str, Array] = {}
+    for g in groups:
+        given = [p for p in g.paths if p in ctx.drawn]
+        if given:
+            if len(given) < len(g.paths):
+                rest = [p for p in g.paths if p not in ctx.drawn]
+                raise ctx.error(
+                    "shocks.correlations",
+                    f"{', '.join(given)} are swept and {', '.join(rest)} are not: a copula "
+                    "correlates numbers drawn together (sweep all of them or none)",
+                )
+            continue
+        for p in g.paths:
+            u[p] = (
+                np.asarray(ctx.uniforms[p], dtype=np.float64)
+                if p in ctx.uniforms
+                else uniform_stream(ctx.seed, ctx.spawn_key, p, ctx.samples, ctx.offset)
+            )
+    ctx.correlated = correlate_uniforms(groups, u, ctx.inverse_normal)
+
+
+def _check_correlated(ctx: _Context, sc: Scenario) -> None:
+    """Every path a correlation names must be an uncertain number of the scenario."""
+    if sc.shocks is None:
+        return
+    for i, c in enumerate(sc.shocks.correlations):
+        for j, p in enumerate(c.between):
+            par = ctx.params.get(p)
+            if par is None:
+                raise ctx.error(
+                    f"shocks.correlations.{i}.between.{j}",
+                    f"{p!r} is not an uncertain number of the scenario"
+                    f"{did_you_mean(p, ctx.params)} (a copula correlates distributions; "
+                    f"uncertain numbers: {', '.join(sorted(ctx.params)) or '(none)'})",
+                )
+
+
 def compile_scenario(
     sc: Scenario,
     *,
@@ -667,9 +939,13 @@ def compile_scenario(
         years, samples, seed, spawn_key, uniforms, sample_all, offset, inverse_normal, drawn
     )
     ctx.provenance = provenance if provenance is not None else sc.provenance
+    if sc.shocks is not None:
+        ctx.factors = {name: f.ar for name, f in sc.shocks.factors.items()}
+        _copula(ctx, correlation_groups(sc, ctx.where))
     b = _Builder(sc, ctx)
     try:
         b.build()
+        _check_correlated(ctx, sc)
         ops = b.ordered()
         history = _history(b, sc)
     except ValueError as exc:
@@ -682,7 +958,9 @@ def compile_scenario(
     }
     groups["all"] = np.arange(len(b.cids), dtype=np.intp)
     model = Model(years, tuple(b.cids), samples, ops, groups, history)
-    comp = Compiled(sc, model, {}, {}, dict(ctx.params), seed, b.defined, ctx.provenance)
+    comp = Compiled(
+        sc, model, {}, {}, dict(ctx.params), seed, b.defined, ctx.provenance, tuple(ctx.shocked)
+    )
     _compile_metrics(comp, b)
     for tid, t in sc.targets.items():
         comp.targets[tid] = _compile_target(comp, b, tid, t)
@@ -752,6 +1030,7 @@ def _compile_target(comp: Compiled, b: _Builder, tid: str, t: Target) -> Compile
     try:
         metric = t.metric_expr()
         ex.require_series(metric)
+        metric = _price_basis(comp, t, metric, path)
         cluster_level = ex.level_of(metric, b.level, comp.model.groups, _cidx(b))
         t.check_metric(cluster_level, comp.model.groups)
     except ex.ExprError as exc:
@@ -769,6 +1048,16 @@ def _compile_target(comp: Compiled, b: _Builder, tid: str, t: Target) -> Compile
         raise _err(comp, path, str(exc)) from exc
     levers = _levers(comp, b, t, metric, path)
     return CompiledTarget(spec, t, levers[0] if levers else None, levers)
+
+
+def _price_basis(comp: Compiled, t: Target, metric: ex.Expr, path: tuple[str, ...]) -> ex.Expr:
+    """The metric at the target's price basis (``basis: comparable``: scenario/prices.py)."""
+    from clustersim.scenario.prices import PriceError, price_basis
+
+    try:
+        return price_basis(comp.scenario, t, metric)
+    except PriceError as exc:
+        raise _err(comp, (*path, exc.field), str(exc)) from exc
 
 
 def _levers(
@@ -848,12 +1137,10 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
             if f is None:
                 return None
             name, inner = f
-            if inner is not None:
-                sel = ("pick", inner[1]) if isinstance(inner, tuple) else inner
-                if isinstance(sel, tuple) and sel[0] == "pick":
-                    sel = (_cidx(b)[sel[1]],)
-                elif isinstance(sel, str):
-                    sel = tuple(comp.model.groups[sel].tolist())
+            if isinstance(inner, tuple):  # ("pick", cluster id)
+                sel = (_cidx(b)[inner[1]],)
+            elif inner is not None:  # a group id
+                sel = tuple(comp.model.groups[inner].tolist())
             continue
         op = b.ops.get(name)
         if op is None:
@@ -862,13 +1149,16 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
             if not op.cluster:
                 sel = None
             elif sel is None and len(comp.defined.get(name, ())) < len(b.cids):
-                sel = tuple(sorted(comp.defined[name]))
+                sel = tuple(sorted(comp.defined.get(name, ())))
             if sel is not None and name in comp.defined:
                 sel = tuple(i for i in sel if i in comp.defined[name])
             return Lever(name, sel, _lever_label(comp, b, name, sel))
         if isinstance(op, Combine):
             name = op.terms[0][0]
         elif isinstance(op, StockFlow):
+            own = _own_growth_lever(comp, b, op, sel)
+            if own is not None:
+                return own
             name = op.flow
         elif isinstance(op, Tier):
             name = op.pipeline.entries
@@ -878,7 +1168,27 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
             name = op.part
         elif isinstance(op, Ratio):
             name = op.num
+        elif isinstance(op, Whole):
+            name = op.source
     return None
+
+
+def _own_growth_lever(
+    comp: Compiled, b: _Builder, op: StockFlow, sel: tuple[int, ...] | None
+) -> Lever | None:
+    """The stock's own rate as the lever, for the selected clusters whose firms have their
+    own ``growth:``, when none of the selected clusters has an inflow (``entries``) to move
+    instead; None to follow the flow."""
+    if op.rates is None:
+        return None
+    chosen = set(range(len(b.cids))) if sel is None else set(sel)
+    if chosen & comp.defined.get(op.flow, set()):
+        return None
+    grows = tuple(sorted(chosen & b.own_growth))
+    if not grows:
+        return None
+    clusters = None if len(grows) == len(b.cids) else grows
+    return Lever(op.name, clusters, _lever_label(comp, b, op.name, clusters))
 
 
 def _lever_label(comp: Compiled, b: _Builder, name: str, sel: tuple[int, ...] | None) -> str:
@@ -886,7 +1196,7 @@ def _lever_label(comp: Compiled, b: _Builder, name: str, sel: tuple[int, ...] | 
     if sel is None or len(sel) == len(b.cids):
         return name
     for gid, idx in comp.model.groups.items():
-        if gid != "all" and set(idx.tolist()) == set(sel):
+        if set(idx.tolist()) == set(sel):  # ("all" returned above: every cluster)
             return f"{name}[{gid}]"
     if len(sel) <= 2:
         return f"{name}[{', '.join(b.cids[i] for i in sel)}]"

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from clustersim.compile import Compiled, CompiledTarget, Lever, compile_scenario
 from clustersim.core import expr as ex
-from clustersim.core.model import Compound, Elastic, Model, StockFlow
+from clustersim.core.model import Compound, Elastic, Model, StockFlow, Whole
 from clustersim.core.project import needed, project
 from clustersim.core.targets import Bound, Outcome, evaluate_target, result_buffers
 from clustersim.engines import get_engine, resolve_engine
@@ -81,7 +81,7 @@ def run_compiled(comp: Compiled, *, required: bool = True, point: Compiled | Non
                 required_levers=levers if len(levers) > 1 else [],
                 strength=t.strength,
                 joint=t.joint,
-                integer=type(t).integer,
+                integer=type(t).integer or _whole_metric(comp, ct.spec.metric),
             )
         )
     sc = comp.scenario
@@ -152,6 +152,16 @@ def run(
     return run_compiled(comp, required=required, point=point)
 
 
+def _whole_metric(comp: Compiled, metric: ex.Expr) -> bool:
+    """The metric is an ``integer: true`` indicator itself: its values are whole numbers,
+    so its median and percentiles are sample values (never 2.5 clusters)."""
+    return (
+        isinstance(metric, ex.Name)
+        and metric.id in comp.model.names
+        and isinstance(comp.model.op(metric.id), Whole)
+    )
+
+
 # --- required growth --------------------------------------------------------------------------
 
 
@@ -169,10 +179,12 @@ def with_lever(
     and grows at ``rate`` after it.
     """
     op = model.op(lever.series)
-    assert isinstance(op, Compound)
     r = np.atleast_1d(np.asarray(rate, dtype=np.float64))
     n = len(r)
     k = 0 if from_year is None else from_year - int(model.years[0])
+    if isinstance(op, StockFlow):
+        return _with_stock_rate(model, op, lever, r, k)
+    assert isinstance(op, Compound)
     if k > 0:
         return _with_lever_from(model, op, lever, r, k)
     if not op.cluster:
@@ -190,6 +202,20 @@ def with_lever(
             arr[:, sel] = 0.0
             elastic.append(Elastic(e.source, arr))
         new = dataclasses.replace(op, rates=rates, elastic=tuple(elastic))
+    ops = tuple(new if o.name == op.name else o for o in model.ops)
+    return dataclasses.replace(model, ops=ops, samples=n)
+
+
+def _with_stock_rate(model: Model, op: StockFlow, lever: Lever, r: Array, k: int) -> Model:
+    """:func:`with_lever` for a stock's own rate (firms with their own ``growth:``): the
+    stock's rates of the lever's clusters become ``r`` after year index ``k``; the inflow
+    and exits stay as they are."""
+    assert op.rates is not None and op.cluster
+    n = len(r)
+    rates = np.array(np.broadcast_to(op.rates, (n, *op.rates.shape[1:-1], model.n_years)))
+    sel = slice(None) if lever.clusters is None else list(lever.clusters)
+    rates[:, sel, k + 1 :] = r[:, None, None]
+    new = dataclasses.replace(op, rates=rates)
     ops = tuple(new if o.name == op.name else o for o in model.ops)
     return dataclasses.replace(model, ops=ops, samples=n)
 
@@ -266,7 +292,7 @@ def _required(comp: Compiled, ct: CompiledTarget, lever: Lever) -> dict[str, Any
     if comp.model.samples != 1 or ct.spec.year <= first:
         return None  # nothing to grow towards (a target in the base or start year)
     op = comp.model.op(lever.series)
-    if not isinstance(op, Compound):
+    if not isinstance(op, Compound) and not (isinstance(op, StockFlow) and op.rates is not None):
         return None
     out: dict[str, Any] = {
         "series": lever.label,
@@ -319,8 +345,8 @@ def _required(comp: Compiled, ct: CompiledTarget, lever: Lever) -> dict[str, Any
         out["method"] = "none_in_range"
         return out
     # "meets" with a margin float rounding cannot undo (see _meeting_side); a count's
-    # margin is a whole number, exactly 0 when just met
-    step = type(ct.model).search == "step"
+    # margin (count_over, or an integer indicator) is a whole number, exactly 0 when just met
+    step = type(ct.model).search == "step" or _whole_metric(comp, ct.spec.metric)
     # a strict goal (more_than / less_than) is met only beyond its tolerance: aim past it
     safe = max(0.0 if step else SAFE * ct.spec.bound.scale, ct.spec.bound.met_from)
     ok = mg >= safe
@@ -388,7 +414,7 @@ def _meeting_side(rate: float, margins: Callable[[Array], Array], bound: Bound) 
 
 
 def _closed_form(
-    comp: Compiled, ct: CompiledTarget, op: Compound, lever: Lever, start: int | None
+    comp: Compiled, ct: CompiledTarget, op: Compound | StockFlow, lever: Lever, start: int | None
 ) -> float | None:
     """The kind's closed form (:meth:`~clustersim.kinds.targets.TargetKind.closed_form`),
     when the target reads the lever series itself. From a ``start`` year after the base,
@@ -405,7 +431,13 @@ def _closed_form(
     )
     if not reads_lever:
         return None
-    x0 = float(op.x0[0] if not op.cluster else op.x0[0, lever.clusters[0]])  # type: ignore[index]
+    if isinstance(op, StockFlow):
+        # s[t] = s[t-1] (1 - exit) (1 + r) + inflow compounds like a Compound here: the
+        # lever is a stock's own rate only where no inflow is defined, and the scenario
+        # refuses exit_rate beside growth ("firms takes entries/exit_rate or growth")
+        x0 = float(op.s0[0, lever.clusters[0]])  # type: ignore[index]
+    else:
+        x0 = float(op.x0[0] if not op.cluster else op.x0[0, lever.clusters[0]])  # type: ignore[index]
     b = spec.bound
     goal = b.lo if b.lo is not None else b.hi
     if goal is None or x0 <= 0:

@@ -12,15 +12,39 @@ scenario models.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, get_args
+
+from clustersim.errors import MAX_SHOWN, Problem, ScenarioError
+from clustersim.suggest import DEFAULT_CUTOFF, closest
 
 if TYPE_CHECKING:
     from clustersim.scenario.models import Scenario
     from clustersim.values.names import Label
 
-__all__ = ["LANGS", "SERIES_LABELS", "WORDS", "Bi", "Lang", "bi", "series_label", "word"]
+__all__ = [
+    "LANGS",
+    "SEED_DOCUMENTS",
+    "SERIES_LABELS",
+    "SOURCE_PHRASES",
+    "TRANSLATIONS",
+    "UNIT_LABELS",
+    "WORDS",
+    "Bi",
+    "Lang",
+    "bi",
+    "did_you_mean",
+    "localize",
+    "msg",
+    "problem_lines",
+    "series_label",
+    "source_text",
+    "translate",
+    "unit_text",
+    "word",
+]
 
 Lang = Literal["en", "zh"]
 #: the languages of ``--lang``
@@ -147,6 +171,13 @@ WORDS: Mapping[str, Bi] = {
     "run_title_samples": Bi(
         "，{samples:,} 个样本（随机种子 {seed}）", ", {samples:,} samples (seed {seed})"
     ),
+    # --- shocks (issue 15) ---
+    # the run title of a Monte Carlo run whose growths carry yearly shocks
+    "run_title_shocks": Bi(
+        "，含逐年冲击（{growths} 个增速、{factors} 个共同因子、{correlations} 组相关）",
+        ", yearly shocks (growth rates shocked: {growths}; shared factors: {factors}, "
+        "correlations: {correlations})",
+    ),
     "value_terminal": Bi("预测值", "value"),
     "value_median_terminal": Bi("预测值", "value (median)"),
     "p5_p95_terminal": Bi("5%-95%分位", "p5-p95"),
@@ -198,11 +229,978 @@ WORDS: Mapping[str, Bi] = {
         "break in {brk} ({series}.breaks): growth is never computed across a break; start the "
         "target in {brk} or later",
     ),
+    # --- backtest/prices (issue 15) ---
+    "rb_title": Bi(
+        "滚动起点回测：{files}（{series} 个序列，{n} 次预测，{obs} 个留出观测值）",
+        "Rolling-origin backtest of {files} ({series} series, {n} forecasts of {obs} held-back "
+        "observations)",
+    ),
+    "rb_pooled": Bi("合计", "pooled"),
+    "rb_n": Bi("预测数", "n"),
+    "rb_mape": Bi("MAPE（模型）", "MAPE (model)"),
+    "rb_mape_naive": Bi("MAPE（沿用上年增速）", "MAPE (naive)"),
+    "rb_ratio_naive": Bi("相对沿用上年增速", "ratio to naive"),
+    "rb_ratio_rw": Bi("相对带漂移随机游走", "ratio to RW drift"),
+    "rb_cover": Bi("{level}% 区间覆盖率", "{level}% coverage"),
+    "rb_score": Bi("CRPS（对数）", "CRPS (log)"),
+    "rb_score_naive": Bi("绝对对数误差（沿用上年增速）", "abs log error (naive)"),
+    "rb_pit": Bi(
+        "PIT 直方图（10 组，理想为每组 10%）", "PIT histogram (10 bins, 10% each if calibrated)"
+    ),
+    "rb_method": Bi(
+        "方法：对数增长 = 均值 + AR(1) 偏离 + 年度冲击；连续年度增速少于 8 对时 ar 收缩为 0"
+        "（此时中位数预测即带漂移随机游走）。预测分布为学生 t 分布，含年度冲击方差与均值的"
+        "参数不确定性（小样本自由度 = 区间数 - 1）。每个起点至少用 {min_fit} 个观测值拟合，"
+        "预测其后所有观测值。沿用上年增速 = 最后一期增速外推。CRPS 以对数水平计"
+        "（19 个分位数的 2 × 平均弹球损失），约等于相对误差。",
+        "Method: log growth = mean + AR(1) deviation + annual innovation; ar is shrunk to 0 "
+        "with fewer than 8 consecutive annual pairs (the median forecast is then a random walk "
+        "with drift). Predictive distribution: Student t with the innovation variance and the "
+        "mean's parameter uncertainty (small-sample df = intervals - 1). Each origin fits at "
+        "least {min_fit} observations and forecasts every later one. Naive = the last growth "
+        "carried forward. CRPS on the log level (2 x mean pinball loss over 19 quantiles), "
+        "roughly a relative error.",
+    ),
+    "rb_skipped": Bi("未用：{what}", "not used: {what}"),
+    "rb_needs": Bi(
+        "backtest 需要 --scenario 与 --until（或 --rolling）",
+        "backtest needs --scenario and --until (or --rolling)",
+    ),
+    "rb_one_file": Bi(
+        "不带 --rolling 时只能给一个数据文件（给了 {n} 个）",
+        "without --rolling give one data file (got {n})",
+    ),
+    "rb_no_series": Bi(
+        "{files}：没有序列至少有 {need} 个可用的全年观测值",
+        "{files}: no series has {need} usable full-year observations",
+    ),
+    "rb_wrote": Bi("已写入 {path}", "wrote {path}"),
+    "price_deflator_alone": Bi(
+        "deflator: 只与 basis: comparable 一起使用", "deflator: goes with basis: comparable"
+    ),
+    "price_not_deflatable": Bi(
+        "basis: comparable 不适用于 {kind} 目标：占比、百分点变化和个数在现价与可比价下相同",
+        "basis: comparable does not apply to a {kind} target: a share, a change in percentage "
+        "points or a count is the same in current and comparable prices",
+    ),
+    "price_mixed": Bi(
+        "指标混用了现价与可比价序列（由 prices: 声明）；可比价口径要求统一",
+        "the metric mixes series at current and comparable prices (declared with prices:); a "
+        "comparable basis needs them all on one footing",
+    ),
+    "price_no_deflator": Bi(
+        "basis: comparable 需要价格指数 {name!r} 作为水平指标（如 indicators.{name}：基年为 100，"
+        "增速为年度价格变化），或用 deflator: 指定其他指数",
+        "basis: comparable needs the price index {name!r} as a level indicator (e.g. "
+        "indicators.{name}: base 100 in the base year, growth the price change a year), or "
+        "another named with deflator:",
+    ),
+    "price_deflator_base": Bi(
+        "indicators.{name} 的基数是指数基期值（如 100 的确定数），不能是分布；价格不确定性放在其增速中",
+        "the base of indicators.{name} is the index base (a plain number > 0 such as 100), not a "
+        "distribution: put the price uncertainty in its growth",
+    ),
     "audit_footnote": Bi(
         "[构造] / [规划]：结果由情景自身假设决定，见 clustersim validate --audit",
         "[fixed] / [plan]: the outcome is set by the scenario's own assumptions; "
         "see clustersim validate --audit",
     ),
+    # --- messages (issue 20) ---
+    # problems in input files: each template in both languages, the same {fields}; a field
+    # filled with a Bi takes its own language (see :func:`msg`)
+    "err_not_utf8": Bi(
+        "不是 UTF-8 文本（第 {byte} 字节无法按 UTF-8 读取）；这是 {what} 文件吗？",
+        "not UTF-8 text (byte {byte} cannot be read as UTF-8); is it a {what} file?",
+    ),
+    "err_gbk": Bi(
+        "不是 UTF-8 文本：文件看起来是 GBK/GB18030 编码（中文 Windows 上记事本和 Excel 的默认"
+        "保存格式），本行是第一个非 UTF-8 字符（第 {byte} 字节）",
+        "not UTF-8 text: the file looks like GBK/GB18030 (what Notepad and Excel save on "
+        "Chinese Windows); this line has the first character that is not UTF-8 (byte {byte})",
+    ),
+    "hint_save_utf8": Bi(
+        "请另存为 UTF-8：记事本中选“文件 > 另存为”，编码选“UTF-8”；Excel 中选“另存为”，"
+        "类型选“CSV UTF-8（逗号分隔）”",
+        "save it as UTF-8: in Notepad, File > Save As, Encoding: UTF-8; in Excel, Save As, "
+        "type CSV UTF-8 (Comma delimited)",
+    ),
+    "err_nul": Bi(
+        "含有 NUL 字节：这是二进制文件，不是 {what} 文本",
+        "a NUL byte: this is a binary file, not {what}",
+    ),
+    "err_empty": Bi("文件为空", "the file is empty"),
+    "err_not_mapping": Bi(
+        "情景文件的顶层必须是“键: 值”映射", "a scenario must be a mapping of keys to values"
+    ),
+    "err_yaml_tab": Bi(
+        "YAML 语法错误：第 {line} 行用了制表符（Tab）缩进；请改用空格缩进",
+        "YAML syntax error: line {line} uses a tab; indent with spaces",
+    ),
+    "hint_yaml_tab": Bi(
+        "把行首的每个 Tab 换成空格，与同一层的其他键对齐（YAML 不允许用 Tab 缩进）",
+        "replace the tabs at the start of the line by spaces, aligned with the other keys of "
+        "its block (YAML does not allow tabs for indentation)",
+    ),
+    "err_yaml_indent": Bi(
+        "YAML 语法错误：第 {line} 行的缩进与上下文不符（比上一行的键缩进更多，"
+        "或一个值里有第二个“: ”）",
+        "YAML syntax error: line {line} is indented in a way that does not fit (more than the "
+        "key above it, or a value holds a second ': ')",
+    ),
+    "hint_yaml_indent": Bi(
+        "让该行与同一层的键缩进相同的空格数；若值中含有“: ”，请给整段文字加引号",
+        "indent it with as many spaces as the other keys of its block; if a text holds ': ', "
+        "put the whole text in quotes",
+    ),
+    "err_yaml_block": Bi(
+        "YAML 语法错误：第 {line} 行的缩进与所在层级不一致",
+        "YAML syntax error: line {line} is not indented like the block it belongs to",
+    ),
+    "hint_yaml_block": Bi(
+        "同一层的键必须用相同数量的空格缩进；检查该行和上一行的行首空格",
+        "keys of one block must start at the same column; compare the leading spaces of this "
+        "line and the line above",
+    ),
+    "err_yaml_unclosed": Bi(
+        "YAML 语法错误：第 {start} 行开始的 {open} 没有闭合",
+        "YAML syntax error: the {open} opened on line {start} is not closed",
+    ),
+    "hint_yaml_unclosed": Bi(
+        "在同一行补上 {close}；文字中含有逗号或冒号时请加引号",
+        "close it with {close} on the same line; put a text holding a comma or colon in quotes",
+    ),
+    "err_yaml_quote": Bi(
+        "YAML 语法错误：第 {start} 行开始的引号没有闭合",
+        "YAML syntax error: the quote opened on line {start} is never closed",
+    ),
+    "hint_yaml_quote": Bi("在文字末尾补上相同的引号", "end the text with the same quote mark"),
+    "err_yaml_colon": Bi(
+        "YAML 语法错误：第 {line} 行缺少“键: 值”中的冒号",
+        "YAML syntax error: line {line} lacks the ':' of 'key: value'",
+    ),
+    "err_yaml_alias": Bi(
+        "YAML 语法错误：引用 *{name} 之前没有定义锚点 &{name}",
+        "YAML syntax error: undefined alias *{name}: no anchor &{name} is defined above it",
+    ),
+    "err_yaml_other": Bi("YAML 语法错误：{problem}", "YAML syntax error: {problem}"),
+    "did_you_mean": Bi("；是否应为 {name}？", "; did you mean {name}?"),
+    "allowed": Bi("（可用：{names}）", " (allowed: {names})"),
+    "known": Bi("（已有：{names}）", " (known: {names})"),
+    "got": Bi("（实际为 {value}）", " (got {value})"),
+    "err_unknown_field": Bi("未知字段{hint}{allowed}", "unknown field{hint}{allowed}"),
+    "hint_label_comma": Bi(
+        "{{zh: ..., en: ...}} 中的逗号把文字断开了：请给文字加引号",
+        "a comma inside {{zh: ..., en: ...}} splits the text: put it in quotes",
+    ),
+    "err_missing": Bi("缺少必填字段", "required field missing"),
+    "err_unknown_tag": Bi(
+        "未知的 {disc} {tag}{hint}{allowed}", "unknown {disc} {tag}{hint}{allowed}"
+    ),
+    "err_needs_tag": Bi("缺少 {disc}", "needs {disc}"),
+    "err_int": Bi("应为整数", "Input should be a valid integer"),
+    "err_number": Bi("应为数字", "Input should be a valid number"),
+    "err_text": Bi("应为文字", "Input should be a valid string"),
+    "err_bool": Bi("应为 true 或 false", "Input should be a valid boolean"),
+    "err_mapping": Bi("应为“键: 值”映射", "Input should be a mapping (key: value)"),
+    "err_list": Bi("应为列表", "Input should be a valid list"),
+    "err_gt": Bi("应大于 {limit}", "Input should be greater than {limit}"),
+    "err_ge": Bi("应大于或等于 {limit}", "Input should be greater than or equal to {limit}"),
+    "err_lt": Bi("应小于 {limit}", "Input should be less than {limit}"),
+    "err_le": Bi("应小于或等于 {limit}", "Input should be less than or equal to {limit}"),
+    "err_too_short": Bi("至少需要 {n} 项", "should have at least {n} item(s)"),
+    "err_pattern": Bi(
+        "格式不符（编号只能用小写字母、数字和下划线，以字母开头）：{pattern}",
+        "does not match the pattern {pattern} (ids: lowercase letters, digits and _, "
+        "starting with a letter)",
+    ),
+    "err_literal": Bi("应为以下之一：{expected}", "Input should be {expected}"),
+    "hint_number_unit": Bi(
+        "数值里不要带单位：写成 {number}，并用 unit: {unit} 标明单位",
+        "write {number} and set unit: {unit} (a number cannot carry its unit)",
+    ),
+    "err_unknown_cluster": Bi(
+        "未知集群 {name}{hint}{known}", "unknown cluster {name}{hint}{known}"
+    ),
+    "err_unknown_group": Bi("未知集群组 {name}{hint}{known}", "unknown group {name}{hint}{known}"),
+    "err_unknown_series": Bi(
+        "{expr} 中有未知序列 {name}{hint}", "unknown series {name} in {expr}{hint}"
+    ),
+    "err_unknown_cluster_in": Bi(
+        "{expr} 中有未知集群 {name}{hint}", "unknown cluster {name} in {expr}{hint}"
+    ),
+    "err_unknown_group_in": Bi(
+        "{expr} 中有未知集群组 {name}{hint}", "unknown group {name} in {expr}{hint}"
+    ),
+    "err_year_after_end": Bi(
+        "{year} 年晚于预测期末年 end_year（{end}）",
+        "{year} is after the end of the projection (end_year {end})",
+    ),
+    "hint_year_after_end": Bi(
+        "将 end_year 提高到 {year}，或把目标年份移到 {base}-{end} 年之内",
+        "raise end_year to {year} or move the target into {base}-{end}",
+    ),
+    "err_year_before_base": Bi(
+        "{year} 年早于基年 base_year（{base}）",
+        "{year} is before the base year (base_year {base})",
+    ),
+    "hint_year_before_base": Bi(
+        "把目标年份移到 {base}-{end} 年之内", "move the target into {base}-{end}"
+    ),
+    "err_end_before_base": Bi(
+        "end_year（{end}）必须晚于 base_year（{base}）",
+        "end_year ({end}) must be after base_year ({base})",
+    ),
+    "n_clusters": Bi("[{n}个集群]", "[{n} clusters]"),
+    "error_prefix": Bi("错误：", "error: "),
+    "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),
+    # --- discover/decompose help (issue 16 x issue 20) ---
+    "help_discover_dir": Bi(
+        "sweep 的输出目录（clustersim sweep ... --out DIR）。",
+        "A sweep's output directory (clustersim sweep ... --out DIR).",
+    ),
+    "help_discover_target": Bi(
+        "解释该目标（按 id）的结果。",
+        "Explain this target's outcome (by id).",
+    ),
+    "help_discover_all_met": Bi(
+        "解释是否全部目标都达成（默认）。",
+        "Explain whether every target is met (the default).",
+    ),
+    "help_discover_cases": Bi(
+        "关注的情形：missed（未达成）或 met（达成）（默认：配合 --target 为 missed，配合 --all-met 为 met）。",
+        "Cases of interest: missed or met (default: missed with --target, met with --all-met).",
+    ),
+    "help_discover_box": Bi(
+        "选用权衡曲线上的第几个框（见 --trajectory）。",
+        "Pick this box of the trade-off curve (see --trajectory).",
+    ),
+    "help_discover_min_coverage": Bi(
+        "默认框：覆盖率不低于此值的框中密度最高者。",
+        "Default box: the densest with at least this coverage.",
+    ),
+    "help_discover_cart": Bi(
+        "同时拟合 CART 决策树（scikit-learn）。",
+        "Also fit a CART tree (scikit-learn).",
+    ),
+    "help_discover_inputs": Bi(
+        "all：所有抽样的数；factors：只用 sweep 文件列出的因子。",
+        "all: every sampled number; factors: only those the sweep file names.",
+    ),
+    "help_discover_trajectory": Bi(
+        "打印权衡曲线上的每个框。",
+        "Print every box of the trade-off curve.",
+    ),
+    "help_discover_html": Bi(
+        "另写一个含图表的 HTML 页面（matplotlib）。",
+        "Also write an HTML page with the charts (matplotlib).",
+    ),
+    "help_discover_json": Bi(
+        "只在标准输出打印一个 JSON 文档。",
+        "Print one JSON document on stdout, nothing else.",
+    ),
+    "help_decompose_source": Bi(
+        "情景 YAML 文件（将运行它），或由 clustersim run --out DIR 写出的结果目录。",
+        "A scenario YAML file (it is run), or a results directory written by 'clustersim run --out DIR'.",
+    ),
+    "help_decompose_metric": Bi(
+        "energy_intensity（能耗强度）或 rd_intensity（研发强度）。",
+        "energy_intensity or rd_intensity.",
+    ),
+    "help_decompose_from": Bi(
+        "窗口的起始年份（默认：基年）。",
+        "First year of the window (default: base year).",
+    ),
+    "help_decompose_to": Bi(
+        "窗口的结束年份（默认：规划末年）。",
+        "Last year of the window (default: horizon).",
+    ),
+    "help_cmd_discover": Bi(
+        "情景发现：扫描输入在哪些取值范围内会使某个目标未达成（或整个规划达成）？PRIM（剥离与粘贴、覆盖率-密度权衡曲线、所选框的限制及其拟 p 值），另以 CART 规则为第二种视角。\n\n示例：\n\n  clustersim sweep sweeps/example-lhs.yaml --out out/lhs\n\n  clustersim discover out/lhs --target clusters_1000\n\n  clustersim discover out/lhs --all-met --trajectory --html discover.html",
+        "Scenario discovery: which ranges of the swept inputs make a target fail (or the whole plan hold)? PRIM (peeling and pasting, the coverage-density trade-off curve, the chosen box's restrictions with quasi-p values) and CART rules as a second view.\n\nExamples:\n\n  clustersim sweep sweeps/example-lhs.yaml --out out/lhs\n\n  clustersim discover out/lhs --target clusters_1000\n\n  clustersim discover out/lhs --all-met --trajectory --html discover.html",
+    ),
+    "help_cmd_decompose": Bi(
+        "加法 LMDI-I 分解：把地区能耗强度（或研发强度）的变化分解为各集群的结构效应和强度效应，以及集群之外的变化；逐年并覆盖整个窗口；配合 --samples 给出蒙特卡洛样本的中位数和第 5-95 百分位。各效应之和严格等于总变化。\n\n示例：\n\n  clustersim decompose scenarios/example.yaml\n\n  clustersim decompose scenarios/example.yaml --metric rd_intensity -n 1000 -s 1",
+        "Additive LMDI-I decomposition of the change in regional energy intensity (or R&D intensity) into each cluster's structure effect and intensity effect, plus the change outside the clusters; per year and over the window; with --samples, the median and the 5th-95th percentiles over Monte Carlo samples. The effects sum to the total change exactly.\n\nExamples:\n\n  clustersim decompose scenarios/example.yaml\n\n  clustersim decompose scenarios/example.yaml --metric rd_intensity -n 1000 -s 1",
+    ),
+    "help_check_consistency": Bi(
+        "不做预测：用对数增长率上的线性规划判断各目标能否在情景给定的范围内同时成立（退出码 1：存在冲突）。",
+        "Nothing is projected: a linear programme on log growth says whether the targets can hold together within the scenario's ranges (exit 1: a conflict).",
+    ),
+    "help_export_iamc": Bi(
+        "改为写出：IAMC 长表格式（.csv 或 .xlsx）的运行序列，供 pyam 读取。",
+        "Instead: the run's series in IAMC long format (.csv or .xlsx), for pyam.",
+    ),
+    "help_validate_json": Bi(
+        '在标准输出打印一个 JSON 文档：{"ok": true, ...} 或错误（{"ok": false, "errors": [...]}，见 README“输出文件”）。',
+        'Print one JSON document on stdout: {"ok": true, ...} or the errors ({"ok": false, "errors": [...]}, see README "Output files").',
+    ),
+    # --- discover/decompose (issue 16) ---
+    "discover_title": Bi(
+        "情景发现：{outcome}，关注样本（{cases}）{k:,} / {n:,}",
+        "Scenario discovery: {outcome}, cases of interest ({cases}) {k:,} of {n:,}",
+    ),
+    "cases_missed": Bi("未达成", "missed"),
+    "cases_met": Bi("达成", "met"),
+    "prim_box": Bi(
+        "PRIM 盒 {box}：覆盖率 {coverage}，密度 {density}，质量 {mass}",
+        "PRIM box {box}: coverage {coverage}, density {density}, mass {mass}",
+    ),
+    "prim_no_restriction": Bi(
+        "所选盒未限制任何输入：关注样本分布于整个抽样空间",
+        "The chosen box restricts no input: the cases of interest spread over the whole space",
+    ),
+    "input": Bi("输入", "input"),
+    "lower": Bi("下限", "lower"),
+    "upper": Bi("上限", "upper"),
+    "sampled_range": Bi("抽样范围", "sampled range"),
+    "qp_lower": Bi("下限 quasi-p", "quasi-p lower"),
+    "qp_upper": Bi("上限 quasi-p", "quasi-p upper"),
+    "tradeoff": Bi("覆盖率-密度权衡曲线", "Coverage-density trade-off"),
+    "box": Bi("盒", "box"),
+    "phase": Bi("阶段", "phase"),
+    "coverage": Bi("覆盖率", "coverage"),
+    "density": Bi("密度", "density"),
+    "mass": Bi("质量", "mass"),
+    "restricted": Bi("受限输入数", "restricted"),
+    "cart_rules": Bi(
+        "CART 规则（关注样本占多数的叶节点）",
+        "CART rules (leaves where cases of interest are the majority)",
+    ),
+    "rule": Bi("规则", "rule"),
+    "points": Bi("样本数", "points"),
+    "cart_none": Bi(
+        "CART：没有关注样本占多数的叶节点", "CART: no leaf where cases of interest are the majority"
+    ),
+    "restricted_ranges": Bi(
+        "所选盒的受限范围（灰色：抽样范围）",
+        "Restricted ranges of the chosen box (grey: sampled range)",
+    ),
+    "consistency_title": Bi(
+        "目标一致性预检（对数增长线性规划）",
+        "Target consistency pre-check (linear programme on log growth)",
+    ),
+    "consistency_ok": Bi(
+        "{n} 个可线性化目标在情景给定增长范围内可以同时达成",
+        "{n} linearisable targets can hold together within the scenario's growth ranges",
+    ),
+    "consistency_conflict": Bi(
+        "冲突：以下目标在情景给定增长范围内无法同时达成：{targets}",
+        "Conflict: these targets cannot hold together within the scenario's growth ranges: {targets}",
+    ),
+    "consistency_alone": Bi(
+        "单独无法达成：{target}",
+        "Cannot hold even alone: {target}",
+    ),
+    "consistency_skipped": Bi(
+        "未检查（不能精确写成对数增长的线性约束）：{targets}",
+        "Not checked (not exactly linear in log growth): {targets}",
+    ),
+    "needs": Bi("所需年均增长", "growth needed (per year)"),
+    "allowed_range": Bi("情景范围", "scenario range"),
+    "decompose_title": Bi(
+        "{metric} 变化的 LMDI-I 分解，{start}-{end}",
+        "LMDI-I decomposition of the change in {metric}, {start}-{end}",
+    ),
+    "effect_structure": Bi("结构效应", "structure effect"),
+    "effect_intensity": Bi("强度效应", "intensity effect"),
+    "effect_rest": Bi("集群外部分", "outside the clusters"),
+    "effect_total": Bi("合计变化", "total change"),
+    "effect": Bi("效应", "effect"),
+    "iamc_written": Bi(
+        "已写出 IAMC 长表：{path}（{rows:,} 行）", "wrote IAMC long table {path} ({rows:,} rows)"
+    ),
+    # --- cli (issue 20) ---
+    "likely": Bi("很可能达成", "likely"),
+    "uncertain": Bi("不确定", "uncertain"),
+    "unlikely": Bi("不太可能达成", "unlikely"),
+    "mode_monte_carlo": Bi(
+        "蒙特卡洛：{samples:,} 个样本（随机种子 {seed}），数值为中位数",
+        "Monte Carlo: {samples:,} samples (seed {seed}), values are medians",
+    ),
+    "mode_rule": Bi(
+        "状态按达成概率：不低于 {likely:.0%} 为很可能达成，不高于 {unlikely:.0%} 为不太可能达成，其间为不确定",
+        "status from P(met): likely >= {likely:.0%}, unlikely <= {unlikely:.0%}, else uncertain",
+    ),
+    "mode_median_rule": Bi("状态取中位数是否达成", "status of the median"),
+    "mode_central": Bi(
+        "中心路径：{uncertain} 个不确定参数取中心值，状态只反映这一条路径（去掉 --central 即做蒙特卡洛）",
+        "central path: {uncertain} uncertain numbers at their central values; statuses are of "
+        "this one path (drop --central for Monte Carlo)",
+    ),
+    "mode_deterministic": Bi(
+        "确定性运行：情景中没有不确定参数", "deterministic: the scenario has no uncertain numbers"
+    ),
+    "run_targets_likely": Bi(
+        "{n} 个目标中 {likely} 个很可能达成，{uncertain} 个不确定，{unlikely} 个不太可能达成。",
+        "{likely} of {n} targets likely, {uncertain} uncertain, {unlikely} unlikely.",
+    ),
+    "wrote": Bi("已写入 {path}", "wrote {path}"),
+    "strength_line_likely": Bi(
+        "{strength}目标：{met}/{n} 个很可能达成", "{strength} targets: {met} of {n} likely"
+    ),
+    "cfg_unknown": Bi("未知设置{hint}", "unknown setting{hint}"),
+    "cfg_bad_value": Bi("{value} 不是{allowed}", "{value} is not {allowed}"),
+    "cfg_allowed_lang": Bi("以下之一：{choices}", "one of {choices}"),
+    "cfg_allowed_count": Bi(" >= 1 的整数", "a whole number >= 1"),
+    "cfg_allowed_seed": Bi(" >= 0 的整数", "a whole number >= 0"),
+    "cfg_allowed_probability": Bi(" 0 到 1 之间的概率", "a probability between 0 and 1"),
+    "cfg_thresholds": Bi(
+        "status：unlikely（{unlikely}）必须小于 likely（{likely}）",
+        "status: unlikely ({unlikely}) must be below likely ({likely})",
+    ),
+    "cfg_not_utf8": Bi("不是 UTF-8 文本，请另存为 UTF-8", "not UTF-8 text; save it as UTF-8"),
+    "cfg_syntax": Bi("TOML 语法错误：{detail}", "TOML syntax error: {detail}"),
+    "sweep_file_or_scenario": Bi(
+        "请给出参数扫描文件或 --scenario 情景文件（二者取一）",
+        "give a sweep file or --scenario FILE (one of the two)",
+    ),
+    "scenario_not_sweep": Bi(
+        "这是情景文件，不是参数扫描文件（对情景做蒙特卡洛请用 clustersim sweep --scenario {file} -n 样本数）",
+        "this is a scenario file, not a sweep file (for a Monte Carlo of it use "
+        "clustersim sweep --scenario {file} -n SAMPLES)",
+    ),
+    # --help of every command and option (cli/__init__.py localises the built command)
+    "help_app": Bi(
+        "逐年预测地区产业集群并检查规划目标。\n\n示例：\n\n"
+        "  clustersim run scenarios/example.yaml\n\n"
+        "  clustersim run scenarios/example.yaml --samples 1000 --seed 1 --out results/\n\n"
+        "  clustersim check scenarios/example.yaml --samples 1000 --min-probability 0.8\n\n"
+        "  clustersim validate scenarios/example.yaml --explain region.gdp.base\n\n"
+        "  clustersim schema > scenario.schema.json",
+        "Project regional industrial clusters year by year and check plan targets.\n\n"
+        "Examples:\n\n"
+        "  clustersim run scenarios/example.yaml\n\n"
+        "  clustersim run scenarios/example.yaml --samples 1000 --seed 1 --out results/\n\n"
+        "  clustersim check scenarios/example.yaml --samples 1000 --min-probability 0.8\n\n"
+        "  clustersim validate scenarios/example.yaml --explain region.gdp.base\n\n"
+        "  clustersim schema > scenario.schema.json",
+    ),
+    "help_version": Bi("显示版本号后退出。", "Show the version and exit."),
+    "help_verbose": Bi(
+        "输出更多过程信息（-v 信息，-vv 调试）。",
+        "Say more about what is done (-v info, -vv debug).",
+    ),
+    "help_quiet_log": Bi("只输出错误。", "Print errors only."),
+    "help_help": Bi("显示本帮助后退出。", "Show this message and exit."),
+    "help_install_completion": Bi(
+        "为当前 shell 安装命令补全。", "Install completion for the current shell."
+    ),
+    "help_show_completion": Bi(
+        "显示当前 shell 的补全脚本，可复制或自行安装。",
+        "Show completion for the current shell, to copy it or customize the installation.",
+    ),
+    "help_lang": Bi(
+        "标签和提示的语言（默认：配置文件中的设置；中文区域设置下为 zh；否则为 en）。",
+        "Language of labels and messages (default: the config file's, else zh under a "
+        "Chinese locale, else en).",
+    ),
+    "help_scenario_arg": Bi(
+        "情景 YAML 文件（见 docs/scenario-format.md）。",
+        "Scenario YAML file (see docs/scenario-format.md).",
+    ),
+    "help_samples": Bi(
+        "每个不确定参数的蒙特卡洛样本数（1：取中心值）。",
+        "Monte Carlo samples of every uncertain number (1: central values).",
+    ),
+    "help_seed": Bi(
+        "随机数根种子；相同种子得到相同结果。",
+        "Root random seed; the same seed gives the same numbers.",
+    ),
+    "help_json": Bi(
+        "在标准输出打印一个 JSON 文档，不输出其他内容。",
+        "Print one JSON document on stdout, nothing else.",
+    ),
+    "help_cmd_run": Bi(
+        "逐年预测情景 SCENARIO 并列出每个目标的状态。\n\n"
+        "情景中有不确定参数时做蒙特卡洛模拟（1,000 个样本，并打印随机种子）：数值为中位数，"
+        "目标按达成概率判为很可能达成、不确定或不太可能达成。--central 只算各参数取中心值的一条路径。\n\n"
+        "示例：\n\n"
+        "  clustersim run scenarios/example.yaml\n\n"
+        "  clustersim run scenarios/example.yaml --central\n\n"
+        "  clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv\n\n"
+        "  clustersim run scenarios/example.yaml --json | jq '.targets[] | {id, status}'",
+        "Project SCENARIO year by year and print each target's status.\n\n"
+        "With uncertain numbers in the scenario this is a Monte Carlo run (1,000 samples, the "
+        "seed printed): values are medians and a target is likely, uncertain or unlikely by its "
+        "probability. --central runs the one path of central values instead.\n\n"
+        "Examples:\n\n"
+        "  clustersim run scenarios/example.yaml\n\n"
+        "  clustersim run scenarios/example.yaml --central\n\n"
+        "  clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv\n\n"
+        "  clustersim run scenarios/example.yaml --json | jq '.targets[] | {id, status}'",
+    ),
+    "help_run_samples": Bi(
+        "每个不确定参数的蒙特卡洛样本数（默认：情景有不确定参数时为 1,000，否则为 1；1 即中心路径）。",
+        "Monte Carlo samples of every uncertain number (default: 1,000 when the scenario has "
+        "uncertain numbers, else 1; 1 is the central path).",
+    ),
+    "help_run_central": Bi(
+        "只计算中心路径（等同于 --samples 1）。",
+        "Run the central path only (the same as --samples 1).",
+    ),
+    "help_run_out": Bi(
+        "把轨迹表和目标表写入此目录。", "Write trajectories and targets tables into this directory."
+    ),
+    "help_run_format": Bi("--out 的输出格式。", "Output format of --out."),
+    "help_run_series": Bi("同时列出关键地区指标。", "Also print key region series."),
+    "help_run_required": Bi("计算每个目标所需的增速。", "Find the growth each target needs."),
+    "help_run_audit": Bi(
+        "标出结果由情景自身假设决定的目标（见 validate --audit）。",
+        "Mark targets fixed by the scenario's own assumptions (see validate --audit).",
+    ),
+    "help_run_status_from": Bi(
+        "蒙特卡洛状态的依据：probability（按达成概率判为很可能、不确定、不太可能）"
+        "或 median（中位数样本是否达成）。",
+        "Monte Carlo status: probability (likely, uncertain, unlikely from P(met)) or median "
+        "(met or missed by the median sample).",
+    ),
+    "help_run_likely": Bi(
+        "达成概率不低于此值即为很可能达成（默认 0.8，或配置文件中的值）。",
+        "P(met) from which a target is likely (default 0.8, or the config file's).",
+    ),
+    "help_run_unlikely": Bi(
+        "达成概率不高于此值即为不太可能达成（默认 0.2，或配置文件中的值）。",
+        "P(met) up to which a target is unlikely (default 0.2, or the config file's).",
+    ),
+    "help_cmd_check": Bi(
+        "情景 SCENARIO 的目标全部达成时退出码为 0，有未达成的为 1，输入无效为 2。\n\n"
+        "示例：\n\n"
+        "  clustersim check scenarios/example.yaml && echo ok\n\n"
+        "  clustersim check scenarios/example.yaml -n 2000 -s 1 --min-probability 0.9",
+        "Exit 0 when every target of SCENARIO is met, 1 when any is missed, 2 for invalid "
+        "input.\n\nExamples:\n\n"
+        "  clustersim check scenarios/example.yaml && echo ok\n\n"
+        "  clustersim check scenarios/example.yaml -n 2000 -s 1 --min-probability 0.9",
+    ),
+    "help_check_min_probability": Bi(
+        "配合 --samples：目标在不少于此比例的样本中达成即为通过（默认：中位数达成）。",
+        "With --samples: a target passes when met in at least this share of samples "
+        "(default: its median meets it).",
+    ),
+    "help_check_json": Bi("以 JSON 打印结果。", "Print the result as JSON."),
+    "help_check_quiet": Bi("不输出任何内容，只看退出码。", "Print nothing; use the exit code."),
+    "help_cmd_validate": Bi(
+        "不运行情景，只检查 SCENARIO：YAML 语法、字段、表达式中的名称、extends 链。\n\n"
+        "退出码：0 有效；1 有效但 --sources 发现无出处的数值或 --audit 发现由构造决定的目标；"
+        "2 输入无效。\n\n示例：\n\n"
+        "  clustersim validate scenarios/example.yaml\n\n"
+        "  clustersim validate scenarios/zhenjiang-2026.yaml --explain targets.clusters_1000.between\n\n"
+        "  clustersim validate scenarios/jiangxi-trend.yaml --audit",
+        "Check SCENARIO without running it: YAML, schema, names in expressions, extends chain."
+        "\n\nExit codes: 0 valid; 1 valid but --sources found unsourced numbers or --audit found "
+        "a target fixed by construction; 2 invalid input.\n\nExamples:\n\n"
+        "  clustersim validate scenarios/example.yaml\n\n"
+        "  clustersim validate scenarios/zhenjiang-2026.yaml --explain targets.clusters_1000.between\n\n"
+        "  clustersim validate scenarios/jiangxi-trend.yaml --audit",
+    ),
+    "help_validate_explain": Bi(
+        "显示此点分路径上的值及其来源文件（和行号），沿 extends: 追溯（可重复）。",
+        "Show the value at this dotted path and which file (and line) supplied it, following "
+        "extends: (repeatable).",
+    ),
+    "help_validate_sources": Bi(
+        "同时列出没有出处（本身或所在块都没有 source）的数值和目标；有则退出码为 1。",
+        "Also list numbers and targets without a source (on them or an enclosing block); exit "
+        "1 if any.",
+    ),
+    "help_validate_audit": Bi(
+        "同时列出结果由情景自身假设决定的目标，并指明规则和假设；有由构造决定的目标则退出码为 1"
+        "（规划情景中的规划假设只列出，不算失败）。",
+        "Also list targets whose outcome the scenario's own assumptions fix, naming the rule "
+        "and the assumption; exit 1 if any is fixed by construction (plan assumptions of a "
+        "plan scenario are listed but do not fail).",
+    ),
+    "help_cmd_schema": Bi(
+        "打印情景格式（或 --sweep：参数扫描文件格式）的 JSON Schema，供编辑器自动补全。\n\n"
+        "示例（VS Code 的 YAML 扩展）：保存后在情景文件第一行加上\n\n"
+        "  # yaml-language-server: $schema=./scenario.schema.json",
+        "Print the JSON Schema of the scenario format (or with --sweep: of the sweep file), "
+        "for editor autocompletion.\n\n"
+        "Example (VS Code with the YAML extension): save it and add to the scenario's first "
+        "line\n\n"
+        "  # yaml-language-server: $schema=./scenario.schema.json",
+    ),
+    "help_schema_out": Bi("写入此文件而不是标准输出。", "Write to this file instead of stdout."),
+    "help_schema_partial": Bi(
+        "用于继承其他文件的情景：所有字段可省略，未知字段仍报错。",
+        "Schema for files that extend another: nothing required, unknown keys still errors.",
+    ),
+    "help_schema_sweep": Bi("参数扫描文件的格式。", "The sweep file's format."),
+    "help_cmd_calibrate": Bi(
+        "用观测数据 DATA 拟合情景 SCENARIO 的增长假设，写出继承该情景的片段文件。\n\n"
+        "复合增长用对数线性最小二乘估计增速及其标准误（写成正态分布供蒙特卡洛使用），"
+        "逻辑斯蒂增长估计容量和速率，弹性用增速对增速回归。非全年数据折算为全年，遵守统计口径变化，"
+        "标出跳变和异常值；片段记录其来源。\n\n示例：\n\n\b\n"
+        "  clustersim calibrate calibration/jiangxi-electronics.csv \\\n"
+        "      -S scenarios/jiangxi-trend.yaml --out jiangxi-calibrated.yaml\n"
+        "  clustersim run jiangxi-calibrated.yaml --samples 1000 --seed 1\n\n\b\n"
+        "  clustersim calibrate calibration/shenzhen.csv -S scenarios/shenzhen-trend.yaml \\\n"
+        "      -x industrial_output -x sei_va --fit sei_va=compound --json\n\n\b\n"
+        '  clustersim calibrate data.csv -S city.yaml --map city-map.yaml --break "output[ic]=2022"',
+        "Fit SCENARIO's growth assumptions to observed DATA; write a fragment that extends it."
+        "\n\nCompound growth gets a log-linear least-squares rate with its standard error "
+        "(written as a normal distribution for Monte Carlo), logistic growth a capacity and "
+        "rate, an elasticity a regression of growth on growth. Partial years are annualised, "
+        "breaks respected, jumps and outliers flagged; the fragment records its provenance."
+        "\n\nExamples:\n\n\b\n"
+        "  clustersim calibrate calibration/jiangxi-electronics.csv \\\n"
+        "      -S scenarios/jiangxi-trend.yaml --out jiangxi-calibrated.yaml\n"
+        "  clustersim run jiangxi-calibrated.yaml --samples 1000 --seed 1\n\n\b\n"
+        "  clustersim calibrate calibration/shenzhen.csv -S scenarios/shenzhen-trend.yaml \\\n"
+        "      -x industrial_output -x sei_va --fit sei_va=compound --json\n\n\b\n"
+        '  clustersim calibrate data.csv -S city.yaml --map city-map.yaml --break "output[ic]=2022"',
+    ),
+    "help_data_arg": Bi(
+        "观测数据：整洁格式 CSV，列为 `region, cluster, indicator, year, value, unit, source`"
+        "（可选：`months, seasonal_share, series, break`）。见 docs/calibration.md。",
+        "Observed data: tidy CSV with columns region, cluster, indicator, year, value, unit, "
+        "source (optional: months, seasonal_share, series, break). See docs/calibration.md.",
+    ),
+    "help_fit_scenario": Bi(
+        "要拟合其增长假设的情景文件。", "The scenario whose growth assumptions are fitted."
+    ),
+    "help_calibrate_out": Bi(
+        "把校准后的情景片段（继承 SCENARIO 的 YAML）写到此处；不给则只打印拟合表。",
+        "Write the calibrated scenario fragment (YAML that extends SCENARIO) here. Without it "
+        "only the fit table is printed.",
+    ),
+    "help_fit_series": Bi(
+        "只拟合此序列（可重复）：gdp、industrial_output、指标编号、output[CLUSTER] 等；"
+        "不给则该地区的每一行数据都须对应一个序列。",
+        "Fit only this series (repeatable): gdp, industrial_output, an indicator id, "
+        "output[CLUSTER], ... Without it every row of the region must map to a series.",
+    ),
+    "help_fit_fit": Bi(
+        "SERIES=KIND：用 compound、logistic 或 elasticity 增长拟合，替代情景中的类型（可重复）。",
+        "SERIES=KIND: fit compound, logistic or elasticity growth instead of the kind the "
+        "scenario uses (repeatable).",
+    ),
+    "help_fit_break": Bi(
+        "SERIES=YEAR：该序列在 YEAR 年统计口径变化，从 YEAR 年起拟合（可重复）。",
+        "SERIES=YEAR: the series changed scope in YEAR; fit from YEAR on (repeatable).",
+    ),
+    "help_fit_map": Bi(
+        "YAML 映射文件：series（观测名称 -> 情景序列，~ 表示忽略）、fit、breaks、units。",
+        "YAML mapping file: series (observed name -> scenario series, ~ to ignore), fit, "
+        "breaks, units.",
+    ),
+    "help_fit_region": Bi(
+        "使用数据中的哪个地区（默认：情景的地区）。",
+        "Region of the data to use (default: the scenario's).",
+    ),
+    "help_calibrate_until": Bi(
+        "只使用截至此年份的观测值。", "Use observations up to this year only."
+    ),
+    "help_cmd_backtest": Bi(
+        "用截至 --until 的数据 DATA 校准，预测其后各年，并与实际观测比较。\n\n"
+        "按序列和年份给出校准预测、朴素基准（沿用最后观测到的增速）和情景自身增长的误差，"
+        "以及平均绝对百分比误差；给出 --samples 时还给出观测值落在蒙特卡洛 50% 和 80% 区间内的比例。"
+        "\n\n示例：\n\n\b\n"
+        "  clustersim backtest calibration/zhenjiang.csv -S scenarios/zhenjiang-2026.yaml \\\n"
+        "      --until 2021 --series gdp --samples 1000 --seed 1\n\n\b\n"
+        "  clustersim backtest calibration/jiangxi-electronics.csv -S scenarios/jiangxi-2025.yaml \\\n"
+        "      --until 2020 --json | jq .mape",
+        "Calibrate on DATA up to --until, project the later years, compare with what was "
+        "observed.\n\nReports the error per series and year of the calibrated projection, of "
+        "a naive baseline (last observed growth carried forward) and of the scenario's own "
+        "growth, their mean absolute percentage errors, and with --samples the share of "
+        "observations inside the 50% and 80% Monte Carlo intervals.\n\nExamples:\n\n\b\n"
+        "  clustersim backtest calibration/zhenjiang.csv -S scenarios/zhenjiang-2026.yaml \\\n"
+        "      --until 2021 --series gdp --samples 1000 --seed 1\n\n\b\n"
+        "  clustersim backtest calibration/jiangxi-electronics.csv -S scenarios/jiangxi-2025.yaml \\\n"
+        "      --until 2020 --json | jq .mape",
+    ),
+    "help_backtest_until": Bi(
+        "用截至此年份的观测值拟合（不与 --rolling 同用）。",
+        "Fit on observations up to this year (not with --rolling).",
+    ),
+    "help_backtest_samples": Bi(
+        "用于校准预测 50% 和 80% 区间的蒙特卡洛样本数。",
+        "Monte Carlo samples for the 50% and 80% intervals of the calibrated projection.",
+    ),
+    "help_backtest_seed": Bi(
+        "蒙特卡洛抽样的随机数根种子。", "Root random seed of the Monte Carlo draws."
+    ),
+    "help_cmd_bench": Bi(
+        "测量各工作负载每秒计算的集群年数，以及本机的参照速度。\n\n"
+        "归一化值（工作负载速度 / 参照速度，都在本进程内测得）是 --compare 检查的对象，"
+        "因此较慢或较忙的机器不会被误判为性能退化。\n\n示例：\n\n"
+        "  clustersim bench --quick\n\n"
+        "  clustersim bench --quick --json > bench.json\n\n"
+        "  clustersim bench --quick --compare benchmarks/baseline.json --max-slowdown 1.3",
+        "Measure cluster-years per second of each workload and a machine reference.\n\n"
+        "The normalised figure (workload rate / reference rate, both measured in this process) "
+        "is what --compare checks, so a slower or busier machine does not read as a "
+        "regression.\n\nExamples:\n\n"
+        "  clustersim bench --quick\n\n"
+        "  clustersim bench --quick --json > bench.json\n\n"
+        "  clustersim bench --quick --compare benchmarks/baseline.json --max-slowdown 1.3",
+    ),
+    "help_bench_quick": Bi(
+        "持续集成使用的小规模测试集（远少于一分钟）。",
+        "The small set CI runs (well under a minute).",
+    ),
+    "help_bench_json": Bi("以一个 JSON 文档打印结果。", "Print the results as one JSON document."),
+    "help_bench_compare": Bi(
+        "由 bench --json 写出的基线：某工作负载的归一化值低于 基线 / --max-slowdown 时退出码为 1。",
+        "A baseline written by `bench --json`: exit 1 when a workload's normalised figure "
+        "falls below baseline / --max-slowdown.",
+    ),
+    "help_bench_max_slowdown": Bi(
+        "相对基线允许的减速倍数。", "Allowed slowdown factor against the baseline."
+    ),
+    "help_bench_save": Bi(
+        "同时把 JSON 文档写入此文件。", "Also write the JSON document to this file."
+    ),
+    "help_cmd_report": Bi(
+        "写出单文件 HTML 报告：目标表、标有目标的走势图、蒙特卡洛扇形区间、"
+        "集群产值与 1,000 / 5,000 / 10,000 亿门槛的对比；参数扫描还有各目标达成概率和敏感性条形图。\n\n"
+        "页面自带全部内容（图、样式、字体子集），可离线打开。\n\n示例：\n\n"
+        "  clustersim report scenarios/zhenjiang-2026.yaml -n 1000 -s 1 --out zhenjiang.html --lang zh\n\n"
+        "  clustersim run scenarios/example.yaml -n 1000 -s 1 --out results/\n\n"
+        "  clustersim report results/ --scenario scenarios/example.yaml --out example.html",
+        "Write a one-file HTML report: the target table, trajectory charts with the targets "
+        "marked, Monte Carlo fan bands, cluster output against the 1,000 / 5,000 / 10,000 亿 "
+        "thresholds and, for sweeps, target probabilities and sensitivity bars.\n\n"
+        "The page has everything inside (charts, styles, the font subset): it opens offline."
+        "\n\nExamples:\n\n"
+        "  clustersim report scenarios/zhenjiang-2026.yaml -n 1000 -s 1 --out zhenjiang.html --lang zh\n\n"
+        "  clustersim run scenarios/example.yaml -n 1000 -s 1 --out results/\n\n"
+        "  clustersim report results/ --scenario scenarios/example.yaml --out example.html",
+    ),
+    "help_source_arg": Bi(
+        "情景 YAML 文件（将被运行），或由 clustersim run --out DIR 写出的结果目录"
+        "（或参数扫描的输出目录，含 summary.json）。",
+        "A scenario YAML file (it is run), or a results directory written by 'clustersim run "
+        "--out DIR' (or a sweep's output directory, with summary.json).",
+    ),
+    "help_report_out": Bi("要写出的 HTML 文件。", "The HTML file to write."),
+    "help_report_scenario": Bi(
+        "配合结果目录：生成它的情景文件，用于图中的双语名称和目标标记。",
+        "With a results directory: the scenario it was run from, for bilingual names and "
+        "target markers on the charts.",
+    ),
+    "help_cmd_plot": Bi(
+        "把报告中的图写成 PNG（150 dpi）和 SVG 文件，每图一个文件，便于做幻灯片。\n\n"
+        "文件按内容命名：series-<name>.png、series-<name>-<cluster>.png、"
+        "target-<id>.png（指标为表达式的目标）、clusters-output.png、"
+        "sweep-probability.png、sweep-sensitivity-<target>.png。\n\n示例：\n\n"
+        "  clustersim plot scenarios/example.yaml -n 1000 -s 1 --out charts/\n\n"
+        "  clustersim plot scenarios/zhenjiang-2026.yaml --out charts/ --lang zh --format png",
+        "Write the report's charts as PNG (150 dpi) and SVG files, one per chart, for slides."
+        "\n\nFiles are named after what they show: series-<name>.png, "
+        "series-<name>-<cluster>.png, target-<id>.png (a target whose metric is an "
+        "expression), clusters-output.png, sweep-probability.png, "
+        "sweep-sensitivity-<target>.png.\n\nExamples:\n\n"
+        "  clustersim plot scenarios/example.yaml -n 1000 -s 1 --out charts/\n\n"
+        "  clustersim plot scenarios/zhenjiang-2026.yaml --out charts/ --lang zh --format png",
+    ),
+    "help_plot_out": Bi("写入图文件的目录。", "Directory to write the charts into."),
+    "help_plot_format": Bi(
+        "图的格式，用逗号分隔：{formats}。", "Comma-separated chart formats: {formats}."
+    ),
+    "help_cmd_export": Bi(
+        "把情景 SCENARIO 的假设（情景文件的每一块一个工作表）及其结果写入 Excel 工作簿。\n\n"
+        "编辑假设工作表后用 clustersim import 读回。继承其他文件的情景按合并后的整体写出，"
+        "工作簿可独立使用。\n\n示例：\n\n"
+        "  clustersim export scenarios/zhenjiang-2026.yaml --xlsx zhenjiang.xlsx\n\n"
+        "  clustersim export scenarios/example.yaml --xlsx example.xlsx -n 1000 -s 1 --lang zh",
+        "Write SCENARIO's assumptions (one sheet per block: scenario, region, clusters, "
+        "growth, groups, indicators, metrics, targets, history) and its results to an Excel "
+        "workbook.\n\nEdit the assumption sheets and read them back with 'clustersim import'. "
+        "A scenario that extends another is written whole (merged): the workbook stands "
+        "alone.\n\nExamples:\n\n"
+        "  clustersim export scenarios/zhenjiang-2026.yaml --xlsx zhenjiang.xlsx\n\n"
+        "  clustersim export scenarios/example.yaml --xlsx example.xlsx -n 1000 -s 1 --lang zh",
+    ),
+    "help_export_scenario": Bi("情景 YAML 文件。", "Scenario YAML file."),
+    "help_export_xlsx": Bi("要写出的工作簿（.xlsx）。", "The workbook to write (.xlsx)."),
+    "help_export_results": Bi(
+        "同时运行情景并加入结果工作表（targets、trajectories）。",
+        "Also run the scenario and add result sheets (targets, trajectories).",
+    ),
+    "help_cmd_import": Bi(
+        "把编辑过的假设工作簿读回为情景 YAML 文件。\n\n"
+        "工作簿像情景文件一样校验并编译；每个问题都注明所在工作表和单元格，且不写出任何文件：\n\n"
+        "  error: plan.xlsx: sheet 'clusters', cell C5: clusters.new_materials.output.base: ...\n\n"
+        "示例：\n\n"
+        "  clustersim import zhenjiang.xlsx --out scenarios/zhenjiang-edited.yaml\n\n"
+        "  clustersim import zhenjiang.xlsx --out edited.yaml && clustersim run edited.yaml",
+        "Read an edited assumptions workbook back into a scenario YAML file.\n\n"
+        "The workbook is validated like a scenario file, and compiled; each problem is "
+        "reported with the sheet and cell it comes from, and nothing is written:\n\n"
+        "  error: plan.xlsx: sheet 'clusters', cell C5: clusters.new_materials.output.base: ...\n\n"
+        "Examples:\n\n"
+        "  clustersim import zhenjiang.xlsx --out scenarios/zhenjiang-edited.yaml\n\n"
+        "  clustersim import zhenjiang.xlsx --out edited.yaml && clustersim run edited.yaml",
+    ),
+    "help_import_workbook": Bi(
+        "由 clustersim export 写出并编辑过的工作簿。",
+        "A workbook written by 'clustersim export', edited.",
+    ),
+    "help_import_out": Bi("要写出的情景 YAML 文件。", "The scenario YAML file to write."),
+    "help_cmd_sweep": Bi(
+        "对情景的假设做参数扫描：各目标的达成概率、敏感性、需要满足什么条件。\n\n"
+        "样本分块计算，每块以原子方式写为 OUT/samples/ 下的一个 Parquet 分片；"
+        "相同种子在任意进程数或 Dask 上得到逐位相同的结果，中断的扫描可用 --resume 继续。"
+        "--scenario FILE -n N 对情景做普通蒙特卡洛，无需写参数扫描文件。\n\n示例：\n\n"
+        "  clustersim sweep sweeps/example-lhs.yaml --out out/example-lhs\n\n"
+        "  clustersim sweep --scenario scenarios/zhenjiang-2026.yaml -n 100000 --out out/zj\n\n"
+        "  clustersim sweep sweeps/zhenjiang-mc.yaml --out out/zj --samples 1000000 --workers 2\n\n"
+        "  clustersim sweep sweeps/example-sobol.yaml --out out/sobol --dask local\n\n"
+        "  clustersim sweep sweeps/example-grid.yaml --out out/grid --keep trajectories\n\n"
+        "  clustersim sweep sweeps/zhenjiang-mc.yaml --out out/zj --samples 1000000 --resume\n\n"
+        '可用 pandas（pd.read_parquet("out/zj/samples")）、pyarrow.dataset 或 DuckDB 读取样本'
+        "（SELECT avg(\"met.rd_intensity_3pct\"::INT) FROM 'out/zj/samples/*.parquet'）。"
+        "退出码：0 完成，2 输入无效或扫描规模超出资源，130 被中断。",
+        "Sweep assumptions of a scenario: probability of each target, sensitivity, what must "
+        "hold.\n\nSamples are projected in chunks, each written atomically as a Parquet part "
+        "under OUT/samples/; the same seed gives bit-identical results on any number of "
+        "workers or on Dask, and an interrupted sweep continues with --resume. "
+        "--scenario FILE -n N runs a plain Monte Carlo of a scenario without a sweep file."
+        "\n\nExamples:\n\n"
+        "  clustersim sweep sweeps/example-lhs.yaml --out out/example-lhs\n\n"
+        "  clustersim sweep --scenario scenarios/zhenjiang-2026.yaml -n 100000 --out out/zj\n\n"
+        "  clustersim sweep sweeps/zhenjiang-mc.yaml --out out/zj --samples 1000000 --workers 2\n\n"
+        "  clustersim sweep sweeps/example-sobol.yaml --out out/sobol --dask local\n\n"
+        "  clustersim sweep sweeps/example-grid.yaml --out out/grid --keep trajectories\n\n"
+        "  clustersim sweep sweeps/zhenjiang-mc.yaml --out out/zj --samples 1000000 --resume\n\n"
+        'Read the samples with pandas (pd.read_parquet("out/zj/samples")), pyarrow.dataset or '
+        "DuckDB (SELECT avg(\"met.rd_intensity_3pct\"::INT) FROM 'out/zj/samples/*.parquet'). "
+        "Exit status: 0 done, 2 invalid input or a sweep that would not fit, 130 interrupted.",
+    ),
+    "help_sweep_file": Bi(
+        "参数扫描 YAML 文件（见 docs/sweeps.md）；或用 --scenario。",
+        "Sweep YAML file (see docs/sweeps.md); or give --scenario.",
+    ),
+    "help_sweep_scenario": Bi(
+        "不用参数扫描文件：对此情景的全部不确定参数做普通蒙特卡洛（method: monte_carlo）。",
+        "No sweep file: a plain Monte Carlo of every uncertain number of this scenario "
+        "(method: monte_carlo).",
+    ),
+    "help_sweep_out": Bi(
+        "输出目录：samples/（Parquet 数据集）、manifest.json、summary.json、summary/。",
+        "Output directory: samples/ (Parquet dataset), manifest.json, summary.json, summary/.",
+    ),
+    "help_sweep_samples": Bi(
+        "样本数（sobol：基点数，须为 2 的幂）。", "Samples (sobol: base points, a power of 2)."
+    ),
+    "help_sweep_seed": Bi(
+        "随机数根种子（覆盖文件中的设置）。", "Root seed (overrides the file's)."
+    ),
+    "help_sweep_workers": Bi(
+        "本机工作进程数（默认：全部核心；1 在本进程内运行）。配合 --dask local：本地集群的工作进程数。",
+        "Local worker processes (default: all cores; 1 runs in this process). With --dask "
+        "local: workers of the local cluster.",
+    ),
+    "help_sweep_dask": Bi(
+        "在 Dask 上运行：调度器地址（tcp://host:8786）或 local 表示本地集群"
+        "（需安装 clustersim[dask]）。",
+        "Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster "
+        "(needs clustersim[dask]).",
+    ),
+    "help_sweep_chunk_size": Bi("每块样本数（默认 4096）。", "Samples per chunk (default 4096)."),
+    "help_sweep_resume": Bi(
+        "在 --out 中继续被中断的扫描：跳过已完成的分片。",
+        "Continue an interrupted sweep in --out: skip finished parts.",
+    ),
+    "help_sweep_keep": Bi(
+        "同时写出 trajectories：每个样本的全部预测序列。",
+        "Also write 'trajectories': every projected series of every sample.",
+    ),
+    "help_sweep_summary_only": Bi(
+        "不按样本存储，只存汇总（即参数扫描文件中的 store: summary_only）。",
+        "Store nothing per sample, only the summary (the sweep file's store: summary_only).",
+    ),
+    "help_sweep_engine": Bi(
+        "目标的计算方式：auto（已安装 numba 且规模大时用 numba，否则 numpy；续算沿用原引擎）；"
+        "numpy：按缓存大小分块的 NumPy 核心，始终可用；numba：融合编译内核，需安装 "
+        "clustersim[accel]；projection：先完整计算每个序列再算目标，与 run 相同。",
+        "How targets are computed: auto (numba when installed and the sweep is large, else "
+        "numpy; a resume keeps the sweep's engine); numpy: the NumPy core in cache-sized "
+        "sample blocks, always available; numba: a fused compiled kernel, needs pip install "
+        "'clustersim[accel]'; projection: every series in full, then the targets, as run does.",
+    ),
+    "help_sweep_quiet": Bi("不显示进度条和汇总文字。", "No progress bar and no summary text."),
+    "help_sweep_json": Bi(
+        "在标准输出打印 summary.json，而不是文字汇总。",
+        "Print summary.json on stdout instead of the text.",
+    ),
+    "help_cmd_serve": Bi(
+        "为情景 SCENARIO 启动本地推演页面：每个增长假设和不确定参数一个滑块，目标表"
+        "（达成概率、中位数、差额、所需增速，中文或英文）、扇形图，并可下载修改后的情景 YAML。\n\n"
+        "示例：\n\n"
+        "  clustersim serve scenarios/zhenjiang-2026.yaml\n\n"
+        "  clustersim serve scenarios/example.yaml --lang en --port 9000 --out whatif/",
+        "Serve a local what-if page for SCENARIO: a slider for each growth assumption and "
+        "uncertain number, the target table (P(met), median, margin, required growth) in "
+        "Chinese or English, a fan chart, and a download of the changed scenario as YAML."
+        "\n\nExamples:\n\n"
+        "  clustersim serve scenarios/zhenjiang-2026.yaml\n\n"
+        "  clustersim serve scenarios/example.yaml --lang en --port 9000 --out whatif/",
+    ),
+    "help_serve_port": Bi("TCP 端口。", "TCP port."),
+    "help_serve_host": Bi(
+        "监听地址；默认只在本机可访问（其他地址会让别的计算机也能打开页面，并给出警告）。",
+        "Address to listen on; the default keeps the page on this machine (another address "
+        "lets other computers open it, and prints a warning).",
+    ),
+    "help_serve_out": Bi(
+        "页面“保存”按钮唯一可写入的文件夹；不给则不写任何文件（下载内容来自内存）。",
+        "The one folder the page's Save button writes to; without it nothing is written "
+        "(downloads come from memory).",
+    ),
+    "help_serve_lang": Bi("页面的语言（默认 zh）。", "Language of the page (default zh)."),
+    "help_serve_samples": Bi("每次重算的蒙特卡洛样本数。", "Monte Carlo samples per recompute."),
+    "help_serve_seed": Bi(
+        "随机数根种子（同 clustersim run --seed）。", "Root random seed (as clustersim run --seed)."
+    ),
+    "help_calibrate_shocks": Bi(
+        "同时写出每个复合增长拟合的逐年扰动（shocks: {sd, ar}：ln(1 + 增长率) 的标准差，按小样本放宽），"
+        "使蒙特卡洛扇形图包含逐年冲击；不给则只在注释中列出。",
+        "Also write each compound fit's annual innovations (shocks: {sd, ar}: the sd of "
+        "ln(1 + growth), widened for the small sample), so Monte Carlo fans include "
+        "year-to-year shocks. Without it they are listed in a comment.",
+    ),
+    "help_backtest_data": Bi(
+        "观测数据：整洁格式 CSV（见 docs/calibration.md）；配合 --rolling 可给任意多个文件"
+        "（calibration/*.csv），否则一个。",
+        "Observed data: tidy CSV (see docs/calibration.md); with --rolling any number of files "
+        "(calibration/*.csv), otherwise one.",
+    ),
+    "help_backtest_scenario": Bi(
+        "要回测其序列的情景文件（不与 --rolling 同用）。",
+        "The scenario whose series are backtested (not with --rolling).",
+    ),
+    "help_backtest_rolling": Bi(
+        "对 DATA 中每个可用序列做预测增长模型的滚动起点回测（无需情景）：各序列及合并的平均绝对百分比误差、"
+        "相对朴素延续和带漂移随机游走的比值、50/80/95% 区间覆盖率、CRPS 和 PIT 直方图。",
+        "Rolling-origin backtest of the predictive growth model on every usable series of DATA "
+        "(no scenario): per series and pooled MAPE, ratios to naive persistence and a random "
+        "walk with drift, 50/80/95% coverage, CRPS and the PIT histogram.",
+    ),
+    "help_backtest_markdown": Bi(
+        "配合 --rolling：以 Markdown 表格打印。", "With --rolling: print the table as Markdown."
+    ),
+    "help_backtest_html": Bi(
+        "配合 --rolling：写出 HTML 页面（表格、PIT 直方图）。",
+        "With --rolling: write the HTML page (table, PIT histogram).",
+    ),
+    # click's own words in --help (cli/__init__.py's formatter)
+    "help_usage": Bi("用法：", "Usage: "),
+    "help_options": Bi("选项", "Options"),
+    "help_arguments": Bi("参数", "Arguments"),
+    "help_commands": Bi("命令", "Commands"),
+    "help_default": Bi("默认", "default"),
+    "help_required": Bi("必填", "required"),
+    "help_metavar_integer": Bi("整数", "INTEGER"),
+    "help_metavar_float": Bi("小数", "FLOAT"),
+    "help_metavar_text": Bi("文本", "TEXT"),
+    "help_metavar_path": Bi("路径", "PATH"),
+    "help_metavar_range": Bi("范围", "RANGE"),
+    "help_metavar_file": Bi("文件", "FILE"),
+    "help_metavar_command": Bi("命令", "COMMAND"),
+    "help_metavar_args": Bi("参数", "ARGS"),
     # --- serve (issue 18) ---
     # the what-if page (clustersim serve): its labels, buttons and messages; the page
     # reads every word with a "serve_" id, in both languages, from this table
@@ -332,6 +1330,29 @@ WORDS: Mapping[str, Bi] = {
 }
 
 
+def msg(key: str, **fmt: object) -> Bi:
+    """The message with id ``key`` in both languages, its fields filled from ``fmt``; a
+    :class:`Bi` field takes the text of each language.
+
+    >>> msg("err_missing").zh
+    '缺少必填字段'
+    """
+    entry = WORDS[key]
+
+    def fill(lang: str) -> str:
+        vals = {k: v.text(lang) if isinstance(v, Bi) else v for k, v in fmt.items()}
+        return entry.text(lang).format(**vals) if vals else entry.text(lang)
+
+    return Bi(fill("zh"), fill("en"))
+
+
+def did_you_mean(name: str, choices: Iterable[str], *, cutoff: float = DEFAULT_CUTOFF) -> Bi:
+    """``; did you mean 'x'?`` in both languages for the known name closest to ``name``
+    (:func:`clustersim.suggest.closest`, the one helper), or empty text."""
+    match = closest(name, choices, cutoff=cutoff)
+    return msg("did_you_mean", name=repr(match)) if match is not None else Bi("", "")
+
+
 def word(key: str, lang: str, **fmt: object) -> str:
     """The word with message id ``key`` in ``lang`` (``"zh"`` or ``"en"``), formatted with ``fmt``.
 
@@ -400,3 +1421,263 @@ def series_label(name: str, scenario: Scenario | None = None) -> Bi:
     if name in SERIES_LABELS:
         return SERIES_LABELS[name]
     return Bi(name, name)
+
+
+def problem_lines(exc: ScenarioError, lang: str, *, cap: int = MAX_SHOWN) -> list[str]:
+    """The problems of ``exc`` in ``lang``, one line each, at most ``cap`` and a line that
+    counts the rest (``... and 3 more problems``)."""
+    shown, more = ScenarioError([localize(p) for p in exc.items]).lines(lang, cap=cap)
+    if more:
+        shown.append(word("more_problems", lang, n=more))
+    return shown
+
+
+#: units written in English in the shipped scenarios, in both languages (a unit not listed
+#: is shown as written)
+UNIT_LABELS: dict[str, Bi] = {
+    "share": Bi("比重", "share"),
+    "share of the year": Bi("占全年比重", "share of the year"),
+    "index": Bi("指数", "index"),
+    "index (2020 = 100)": Bi("指数（2020年 = 100）", "index (2020 = 100)"),
+    "index (2020 = 100), energy per GDP at comparable prices": Bi(
+        "指数（2020年 = 100），可比价单位GDP能耗",
+        "index (2020 = 100), energy per GDP at comparable prices",
+    ),
+    "index, above-scale industrial value added 2021 = 100": Bi(
+        "指数，规上工业增加值（2021年 = 100）",
+        "index, above-scale industrial value added 2021 = 100",
+    ),
+    "亿元 (current prices)": Bi("亿元（现价）", "亿元 (current prices)"),
+}
+
+
+def unit_text(unit: str | None, lang: str) -> str:
+    """A unit as shown in ``lang``: its entry of :data:`UNIT_LABELS`, else as written."""
+    if not unit:
+        return ""
+    key = " ".join(unit.split())
+    entry = UNIT_LABELS.get(key)
+    return entry.text(lang) if entry is not None else unit
+
+
+#: the seed plans (``/work/shared/seeds/NNN_<hash>.txt``) by number: each document's own title
+#: (the 《...》 that names the plan in its text; ``tests/report/test_zh_report.py`` reads
+#: each from its document) and an
+#: English description; a source ``seed 000 §一(二): ...`` is shown as the title and clause
+SEED_DOCUMENTS: dict[str, Bi] = {
+    "000": Bi(
+        "《镇江市因地制宜发展新质生产力实施意见(征求意见稿)》",
+        "Zhenjiang, implementation opinions on new quality productive forces "
+        "(consultation draft, 2024)",
+    ),
+    "001": Bi(
+        "《关于市加快发展新质生产力实施方案》（2024年，市名隐去）",
+        "Shenzhen (name blanked), implementation plan for new quality productive forces (2024)",
+    ),
+    "002": Bi(
+        "《鄂州市加快培育新质生产力推动产业高质量发展实施方案》",
+        "Ezhou, implementation plan for new quality productive forces (2024)",
+    ),
+    "003": Bi(
+        "《镇江市因地制宜发展新质生产力实施意见》",
+        "Zhenjiang, implementation opinions on new quality productive forces (final, 2024)",
+    ),
+    "004": Bi(
+        "《江西省打造全国新兴产业培育发展高地实施方案(2022-2025年)》",
+        "Jiangxi, plan for a national highland of emerging industries (2022-2025)",
+    ),
+}
+
+#: English asides written in the shipped plans' sources, in both languages
+SOURCE_PHRASES: dict[str, Bi] = {
+    "(final text, news report)": Bi("（定稿，据新闻报道）", "(final text, news report)"),
+}
+
+# "seed 000", "seed 000_613bb036317d362a.txt", "seed 001 (/path/001_....txt)", "seed 000/003"
+_SEED = re.compile(
+    r"\bseeds? (?P<n>\d{3})(?:_[0-9a-f]{16}\.txt)?(?:/(?P<m>\d{3}))?(?: \([^)]*\.txt\))?"
+)
+
+
+def source_text(source: str | None, lang: str) -> str:
+    """A ``source:`` as shown in ``lang``: each seed-plan reference (``seed 000_613bb...txt``,
+    an internal file name) becomes the document's title (:data:`SEED_DOCUMENTS`); the clause
+    and quotation after it stay as written."""
+    if not source:
+        return ""
+    text = " ".join(source.split())
+
+    def title(m: re.Match[str]) -> str:
+        docs = [d for d in (m.group("n"), m.group("m")) if d]
+        if not all(d in SEED_DOCUMENTS for d in docs):
+            return m.group(0)
+        names = [SEED_DOCUMENTS[d].text(lang) for d in docs]
+        return ("、" if lang == "zh" else "; ").join(names)
+
+    text = _SEED.sub(title, text)
+    for phrase, entry in SOURCE_PHRASES.items():
+        text = text.replace(phrase, entry.text(lang))
+    return text
+
+
+#: Chinese for the messages written in English where they are raised (compile, the value
+#: types, the file limits, the extends chain, the scenario's own checks): each English
+#: message as a pattern, its Chinese with the pattern's ``{groups}``. :func:`translate` reads
+#: it; a message no pattern matches is shown in English in both languages.
+TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(en, re.S), zh)
+    for en, zh in (
+        (r"file not found", "找不到文件"),
+        (
+            r"file not found: (?P<ref>.*) \(looked for (?P<path>.*)\)",
+            "找不到文件：{ref}（查找位置：{path}）",
+        ),
+        (r"not a valid file name", "不是有效的文件名"),
+        (r"cannot read: (?P<why>.*)", "无法读取：{why}"),
+        (r"is a directory; only regular files are read", "是目录；只读取普通文件"),
+        (r"is a device; only regular files are read", "是设备文件；只读取普通文件"),
+        (r"is a FIFO \(named pipe\); only regular files are read", "是命名管道；只读取普通文件"),
+        (r"is a socket; only regular files are read", "是套接字；只读取普通文件"),
+        (
+            r"the file is larger than the limit of (?P<cap>[\d,]+) bytes \(at least (?P<size>[\d,]+)\); "
+            r"raise it with (?P<env>\w+)=<megabytes> if the file is meant to be this big",
+            "文件超过 {cap} 字节的上限（至少 {size} 字节）；如确需读取这么大的文件，"
+            "请设置 {env}=<兆字节数>",
+        ),
+        (
+            r"duplicate key (?P<key>'.*') \(first at line (?P<n>\d+)\)",
+            "重复的键 {key}（首次出现在第 {n} 行）",
+        ),
+        (
+            r"the YAML tag (?P<tag>'.*') is not allowed \(only the YAML 1\.2 core types: .*\)",
+            "不允许使用 YAML 标签 {tag}（只允许 YAML 1.2 核心类型：文字、数字、布尔值、空值、映射和列表）",
+        ),
+        (
+            r"(?P<v>'.*') reads as a date; put it in quotes to keep it as text",
+            "{v} 会被读成日期；如要作为文字，请加引号",
+        ),
+        (r"a key must be plain text, not a mapping or list", "键必须是文字，不能是映射或列表"),
+        (r"a YAML alias refers to itself", "YAML 别名引用了自身"),
+        (
+            r"an integer of (?P<n>[\d,]+) characters \(at most (?P<max>\d+) allowed\)",
+            "整数长达 {n} 个字符（最多 {max} 个）",
+        ),
+        (
+            r"the document expands to more than (?P<n>[\d,]+) YAML nodes .*",
+            "文档展开后超过 {n} 个 YAML 节点（别名按其复制的节点计），疑似别名炸弹，已拒绝",
+        ),
+        (
+            r"the document nests more than (?P<n>\d+) levels deep \(aliases expanded\)",
+            "文档嵌套超过 {n} 层（别名已展开）",
+        ),
+        (r"must be a file path, got (?P<v>.*)", "必须是文件路径，实际为 {v}"),
+        (r"(?:extends )?cycle: (?P<chain>.*)", "extends 循环引用：{chain}"),
+        (r"Input should be a finite number", "应为有限数值（不能是 inf 或 nan）"),
+        (
+            r"(?P<v>\S+) is not allowed: the value must be >= (?P<lo>\S+)",
+            "{v} 不允许：数值须大于或等于 {lo}",
+        ),
+        (
+            r"(?P<v>\S+) is not allowed: the value must be between (?P<lo>\S+) and (?P<hi>\S+)",
+            "{v} 不允许：数值须在 {lo} 与 {hi} 之间",
+        ),
+        (
+            r"(?P<v>\S+) is not allowed: a growth rate must be above -100%",
+            "{v} 不允许：增速须大于 -100%",
+        ),
+        (r"growth must stay above -100%", "增速须始终大于 -100%"),
+        (
+            r"end_year \((?P<e>\d+)\) must be after base_year \((?P<b>\d+)\)",
+            "end_year（{e}）必须晚于 base_year（{b}）",
+        ),
+        (r"(?P<k>'\w+') is a reserved series name", "{k} 是内置序列名，不能用作编号"),
+        (r"id already used in (?P<b>\w+)", "编号已在 {b} 中使用"),
+        (r"parents form a cycle: (?P<c>.*)", "parent 形成循环：{c}"),
+        (
+            r"unknown (?P<what>series|cluster|group) (?P<name>'[^']*')(?:; did you mean "
+            r"(?P<close>'[^']*')\?)? \(known: (?P<known>.*)\)",
+            "未知{what} {name}{close}（已有：{known}）",
+        ),
+        (
+            r"syntax error in expression (?P<e>.*) at column (?P<c>\d+)",
+            "表达式 {e} 第 {c} 列有语法错误",
+        ),
+        (
+            r"the expression reads no series \(it is a constant\).*",
+            "表达式没有读取任何序列（是常数）；指标或目标必须至少读取一个序列，如 gdp 或 output[cluster]",
+        ),
+        (r"(?P<name>'\w+') is not defined for cluster\(s\) (?P<c>.*)", "集群 {c} 没有定义 {name}"),
+        (r"(?P<v>\d+) must be after the base year (?P<b>\d+)", "{v} 必须晚于基年 {b}"),
+        (
+            r"the window must start before the target year (?P<y>\d+), got (?P<s>\d+)",
+            "起始年份必须早于目标年份 {y}，实际为 {s}",
+        ),
+        (
+            r"to_target needs a positive base to grow from, the base is (?P<b>\S+); .*",
+            "to_target 需要一个正的基数才能增长，当前基数为 {b}；请设置 base，或改用 path 或 linear 增长",
+        ),
+        (r"the file is empty \(expected a header row\)", "文件为空（应有表头行）"),
+        (r"unknown column(?P<rest>.*)", "未知列{rest}"),
+        (r"(?P<v>'.*') is not a number", "{v} 不是数字"),
+        (r"no observations", "没有观测值"),
+        (r"not an Excel workbook \(\.xlsx\): .*", "不是 Excel 工作簿（.xlsx）"),
+        (
+            r"the expression (?P<e>'.*') nests more than (?P<n>\d+) levels deep .*",
+            "表达式 {e} 嵌套超过 {n} 层（n 项相加即 n 层）：请把其中一部分定义为指标（metrics），"
+            "或用 sum(序列, group=集群组) 对集群组求和",
+        ),
+        (
+            r"the expression is (?P<n>[\d,]+) characters long, more than the limit of (?P<m>[\d,]+).*",
+            "表达式长 {n} 个字符，超过 {m} 的上限：请把其中一部分定义为指标（metrics），"
+            "或用 sum(序列, group=集群组) 对集群组求和",
+        ),
+        (r"the expression contains a NUL character", "表达式含有 NUL 字符"),
+        (
+            r"in (?P<e>'.*'): the number (?P<num>'.*') is too large .*",
+            "表达式 {e} 中的数 {num} 过大（表达式中的数绝对值不能超过 1e+100）",
+        ),
+        (
+            r"in (?P<e>.*): (?P<s>'.*') is not allowed; use numbers, .*",
+            "表达式 {e} 中不允许 {s}；只能用数字、序列名、+ - * / **、output[集群] 和 "
+            "sum/mean/min/max(序列, group=集群组)",
+        ),
+        (
+            r"in (?P<e>.*): unknown function (?P<f>'.*'); allowed: (?P<a>.*)",
+            "表达式 {e} 中有未知函数 {f}；可用：{a}",
+        ),
+    )
+)
+
+#: the names of the kinds of id an unknown-name message names
+_WHAT = {"series": "序列", "cluster": "集群", "group": "集群组"}
+
+
+def translate(text: str) -> str:
+    """The Chinese of an English message (:data:`TRANSLATIONS`); ``text`` itself when no
+    pattern matches it."""
+    body, got = text, ""
+    m = re.fullmatch(r"(?P<body>.*?) \(got (?P<v>.*)\)", text, flags=re.S)
+    if m is not None:
+        body, got = m.group("body"), f"（实际为 {m.group('v')}）"
+    for pattern, zh in TRANSLATIONS:
+        hit = pattern.fullmatch(body)
+        if hit is not None:
+            fields = {k: v or "" for k, v in hit.groupdict().items()}
+            if "what" in fields:
+                fields["what"] = _WHAT.get(fields["what"], fields["what"])
+            if fields.get("close"):
+                fields["close"] = f"；是否应为 {fields['close']}？"
+            return zh.format(**fields) + got
+    nested = re.fullmatch(r"(?P<at>\S+:\d+: (?:[\w.\[\]]+: )?)(?P<rest>.+)", body, flags=re.S)
+    if nested is not None:  # a message about a file named by a reference (extends, scenario)
+        rest = translate(nested.group("rest"))
+        if rest != nested.group("rest"):
+            return nested.group("at") + rest + got
+    return text
+
+
+def localize(p: Problem) -> Problem:
+    """``p`` with its Chinese filled in from :data:`TRANSLATIONS` when it has none."""
+    if p.message_zh:
+        return p
+    return replace(p, message_zh=translate(p.message))

@@ -9,20 +9,71 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clustersim.core.targets import Bound, Tier
+from clustersim.errors import ClusterSimError
+from clustersim.suggest import did_you_mean
 from clustersim.values.names import Label, label_text
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
     import pyarrow as pa
+    from matplotlib.figure import Figure
 
     from clustersim.compile import Compiled
     from clustersim.scenario.audit import Audit
 
-__all__ = ["PERCENTILES", "Result", "TargetResult"]
+__all__ = [
+    "PERCENTILES",
+    "STATUSES",
+    "Result",
+    "StatusRule",
+    "TargetResult",
+    "UnknownTargetError",
+]
+
+
+class UnknownTargetError(ClusterSimError, KeyError):
+    """``Result.target(id)`` for an id the run does not have (a ``KeyError`` too, so code
+    that caught the bare ``KeyError`` still works)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 Array = NDArray[np.float64]
 PERCENTILES = (5, 25, 50, 75, 95)
 TRAJECTORY_COLUMNS = ("scenario", "sample", "cluster", "year", "variable", "value")
+#: every status a target can have: one path (or the median) meets it or not; under a
+#: :class:`StatusRule`, how likely it is over the Monte Carlo samples
+STATUSES = ("met", "missed", "likely", "uncertain", "unlikely")
+
+
+@dataclass(frozen=True)
+class StatusRule:
+    """A Monte Carlo target's status from its probability P(met).
+
+    ``likely`` when P(met) >= ``likely``, ``unlikely`` when P(met) <= ``unlikely``, else
+    ``uncertain``. The defaults (80% and 20%) are the command line's; ``clustersim run
+    --likely/--unlikely`` and the config file's ``[status]`` table change them.
+    """
+
+    likely: float = 0.8
+    unlikely: float = 0.2
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.unlikely < self.likely <= 1.0:
+            raise ValueError(
+                f"status thresholds: need 0 <= unlikely < likely <= 1, "
+                f"got unlikely={self.unlikely}, likely={self.likely}"
+            )
+
+    def status(self, probability: float) -> str:
+        """``"likely"``, ``"uncertain"`` or ``"unlikely"`` for a probability of being met."""
+        if probability >= self.likely:
+            return "likely"
+        if probability <= self.unlikely:
+            return "unlikely"
+        return "uncertain"
 
 
 @dataclass
@@ -50,6 +101,15 @@ class TargetResult:
     joint: str | None = None
     #: the value is a count: medians and percentiles are sample values, never between two
     integer: bool = False
+    #: with several samples, the status comes from P(met) under this rule (else: the median's)
+    rule: StatusRule | None = None
+
+    def __repr__(self) -> str:
+        tail = f", P(met)={self.probability:.1%}" if len(self.met) > 1 else ""
+        return (
+            f"TargetResult({self.id!r}, {self.year}, {self.status}, "
+            f"value={self.median_value:.6g}{tail})"
+        )
 
     @property
     def probability(self) -> float:
@@ -71,11 +131,26 @@ class TargetResult:
         return self._median(self.margin)
 
     @property
+    def central_value(self) -> float:
+        """The headline value: the one path's value, or the median over Monte Carlo samples
+        (never the central-values path when inputs are uncertain)."""
+        return self.median_value
+
+    @property
     def status(self) -> str:
-        """ "met" or "missed" (for several samples: the status of the median margin)."""
+        """One of :data:`STATUSES`: "met" or "missed" for one sample; for several samples
+        "likely", "uncertain" or "unlikely" from P(met) under :attr:`rule`, or without a
+        rule the status of the median margin."""
         if len(self.met) == 1:
             return "met" if bool(self.met[0]) else "missed"
+        if self.rule is not None:
+            return self.rule.status(self.probability)
         return "met" if bool(self.bound.reached(np.asarray(self.median_margin))) else "missed"
+
+    @property
+    def good(self) -> bool:
+        """The status counts as on track: "met" or "likely"."""
+        return self.status in ("met", "likely")
 
     @property
     def goal(self) -> Any:
@@ -135,6 +210,14 @@ class TargetResult:
         return d
 
 
+def _goal_text(goal: Any) -> str:
+    if isinstance(goal, list) and goal and isinstance(goal[0], dict):
+        return "; ".join(f">= {g['at_least']} over {g['threshold']:g}" for g in goal)
+    if isinstance(goal, list):
+        return " to ".join(f"{g:.6g}" for g in goal)
+    return f"{goal:.6g}" if isinstance(goal, float | int) else str(goal)
+
+
 @dataclass
 class Result:
     """The projection of one scenario.
@@ -153,6 +236,13 @@ class Result:
     audit : Audit or None
         The assumption audit (targets fixed by the scenario's own assumptions), when the run
         was asked for it (``load_and_run(audit=True)``, ``clustersim run``).
+    uncertain : int or None
+        How many numbers of the scenario are uncertain (distributions, observations), when
+        known (``load_and_run`` sets it): 0 means the run is deterministic.
+
+    Values, margins and series shown as one number (``TargetResult.central_value``,
+    :meth:`to_dict`, the terminal table) are medians over the samples: with uncertain
+    inputs the central value is the Monte Carlo median, not the path of central inputs.
     """
 
     scenario_id: str
@@ -164,6 +254,29 @@ class Result:
     seed: int | None
     compiled: Compiled | None = None
     audit: Audit | None = None
+    uncertain: int | None = None
+
+    @property
+    def rule(self) -> StatusRule | None:
+        """The rule the statuses come from (Monte Carlo runs given one), else None."""
+        if self.samples > 1 and self.targets:
+            return self.targets[0].rule
+        return None
+
+    def with_rule(self, rule: StatusRule | None) -> Result:
+        """This result with every target's status from P(met) under ``rule`` (None: from
+        the median); returns ``self``."""
+        for t in self.targets:
+            t.rule = rule
+        return self
+
+    @property
+    def mode(self) -> str:
+        """``"monte_carlo"`` (several samples), ``"central"`` (one path of central values
+        of uncertain inputs) or ``"deterministic"`` (nothing uncertain)."""
+        if self.samples > 1:
+            return "monte_carlo"
+        return "deterministic" if self.uncertain == 0 else "central"
 
     @property
     def base_year(self) -> int:
@@ -181,14 +294,80 @@ class Result:
         return {k: v for k, v in self.series.items() if v.ndim == 3}
 
     def target(self, target_id: str) -> TargetResult:
+        """The target with id ``target_id``.
+
+        Raises
+        ------
+        UnknownTargetError
+            (a ``KeyError``) naming the closest ids when there is no such target.
+        """
         for t in self.targets:
             if t.id == target_id:
                 return t
-        raise KeyError(target_id)
+        ids = [t.id for t in self.targets]
+        hint = did_you_mean(target_id, ids) or f" (targets: {', '.join(ids[:12])})"
+        raise UnknownTargetError(f"{self.scenario_id} has no target {target_id!r}{hint}")
+
+    def counts(self) -> dict[str, int]:
+        """How many targets have each status (only the statuses that occur)."""
+        out: dict[str, int] = {}
+        for t in self.targets:
+            out[t.status] = out.get(t.status, 0) + 1
+        return out
+
+    def __repr__(self) -> str:
+        # short on purpose: a notebook cell shows this, not the arrays
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts().items())
+        seed = f", seed={self.seed}" if self.samples > 1 else ""
+        return (
+            f"Result({self.scenario_id!r}, {self.base_year}-{self.end_year}, "
+            f"samples={self.samples:,}{seed}, targets: {counts} of {len(self.targets)})"
+        )
+
+    def _repr_html_(self) -> str:
+        """The target table, for Jupyter: id, label, year, status, value (median), goal,
+        margin and, for Monte Carlo runs, P(met)."""
+        import html
+
+        mc = self.samples > 1
+        head = ["target", "label", "year", "status", "value (median)" if mc else "value"]
+        head += ["goal", "margin"] + (["P(met)"] if mc else [])
+        rows = []
+        for t in self.targets:
+            cells = [t.id, label_text(t.label, "en", t.id), t.year, t.status]
+            cells += [f"{t.median_value:.6g}", _goal_text(t.goal), f"{t.median_margin:.4g}"]
+            if mc:
+                cells.append(f"{t.probability:.1%}")
+            rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+        caption = html.escape(repr(self))
+        return (
+            f"<table><caption>{caption}</caption><thead><tr>"
+            + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+            + "</tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table>"
+        )
+
+    def plot(self, series: str, *, lang: str = "en") -> Figure:
+        """The report's chart of ``series`` (a series or metric id, or a target id): the
+        median, the 50% and 90% bands, history and the targets marked. Needs matplotlib
+        (``clustersim[plot]``); see :func:`clustersim.report.notebook.plot`."""
+        # lazily: the report layer sits above results (pyproject's contract says why)
+        from clustersim.report.notebook import plot
+
+        return plot(self, series, lang=lang)
+
+    def report(self, path: str | Path, *, lang: str = "en") -> Path:
+        """Write the one-file HTML report of this run to ``path`` (the same page as
+        ``clustersim report``); see :func:`clustersim.report.notebook.report`."""
+        from clustersim.report.notebook import report
+
+        return report(self, path, lang=lang)
 
     @property
     def all_met(self) -> bool:
-        return all(t.status == "met" for t in self.targets)
+        """Every target met (under a :class:`StatusRule`: every target likely)."""
+        return all(t.good for t in self.targets)
 
     def joint(self) -> dict[str, dict[str, Any]]:
         """Each joint goal (the targets sharing a ``joint:`` sentence id): its targets and
@@ -213,7 +392,7 @@ class Result:
             if t.strength is not None:
                 c = out.setdefault(t.strength, {"met": 0, "targets": 0})
                 c["targets"] += 1
-                c["met"] += t.status == "met"
+                c["met"] += t.good
         return out
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
@@ -243,6 +422,9 @@ class Result:
             doc["strength"] = strengths
         if self.audit is not None:
             doc["audit"] = self.audit.to_dict(lang)
+        rule = self.rule
+        if rule is not None:
+            doc["status_rule"] = {"likely": rule.likely, "unlikely": rule.unlikely}
         return doc
 
     def to_arrow(self) -> pa.Table:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import math
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -145,3 +146,22 @@ def history_rows(history) -> list[Row]:
             unit = "件" if name == "patents" else "亿元"
             rows += series_rows(name, t, v, unit=unit)
     return rows
+
+
+def predictive_reference(t, v, min_pairs: int = 8):
+    """The growth model's estimates, computed plainly (annual data without gaps).
+
+    Returns ``(mu, se_mu, sd, ar, df)``: mean log growth; AR(1) through the origin on
+    consecutive deviations when there are ``min_pairs`` pairs (else 0); the innovation sd;
+    ``se(mu) = sd / (1 - ar) / sqrt(n)``; degrees of freedom.
+    """
+    d = [math.log(b / a) for a, b in itertools.pairwise(v)]
+    mu = sum(d) / len(d)
+    g = [x - mu for x in d]
+    if len(g) - 1 >= min_pairs:
+        ar = sum(a * b for a, b in itertools.pairwise(g)) / sum(a * a for a in g[:-1])
+        e = [b - ar * a for a, b in itertools.pairwise(g)]
+    else:
+        ar, e = 0.0, g
+    sd = math.sqrt(sum(x * x for x in e) / (len(e) - 1))
+    return mu, sd / (1 - ar) / math.sqrt(len(d)), sd, ar, len(e) - 1

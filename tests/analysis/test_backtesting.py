@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from scipy.stats import norm
+from scipy.stats import t as student
 
 from clustersim.analysis.backtesting import backtest
-from clustersim.analysis.fits import fit_loglinear
 from clustersim.analysis.observed import DataError
 from clustersim.analysis.options import Options
 
-from .conftest import series_rows
+from .conftest import predictive_reference, series_rows
 
 
 def _trend(seed: int, n: int = 16, rate: float = 0.05, noise: float = 0.02):
@@ -47,7 +47,7 @@ def test_projections_follow_their_closed_forms(tiny, csv_writer):
     t, v = _trend(1)
     bt = backtest(csv_writer(series_rows("gdp", t, v)), tiny, 2010)
     (s,) = bt.series
-    f = fit_loglinear(t[t <= 2010], v[t <= 2010])
+    rate = (v[t == 2010][0] / v[t == 2000][0]) ** (1 / 10) - 1  # mean annual log growth
     xa, xp = v[t == 2010][0], v[t == 2009][0]
     assert (s.anchor.year, s.anchor.value) == (2010, xa)
     assert [r.year for r in s.records] == list(range(2011, 2016))
@@ -55,7 +55,7 @@ def test_projections_follow_their_closed_forms(tiny, csv_writer):
         k = r.year - 2010
         obs = v[t == r.year][0]
         assert r.observed == obs
-        assert_allclose(r.projected["calibrated"], xa * (1 + f.rate) ** k, rtol=1e-12)
+        assert_allclose(r.projected["calibrated"], xa * (1 + rate) ** k, rtol=1e-12)
         assert_allclose(r.projected["naive"], xa * (xa / xp) ** k, rtol=1e-12)
         # the tiny scenario's own GDP growth is 5% (outside its 2020-2025 horizon: its CAGR)
         assert_allclose(r.projected["plan"], xa * 1.05**k, rtol=1e-12)
@@ -80,29 +80,53 @@ def test_the_plan_rates_are_the_scenario_s_own_by_year(tiny, csv_writer):
 
 
 def test_monte_carlo_intervals_and_coverage(tiny, csv_writer):
+    from numpy.polynomial.hermite_e import hermegauss
+    from scipy.optimize import brentq
+
     t, v = _trend(2, noise=0.03)
-    bt = backtest(csv_writer(series_rows("gdp", t, v)), tiny, 2010, samples=4000, seed=5)
-    f = fit_loglinear(t[t <= 2010], v[t <= 2010])
+    bt = backtest(csv_writer(series_rows("gdp", t, v)), tiny, 2010, samples=16000, seed=5)
+    # the fragment's rate: R ~ N(exp(mu) - 1, exp(mu) se(mu) x w), w = t_df(0.9) / z(0.9), mu
+    # the mean annual log growth 2000-2010; and its yearly shocks: ln(1 + g_t) = ln(1 + R) + e_t,
+    # e_t ~ N(0, (sd w)^2) independent (the fitted ar is negative, alternating growth, and is
+    # written 0). So ln x_{2010+k} = ln x_2010 + k ln(1 + R) + N(0, k (sd w)^2): its quantiles
+    # solve E_R[Phi((q - ln x_2010 - k ln(1 + R)) / (sqrt(k) sd w))] = p, the expectation over
+    # the normal R by Gauss-Hermite quadrature (no delta method, no sampling).
+    mu, se_mu, sd, ar, df = predictive_reference(t[t <= 2010], v[t <= 2010])
+    assert ar < 0
+    w = student.ppf(0.9, df) / norm.ppf(0.9)
+    f_rate, f_se, s_sd = math.expm1(mu), math.exp(mu) * se_mu * w, sd * w
+    nodes, weights = hermegauss(80)
+    weights = weights / weights.sum()
+    log_growth = np.log1p(f_rate + f_se * nodes)
     xa = v[t == 2010][0]
-    z25, z10 = norm.ppf(0.75), norm.ppf(0.90)
+
+    def quantile(k: int, p: float) -> float:
+        def cdf(q: float) -> float:
+            return float(weights @ norm.cdf((q - k * log_growth) / (math.sqrt(k) * s_sd))) - p
+
+        return xa * math.exp(brentq(cdf, -5.0, 5.0, xtol=1e-14))
+
     for r in bt.records:
         k = r.year - 2010
         lo50, hi50 = r.intervals["50"]
         lo80, hi80 = r.intervals["80"]
         assert lo80 < lo50 < r.projected["calibrated"] < hi50 < hi80
-        assert_allclose(
-            [lo50, hi50], xa * (1 + f.rate + np.array([-z25, z25]) * f.se) ** k, rtol=2e-3
-        )
-        assert_allclose(
-            [lo80, hi80], xa * (1 + f.rate + np.array([-z10, z10]) * f.se) ** k, rtol=2e-3
-        )
+        want = [quantile(k, p) for p in (0.25, 0.75, 0.10, 0.90)]
+        # sampling error of the 16,000-sample 10% quantile of the log level (sd sigma_k):
+        # sqrt(0.09 / n) / phi(z_0.9) sigma_k (about 0.0018 at k = 5); allowed 4 of them
+        sigma_k = math.sqrt(k * k * (se_mu * w) ** 2 + k * s_sd**2)
+        q_se = math.sqrt(0.09 / 16000) / norm.pdf(norm.ppf(0.9)) * sigma_k
+        assert_allclose([lo50, hi50, lo80, hi80], want, rtol=4 * q_se)
+        # wider than the rate's uncertainty alone (the old, parameter-only interval)
+        lo80_par, hi80_par = xa * (1 + f_rate + np.array([-1.0, 1.0]) * norm.ppf(0.9) * f_se) ** k
+        assert lo80 < lo80_par and hi80 > hi80_par
     inside = [lo <= r.observed <= hi for r in bt.records for lo, hi in [r.intervals["80"]]]
     assert bt.coverage("80") == pytest.approx(np.mean(inside))
     doc = bt.to_dict()
-    assert doc["samples"] == 4000 and doc["seed"] == 5 and doc["n"] == 5
+    assert doc["samples"] == 16000 and doc["seed"] == 5 and doc["n"] == 5
     assert set(doc["coverage"]) == {"50", "80"}
     again = backtest(
-        csv_writer(series_rows("gdp", t, v), "again.csv"), tiny, 2010, samples=4000, seed=5
+        csv_writer(series_rows("gdp", t, v), "again.csv"), tiny, 2010, samples=16000, seed=5
     )
     assert again.records[0].intervals == bt.records[0].intervals  # same seed, same numbers
 

@@ -21,12 +21,18 @@ ORDER = (
     "observed",
     "text",
     "fits",
+    "shocks",
     "series",
     "options",
     "matching",
     "calibration",
     "fragments",
     "backtesting",
+    "rolling",
+    "prim",
+    "discover",
+    "consistency",
+    "lmdi",
 )
 
 

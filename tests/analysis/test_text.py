@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clustersim.analysis.text import format_table, level_text, lines_text, years_text
+from clustersim.analysis.text import level_text, lines_text, years_text
 
 
 @pytest.mark.parametrize(
@@ -32,12 +32,3 @@ def test_lines_text():
     assert lines_text([4]) == "line 4"
     assert lines_text([2, 3, 4, 9]) == "lines 2-4, 9"
     assert lines_text([]) == "no rows"
-
-
-def test_format_table_pads_wide_characters_to_two_columns():
-    table = format_table(["name", "n"], [["江西", "3"], ["gdp", "12"]], "lr")
-    assert table.splitlines() == [
-        "name   n",
-        "江西   3",
-        "gdp   12",
-    ]

@@ -128,3 +128,17 @@ def test_core_targets_workload_projects_drawn_samples_with_each_engine() -> None
         fn()
         m = runner.measure(w, reference=1e9, min_time=0.0, repeats=1)
         assert m.engine == engine and m.cluster_years_per_s > 0 and m.peak_mb > 0
+
+
+def test_the_shocks_workloads_run_the_shocked_scenario() -> None:
+    """Issue 15: the quick set has the kernel workload with shocks, on the synthetic
+    scenario's shocked variant (its output rates vary by sample and year)."""
+    w = Workload("core_targets", 64, 5, 6, shocks=True)
+    assert w.name == "core_targets/S64/C5/T6/shocks"
+    assert any(q.shocks and q.kind == "core_targets" for q in runner.QUICK)
+    runner._prepare(w)()  # runs
+    from clustersim.bench.workloads import synthetic_scenario
+    from clustersim.compile import compile_scenario
+
+    rates = compile_scenario(synthetic_scenario(5, 6, shocks=True), samples=64, seed=1).model
+    assert rates.op("output").rates.shape == (64, 5, 6)

@@ -68,7 +68,7 @@ def test_bad_input_is_one_error_line_exit_2_and_nothing_written(tmp_path):
     [
         (
             ["report", "{ex}", "--out", "{tmp}/r.html", "--lang", "fr"],
-            "--lang: 'fr' is not one of en, zh",
+            "'fr' is not one of 'en', 'zh'",
         ),
         (
             ["plot", "{ex}", "--out", "{tmp}/c", "--format", "png,gif"],
@@ -111,7 +111,7 @@ def test_terminal_table_follows_lang(example_path):
     ).output
     for w in ("目标", "状态", "达成概率", "所需增速", "关键指标", "地区生产总值", "个样本", "/年"):
         assert w in zh, w
-    assert "未达成" in zh and "missed" not in zh and "key series" not in zh
+    assert "不太可能达成" in zh and "unlikely" not in zh and "key series" not in zh
     assert "/yr" not in zh and "4 至 5" in zh
     for w in (
         "target",

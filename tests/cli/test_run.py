@@ -138,7 +138,8 @@ def test_run_prints_target_table(runner, write):
 
 def test_run_example_lists_every_target(runner, example_path):
     sc = cs.load_scenario(example_path)
-    res = invoke(runner, "run", example_path, "--no-series")
+    # the central path's table is narrow enough for every label on one line
+    res = invoke(runner, "run", example_path, "--no-series", "--central")
     assert res.exit_code == 0, res.output
     for tid, t in sc.targets.items():
         label = t.label if isinstance(t.label, str) else (t.label.en or tid)
@@ -245,7 +246,11 @@ def test_run_json_with_out_prints_only_json(runner, write, tmp_path):
     res = invoke(runner, "run", write(TINY), "--json", "--out", out)
     assert res.exit_code == 0, res.output
     json.loads(res.stdout)
-    assert sorted(p.name for p in out.iterdir()) == ["targets.parquet", "trajectories.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "run.json",
+        "targets.parquet",
+        "trajectories.parquet",
+    ]
 
 
 # --- run --out --------------------------------------------------------------------------------
@@ -276,7 +281,9 @@ def test_run_out_writes_readable_tables(runner, write, tmp_path, fmt):
     res = invoke(runner, *args, *(["--format", fmt] if fmt != "parquet" else []))
     assert res.exit_code == 0, res.output
     names = ("trajectories", "targets", "target_samples")
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.{fmt}" for n in names)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["run.json", *(f"{n}.{fmt}" for n in names)]
+    )
     for n in names:
         assert f"wrote {out / f'{n}.{fmt}'}" in res.stdout
 
@@ -308,7 +315,9 @@ def test_run_out_writes_readable_tables(runner, write, tmp_path, fmt):
     assert list(targets["id"]) == ["gdp_level", "rd_int"]
     for tr in result.targets:
         row = targets[targets["id"] == tr.id].iloc[0]
-        assert row["status"] == tr.status
+        # the default run's status comes from P(met): >= 80% likely, <= 20% unlikely
+        p = float(np.mean(tr.met))
+        assert row["status"] == ("likely" if p >= 0.8 else "unlikely" if p <= 0.2 else "uncertain")
         assert_allclose(row["probability"], tr.probability)
         assert_allclose(row["value"], tr.median_value, rtol=1e-15)
 
@@ -327,7 +336,7 @@ def test_run_out_single_sample_has_no_target_samples(runner, write, tmp_path):
     out = tmp_path / "out"
     res = invoke(runner, "run", write(TINY), "--out", out, "--format", "csv")
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == ["targets.csv", "trajectories.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "targets.csv", "trajectories.csv"]
     traj = read_table(out / "trajectories.csv", "csv")
     gdp = traj[traj["variable"] == "gdp"].sort_values("year")
     assert_allclose(gdp["value"], GDP, rtol=1e-12)
@@ -568,8 +577,8 @@ BAD = {
     ),
     "unknown_name_in_target": (
         TINY.replace("metric: rd_intensity", "metric: rd_intensty"),
-        "rd_int:",
-        ["targets.rd_int", "'rd_intensty'", "did you mean 'rd_intensity'"],
+        "metric: rd_intensty",  # the line of the offending value, not the target's
+        ["targets.rd_int.metric", "'rd_intensty'", "did you mean 'rd_intensity'"],
     ),
     "unknown_group_in_metric": (
         TINY.replace("group=both", "group=bth"),
@@ -764,7 +773,8 @@ def test_group_with_unknown_cluster_exits_2(runner, write):
     text = TINY.replace("clusters: [alpha, beta]", "clusters: [alpha, gamma]")
     res = invoke(runner, "run", write(text))
     assert res.exit_code == 2
-    assert "groups.both.clusters.1: unknown cluster 'gamma'" in res.stderr
+    # the list item by its 1-based position and its value
+    assert """groups.both.clusters[2] ("gamma"): unknown cluster 'gamma'""" in res.stderr
 
 
 def test_bad_distribution_parameter_names_its_own_line(runner, write):
@@ -786,8 +796,14 @@ INF_METRIC = TINY.replace(
 
 def test_metric_dividing_by_zero_is_an_error(runner, write):
     path = write(INF_METRIC)
-    res = invoke(runner, "run", path, "--json")
+    res = invoke(runner, "run", path)
     _assert_bad(res, path, line_of(INF_METRIC, "broken:"), ["metrics.broken"])
+    # under --json the same problem is the JSON error document on stdout
+    res = invoke(runner, "run", path, "--json")
+    assert res.exit_code == 2 and res.stderr == ""
+    (problem,) = json.loads(res.stdout)["errors"]
+    assert (problem["file"], problem["line"]) == (str(path), line_of(INF_METRIC, "broken:"))
+    assert problem["field"] == "metrics.broken"
 
 
 def test_metric_dividing_by_zero_json_out_has_no_traceback(runner, write, tmp_path):

@@ -55,7 +55,7 @@ def test_another_host_is_served_with_a_warning(served: list[dict[str, Any]]) -> 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--lang", "fr"], "error: --lang: 'fr' is not one of en, zh"),
+        (["--lang", "fr"], "'fr' is not one of 'en', 'zh'"),
         (["--samples", "0"], "--samples"),
     ],
 )
@@ -69,7 +69,8 @@ def test_bad_options_exit_2(served: list[dict[str, Any]], args: list[str], messa
 def test_a_missing_scenario_is_one_error_line(served: list[dict[str, Any]], tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["serve", str(tmp_path / "nope.yaml")])
     assert res.exit_code == 2
-    assert res.stderr.startswith("error: ") and "nope.yaml" in res.stderr
+    # serve's --lang is zh by default, and errors follow --lang (issue 20)
+    assert res.stderr.startswith(word("error_prefix", "zh")) and "nope.yaml" in res.stderr
     assert "Traceback" not in res.output and served == []
 
 
@@ -93,7 +94,9 @@ def test_out_must_be_a_folder(served: list[dict[str, Any]], tmp_path: Path) -> N
     afile.write_text("x")
     res = CliRunner().invoke(app, ["serve", str(EXAMPLE), "--out", str(afile), "--samples", "10"])
     assert res.exit_code == 2
-    assert res.stderr.strip() == "error: " + word("serve_out_not_dir", "zh", out=afile)
+    assert res.stderr.strip() == word("error_prefix", "zh") + word(
+        "serve_out_not_dir", "zh", out=afile
+    )
     assert served == []
 
 

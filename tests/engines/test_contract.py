@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tests.engines.test_reference import assert_targets_agree, scenarios
 
 import clustersim as cs
-from clustersim.bench.workloads import synthetic_scenario
+from clustersim.bench.workloads import synthetic_dict, synthetic_scenario
 from clustersim.engine import run_targets
 from clustersim.engines import ENGINES
 from clustersim.engines.reference import production_draws, run_reference, scenario_document
@@ -149,11 +149,50 @@ LANGUAGE: dict[str, Any] = {
 }
 
 
+def _shocks() -> dict[str, Any]:
+    """Issue 15: yearly shocks on every growth kind, two factors (one AR(1)), AR(1)
+    deviations, an uncertain sd and a Gaussian copula over a chain of three numbers."""
+    d = synthetic_dict(8, 6, shocks=True)
+    sh = {"sd": {"dist": "uniform", "low": 0.01, "high": 0.05}, "ar": 0.5, "factor": "group"}
+    d["region"]["rd_rest"]["growth"]["shocks"] = {"sd": 0.02, "factor": "region"}
+    d["region"]["industrial_output"]["growth"] = {
+        "kind": "linear",
+        "start": 0.02,
+        "end": {"dist": "normal", "mean": 0.06, "sd": 0.01},
+        "shocks": sh,
+    }
+    d["indicators"]["loans"]["growth"] = {
+        "kind": "path",
+        "rates": {2025: 0.1, 2027: 0.02},
+        "interpolation": "linear",
+        "shocks": {"sd": 0.05},
+    }
+    d["indicators"]["patents"] = {
+        "kind": "level",
+        "name": "patents",
+        "base": 10.0,
+        "growth": {"kind": "to_target", "value": 20.0, "year": 2028, "shocks": {"sd": 0.04}},
+    }
+    d["clusters"]["c007"]["firms"] = {
+        "base": 50,
+        "growth": {"kind": "logistic", "capacity": 200, "rate": 0.4, "shocks": {"sd": 0.03}},
+    }
+    d["shocks"]["factors"]["group"] = {"ar": 0.0}
+    rates = [f"clusters.c00{i}.output.growth.rate" for i in range(3)]
+    d["shocks"]["correlations"] = [
+        {"between": rates[:2], "rho": 0.5},
+        {"between": [rates[1], "region.industrial_output.growth.end"], "rho": -0.4},
+        {"between": [rates[2], "region.gdp.growth.rate"], "rho": 0.3},
+    ]
+    return d
+
+
 def _contract_scenarios() -> dict[str, cs.Scenario]:
     return {
         "example": cs.load_scenario(EXAMPLE),
         "synthetic": synthetic_scenario(8, 6),
         "language": cs.Scenario.model_validate(LANGUAGE),
+        "shocks": cs.Scenario.model_validate(_shocks()),
     }
 
 
@@ -189,7 +228,7 @@ def test_the_contract_scenarios_cover_every_kind() -> None:
 
 
 @pytest.mark.parametrize("engine", _engines())
-@pytest.mark.parametrize("name", ["example", "synthetic", "language"])
+@pytest.mark.parametrize("name", ["example", "synthetic", "language", "shocks"])
 @pytest.mark.parametrize("samples", [1, 24])
 def test_every_engine_agrees_with_the_reference(engine: str, name: str, samples: int) -> None:
     sc = _contract_scenarios()[name]

@@ -1093,13 +1093,6 @@ def test_random_scenarios_agree(d: dict[str, Any], samples: int, seed: int) -> N
 # --- where production disagrees with the documentation ---------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="production bug: the default lever of a stock target on sum(firms) follows firms to "
-    "'entries' (§14) and compile._follow raises KeyError when no cluster defines entries, even "
-    "with required=False; the scenario is valid (§7 firms growth path, §13 stock target)",
-)
 def test_stock_target_on_firms_with_growth_paths_only() -> None:
     d = doc(
         clusters={"a": {"name": "a", "output": {"base": 10}, "firms": {"base": 10, "growth": 0.1}}},
@@ -1164,3 +1157,80 @@ def test_blocked_firms_growth_with_uncertain_rate() -> None:
     assert close(ref.targets["f"].value, 12 + 10 * (1 + r) ** 2)
     assert_agree(sc, ref, cs.run(sc, samples=4, seed=1, required=False))  # run() agrees
     assert_targets_agree("blocked", run_targets(sc, samples=4, seed=1, engine="numpy"), ref)
+
+
+# --- integer indicators (issue 13: counts are integers) ---------------------------------------
+
+
+def test_integer_indicators_count_whole_units() -> None:
+    """§9 ``integer: true``: the indicator is the whole units of its projection. A stock fed
+    0.25 a year from 0 is 0.25, 0.5, 0.75, 1.0 -> 0, 0, 0, 1 (the fourth quarter completes
+    one: 0.25 x 4 may round an ulp below 1); a level 2.6 growing 50% is 2.6, 3.9, 5.85 ->
+    2, 3, 5. Production, the blocked engine and the reference agree, and the internal
+    continuous series is not among the results."""
+    d = doc(
+        end_year=2027,
+        indicators={
+            "nat": {
+                "kind": "stock",
+                "name": "n",
+                "base": 0,
+                "integer": True,
+                "flow": {"base": 0.25},
+            },
+            "lvl": {"kind": "level", "name": "l", "base": 2.6, "growth": 0.5, "integer": True},
+        },
+        targets={
+            "n23": {
+                "kind": "stock",
+                "label": "t",
+                "metric": "nat",
+                "year": 2027,
+                "between": [2, 3],
+            },
+            "l": level("lvl", 2025, at_least=5),
+        },
+    )
+    ref, prod = both(d)
+    assert close(ref.series["nat"][0], [0, 0, 0, 0, 1])
+    assert close(prod.series["nat"][0], [0, 0, 0, 0, 1])
+    assert close(prod.series["lvl"][0], [2, 3, 5, 8, 13])  # 2.6 x 1.5^k: 8.775, 13.1625
+    assert not any(name.startswith("_") for name in prod.series)
+    assert prod.target("n23").value[0] == 1.0 and not prod.target("n23").met[0]
+    assert prod.target("l").value[0] == 5.0 and prod.target("l").met[0]  # 5.85 -> 5
+
+
+def test_integer_count_from_an_uncertain_pace_is_a_whole_number_per_sample() -> None:
+    """An uncertain pace f ~ U(0, 0.75) a year: the count after four years is floor(4 f),
+    sample by sample, on the production draws; every engine gives the same whole numbers."""
+    d = doc(
+        end_year=2027,
+        indicators={
+            "nat": {
+                "kind": "stock",
+                "name": "n",
+                "base": 0,
+                "integer": True,
+                "flow": {"base": {"dist": "uniform", "low": 0.0, "high": 0.75}},
+            },
+        },
+        targets={
+            "n": {"kind": "stock", "label": "t", "metric": "nat", "year": 2027, "at_least": 2}
+        },
+    )
+    sc = Scenario.model_validate(d)
+    draws = production_draws(sc, 200, 3)
+    [f] = draws.values()
+    want = np.floor(4 * np.asarray(f) + 1e-9)
+    _, prod = both(d, samples=200, seed=3)
+    got = prod.target("n").value
+    assert np.array_equal(got, want) and set(np.unique(got)) <= {0.0, 1.0, 2.0, 3.0}
+    assert 0 < prod.target("n").probability < 1
+    # a count's median and percentiles are sample values: whole numbers
+    tr = prod.target("n")
+    assert tr.integer and float(tr.median_value).is_integer()
+    assert all(float(v).is_integer() for v in tr.percentiles().values())
+    assert prod.target("n").probability == float(np.mean(want >= 2))
+    if importlib.util.find_spec("numba") is not None:
+        outs = run_targets(sc, samples=200, seed=3, engine="numba")
+        assert np.array_equal(outs["n"].value, want)

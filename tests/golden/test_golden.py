@@ -27,7 +27,11 @@ RUNS = [
     for path in SCENARIOS
     for mode in ("central", "mc200")
 ]
-MODE_ARGS = {"central": [], "mc200": ["--samples", "200", "--seed", "3"]}
+# explicit flags: the default run became Monte Carlo with statuses from P(met) (issue 20)
+MODE_ARGS = {
+    "central": ["--central"],
+    "mc200": ["--samples", "200", "--seed", "3", "--status-from", "median"],
+}
 
 SWEEPS = {
     "zjmc": ["sweeps/zhenjiang-mc.yaml", "--samples", "20000", "--workers", "1"],

@@ -100,7 +100,8 @@ _TREND_2026 = {
     "sei_share": 0.41168390194152,
     "digital_core_share": 0.08790958419866907,
     "energy_per_gdp_index": 75.29073758882343,
-    "patents_per_10k": 95.03340000000004,
+    # base 2023 mode 55 (peer city Nantong) x 1.15^3 (its 2023 pace): prior from data (issue 13)
+    "patents_per_10k": 55 * 1.15**3,
     # 380 + 40 x (1.0682 + 1.0682^2 + 1.0682^3): net additions grow with central GDP (rule U2)
     "specialised_smes": 517.12488698272,
     "output[high_end_equipment]": 1951.7630850999992,
@@ -119,7 +120,7 @@ _PLAN_2026 = {
     "sei_share": 0.43007956606601994,
     "digital_core_share": 0.11001653419866293,
     "energy_per_gdp_index": 75.29073758882343,
-    "patents_per_10k": 95.03340000000004,
+    "patents_per_10k": 55 * 1.1999**3,  # the plan-implied 19.99%/yr from the trend's 55
     # 380 + 40 x (1.0682 + 1.0682^2 + 1.0682^3): net additions grow with central GDP (rule U2)
     "specialised_smes": 517.12488698272,
     "output[high_end_equipment]": 2533.6013247359997,
@@ -132,7 +133,10 @@ SERIES_2026 = {"trend": _TREND_2026, "draft": _PLAN_2026, "final": _PLAN_2026}
 
 _TREND_VALUES = {
     "rd_intensity_3pct": (0.030620653268100515, "met"),
-    "patents_per_10k_95": (95.03340000000004, "met"),
+    "patents_per_10k_95": (55 * 1.15**3, "missed"),  # 83.65
+    "nc_rate_65pct": (0.629 * 1.0665**3, "met"),  # national 2023 rate at the national pace
+    "digital_management_80pct": (0.715 * 1.051**3, "met"),
+    "digital_design_90pct": (0.801 * 1.0355**3, "missed"),  # 0.8894
     "sei_share_43pct": (0.41168390194152, "missed"),
     "high_tech_share_56pct": (0.5541380653343544, "missed"),
     "digital_core_share_11pct": (0.08790958419866907, "missed"),
@@ -144,7 +148,10 @@ _TREND_VALUES = {
 }
 _PLAN_VALUES = {
     "rd_intensity_3pct": (0.030620653268100515, "met"),
-    "patents_per_10k_95": (95.03340000000004, "met"),
+    "patents_per_10k_95": (55 * 1.1999**3, "met"),  # plan-implied 19.99%/yr
+    "nc_rate_65pct": (0.629 * 1.0665**3, "met"),  # national 2023 rate at the national pace
+    "digital_management_80pct": (0.715 * 1.051**3, "met"),
+    "digital_design_90pct": (0.801 * 1.0397**3, "met"),  # plan-implied 3.97%/yr
     "sei_share_43pct": (0.43007956606601994, "met"),
     "high_tech_share_56pct": (0.5600669820315626, "met"),
     "digital_core_share_11pct": (0.11001653419866293, "met"),
@@ -171,6 +178,8 @@ MISSED_PLAIN = {
             "digital_core_share_up_1pp",
             "emerging_clusters_1000",
             "park_idle_land_30pct",  # central 27.5%: the middle of the uniform 5-50% prior
+            "patents_per_10k_95",
+            "digital_design_90pct",
         ]
     ),
     "draft": ["emerging_clusters_1000"],  # 4-5 of four 群 needs life & health at 1,000 亿
@@ -184,7 +193,7 @@ _GDP_2026 = 5264.07 * 1.0682**3  # central GDP growth, the denominator of the tw
 _REQUIRED = {
     # rd_intensity = rd_rest / gdp: 141.58 x 1.1154 (2024) x (1 + r)^2 = 3% of GDP 2026
     "rd_intensity_3pct": (0.03 * _GDP_2026 / (141.58 * 1.1154)) ** 0.5 - 1,
-    "patents_per_10k_95": (95 / (71.4 * 1.1)) ** 0.5 - 1,  # 78.54 in 2024
+    "patents_per_10k_95": (95 / (55 * 1.15)) ** 0.5 - 1,  # 63.25 in 2024
     "sei_share_43pct": (0.43 / (0.39 * 1.0182)) ** 0.5 - 1,  # trend's 2024 share 39.71%
     "high_tech_share_56pct": (0.56 / (0.5345 * 1.0121)) ** 0.5 - 1,  # fitted 2024 share 54.10%
     # digital-economy core VA (trend 2024: 421.13 x 1.1023 = 464.21) to 11% of GDP 2026
@@ -199,8 +208,12 @@ _REQUIRED = {
 }
 REQUIRED = {
     "trend": _REQUIRED,
-    # the draft's digital-economy path gives 506.114 in 2024
-    "draft": {**_REQUIRED, "digital_core_share_11pct": (0.11 * _GDP_2026 / 506.114034) ** 0.5 - 1},
+    # the draft's digital-economy path gives 506.114 in 2024, its patents 55 x 1.1999
+    "draft": {
+        **_REQUIRED,
+        "digital_core_share_11pct": (0.11 * _GDP_2026 / 506.114034) ** 0.5 - 1,
+        "patents_per_10k_95": (95 / (55 * 1.1999)) ** 0.5 - 1,
+    },
 }
 # 3-4 of the four 群: the digital economy (750 x 1.009 = 756.75 in 2024) reaches 1,000
 REQUIRED["final"] = {
@@ -214,45 +227,51 @@ REQUIRED["final"] = {
 # every rule-U1/U2 target (no data) sits near 0.5 and is checked as such below.
 PROBABILITY = {
     "trend": {
-        "rd_intensity_3pct": 0.466,
-        "patents_per_10k_95": 0.52,
+        "rd_intensity_3pct": 0.491,  # GDP shocks: median 2.99% < 3%, P up toward 50% (was 0.466)
+        "patents_per_10k_95": 0.206,  # see test_prior_probabilities_in_closed_form
+        "nc_rate_65pct": 0.992,
+        "digital_management_80pct": 0.584,
+        "digital_design_90pct": 0.28,
         "sei_share_43pct": 0.137,
         "high_tech_share_56pct": 0.267,
-        "digital_core_share_11pct": 0.008,
+        "digital_core_share_11pct": 0.02,  # median 8.7% < 11%: up from 0.008
         "digital_core_share_up_1pp": 0.0,
         "energy_intensity_vs_2020": 0.548,
         "emerging_clusters_1000": 0.0,  # 4-5 of four 群: see test_thousand_yi_count_by_hand
-        "specialised_smes_500": 0.668,
+        "specialised_smes_500": 0.645,  # additions grow with GDP: median 515 > 500, down from 0.668
         "tech_loans_20": 0.545,
     },
     "draft": {
-        "rd_intensity_3pct": 0.466,
-        "patents_per_10k_95": 0.52,
+        "rd_intensity_3pct": 0.491,
+        "patents_per_10k_95": 0.527,
+        "nc_rate_65pct": 0.992,
+        "digital_management_80pct": 0.584,
+        "digital_design_90pct": 0.481,
         "sei_share_43pct": 0.406,
         "high_tech_share_56pct": 0.505,
-        "digital_core_share_11pct": 0.51,
-        "digital_core_share_up_1pp": 0.466,
+        "digital_core_share_11pct": 0.536,  # median 11.12% > 11% (was 11.01%, 0.51)
+        "digital_core_share_up_1pp": 0.159,  # every year: GDP shocks move each year's pp change (was 0.466)
         "energy_intensity_vs_2020": 0.548,
         "emerging_clusters_1000": 0.0,
-        "specialised_smes_500": 0.668,
+        "specialised_smes_500": 0.645,
         "tech_loans_20": 0.545,
     },
 }
 PROBABILITY["final"] = {**PROBABILITY["draft"], "emerging_clusters_1000": 0.692}
 
 _TREND_MEDIAN = {
-    "rd_intensity_3pct": 0.029794882311116933,
+    "rd_intensity_3pct": 0.02992442977189496,
     "sei_share_43pct": 0.4066583894126554,
     "high_tech_share_56pct": 0.5539974363900312,
-    "digital_core_share_11pct": 0.08812459821680443,
+    "digital_core_share_11pct": 0.0873286160053702,
     "energy_intensity_vs_2020": -0.14760477276537542,
     "emerging_clusters_1000": 2.0,
 }
 _PLAN_MEDIAN = {
-    "rd_intensity_3pct": 0.029794882311116933,
+    "rd_intensity_3pct": 0.02992442977189496,
     "sei_share_43pct": 0.4253924016072794,
     "high_tech_share_56pct": 0.5600196001622472,
-    "digital_core_share_11pct": 0.11012964971817026,
+    "digital_core_share_11pct": 0.11121817243677161,
     "energy_intensity_vs_2020": -0.14760477276537542,
     "emerging_clusters_1000": 3.0,
 }
@@ -273,7 +292,6 @@ U1_FLOWS = [
     "core_technologies_10",
 ]
 NO_DATA_TARGETS = [t for t in TARGET_IDS if t not in PROBABILITY["trend"]] + [
-    "patents_per_10k_95",
     "specialised_smes_500",
     "tech_loans_20",
 ]
@@ -418,6 +436,36 @@ def test_monte_carlo_pinned(name: str, mc: dict[str, cs.Result]) -> None:
         assert 0.50 <= res.target(tid).probability <= 0.60, f"{name}: {tid}"
     for arr in res.series.values():
         assert np.all(np.isfinite(arr))
+
+
+def _tri_pdf(x: np.ndarray, lo: float, mode: float, hi: float) -> np.ndarray:
+    return np.where(
+        x < mode, 2 * (x - lo) / ((hi - lo) * (mode - lo)), 2 * (hi - x) / ((hi - lo) * (hi - mode))
+    ).clip(min=0)
+
+
+def test_prior_probabilities_in_closed_form(mc: dict[str, cs.Result]) -> None:
+    """P(met) of the trend's re-based priors (issue 13) by numerical integration, independent of
+    the sampler: the 1,000 samples lie within 3 binomial standard errors of it."""
+    from scipy import stats
+
+    res = mc["trend"]
+
+    def check(tid: str, exact: float) -> None:
+        se = (exact * (1 - exact) / SAMPLES) ** 0.5
+        assert abs(res.target(tid).probability - exact) <= 3 * se + 1e-12, (tid, exact)
+
+    # patents: base ~ tri(35, 55, 75), rate ~ tri(0.08, 0.15, 0.22): P(base (1 + g)^3 >= 95)
+    g = np.linspace(0.08, 0.22, 4001)
+    need = 95 / (1 + g) ** 3  # the base that just meets the goal at rate g
+    p_base = 1 - stats.triang(c=0.5, loc=35, scale=40).cdf(need)
+    check("patents_per_10k_95", float(np.trapezoid(p_base * _tri_pdf(g, 0.08, 0.15, 0.22), g)))
+    # design tools: base ~ tri(0.73, 0.801, 0.87), rate ~ N(0.0355, 0.01137) below 0.045
+    rate = stats.truncnorm(-np.inf, (0.045 - 0.0355) / 0.01137, loc=0.0355, scale=0.01137)
+    g = np.linspace(rate.ppf(1e-9), 0.045, 4001)
+    c = (0.801 - 0.73) / (0.87 - 0.73)
+    p_base = 1 - stats.triang(c=c, loc=0.73, scale=0.14).cdf(0.9 / (1 + g) ** 3)
+    check("digital_design_90pct", float(np.trapezoid(p_base * rate.pdf(g), g)))
 
 
 QUN = ["high_end_equipment", "new_materials", "digital_economy", "life_health"]

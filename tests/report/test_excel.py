@@ -197,7 +197,7 @@ def test_a_compile_error_names_the_cell_of_the_expression(example_path, tmp_path
     ws[cell] = "sum(outptu, group=strategic_emerging) / industrial_output"
     wb.save(xlsx)
     output = _import_error(xlsx, tmp_path / "x.yaml")
-    assert f"sheet 'metrics', cell {cell}: metrics.sei_share: unknown series 'outptu'" in output
+    assert f"sheet 'metrics', cell {cell}: metrics.sei_share.expr: unknown series 'outptu'" in output
 
 
 def test_not_a_workbook(tmp_path):

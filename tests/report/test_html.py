@@ -318,3 +318,34 @@ def test_a_real_sweep_directory_reports(example_path, tmp_path):
     assert data.sweep.parameters[0] == "region.gdp.growth.rate"
     # the scenario is found through the sweep's manifest: bilingual labels
     assert {r.id: r.label.zh for r in data.targets}["rd_intensity"] == "研发投入占GDP比重达3.0%"
+
+
+def test_monte_carlo_statuses_from_p_met_are_shown_in_both_languages(example_path):
+    """Issue 20: a run whose statuses come from P(met) (likely / uncertain / unlikely) shows
+    them in the report, each from its probability under the rule, not as '-'."""
+    from clustersim.report.charts import MISSED, STATUS_COLORS, UNCERTAIN
+    from clustersim.results import StatusRule
+
+    rule = StatusRule(likely=0.8, unlikely=0.2)
+    result = run_of(example_path, samples=200).with_rule(rule)
+    data = from_result(result)
+    by_hand = {
+        t.id: "likely"
+        if t.probability >= 0.8
+        else "unlikely"
+        if t.probability <= 0.2
+        else "uncertain"
+        for t in result.targets
+    }
+    assert {r.id: r.status for r in data.targets} == by_hand
+    for lang, words in (
+        ("en", ("likely", "uncertain", "unlikely")),
+        ("zh", ("很可能达成", "不确定", "不太可能达成")),
+    ):
+        page = render_html(data, lang=lang)
+        cells = re.findall(r'<span class="status (\w+)">([^<]*)</span>', page)
+        assert cells, "no status cells"
+        assert {c for c, _ in cells} == set(by_hand.values())
+        shown = dict(zip(("likely", "uncertain", "unlikely"), words, strict=True))
+        assert all(text == shown[cls] for cls, text in cells)
+    assert STATUS_COLORS["uncertain"] == UNCERTAIN and STATUS_COLORS["unlikely"] == MISSED

@@ -49,6 +49,24 @@ targets:
   t_honest: {kind: level, label: {zh: 戊, en: e}, metric: honest, year: 2026, at_least: 100}
 """
 
+#: a prior "on schedule" rounded (0.25% above the goal) and a forecast 0.6% above it
+NEAR = """\
+id: near
+name: {zh: 近目标, en: Near}
+base_year: 2023
+end_year: 2026
+region:
+  gdp: {base: 1000, growth: {kind: constant, rate: {dist: normal, mean: 0.05, sd: 0.01}}}
+indicators:
+  near: {kind: level, name: {zh: 己, en: f}, base: {dist: normal, mean: 86.6, sd: 8},
+         growth: {kind: constant, rate: {dist: normal, mean: 0.05, sd: 0.01}}}
+  beyond: {kind: level, name: {zh: 庚, en: g}, base: {dist: normal, mean: 86.9, sd: 8},
+           growth: {kind: constant, rate: {dist: normal, mean: 0.05, sd: 0.01}}}
+targets:
+  t_near: {kind: level, label: {zh: 己, en: f}, metric: near, year: 2026, at_least: 100}
+  t_off: {kind: level, label: {zh: 庚, en: g}, metric: beyond, year: 2026, at_least: 100}
+"""
+
 #: a plan file that extends the (honest) trend and aims its one series at the goal
 TREND = """\
 id: base_trend
@@ -100,6 +118,17 @@ def test_each_rule_fires_on_its_own_target(tripped: Audit) -> None:
     assert _rules(tripped, "t_fixed") == {"no_spread"}
     assert _rules(tripped, "t_centred") == {"central_on_goal"}
     assert {f.rule for f in tripped.findings} == set(RULES)
+
+
+def test_central_on_goal_reads_within_half_a_percent(tmp_path: Path) -> None:
+    # 86.6 x 1.05^3 = 100.25 (0.25% above the goal): a prior "on schedule" rounded to 0.1;
+    # 86.9 x 1.05^3 = 100.60 (0.6% above): a forecast
+    assert pytest.approx(100.25, abs=0.01) == 86.6 * 1.05**3
+    assert pytest.approx(100.60, abs=0.01) == 86.9 * 1.05**3
+    (tmp_path / "near.yaml").write_text(NEAR, encoding="utf-8")
+    near = cs.audit(tmp_path / "near.yaml")
+    assert _rules(near, "t_near") == {"central_on_goal"}
+    assert _rules(near, "t_off") == set()
 
 
 def test_honest_targets_are_not_flagged(tripped: Audit) -> None:

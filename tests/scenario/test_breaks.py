@@ -126,7 +126,7 @@ def test_a_break_after_the_base_year_is_refused(tmp_path: Path) -> None:
     p = tmp_path / "late.yaml"
     text = HEAD.replace("breaks: [2022]\n  history", "breaks: [2024]\n  history") + OK
     p.write_text(text, "utf-8")
-    assert f"{p}:9: region.gdp.breaks.0: break 2024 is after the base year 2023" in _error(p)
+    assert f"{p}:9: region.gdp.breaks[1] (2024): break 2024 is after the base year 2023" in _error(p)
 
 
 def test_the_cli_refuses_without_a_traceback(tmp_path: Path) -> None:
@@ -146,3 +146,61 @@ def test_the_cli_refuses_without_a_traceback(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "Traceback" not in res.output
     assert "target g reads region.gdp from 2021 to 2026" in res.output
+
+
+INDICATORS = """\
+indicators:
+  loans:
+    name: Loans
+    base: 500
+    growth: 0.1
+    breaks: [2022]
+  parks:
+    kind: stock
+    name: Parks
+    base: 10
+    flow: {base: 2, breaks: [2021]}
+"""
+
+
+def test_level_indicator_breaks(tmp_path: Path) -> None:
+    """A level indicator declares breaks like a series block (issue 13): a target reading it
+    across the break is refused at its line, one starting at the break loads and computes
+    from the base; a stock's flow declares them for ``<id>_flow``."""
+    text = HEAD.replace("targets:\n", INDICATORS + "targets:\n")
+    head_lines = text.count("\n")
+    across = """\
+  loans_cagr:
+    kind: cagr
+    label: l
+    metric: loans
+    from_year: 2020
+    year: 2026
+    at_least: 0.05
+"""
+    p = tmp_path / "ind.yaml"
+    p.write_text(text + across, "utf-8")
+    msg = _error(p)
+    line = head_lines + 5  # the from_year line
+    assert (
+        f"{p}:{line}: targets.loans_cagr.from_year: target loans_cagr reads indicators.loans "
+        in msg
+    )
+    assert "across its statistical-scope break in 2022 (indicators.loans.breaks)" in msg
+
+    flow = across.replace("loans_cagr", "flow_cagr").replace("metric: loans", "metric: parks_flow")
+    p.write_text(text + flow.replace("2020", "2019"), "utf-8")
+    assert "break in 2021 (indicators.parks.flow.breaks)" in _error(p)
+
+    after = across.replace("from_year: 2020", "from_year: 2023")
+    p.write_text(text + after, "utf-8")
+    res = cs.run(cs.load_scenario(p))
+    # 500 growing 10% from 2023 to 2026: a CAGR of exactly 10%
+    assert math.isclose(res.target("loans_cagr").value[0], 0.1, rel_tol=1e-12)
+
+    late = text.replace("    breaks: [2022]\n  parks", "    breaks: [2024]\n  parks")
+    p.write_text(late + after, "utf-8")
+    brk_line = late.splitlines().index("    breaks: [2024]") + 1
+    assert f"{p}:{brk_line}: indicators.loans.breaks[1] (2024): break 2024 is after the base year 2023" in (
+        _error(p)
+    )

@@ -63,7 +63,8 @@ def test_unchanged_values_give_the_numbers_of_clustersim_run(client: TestClient)
     # required growth comes in a second answer (a search on the central scenario)
     req = client.post("/api/required", json={"values": {}}).json()["required"]
     assert {t: r["rate"] for t, r in req.items()} == _cli_required(EXAMPLE)
-    assert req[GDP_TARGET]["en"].endswith("/yr gdp") and "/年 gdp" in req[GDP_TARGET]["zh"]
+    # the Chinese names the built-in series in Chinese (issue 20: no English in zh)
+    assert req[GDP_TARGET]["en"].endswith("/yr gdp") and "/年 地区生产总值" in req[GDP_TARGET]["zh"]
     # asked again, the table carries it
     assert client.post("/api/compute", json={"values": {}}).json()["required"] == req
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -95,3 +96,31 @@ def write_sweep(tmp_path: Path) -> Callable[..., Path]:
         return p
 
     return write
+
+
+def runs_on_three_executors(sweep: Path, tmp_path: Path) -> dict[str, Any]:
+    """``run_sweep`` of ``sweep`` (trajectories kept) in process, on a 2-process pool and on a
+    2-worker Dask LocalCluster, into ``tmp_path/one``, ``two`` and ``dask``: the runs whose
+    files must be the same bytes (skips without dask.distributed)."""
+    from clustersim.sweep import DaskExecutor, InProcessExecutor, LocalPoolExecutor, run_sweep
+
+    distributed = pytest.importorskip("distributed")
+    runs = {}
+    for name, ex in (("one", InProcessExecutor()), ("two", LocalPoolExecutor(2))):
+        try:
+            runs[name] = run_sweep(sweep, out=tmp_path / name, executor=ex, keep=["trajectories"])
+        finally:
+            ex.close()
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        runs["dask"] = run_sweep(
+            sweep,
+            out=tmp_path / "dask",
+            executor=DaskExecutor(client=client),
+            keep=["trajectories"],
+        )
+    return runs

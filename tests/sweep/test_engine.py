@@ -16,15 +16,14 @@ import clustersim as cs
 from clustersim.scenario.loader import load_data
 from clustersim.scenario.models import Scenario
 from clustersim.sweep import (
-    DaskExecutor,
-    InProcessExecutor,
-    LocalPoolExecutor,
     evaluate_chunk,
     load_sweep,
     plan_sweep,
     run_sweep,
 )
 from clustersim.sweep.evaluate import evaluate_rows
+
+from .conftest import runs_on_three_executors
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "scenarios" / "example.yaml"
@@ -60,27 +59,8 @@ def _digest(out: Path) -> dict[str, str]:
 
 def test_one_worker_two_workers_and_dask_give_identical_files(tmp_path):
     """Same seed, same bytes: in process, a 2-process pool and a Dask LocalCluster."""
-    distributed = pytest.importorskip("distributed")
     sweep = _example_sweep(tmp_path)
-    runs = {}
-    for name, ex in (("one", InProcessExecutor()), ("two", LocalPoolExecutor(2))):
-        try:
-            runs[name] = run_sweep(sweep, out=tmp_path / name, executor=ex, keep=["trajectories"])
-        finally:
-            ex.close()
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        runs["dask"] = run_sweep(
-            sweep,
-            out=tmp_path / "dask",
-            executor=DaskExecutor(client=client),
-            keep=["trajectories"],
-        )
-        assert len(client.scheduler_info()["workers"]) == 2
+    runs = runs_on_three_executors(sweep, tmp_path)
     assert runs["dask"].executor.startswith("dask (") and "2 workers" in runs["dask"].executor
     assert runs["two"].executor == "processes (2 workers)"
     digests = {name: _digest(tmp_path / name) for name in runs}

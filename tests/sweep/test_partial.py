@@ -126,3 +126,46 @@ def test_partials_merge_in_chunk_order_whatever_the_arrival(linear, write_sweep)
         ).n
         == 0
     )
+
+
+def test_joint_goals_probability_from_the_stored_met_flags(linear, write_sweep) -> None:
+    """P(all met) of each joint goal (issue 13): the count of samples meeting every target
+    of the group, from the partials, identical to counting the stored met columns, and the
+    same bits with 1 worker and a 2-process pool."""
+    text = linear.read_text(encoding="utf-8")
+    text = text.replace("    at_least: 8.3\n", "    at_least: 8.3\n    joint: mp\n")
+    text = text.replace("    at_least: 0.25\n", "    at_least: 0.25\n    joint: mp\n")
+    linear.write_text(text, encoding="utf-8")
+    sweep = write_sweep(
+        method="monte_carlo",
+        samples=3000,
+        seed=5,
+        chunk_size=400,
+        parameters={
+            RATES["c"]: {"range": [0.0, 0.1]},
+            RATES["f"]: {"range": [-0.6, 0.2]},
+            RATES["g"]: {"range": [-0.6, 0.2]},
+        },
+    )
+    one = run_sweep(sweep, workers=1)
+    pool = run_sweep(sweep, workers=2, store=())
+    cols = one.columns(["met.m_level", "met.p_level", "met.gdp_level"])
+    both = cols["met.m_level"] & cols["met.p_level"]
+    [j] = one.summary.joint
+    assert (j.id, j.targets) == ("mp", ("m_level", "p_level"))
+    assert j.probability == int(np.count_nonzero(both)) / 3000  # identical, not close
+    # the group is a real intersection: below each target's own P, above zero
+    probs = {t.id: t.probability for t in one.summary.targets}
+    assert 0 < j.probability < min(probs["m_level"], probs["p_level"])
+    a, b = one.summary.to_dict(), pool.summary.to_dict()
+    a.pop("run"), b.pop("run")
+    assert (
+        a["joint"]
+        == b["joint"]
+        == {"mp": {"targets": ["m_level", "p_level"], "probability": j.probability}}
+    )
+    assert a == b
+    table = one.summary.tables()["targets"]
+    assert table["target"][-1] == "(joint mp)" and table["probability"][-1] == j.probability
+    line = f"joint mp: {j.probability:.1%} (all met: m_level, p_level)"
+    assert line in one.summary.parts()

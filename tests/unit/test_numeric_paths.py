@@ -214,13 +214,6 @@ def test_kinds_with_a_start_year_refuse_a_spec_without_one(kind: str) -> None:
         cls.evaluate(spec, f)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="production gap: firms with their own growth compile to a stock-flow whose flow is "
-    "'entries', so the lever (default or an explicit firms[a]) follows to entries, which the "
-    "cluster does not define, and required growth is none_in_range; moving the firms' own rate "
-    "needs with_lever to handle StockFlow rates (not a small local fix)",
-)
 def test_stock_closed_form_when_the_stock_is_the_lever() -> None:
     """Firms of cluster a with their own growth (a compound series, not a stock-flow): the
     stock target on firms[a] has the level formula, (60 / 40)^(1/3) - 1."""
@@ -234,6 +227,38 @@ def test_stock_closed_form_when_the_stock_is_the_lever() -> None:
     assert rg is not None and rg["method"] == "closed_form" and rg["variable"] == "firms"
     assert rg["rate"] == pytest.approx(1.5 ** (1 / 3) - 1, rel=1e-12)
     assert 40 * (1 + rg["rate"]) ** 3 >= 60
+
+
+def test_stock_lever_is_the_firms_own_rate_from_a_start_year() -> None:
+    """sum(firms) where both clusters' firms have their own growth (no entries): the lever
+    is the firms' own rate. From 2023: (10 + 5)(1 + r)^3 = 20; from 2024 (on the
+    scenario's path 11 + 5 = 16 in 2024): 16 (1 + r)^2 = 20."""
+    d = copy.deepcopy(BASE)
+    d["clusters"]["a"]["firms"] = {"base": 10, "growth": 0.1}
+    d["clusters"]["b"]["firms"] = {"base": 5, "growth": 0.0}
+    t = {"kind": "stock", "metric": "sum(firms)", "year": 2026, "at_least": 20}
+    rg = cs.run(scenario({"t": t}, clusters=d["clusters"])).target("t").required_growth
+    assert rg is not None and rg["series"] == "firms" and rg["method"] == "root_finding"
+    assert rg["rate"] == pytest.approx((4 / 3) ** (1 / 3) - 1, abs=1e-12)
+    assert 15 * (1 + rg["rate"]) ** 3 >= 20
+    late = cs.run(scenario({"t": {**t, "required_from": 2024}}, clusters=d["clusters"]))
+    rg2 = late.target("t").required_growth
+    assert rg2 is not None and rg2["from_year"] == 2024
+    assert rg2["rate"] == pytest.approx(1.25**0.5 - 1, abs=1e-12)
+
+
+def test_stock_lever_follows_entries_where_a_cluster_has_them() -> None:
+    """firms[a] grows on its own, firms[b] is fed by entries (1 in the base year): sum(firms)
+    moves entries[b], so 10 * 1.1^3 + 5 + sum over k = 1..3 of (1 + r)^k = 25."""
+    d = copy.deepcopy(BASE)
+    d["clusters"]["a"]["firms"] = {"base": 10, "growth": 0.1}
+    d["clusters"]["b"]["firms"] = {"base": 5, "entries": {"base": 1}}
+    t = {"kind": "stock", "metric": "sum(firms)", "year": 2026, "at_least": 25}
+    rg = cs.run(scenario({"t": t}, clusters=d["clusters"])).target("t").required_growth
+    assert rg is not None and rg["variable"] == "entries"
+    r = rg["rate"]
+    total = 13.31 + 5 + sum((1 + r) ** k for k in (1, 2, 3))
+    assert total == pytest.approx(25, abs=1e-9) and total >= 25 - 1e-9
 
 
 def test_count_threshold_tolerance_counts_9999_999999999998_as_10000() -> None:

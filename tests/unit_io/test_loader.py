@@ -414,7 +414,7 @@ def test_unknown_field_lists_allowed_fields(tmp_path):
     _, problems = bad(tmp_path, PARENT.replace("    source: parent source", "    sorce: x"))
     assert problems[0].endswith(
         "region.gdp.sorce: unknown field; did you mean 'source'? "
-        "(allowed: base, growth, unit, breaks, source, note)"
+        "(allowed: base, growth, unit, breaks, prices, source, note)"
     )
 
 

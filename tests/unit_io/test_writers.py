@@ -323,3 +323,26 @@ def test_written_files_respect_the_umask(point, tmp_path):
         os.umask(old)
     for p in written:
         assert stat.S_IMODE(p.stat().st_mode) == 0o644, oct(p.stat().st_mode)
+
+
+def test_csv_is_written_for_spreadsheets_with_a_byte_order_mark(result, tmp_path):
+    import csv
+
+    write_result(result, tmp_path / "bom", "csv", lang="zh")
+    write_result(result, tmp_path / "plain", "csv", lang="zh", bom=False)
+    for name in ("trajectories.csv", "targets.csv", "target_samples.csv"):
+        with_bom = (tmp_path / "bom" / name).read_bytes()
+        plain = (tmp_path / "plain" / name).read_bytes()
+        assert with_bom[:3] == b"\xef\xbb\xbf" and plain[:3] != b"\xef\xbb\xbf"
+        assert with_bom[3:] == plain  # the mark is all that differs
+        assert plain.decode("utf-8")  # plain UTF-8
+        # what a spreadsheet's UTF-8 import sees: the header without the mark
+        rows = list(csv.reader(with_bom.decode("utf-8-sig").splitlines()))
+        assert rows[0][0] == "scenario"
+    # and clustersim reads its own files back, mark or not
+    from clustersim.io.readers import _read
+
+    for d in ("bom", "plain"):
+        back = _read(tmp_path / d / "trajectories.csv")
+        assert back.column_names[0] == "scenario"
+        assert_array_equal(back["value"].to_numpy(), trajectories_table(result)["value"].to_numpy())

@@ -34,7 +34,17 @@ from numpy.typing import NDArray
 
 from clustersim.core import expr as ex
 from clustersim.core.blocked import target_needs
-from clustersim.core.model import ClusterTotal, Combine, Compound, Model, Ratio, StockFlow
+from clustersim.core.model import (
+    WHOLE_CAP,
+    WHOLE_TOL,
+    ClusterTotal,
+    Combine,
+    Compound,
+    Model,
+    Ratio,
+    StockFlow,
+    Whole,
+)
 from clustersim.core.project import needed
 from clustersim.core.targets import HistoryMissing, TargetSpec
 from clustersim.errors import ScenarioError
@@ -62,6 +72,8 @@ class Generated:
     errors: list[str]  # message per error code - 1
     targets: list[str]
     invariant: list[str] = field(default_factory=list)
+    #: per array: stored year first, ``(T, S, [C])``, its sample axis second (shocked rates)
+    year_first: list[bool] = field(default_factory=list)
 
 
 _LANE_SCALAR = re.compile(r"\b([A-Za-z_]\w*)\[b\]")  # acc3[b]: a per-lane scalar
@@ -88,6 +100,7 @@ class _Gen:
         self.derived = dict(derived)
         self.arrays: list[NDArray[np.generic]] = []
         self.sampled: list[bool] = []
+        self.year_first: list[bool] = []
         self.arg_names: list[str] = []
         self.K: list[float] = []
         self.I: list[int] = []
@@ -117,6 +130,24 @@ class _Gen:
         name = f"{stem}_{len(self.arrays)}"
         self.arrays.append(np.ascontiguousarray(a))
         self.sampled.append(sampled and a.shape[0] > 1)
+        self.year_first.append(False)
+        self.arg_names.append(name)
+        return name
+
+    def year_first_rates(self, rates: NDArray[np.generic]) -> str | None:
+        """Sampled rates of every year stored year first (shocked rates, issue 15: see
+        ``compile.year_major``) as a C-ordered ``(T, S, [C])`` argument, indexed
+        ``[t, s]``: a lane block reads one contiguous run a year and nothing is copied.
+        None for any other rates."""
+        if rates.shape[0] == 1 or rates.shape[-1] == 1:
+            return None
+        moved = np.moveaxis(rates, -1, 0)
+        if not moved.flags.c_contiguous:
+            return None
+        name = f"ry_{len(self.arrays)}"
+        self.arrays.append(moved)
+        self.sampled.append(True)
+        self.year_first.append(True)
         self.arg_names.append(name)
         return name
 
@@ -225,6 +256,10 @@ class _Gen:
                 return "(" + " * ".join(parts) + ")" if len(parts) > 1 else parts[0]
         if isinstance(op, Ratio):  # inlined too: read at a few years, never stored
             return f"({self.val(op.num, t, c)} / {self.val(op.den, t, c)})"
+        if isinstance(op, Whole):  # inlined: core.model.whole
+            x = self.val(op.source, t, c)
+            tol = f"min({WHOLE_CAP!r}, {WHOLE_TOL!r} * max(1.0, abs({x})))"
+            return f"np.floor({x} + {tol})"
         if isinstance(op, ClusterTotal) and op.name in self.fused_totals and op.rest is not None:
             # the fused loop stored the clusters' sum; the rest is added where it is read
             return f"(r_{name}[{t}, b] + {self.val(op.rest, t, None)})"
@@ -318,6 +353,8 @@ class _Gen:
             flow = self.val(op.flow, "t", "c" if op.cluster else None)
             lines += [f"{q}    x = x + {flow}", f"{q}    {pre}_{op.name}[t{c_}] = x"]
             return lines
+        if isinstance(op, Whole):
+            return []  # inlined where it is read (see val)
         if isinstance(op, ClusterTotal):
             rest = "" if op.rest is None else f" + {self.val(op.rest, 't', None)}"
             return [
@@ -374,13 +411,15 @@ class _Gen:
                 *self.loop(p + "        ", f"r_{op.name}[t, b] += {self.val(op.part, 't', 'c')}"),
                 *(self.loop(p + "    ", *rest) if rest else []),
             ]
-        if isinstance(op, Combine | Ratio):
+        if isinstance(op, Combine | Ratio | Whole):
             return []  # inlined where it is read (see val)
         raise TypeError(f"unknown op {op!r}")
 
     def _compound_lanes(self, op: Compound, fused: Sequence[ClusterTotal]) -> list[str]:
         p = _TOP
-        x0, rt = self.par(op.x0, "x0"), self.par(op.rates, "rt")
+        x0 = self.par(op.x0, "x0")
+        ry = self.year_first_rates(op.rates)
+        rt = ry if ry is not None else self.par(op.rates, "rt")
         rs, xs = self.si(op.rates), self.si(op.x0)
         tt = "t" if op.rates.shape[-1] > 1 else "0"
         els = [(self.par(e.elasticity, "el"), self.si(e.elasticity), e.source) for e in op.elastic]
@@ -399,7 +438,7 @@ class _Gen:
             lines += gather(p + "    ", f"{f}[c, b] = 1.0 + {rt}[{rs}{c_}, 0]")
             grow = [f"x = {store.format(t='t - 1')} * {f}[{'c' if op.cluster else '0'}, b]"]
         else:
-            grow = [f"g = {rt}[{rs}{c_}, {tt}]"]
+            grow = [f"g = {rt}[{tt}, {rs}{c_}]" if ry else f"g = {rt}[{rs}{c_}, {tt}]"]
             for el, es, src in els:
                 g_src = f"{self.val(src, 't', cv)} / {self.val(src, 't - 1', cv)} - 1.0"
                 grow.append(f"g += {el}[{es}{c_}] * ({g_src})")
@@ -582,7 +621,7 @@ class _Gen:
             body += code
         alloc = []
         for op in order:
-            if isinstance(op, Combine | Ratio):
+            if isinstance(op, Combine | Ratio | Whole):
                 continue
             lane = "" if op.name in self.invariant else f", {LANES}"
             if op.cluster:
@@ -629,6 +668,7 @@ class _Gen:
             self.errors,
             [t.id for t in self.specs],
             sorted(self.invariant),
+            self.year_first,
         )
 
 

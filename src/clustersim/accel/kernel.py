@@ -19,6 +19,7 @@ from clustersim.atomic import atomic_path
 from clustersim.core import expr as ex
 from clustersim.core.model import Model
 from clustersim.core.targets import Outcome, TargetSpec, result_buffers
+from clustersim.errors import ClusterSimError
 
 __all__ = ["cache_dir", "evaluate_targets"]
 
@@ -28,13 +29,25 @@ _LOADED: dict[str, Callable[..., None]] = {}
 def cache_dir() -> Path:
     """Where generated kernels and numba's compiled code are kept between runs.
 
-    ``$CLUSTERSIM_CACHE`` if set, else ``$XDG_CACHE_HOME/clustersim`` or ``~/.cache/clustersim``.
+    ``$CLUSTERSIM_CACHE`` if set, else the user's cache folder for clustersim
+    (platformdirs: ``$XDG_CACHE_HOME/clustersim`` or ``~/.cache/clustersim`` on Linux,
+    ``~/Library/Caches/clustersim`` on macOS, ``%LOCALAPPDATA%\\clustersim\\Cache`` on
+    Windows). Never inside the installed package: a folder there is refused.
     """
     env = os.environ.get("CLUSTERSIM_CACHE")
     if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "clustersim"
+        path = Path(env)
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_cache_dir("clustersim", appauthor=False))
+    package = Path(__file__).resolve().parents[1]
+    if path.resolve().is_relative_to(package):
+        raise ClusterSimError(
+            f"cache folder {path} is inside the clustersim package ({package}): set "
+            "CLUSTERSIM_CACHE to a folder of your own"
+        )
+    return path
 
 
 @contextlib.contextmanager
@@ -107,7 +120,8 @@ def evaluate_targets(
         first = max(s - LANES, 0)
         rows = np.minimum(np.arange(first, first + LANES), s - 1)
         arrays = [
-            a[rows] if sampled else a for a, sampled in zip(gen.arrays, gen.sampled, strict=True)
+            (a[:, rows] if yf else a[rows]) if sampled else a
+            for a, sampled, yf in zip(gen.arrays, gen.sampled, gen.year_first, strict=True)
         ]
         tv, tm, tk = result_buffers(n, LANES)
         with _slp_vectorize():

@@ -36,8 +36,9 @@ from clustersim.analysis.matching import Matched, fit_window, match
 from clustersim.analysis.observed import AnnualValue, DataError, ObservedData, load_observed
 from clustersim.analysis.options import Options
 from clustersim.analysis.series import SeriesSpec, scenario_series
-from clustersim.analysis.text import format_table, level_text, years_text
+from clustersim.analysis.text import level_text, years_text
 from clustersim.errors import ClusterSimError
+from clustersim.grid import Grid, Parts
 
 if TYPE_CHECKING:
     from clustersim.results import Result
@@ -178,16 +179,17 @@ class Backtest:
             "notes": list(self.notes),
         }
 
-    def text(self) -> str:
-        """Readable report: the fits, one row per compared observation, the summary."""
+    def parts(self) -> Parts:
+        """Readable report: the fits, one row per compared observation, the summary (lines
+        and tables, which the command line draws)."""
         years = sorted({r.year for r in self.records})
         head = (
             f"Backtest of {self.scenario_path} on {self.data_path} (region {self.region}): "
             f"fitted on years up to {self.until}, compared with {years_text(years)}"
             + (f"; {self.samples:,} samples (seed {self.seed})" if self.samples > 1 else "")
         )
-        fits = format_table(
-            [
+        fits = Grid(
+            (
                 "series",
                 "fit",
                 "fitted on",
@@ -197,9 +199,9 @@ class Backtest:
                 "anchor",
                 "naive rate",
                 "plan rate",
-            ],
-            [
-                [
+            ),
+            tuple(
+                (
                     s.name,
                     s.fit.fit.kind,
                     s.fit.years_text,
@@ -209,9 +211,9 @@ class Backtest:
                     f"{level_text(s.anchor.value)} ({s.anchor.year})",
                     f"{s.naive_rate * 100:+.2f}%/yr",
                     "-" if s.plan_rate is None else f"{s.plan_rate * 100:+.2f}%/yr",
-                ]
+                )
                 for s in self.series
-            ],
+            ),
             "lllrrrrrr",
         )
         mc = self.samples > 1
@@ -232,10 +234,12 @@ class Backtest:
             if mc:
                 row += [_yes(r.inside("50")), _yes(r.inside("80"))]
             rows.append(row)
-        table = format_table(cols, rows, "llr" + "rr" * len(METHODS) + "ll" * mc)
+        table = Grid(
+            tuple(cols), tuple(tuple(r) for r in rows), "llr" + "rr" * len(METHODS) + "ll" * mc
+        )
         n = len(self.records)
         parts = [f"{m} {_pct(self.mape(m))}" for m in METHODS if self.mape(m) is not None]
-        lines = [head, "", fits, "", table, ""]
+        lines: Parts = [head, fits, table]
         lines.append(
             f"mean absolute percentage error ({n} observation{'s' if n != 1 else ''}): "
             + ", ".join(parts)
@@ -261,7 +265,7 @@ class Backtest:
                 lines.append(f"note: {s.name}: {note}")
         lines.extend(f"skipped: {x}" for x in self.skipped)
         lines.extend(f"note: {x}" for x in self.notes)
-        return "\n".join(lines)
+        return lines
 
 
 def _yes(x: bool | None) -> str:
@@ -495,7 +499,8 @@ def _one_series_scenario(
             ) from exc
         x0 = next((v.value for v in vals if v.year == anchor.year), 1.0)  # only its growth matters
         _place(doc, dep.spec, x0, {"kind": "constant", "rate": _rate(cf)})
-    _place(doc, sf.spec, anchor.value, _bare(growth_block(sf, "", digits=17)))
+    # shocks: the Monte Carlo interval carries the innovation variance, not only the rate's
+    _place(doc, sf.spec, anchor.value, _bare(growth_block(sf, "", digits=17, shocks=True)))
     return doc
 
 

@@ -31,8 +31,10 @@ from clustersim.analysis.fits import (
     CompoundFit,
     ElasticityFit,
     Fit,
+    GrowthFit,
     LogisticFit,
     fit_elasticity,
+    fit_growth,
     fit_logistic,
     fit_loglinear,
     growth_jumps,
@@ -41,7 +43,8 @@ from clustersim.analysis.matching import Matched, fit_window, match
 from clustersim.analysis.observed import AnnualValue, DataError, ObservedData, load_observed
 from clustersim.analysis.options import Options
 from clustersim.analysis.series import SeriesSpec, scenario_series
-from clustersim.analysis.text import format_table, level_text, lines_text, years_text
+from clustersim.analysis.text import level_text, lines_text, years_text
+from clustersim.grid import Grid
 from clustersim.kinds.growth import Elasticity
 from clustersim.scenario.models import Scenario
 
@@ -68,6 +71,9 @@ class SeriesFit:
         Where the break was marked.
     flags : list of str
         Warnings: jumps, outliers, partial-year hints, base mismatch.
+    growth : GrowthFit or None
+        For a compound fit: the predictive model of the series' log growth (mean, its
+        standard error, innovation sd, ar), which the fragment writes.
     """
 
     spec: SeriesSpec
@@ -77,6 +83,7 @@ class SeriesFit:
     break_year: int | None = None
     break_from: str | None = None
     flags: list[str] = field(default_factory=list)
+    growth: GrowthFit | None = None
 
     @property
     def years_text(self) -> str:
@@ -88,6 +95,8 @@ class SeriesFit:
 
     def rate_text(self) -> str:
         f = self.fit
+        if isinstance(f, CompoundFit) and self.growth is not None:
+            return f"{self.growth.rate * 100:+.2f}%/yr"  # the rate the fragment writes
         if isinstance(f, CompoundFit):
             return f"{f.rate * 100:+.2f}%/yr"
         if isinstance(f, LogisticFit):
@@ -96,6 +105,9 @@ class SeriesFit:
 
     def se_text(self) -> str:
         f = self.fit
+        if isinstance(f, CompoundFit) and self.growth is not None:
+            se = self.growth.se_rate
+            return "-" if se is None else f"{se * 100:.2f} pp"
         if isinstance(f, CompoundFit):
             return "-" if f.se is None else f"{f.se * 100:.2f} pp"
         if isinstance(f, LogisticFit):
@@ -124,6 +136,16 @@ class SeriesFit:
         }
         if isinstance(f, CompoundFit):
             d.update(rate=f.rate, se=f.se)
+            g = self.growth
+            if g is not None:
+                d["predictive"] = {
+                    "rate": g.rate,
+                    "se": g.se_rate,
+                    "innovation_sd": g.sd,
+                    "ar": g.ar,
+                    "ar_estimated": g.ar_estimated,
+                    "df": g.df,
+                }
         elif isinstance(f, LogisticFit):
             d.update(
                 capacity=f.capacity,
@@ -149,7 +171,7 @@ class Calibration:
     notes: list[str] = field(default_factory=list)
     until: int | None = None
 
-    def table(self) -> str:
+    def table(self) -> Grid:
         """The fit table: series, fit, years, n, rate, s.e., R², flags."""
         rows = [
             [
@@ -164,9 +186,9 @@ class Calibration:
             ]
             for f in self.fits
         ]
-        return format_table(
-            ["series", "fit", "years", "n", "rate", "s.e.", "R²", "flags"],
-            rows,
+        return Grid(
+            ("series", "fit", "years", "n", "rate", "s.e.", "R²", "flags"),
+            tuple(tuple(r) for r in rows),
             "lllrrrrl",
         )
 
@@ -284,7 +306,8 @@ def fit_series(
             flags.append(
                 f"base {level_text(spec.base)} vs observed {level_text(at_base.value)} in {base_year}"
             )
-    return SeriesFit(spec, fit, used, left_out, m.break_year, m.break_from, flags)
+    growth = fit_growth(years, values) if isinstance(fit, CompoundFit) else None
+    return SeriesFit(spec, fit, used, left_out, m.break_year, m.break_from, flags, growth)
 
 
 def _fit_elasticity(

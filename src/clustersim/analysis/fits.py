@@ -7,7 +7,10 @@
   and rate ``r``, with standard errors from the covariance of the estimates;
 - :func:`fit_elasticity`: ``g = e G`` to another series, weighted least squares through the
   origin of one series' annual growth on the other's over the same intervals;
-- :func:`growth_jumps`: intervals whose growth is far from the others' (candidate breaks).
+- :func:`growth_jumps`: intervals whose growth is far from the others' (candidate breaks);
+- :func:`fit_growth`: the predictive model of log growth (a mean with an AR(1) deviation and
+  annual innovations): mean growth and its standard error, innovation sd, ar, and the
+  Student-t predictive distribution of the log level ``h`` years ahead.
 
 Nothing here knows about scenarios, observed-data files or fragments.
 """
@@ -22,22 +25,30 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "AR_MIN_PAIRS",
     "FIT_KINDS",
     "JUMP_MIN",
     "JUMP_SIGMAS",
     "CompoundFit",
     "ElasticityFit",
     "Fit",
+    "GrowthFit",
     "LogisticFit",
     "fit_elasticity",
+    "fit_growth",
     "fit_logistic",
     "fit_loglinear",
     "growth_jumps",
+    "widening",
 ]
 
 Array = NDArray[np.float64]
 #: the fits calibrate can make; the default for a series follows its growth kind
 FIT_KINDS: tuple[str, ...] = ("compound", "logistic", "elasticity")
+#: consecutive pairs of annual growth rates below which ar is not estimated (set to 0)
+AR_MIN_PAIRS = 8
+#: the estimated ar is kept inside [-AR_MAX, AR_MAX] (a stationary deviation)
+AR_MAX = 0.9
 #: a growth jump is flagged when it is this far (in log points a year) from the median ...
 JUMP_MIN = 0.2
 #: ... and this many robust standard deviations (1.4826 MAD) away
@@ -370,3 +381,198 @@ def growth_jumps(years: ArrayLike, values: ArrayLike) -> list[tuple[int, int, fl
         if abs(lam[i] - med) > max(JUMP_MIN, JUMP_SIGMAS * mad):
             out.append((int(t[i]), int(t[i + 1]), math.expm1(lam[i]), math.expm1(med)))
     return out
+
+
+@dataclass(frozen=True)
+class GrowthFit:
+    """The predictive model of a series' log growth, fitted by :func:`fit_growth`.
+
+    The model, for the log level ``y_t = ln x_t``::
+
+        y_t = y_{t-1} + g_t,   g_t = mu + u_t,   u_t = ar u_{t-1} + e_t,   e_t ~ N(0, sd^2)
+
+    (with ``ar = 0`` a random walk with drift ``mu``).
+
+    Attributes
+    ----------
+    years : tuple of int
+        The observed years used.
+    mu : float
+        Mean annual log growth ``(y_last - y_first) / (t_last - t_first)``; the rate is
+        ``exp(mu) - 1``.
+    se_mu : float or None
+        Standard error of ``mu``: ``sd / (1 - ar) / sqrt(t_last - t_first)`` (None with two
+        points).
+    sd : float or None
+        Innovation standard deviation (log points a year; None with two points).
+    ar : float
+        AR(1) coefficient of the growth's deviation from ``mu`` (0 when it was not estimated).
+    ar_estimated : bool
+        False when there were fewer than :data:`AR_MIN_PAIRS` consecutive pairs of annual
+        growth rates and ``ar`` was shrunk to 0.
+    df : int
+        Degrees of freedom of ``sd`` (intervals minus one, minus one more with ``ar``).
+    last_dev : float
+        ``g_T - mu`` of the last annual interval (0 when it is longer than a year).
+    """
+
+    years: tuple[int, ...]
+    mu: float
+    se_mu: float | None
+    sd: float | None
+    ar: float
+    ar_estimated: bool
+    df: int
+    last_dev: float = 0.0
+    kind: str = "growth"
+
+    @property
+    def n(self) -> int:
+        return len(self.years)
+
+    @property
+    def rate(self) -> float:
+        """``exp(mu) - 1``: the median annual growth rate."""
+        return math.expm1(self.mu)
+
+    @property
+    def se_rate(self) -> float | None:
+        """Standard error of :attr:`rate` (delta method, ``exp(mu) se(mu)``)."""
+        return None if self.se_mu is None else math.exp(self.mu) * self.se_mu
+
+    def predictive(self, h: ArrayLike) -> tuple[Array, Array, int]:
+        """The predictive distribution of ``y_{T+h} - y_T`` (log change from the last value).
+
+        Parameters
+        ----------
+        h : array_like of int (k,)
+            Horizons in years, >= 1.
+
+        Returns
+        -------
+        centre, scale : ndarray (k,)
+            Location and scale of a Student-t with ``df`` degrees of freedom:
+            ``centre = h mu + last_dev ar (1 - ar^h) / (1 - ar)`` and
+            ``scale^2 = sd^2 Σ_{i=1..h} c_i^2 + h^2 se(mu)^2`` with
+            ``c_i = (1 - ar^i) / (1 - ar)`` (innovation variance) and ``h^2 se(mu)^2`` the
+            variance of ``h mu`` (parameter uncertainty). With ``ar = 0``:
+            ``sd^2 (h + h^2 / K)``, ``K = t_last - t_first``: the exact predictive of a
+            Gaussian random walk with drift and unknown variance.
+        df : int
+
+        Raises
+        ------
+        ValueError
+            Without an innovation sd (two points: nothing to say how wide).
+        """
+        hh = np.asarray(h, dtype=np.float64)
+        if self.sd is None:
+            raise ValueError("two observations give no innovation sd: no predictive interval")
+        phi = self.ar
+        span = float(self.years[-1] - self.years[0])
+        hmax = int(hh.max()) if hh.size else 0
+        i = np.arange(1, hmax + 1, dtype=np.float64)
+        # weight of one innovation in the h-year sum of growth: 1 for a random walk
+        c = np.ones_like(i) if phi == 0 else (1.0 - phi**i) / (1.0 - phi)
+        csum = np.concatenate([[0.0], np.cumsum(c * c)])
+        hi = hh.astype(np.int64)
+        carry = 0.0 * hh if phi == 0 else self.last_dev * phi * (1.0 - phi**hh) / (1.0 - phi)
+        centre: Array = hh * self.mu + carry
+        se_mu = self.se_mu if self.se_mu is not None else self.sd / math.sqrt(span)
+        scale: Array = np.sqrt(self.sd**2 * csum[hi] + (hh * se_mu) ** 2)
+        return centre, scale, self.df
+
+
+def fit_growth(
+    years: ArrayLike, values: ArrayLike, *, ar_min_pairs: int = AR_MIN_PAIRS
+) -> GrowthFit:
+    """Fit the mean, AR(1) deviation and innovation sd of a series' annual log growth.
+
+    Parameters
+    ----------
+    years : array_like (n,)
+        Distinct years, n >= 2, in any order; gaps allowed (an interval of ``k`` years
+        counts as ``k`` annual steps).
+    values : array_like (n,)
+        Positive levels.
+    ar_min_pairs : int
+        Consecutive pairs of annual growth rates needed to estimate ``ar``.
+
+    Returns
+    -------
+    GrowthFit
+        The estimators:
+
+        - ``mu = Σ Δy_i / Σ k_i`` (the maximum-likelihood drift of a random walk with drift
+          observed with gaps: the total log change over the years it took);
+        - ``sd^2 = Σ (Δy_i - mu k_i)^2 / k_i / (m - 1)`` over the ``m`` intervals (an interval
+          of ``k`` years has variance ``k sd^2`` when ``ar = 0``);
+        - ``se(mu) = sd / (1 - ar) / sqrt(Σ k_i)`` (the long-run sd of an AR(1) mean);
+        - ``ar``: least squares through the origin of ``g_t - mu`` on ``g_{t-1} - mu`` over
+          consecutive annual growth rates, clipped to ``[-0.9, 0.9]``, with ``sd`` then the
+          residual sd of that regression (``m - 2`` degrees of freedom). With fewer than
+          ``ar_min_pairs`` pairs ``ar`` is *shrunk to 0*: a short series cannot tell
+          persistence from noise, and an AR(1) estimate from a handful of points is biased
+          towards zero and noisy enough to make forecasts worse.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two points, repeated years or a value <= 0.
+    """
+    t, x = _as_xy(years, values, 2, "growth")
+    if np.any(x <= 0):
+        raise ValueError("a growth fit needs positive values")
+    order = np.argsort(t)
+    t, y = t[order], np.log(x[order])
+    k = np.diff(t)
+    d = np.diff(y)
+    m = len(d)
+    span = float(k.sum())
+    mu = float(d.sum()) / span
+    last_dev = float(d[-1] - mu) if k[-1] == 1 else 0.0
+    if m < 2:
+        return GrowthFit(tuple(int(v) for v in t), mu, None, None, 0.0, False, 0, last_dev)
+    resid = d - mu * k
+    sd = math.sqrt(float((resid * resid / k).sum()) / (m - 1))
+    df = m - 1
+    ar, estimated = 0.0, False
+    annual = k == 1
+    pairs = annual[1:] & annual[:-1]
+    if int(pairs.sum()) >= ar_min_pairs:
+        g = d - mu
+        prev, cur = g[:-1][pairs], g[1:][pairs]
+        sxx = float(prev @ prev)
+        if sxx > 0:
+            ar = float(np.clip(float(prev @ cur) / sxx, -AR_MAX, AR_MAX))
+            e = cur - ar * prev
+            sd = math.sqrt(float(e @ e) / (len(e) - 1))
+            df = len(e) - 1
+            estimated = True
+    return GrowthFit(
+        tuple(int(v) for v in t),
+        mu,
+        sd / (1.0 - ar) / math.sqrt(span),  # long-run sd of an AR(1) mean
+        sd,
+        ar,
+        estimated,
+        df,
+        last_dev,
+    )
+
+
+def widening(df: int, level: float = 0.8) -> float:
+    """Small-sample widening of a normal: ``t_df((1 + level) / 2) / z((1 + level) / 2)``.
+
+    A normal whose sd is multiplied by this has the same central ``level`` interval as a
+    Student t with ``df`` degrees of freedom and the same scale (3 points, ``df = 1``: 2.40;
+    ``df = 4``: 1.19; large ``df``: 1). It is how a fragment, whose distributions are
+    normal, carries the small-sample uncertainty of an estimated sd.
+    """
+    from scipy.stats import norm
+    from scipy.stats import t as student
+
+    if df < 1:
+        raise ValueError(f"df must be >= 1, got {df}")
+    p = (1.0 + level) / 2.0
+    return float(student.ppf(p, df) / norm.ppf(p))

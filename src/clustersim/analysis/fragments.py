@@ -19,25 +19,25 @@ scenario loader is the one module that imports PyYAML.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from clustersim.analysis.calibration import Calibration, SeriesFit
-from clustersim.analysis.fits import CompoundFit, LogisticFit
+from clustersim.analysis.fits import CompoundFit, LogisticFit, widening
 from clustersim.analysis.text import level_text, lines_text, years_text
 from clustersim.atomic import atomic_path
 from clustersim.errors import ClusterSimError
+from clustersim.yamlout import dump_yaml
 
 __all__ = [
     "CalibrationError",
     "fragment_doc",
     "fragment_text",
     "growth_block",
+    "shocks_block",
     "write_fragment",
 ]
 
@@ -62,8 +62,44 @@ def _dist(mean: float, sd: float | None, digits: int = 6) -> Any:
     return {"dist": "normal", "mean": _num(mean, digits), "sd": _num(sd, sd_digits)}
 
 
-def growth_block(f: SeriesFit, data_name: str, *, digits: int = 6) -> dict[str, Any]:
+def shocks_block(f: SeriesFit, *, digits: int = 6) -> dict[str, float | str] | None:
+    """The ``shocks:`` block of a compound fit: ``{sd, ar}`` of the annual innovation.
+
+    ``sd`` is the fit's innovation sd of the log growth ``ln(1 + g)`` (the unit of a
+    scenario's ``shocks.sd``, :class:`~clustersim.kinds.growth.base.Shocks`: the engine
+    applies it as ``(1 + r) exp(d) - 1``, so it is not converted to the rate) widened for
+    the small sample (:func:`~clustersim.analysis.fits.widening`); ``ar`` the AR(1)
+    coefficient (0 when shrunk). A negative estimated ``ar`` (growth rates that alternate)
+    is written as 0, which the scenario's ``ar`` in ``[0, 1)`` allows, with a note: the
+    one-year innovation is the fit's and longer horizons are wider than the fit's
+    (``sd^2`` a year instead of ``sd^2 / (1 - ar)^2``). None without an innovation sd (two
+    points, or an exact fit).
+    """
+    g = f.growth
+    if g is None or g.sd is None or g.df < 1 or not g.sd > 1e-12:
+        return None
+    d = 4 if digits <= 6 else digits
+    out: dict[str, float | str] = {
+        "sd": _num(g.sd * widening(g.df), d),
+        "ar": _num(max(g.ar, 0.0), d),
+    }
+    if g.ar < 0.0:
+        out["note"] = (
+            f"fitted ar {g.ar:.3f} (alternating growth) written as 0: shocks take ar in [0, 1)"
+        )
+    return out
+
+
+def growth_block(
+    f: SeriesFit, data_name: str, *, digits: int = 6, shocks: bool = False
+) -> dict[str, Any]:
     """The scenario ``growth:`` block of a fit, with its source and note.
+
+    A compound fit is written from its predictive growth model (``f.growth``): the median
+    rate ``exp(mu) - 1`` as a normal whose sd is the mean's standard error widened for the
+    small sample (``se x t_df(0.9) / z(0.9)``, so its 80% interval is the Student t's);
+    with ``shocks`` also the ``shocks: {sd, ar}`` block of the annual innovations
+    (:func:`shocks_block`).
 
     Parameters
     ----------
@@ -73,12 +109,37 @@ def growth_block(f: SeriesFit, data_name: str, *, digits: int = 6) -> dict[str, 
     digits : int
         Significant digits of the written parameters (6 in a fragment, where the source
         keeps the full estimate; 17 to keep every bit).
+    shocks : bool
+        Write the ``shocks:`` block.
     """
     fit = f.fit
     rows = lines_text(f.lines)
     stats = f"n={fit.n}, R² {fit.r2:.3f}"
     block: dict[str, Any]
-    if isinstance(fit, CompoundFit):
+    g = f.growth
+    if isinstance(fit, CompoundFit) and g is not None and g.sd is not None and g.df >= 1:
+        w = widening(g.df)
+        se_r = g.se_rate
+        block = {
+            "kind": "constant",
+            "rate": _dist(g.rate, None if se_r is None else se_r * w, digits),
+        }
+        sh = shocks_block(f, digits=digits)
+        if shocks and sh is not None:
+            block["shocks"] = sh
+        ar = (
+            f"ar {g.ar:.3f}"
+            if g.ar_estimated
+            else "ar shrunk to 0 (fewer than 8 consecutive annual growth pairs)"
+        )
+        src = (
+            f"calibrate: mean annual log growth of {f.spec.name} (random walk with drift"
+            f"{' + AR(1)' if g.ar_estimated else ''}), {data_name} {rows} ({f.years_text}): "
+            f"{g.rate * 100:+.2f}%/yr, s.e. {(se_r or 0.0) * 100:.2f} pp x {w:.2f} small-sample "
+            f"widening (t, {g.df} df), innovation sd {g.sd * 100:.2f} pp of ln(1 + g), {ar}; "
+            f"log-linear trend {fit.rate * 100:+.2f}%/yr, {stats}"
+        )
+    elif isinstance(fit, CompoundFit):
         se = "no s.e. (2 points)" if fit.se is None else f"s.e. {fit.se * 100:.2f} pp"
         block = {"kind": "constant", "rate": _dist(fit.rate, fit.se, digits)}
         src = (
@@ -178,7 +239,7 @@ def _set(doc: dict[str, Any], path: Sequence[str], value: Any) -> None:
     cur[path[-1]] = value
 
 
-def fragment_doc(cal: Calibration, out: str | Path) -> dict[str, Any]:
+def fragment_doc(cal: Calibration, out: str | Path, *, shocks: bool = False) -> dict[str, Any]:
     """The fragment as data: ``extends`` the scenario, sets each fitted growth block."""
     from clustersim.scenario.loader import load_data
 
@@ -201,21 +262,35 @@ def fragment_doc(cal: Calibration, out: str | Path) -> dict[str, Any]:
     }
     for f in cal.fits:
         path = (*f.spec.path, "growth")
-        new = growth_block(f, cal.data.path)
+        new = growth_block(f, cal.data.path, shocks=shocks)
         _set(doc, path, _overlay(_get(parent, path), new))
     return doc
 
 
-def fragment_text(cal: Calibration, out: str | Path) -> str:
-    """The fragment file: provenance comments, then YAML."""
-    doc = fragment_doc(cal, out)
+def _fit_lines(cal: Calibration) -> list[str]:
+    """The fit table as comment lines, one fit a line: ``# gdp: fit compound, years ...``
+    (a YAML comment is no terminal: no column padding to keep straight)."""
+    grid = cal.table()
+    return [
+        f"# {row[0]}: " + ", ".join(f"{h} {c}" for h, c in zip(grid.headers[1:], row[1:], strict=True))
+        for row in grid.rows
+    ]
+
+
+def fragment_text(cal: Calibration, out: str | Path, *, shocks: bool = False) -> str:
+    """The fragment file: provenance comments, then YAML.
+
+    Without ``shocks`` the ``shocks:`` block each compound fit would write is listed in a
+    comment, so it can be switched on by hand (or with ``calibrate --shocks``).
+    """
+    doc = fragment_doc(cal, out, shocks=shocks)
     head = [
         f"# Growth of {cal.scenario_path} calibrated on observed data by `clustersim calibrate`.",
         f"# data: {cal.data.path} (sha256 {cal.data.sha256[:16]}...), region {cal.region}"
         + (f", observations up to {cal.until}" if cal.until is not None else ""),
         f"# run:  clustersim run {out}",
         "#",
-        *("# " + line if line else "#" for line in cal.table().splitlines()),
+        *_fit_lines(cal),
         "#",
     ]
     for f in cal.fits:
@@ -223,12 +298,20 @@ def fragment_text(cal: Calibration, out: str | Path) -> str:
             f"# {f.spec.name}: {f.fit.kind} fit on {lines_text(f.lines)} of {cal.data.path}"
         )
         head.extend(f"#   {p}" for p in _note_parts(f))
+    if not shocks:
+        for f in cal.fits:
+            sh = shocks_block(f)
+            if sh is not None:
+                head.append(
+                    f"# {f.spec.name}: annual innovations (not written; calibrate --shocks): "
+                    f"shocks: {{sd: {sh['sd']}, ar: {sh['ar']}}}"
+                )
     for n in cal.notes:
         head.append(f"# note: {n}")
-    return "\n".join(head) + "\n\n" + "\n".join(_emit(doc)) + "\n"
+    return "\n".join(head) + "\n\n" + dump_yaml(doc)
 
 
-def write_fragment(cal: Calibration, out: str | Path) -> Path:
+def write_fragment(cal: Calibration, out: str | Path, *, shocks: bool = False) -> Path:
     """Write the fragment to ``out`` atomically, after checking that it loads and compiles.
 
     The text goes to a temporary file beside ``out``, which is validated (loaded with its
@@ -243,7 +326,7 @@ def write_fragment(cal: Calibration, out: str | Path) -> Path:
         raise CalibrationError(f"--out {out}: the fragment is a scenario file: name it .yaml")
     if not target.parent.exists():
         raise CalibrationError(f"--out {out}: directory {target.parent} does not exist")
-    text = fragment_text(cal, target)
+    text = fragment_text(cal, target, shocks=shocks)
     with atomic_path(target, suffix=".tmp.yaml") as tmp:
         tmp.write_text(text, encoding="utf-8")
         try:
@@ -256,53 +339,3 @@ def write_fragment(cal: Calibration, out: str | Path) -> Path:
                 ]
             ) from exc
     return target
-
-
-# --- a small YAML emitter (block mappings of plain scalars) ---------------------------------------
-#
-# The loader is the one module that imports PyYAML (the layering contract); the fragment is
-# simple enough to write by hand: mappings, numbers, strings and nulls.
-
-_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
-_RESERVED_WORDS = frozenset(
-    {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "none", "~"}
-)
-
-
-def _scalar(v: Any) -> str:
-    if v is None:
-        return "~"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            raise ValueError(f"cannot write {v} to a scenario")
-        s = repr(v)
-        if "e" in s and "." not in s:  # PyYAML needs a dot to read 1e-05 as a float
-            mant, exp = s.split("e")
-            s = f"{mant}.0e{exp}"
-        return s
-    s = str(v)
-    if _PLAIN.match(s) and s.lower() not in _RESERVED_WORDS:
-        return s
-    return json.dumps(s, ensure_ascii=False)
-
-
-def _emit(obj: Mapping[Any, Any], indent: int = 0) -> list[str]:
-    pad = " " * indent
-    lines: list[str] = []
-    for k, v in obj.items():
-        key = _scalar(k)
-        if isinstance(v, Mapping):
-            if v:
-                lines.append(f"{pad}{key}:")
-                lines.extend(_emit(v, indent + 2))
-            else:
-                lines.append(f"{pad}{key}: {{}}")
-        elif isinstance(v, list | tuple):
-            lines.append(f"{pad}{key}: [{', '.join(_scalar(x) for x in v)}]")
-        else:
-            lines.append(f"{pad}{key}: {_scalar(v)}")
-    return lines

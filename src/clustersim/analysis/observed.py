@@ -29,8 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from clustersim.errors import ClusterSimError, ScenarioError
-from clustersim.scenario.limits import read_input
+from clustersim.errors import ScenarioError
+from clustersim.scenario.limits import decode_text, read_input
 from clustersim.suggest import did_you_mean
 
 __all__ = [
@@ -114,18 +114,14 @@ _TRUE = frozenset({"1", "yes", "true", "y", "x"})
 _FALSE = frozenset({"", "0", "no", "false", "n"})
 
 
-class DataError(ClusterSimError):
+class DataError(ScenarioError):
     """An observed-data file that cannot be used.
 
     Parameters
     ----------
-    problems : list of str
-        One line per problem, each ``FILE:LINE: column: message`` where a row is known.
+    problems : Problem, str, or a list of them
+        One per problem, each ``FILE:LINE: column: message`` where a row is known.
     """
-
-    def __init__(self, problems: list[str] | str) -> None:
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -299,18 +295,11 @@ def load_observed(
     try:  # a regular file under the size cap only (not a FIFO, a device or 5 GB of CSV)
         raw = read_input(p)
     except ScenarioError as exc:
-        raise DataError(exc.problems) from None
+        raise DataError(exc.items) from None
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"{name}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start}); save the file "
-            "as UTF-8"
-        ) from exc
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise DataError(f"{name}:{line}: a NUL byte: this is a binary file, not CSV text")
+        text = decode_text(raw, name, what="CSV")
+    except ScenarioError as exc:
+        raise DataError(exc.items) from None
     lines = text.splitlines(keepends=True)
     reader = csv.reader(lines)
     try:

@@ -1,15 +1,15 @@
-"""Plain text for people: levels, runs of years, file lines and padded tables.
+"""Plain text for people: levels, runs of years and file lines.
 
 Shared by the calibration table, the fragment's provenance comments and the backtest
-report, so a number reads the same everywhere. The table formatter is hand-written (no
-``rich`` outside the CLI); wide (CJK) characters count two columns.
+report, so a number reads the same everywhere. Tables are :class:`clustersim.grid.Grid`
+values that the command line draws with rich.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["format_table", "level_text", "lines_text", "years_text"]
+__all__ = ["level_text", "lines_text", "years_text"]
 
 
 def level_text(x: float) -> str:
@@ -42,30 +42,3 @@ def lines_text(lines: Sequence[int]) -> str:
     if not lines:
         return "no rows"
     return ("line " if len(lines) == 1 else "lines ") + years_text(list(lines))
-
-
-def _width(s: str) -> int:
-    """Display width: CJK characters take two columns."""
-    return sum(2 if ord(ch) >= 0x1100 and _wide(ch) else 1 for ch in s)
-
-
-def _wide(ch: str) -> bool:
-    import unicodedata
-
-    return unicodedata.east_asian_width(ch) in ("W", "F")
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
-    """A plain-text table, columns padded to their widest cell (``l``/``r`` per column)."""
-    n = len(headers)
-    al = (align or "l" * n).ljust(n, "l")
-    widths = [max(_width(str(r[i])) for r in [headers, *rows]) for i in range(n)]
-
-    def fmt(cells: Sequence[str]) -> str:
-        out = []
-        for i, c in enumerate(cells):
-            gap = " " * (widths[i] - _width(str(c)))
-            out.append(f"{gap}{c}" if al[i] == "r" else f"{c}{gap}")
-        return "  ".join(out).rstrip()
-
-    return "\n".join([fmt(headers), *(fmt(r) for r in rows)])

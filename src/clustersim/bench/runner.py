@@ -56,10 +56,15 @@ class Workload:
     clusters: int
     years: int
     engine: str = "numpy"
+    #: the scenario's variant with yearly growth shocks, a shared factor and a copula
+    #: (:func:`~clustersim.bench.workloads.synthetic_scenario`, issue 15)
+    shocks: bool = False
 
     @property
     def name(self) -> str:
         tail = "" if self.engine == "numpy" else f"/{self.engine}"
+        if self.shocks:
+            tail += "/shocks"
         return f"{self.kind}/S{self.samples}/C{self.clusters}/T{self.years}{tail}"
 
     @property
@@ -91,6 +96,7 @@ def _accel() -> tuple[Workload, ...]:
     return (
         Workload("sweep_targets", 100_000, 20, 12, "numba"),
         Workload("core_targets", 100_000, 20, 12, "numba"),
+        Workload("core_targets", 100_000, 20, 12, "numba", shocks=True),
     )
 
 
@@ -99,6 +105,8 @@ QUICK: tuple[Workload, ...] = (
     Workload("plain_run", 1, 20, 12),
     Workload("sweep_targets", 100_000, 20, 12),
     Workload("core_targets", 100_000, 20, 12),
+    # issue 15: the same scenario with yearly shocks, a shared factor and a copula
+    Workload("core_targets", 100_000, 20, 12, shocks=True),
     *_accel(),
     Workload("sweep_trajectories", 10_000, 20, 12),
     Workload("target_eval", 10_000, 20, 12),
@@ -168,7 +176,7 @@ def _prepare(w: Workload) -> Callable[[], Any]:
     from clustersim.engines import get_engine
     from clustersim.engines.projection import frame_of
 
-    sc = synthetic_scenario(w.clusters, w.years)
+    sc = synthetic_scenario(w.clusters, w.years, shocks=w.shocks)
     if w.kind == "plain_run":
         return lambda: run_compiled(compile_scenario(sc, samples=w.samples, seed=1), required=False)
     if w.kind == "sweep_targets":

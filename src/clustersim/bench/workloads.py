@@ -13,10 +13,12 @@ from clustersim.scenario.models import Scenario
 __all__ = ["BASE_YEAR", "synthetic_dict", "synthetic_scenario"]
 
 BASE_YEAR = 2024
+#: the shocks of the ``shocks=True`` variant: 3% a year, half from a region-wide factor
+SHOCK: dict[str, Any] = {"sd": 0.03, "factor": "region", "loading": 0.5}
 
 
 def synthetic_dict(
-    clusters: int = 20, years: int = 12, *, parametric: bool = True
+    clusters: int = 20, years: int = 12, *, parametric: bool = True, shocks: bool = False
 ) -> dict[str, Any]:
     """A scenario as a plain dict (see :func:`synthetic_scenario`)."""
     if clusters < 4 or years < 4:
@@ -29,15 +31,26 @@ def synthetic_dict(
         rate: Any = 0.03 + 0.07 * ((i * 11) % clusters) / clusters
         if parametric:
             rate = {"dist": "normal", "mean": rate, "sd": 0.02}
+        growth: Any = rate
+        if shocks:  # issue 15: yearly innovations, half of their variance from the region
+            growth = {"kind": "constant", "rate": rate, "shocks": SHOCK | {"ar": 0.1 * (i % 4)}}
         cl[f"c{i:03d}"] = {
             "name": f"cluster {i}",
-            "output": {"base": base, "growth": rate},
+            "output": {"base": base, "growth": growth},
             "va_ratio": {"base": 0.2 + 0.1 * (i % 3) / 2, "growth": -0.004},
             "rd": {"share_of_output": {"base": 0.01 + 0.002 * (i % 5)}},
             "energy_per_va": {"base": 0.2 + 0.8 * (i % 4) / 3, "growth": -0.03},
         }
     ids = list(cl)
     gdp_rate: Any = {"dist": "normal", "mean": 0.05, "sd": 0.01} if parametric else 0.05
+    if shocks:
+        gdp_rate = {"kind": "constant", "rate": gdp_rate, "shocks": SHOCK | {"loading": 0.8}}
+    extra: dict[str, Any] = {}
+    if shocks:
+        extra["shocks"] = {"factors": {"region": {"ar": 0.3}}}
+        if parametric:  # the two largest-growth clusters' mean rates move together
+            pair = [f"clusters.{c}.output.growth.rate" for c in ids[:2]]
+            extra["shocks"]["correlations"] = [{"between": pair, "rho": 0.5}]
     return {
         "id": f"bench_c{clusters}_t{years}",
         "name": "benchmark",
@@ -153,10 +166,13 @@ def synthetic_dict(
                 "tiers": [{"threshold": 3000, "at_least": 2}, {"threshold": 1000, "at_least": 4}],
             },
         },
+        **extra,
     }
 
 
-def synthetic_scenario(clusters: int = 20, years: int = 12, *, parametric: bool = True) -> Scenario:
+def synthetic_scenario(
+    clusters: int = 20, years: int = 12, *, parametric: bool = True, shocks: bool = False
+) -> Scenario:
     """A benchmark scenario with ``clusters`` clusters over ``years`` years.
 
     Every cluster has a sampled output growth (``parametric``), a value-added ratio,
@@ -164,5 +180,12 @@ def synthetic_scenario(clusters: int = 20, years: int = 12, *, parametric: bool 
     target kind (level, share, group sum, CAGR, growth every year, change against a
     history year, percentage-point change, flow every year, stock, counts with a range
     and with tiers).
+
+    With ``shocks``, every cluster's output growth and GDP growth get yearly innovations
+    (issue 15): sd 3%, AR(1) 0-0.3 by cluster, a region-wide factor (AR 0.3) carrying half
+    of each cluster's innovation variance and 80% of GDP's, and a copula correlation of 0.5
+    between the first two clusters' mean rates.
     """
-    return Scenario.model_validate(synthetic_dict(clusters, years, parametric=parametric))
+    return Scenario.model_validate(
+        synthetic_dict(clusters, years, parametric=parametric, shocks=shocks)
+    )

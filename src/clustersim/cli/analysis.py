@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clustersim.cli._common import fail
+from clustersim.cli._common import LangOpt, fail, h, out, resolve_lang, settings
+from clustersim.cli.render import print_parts
 from clustersim.errors import ClusterSimError
+from clustersim.i18n import word
 
 if TYPE_CHECKING:
     from clustersim.analysis.options import Options
@@ -25,8 +27,7 @@ __all__ = ["COMMANDS", "backtest", "calibrate"]
 DataArg = Annotated[
     Path,
     typer.Argument(
-        help="Observed data: tidy CSV with columns region, cluster, indicator, year, value, unit, "
-        "source (optional: months, seasonal_share, series, break). See docs/calibration.md.",
+        help=h("data_arg"),
         show_default=False,
     ),
 ]
@@ -35,7 +36,7 @@ ScenarioOpt = Annotated[
     typer.Option(
         "--scenario",
         "-S",
-        help="The scenario whose growth assumptions are fitted.",
+        help=h("fit_scenario"),
         show_default=False,
     ),
 ]
@@ -44,38 +45,35 @@ SeriesOpt = Annotated[
     typer.Option(
         "--series",
         "-x",
-        help="Fit only this series (repeatable): gdp, industrial_output, an indicator id, "
-        "output[CLUSTER], ... Without it every row of the region must map to a series.",
+        help=h("fit_series"),
     ),
 ]
 FitOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--fit",
-        help="SERIES=KIND: fit compound, logistic or elasticity growth instead of the kind the "
-        "scenario uses (repeatable).",
+        help=h("fit_fit"),
     ),
 ]
 BreakOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--break",
-        help="SERIES=YEAR: the series changed scope in YEAR; fit from YEAR on (repeatable).",
+        help=h("fit_break"),
     ),
 ]
 MapOpt = Annotated[
     Path | None,
     typer.Option(
         "--map",
-        help="YAML mapping file: series (observed name -> scenario series, ~ to ignore), "
-        "fit, breaks, units.",
+        help=h("fit_map"),
     ),
 ]
 RegionOpt = Annotated[
     str | None,
-    typer.Option("--region", help="Region of the data to use (default: the scenario's)."),
+    typer.Option("--region", help=h("fit_region")),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help=h("json"))]
 
 
 def _pairs(values: list[str] | None, opt: str, what: str) -> dict[str, str]:
@@ -133,8 +131,7 @@ def calibrate(
         typer.Option(
             "--out",
             "-o",
-            help="Write the calibrated scenario fragment (YAML that extends SCENARIO) here. "
-            "Without it only the fit table is printed.",
+            help=h("calibrate_out"),
         ),
     ] = None,
     series: SeriesOpt = None,
@@ -143,8 +140,15 @@ def calibrate(
     map_file: MapOpt = None,
     region: RegionOpt = None,
     until: Annotated[
-        int | None, typer.Option("--until", help="Use observations up to this year only.")
+        int | None, typer.Option("--until", help=h("calibrate_until"))
     ] = None,
+    shocks: Annotated[
+        bool,
+        typer.Option(
+            "--shocks",
+            help=h("calibrate_shocks"),
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit SCENARIO's growth assumptions to observed DATA; write a fragment that extends it.
@@ -174,7 +178,7 @@ def calibrate(
     try:
         opts = _options(series, fit, breaks, map_file, region, until)
         cal = run_calibration(data, scenario, options=opts)
-        written = write_fragment(cal, out_file) if out_file is not None else None
+        written = write_fragment(cal, out_file, shocks=shocks) if out_file is not None else None
     except ClusterSimError as exc:
         raise fail(exc) from None
     if as_json:
@@ -182,48 +186,83 @@ def calibrate(
         doc["out"] = str(written) if written else None
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
-    typer.echo(
+    lines: list[str] = [
         f"{scenario}: {len(cal.fits)} series calibrated on {data} (region {cal.region})"
         + (f", observations up to {until}" if until is not None else "")
-    )
-    typer.echo(cal.table())
+    ]
+    print_parts(out, [*lines, cal.table()])
+    lines = []
     for f in cal.fits:
         if f.left_out:
-            typer.echo(
+            lines.append(
                 f"{f.spec.name}: break in {f.break_year} ({f.break_from}): "
                 f"{len(f.left_out)} earlier value(s) left out"
             )
         for v in f.used:
             if v.method:
-                typer.echo(f"{f.spec.name}: {v.year} annualised: {v.method}")
+                lines.append(f"{f.spec.name}: {v.year} annualised: {v.method}")
         for flag in f.flags:
-            typer.echo(f"flag: {f.spec.name}: {flag}")
-    for note in cal.notes:
-        typer.echo(f"note: {note}")
+            lines.append(f"flag: {f.spec.name}: {flag}")
+    lines += [f"note: {note}" for note in cal.notes]
     if written is not None:
-        typer.echo(f"wrote {written} (run it: clustersim run {written})")
+        lines.append(f"wrote {written} (run it: clustersim run {written})")
     else:
-        typer.echo("nothing written (give --out FILE.yaml to write the fragment)")
+        lines.append("nothing written (give --out FILE.yaml to write the fragment)")
+    print_parts(out, list(lines))
 
 
 def backtest(
-    data: DataArg,
-    scenario: ScenarioOpt,
-    until: Annotated[
-        int,
-        typer.Option("--until", help="Fit on observations up to this year.", show_default=False),
+    ctx: typer.Context,
+    data: Annotated[
+        list[Path],
+        typer.Argument(
+            help=h("backtest_data"),
+            show_default=False,
+        ),
     ],
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            "-S",
+            help=h("backtest_scenario"),
+            show_default=False,
+        ),
+    ] = None,
+    until: Annotated[
+        int | None,
+        typer.Option(
+            "--until",
+            help=h("backtest_until"),
+            show_default=False,
+        ),
+    ] = None,
+    rolling: Annotated[
+        bool,
+        typer.Option(
+            "--rolling",
+            help=h("backtest_rolling"),
+        ),
+    ] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help=h("backtest_markdown"))
+    ] = False,
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", help=h("backtest_html")),
+    ] = None,
+    lang: LangOpt = None,
     samples: Annotated[
         int,
         typer.Option(
             "--samples",
             "-n",
             min=1,
-            help="Monte Carlo samples for the 50% and 80% intervals of the calibrated projection.",
+            help=h("backtest_samples"),
         ),
     ] = 1,
     seed: Annotated[
-        int | None, typer.Option("--seed", "-s", help="Root random seed of the Monte Carlo draws.")
+        int | None, typer.Option("--seed", "-s", help=h("backtest_seed"))
     ] = None,
     series: SeriesOpt = None,
     fit: FitOpt = None,
@@ -237,7 +276,8 @@ def backtest(
     Reports the error per series and year of the calibrated projection, of a naive baseline
     (last observed growth carried forward) and of the scenario's own growth, their mean
     absolute percentage errors, and with --samples the share of observations inside the 50%
-    and 80% Monte Carlo intervals.
+    and 80% Monte Carlo intervals. With --rolling, every usable series of every DATA file is
+    backtested from every origin (see docs/calibration.md).
 
     Examples:
 
@@ -248,18 +288,64 @@ def backtest(
     \b
       clustersim backtest calibration/jiangxi-electronics.csv -S scenarios/jiangxi-2025.yaml \\
           --until 2020 --json | jq .mape
-    """
-    from clustersim.analysis.backtesting import backtest as run_backtest
 
+    \b
+      clustersim backtest --rolling calibration/*.csv --html backtest.html
+    """
     try:
+        lang_ = resolve_lang(ctx, lang, settings())
+        if rolling:
+            _rolling(data, lang=lang_, markdown=markdown, html_out=html_out, as_json=as_json)
+            return
+        if scenario is None or until is None:
+            raise ClusterSimError(word("rb_needs", lang_))
+        if len(data) != 1:
+            raise ClusterSimError(word("rb_one_file", lang_, n=len(data)))
+        from clustersim.analysis.backtesting import backtest as run_backtest
+
         opts = _options(series, fit, breaks, map_file, region)
-        bt = run_backtest(data, scenario, until, samples=samples, seed=seed, options=opts)
+        bt = run_backtest(data[0], scenario, until, samples=samples, seed=seed, options=opts)
     except ClusterSimError as exc:
         raise fail(exc) from None
     if as_json:
         sys.stdout.write(json.dumps(bt.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
-    typer.echo(bt.text())
+    print_parts(out, bt.parts())
+
+
+def _rolling(
+    data: list[Path], *, lang: str, markdown: bool, html_out: Path | None, as_json: bool
+) -> None:
+    """``backtest --rolling``: load every file (all problems at once), backtest, render."""
+    from clustersim.analysis.observed import DataError, load_observed
+    from clustersim.analysis.rolling import MIN_FIT, rolling_backtest
+
+    loaded, problems = [], []
+    for path in data:
+        try:
+            loaded.append(load_observed(path))
+        except DataError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DataError(problems)
+    try:
+        bt = rolling_backtest(loaded)
+    except ValueError as exc:
+        raise ClusterSimError(
+            word("rb_no_series", lang, files=", ".join(map(str, data)), need=MIN_FIT + 1)
+        ) from exc
+    if html_out is not None:
+        from clustersim.report.backtest import write_backtest_html
+
+        write_backtest_html(bt, html_out, lang=lang)
+    if as_json:
+        sys.stdout.write(json.dumps(bt.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    elif markdown:
+        typer.echo(bt.markdown(lang))
+    else:
+        print_parts(out, bt.parts(lang))
+    if html_out is not None and not as_json:
+        typer.echo(word("rb_wrote", lang, path=html_out))
 
 
 #: the commands of this group, by name, in the order ``--help`` lists them

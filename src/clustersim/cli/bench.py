@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from clustersim.cli._common import err, out
+from clustersim.cli._common import err, h, out
 from clustersim.cli.render import bench_table
 
 __all__ = ["COMMANDS", "bench"]
@@ -21,27 +21,26 @@ __all__ = ["COMMANDS", "bench"]
 
 def bench(
     quick: Annotated[
-        bool, typer.Option("--quick", help="The small set CI runs (well under a minute).")
+        bool, typer.Option("--quick", help=h("bench_quick"))
     ] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the results as one JSON document.")
+        bool, typer.Option("--json", help=h("bench_json"))
     ] = False,
     compare_to: Annotated[
         Path | None,
         typer.Option(
             "--compare",
-            help="A baseline written by `bench --json`: exit 1 when a workload's normalised "
-            "figure falls below baseline / --max-slowdown.",
+            help=h("bench_compare"),
         ),
     ] = None,
     max_slowdown: Annotated[
         float,
         typer.Option(
-            "--max-slowdown", min=1.0, help="Allowed slowdown factor against the baseline."
+            "--max-slowdown", min=1.0, help=h("bench_max_slowdown")
         ),
     ] = 1.3,
     save: Annotated[
-        Path | None, typer.Option("--save", help="Also write the JSON document to this file.")
+        Path | None, typer.Option("--save", help=h("bench_save"))
     ] = None,
 ) -> None:
     """Measure cluster-years per second of each workload and a machine reference.

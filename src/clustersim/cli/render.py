@@ -10,16 +10,37 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from clustersim.grid import Grid, Parts
 from clustersim.i18n import series_label, word
 from clustersim.report.fmt import goal_text, is_percent, is_pp, num, required_text
 
 if TYPE_CHECKING:
     from clustersim.results import Result, TargetResult
 
-__all__ = ["bench_table", "joint_lines", "series_table", "target_table"]
+__all__ = [
+    "STATUS_STYLE",
+    "bench_table",
+    "grid_table",
+    "joint_lines",
+    "mode_line",
+    "print_parts",
+    "series_table",
+    "summary_line",
+    "target_table",
+]
+
+#: the colour of each status in the terminal
+STATUS_STYLE = {
+    "met": "green",
+    "likely": "green",
+    "uncertain": "yellow",
+    "unlikely": "red",
+    "missed": "red",
+}
 
 #: the key-series table shows at most this many years (always the first and the last)
 SERIES_YEARS = 9
@@ -39,6 +60,16 @@ def target_table(result: Result, lang: str = "en") -> Table:
     title = f"{result.scenario_id}: {result.base_year}-{result.end_year}" + (
         word("run_title_samples", lang, samples=result.samples, seed=result.seed) if mc else ""
     )
+    comp = result.compiled
+    if mc and comp is not None and comp.shocked:
+        shared = comp.scenario.shocks
+        title += word(
+            "run_title_shocks",
+            lang,
+            growths=len(comp.shocked),
+            factors=len(shared.factors) if shared else 0,
+            correlations=len(shared.correlations) if shared else 0,
+        )
     tbl = Table(title=title, show_lines=False, header_style="bold")
     for col in (
         word("target", lang),
@@ -55,7 +86,7 @@ def target_table(result: Result, lang: str = "en") -> Table:
         pp = is_pp(t.kind)
         pct = is_percent(t.kind, t.goal, t.median_value)
         status = t.status
-        style = "green" if status == "met" else "red"
+        style = STATUS_STYLE[status]
         name = label_text(t.label, lang, t.id)
         if t.strength is not None:  # 力争 / 确保 beside the label
             name += f" [{word(t.strength, lang)}]"
@@ -79,6 +110,38 @@ def target_table(result: Result, lang: str = "en") -> Table:
     return tbl
 
 
+def mode_line(result: Result, lang: str = "en") -> str:
+    """What kind of run this was, first thing above the table: Monte Carlo (samples, seed,
+    the status rule), the central path, or deterministic."""
+    mode = result.mode
+    if mode == "monte_carlo":
+        text = word("mode_monte_carlo", lang, samples=result.samples, seed=result.seed)
+        rule = result.rule
+        sep = "；" if lang == "zh" else "; "
+        if rule is None:
+            return text + sep + word("mode_median_rule", lang)
+        return text + sep + word("mode_rule", lang, likely=rule.likely, unlikely=rule.unlikely)
+    if mode == "central":
+        return word("mode_central", lang, uncertain=result.uncertain)
+    return word("mode_deterministic", lang)
+
+
+def summary_line(result: Result, lang: str = "en") -> str:
+    """The last line: targets met, or likely / uncertain / unlikely under a status rule."""
+    n = len(result.targets)
+    if result.rule is not None:
+        counts = {s: sum(t.status == s for t in result.targets) for s in STATUS_STYLE}
+        return word(
+            "run_targets_likely",
+            lang,
+            n=n,
+            likely=counts["likely"],
+            uncertain=counts["uncertain"],
+            unlikely=counts["unlikely"],
+        )
+    return word("run_targets_met", lang, met=sum(t.status == "met" for t in result.targets), n=n)
+
+
 def joint_lines(result: Result, lang: str = "en") -> list[str]:
     """One line per joint goal (P(all met)) and per strength (targets met), for after the
     target table; empty when the scenario uses neither."""
@@ -92,8 +155,9 @@ def joint_lines(result: Result, lang: str = "en") -> list[str]:
         )
         for jid, j in result.joint().items()
     ]
+    line = "strength_line" if result.rule is None else "strength_line_likely"
     out += [
-        word("strength_line", lang, strength=word(s, lang), met=c["met"], n=c["targets"])
+        word(line, lang, strength=word(s, lang), met=c["met"], n=c["targets"])
         for s, c in result.strength_counts().items()
     ]
     return out
@@ -140,3 +204,23 @@ def bench_table(doc: dict[str, Any]) -> Table:
             f"{w['normalised']:.4f}",
         )
     return tbl
+
+
+def grid_table(grid: Grid) -> Table:
+    """A :class:`~clustersim.grid.Grid` (calibration, backtest, sweep summary) as a rich
+    table in the look of every other table of the command line."""
+    tbl = Table(title=grid.title, header_style="bold")
+    for i, head in enumerate(grid.headers):
+        tbl.add_column(escape(head), justify="right" if grid.justify(i) == "right" else "left")
+    for row in grid.rows:
+        tbl.add_row(*(escape(c) for c in row))
+    return tbl
+
+
+def print_parts(console: Console, parts: Parts) -> None:
+    """Print lines as text and grids as tables, in order."""
+    for part in parts:
+        if isinstance(part, Grid):
+            console.print(grid_table(part))
+        else:
+            console.print(part, markup=False, highlight=False, soft_wrap=True)

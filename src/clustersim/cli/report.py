@@ -17,12 +17,15 @@ from clustersim.cli._common import (
     SamplesOpt,
     SeedOpt,
     check_choice,
+    h,
     projecting,
+    resolve_lang,
     run_guarded,
+    settings,
 )
 from clustersim.errors import ClusterSimError
 from clustersim.formats import CHART_FORMATS
-from clustersim.i18n import LANGS
+from clustersim.i18n import word
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -35,8 +38,7 @@ __all__ = ["COMMANDS", "export", "import_", "plot", "report"]
 SourceArg = Annotated[
     Path,
     typer.Argument(
-        help="A scenario YAML file (it is run), or a results directory written by "
-        "'clustersim run --out DIR' (or a sweep's output directory, with summary.json).",
+        help=h("source_arg"),
         show_default=False,
     ),
 ]
@@ -44,8 +46,7 @@ ScenarioOpt = Annotated[
     Path | None,
     typer.Option(
         "--scenario",
-        help="With a results directory: the scenario it was run from, for bilingual names "
-        "and target markers on the charts.",
+        help=h("report_scenario"),
     ),
 ]
 
@@ -73,11 +74,12 @@ def _run(scenario: Path, samples: int, seed: int | None, *, audit: bool = False)
 
 
 def report(
+    ctx: typer.Context,
     source: SourceArg,
     out_file: Annotated[
-        Path, typer.Option("--out", "-o", help="The HTML file to write.", show_default=False)
+        Path, typer.Option("--out", "-o", help=h("report_out"), show_default=False)
     ],
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     samples: SamplesOpt = 1,
     seed: SeedOpt = None,
     scenario: ScenarioOpt = None,
@@ -100,10 +102,10 @@ def report(
     def work() -> Iterator[str]:
         from clustersim.report.html import write_html
 
-        check_choice("--lang", lang, LANGS)
+        lang_ = resolve_lang(ctx, lang, settings())
         data = _gather(source, scenario, samples, seed)
         with Progress("drawing chart") as progress:
-            path = write_html(data, out_file, lang=lang, progress=progress)
+            path = write_html(data, out_file, lang=lang_, progress=progress)
         met = sum(t.status == "met" for t in data.targets)
         if any(t.status for t in data.targets):
             yield f"{met} of {len(data.targets)} targets met."
@@ -113,19 +115,20 @@ def report(
 
 
 def plot(
+    ctx: typer.Context,
     source: SourceArg,
     out_dir: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Directory to write the charts into.", show_default=False),
+        typer.Option("--out", "-o", help=h("plot_out"), show_default=False),
     ],
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     samples: SamplesOpt = 1,
     seed: SeedOpt = None,
     scenario: ScenarioOpt = None,
     formats: Annotated[
         str,
         typer.Option(
-            "--format", "-f", help=f"Comma-separated chart formats: {', '.join(CHART_FORMATS)}."
+            "--format", "-f", help=h("plot_format", formats=", ".join(CHART_FORMATS))
         ),
     ] = ",".join(CHART_FORMATS),
 ) -> None:
@@ -145,31 +148,37 @@ def plot(
     def work() -> Iterator[str]:
         from clustersim.report.charts import write_charts
 
-        check_choice("--lang", lang, LANGS)
+        lang_ = resolve_lang(ctx, lang, settings())
         fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
         for f in fmts:
             check_choice("--format", f, CHART_FORMATS)
         data = _gather(source, scenario, samples, seed)
         with Progress("drawing chart") as progress:
-            paths = write_charts(data, out_dir, lang=lang, formats=fmts, progress=progress)
+            paths = write_charts(data, out_dir, lang=lang_, formats=fmts, progress=progress)
         yield f"wrote {len(paths)} files to {out_dir}"
 
     run_guarded(work)
 
 
 def export(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    ctx: typer.Context,
+    scenario: Annotated[Path, typer.Argument(help=h("export_scenario"), show_default=False)],
     xlsx: Annotated[
-        Path, typer.Option("--xlsx", help="The workbook to write (.xlsx).", show_default=False)
-    ],
+        Path | None,
+        typer.Option("--xlsx", help=h("export_xlsx"), show_default=False),
+    ] = None,
+    iamc: Annotated[
+        Path | None,
+        typer.Option("--iamc", help=h("export_iamc"), show_default=False),
+    ] = None,
     samples: SamplesOpt = 1,
     seed: SeedOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     results: Annotated[
         bool,
         typer.Option(
             "--results/--no-results",
-            help="Also run the scenario and add result sheets (targets, trajectories).",
+            help=h("export_results"),
         ),
     ] = True,
 ) -> None:
@@ -184,18 +193,30 @@ def export(
       clustersim export scenarios/zhenjiang-2026.yaml --xlsx zhenjiang.xlsx
 
       clustersim export scenarios/example.yaml --xlsx example.xlsx -n 1000 -s 1 --lang zh
+
+      clustersim export scenarios/example.yaml --iamc example-iamc.csv -n 1000 -s 1
     """
 
     def work() -> Iterator[str]:
         from clustersim.report.excel import write_workbook
         from clustersim.scenario.loader import load_scenario
 
-        check_choice("--lang", lang, LANGS)
+        lang_ = resolve_lang(ctx, lang, settings())
+        if iamc is not None:  # issue 16: the IAMC table is built in io/iamc.py
+            from clustersim.io.iamc import iamc_rows, write_iamc
+
+            if xlsx is not None:
+                raise ClusterSimError("--xlsx and --iamc: give one of them")
+            rows = iamc_rows(_run(scenario, samples, seed))
+            yield word("iamc_written", lang_, path=write_iamc(rows, iamc), rows=len(rows))
+            return
+        if xlsx is None:
+            raise ClusterSimError("give --xlsx FILE.xlsx (or --iamc FILE.csv)")
         if xlsx.suffix.lower() != ".xlsx":
             raise ClusterSimError(f"--xlsx: {xlsx}: the file name must end in .xlsx")
         sc = load_scenario(scenario)
         result = _run(scenario, samples, seed) if results else None
-        path = write_workbook(sc, xlsx, result=result, lang=lang)
+        path = write_workbook(sc, xlsx, result=result, lang=lang_)
         yield f"wrote {path}"
 
     run_guarded(work)
@@ -205,12 +226,12 @@ def import_(
     workbook: Annotated[
         Path,
         typer.Argument(
-            help="A workbook written by 'clustersim export', edited.", show_default=False
+            help=h("import_workbook"), show_default=False
         ),
     ],
     out_file: Annotated[
         Path,
-        typer.Option("--out", "-o", help="The scenario YAML file to write.", show_default=False),
+        typer.Option("--out", "-o", help=h("import_out"), show_default=False),
     ],
 ) -> None:
     """Read an edited assumptions workbook back into a scenario YAML file.

@@ -9,71 +9,131 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from clustersim.cli._common import (
+    Format,
     LangOpt,
     SamplesOpt,
     ScenarioArg,
     SeedOpt,
-    check_choice,
+    StatusFrom,
+    describe,
     err,
     fail,
+    h,
+    log,
     out,
     projecting,
+    resolve_lang,
+    settings,
+    status_rule,
 )
-from clustersim.cli.render import joint_lines, series_table, target_table
+from clustersim.cli.render import (
+    joint_lines,
+    mode_line,
+    series_table,
+    summary_line,
+    target_table,
+)
 from clustersim.errors import ClusterSimError
-from clustersim.formats import FORMATS
-from clustersim.i18n import LANGS, word
+from clustersim.i18n import word
+
+if TYPE_CHECKING:
+    from clustersim.results import Result
 
 __all__ = ["COMMANDS", "check", "run", "schema", "validate"]
 
 
 def run(
+    ctx: typer.Context,
     scenario: ScenarioArg,
-    samples: SamplesOpt = 1,
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples",
+            "-n",
+            min=1,
+            help=h("run_samples"),
+            show_default=False,
+        ),
+    ] = None,
+    central: Annotated[
+        bool,
+        typer.Option(
+            "--central", help=h("run_central")
+        ),
+    ] = False,
     seed: SeedOpt = None,
     out_dir: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Write trajectories and targets tables into this directory."
+            "--out", "-o", help=h("run_out")
         ),
     ] = None,
     fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            help=f"Output format: {', '.join(FORMATS[:-1])} or {FORMATS[-1]}.",
-        ),
-    ] = FORMATS[0],
+        Format,
+        typer.Option("--format", "-f", help=h("run_format")),
+    ] = Format.parquet,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")
+        bool, typer.Option("--json", help=h("json"))
     ] = False,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     series: Annotated[
-        bool, typer.Option("--series/--no-series", help="Also print key region series.")
+        bool, typer.Option("--series/--no-series", help=h("run_series"))
     ] = True,
     required: Annotated[
-        bool, typer.Option("--required/--no-required", help="Find the growth each target needs.")
+        bool, typer.Option("--required/--no-required", help=h("run_required"))
     ] = True,
     audit: Annotated[
         bool,
         typer.Option(
             "--audit/--no-audit",
-            help="Mark targets fixed by the scenario's own assumptions (see validate --audit).",
+            help=h("run_audit"),
         ),
     ] = True,
+    status_from: Annotated[
+        StatusFrom,
+        typer.Option(
+            "--status-from",
+            help=h("run_status_from"),
+        ),
+    ] = StatusFrom.probability,
+    likely: Annotated[
+        float | None,
+        typer.Option(
+            "--likely",
+            min=0.0,
+            max=1.0,
+            help=h("run_likely"),
+            show_default=False,
+        ),
+    ] = None,
+    unlikely: Annotated[
+        float | None,
+        typer.Option(
+            "--unlikely",
+            min=0.0,
+            max=1.0,
+            help=h("run_unlikely"),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Project SCENARIO year by year and print each target's status.
+
+    With uncertain numbers in the scenario this is a Monte Carlo run (1,000 samples, the seed
+    printed): values are medians and a target is likely, uncertain or unlikely by its
+    probability. --central runs the one path of central values instead.
 
     Examples:
 
       clustersim run scenarios/example.yaml
+
+      clustersim run scenarios/example.yaml --central
 
       clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv
 
@@ -82,36 +142,70 @@ def run(
     from clustersim.api import load_and_run
 
     try:
-        check_choice("--format", fmt, FORMATS)
-        check_choice("--lang", lang, LANGS)
-        with projecting(samples):
+        conf = settings()
+        lang_ = resolve_lang(ctx, lang, conf)
+        n = 1 if central else samples if samples is not None else conf.samples
+        rule = None
+        if status_from is StatusFrom.probability:
+            rule = status_rule(likely, unlikely, conf)
+        log.info("settings: %s", describe(conf))
+        with projecting(n or 0):
             result = load_and_run(
-                scenario, samples=samples, seed=seed, required=required, audit=audit
+                scenario,
+                samples=n,
+                seed=seed if seed is not None else conf.seed,
+                required=required,
+                audit=audit,
+                rule=rule,
             )
         written: list[Path] = []
         if out_dir is not None:
             from clustersim.io.tables import write_result
 
-            written = write_result(result, out_dir, fmt, lang)
+            written = write_result(result, out_dir, fmt.value, lang_)
+            written.append(_write_run_record(result, out_dir))
     except ClusterSimError as exc:
         raise fail(exc) from None
+    except ValueError as exc:  # the thresholds of StatusRule
+        raise fail(ClusterSimError(str(exc))) from None
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(result.to_dict(lang_), ensure_ascii=False, indent=2) + "\n")
         return
-    out.print(target_table(result, lang))
-    for line in joint_lines(result, lang):
+    out.print(escape(mode_line(result, lang_)))
+    out.print(target_table(result, lang_))
+    for line in joint_lines(result, lang_):
         out.print(escape(line))
     if result.audit is not None and result.audit.findings:
-        out.print(escape(word("audit_footnote", lang)))
+        out.print(escape(word("audit_footnote", lang_)))
     if series:
-        out.print(series_table(result, lang))
-    met = sum(t.status == "met" for t in result.targets)
-    out.print(word("run_targets_met", lang, met=met, n=len(result.targets)))
+        out.print(series_table(result, lang_))
+    out.print(escape(summary_line(result, lang_)))
     for p in written:
-        out.print(f"wrote {p}")
+        out.print(escape(word("wrote", lang_, path=p)))
+
+
+def _write_run_record(result: Result, out_dir: Path) -> Path:
+    """``run.json`` beside the tables: what kind of run wrote them (mode, samples, the seed
+    that repeats it, the status rule), so the files say how they were made."""
+    from clustersim._version import __version__
+    from clustersim.atomic import write_bytes
+
+    rule = result.rule
+    doc = {
+        "scenario": result.scenario_id,
+        "mode": result.mode,
+        "samples": result.samples,
+        "seed": result.seed,
+        "uncertain": result.uncertain,
+        "status_rule": None if rule is None else {"likely": rule.likely, "unlikely": rule.unlikely},
+        "clustersim": __version__,
+    }
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return write_bytes(out_dir / "run.json", text.encode("utf-8"))
 
 
 def check(
+    ctx: typer.Context,
     scenario: ScenarioArg,
     samples: SamplesOpt = 1,
     seed: SeedOpt = None,
@@ -122,14 +216,21 @@ def check(
             "-p",
             min=0.0,
             max=1.0,
-            help="With --samples: a target passes when met in at least this share of samples "
-            "(default: its median meets it).",
+            help=h("check_min_probability"),
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=h("check_json"))] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print nothing; use the exit code.")
+        bool, typer.Option("--quiet", "-q", help=h("check_quiet"))
     ] = False,
+    consistency: Annotated[
+        bool,
+        typer.Option(
+            "--consistency",
+            help=h("check_consistency"),
+        ),
+    ] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Exit 0 when every target of SCENARIO is met, 1 when any is missed, 2 for invalid input.
 
@@ -138,8 +239,16 @@ def check(
       clustersim check scenarios/example.yaml && echo "plan on track"
 
       clustersim check scenarios/example.yaml -n 2000 -s 1 --min-probability 0.9
+
+      clustersim check --consistency scenarios/example.yaml --json
     """
     from clustersim.api import check as check_scenario
+
+    if consistency:  # issue 16: the pre-check lives in cli/discover.py
+        from clustersim.cli.discover import consistency as consistency_check
+
+        lang_ = resolve_lang(ctx, lang, settings())
+        consistency_check(scenario, as_json=as_json, quiet=quiet, lang=lang_)
 
     try:
         with projecting(samples):
@@ -162,34 +271,32 @@ def check(
 
 
 def validate(
+    ctx: typer.Context,
     scenario: ScenarioArg,
     explain: Annotated[
         list[str] | None,
         typer.Option(
             "--explain",
             "-e",
-            help="Show the value at this dotted path and which file (and line) supplied it, "
-            "following extends: (repeatable).",
+            help=h("validate_explain"),
         ),
     ] = None,
     sources: Annotated[
         bool,
         typer.Option(
             "--sources",
-            help="Also list numbers and targets without a source (on them or an enclosing "
-            "block); exit 1 if any.",
+            help=h("validate_sources"),
         ),
     ] = False,
     audit: Annotated[
         bool,
         typer.Option(
             "--audit",
-            help="Also list targets whose outcome the scenario's own assumptions fix, naming "
-            "the rule and the assumption; exit 1 if any is fixed by construction (plan "
-            "assumptions of a plan scenario are listed but do not fail).",
+            help=h("validate_audit"),
         ),
     ] = False,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help=h("validate_json"))] = False,
 ) -> None:
     """Check SCENARIO without running it: YAML, schema, names in expressions, extends chain.
 
@@ -203,17 +310,25 @@ def validate(
       clustersim validate scenarios/zhenjiang-2026.yaml --explain targets.clusters_1000.between
 
       clustersim validate scenarios/jiangxi-trend.yaml --audit
+
+      clustersim validate my-plan.yaml --json --lang zh
     """
     from clustersim.api import audit as audit_scenario
     from clustersim.api import explain as explain_path
     from clustersim.api import validate as validate_scenario
 
     try:
-        check_choice("--lang", lang, LANGS)
+        lang_ = resolve_lang(ctx, lang, settings())
         v = validate_scenario(scenario, sources=sources)
         found = audit_scenario(v.scenario) if audit else None
     except ClusterSimError as exc:
         raise fail(exc) from None
+    if as_json:
+        from clustersim.cli.errors import validation_json
+
+        doc = validation_json(v, found, lang_)
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        raise typer.Exit(1 if v.unsourced or (found is not None and not found.clean) else 0)
     for path in explain or []:
         where = explain_path(v.scenario, path)
         if where is None:
@@ -237,8 +352,8 @@ def validate(
     )
     if found is not None:
         for f in found.findings:
-            out.print(f.text(lang), markup=False)
-        out.print(f"{word('audit', lang)}: {found.summary(lang)}", markup=False)
+            out.print(f.text(lang_), markup=False)
+        out.print(f"{word('audit', lang_)}: {found.summary(lang_)}", markup=False)
     if missing:
         out.print(f"{len(missing)} numbers or targets have no source.")
     if missing or (found is not None and not found.clean):
@@ -247,15 +362,16 @@ def validate(
 
 def schema(
     out_file: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+        Path | None, typer.Option("--out", "-o", help=h("schema_out"))
     ] = None,
     partial: Annotated[
         bool,
         typer.Option(
             "--partial",
-            help="Schema for files that extend another: nothing required, unknown keys still errors.",
+            help=h("schema_partial"),
         ),
     ] = False,
+    sweep: Annotated[bool, typer.Option("--sweep", help=h("schema_sweep"))] = False,
 ) -> None:
     """Print the JSON Schema of the scenario format, for editor autocompletion.
 
@@ -263,9 +379,14 @@ def schema(
 
       # yaml-language-server: $schema=./scenario.schema.json
     """
-    from clustersim.scenario.models import scenario_json_schema
+    if sweep:
+        from clustersim.sweep.spec import sweep_json_schema
 
-    doc = scenario_json_schema(partial=partial)
+        doc = sweep_json_schema()
+    else:
+        from clustersim.scenario.models import scenario_json_schema
+
+        doc = scenario_json_schema(partial=partial)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if out_file is None:
         sys.stdout.write(text)

@@ -9,15 +9,15 @@ from typing import Annotated
 import typer
 
 from clustersim.cli._common import (
-    LangOpt,
+    Lang,
     ScenarioArg,
-    check_choice,
     err,
     fail,
+    h,
     out,
 )
 from clustersim.errors import ClusterSimError
-from clustersim.i18n import LANGS, word
+from clustersim.i18n import word
 
 __all__ = ["COMMANDS", "serve"]
 
@@ -28,33 +28,25 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 def serve(
     scenario: ScenarioArg,
-    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="TCP port.")] = 8765,
-    host: Annotated[
-        str,
-        typer.Option(
-            "--host",
-            help="Address to listen on; the default keeps the page on this machine "
-            "(another address lets other computers open it, and prints a warning).",
-        ),
-    ] = DEFAULT_HOST,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help=h("serve_port"))
+    ] = 8765,
+    host: Annotated[str, typer.Option("--host", help=h("serve_host"))] = DEFAULT_HOST,
     out_dir: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
-            help="The one folder the page's Save button writes to; without it nothing is "
-            "written (downloads come from memory).",
+            help=h("serve_out"),
             show_default=False,
         ),
     ] = None,
-    lang: LangOpt = "zh",
+    lang: Annotated[Lang, typer.Option("--lang", help=h("serve_lang"))] = Lang.zh,
     samples: Annotated[
         int,
-        typer.Option("--samples", "-n", min=1, help="Monte Carlo samples per recompute."),
+        typer.Option("--samples", "-n", min=1, help=h("serve_samples")),
     ] = 10_000,
-    seed: Annotated[
-        int, typer.Option("--seed", "-s", help="Root random seed (as clustersim run --seed).")
-    ] = 1,
+    seed: Annotated[int, typer.Option("--seed", "-s", help=h("serve_seed"))] = 1,
 ) -> None:
     """Serve a local what-if page for SCENARIO: a slider for each growth assumption and
     uncertain number, the target table (P(met), median, margin, required growth) in
@@ -66,19 +58,19 @@ def serve(
 
       clustersim serve scenarios/example.yaml --lang en --port 9000 --out whatif/
     """
+    text_lang = lang.value
     try:
-        check_choice("--lang", lang, LANGS)
         try:
             import uvicorn
 
             from clustersim.serve import Session, create_app
             from clustersim.serve.session import RequestError
         except ImportError as exc:
-            raise ClusterSimError(word("serve_missing", lang, module=exc.name or exc)) from exc
+            raise ClusterSimError(word("serve_missing", text_lang, module=exc.name or exc)) from exc
         if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-            raise ClusterSimError(word("serve_out_not_dir", lang, out=out_dir))
+            raise ClusterSimError(word("serve_out_not_dir", text_lang, out=out_dir))
         session = Session(scenario, samples=samples, seed=seed, out=out_dir)
-        _check_port(host, port, lang)
+        _check_port(host, port, text_lang)
         # the scenario as loaded, computed once before the first visitor asks for it
         session.compute({})
         session.required({})
@@ -86,13 +78,13 @@ def serve(
         raise fail(exc) from None
     except RequestError as exc:  # the scenario as loaded cannot be projected with N samples
         for message in exc.problems.values():
-            err.print(f"error: {message.text(lang)}", markup=False)
+            err.print(f"error: {message.text(text_lang)}", markup=False)
         raise typer.Exit(2) from None
     if host not in LOOPBACK:
-        err.print(word("serve_warn_host", lang, host=host), markup=False)
-    app = create_app(session, lang=lang, host=host)
+        err.print(word("serve_warn_host", text_lang, host=host), markup=False)
+    app = create_app(session, lang=text_lang, host=host)
     shown = f"[{host}]" if ":" in host else host
-    out.print(word("serve_listening", lang, url=f"http://{shown}:{port}/"), markup=False)
+    out.print(word("serve_listening", text_lang, url=f"http://{shown}:{port}/"), markup=False)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

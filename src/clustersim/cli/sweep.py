@@ -1,4 +1,5 @@
-"""``clustersim sweep``: run a sweep file (:mod:`clustersim.cli` registers :data:`COMMANDS`).
+"""``clustersim sweep``: run a sweep file, or a plain Monte Carlo of a scenario
+(``--scenario FILE -n N``); :mod:`clustersim.cli` registers :data:`COMMANDS`.
 
 Heavy imports (numpy, scipy, pyarrow, dask) happen inside the command, so ``clustersim
 --help`` stays fast.
@@ -9,38 +10,52 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
-from clustersim.cli._common import err, fail, out
-from clustersim.engines import ENGINES
+from clustersim.cli._common import (
+    EngineChoice,
+    Progress,
+    err,
+    fail,
+    h,
+    log,
+    out,
+    settings,
+)
+from clustersim.cli.config import both
+from clustersim.cli.render import print_parts
 from clustersim.errors import ClusterSimError
+from clustersim.i18n import word
+
+if TYPE_CHECKING:
+    from clustersim.sweep.spec import SweepSpec
 
 __all__ = ["COMMANDS", "sweep"]
 
 
 def sweep(
-    sweep_file: Annotated[
-        Path,
-        typer.Argument(help="Sweep YAML file (see docs/sweeps.md).", show_default=False),
-    ],
     out_dir: Annotated[
         Path,
         typer.Option(
             "--out",
             "-o",
-            help="Output directory: samples/ (Parquet dataset), manifest.json, summary.json, "
-            "summary/.",
+            help=h("sweep_out"),
             show_default=False,
         ),
     ],
+    sweep_file: Annotated[
+        Path | None,
+        typer.Argument(help=h("sweep_file"), show_default=False),
+    ] = None,
     samples: Annotated[
         int | None,
-        typer.Option("--samples", "-n", min=1, help="Samples (sobol: base points, a power of 2)."),
+        typer.Option("--samples", "-n", min=1, help=h("sweep_samples")),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", "-s", min=0, help="Root seed (overrides the file's).")
+        int | None, typer.Option("--seed", "-s", min=0, help=h("sweep_seed"))
     ] = None,
     workers: Annotated[
         int | None,
@@ -48,59 +63,54 @@ def sweep(
             "--workers",
             "-w",
             min=1,
-            help="Local worker processes (default: all cores; 1 runs in this process). "
-            "With --dask local: workers of the local cluster.",
+            help=h("sweep_workers"),
         ),
     ] = None,
     dask: Annotated[
         str | None,
         typer.Option(
             "--dask",
-            help="Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a "
-            "LocalCluster (needs clustersim[dask]).",
+            help=h("sweep_dask"),
         ),
     ] = None,
     chunk_size: Annotated[
         int | None,
-        typer.Option("--chunk-size", min=1, help="Samples per chunk (default 4096)."),
+        typer.Option("--chunk-size", min=1, help=h("sweep_chunk_size")),
     ] = None,
     resume: Annotated[
         bool,
         typer.Option(
-            "--resume", help="Continue an interrupted sweep in --out: skip finished parts."
+            "--resume", help=h("sweep_resume")
         ),
     ] = False,
     keep: Annotated[
         list[str] | None,
         typer.Option(
             "--keep",
-            help="Also write 'trajectories': every projected series of every sample.",
+            help=h("sweep_keep"),
         ),
     ] = None,
     summary_only: Annotated[
         bool,
         typer.Option(
             "--summary-only",
-            help="Store nothing per sample, only the summary (the sweep file's "
-            "store: summary_only).",
+            help=h("sweep_summary_only"),
         ),
     ] = False,
     engine: Annotated[
-        str,
-        typer.Option(
-            "--engine",
-            help="How targets are computed: auto (numba when installed and the sweep is large, "
-            "else numpy; a resume keeps the sweep's engine); "
-            + "; ".join(f"{e.name}: {e.summary}" for e in ENGINES.values())
-            + ".",
-        ),
-    ] = "auto",
+        EngineChoice,
+        typer.Option("--engine", help=h("sweep_engine")),
+    ] = EngineChoice.auto,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary text.")
+        bool, typer.Option("--quiet", "-q", help=h("sweep_quiet"))
     ] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print summary.json on stdout instead of the text.")
+        bool, typer.Option("--json", help=h("sweep_json"))
     ] = False,
+    scenario: Annotated[
+        Path | None,
+        typer.Option("--scenario", "-S", help=h("sweep_scenario"), show_default=False),
+    ] = None,
 ) -> None:
     """Sweep assumptions of a scenario: probability of each target, sensitivity, what must hold.
 
@@ -126,22 +136,26 @@ def sweep(
     """
     from clustersim.sweep.runner import run_sweep
 
-    progress = None if not quiet and not as_json else False
     try:
-        res = run_sweep(
-            sweep_file,
-            out=out_dir,
-            workers=workers,
-            dask=dask,
-            resume=resume,
-            keep=tuple(keep or ()),
-            progress=progress,
-            samples=samples,
-            seed=seed,
-            chunk_size=chunk_size,
-            engine=engine,
-            store=() if summary_only else None,
-        )
+        conf = settings()
+        source = _source(sweep_file, scenario, samples, seed, conf.samples, conf.seed)
+        n_workers = workers if workers is not None else conf.workers
+        log.info("sweep of %s on %s worker(s)", source, n_workers or "all")
+        with Progress("sweep", enabled=not quiet and not as_json) as progress:
+            res = run_sweep(
+                source,
+                out=out_dir,
+                workers=n_workers,
+                dask=dask,
+                resume=resume,
+                keep=tuple(keep or ()),
+                progress=progress,
+                samples=samples if scenario is None else None,
+                seed=seed if scenario is None else None,
+                chunk_size=chunk_size,
+                engine=engine.value,
+                store=() if summary_only else None,
+            )
     except ClusterSimError as exc:
         raise fail(exc) from None
     except KeyboardInterrupt:
@@ -158,17 +172,44 @@ def sweep(
     sc = res.plan.scenario
     run = res.summary.extra.get("run", {})
     skipped = f", {res.chunks_skipped} already done" if res.chunks_skipped else ""
-    out.print(
-        f"sweep {sweep_file} over {sc.id}: {res.plan.n_chunks} chunks of "
+    what = sweep_file if sweep_file is not None else scenario
+    lines = [
+        f"sweep {what} over {sc.id}: {res.plan.n_chunks} chunks of "
         f"{res.plan.chunk_size:,} ({res.chunks_run} run{skipped}) on {res.executor}, "
         f"{res.seconds:.1f} s ({run.get('samples_per_second') or 0:,.0f} samples/s)",
-        markup=False,
-    )
-    out.print(res.summary.format_text(), markup=False)
+    ]
+    print_parts(out, [*lines, *res.summary.parts()])
     for p in res.written[:2]:
-        out.print(f"wrote {p}", markup=False)
+        out.print(escape(word("wrote", "en", path=p)))
     out.print(
         f"wrote {res.out}/samples/ ({res.plan.n_chunks} parts) and {res.out}/summary/", markup=False
+    )
+
+
+def _source(
+    sweep_file: Path | None,
+    scenario: Path | None,
+    samples: int | None,
+    seed: int | None,
+    conf_samples: int | None,
+    conf_seed: int | None,
+) -> Path | SweepSpec:
+    """The sweep to run: the sweep file, or a plain Monte Carlo of ``--scenario`` (samples:
+    -n, else the config's, else 1,000; seed: --seed, else the config's, else a fresh one)."""
+    from clustersim.api import DEFAULT_SAMPLES, new_seed
+    from clustersim.sweep.spec import SweepSpec
+
+    if (sweep_file is None) == (scenario is None):
+        raise ClusterSimError(both("sweep_file_or_scenario"))
+    if sweep_file is not None:
+        return sweep_file
+    scenario = Path(str(scenario))
+    if not scenario.is_file():
+        raise ClusterSimError(f"--scenario: {scenario}: no such file")
+    n = samples if samples is not None else conf_samples or DEFAULT_SAMPLES
+    root = seed if seed is not None else conf_seed if conf_seed is not None else new_seed()
+    return SweepSpec(
+        file=str(scenario), scenario=scenario.resolve(), method="monte_carlo", samples=n, seed=root
     )
 
 

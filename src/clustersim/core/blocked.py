@@ -48,6 +48,8 @@ from clustersim.core.model import (
     Ratio,
     StockFlow,
     Tier,
+    Whole,
+    whole,
 )
 from clustersim.core.project import needed
 from clustersim.core.targets import (
@@ -398,6 +400,8 @@ class TimeMajor(Mapping[str, Value]):
             with np.errstate(divide="ignore", invalid="ignore"):
                 out: Array = _full(span(op.num)) / _full(span(op.den))
             return out
+        if isinstance(op, Whole):
+            return whole(_full(span(op.source)))
         raise TypeError(f"unknown op {op!r}")
 
 
@@ -763,7 +767,7 @@ def _per_year_reads(ops: Mapping[str, Op], derived: Mapping[str, Expr], n: str) 
     op = ops.get(n)
     if op is None:
         return names_in(derived[n]) if n in derived else ()
-    return op.deps if isinstance(op, Combine | ClusterTotal | Ratio) else ()
+    return op.deps if isinstance(op, Combine | ClusterTotal | Ratio | Whole) else ()
 
 
 def _same_for_all(

@@ -16,10 +16,12 @@ from numpy.typing import ArrayLike, NDArray
 from clustersim.core.kernels import growth_of, logistic_levels
 
 __all__ = [
+    "ar1",
     "constant_rates",
     "interpolation_weights",
     "logistic_rates",
     "path_rates",
+    "shocked_rates",
     "to_target_rates",
 ]
 
@@ -104,3 +106,54 @@ def logistic_rates(x0: ArrayLike, capacity: ArrayLike, rate: ArrayLike, n_years:
     """Annual growth rates of the logistic curve from ``x0`` to ``capacity`` (``(S', T)``)."""
     levels = logistic_levels(_col(x0)[:, 0], _col(capacity)[:, 0], _col(rate)[:, 0], n_years)
     return growth_of(levels)
+
+
+def ar1(innovations: Array, ar: float) -> Array:
+    """The AR(1) recursion ``d[:, k] = ar * d[:, k-1] + e[:, k]`` from ``d[:, -1] = 0``.
+
+    Parameters
+    ----------
+    innovations : array (S, n)
+        ``e``, one row per sample, one column per projected year.
+    ar : float
+        In [0, 1); 0 returns ``innovations`` itself (a random walk of the log level).
+
+    Returns
+    -------
+    array (S, n)
+    """
+    if ar == 0.0:
+        return innovations
+    d = np.array(innovations, dtype=np.float64)
+    for k in range(1, d.shape[1]):  # a loop over years; each step vectorised over samples
+        d[:, k] += ar * d[:, k - 1]
+    return d
+
+
+def shocked_rates(rates: Array, deviations: Array, out: Array | None = None) -> Array:
+    """Rates with log-growth deviations: ``(1 + r[t]) * exp(d[t]) - 1`` for ``t >= 1``.
+
+    Parameters
+    ----------
+    rates : array (S', T')
+        A growth's own rates (``T' = 1``: the same every year).
+    deviations : array (S, T - 1)
+        ``d`` of every projected year (the base year, column 0 of the result, is kept).
+
+    out : array (S, T), optional
+        Where to write the result (a view of a larger array is fine).
+
+    Returns
+    -------
+    array (S, T)
+        ``ln(1 + out[:, t]) = ln(1 + rates[:, t]) + d[:, t - 1]``.
+    """
+    s, n = deviations.shape
+    if out is None:
+        out = np.empty((s, n + 1))
+    out[:, 0] = rates[:, 0]
+    tail = out[:, 1:]
+    np.exp(deviations, out=tail)
+    tail *= 1.0 + (rates if rates.shape[1] == 1 else rates[:, 1:])
+    tail -= 1.0
+    return out

@@ -26,6 +26,8 @@ __all__ = [
     "StockFlow",
     "Tier",
     "TierPipeline",
+    "Whole",
+    "whole",
 ]
 
 Array = NDArray[np.float64]
@@ -206,7 +208,38 @@ class Ratio:
         return (self.num, self.den)
 
 
-Op = Compound | Combine | StockFlow | ClusterTotal | Ratio | Tier | Leontief
+@dataclass(frozen=True, slots=True)
+class Whole:
+    """A count in whole units (an ``integer: true`` indicator): ``floor`` of the series
+    ``source`` in every year, once float rounding is allowed for (see :func:`whole`).
+
+    ``source`` is the continuous projection (a pace of 0.25 designations a year is 1
+    cluster after four years); a unit counts once it is complete.
+    """
+
+    name: str
+    cluster: bool
+    source: str
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        return (self.source,)
+
+
+#: tolerance of :func:`whole`, relative to ``max(1, |x|)`` and at most :data:`WHOLE_CAP`: a
+#: sum that should be a whole number (0.25 x 4) and lands a few ulps below it still counts
+WHOLE_TOL = 1e-9
+#: the tolerance never reaches a visible part of a unit, however large the count
+WHOLE_CAP = 1e-6
+
+
+def whole(x: Array) -> Array:
+    """``floor(x + min(1e-6, 1e-9 max(1, |x|)))``: whole units of ``x`` (any shape)."""
+    out: Array = np.floor(x + np.minimum(WHOLE_CAP, WHOLE_TOL * np.maximum(1.0, np.abs(x))))
+    return out
+
+
+Op = Compound | Combine | StockFlow | ClusterTotal | Ratio | Whole | Tier | Leontief
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from clustersim.core.model import (
     StockFlow,
     Tier,
     TierPipeline,
+    Whole,
+    whole,
 )
 
 __all__ = ["needed", "project"]
@@ -131,4 +133,6 @@ def _evaluate(op: Op, done: dict[str, Array], t: int) -> Array:
     if isinstance(op, Ratio):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.divide(done[op.num], done[op.den])
+    if isinstance(op, Whole):
+        return whole(done[op.source])
     raise TypeError(f"unknown op {op!r}")

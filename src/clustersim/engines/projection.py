@@ -132,7 +132,8 @@ def project_all(comp: Compiled) -> Projected:
     series.update(metrics)
     outcomes = {tid: target_outcome(comp, ct, frame) for tid, ct in comp.targets.items()}
     check_finite(comp, metrics)  # after the targets, so a target's own metric names the target
-    return Projected(series, frame, outcomes)
+    # a name starting with "_" is internal (the continuous count under an integer indicator)
+    return Projected({k: v for k, v in series.items() if not k.startswith("_")}, frame, outcomes)
 
 
 class ProjectionEngine:

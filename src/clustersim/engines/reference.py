@@ -271,9 +271,22 @@ class _Sample:
     a drawn value for this sample when ``path`` is uncertain, else the plain value.
     """
 
-    def __init__(self, doc: Mapping[str, Any], draw: Callable[[str], float | None]) -> None:
+    def __init__(
+        self,
+        doc: Mapping[str, Any],
+        draw: Callable[[str], float | None],
+        draw_row: Callable[[str], list[float] | None] | None = None,
+    ) -> None:
         self.doc = doc
         self.draw = draw
+        #: a row of standard normals, one per projected year (shocks), or None in a plain run
+        self.draw_row = draw_row or (lambda path: None)
+        shocks = doc.get("shocks") or {}
+        self.factor_ar = {
+            name: _plain((f or {}).get("ar") or 0.0)
+            for name, f in (shocks.get("factors") or {}).items()
+        }
+        self._factors: dict[str, list[float]] = {}
         self.base = int(doc["base_year"])
         self.end = int(doc["end_year"])
         self.years = list(range(self.base, self.end + 1))  # §1: base_year .. end_year inclusive
@@ -324,6 +337,7 @@ class _Sample:
         if g is None:
             return [x0] * n  # §5: default growth is none
         kind = g["kind"]
+        dev = self.deviations(g.get("shocks"), path)
         if kind == "logistic":
             # §10 logistic: x[t] = K / (1 + (K / x[base] − 1) × e^(−r (t − base_year)))
             k = self.number(g["capacity"], f"{path}.capacity", LEVEL)
@@ -331,12 +345,67 @@ class _Sample:
             out = [x0]
             for t in self.years[1:]:
                 out.append(k / (1.0 + (k / x0 - 1.0) * math.exp(-r * (t - self.base))))
+            if dev is None:
+                return out
+            # §10a: the shocks multiply each year's growth factor x[t] / x[t-1] by e^d[t]
+            logistic = out
+            out = [x0]
+            for i in range(1, n):
+                own = logistic[i] / logistic[i - 1] - 1.0
+                out.append(out[-1] * (1.0 + ((1.0 + own) * math.exp(dev[i]) - 1.0)))
             return out
-        rates = self.rates(g, x0, path, follow)
+        if dev is not None and kind == "elasticity":
+            # §10a: an elasticity's own rate is 0; the followed growth is added to e^d[t] − 1
+            rates = self.rates(g, x0, path, follow)
+            shocked = [rates[i] + (math.exp(dev[i]) - 1.0) for i in range(n)]
+        else:
+            rates = self.rates(g, x0, path, follow)
+            shocked = rates
+            if dev is not None:  # §10a: (1 + r[t]) × e^d[t] − 1
+                shocked = [(1.0 + rates[i]) * math.exp(dev[i]) - 1.0 for i in range(n)]
         out = [x0]
         for i in range(1, n):
-            out.append(out[-1] * (1.0 + rates[i]))
+            out.append(out[-1] * (1.0 + shocked[i]))
         return out
+
+    def factor(self, name: str) -> list[float]:
+        """§10a factor path: F[base] = 0, F[t] = ar_f × F[t-1] + eta[t] (memoised)."""
+        if name not in self._factors:
+            eta = self.draw_row(f"shocks.factors.{name}")
+            if eta is None:
+                raise ReferenceError(f"no draws for factor {name}")
+            ar = self.factor_ar[name]
+            f = [0.0]
+            for k in range(len(eta)):
+                f.append(ar * f[-1] + eta[k])
+            self._factors[name] = f
+        return self._factors[name]
+
+    def deviations(self, sh: Any, path: str) -> list[float] | None:
+        """§10a: d[base] = 0, d[t] = ar × d[t-1] + e[t] with
+        e[t] = sd × (√loading × F[t] + √(1 − loading) × z[t]); None without shocks or in
+        a plain run."""
+        if sh is None:
+            return None
+        z = self.draw_row(f"{path}.shocks")
+        sd = self.number(sh["sd"], f"{path}.shocks.sd", (0.0, math.inf))
+        if z is None:
+            return None
+        ar = _plain(sh.get("ar") or 0.0)
+        name = sh.get("factor")
+        loading = 0.0
+        if name is not None:
+            loading = 0.5 if sh.get("loading") is None else _plain(sh["loading"])
+            if name not in self.factor_ar:
+                raise ReferenceError(f"{path}.shocks.factor: unknown factor {name!r}")
+        f = self.factor(name) if name is not None else None
+        d = [0.0]
+        for k in range(len(z)):
+            e = math.sqrt(1.0 - loading) * z[k]
+            if f is not None:
+                e += math.sqrt(loading) * f[k + 1]
+            d.append(ar * d[-1] + sd * e)
+        return d
 
     def rates(
         self, g: Mapping[str, Any], x0: float, path: str, follow: Callable[[str], list[float]]
@@ -448,13 +517,19 @@ class _Sample:
             path = f"indicators.{name}"
             kind = ind.get("kind") or ("stock" if "flow" in ind else "level")  # §9
             if kind == "level":  # §9 level: x[t] = x[t-1] × (1 + g[t])
-                return self.block(ind, path, LEVEL, self.follow_region)
-            s0 = self.number(ind["base"], f"{path}.base", LEVEL)
-            er = ind.get("exit_rate")
-            ex = 0.0 if er is None else self.number(er, f"{path}.exit_rate", UNIT)
-            flow = self.region(f"{name}_flow")
-            assert flow is not None
-            return self.stock(s0, ex, flow)
+                xs = self.block(ind, path, LEVEL, self.follow_region)
+            else:
+                s0 = self.number(ind["base"], f"{path}.base", LEVEL)
+                er = ind.get("exit_rate")
+                ex = 0.0 if er is None else self.number(er, f"{path}.exit_rate", UNIT)
+                flow = self.region(f"{name}_flow")
+                assert flow is not None
+                xs = self.stock(s0, ex, flow)
+            if ind.get("integer"):
+                # §9 integer: whole units, rounded down once float rounding is allowed for
+                # (1e-9 of max(1, |x|), at most 1e-6)
+                return [math.floor(x + min(1e-6, 1e-9 * max(1.0, abs(x)))) * 1.0 for x in xs]
+            return xs
         if name.endswith("_flow") and name[: -len("_flow")] in self.indicators:
             iid = name[: -len("_flow")]
             ind = self.indicators[iid]
@@ -1056,7 +1131,8 @@ def run_reference(
     ReferenceError
         On a missing draw, an unused draw path, missing history or an undefined series.
     """
-    arrays = {p: np.asarray(v, dtype=np.float64).reshape(-1) for p, v in (draws or {}).items()}
+    arrays = {p: np.asarray(v, dtype=np.float64) for p, v in (draws or {}).items()}
+    arrays = {p: a if a.ndim == 2 else a.reshape(-1) for p, a in arrays.items()}
     sizes = {a.shape[0] for a in arrays.values()}
     if len(sizes) > 1:
         raise ReferenceError(f"draws have different lengths: {sorted(sizes)}")
@@ -1082,14 +1158,22 @@ def run_reference(
             used.add(path)
             return float(arrays[path][s])
 
-        smp = _Sample(doc, draw)
+        def draw_row(path: str, s: int = s) -> list[float] | None:
+            if not arrays:  # a plain run: no shocks
+                return None
+            if path not in arrays:
+                raise ReferenceError(f"no draws for shocks {path}")
+            used.add(path)
+            return [float(x) for x in arrays[path][s]]
+
+        smp = _Sample(doc, draw, draw_row)
         for name in _region_names(smp):
             x = smp.region(name)
             if x is not None:
                 region_rows.setdefault(name, []).append(x)
         for name in _cluster_names(smp):
             per_c = [smp.cluster(c, name) for c in cids]
-            if any(x is not None for x in per_c):
+            if any(x is not None for x in per_c) or _always_listed(doc, name):
                 rows = [x if x is not None else [math.nan] * len(years) for x in per_c]
                 cluster_rows.setdefault(name, []).append(rows)
         for tid, t in (doc.get("targets") or {}).items():
@@ -1126,6 +1210,13 @@ def _region_names(smp: _Sample) -> list[str]:
         for tid in pipe["tiers"]:
             names += [tid, f"{tid}_in"]
     return [*names, *DERIVED_REGION, *smp.metrics]
+
+
+def _always_listed(doc: Mapping[str, Any], name: str) -> bool:
+    """§11's table: ``entries`` and ``firms`` exist when any cluster has ``firms``, even
+    when every firm block has its own growth (then ``entries`` is undefined everywhere)."""
+    clusters = doc.get("clusters") or {}
+    return name == "entries" and any((c or {}).get("firms") for c in clusters.values())
 
 
 def _cluster_names(smp: _Sample) -> list[str]:
@@ -1185,11 +1276,98 @@ def production_draws(scenario: Any, samples: int, seed: int) -> dict[str, Array]
     """
     if samples == 1:
         return {}
+    from scipy.special import ndtr, ndtri
+
     from clustersim.compile import uncertain_parameters
     from clustersim.sampling import uniform_stream
 
+    params = uncertain_parameters(scenario)
+    doc = scenario_document(scenario)
+    uniforms = {path: uniform_stream(seed, (), path, samples) for path in params}
+    uniforms.update(_copula(doc, uniforms, samples, ndtri, ndtr))
     out: dict[str, Array] = {}
-    for path, par in uncertain_parameters(scenario).items():
-        u = uniform_stream(seed, (), path, samples)
-        out[path] = np.asarray(par.dist.ppf(u, par.lo, par.hi), dtype=np.float64)
+    for path, par in params.items():
+        out[path] = np.asarray(par.dist.ppf(uniforms[path], par.lo, par.hi), dtype=np.float64)
+    # §10a: each growth with shocks and each factor it names: a row of standard normals per
+    # sample, one per projected year, from stream "<growth path>.shocks" / "shocks.factors.<f>"
+    n = int(doc["end_year"]) - int(doc["base_year"])
+    for key in [*_shock_paths(doc, ""), *_factor_keys(doc)]:
+        u = uniform_stream(seed, (), key, samples * n)
+        out[key] = np.asarray(ndtri(u), dtype=np.float64).reshape(samples, n)
+    return out
+
+
+def _shock_paths(node: Any, path: str) -> list[str]:
+    """Dotted paths ``<...>.shocks`` of every growth block with shocks in a document."""
+    found: list[str] = []
+    if isinstance(node, Mapping):
+        for k, v in node.items():
+            sub = f"{path}.{k}" if path else str(k)
+            if k == "shocks" and path.endswith("growth") and isinstance(v, Mapping):
+                found.append(sub)
+            else:
+                found.extend(_shock_paths(v, sub))
+    return found
+
+
+def _factor_keys(doc: Mapping[str, Any]) -> list[str]:
+    """The stream of every factor some growth names (§10a)."""
+    named = set()
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, Mapping):
+            for k, v in node.items():
+                if k == "shocks" and path.endswith("growth") and isinstance(v, Mapping):
+                    if v.get("factor") is not None:
+                        named.add(str(v["factor"]))
+                else:
+                    walk(v, f"{path}.{k}")
+
+    walk(doc, "")
+    return [f"shocks.factors.{name}" for name in sorted(named)]
+
+
+def _cholesky(r: list[list[float]]) -> list[list[float]]:
+    """Cholesky-Banachiewicz, row by row: ``r = L Lᵀ`` with L lower triangular."""
+    k = len(r)
+    lo = [[0.0] * k for _ in range(k)]
+    for i in range(k):
+        for j in range(i + 1):
+            acc = math.fsum(lo[i][m] * lo[j][m] for m in range(j))
+            if i == j:
+                lo[i][j] = math.sqrt(r[i][i] - acc)
+            else:
+                lo[i][j] = (r[i][j] - acc) / lo[j][j]
+    return lo
+
+
+def _copula(
+    doc: Mapping[str, Any],
+    uniforms: Mapping[str, Array],
+    samples: int,
+    ndtri: Callable[[float], float],
+    ndtr: Callable[[float], float],
+) -> dict[str, Array]:
+    """§10b Gaussian copula: per sample, normal scores ``z = Φ⁻¹(u)`` of the correlated
+    numbers (in the order the correlations first name them), ``z' = L z`` with ``L`` the
+    Cholesky factor of their correlation matrix, ``u' = Φ(z')``."""
+    pairs = ((doc.get("shocks") or {}).get("correlations")) or []
+    paths: list[str] = []
+    for c in pairs:
+        for p in c["between"]:
+            if p not in paths:
+                paths.append(p)
+    if not paths:
+        return {}
+    k = len(paths)
+    r = [[1.0 if i == j else 0.0 for j in range(k)] for i in range(k)]
+    for c in pairs:
+        i, j = paths.index(c["between"][0]), paths.index(c["between"][1])
+        r[i][j] = r[j][i] = _plain(c["rho"])
+    lo = _cholesky(r)
+    out = {p: np.empty(samples) for p in paths}
+    for s in range(samples):
+        z = [float(ndtri(float(uniforms[p][s]))) for p in paths]
+        for i, p in enumerate(paths):
+            out[p][s] = float(ndtr(math.fsum(lo[i][m] * z[m] for m in range(i + 1))))
     return out

@@ -20,8 +20,7 @@ from clustersim.values.names import label_text
 if TYPE_CHECKING:
     from clustersim.results import Result
 
-__all__ = ["targets_table", "trajectories_table", "write_result", "write_tables"]
-
+__all__ = ["CSV_BOM", "targets_table", "trajectories_table", "write_result", "write_tables"]
 
 
 def _dict_col(values: Sequence[str], codes: np.ndarray) -> pa.DictionaryArray:
@@ -123,7 +122,12 @@ def target_samples_table(result: Result) -> pa.Table:
     )
 
 
-def _writer(fmt: str) -> Callable[[pa.Table, Path], None]:
+#: what a CSV file starts with for spreadsheets: the UTF-8 byte-order mark, without which
+#: Excel on Chinese Windows reads UTF-8 as the local code page (GBK) and shows mojibake
+CSV_BOM = b"\xef\xbb\xbf"
+
+
+def _writer(fmt: str, *, bom: bool = True) -> Callable[[pa.Table, Path], None]:
     def parquet(tbl: pa.Table, path: Path) -> None:
         pq.write_table(tbl, path, compression="zstd")
 
@@ -134,7 +138,10 @@ def _writer(fmt: str) -> Callable[[pa.Table, Path], None]:
                 for n, col in zip(tbl.column_names, tbl.columns, strict=True)
             }
         )
-        pacsv.write_csv(plain, path)
+        with path.open("wb") as fh:
+            if bom:
+                fh.write(CSV_BOM)
+            pacsv.write_csv(plain, fh)
 
     def js(tbl: pa.Table, path: Path) -> None:
         with path.open("w", encoding="utf-8") as fh:
@@ -144,16 +151,19 @@ def _writer(fmt: str) -> Callable[[pa.Table, Path], None]:
 
 
 def write_tables(
-    tables: dict[str, pa.Table], out_dir: str | Path, fmt: str = "parquet"
+    tables: dict[str, pa.Table], out_dir: str | Path, fmt: str = "parquet", *, bom: bool = True
 ) -> list[Path]:
     """Write ``{stem: table}`` into ``out_dir`` as ``stem.<fmt>``, atomically.
+
+    CSV is written for spreadsheets: UTF-8 with a byte-order mark (:data:`CSV_BOM`), so
+    Excel opens Chinese text correctly; ``bom=False`` writes plain UTF-8.
 
     Every table is first written to a temporary file in ``out_dir``; only when all of
     them succeed are they renamed into place, so a failure leaves no partial files.
     """
     if fmt not in FORMATS:
         raise ClusterSimError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    write = _writer(fmt)
+    write = _writer(fmt) if bom else _writer(fmt, bom=False)
     finals = []
     with staged_files(out_dir) as new:
         for stem, tbl in tables.items():
@@ -163,10 +173,16 @@ def write_tables(
 
 
 def write_result(
-    result: Result, out_dir: str | Path, fmt: str = "parquet", lang: str = "en"
+    result: Result,
+    out_dir: str | Path,
+    fmt: str = "parquet",
+    lang: str = "en",
+    *,
+    bom: bool = True,
 ) -> list[Path]:
-    """Write ``trajectories``, ``targets`` (and ``target_samples`` for Monte Carlo runs)."""
+    """Write ``trajectories``, ``targets`` (and ``target_samples`` for Monte Carlo runs);
+    CSV as UTF-8 with a byte-order mark for spreadsheets unless ``bom=False``."""
     tables = {"trajectories": trajectories_table(result), "targets": targets_table(result, lang)}
     if result.samples > 1:
         tables["target_samples"] = target_samples_table(result)
-    return write_tables(tables, out_dir, fmt)
+    return write_tables(tables, out_dir, fmt, bom=bom)

@@ -24,7 +24,7 @@ import numpy as np
 from clustersim.atomic import staged_files
 from clustersim.errors import ClusterSimError
 from clustersim.formats import CHART_FORMATS
-from clustersim.i18n import Bi, bi, word
+from clustersim.i18n import Bi, bi, unit_text, word
 from clustersim.kinds.targets import TARGET_KINDS
 from clustersim.report.data import ClusterBars, Marker, ReportData, TrajectoryChart
 from clustersim.report.fmt import goal_text, num
@@ -47,6 +47,16 @@ PNG_DPI = 150
 Progress = Callable[[int, int, str], None]
 
 MET, MISSED, NEUTRAL = "#1a7f37", "#c62828", "#555555"
+#: a Monte Carlo target met in between the status rule's thresholds (neither likely nor unlikely)
+UNCERTAIN = "#b26a00"
+#: marker colour by status: met / likely green, missed / unlikely red, uncertain amber
+STATUS_COLORS = {
+    "met": MET,
+    "likely": MET,
+    "uncertain": UNCERTAIN,
+    "missed": MISSED,
+    "unlikely": MISSED,
+}
 LINE, BAND = "#1f5fa8", "#1f5fa8"
 
 
@@ -133,7 +143,7 @@ def trajectory_figure(chart: TrajectoryChart, lang: str) -> Figure:
         )
     labelled: set[str] = set()
     for m in chart.markers:
-        color = MET if m.status == "met" else MISSED
+        color = STATUS_COLORS.get(m.status, MISSED)
         lab = None
         if m.path:
             px = [y for y, _ in m.path]
@@ -181,7 +191,7 @@ def trajectory_figure(chart: TrajectoryChart, lang: str) -> Figure:
     ax.set_xlim(lo_year - 0.3, int(x[-1]) + 0.3)
     ax.set_title(wrap(chart.title.text(lang), 70), fontsize=11, loc="left")
     if chart.unit:
-        ax.set_ylabel(chart.unit, fontsize=9)
+        ax.set_ylabel(unit_text(chart.unit, lang), fontsize=9)
     ax.legend(fontsize=8, loc="best", frameon=False)
     return fig
 
@@ -253,7 +263,7 @@ def cluster_figure(bars: ClusterBars, lang: str) -> Figure:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_xlabel(bars.unit, fontsize=9)
+    ax.set_xlabel(unit_text(bars.unit, lang), fontsize=9)
     ax.set_ylim(-0.7, n - 0.3 + 0.6)
     ax.set_title(wrap(word("thresholds_title", lang, year=bars.year), 80), fontsize=11, loc="left")
     ax.legend(fontsize=8, loc="lower right", frameon=False)

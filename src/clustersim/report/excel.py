@@ -467,7 +467,7 @@ def _result_sheets(wb: Any, sc: Scenario, result: Result, lang: str) -> None:
 
 def scenario_yaml(sc: Scenario, header: str = "") -> str:
     """``sc`` as a standalone YAML scenario (no ``extends:``), every set field written."""
-    from clustersim.report.yamlout import dump_yaml
+    from clustersim.yamlout import dump_yaml
 
     data = sc.model_dump(exclude_none=True, exclude={"extends"})
     return dump_yaml(_ordered(data), header)

@@ -8,10 +8,11 @@ thousands separators.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from clustersim.i18n import word
+from clustersim.i18n import SERIES_LABELS, word
 from clustersim.kinds.targets import TARGET_KINDS
 
 __all__ = ["goal_text", "is_percent", "is_pp", "num", "required_text"]
@@ -71,7 +72,7 @@ def required_text(required: dict[str, Any] | None, lang: str) -> str:
     """``+10.78%/yr rd_rest``, ``none in range (output)`` or ``-``."""
     if not required:
         return "-"
-    series = str(required.get("series") or "")
+    series = series_text(str(required.get("series") or ""), lang)
     rate = required.get("rate")
     if rate is None or (isinstance(rate, float) and not math.isfinite(rate)):
         return f"{word('none_in_range', lang)} ({series})"
@@ -79,3 +80,21 @@ def required_text(required: dict[str, Any] | None, lang: str) -> str:
     if required.get("from_year") is not None:
         text += f" ({word('from_year_short', lang, year=required['from_year'])})"
     return text
+
+
+def series_text(series: str, lang: str) -> str:
+    """A required-growth series (``output[manufacturing]``, ``rd_share[3 clusters]``) with a
+    built-in series named in ``lang`` (``产值[manufacturing]``, ``研发投入占产值比重[3个集群]``);
+    ids stay as written."""
+    m = re.fullmatch(r"(\w+)(.*)", series)
+    if m is None:
+        return series
+    name, rest = m.groups()
+    if lang != "zh":  # English keeps the ids the tables and scripts show
+        return series
+    if name in SERIES_LABELS:
+        name = SERIES_LABELS[name].zh
+    rest = re.sub(
+        r"\[(\d+) clusters\]", lambda c: word("n_clusters", lang, n=int(c.group(1))), rest
+    )
+    return name + rest

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from clustersim.atomic import write_bytes
 from clustersim.errors import ClusterSimError
-from clustersim.i18n import word
+from clustersim.i18n import source_text, unit_text, word
 from clustersim.report.charts import Progress, iter_rendered
 from clustersim.report.data import ReportData, TargetRow
 from clustersim.report.fmt import goal_text, num, required_text
@@ -43,7 +43,8 @@ td code, figcaption code { color: var(--muted); font-size: .78rem; }
 .status { display: inline-block; border-radius: .7rem; padding: .05rem .55rem; color: #fff;
           font-size: .8rem; white-space: nowrap; }
 .status.met { background: var(--met); } .status.missed { background: var(--missed); }
-.status.none { background: #8a949e; }
+.status.likely { background: var(--met); } .status.unlikely { background: var(--missed); }
+.status.uncertain { background: #b26a00; } .status.none { background: #8a949e; }
 .source { color: var(--muted); font-size: .78rem; max-width: 28rem; }
 .source details summary { cursor: pointer; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1.2rem; }
@@ -61,16 +62,21 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+#: a target's status: met / missed of one path, or (Monte Carlo with a status rule, see
+#: :class:`clustersim.results.StatusRule`) likely / uncertain / unlikely from P(met)
+STATUSES = ("met", "missed", "likely", "uncertain", "unlikely")
+
+
 def _status(row: TargetRow, lang: str) -> str:
-    if row.status not in ("met", "missed"):
+    if row.status not in STATUSES:
         return '<span class="status none">-</span>'
     return f'<span class="status {row.status}">{_e(word(row.status, lang))}</span>'
 
 
-def _source(text: str | None) -> str:
+def _source(text: str | None, lang: str) -> str:
+    text = source_text(text, lang)  # seed files named by their documents' titles
     if not text:
         return ""
-    text = " ".join(text.split())
     if len(text) <= 140:
         return _e(text)
     return f"<details><summary>{_e(text[:110])}…</summary>{_e(text)}</details>"
@@ -113,7 +119,7 @@ def _target_table(data: ReportData, lang: str) -> str:
         cells.append(f"<td>{_e(required_text(r.required, lang))}</td>")
         if audited:
             cells.append(_audit(r, lang))
-        cells.append(f'<td class="source">{_source(r.source)}</td>')
+        cells.append(f'<td class="source">{_source(r.source, lang)}</td>')
         out.append(f'<tr id="target-{_e(r.id)}" data-target="{_e(r.id)}">{"".join(cells)}</tr>')
     out.append("</tbody></table>")
     return "\n".join(out)
@@ -153,7 +159,7 @@ def _meta(data: ReportData, lang: str) -> str:
         n = f", {data.sweep.samples:,} {word('samples', lang)}" if data.sweep.samples else ""
         parts.append(f"{word('sweep', lang)}: {_e(data.sweep.method)}{n}")
     if data.unit:
-        parts.append(f"{word('unit', lang)}: {_e(data.unit)}")
+        parts.append(f"{word('unit', lang)}: {_e(unit_text(data.unit, lang))}")
     if data.origin:
         parts.append(_e(data.origin))
     return " · ".join(parts)

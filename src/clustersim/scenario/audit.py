@@ -110,6 +110,11 @@ LEVEL_KINDS = frozenset({"level", "stock", "flow_every_year", "group_sum"})
 #: a source that starts with one of these says the number is the plan's
 PLAN_MARKERS = ("plan", "规划")
 _REL = 1e-9
+#: rule ``central_on_goal``: a central margin within this share of the goal is "on" it. A
+#: prior sized backwards from the goal lands within a rounding of it (a base "on schedule" to
+#: the goal at an assumed rate, rounded to 0.1: off by 0.1-0.3%); a forecast from history
+#: lands there by chance with a probability of about this size.
+CENTRAL_TOL = 0.005
 
 
 @dataclass(frozen=True)
@@ -328,7 +333,7 @@ def outcome_findings(
                 )
             )
     for tid, (margin, goal) in central_margin.items():
-        if goal is not None and abs(margin) <= 1e-6 * max(1.0, abs(goal)):
+        if goal is not None and abs(margin) <= CENTRAL_TOL * abs(goal):
             where = f"targets.{tid}"
             found.append(
                 Finding(

@@ -21,13 +21,16 @@ import os
 import stat
 from pathlib import Path
 
-from clustersim.errors import ScenarioError
+from clustersim.errors import Problem, ScenarioError
+from clustersim.i18n import msg, translate
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "MAX_DEPTH",
     "MAX_FILE_ENV",
     "MAX_NODES",
+    "decode_text",
+    "looks_gb18030",
     "max_file_bytes",
     "read_input",
 ]
@@ -90,9 +93,9 @@ def read_input(path: Path, *, where: str = "", max_bytes: int | None = None) -> 
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise ScenarioError(f"{pre}{name}: file not found") from None
+        raise _refuse(pre, name, "file not found") from None
     except OSError as exc:
-        raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+        raise _refuse(pre, name, f"cannot read: {exc.strerror or exc}") from None
     except ValueError:  # a NUL byte in the path
         raise ScenarioError(f"{pre}{name!r}: not a valid file name") from None
     _check_stat(st, pre, name, cap)
@@ -100,19 +103,19 @@ def read_input(path: Path, *, where: str = "", max_bytes: int | None = None) -> 
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+        raise _refuse(pre, name, f"cannot read: {exc.strerror or exc}") from None
     try:
         _check_stat(os.fstat(fd), pre, name, cap)  # what was opened, not what was stat-ed
         with os.fdopen(fd, "rb", closefd=True) as f:
             fd = -1
             data = f.read(cap + 1)
     except OSError as exc:
-        raise ScenarioError(f"{pre}{name}: cannot read: {exc.strerror or exc}") from None
+        raise _refuse(pre, name, f"cannot read: {exc.strerror or exc}") from None
     finally:
         if fd >= 0:
             os.close(fd)
     if len(data) > cap:
-        raise ScenarioError(_too_big(pre, name, len(data), cap))
+        raise _refuse(pre, name, _too_big(len(data), cap))
     return data
 
 
@@ -130,13 +133,84 @@ def _check_stat(st: os.stat_result, pre: str, name: str, cap: int) -> None:
             if stat.S_ISSOCK(mode)
             else "not a regular file"
         )
-        raise ScenarioError(f"{pre}{name}: is {what}; only regular files are read")
+        raise _refuse(pre, name, f"is {what}; only regular files are read")
     if st.st_size > cap:
-        raise ScenarioError(_too_big(pre, name, st.st_size, cap))
+        raise _refuse(pre, name, _too_big(st.st_size, cap))
 
 
-def _too_big(pre: str, name: str, size: int, cap: int) -> str:
+def _refuse(pre: str, name: str, message: str) -> ScenarioError:
+    """A refusal of file ``name`` (named by the reference ``pre``), Chinese from the one
+    table."""
+    return ScenarioError(Problem(message, translate(message), file=name, place=name, prefix=pre))
+
+
+def _too_big(size: int, cap: int) -> str:
     return (
-        f"{pre}{name}: the file is larger than the limit of {cap:,} bytes (at least {size:,}); "
+        f"the file is larger than the limit of {cap:,} bytes (at least {size:,}); "
         f"raise it with {MAX_FILE_ENV}=<megabytes> if the file is meant to be this big"
     )
+
+
+def looks_gb18030(raw: bytes) -> bool:
+    """True when ``raw`` reads as GB18030 (GBK is a subset) and holds Chinese characters:
+    a file saved by Notepad or Excel on Chinese Windows."""
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def decode_text(raw: bytes, name: str, *, what: str, where: str = "") -> str:
+    """``raw`` as UTF-8 text (a leading byte-order mark dropped), or a refusal naming the line
+    of the first byte that is not UTF-8.
+
+    GBK/GB18030 input (what Notepad and Excel save on Chinese Windows) is refused, not
+    decoded: read as GB18030 almost any byte sequence becomes some Chinese character, so a
+    truncated UTF-8 file or a Latin-1 one would load with wrong labels and ids and no error.
+    The refusal says the file looks like GBK and how to save it as UTF-8.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's bytes.
+    name : str
+        The file as the user named it.
+    what : str
+        What the file should be (``YAML``, ``CSV``), for the message.
+    where : str, optional
+        ``FILE:LINE: field`` of the reference that named the file.
+
+    Raises
+    ------
+    ScenarioError
+        ``FILE:LINE: not UTF-8 text ...`` with the hint how to save as UTF-8, or
+        ``FILE:LINE: a NUL byte ...`` for a binary file.
+    """
+    bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        text = raw[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = bom + exc.start
+        line = raw[:start].count(b"\n") + 1
+        gbk = looks_gb18030(raw[bom:])
+        m = msg("err_gbk", byte=start) if gbk else msg("err_not_utf8", byte=start, what=what)
+        hint = msg("hint_save_utf8")
+        raise ScenarioError(
+            Problem(
+                m.en,
+                m.zh,
+                file=name,
+                line=line,
+                hint=hint.en,
+                hint_zh=hint.zh,
+                prefix=f"{where}: " if where else "",
+            )
+        ) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        m = msg("err_nul", what=what)
+        raise ScenarioError(
+            Problem(m.en, m.zh, file=name, line=line, prefix=f"{where}: " if where else "")
+        )
+    return text

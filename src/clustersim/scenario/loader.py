@@ -29,11 +29,17 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from clustersim.errors import ScenarioError
-from clustersim.scenario.limits import MAX_DEPTH, MAX_NODES, read_input
+from clustersim.errors import Problem, ScenarioError
+from clustersim.i18n import Bi, did_you_mean, msg, translate
+from clustersim.scenario.checks import (
+    check_references,
+    display_path,
+    number_with_unit,
+    origin_place,
+)
+from clustersim.scenario.limits import MAX_DEPTH, MAX_NODES, decode_text, read_input
 from clustersim.scenario.models import Scenario
 from clustersim.scenario.provenance import Key, Origin, Provenance
-from clustersim.suggest import did_you_mean
 from clustersim.values.numbers import NUM_TAGS
 
 __all__ = [
@@ -80,17 +86,7 @@ def read_yaml(
     name = str(path)
     pre = f"{where}: " if where else ""
     raw = read_input(path, where=where, max_bytes=max_bytes)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError(
-            f"{pre}{name}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
-            "is it a YAML file?"
-        ) from None
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise ScenarioError(f"{pre}{name}:{line}: a NUL byte: this is a binary file, not YAML")
+    text = decode_text(raw, name, what="YAML", where=where)
     try:
         # count the expanded nodes on the event stream first: composing a billion-laughs
         # document is cheap, but walking or constructing it is not
@@ -104,7 +100,8 @@ def read_yaml(
         try:
             node = loader.get_single_node()
             if node is None:
-                raise ScenarioError(f"{name}:1: the file is empty")
+                m = msg("err_empty")
+                raise ScenarioError(Problem(m.en, m.zh, file=name, line=1))
             origins: dict[Key, Origin] = {}
             _walk(node, (), name, origins)
             data = loader.construct_document(node)
@@ -112,7 +109,7 @@ def read_yaml(
             loader.dispose()
     except ScenarioError as exc:
         if pre:
-            raise ScenarioError([pre + p for p in exc.problems]) from None
+            raise exc.prefixed(pre) from None
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -123,15 +120,65 @@ def read_yaml(
                 f"{pre}{name}:{mark.line + 1}: the document nests more than {MAX_DEPTH} "
                 "levels deep (aliases expanded)"
             ) from None
-        at = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise ScenarioError(f"{pre}{at}: YAML syntax error: {exc.problem or exc}") from None
+        raise ScenarioError(yaml_problem(exc, text, name, pre)) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{pre}{name}: YAML error: {exc}") from None
     except (ValueError, OverflowError, RecursionError) as exc:  # a constructor refusing a value
         raise ScenarioError(f"{pre}{name}: cannot read a value: {exc}") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"{pre}{name}:1: a scenario must be a mapping of keys to values")
+        m = msg("err_not_mapping")
+        raise ScenarioError(Problem(m.en, m.zh, file=name, line=1, prefix=pre))
     return _unshare(data), origins
+
+
+def yaml_problem(exc: yaml.MarkedYAMLError, text: str, name: str, pre: str = "") -> Problem:
+    """PyYAML's syntax error said for people: tabs, indentation, unclosed brackets and quotes,
+    a missing colon, an undefined alias (which line, what to do), in both languages."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = str(exc.problem or exc)
+    lines = text.splitlines()
+    line = mark.line + 1 if mark is not None else 1
+    start = exc.context_mark.line + 1 if exc.context_mark is not None else line
+    hint: Bi | None = None
+    column: int | None = mark.column + 1 if mark is not None else None
+    tabbed = [
+        i + 1 for i, ln in enumerate(lines[:line]) if "\t" in ln[: len(ln) - len(ln.lstrip(" \t"))]
+    ]
+    if tabbed and ("token" in problem or "tab" in problem or "indentation" in problem):
+        line = tabbed[0]
+        m, hint = msg("err_yaml_tab", line=line), msg("hint_yaml_tab")
+        column = lines[line - 1].index("\t") + 1  # the tab's, not PyYAML's mark
+    elif "mapping values are not allowed" in problem:
+        m, hint = msg("err_yaml_indent", line=line), msg("hint_yaml_indent")
+    elif "expected <block end>" in problem or "expected key" in problem:
+        m, hint = msg("err_yaml_block", line=line), msg("hint_yaml_block")
+    elif "expected ',' or '}'" in problem or "expected ',' or ']'" in problem:
+        opened, close = ("{", "}") if "}" in problem else ("[", "]")
+        m = msg("err_yaml_unclosed", open=opened, start=start)
+        hint = msg("hint_yaml_unclosed", close=close)
+    elif "quoted scalar" in str(exc.context or ""):
+        m, hint = msg("err_yaml_quote", start=start), msg("hint_yaml_quote")
+    elif "could not find expected ':'" in problem:
+        line = start
+        m, hint = msg("err_yaml_colon", line=line), msg("hint_yaml_indent")
+        column = None
+    elif "undefined alias" in problem and mark is not None:
+        tail = lines[mark.line][mark.column :] if mark.line < len(lines) else ""
+        alias = re.match(r"\*?([^\s,\]\}]*)", tail)
+        m = msg("err_yaml_alias", name=alias.group(1) if alias else "?")
+    else:
+        m = msg("err_yaml_other", problem=problem)
+    return Problem(
+        m.en,
+        m.zh,
+        file=name,
+        line=line,
+        column=column,
+        hint=hint.en if hint else None,
+        hint_zh=hint.zh if hint else None,
+        prefix=pre,
+        show_column=column is not None,
+    )
 
 
 #: longest integer literal read from YAML (a float holds about 308 digits)
@@ -412,13 +459,29 @@ def load(path: str | Path) -> tuple[Scenario, Provenance]:
 
 
 def validate_loaded(loaded: Provenance) -> Scenario:
-    """Validate merged data; errors name the file and line each field was written at."""
+    """Validate merged data; errors name the file and line each field was written at.
+
+    Every problem of the file is reported in one pass: the schema's (pydantic) and the
+    references' (group members, parents, names in expressions, target years outside the
+    horizon, :func:`~clustersim.scenario.checks.check_references`), in the order of their
+    lines.
+    """
+    refs = check_references(loaded)
     try:
         sc = Scenario.model_validate(loaded.data)
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, loaded)) from exc
+        raise ScenarioError(_in_order(format_validation_error(exc, loaded, refs) + refs)) from exc
+    if refs:
+        raise ScenarioError(_in_order(refs))
     sc._provenance = loaded  # the one place it is set
     return sc
+
+
+def _in_order(items: list[Problem]) -> list[Problem]:
+    files: dict[str | None, int] = {}
+    for p in items:
+        files.setdefault(p.file, len(files))
+    return sorted(items, key=lambda p: (files[p.file], p.line or 0))
 
 
 def provenance(sc: Scenario) -> Provenance | None:
@@ -426,10 +489,17 @@ def provenance(sc: Scenario) -> Provenance | None:
     return sc.provenance
 
 
-def format_validation_error(exc: ValidationError, loaded: Provenance) -> list[str]:
-    """One line per pydantic error: ``file:line: field.path: message``."""
-    lines: list[str] = []
+def format_validation_error(
+    exc: ValidationError, loaded: Provenance, known: list[Problem] | None = None
+) -> list[Problem]:
+    """One problem per pydantic error, at the line of the offending value, in both languages.
+
+    ``known`` are problems already found at some paths (the reference checks): a whole-model
+    error at one of those paths is not repeated.
+    """
+    out: list[Problem] = []
     seen: set[tuple[Key, str]] = set()
+    taken = {p.field for p in known or []}
     errors = [(_data_path(e["loc"], loaded.data), e) for e in exc.errors(include_url=False)]
     # keep the most specific error of a union (a label that is neither str nor {zh, en})
     locs = {loc for loc, _ in errors}
@@ -440,19 +510,39 @@ def format_validation_error(exc: ValidationError, loaded: Provenance) -> list[st
             e["type"].endswith("_type") and any(o[: len(loc)] == loc and o != loc for o in locs)
         )
     ]
+    # a number union (number, "5%", observation, dist) fails once per member: one message
+    by_loc: dict[Key, int] = {}
     for loc, err in errors:
-        msg = _message(err, loc, loaded.data)
-        at = _AT.match(msg)
+        text, hint = _message(err, loc, loaded.data)
+        at = _AT.match(text.en)
         if at:  # a whole-model check naming the field it is about
             loc = tuple(at.group(1).split("."))
-            msg = at.group(2)
-        if (loc, msg) in seen:
+            text = Bi(_AT.sub(r"\2", text.zh), at.group(2))
+        if (loc, text.en) in seen or (at and display_path(loc, loaded.data) in taken):
             continue
-        seen.add((loc, msg))
+        if loc in by_loc and _is_num_union(err):
+            continue
+        seen.add((loc, text.en))
+        by_loc[loc] = len(out)
         origin = loaded.where(loc)
-        dotted = ".".join(loc) or "(top level)"
-        lines.append(f"{origin or loaded.files[-1]}: {dotted}: {msg}")
-    return lines
+        out.append(
+            Problem(
+                text.en,
+                text.zh,
+                file=origin.file if origin else (loaded.files[-1] if loaded.files else None),
+                line=origin.line if origin else None,
+                column=origin.column if origin else None,
+                place=origin_place(origin),
+                field=display_path(loc, loaded.data) or "(top level)",
+                hint=hint.en if hint else None,
+                hint_zh=hint.zh if hint else None,
+            )
+        )
+    return out
+
+
+def _is_num_union(err: Any) -> bool:
+    return any(str(p) in NUM_TAGS for p in err["loc"])
 
 
 def _data_path(loc: tuple[int | str, ...], data: Any) -> Key:
@@ -483,31 +573,82 @@ def _is_tag(s: str) -> bool:
     )
 
 
-def _message(err: Any, loc: Key, data: Any = None) -> str:
+#: pydantic error types said in both languages: type -> (message id, the ctx field it shows)
+_TYPES: dict[str, tuple[str, str | None]] = {
+    "int_parsing": ("err_int", None),
+    "int_type": ("err_int", None),
+    "int_from_float": ("err_int", None),
+    "float_parsing": ("err_number", None),
+    "float_type": ("err_number", None),
+    "string_type": ("err_text", None),
+    "bool_parsing": ("err_bool", None),
+    "bool_type": ("err_bool", None),
+    "dict_type": ("err_mapping", None),
+    "model_type": ("err_mapping", None),
+    "list_type": ("err_list", None),
+    "greater_than": ("err_gt", "gt"),
+    "greater_than_equal": ("err_ge", "ge"),
+    "less_than": ("err_lt", "lt"),
+    "less_than_equal": ("err_le", "le"),
+    "too_short": ("err_too_short", "min_length"),
+    "string_pattern_mismatch": ("err_pattern", "pattern"),
+    "literal_error": ("err_literal", "expected"),
+}
+
+
+def _message(err: Any, loc: Key, data: Any = None) -> tuple[Bi, Bi | None]:
+    """The message of one pydantic error in both languages, and a suggested fix if obvious."""
     typ = err["type"]
     if typ == "extra_forbidden":
         allowed = _allowed_fields(loc[:-1], data)
-        hint = did_you_mean(loc[-1], allowed, cutoff=0.5) if loc else ""
+        close = did_you_mean(loc[-1], allowed, cutoff=0.5) if loc else Bi("", "")
         if loc and (loc[-1][:1].isdigit() or allowed == ["zh", "en"]):
-            hint += " (a comma inside {zh: ..., en: ...} splits the text: put it in quotes)"
-        return f"unknown field{hint}" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
+            comma = msg("hint_label_comma")
+            close = close + Bi(f"（{comma.zh}）", f" ({comma.en})")
+        names = msg("allowed", names=", ".join(allowed)) if allowed else Bi("", "")
+        return msg("err_unknown_field", hint=close, allowed=names), None
     if typ == "missing":
-        return "required field missing"
+        return msg("err_missing"), None
     if typ == "union_tag_invalid":
         ctx = err.get("ctx", {})
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-        hint = did_you_mean(str(ctx.get("tag")), tags)
         disc = str(ctx.get("discriminator", "kind")).strip("'")
-        return f"unknown {disc} {ctx.get('tag')!r}{hint} (allowed: {', '.join(tags)})"
+        return msg(
+            "err_unknown_tag",
+            disc=disc,
+            tag=repr(ctx.get("tag")),
+            hint=did_you_mean(str(ctx.get("tag")), tags),
+            allowed=msg("allowed", names=", ".join(tags)),
+        ), None
     if typ == "union_tag_not_found":
-        return f"needs {err.get('ctx', {}).get('discriminator', 'kind')}"
-    msg = str(err["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
+        return msg("err_needs_tag", disc=str(err.get("ctx", {}).get("discriminator", "kind"))), None
+    text = str(err["msg"])
+    if text.startswith("Value error, "):
+        text = text[len("Value error, ") :]
+    known = _TYPES.get(typ)
+    if known is not None:
+        key, field = known
+        ctx = err.get("ctx", {})
+        fmt: dict[str, object] = {}
+        if field in ("gt", "ge", "lt", "le"):
+            fmt["limit"] = ctx.get(field)
+        elif field == "min_length":
+            fmt["n"] = ctx.get(field)
+        elif field is not None:
+            fmt[field] = ctx.get(field)
+        bi_text = msg(key, **fmt)
+        # pydantic's English wording stays (scripts and the hostile corpus read it)
+        bi_text = Bi(bi_text.zh, text)
+    else:
+        bi_text = Bi(translate(text), text)  # a check's own message, English where raised
     val = err.get("input")
+    hint: Bi | None = None
     if typ not in ("model_type",) and not isinstance(val, dict | list) and val is not None:
-        msg += f" (got {val!r})"
-    return msg
+        bi_text = bi_text + msg("got", value=repr(val))
+        split = number_with_unit(val)
+        if split is not None:
+            hint = msg("hint_number_unit", number=split[0], unit=split[1])
+    return bi_text, hint
 
 
 # --- finding the model class at a data path, for "did you mean" suggestions --------------

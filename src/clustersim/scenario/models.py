@@ -20,6 +20,8 @@ from clustersim.values.numbers import Num, Strict
 __all__ = [
     "REGION_SERIES",
     "Cluster",
+    "Correlation",
+    "Factor",
     "Firms",
     "Group",
     "InputOutput",
@@ -27,6 +29,7 @@ __all__ = [
     "Rd",
     "Region",
     "Scenario",
+    "ScenarioShocks",
     "Series",
     "Target",
     "TierLevel",
@@ -65,6 +68,9 @@ class Series(Strict):
         description="years in which the series' statistical scope changed (first year of the "
         "new scope, at most the base year): growth is never computed across them",
     )
+    #: the price basis of a money series: ``current`` (现价, the default) or ``comparable``
+    #: (可比价, at base-year prices, e.g. an index built from real growth rates)
+    prices: Literal["current", "comparable"] = "current"
     source: str | None = None
     note: str | None = None
 
@@ -160,6 +166,19 @@ class LevelIndicator(Strict):
     base: Num
     growth: Growth = Field(default_factory=lambda: Constant(rate=0.0))
     unit: str | None = None
+    #: ``current`` (现价) or ``comparable`` (可比价) prices, as for a :class:`Series`
+    prices: Literal["current", "comparable"] = "current"
+    #: as :attr:`Series.breaks`: a level given in the plan's statistics changes scope too
+    breaks: list[int] = Field(
+        default_factory=list,
+        description="years in which the indicator's statistical scope changed (first year of "
+        "the new scope, at most the base year): growth is never computed across them",
+    )
+    integer: bool = Field(
+        default=False,
+        description="a count: its value in each year is the whole units of the projection "
+        "(rounded down; a unit counts once complete)",
+    )
     source: str | None = None
     note: str | None = None
 
@@ -176,6 +195,11 @@ class StockIndicator(Strict):
     flow: Series
     exit_rate: Num = 0.0
     unit: str | None = None
+    integer: bool = Field(
+        default=False,
+        description="a count (clusters, platforms): its value in each year is the whole units "
+        "of the projected stock (rounded down; a unit counts once complete)",
+    )
     source: str | None = None
     note: str | None = None
 
@@ -298,6 +322,41 @@ def _metric(v: Any) -> Any:
 MetricDef = Annotated[Metric, BeforeValidator(_metric, json_schema_input_type=str | Metric)]
 
 
+class Factor(Strict):
+    """A shared shock factor: standard-normal innovations, optionally AR(1):
+    ``F[t] = ar * F[t-1] + eta[t]`` from ``F[base_year] = 0``."""
+
+    ar: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = 0.0
+    name: Label | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+class Correlation(Strict):
+    """A Gaussian-copula correlation between two uncertain numbers, by their dotted paths."""
+
+    between: Annotated[list[str], Field(min_length=2, max_length=2)]
+    rho: Annotated[float, Field(gt=-1.0, lt=1.0, allow_inf_nan=False)]
+    source: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _two(self) -> Correlation:
+        if self.between[0] == self.between[1]:
+            raise ValueError(f"between names {self.between[0]!r} twice: name two numbers")
+        return self
+
+
+class ScenarioShocks(Strict):
+    """Shared and correlated shocks (issue 15): the factors growths' ``shocks.factor`` may
+    name, and Gaussian-copula correlations between uncertain numbers."""
+
+    factors: dict[Id, Factor] = Field(default_factory=dict)
+    correlations: list[Correlation] = Field(default_factory=list)
+    source: str | None = None
+    note: str | None = None
+
+
 # the target kinds, one class each, from their registry (see clustersim.kinds.targets)
 if TYPE_CHECKING:
     Target = TargetKind
@@ -328,6 +387,8 @@ class Scenario(Strict):
         default_factory=dict, description="firm tier pipelines (梯次培育), see Pipeline"
     )
     targets: dict[Id, Target] = Field(default_factory=dict)
+    #: shared factors and correlations of the growths' shocks (issue 15)
+    shocks: ScenarioShocks | None = None
     source: str | None = None
     note: str | None = None
     # where each value was written; the loader sets it (not a field: never in the data)
@@ -458,6 +519,12 @@ class Scenario(Strict):
             if cl.firms is not None and cl.firms.entries is not None:
                 p = f"clusters.{cid}.firms.entries"
                 out += [(p, "entries", cid, y) for y in cl.firms.entries.breaks]
+        for iid, ind in self.indicators.items():
+            if isinstance(ind, LevelIndicator):
+                out += [(f"indicators.{iid}", iid, None, y) for y in ind.breaks]
+            else:  # a stock's flow is a series block: its breaks concern ``<id>_flow``
+                p = f"indicators.{iid}.flow"
+                out += [(p, f"{iid}_flow", None, y) for y in ind.flow.breaks]
         return out
 
     def _check_breaks(self) -> None:

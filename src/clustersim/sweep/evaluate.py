@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.compile import Compiled, compile_scenario
+from clustersim.compile import (
+    Compiled,
+    compile_scenario,
+    correlate_uniforms,
+    correlation_groups,
+)
 from clustersim.core.expr import ExprError
 from clustersim.engine import run_compiled
 from clustersim.engines import get_engine
@@ -211,10 +216,13 @@ def _evaluate_rows(
     uniforms = {d.path: u[:, j] for j, d in enumerate(plan.dims)}
     # the numba engine draws normal quantiles with compiled AS241, inputs and compile alike
     inverse_normal = get_engine(engine).inverse_normal()
+    # the scenario's Gaussian copula (issue 15) ties the quantiles of its correlated
+    # numbers before they become inputs (plan_sweep refuses it on grid or Sobol factors)
+    uniforms.update(correlate_uniforms(correlation_groups(plan.scenario), uniforms, inverse_normal))
     # column-major: each input column is contiguous, for the compiler and for Arrow
     inputs = np.empty((n, len(plan.dims)), order="F")
     for j, d in enumerate(plan.dims):
-        inputs[:, j] = d.values(u[:, j], inverse_normal=inverse_normal)
+        inputs[:, j] = d.values(uniforms[d.path], inverse_normal=inverse_normal)
     try:
         comp = compile_scenario(
             plan.scenario,

@@ -41,7 +41,16 @@ from clustersim.sweep.partial import Partial, from_arrays, to_arrays
 from clustersim.sweep.plan import SweepPlan
 from clustersim.sweep.sinks import STORE, Columns, chunk_columns, missing_columns
 
-__all__ = ["ParquetSink", "write_json_atomic"]
+__all__ = [
+    "SAMPLE_COLUMNS",
+    "ParquetSink",
+    "read_samples_long",
+    "sweep_samples",
+    "write_json_atomic",
+]
+
+#: the long form of a sweep's samples (the same columns as ``run --out``'s target_samples)
+SAMPLE_COLUMNS = ("sample", "target", "value", "margin", "met")
 
 _PART = re.compile(r"^part-(\d+)\.parquet$")
 _SUMMARY = re.compile(r"^part-(\d+)\.npz$")
@@ -303,3 +312,69 @@ class ParquetSink:
         path = self.out / "summary.json"
         write_json_atomic(path, doc)
         return [path, *written]
+
+
+def read_samples_long(directory: str | Path) -> pa.Table:
+    """A sweep's stored samples in long form: one row per sample and target, columns
+    :data:`SAMPLE_COLUMNS` (``sample, target, value, margin, met``), sorted by sample then
+    target in the scenario's order. A group the sweep did not store (``store:``) is null.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The sweep's ``--out`` directory (or its ``samples/`` folder).
+
+    Raises
+    ------
+    ClusterSimError
+        When there are no samples parts (no such sweep, or ``store: summary_only``).
+    """
+    d = Path(directory)
+    samples = d if d.name == "samples" else d / "samples"
+    parts = sorted(p for p in samples.glob("part-*.parquet")) if samples.is_dir() else []
+    if not parts:
+        raise ClusterSimError(
+            f"{samples}: no samples parts (not a sweep's --out directory, or the sweep stored "
+            "a summary only)"
+        )
+    table = pa.concat_tables([pq.read_table(p) for p in parts])
+    names = table.column_names
+    targets: list[str] = []
+    for name in names:
+        for prefix in ("value.", "margin.", "met."):
+            if name.startswith(prefix) and name[len(prefix) :] not in targets:
+                targets.append(name[len(prefix) :])
+    if not targets:
+        raise ClusterSimError(f"{samples}: the sweep stored no target columns (store: inputs)")
+    sample = table.column("sample").to_numpy()
+    n, k = len(sample), len(targets)
+
+    def stacked(column: str, typ: pa.DataType) -> pa.Array:
+        """Column ``column.format(target)`` of every target, row-major over (sample,
+        target); null where the sweep did not store it."""
+        vals = np.zeros((n, k), dtype=bool if typ == pa.bool_() else np.float64)
+        mask = np.zeros((n, k), dtype=bool)
+        for j, t in enumerate(targets):
+            name = column.format(t)
+            if name in names:
+                vals[:, j] = table.column(name).to_numpy()
+            else:
+                mask[:, j] = True
+        return pa.array(vals.reshape(-1), type=typ, mask=mask.reshape(-1))
+
+    order = np.argsort(sample, kind="stable")
+    long = pa.table(
+        {
+            "sample": pa.array(np.repeat(sample, k), type=pa.int64()),
+            "target": pa.array(np.tile(np.array(targets, dtype=object), n), type=pa.string()),
+            "value": stacked(value_column("{}"), pa.float64()),
+            "margin": stacked(margin_column("{}"), pa.float64()),
+            "met": stacked(met_column("{}"), pa.bool_()),
+        }
+    )
+    rows = (order[:, None] * k + np.arange(k)).reshape(-1)
+    return long.take(pa.array(rows))
+
+
+#: the public name (``clustersim.sweep_samples``)
+sweep_samples = read_samples_long

@@ -127,6 +127,9 @@ class Layout:
     nest : tuple of int
         Per factor: ``r`` when coarse bin ``i`` is fine bins ``r i .. r i + r - 1`` (so a
         coarse bin id is ``fine_id // r``), else 0.
+    joint : tuple of (str, tuple of int)
+        Each joint goal (the targets sharing a ``joint:`` id): its id and its targets' rows,
+        in scenario order.
     """
 
     targets: int
@@ -135,6 +138,7 @@ class Layout:
     fine: tuple[Binning, ...]
     sobol_blocks: int = 0
     nest: tuple[int, ...] = ()
+    joint: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 def _factor_column(plan: SweepPlan, j: int, inverse_normal: Any) -> Array:
@@ -184,7 +188,25 @@ def make_layout(plan: SweepPlan, inverse_normal: Any = None) -> Layout:
         nested = r > 1 and fb.count == r * c.count and np.array_equal(fb.points[::r], c.points)
         nest.append(r if nested else 0)
     blocks = plan.design.blocks if plan.method == "sobol" else 0
-    return Layout(len(plan.targets), tuple(cols), tuple(coarse), tuple(fine), blocks, tuple(nest))
+    return Layout(
+        len(plan.targets),
+        tuple(cols),
+        tuple(coarse),
+        tuple(fine),
+        blocks,
+        tuple(nest),
+        joint_rows(plan),
+    )
+
+
+def joint_rows(plan: SweepPlan) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Each joint goal of the plan's scenario and the rows of its targets."""
+    row = {tid: i for i, tid in enumerate(plan.targets)}
+    groups: dict[str, list[int]] = {}
+    for tid, t in plan.scenario.targets.items():
+        if t.joint is not None and tid in row:
+            groups.setdefault(t.joint, []).append(row[tid])
+    return tuple((jid, tuple(rows)) for jid, rows in groups.items())
 
 
 # --- the sketch ---------------------------------------------------------------------------------
@@ -314,6 +336,8 @@ class Partial:
         ``sum (f_A - f_AB)^2``, with ``c`` = ``ab_mean``.
     ab_n, ab_mean, ab_m2 : count, (K,), (K,)
         Count, mean and squared deviations of ``f_A`` and ``f_B`` together.
+    joint_met : int array (J,)
+        Samples meeting every target of each joint goal (:attr:`Layout.joint` order).
     """
 
     n: int
@@ -332,6 +356,7 @@ class Partial:
     ab_n: int = 0
     ab_mean: Array = field(default_factory=lambda: np.empty(0))
     ab_m2: Array = field(default_factory=lambda: np.empty(0))
+    joint_met: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def chunk_partial(
@@ -399,6 +424,10 @@ def chunk_partial(
         bin_met=bin_met,
         fine_n=fine_n,
         fine_met=fine_met,
+        joint_met=np.array(
+            [np.count_nonzero(np.all(met[list(rows)], axis=0)) for _, rows in layout.joint],
+            np.int64,
+        ),
     )
     if layout.sobol_blocks:
         b = layout.sobol_blocks
@@ -443,6 +472,7 @@ class Merged:
     fine_met: Counts
     sobol: Array | None
     ab_m2: Array | None
+    joint_met: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def _chan(
@@ -510,6 +540,7 @@ class Merger:
             fine_met=a.fine_met.astype(np.int64),
             sobol=a.sobol,
             ab_m2=a.ab_m2 if a.sobol is not None else None,
+            joint_met=a.joint_met.astype(np.int64),
         )
 
 
@@ -533,6 +564,7 @@ def _fold(a: Partial, p: Partial) -> Partial:
         bin_met=a.bin_met.astype(np.int64) + p.bin_met,
         fine_n=a.fine_n.astype(np.int64) + p.fine_n,
         fine_met=a.fine_met.astype(np.int64) + p.fine_met,
+        joint_met=a.joint_met + p.joint_met,
     )
     if a.sobol is not None and p.sobol is not None:
         # re-centre the first-order sums on the new common mean c:
@@ -576,6 +608,7 @@ def to_arrays(p: Partial) -> dict[str, NDArray[Any]]:
         "fine_met": p.fine_met,
         "ab_mean": p.ab_mean,
         "ab_m2": p.ab_m2,
+        "joint_met": p.joint_met,
     }
     if p.sobol is not None:
         out["sobol"] = p.sobol
@@ -612,4 +645,6 @@ def from_arrays(a: dict[str, NDArray[Any]]) -> Partial:
         ab_n=ab_n,
         ab_mean=a["ab_mean"],
         ab_m2=a["ab_m2"],
+        # partials stored before joint goals were summarised have none
+        joint_met=a["joint_met"] if "joint_met" in a else np.zeros(0, np.int64),
     )

@@ -300,7 +300,7 @@ def plan_sweep(spec: SweepSpec, scenario: Scenario | None = None) -> SweepPlan:
             sc = validate_loaded(loaded)
         except ScenarioError as exc:
             at = spec.where("scenario")
-            raise ScenarioError([f"{at}: {line}" for line in exc.problems]) from None
+            raise exc.prefixed(f"{at}: ") from None
         raw: Any = loaded.data
     else:
         sc = scenario
@@ -335,6 +335,10 @@ def plan_sweep(spec: SweepSpec, scenario: Scenario | None = None) -> SweepPlan:
     for path in fixed:
         if path in before:
             sc = replace_number(sc, path, _central(before[path]))
+    if sc.shocks is not None and sc.shocks.correlations and fixed:
+        # a fixed number is no longer drawn: its correlations go with it
+        kept = [c for c in sc.shocks.correlations if not set(c.between) & set(fixed)]
+        sc = sc.model_copy(update={"shocks": sc.shocks.model_copy(update={"correlations": kept})})
 
     try:
         comp = compile_scenario(sc, samples=1)
@@ -355,6 +359,16 @@ def plan_sweep(spec: SweepSpec, scenario: Scenario | None = None) -> SweepPlan:
             continue
         problems.extend(_check_bounds(p, prm))
         dims.append(Dim(p.path, prm.dist, prm.lo, prm.hi, True))
+    if sc.shocks is not None and spec.method in ("grid", "sobol"):
+        # a copula moves quantiles: it would move grid points and mix Sobol' columns
+        correlated = {p for c in sc.shocks.correlations for p in c.between}
+        for p in spec.parameters:
+            if p.path in correlated:
+                problems.append(
+                    f"{p.where}: parameters.{p.path}: the scenario correlates it "
+                    f"(shocks.correlations); a {spec.method} design sets its values itself: "
+                    "sweep it with monte_carlo or lhs, or drop the correlation"
+                )
     if problems:
         raise ScenarioError(problems)
     rest = [

@@ -13,7 +13,7 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,6 @@ from clustersim.sweep.executors import ChunkJob, Executor, make_executor
 from clustersim.sweep.manifest import carry_timings, finish, new_manifest, resume_problems
 from clustersim.sweep.partial import Merger, make_layout
 from clustersim.sweep.plan import SweepPlan, plan_sweep
-from clustersim.sweep.progress import Progress
 from clustersim.sweep.sinks import STORE, MemorySink, ResultSink, chunk_columns
 from clustersim.sweep.spec import SweepSpec, load_sweep
 from clustersim.sweep.summary import Summary, summarize
@@ -199,7 +198,7 @@ def run_sweep(
     dask: str | None = None,
     resume: bool = False,
     keep: Sequence[str] = (),
-    progress: bool | None = False,
+    progress: Callable[[int, int], None] | None = None,
     samples: int | None = None,
     seed: int | None = None,
     chunk_size: int | None = None,
@@ -227,8 +226,10 @@ def run_sweep(
         scenario, design, seed, chunk layout or clustersim version differ from the manifest.
     keep : sequence of {"trajectories"}
         Also write every projected series of every sample.
-    progress : bool or None
-        Show a progress bar on stderr; None: only on a terminal.
+    progress : callable, optional
+        ``progress(done, total)`` in samples: once before the first chunk (``done`` counts a
+        resumed sweep's finished chunks), then after each chunk. The command line draws
+        it with rich; the runner itself prints nothing.
     samples, seed, chunk_size : int, optional
         Override the sweep file's (only with a file or path).
     free_disk : int, optional
@@ -366,7 +367,9 @@ def run_sweep(
         if manifest is not None:
             manifest["executor"] = described
             _write_manifest(out_dir, manifest)
-        bar = Progress(plan.rows, sum(_rows(plan, k) for k in done), enabled=progress)
+        done_rows = sum(_rows(plan, k) for k in done)
+        if progress is not None:
+            progress(done_rows, plan.rows)
         shared = sink if ex.writes_in_worker and sink.shareable else None
         ships = bool(store_t) or trajectories
         job = ChunkJob(plan, trajectories, shared, eng, layout, ships)
@@ -387,14 +390,14 @@ def run_sweep(
                     raise ClusterSimError(f"chunk {k}: the worker returned no summary")
                 merger.add(k, outcome.partial)
                 rows_run += rows
-                bar.update(rows)
+                if progress is not None:
+                    progress(done_rows + rows_run, plan.rows)
                 if manifest is not None:
                     manifest["timings"]["chunk_seconds"][str(k)] = round(secs, 4)
                     if time.monotonic() - last > _MANIFEST_EVERY:
                         last = time.monotonic()
                         _write_manifest(out_dir, manifest)
         except BaseException:
-            bar.close()
             if manifest is not None:
                 finish(
                     manifest,
@@ -405,7 +408,6 @@ def run_sweep(
                 )
                 _write_manifest(out_dir, manifest)
             raise
-        bar.close()
     finally:
         if executor is None:
             ex.close()

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from clustersim.errors import ScenarioError
+from clustersim.i18n import word
 from clustersim.scenario.loader import read_yaml
 from clustersim.scenario.provenance import Origin
 from clustersim.suggest import did_you_mean
@@ -36,9 +37,11 @@ __all__ = [
     "METHODS",
     "Method",
     "ParamSpec",
+    "SweepFile",
     "SweepSpec",
     "load_sweep",
     "parse_sweep",
+    "sweep_json_schema",
 ]
 
 #: the sampling methods; one Literal drives the type, the error message and the CLI help
@@ -63,8 +66,67 @@ _TOP = (
 STORE_GROUPS: tuple[str, ...] = ("inputs", "values", "margins", "met")
 SUMMARY_ONLY_STORE = "summary_only"
 _PARAM_KINDS = ("range", "values", "dist")
+#: keys only a scenario file has
+_SCENARIO_KEYS = frozenset({"base_year", "end_year", "region", "clusters", "groups", "targets"})
 _PARAM_EXTRA = ("levels", "source", "note")
 _DIST: TypeAdapter[Any] = TypeAdapter(Dist)
+
+
+# --- the file's shape as pydantic models: the JSON Schema of ``clustersim schema --sweep`` ----
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RangeParam(_Strict):
+    """A uniform range of a swept number."""
+
+    range: tuple[float, float]
+    levels: int | None = Field(None, ge=1, description="grid levels (method: grid)")
+    source: str | None = None
+    note: str | None = None
+
+
+class ValuesParam(_Strict):
+    """A discrete choice of values."""
+
+    values: list[float] = Field(min_length=1)
+    source: str | None = None
+    note: str | None = None
+
+
+class SweepFile(_Strict):
+    """A sweep file (``docs/sweeps.md``): what to vary, how to sample it, how many samples.
+
+    This model states the file's shape (its JSON Schema is ``clustersim schema --sweep``);
+    :func:`parse_sweep` checks it with line-numbered messages and the rules that depend on
+    the method (a grid's levels, Sobol's power of 2, ``replications``, ``fix`` overlaps).
+    tests/sweep/test_schema.py holds the two to the same fields and the shipped files.
+    """
+
+    scenario: str = Field(description="the base scenario, relative to this file")
+    method: Method
+    samples: int | None = Field(None, ge=1, description="lhs, monte_carlo; sobol: base points")
+    seed: int | None = Field(None, ge=0, description="root seed (or --seed)")
+    chunk_size: int | None = Field(None, ge=1)
+    store: Literal["summary_only"] | list[Literal["inputs", "values", "margins", "met"]] | None = (
+        None
+    )
+    replications: int = Field(1, ge=1, description="grid only: samples per grid point")
+    fix: Literal["all"] | list[str] | None = None
+    parameters: dict[str, RangeParam | ValuesParam | Dist] = Field(default_factory=dict)
+    description: str | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+def sweep_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the sweep file, for editors (``clustersim schema --sweep``)."""
+    doc = SweepFile.model_json_schema()
+    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    doc["title"] = "clustersim sweep file"
+    return doc
 
 
 @dataclass(frozen=True)
@@ -230,6 +292,10 @@ def parse_sweep(
     def bad(key: tuple[str, ...], msg: str) -> None:
         problems.append(f"{where(*key)}: {msg}")
 
+    if "method" not in data and "parameters" not in data and _SCENARIO_KEYS & set(data):
+        # a scenario given where a sweep file goes: one clear line, not a wall of unknown keys
+        msg = {lang: word("scenario_not_sweep", lang, file=file) for lang in ("en", "zh")}
+        raise ScenarioError(f"{file}: {msg['en']} ({msg['zh']})")
     for k in data:
         if k not in _TOP:
             bad((str(k),), _unknown(str(k), _TOP))

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from clustersim.grid import Grid, Parts
 from clustersim.sweep.partial import MAX_BINS, Binning, Layout, Merged
 from clustersim.sweep.plan import OTHER, SweepPlan
 
@@ -41,6 +42,7 @@ __all__ = [
     "PERCENTILES",
     "Condition",
     "Index",
+    "JointStats",
     "Summary",
     "TargetStats",
     "first_order_binned",
@@ -67,6 +69,15 @@ class TargetStats:
     probability: float
     mean: float
     percentiles: dict[str, float]
+
+
+@dataclass(frozen=True)
+class JointStats:
+    """A joint goal (the targets of one plan sentence) over all samples: P(all met)."""
+
+    id: str
+    targets: tuple[str, ...]
+    probability: float
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,8 @@ class Summary:
     #: uncertain numbers of the scenario sampled besides the swept parameters
     others: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: each joint goal's P(all met), in scenario order (empty without ``joint:``)
+    joint: list[JointStats] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able; NaN becomes None."""
@@ -122,6 +135,16 @@ class Summary:
                 "other_uncertain_numbers": self.others,
                 "all_met_probability": self.all_met,
                 "targets": [asdict(t) for t in self.targets],
+                **(
+                    {
+                        "joint": {
+                            j.id: {"targets": list(j.targets), "probability": j.probability}
+                            for j in self.joint
+                        }
+                    }
+                    if self.joint
+                    else {}
+                ),
                 "sensitivity": {
                     "method": self.sensitivity_method,
                     "indices": [asdict(i) for i in self.sensitivity],
@@ -152,6 +175,12 @@ class Summary:
         targets["probability"].append(self.all_met)
         for k in ("mean", *(f"p{p}" for p in PERCENTILES)):
             targets[k].append(None)
+        for j in self.joint:
+            targets["target"].append(f"(joint {j.id})")
+            targets["label"].append("all met: " + ", ".join(j.targets))
+            targets["probability"].append(j.probability)
+            for k in ("mean", *(f"p{p}" for p in PERCENTILES)):
+                targets[k].append(None)
         sens: dict[str, list[Any]] = {
             k: [getattr(i, k) for i in self.sensitivity]
             for k in ("target", "factor", "first_order", "total_order", "method")
@@ -181,50 +210,52 @@ class Summary:
             "must_hold": _typed(cond),
         }
 
-    def format_text(self) -> str:
-        """The summary as the command line prints it."""
-        lines: list[str] = []
+    def parts(self) -> Parts:
+        """The summary as the command line prints it: lines and tables (drawn with rich)."""
         head = f"{self.rows:,} samples"
         if self.base_points is not None:
             head = f"{self.base_points:,} base points x {self.rows // self.base_points} = " + head
-        lines.append(f"{self.method}: {head} (seed {self.seed})")
-        lines.append("")
-        name_w = min(48, max([len(t.id) for t in self.targets] + [16]))
-        lines.append(f"{'target':<{name_w}}  {'P(met)':>7}  {'p5':>11}  {'p50':>11}  {'p95':>11}")
-        for t in self.targets:
-            p = t.percentiles
-            lines.append(
-                f"{t.id[:name_w]:<{name_w}}  {t.probability:>7.1%}  {_fmt(p['p5']):>11}  "
-                f"{_fmt(p['p50']):>11}  {_fmt(p['p95']):>11}"
+        lines: Parts = [f"{self.method}: {head} (seed {self.seed})"]
+        lines.append(
+            Grid(
+                ("target", "P(met)", "p5", "p50", "p95"),
+                tuple(
+                    (
+                        t.id,
+                        f"{t.probability:.1%}",
+                        _fmt(t.percentiles["p5"]),
+                        _fmt(t.percentiles["p50"]),
+                        _fmt(t.percentiles["p95"]),
+                    )
+                    for t in self.targets
+                ),
+                "lrrrr",
             )
-        lines.append(f"{'all targets met':<{name_w}}  {self.all_met:>7.1%}")
+        )
+        lines.append(f"all targets met: {self.all_met:.1%}")
+        for j in self.joint:
+            lines.append(f"joint {j.id}: {j.probability:.1%} (all met: {', '.join(j.targets)})")
         by_target: dict[str, list[Index]] = {}
         for i in self.sensitivity:
             by_target.setdefault(i.target, []).append(i)
         if by_target:
-            lines.append("")
-            lines.extend(self._sensitivity_text(by_target, name_w))
+            lines.extend(self._sensitivity_parts(by_target))
         if self.conditions:
-            lines.append("")
             lines.extend(self._must_hold_text(by_target))
-        return "\n".join(lines)
+        return lines
 
-    def _sensitivity_text(self, by_target: dict[str, list[Index]], name_w: int) -> list[str]:
+    def _sensitivity_parts(self, by_target: dict[str, list[Index]]) -> Parts:
         total = any(i.total_order is not None for i in self.sensitivity)
         what = "Sobol' first order / total" if total else "first-order index, from the samples"
         factors = list(dict.fromkeys(i.factor for i in self.sensitivity))
-        lines = [f"sensitivity of each target's margin ({what}):"]
+        lines: Parts = [f"sensitivity of each target's margin ({what}):"]
         if len(factors) <= MATRIX_FACTORS:  # a table, factors numbered in a legend
             for n, f in enumerate(factors, 1):
                 lines.append(f"  [{n}] {f}")
-            cell = 9 if total else 5
-            lines.append(
-                f"  {'target':<{name_w}}"
-                + "".join(f"  {f'[{n}]':>{cell}}" for n in range(1, len(factors) + 1))
-            )
+            rows = []
             for tid, idx in by_target.items():
                 by_f = {i.factor: i for i in idx}
-                cells = []
+                cells = [tid]
                 for f in factors:
                     i = by_f.get(f)
                     if i is None or i.first_order is None:
@@ -233,9 +264,9 @@ class Summary:
                         cells.append(f"{i.first_order:.2f}/{i.total_order:.2f}")
                     else:
                         cells.append(f"{i.first_order:.2f}")
-                lines.append(
-                    f"  {tid[:name_w]:<{name_w}}" + "".join(f"  {c:>{cell}}" for c in cells)
-                )
+                rows.append(tuple(cells))
+            headers = ("target", *(f"[{n}]" for n in range(1, len(factors) + 1)))
+            lines.append(Grid(headers, tuple(rows), "l" + "r" * len(factors)))
             return lines
         for tid, idx in by_target.items():  # many factors: the strongest few per target
             ranked = sorted(
@@ -255,8 +286,8 @@ class Summary:
             lines.append(f"  {tid}: " + ", ".join(parts))
         return lines
 
-    def _must_hold_text(self, by_target: dict[str, list[Index]]) -> list[str]:
-        lines = [
+    def _must_hold_text(self, by_target: dict[str, list[Index]]) -> list[str | Grid]:
+        lines: list[str | Grid] = [
             f"what must hold (targets met in fewer than {MISSED_OFTEN:.0%} of samples): each "
             "factor's p5 to p95",
             "among the samples that meet the target and those that miss it",
@@ -530,4 +561,8 @@ def summarize(plan: SweepPlan, merged: Merged, layout: Layout) -> Summary:
         conditions=conds,
         sensitivity_method=method,
         others=sum(1 for d in plan.dims if not d.factor) if plan.spec.get("parameters") else 0,
+        joint=[
+            JointStats(jid, tuple(plan.targets[r] for r in rows), int(k) / n if n else math.nan)
+            for (jid, rows), k in zip(layout.joint, merged.joint_met, strict=True)
+        ],
     )

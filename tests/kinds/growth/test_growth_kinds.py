@@ -161,11 +161,14 @@ def test_linear_with_explicit_years_holds_outside_window() -> None:
     assert_allclose(run_series(sc, "output")[0], levels_from_rates(300.0, rates), rtol=1e-12)
 
 
-def test_linear_rejects_reversed_years() -> None:
-    """to_year before from_year is a scenario error naming the growth path."""
-    growth = {"kind": "linear", "start": 0.02, "end": 0.08, "from_year": 2027, "to_year": 2025}
+@pytest.mark.parametrize("to_year", [2025, 2027])
+def test_linear_rejects_reversed_years(to_year: int) -> None:
+    """to_year before from_year, or equal to it (a window of no years), is a scenario error
+    naming the growth path and both years."""
+    growth = {"kind": "linear", "start": 0.02, "end": 0.08, "from_year": 2027, "to_year": to_year}
     sc = scenario(one_cluster({"base": 300.0, "growth": growth}))
-    with pytest.raises(cs.ScenarioError, match=r"clusters\.a\.output\.growth"):
+    msg = rf"clusters\.a\.output\.growth: to_year \({to_year}\) must be after from_year \(2027\)"
+    with pytest.raises(cs.ScenarioError, match=msg):
         cs.run(sc, required=False)
 
 

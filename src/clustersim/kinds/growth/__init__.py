@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Union, get_args
 
 from pydantic import BeforeValidator, Field
 
-from clustersim.kinds.growth.base import RATE_LO, CompiledGrowth, GrowthContext, GrowthKind
+from clustersim.kinds.growth.base import (
+    RATE_LO,
+    CompiledGrowth,
+    GrowthContext,
+    GrowthKind,
+    Shocks,
+)
 from clustersim.kinds.growth.constant import Constant
 from clustersim.kinds.growth.elasticity import Elasticity
 from clustersim.kinds.growth.linear import Linear
@@ -38,6 +44,7 @@ __all__ = [
     "Linear",
     "Logistic",
     "Path",
+    "Shocks",
     "ToTarget",
 ]
 

@@ -162,6 +162,13 @@ class TargetKind(Strict):
     ) = None
     #: required growth is the constant rate from this year on (default the base year)
     required_from: int | None = None
+    #: the price basis of the goal: ``current`` (现价) or ``comparable`` (可比价: the metric is
+    #: deflated to base-year prices by ``deflator`` unless every series it reads is declared
+    #: ``prices: comparable``)
+    basis: Literal["current", "comparable"] = "current"
+    #: with ``basis: comparable``: the price index that deflates the metric (a series; default
+    #: ``gdp_deflator``), given as a plain number in the base year (its index base, e.g. 100)
+    deflator: Id | None = None
     source: str | None = None
     note: str | None = None
 
@@ -197,6 +204,9 @@ class TargetKind(Strict):
     doc_value: ClassVar[str] = ""
     #: the value is a whole number (a count): medians and percentiles are sample values
     integer: ClassVar[bool] = False
+    #: ``basis: comparable`` applies (money amounts and their growth); False for a share, a
+    #: change in percentage points or a count, which are the same in current and comparable prices
+    deflatable: ClassVar[bool] = True
 
     @model_validator(mode="after")
     def _one_goal(self) -> TargetKind:
@@ -211,7 +221,17 @@ class TargetKind(Strict):
             {(lv.series, lv.group, str(lv.clusters)) for lv in self.levers()}
         ):
             raise ValueError("lever: the same lever is listed twice")
-        return self
+        return self  # the price basis is checked with the scenario (scenario/prices.py)
+
+    def comparable(self, metric: ex.Expr, deflator: str, base: float) -> ex.Expr:
+        """``metric / (deflator / base)``: the metric at base-year prices (可比价).
+
+        ``deflator`` is a price index series with value ``base`` in the base year, so
+        ``deflator / base`` is 1 there and the metric's base-year value is unchanged; a growth
+        rate becomes real, ``(1 + g) / (1 + pi) - 1`` for nominal growth ``g`` and price growth
+        ``pi``.
+        """
+        return ex.Bin("/", metric, ex.Bin("/", ex.Name(deflator), ex.Const(float(base))))
 
     # -- compile ------------------------------------------------------------------------------
     def bound(self) -> Bound:

@@ -61,6 +61,7 @@ class CountOverTarget(TargetKind):
         "number of clusters (or `over` items) with `variable[year] ≥ threshold`, each "
         "industry once (a cluster whose `parent` is counted is left out)"
     )
+    deflatable: ClassVar[bool] = False
 
     @model_validator(mode="after")
     def _shape(self) -> CountOverTarget:

@@ -30,6 +30,7 @@ class PpChangeTarget(PointKind):
     goal_suffix: ClassVar[Literal["", "per_year", "every_year", "vs_year"]] = "vs_year"
     doc_fields: ClassVar[str] = "`metric` (a share), `from_year`, `year`"
     doc_value: ClassVar[str] = "`x[year] − x[from_year]` (1 pp = 0.01)"
+    deflatable: ClassVar[bool] = False
 
     @classmethod
     def goal_path(cls, ref: float, goal: float, n: int) -> float:

@@ -31,6 +31,7 @@ class PpChangePerYearTarget(EveryYearKind):
     doc_value: ClassVar[str] = (
         "`x[t] − x[t−1]` in each year `t` of `from_year+1 … year` (1 pp = 0.01)"
     )
+    deflatable: ClassVar[bool] = False
 
     def metric_expr(self) -> ex.Expr:
         return ex.parse(self.metric)

@@ -26,6 +26,7 @@ class ShareTarget(PointKind):
     chart_percent: ClassVar[bool | None] = True
     doc_fields: ClassVar[str] = "`numerator`, `denominator`, `year`"
     doc_value: ClassVar[str] = "`numerator[year] / denominator[year]`"
+    deflatable: ClassVar[bool] = False
 
     def metric_expr(self) -> ex.Expr:
         return ex.Bin("/", ex.parse(self.numerator), ex.parse(self.denominator))

@@ -1,4 +1,5 @@
-"""The YAML writer: whatever it writes, PyYAML's safe loader reads back as the same data."""
+"""The one YAML writer (scenario files of import, calibrated fragments): whatever it writes,
+PyYAML's safe loader reads back as the same data."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clustersim.report.yamlout import dump_yaml
+from clustersim.yamlout import dump_yaml
 
 _TEXT = st.text(
     alphabet=st.sampled_from(
@@ -52,9 +53,28 @@ def test_readable_forms():
             "yes": "no",
         }
     )
-    assert 'name: {zh: 新材料, en: "New materials, advanced"}' in text
+    assert "name: {zh: 新材料, en: 'New materials, advanced'}" in text
     assert "rate: 1.0e-05" in text  # YAML 1.1 reads 1e-05 as a string
-    assert 'years: {2024: 0.1, 2026: "5%"}' in text
-    assert "source: >\n  assumption: a long sentence" in text
+    assert "years: {2024: 0.1, 2026: 5%}" in text
+    assert "source: 'assumption: a long sentence" in text
     assert "literal: |-\n  line one\n  line two" in text
-    assert '"yes": "no"' in text
+    assert "'yes': 'no'" in text  # YAML 1.1 reads yes and no as booleans
+
+
+def test_header_lines_are_comments_and_tuples_lists():
+    text = dump_yaml({"a": (1, 2)}, "one\n\ntwo")
+    assert text == "# one\n#\n# two\na: [1, 2]\n"
+
+
+def test_no_other_module_writes_yaml():
+    from pathlib import Path
+
+    import clustersim
+
+    src = Path(clustersim.__file__).resolve().parent
+    writers = [
+        p.relative_to(src).as_posix()
+        for p in src.rglob("*.py")
+        if "yaml.dump" in p.read_text(encoding="utf-8") or "safe_dump" in p.read_text(encoding="utf-8")
+    ]
+    assert writers == ["yamlout.py"]

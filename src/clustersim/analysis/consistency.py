@@ -1,0 +1,538 @@
+"""Consistency pre-check: can a scenario's targets hold together under any growth inside the
+scenario's own ranges? A linear programme on log growth, in milliseconds, before any Monte
+Carlo.
+
+The variables are, for every compounding series (and cluster) of the compiled model, its
+log base value ``log x0`` and its log growth factor ``u_t = log(1 + g_t)`` in each projected
+year, each bounded by the range the scenario states: the smallest and largest value over
+the corners of its uncertain numbers (every number at the ends of its support, or at its
+0.1% and 99.9% quantiles when the support is unbounded; all low, all high, and each one
+flipped from those). A fixed number is a point range.
+
+A series is then ``log x[t] = log x0 + u_1 + ... + u_t``, and a product or quotient of
+series (``rd_intensity = rd_total / gdp``, ``energy / value_added``, a metric ``a / b * c``)
+a sum or difference of such terms: linear. A target maps to linear constraints on these
+(``>=`` and ``<=`` alike; strict bounds are read as inclusive):
+
+==================  ==========================================================================
+kind                constraint
+==================  ==========================================================================
+level, share,       ``log x[Y] >= log lo`` and/or ``<= log hi`` (a share's metric is
+group_sum, stock    ``numerator / denominator``; a group sum's ``sum(x, group)``)
+flow_every_year     the same in each year of the window
+cagr                ``log x[Y] - log x[S] >= (Y - S) log(1 + lo)`` (and ``hi``)
+change_vs           ``log x[Y] - log x[R] >= log(1 + lo)`` (and ``hi``); ``x[R]`` may be history
+growth_every_year   ``log x[t] - log x[t-1] >= log(1 + lo)`` for each year of the window
+==================  ==========================================================================
+
+What is not linear in log growth is left out, and listed as not checked: a sum of several
+non-zero series (a total over clusters, ``rd_total`` with both cluster and outside R&D, a
+group sum, a share of a sum), a growth that follows another series through an elasticity
+(``g = e * g_source`` is linear in growth, not in log growth), stocks with flows, counts of
+clusters, percentage-point changes and differences. A sum in which every part but one is
+zero (no clusters carry R&D, say) is exact and kept. So a conflict found is a true conflict
+(up to the range corners, above); a scenario that passes may still conflict through the
+targets left out.
+
+A conflict is named by a deletion filter (Chinneck & Dravnieks 1991): starting from all
+targets, drop each one whose removal leaves the rest infeasible; what remains is an
+irreducible infeasible subset, every target of which is needed for the conflict. Each
+target of that set is then solved alone, for the constant annual growth it needs of each
+series it reads over its window (at least, or at most), the other series free within their
+ranges and that series' own range lifted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clustersim.errors import ClusterSimError
+
+if TYPE_CHECKING:
+    from clustersim.compile import Compiled
+    from clustersim.core.expr import Expr
+
+__all__ = [
+    "KINDS",
+    "Conflict",
+    "Consistency",
+    "Need",
+    "check_consistency",
+    "check_consistency_compiled",
+]
+
+#: the target kinds whose value is the metric in the target year
+LEVEL_KINDS = ("level", "share", "group_sum", "stock")
+#: the target kinds mapped to constraints
+KINDS = (*LEVEL_KINDS, "flow_every_year", "cagr", "change_vs", "growth_every_year")
+#: the quantiles that stand for an unbounded distribution's ends
+TAIL = 1e-3
+#: LP feasibility tolerance on log values (1e-9: a ratio off by one part in a billion)
+TOL = 1e-9
+
+#: a linear form in the LP's variables: ``{variable index: coefficient}``, constant
+Form = tuple[dict[int, float], float]
+
+
+@dataclass(frozen=True)
+class Need:
+    """The constant annual growth over ``years`` that ``target`` needs of ``series`` (its own
+    range lifted, the others within theirs) beside the range the scenario allows (the
+    average of its yearly bounds)."""
+
+    target: str
+    series: str
+    years: tuple[int, int]
+    needs_at_least: float | None
+    needs_at_most: float | None
+    allowed: tuple[float, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "series": self.series,
+            "years": list(self.years),
+            "needs_at_least": self.needs_at_least,
+            "needs_at_most": self.needs_at_most,
+            "allowed": list(self.allowed),
+        }
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An irreducible set of targets that cannot hold together, and what each needs."""
+
+    targets: tuple[str, ...]
+    needs: tuple[Need, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"targets": list(self.targets), "needs": [n.to_dict() for n in self.needs]}
+
+
+@dataclass
+class Consistency:
+    """The pre-check's answer: which targets were checked, which were left out (and why),
+    and each conflict found (none: the checked targets can hold together)."""
+
+    scenario: str
+    checked: list[str]
+    skipped: dict[str, str]
+    conflicts: list[Conflict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def consistent(self) -> bool:
+        return not self.conflicts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "consistent": self.consistent,
+            "checked": self.checked,
+            "skipped": self.skipped,
+            "conflicts": [c.to_dict() for c in self.conflicts],
+            "seconds": self.seconds,
+        }
+
+
+class _NotLinear(Exception):
+    """A metric that is not exactly linear in log growth (the message says why)."""
+
+
+@dataclass
+class _Var:
+    series: str
+    cluster: int | None
+    year: int  # -1 for log x0
+    lo: float
+    hi: float
+
+
+class _Space:
+    """The LP's variables and the log-linear form of every series of a compiled model."""
+
+    def __init__(self, comp: Compiled, corners: Compiled) -> None:
+        from clustersim.core.model import ClusterTotal, Combine, Compound, Ratio
+
+        self.comp = comp
+        self.model = comp.model
+        self.years = [int(y) for y in self.model.years]
+        self.vars: list[_Var] = []
+        self.index: dict[tuple[str, int | None, int], int] = {}
+        self.ops = {op.name: op for op in self.model.ops}
+        self.types = (ClusterTotal, Combine, Compound, Ratio)
+        # ranges of the compounding series, from the corner compile
+        self.ranges: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+        for op in corners.model.ops:
+            if isinstance(op, Compound):
+                self.ranges[op.name] = (np.asarray(op.x0), np.asarray(op.rates))
+        self.elastic = {
+            op.name
+            for op in corners.model.ops
+            if isinstance(op, Compound) and any(np.any(e.elasticity != 0) for e in op.elastic)
+        }
+
+    def _var(self, series: str, cluster: int | None, year: int) -> int:
+        key = (series, cluster, year)
+        if key in self.index:
+            return self.index[key]
+        x0, rates = self.ranges[series]
+        if year < 0:
+            vals = x0 if cluster is None else x0[:, cluster]
+            lo, hi = float(np.min(vals)), float(np.max(vals))
+            if lo <= 0:
+                raise _NotLinear(f"{series}: base value not positive, its log is undefined")
+            lo, hi = math.log(lo), math.log(hi)
+        else:
+            t = year - self.years[0]
+            t = t if rates.shape[-1] > 1 else 0  # one column: the same rate every year
+            vals = rates[..., t] if cluster is None else rates[:, cluster, t]
+            lo, hi = math.log1p(float(np.min(vals))), math.log1p(float(np.max(vals)))
+        self.index[key] = len(self.vars)
+        self.vars.append(_Var(series, cluster, year, lo, hi))
+        return self.index[key]
+
+    def growth_vars(self, series: str, cluster: int | None, y0: int, y1: int) -> list[int]:
+        return [self._var(series, cluster, y) for y in range(y0 + 1, y1 + 1)]
+
+    # -- zero parts of a sum drop out exactly
+    def _zero(self, name: str, c: int | None) -> bool:
+        op = self.ops.get(name)
+        if op is None:
+            return False
+        Total, Combine, Compound, Ratio = self.types
+        if isinstance(op, Compound):
+            x0 = self.ranges[name][0]
+            vals = x0 if c is None or not op.cluster else x0[:, c]
+            return bool(np.all(vals == 0))
+        if isinstance(op, Combine):
+            return all(
+                self._zero(a, c) or (b is not None and self._zero(b, c)) for a, b in op.terms
+            )
+        if isinstance(op, Ratio):
+            return self._zero(op.num, c)
+        if isinstance(op, Total):
+            return all(self._zero(op.part, k) for k in range(len(self.model.clusters))) and (
+                op.rest is None or self._zero(op.rest, None)
+            )
+        return False
+
+    def series_form(self, name: str, c: int | None, year: int) -> Form:
+        """``log name[c][year]`` as a linear form (``year`` in the projection)."""
+        op = self.ops.get(name)
+        if op is None:
+            raise _NotLinear(f"{name}: not a projected series")
+        Total, Combine, Compound, Ratio = self.types
+        if op.cluster and c is None:
+            raise _NotLinear(f"{name}: a cluster series read without a cluster")
+        cc = c if op.cluster else None
+        if isinstance(op, Compound):
+            if name in self.elastic:
+                raise _NotLinear(f"{name}: growth follows another series (elasticity)")
+            coefs = {self._var(name, cc, -1): 1.0}
+            for v in self.growth_vars(name, cc, self.years[0], year):
+                coefs[v] = coefs.get(v, 0.0) + 1.0
+            return coefs, 0.0
+        if isinstance(op, Combine):
+            live = [
+                t for t in op.terms if not (self._zero(t[0], cc) or (t[1] and self._zero(t[1], cc)))
+            ]
+            if len(live) != 1:
+                raise _NotLinear(f"{name}: a sum of {len(live)} non-zero terms")
+            a, b = live[0]
+            fa = self.series_form(a, cc, year)
+            return fa if b is None else _add(fa, self.series_form(b, cc, year))
+        if isinstance(op, Ratio):
+            return _add(self.series_form(op.num, cc, year), self.series_form(op.den, cc, year), -1)
+        if isinstance(op, Total):
+            parts = [
+                ("c", k) for k in range(len(self.model.clusters)) if not self._zero(op.part, k)
+            ]
+            if op.rest is not None and not self._zero(op.rest, None):
+                parts.append(("r", -1))
+            if len(parts) != 1:
+                raise _NotLinear(f"{name}: a sum over {len(parts)} non-zero parts")
+            which, k = parts[0]
+            return (
+                self.series_form(op.part, k, year)
+                if which == "c"
+                else self.series_form(op.rest or "", None, year)
+            )
+        raise _NotLinear(f"{name}: a {type(op).__name__.lower()} series")
+
+    def history(self, name: str, year: int) -> float:
+        hist = self.model.history.get(name, {}).get(year)
+        if hist is None:
+            raise _NotLinear(f"{name}: no value for {year}")
+        v = float(np.median(hist))
+        if not v > 0:
+            raise _NotLinear(f"{name}: value {v} in {year} is not positive")
+        return v
+
+    def expr_form(self, e: Expr, year: int, seen: tuple[str, ...] = ()) -> Form:
+        """``log e`` in ``year`` as a linear form; a year before the base reads history."""
+        from clustersim.core import expr as ex
+
+        if isinstance(e, ex.Const):
+            if not e.value > 0:
+                raise _NotLinear(f"constant {e.value} is not positive")
+            return {}, math.log(e.value)
+        if isinstance(e, ex.Name):
+            if e.id in self.comp.metrics and e.id not in seen:
+                if year < self.years[0] and e.id in self.model.history:
+                    return {}, math.log(self.history(e.id, year))
+                return self.expr_form(self.comp.metrics[e.id], year, (*seen, e.id))
+            if year < self.years[0]:
+                return {}, math.log(self.history(e.id, year))
+            return self.series_form(e.id, None, year)
+        if isinstance(e, ex.Pick):
+            if e.cluster not in self.model.clusters:
+                raise _NotLinear(f"{e.name}[{e.cluster}]: unknown cluster")
+            if year < self.years[0]:
+                raise _NotLinear(f"{e.name}[{e.cluster}]: a cluster's history")
+            return self.series_form(e.name, self.model.clusters.index(e.cluster), year)
+        if isinstance(e, ex.Bin) and e.op in ("*", "/"):
+            left, right = self.expr_form(e.left, year, seen), self.expr_form(e.right, year, seen)
+            return _add(left, right, 1.0 if e.op == "*" else -1.0)
+        if isinstance(e, ex.Reduce) and e.func == "sum" and isinstance(e.arg, ex.Name):
+            idx = self.model.groups.get(e.group or "all")
+            if idx is None:
+                raise _NotLinear(f"sum over unknown group {e.group!r}")
+            live = [int(k) for k in idx if not self._zero(e.arg.id, int(k))]
+            if len(live) != 1 or year < self.years[0]:
+                raise _NotLinear(f"sum({e.arg.id}) over {len(live)} non-zero clusters")
+            return self.series_form(e.arg.id, live[0], year)
+        raise _NotLinear("the metric adds, subtracts or reduces series")
+
+
+def _add(a: Form, b: Form, sign: float = 1.0) -> Form:
+    coefs = dict(a[0])
+    for k, v in b[0].items():
+        coefs[k] = coefs.get(k, 0.0) + sign * v
+    return {k: v for k, v in coefs.items() if v != 0.0}, a[1] + sign * b[1]
+
+
+@dataclass
+class _Rows:
+    """``A v <= b`` rows of one target (``>=`` rows are negated)."""
+
+    target: str
+    rows: list[dict[int, float]] = field(default_factory=list)
+    rhs: list[float] = field(default_factory=list)
+    window: tuple[int, int] = (0, 0)
+
+    def at_least(self, form: Form, goal: float) -> None:
+        self.rows.append({k: -v for k, v in form[0].items()})
+        self.rhs.append(form[1] - goal)
+
+    def at_most(self, form: Form, goal: float) -> None:
+        self.rows.append(dict(form[0]))
+        self.rhs.append(goal - form[1])
+
+
+def _target_rows(space: _Space, tid: str) -> _Rows:
+    spec = space.comp.targets[tid].spec
+    lo, hi = spec.bound.lo, spec.bound.hi
+    r = _Rows(tid)
+    kind = spec.kind
+    if kind not in KINDS:
+        raise _NotLinear(f"kind {kind} is not mapped to log growth")
+    if kind in LEVEL_KINDS or kind == "flow_every_year":
+        first = spec.year if kind in LEVEL_KINDS else spec.start
+        if first is None:
+            raise _NotLinear("no start year")
+        r.window = (space.years[0], spec.year)
+        for y in range(first, spec.year + 1):
+            form = space.expr_form(spec.metric, y)
+            if lo is not None and lo > 0:  # a positive series is always >= a goal <= 0
+                r.at_least(form, math.log(lo))
+            if hi is not None:
+                if hi <= 0:
+                    raise _NotLinear("an upper bound <= 0 on a positive series")
+                r.at_most(form, math.log(hi))
+        return r
+    start = spec.start
+    if start is None:
+        raise _NotLinear("no start year")
+    r.window = (start, spec.year)
+    if kind == "growth_every_year":
+        for y in range(start + 1, spec.year + 1):
+            step = _add(space.expr_form(spec.metric, y), space.expr_form(spec.metric, y - 1), -1)
+            if lo is not None:
+                r.at_least(step, math.log1p(lo))
+            if hi is not None:
+                r.at_most(step, math.log1p(hi))
+        return r
+    change = _add(space.expr_form(spec.metric, spec.year), space.expr_form(spec.metric, start), -1)
+    n = spec.year - start if kind == "cagr" else 1
+    for goal, at in ((lo, r.at_least), (hi, r.at_most)):
+        if goal is None:
+            continue
+        if goal <= -1:
+            raise _NotLinear(f"a goal of {goal} (a fall of 100% or more)")
+        at(change, n * math.log1p(goal))
+    return r
+
+
+def _feasible(space: _Space, groups: list[_Rows]) -> bool:
+    from scipy.optimize import linprog
+
+    nv = len(space.vars)
+    rows = [row for g in groups for row in g.rows]
+    if not rows or nv == 0:
+        return all(b >= -TOL for g in groups for b in g.rhs)
+    a = np.zeros((len(rows), nv))
+    for i, row in enumerate(rows):
+        for k, v in row.items():
+            a[i, k] = v
+    b = np.array([x for g in groups for x in g.rhs]) + TOL
+    bounds = [(v.lo, v.hi) for v in space.vars]
+    res = linprog(np.zeros(nv), A_ub=a, b_ub=b, bounds=bounds, method="highs")
+    return bool(res.status == 0)
+
+
+def _needs(space: _Space, g: _Rows) -> list[Need]:
+    """For each series whose growth ``g`` reads, the constant growth ``g`` needs of it."""
+    from scipy.optimize import linprog
+
+    nv = len(space.vars)
+    a = np.zeros((len(g.rows), nv))
+    for i, row in enumerate(g.rows):
+        for k, v in row.items():
+            a[i, k] = v
+    b = np.array(g.rhs) + TOL
+    series = sorted(
+        {
+            (space.vars[k].series, space.vars[k].cluster)
+            for row in g.rows
+            for k in row
+            if space.vars[k].year >= 0
+        },
+        key=lambda s: (s[0], -1 if s[1] is None else s[1]),
+    )
+    out = []
+    for name, c in series:
+        idx = [
+            k
+            for k, v in enumerate(space.vars)
+            if v.series == name and v.cluster == c and g.window[0] < v.year <= g.window[1]
+        ]
+        if not idx:
+            continue
+        bounds: list[tuple[float | None, float | None]] = [(v.lo, v.hi) for v in space.vars]
+        for k in idx:
+            bounds[k] = (None, None)
+        cost = np.zeros(nv)
+        cost[idx[0]] = 1.0
+        # one constant rate over the window, as clustersim's required growth
+        a_eq = np.zeros((len(idx) - 1, nv))
+        for i, k in enumerate(idx[1:]):
+            a_eq[i, idx[0]], a_eq[i, k] = 1.0, -1.0
+        eq = {"A_eq": a_eq, "b_eq": np.zeros(len(idx) - 1)} if len(idx) > 1 else {}
+        got: list[float | None] = []
+        for sign in (1.0, -1.0):  # the least, then the most constant log growth
+            res = linprog(sign * cost, A_ub=a, b_ub=b, bounds=bounds, method="highs", **eq)
+            got.append(math.expm1(sign * res.fun) if res.status == 0 else None)
+        allowed_lo = float(np.mean([space.vars[k].lo for k in idx]))
+        allowed_hi = float(np.mean([space.vars[k].hi for k in idx]))
+        label = name if c is None else f"{name}[{space.model.clusters[c]}]"
+        out.append(
+            Need(
+                g.target,
+                label,
+                g.window,
+                got[0],
+                got[1],
+                (math.expm1(allowed_lo), math.expm1(allowed_hi)),
+            )
+        )
+    return out
+
+
+def _corners(comp: Compiled) -> Compiled:
+    """The scenario compiled at the corners of its uncertain numbers (see the module doc)."""
+    from clustersim.compile import compile_scenario
+
+    params = comp.params
+    paths = sorted(params)
+    if not paths:
+        return comp
+    ends = {}
+    for p in paths:
+        par = params[p]
+        u = np.array([0.0, 1.0])
+        try:
+            v = np.asarray(par.dist.ppf(u, par.lo, par.hi), dtype=np.float64)
+        except (ValueError, ZeroDivisionError, FloatingPointError):
+            v = np.array([np.nan])
+        ends[p] = (0.0, 1.0) if np.all(np.isfinite(v)) else (TAIL, 1.0 - TAIL)
+    n = 2 + 2 * len(paths)
+    uniforms = {}
+    for j, p in enumerate(paths):
+        lo, hi = ends[p]
+        col = np.empty(n)
+        col[0], col[1] = lo, hi
+        col[2::2], col[3::2] = lo, hi
+        col[2 + 2 * j], col[3 + 2 * j] = hi, lo
+        uniforms[p] = col
+    return compile_scenario(comp.scenario, samples=n, uniforms=uniforms, seed=0)
+
+
+def check_consistency_compiled(comp: Compiled) -> Consistency:
+    """The pre-check of a compiled scenario (one sample, central values)."""
+    import time
+
+    t0 = time.perf_counter()
+    space = _Space(comp, _corners(comp))
+    groups: list[_Rows] = []
+    skipped: dict[str, str] = {}
+    for tid in comp.targets:
+        try:
+            groups.append(_target_rows(space, tid))
+        except _NotLinear as exc:
+            skipped[tid] = str(exc)
+    conflicts: list[Conflict] = []
+    remaining = list(groups)
+    while remaining and not _feasible(space, remaining):
+        # deletion filter: what stays is needed for the conflict
+        core = list(remaining)
+        for g in list(core):
+            trial = [h for h in core if h is not g]
+            if not _feasible(space, trial):
+                core = trial
+        needs = tuple(n for g in core for n in _needs(space, g))
+        conflicts.append(Conflict(tuple(g.target for g in core), needs))
+        drop = {id(g) for g in core}
+        remaining = [g for g in remaining if id(g) not in drop]
+    return Consistency(
+        comp.scenario.id,
+        [g.target for g in groups],
+        skipped,
+        conflicts,
+        time.perf_counter() - t0,
+    )
+
+
+def check_consistency(path: str | Path) -> Consistency:
+    """Load, compile (central values) and pre-check the scenario file ``path``.
+
+    Raises
+    ------
+    ClusterSimError
+        When the file is not a valid scenario (the loader's one-line messages).
+    """
+    from clustersim.compile import compile_scenario
+    from clustersim.scenario.loader import load_scenario
+
+    sc = load_scenario(path)
+    try:
+        comp = compile_scenario(sc, samples=1)
+    except ValueError as exc:  # pragma: no cover - compile errors are ScenarioErrors
+        raise ClusterSimError(f"{path}: {exc}") from exc
+    return check_consistency_compiled(comp)

@@ -1,0 +1,144 @@
+"""``clustersim check --consistency``: targets that cannot hold together, found by a linear
+programme on log growth, with the growth each needs computed by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clustersim.analysis.consistency import check_consistency
+from clustersim.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+# R&D (all outside the clusters) grows 0-5% a year, GDP anywhere in -10%..+10%; R&D intensity
+# must rise from 2.0% to 3.0% in three years while GDP grows at least 6% a year.
+CONFLICT = """\
+id: conflict
+name: Built to conflict
+base_year: 2023
+end_year: 2026
+region:
+  gdp:
+    base: 100
+    growth: {{dist: uniform, low: -0.10, high: 0.10}}
+  rd_rest:
+    base: 2
+    growth: {{dist: uniform, low: 0.0, high: {rd_high}}}
+targets:
+  gdp_6pct:
+    kind: cagr
+    label: GDP grows at least 6% a year
+    metric: gdp
+    from_year: 2023
+    year: 2026
+    at_least: 0.06
+  rd_3pct:
+    kind: level
+    label: R&D reaches 3.0% of GDP
+    metric: rd_intensity
+    year: 2026
+    at_least: 0.03
+  gdp_above_50:
+    kind: level
+    label: GDP stays above 50
+    metric: gdp
+    year: 2026
+    at_least: 50
+"""
+
+
+def _write(tmp_path: Path, rd_high: float) -> Path:
+    p = tmp_path / "conflict.yaml"
+    p.write_text(CONFLICT.format(rd_high=rd_high), encoding="utf-8")
+    return p
+
+
+def test_the_conflicting_pair_is_named_with_the_growth_each_needs(tmp_path: Path) -> None:
+    res = check_consistency(_write(tmp_path, 0.05))
+    assert sorted(res.checked) == ["gdp_6pct", "gdp_above_50", "rd_3pct"]
+    assert res.skipped == {}
+    (conflict,) = res.conflicts
+    # gdp_above_50 holds with either: the deletion filter leaves it out
+    assert conflict.targets == ("gdp_6pct", "rd_3pct")
+    needs = {(n.target, n.series): n for n in conflict.needs}
+    ratio = 1.5 ** (1 / 3)  # intensity 2% -> 3% in three years
+    assert needs["gdp_6pct", "gdp"].needs_at_least == pytest.approx(0.06, abs=1e-8)
+    # with R&D at its 5% cap, GDP may grow at most 1.05 / 1.5^(1/3) - 1 = -8.27%
+    assert needs["rd_3pct", "gdp"].needs_at_most == pytest.approx(1.05 / ratio - 1, abs=1e-8)
+    # with GDP at its -10% floor, R&D must grow at least 0.9 * 1.5^(1/3) - 1 = +3.02%
+    assert needs["rd_3pct", "rd_rest"].needs_at_least == pytest.approx(0.9 * ratio - 1, abs=1e-8)
+    assert needs["rd_3pct", "rd_rest"].allowed == pytest.approx((0.0, 0.05))
+
+
+def test_wide_enough_ranges_are_consistent(tmp_path: Path) -> None:
+    # GDP +6%/yr and intensity x1.5 need R&D +21.4%/yr: allowed up to 25%, no conflict
+    assert math.isclose(1.06 * 1.5 ** (1 / 3) - 1, 0.2134, abs_tol=1e-4)
+    res = check_consistency(_write(tmp_path, 0.25))
+    assert res.consistent and res.conflicts == []
+    # ... and up to 21% is not enough
+    assert not check_consistency(_write(tmp_path, 0.21)).consistent
+
+
+def test_cli_exit_codes_and_json(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["check", "--consistency", str(_write(tmp_path, 0.05)), "--json"])
+    assert res.exit_code == 1
+    doc = json.loads(res.stdout)
+    assert doc["consistent"] is False and doc["conflicts"][0]["targets"] == ["gdp_6pct", "rd_3pct"]
+    res = runner.invoke(app, ["check", "--consistency", str(_write(tmp_path, 0.25))])
+    assert res.exit_code == 0 and "3 linearisable targets can hold together" in res.stdout
+    res = runner.invoke(app, ["check", "--consistency", str(tmp_path / "missing.yaml")])
+    assert res.exit_code == 2 and "Traceback" not in res.output and "missing.yaml" in res.stderr
+
+
+def test_example_targets_out_of_reach_alone_need_clustersims_required_growth() -> None:
+    """Two tutorial targets sit on series with a fixed rate: each conflicts alone, and the
+    constant growth it needs is the required growth clustersim computes by projecting
+    (closed form for a level, a root finder for a flow every year)."""
+    from clustersim.api import load_and_run
+
+    res = check_consistency(ROOT / "scenarios" / "example.yaml")
+    alone = {c.targets for c in res.conflicts}
+    assert alone == {("patents",), ("tech_loans",)}
+    run = {
+        t.id: t.required_growth for t in load_and_run(ROOT / "scenarios" / "example.yaml").targets
+    }
+    for c in res.conflicts:
+        (need,) = c.needs
+        assert need.needs_at_least == pytest.approx(run[c.targets[0]]["rate"], abs=1e-7)
+    # patents_per_10k: 70 growing at a fixed 8% has to reach 95 by 2026
+    assert run["patents"]["rate"] == pytest.approx((95 / 70) ** (1 / 3) - 1, abs=1e-9)
+    # the sums over clusters are not linear in log growth: listed, with the reason
+    assert (
+        "rd_intensity" in res.skipped and "sum over 6 non-zero parts" in res.skipped["rd_intensity"]
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "zhenjiang-trend",
+        "zhenjiang-2026-draft",
+        "zhenjiang-2026",
+        "shenzhen-trend",
+        "shenzhen-2025",
+        "ezhou-trend",
+        "ezhou-2029",
+        "jiangxi-trend",
+        "jiangxi-2025",
+    ],
+)
+def test_shipped_plans_have_no_conflict_among_their_linear_targets(name: str) -> None:
+    from clustersim.scenario.loader import load_scenario
+
+    path = ROOT / "scenarios" / f"{name}.yaml"
+    res = check_consistency(path)
+    assert res.consistent, res.conflicts
+    # every target is either checked or listed as not checked
+    assert res.checked
+    assert sorted(res.checked + list(res.skipped)) == sorted(load_scenario(path).targets)

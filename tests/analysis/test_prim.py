@@ -1,0 +1,142 @@
+"""PRIM (clustersim.analysis.prim): the cut points by hand, a known box found on a hand-built
+case, and the EMA Workbench's prim module matched step by step where it is installed."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest
+
+from clustersim.analysis.prim import get_quantile, prim, quasi_p
+
+BOX = ((0.2, 0.5), (0.6, 0.9))
+
+
+def _box_case(n: int, noise_dims: int, seed: int, flip: float = 0.0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(size=(n, 2 + noise_dims))
+    y = np.ones(n, dtype=bool)
+    for j, (lo, hi) in enumerate(BOX):
+        y &= (x[:, j] > lo) & (x[:, j] < hi)
+    if flip:
+        y ^= rng.uniform(size=n) < flip
+    return x, y
+
+
+def test_cut_points_by_hand() -> None:
+    data = np.array([5.0, 3.0, 1.0, 4.0, 2.0])
+    # i = 4 * 0.05 = 0.2: midpoint of the 1st and 2nd smallest
+    assert get_quantile(data, 0.05) == 1.5
+    # i = 3.8: midpoint of the 4th and 5th
+    assert get_quantile(data, 0.95) == 4.5
+    # ties: the order statistics are equal, so the upper one moves to the next value
+    assert get_quantile(np.array([1.0, 1.0, 1.0, 2.0]), 0.05) == 1.5
+    assert get_quantile(np.array([1.0, 2.0, 2.0, 2.0]), 0.95) == 1.5
+    # all equal: the value itself
+    assert get_quantile(np.array([3.0, 3.0, 3.0]), 0.05) == 3.0
+    assert get_quantile(np.array([7.0]), 0.95) == 7.0
+
+
+def test_known_box_is_found_and_noise_inputs_stay_unrestricted() -> None:
+    x, y = _box_case(20_000, noise_dims=3, seed=11)
+    res = prim(x, y)
+    from clustersim.analysis.discover import choose_box
+
+    b = res.boxes[choose_box(res)]
+    assert b.restricted == (0, 1)
+    np.testing.assert_allclose(b.limits[:2], np.array(BOX), atol=0.02)
+    # the noise inputs keep their full sampled range
+    np.testing.assert_array_equal(b.limits[2:], res.init[2:])
+    assert b.density > 0.97
+    assert b.coverage > 0.85
+    # coverage, density and mass recomputed from the limits
+    inside = np.all((x >= b.limits[:, 0]) & (x <= b.limits[:, 1]), axis=1)
+    assert b.n == inside.sum() and b.k == (inside & y).sum()
+    assert b.coverage == pytest.approx((inside & y).sum() / y.sum())
+    assert b.mass == pytest.approx(inside.mean())
+
+
+def test_quasi_p_is_the_one_sided_binomial_test() -> None:
+    x, y = _box_case(3000, noise_dims=1, seed=5, flip=0.05)
+    res = prim(x, y)
+    b = res.boxes[-1]
+    qp = quasi_p(x, y, b, res.init)
+    for j in b.restricted:
+        for side in (0, 1):
+            if b.limits[j, side] == res.init[j, side]:
+                assert np.isnan(qp[j, side])
+                continue
+            lim = b.limits.copy()
+            lim[j, side] = res.init[j, side]
+            inside = np.all((x >= lim[:, 0]) & (x <= lim[:, 1]), axis=1)
+            p = (inside & y).sum() / inside.sum()
+            want = binomtest(b.k, b.n, p, alternative="greater").pvalue
+            assert qp[j, side] == pytest.approx(want, rel=1e-9, abs=1e-300)
+
+
+def test_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="peel_alpha"):
+        prim(np.zeros((3, 1)), np.zeros(3, bool), peel_alpha=0.6)
+    with pytest.raises(ValueError, match="NaN"):
+        prim(np.array([[np.nan]]), np.zeros(1, bool))
+
+
+@pytest.mark.parametrize("case", ["continuous", "ties"])
+def test_matches_the_ema_workbench(case: str) -> None:
+    pd = pytest.importorskip("pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ema_prim = pytest.importorskip("ema_workbench.analysis.prim")
+        sdutil = pytest.importorskip("ema_workbench.analysis.scenario_discovery_util")
+    x, y = _box_case(2000, noise_dims=2, seed=3, flip=0.05)
+    if case == "ties":  # a grid-like input: many equal values
+        x[:, 3] = np.random.default_rng(4).integers(0, 5, x.shape[0]) * 0.25
+    cols = [f"x{j}" for j in range(x.shape[1])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = ema_prim.Prim(pd.DataFrame(x, columns=cols), y.astype(int), threshold=0.5)
+        box = theirs.find_box()
+    ours = prim(x, y)
+    traj = box.peeling_trajectory
+    assert len(ours.boxes) == len(traj)
+    got = np.array([[b.coverage, b.density, b.mass, len(b.restricted)] for b in ours.boxes])
+    want = traj[["coverage", "density", "mass", "res_dim"]].to_numpy(float)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    lims = np.array([bl[cols].to_numpy(float).T for bl in box.box_lims])
+    np.testing.assert_array_equal(np.array([b.limits for b in ours.boxes]), lims)
+    i = len(ours.boxes) - 1
+    qp = quasi_p(x, y, ours.boxes[i], ours.init)
+    res_dims = list(sdutil._determine_restricted_dims(box.box_lims[i], theirs.box_init))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        their_qp = box._calculate_quasi_p(i, res_dims)
+    for name, (lo, hi) in their_qp.items():
+        j = cols.index(name)
+        for side, v in ((0, lo), (1, hi)):
+            if v == -1:
+                assert np.isnan(qp[j, side])
+            else:
+                assert qp[j, side] == pytest.approx(v, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("case", ["uniform", "sorted", "ties", "constant"])
+def test_large_columns_select_exactly(case: str) -> None:
+    """The bracketed selection of a large column gives the partition's order statistics,
+    also on data that defeat its strided sample (sorted, heavy ties, one value)."""
+    from clustersim.analysis.prim import _order_stats
+
+    rng = np.random.default_rng(9)
+    n = 300_001
+    data = {
+        "uniform": rng.uniform(size=n),
+        "sorted": np.sort(rng.normal(size=n)),
+        "ties": rng.integers(0, 7, n).astype(float),
+        "constant": np.full(n, 2.5),
+    }[case]
+    for q in (0.05, 0.95, 0.5):
+        i = (n - 1) * q
+        ks = (int(np.floor(i)), int(np.ceil(i)))
+        want = np.sort(data)[list(ks)]
+        assert _order_stats(data, ks) == (want[0], want[1])
