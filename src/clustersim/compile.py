@@ -23,10 +23,14 @@ from clustersim.core.model import (
     Combine,
     Compound,
     Elastic,
+    IOSystem,
+    Leontief,
     Model,
     Op,
     Ratio,
     StockFlow,
+    Tier,
+    TierPipeline,
     Whole,
 )
 from clustersim.core.targets import TargetSpec
@@ -427,10 +431,15 @@ class _Builder:
                 self.add(StockFlow(units, False, s0, f"{iid}_flow", ex_r))
             if ind.integer:
                 self.add(Whole(iid, False, units))
+        for pid in sc.pipelines:
+            self._pipeline(pid)
         if not self.cids:
             self._region_totals()
             return
-        self.cluster_series("output", lambda c: (c.output.base, c.output.growth, "output"))
+        if sc.io is None:
+            self.cluster_series("output", lambda c: (c.output.base, c.output.growth, "output"))
+        else:
+            self._io()
         self.add(ClusterTotal("cluster_output", "output"))
         self.defined["output"] = set(range(len(self.cids)))
         has_va = self.cluster_series(
@@ -543,6 +552,85 @@ class _Builder:
             )
         )
         self.defined["firms"] = have
+
+    def _io(self) -> None:
+        """Input-output coupling: each cluster's ``output`` block compiles to its uncoupled
+        path ``demand`` (base-year output grown at its final-demand growth), the rest's to
+        ``io_rest_demand``, and ``output`` / ``io_rest_output`` are the Leontief solve."""
+        from clustersim.i18n import word
+
+        io = self.sc.io
+        assert io is not None
+        self.cluster_series("demand", lambda c: (c.output.base, c.output.growth, "output"))
+        self.region_series("io_rest_demand", io.rest.output, "io.rest.output")
+        sectors = [*self.cids, "rest"]
+        n = len(sectors)
+        at = {sid: k for k, sid in enumerate(sectors)}
+        entries: list[tuple[int, int, Array]] = []
+        for i, row in io.coefficients.items():
+            for j, v in row.items():
+                a = self.ctx.value(v, f"io.coefficients.{i}.{j}", 0.0, 1.0)
+                entries.append((at[i], at[j], a))
+        s_ = max([1, *(a.shape[0] for _, _, a in entries)])
+        coef = np.zeros((s_, n, n))
+        for row_i, col_j, a in entries:
+            coef[:, row_i, col_j] = a
+        cols = coef.sum(axis=1)  # (S', n): inputs per unit of each buyer's output
+        if np.any(cols >= 1.0):
+            smp, j = np.argwhere(cols >= 1.0)[0]
+            total = float(cols[smp, j])
+            raise self.ctx.error(
+                "io.coefficients",
+                f"{word('io_not_productive', 'en', sector=sectors[j], total=total)} "
+                f"({word('io_not_productive', 'zh', sector=sectors[j], total=total)})",
+            )
+        system = IOSystem("demand", "io_rest_demand", coef)
+        self.add(Leontief("output", system))
+        self.add(Leontief("io_rest_output", system, "rest"))
+
+    def _pipeline(self, pid: str) -> None:
+        """A firm tier pipeline: its entries (a region series) and one :class:`Tier` op per
+        tier stock and per tier inflow, sharing one :class:`TierPipeline`."""
+        from clustersim.i18n import word
+
+        pipe = self.sc.pipelines[pid]
+        path = f"pipelines.{pid}"
+        entries = f"{pid}_entries"
+        self.region_series(entries, pipe.entries, f"{path}.entries")
+        tiers = list(pipe.tiers.items())
+        cols: dict[str, list[Array]] = {"s0": [], "promote": [], "exit": [], "cap": []}
+        for tid, tier in tiers:
+            at = f"{path}.tiers.{tid}"
+            s0 = self.ctx.value(tier.base, f"{at}.base", LEVEL_LO)
+            p = (
+                np.zeros(1)
+                if tier.promotion is None
+                else self.ctx.value(tier.promotion, f"{at}.promotion", 0.0, 1.0)
+            )
+            x = self.ctx.value(tier.exit_rate, f"{at}.exit_rate", 0.0, 1.0)
+            total = p + x
+            if np.any(total > 1.0):
+                bad = float(total[np.argmax(total > 1.0)])
+                raise self.ctx.error(
+                    f"{at}.exit_rate",
+                    f"{word('tier_leaves_too_many', 'en', total=bad)} "
+                    f"({word('tier_leaves_too_many', 'zh', total=bad)})",
+                )
+            cap = (
+                np.full(1, np.inf)
+                if tier.ceiling is None
+                else self.ctx.value(tier.ceiling, f"{at}.ceiling", LEVEL_LO)
+            )
+            for key, v in zip(cols, (s0, p, x, cap), strict=True):
+                cols[key].append(v)
+        arrays = {k: np.stack(np.broadcast_arrays(*v), axis=1) for k, v in cols.items()}
+        shared = TierPipeline(
+            entries, arrays["s0"], arrays["promote"], arrays["exit"], arrays["cap"]
+        )
+        for k, (tid, _) in enumerate(tiers):
+            self.add(Tier(tid, shared, k))
+            self.add(Tier(f"{tid}_in", shared, k, "in"))
+            self.paths.setdefault(tid, f"{path}.tiers.{tid}")
 
     def _region_totals(self) -> None:
         if "rd" in self.ops or "rd_rest" in self.ops:
@@ -1072,6 +1160,10 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
             if own is not None:
                 return own
             name = op.flow
+        elif isinstance(op, Tier):
+            name = op.pipeline.entries
+        elif isinstance(op, Leontief):
+            name = op.system.demand if op.cluster else op.system.rest_demand
         elif isinstance(op, ClusterTotal):
             name = op.part
         elif isinstance(op, Ratio):

@@ -516,6 +516,7 @@ def run_targets(
         raise ScenarioError(f"samples must be >= 1, got {samples}")
     work = samples * max(1, len(scenario.clusters)) * (scenario.end_year - scenario.base_year + 1)
     kinds = [t.kind for t in scenario.targets.values()]
+    kinds += (["pipelines"] if scenario.pipelines else []) + (["io"] if scenario.io else [])
     chosen = get_engine(resolve_engine(engine, work, kinds))
     # with a sink, every chunk is written into the same result buffers: fresh ones would
     # cost a page fault per 4 KiB (~40 ns a sample)

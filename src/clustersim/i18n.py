@@ -1296,6 +1296,37 @@ WORDS: Mapping[str, Bi] = {
         "该情景没有可调整的增长假设或不确定参数。",
         "This scenario has no growth assumptions or uncertain numbers to move.",
     ),
+    # --- tiers/io (issue 17) ---
+    # firm tier pipelines (pipelines: in a scenario): errors give the English text, then
+    # the Chinese in brackets; series labels of tier inflows and entries
+    "tier_top_promotion": Bi(
+        "{tier} 是最高一级梯队，没有可晋升的上一级：请删除 promotion",
+        "{tier} is the top tier: there is no tier to promote to; remove promotion",
+    ),
+    "tier_name_taken": Bi(
+        "序列名 {name!r} 已被 {other} 使用（梯队存量用梯队 id，年度进入数为 <梯队>_in，"
+        "新进入企业为 <管道>_entries）",
+        "series name {name!r} is already used by {other} (a tier's stock is its id, the "
+        "firms arriving each year <tier>_in, the entries <pipeline>_entries)",
+    ),
+    "tier_leaves_too_many": Bi(
+        "晋升率与退出率之和为 {total:g}，超过 1：每年离开该梯队的企业不能多于存量",
+        "promotion + exit_rate is {total:g}, above 1: a tier cannot lose more firms a year "
+        "than it holds",
+    ),
+    "io_unknown_sector": Bi(
+        "投入产出部门 {sector!r} 不是集群 id 也不是 rest（可用：{known}）",
+        "input-output sector {sector!r} is neither a cluster id nor rest (known: {known})",
+    ),
+    "io_not_productive": Bi(
+        "第 {sector} 列的直接消耗系数之和为 {total:g}，不小于 1：该部门每单位产出消耗的投入不少于"
+        "产出本身，里昂惕夫逆矩阵不存在或为负",
+        "the coefficients of column {sector} sum to {total:g}, not below 1: the sector uses at "
+        "least a unit of inputs per unit of output, so the Leontief inverse is missing or "
+        "negative",
+    ),
+    "tier_inflow": Bi("（年度进入）", " (arriving per year)"),
+    "tier_entries": Bi("（新进入企业）", " (entries)"),
 }
 
 
@@ -1354,6 +1385,13 @@ SERIES_LABELS: dict[str, Bi] = {
     "energy": Bi("能源消费", "Energy use"),
     "entries": Bi("新进入企业数", "Firm entries"),
     "firms": Bi("企业数", "Firms"),
+    # --- tiers/io (issue 17) ---
+    "demand": Bi(
+        "最终需求路径（未计投入产出联系的产值）",
+        "Final-demand path (output without input-output links)",
+    ),
+    "io_rest_demand": Bi("其他部门最终需求路径", "Rest of economy, final-demand path"),
+    "io_rest_output": Bi("其他部门总产出", "Rest of economy, output"),
 }
 
 
@@ -1373,6 +1411,13 @@ def series_label(name: str, scenario: Scenario | None = None) -> Bi:
         grp = scenario.groups.get(name)
         if grp is not None:
             return bi(grp.name)
+        for pid, pipe in scenario.pipelines.items():
+            if name in pipe.tiers:
+                return bi(pipe.tiers[name].name)
+            if name.endswith("_in") and name[: -len("_in")] in pipe.tiers:
+                return bi(pipe.tiers[name[: -len("_in")]].name) + WORDS["tier_inflow"]
+            if name == f"{pid}_entries":
+                return bi(pipe.name) + WORDS["tier_entries"]
     if name in SERIES_LABELS:
         return SERIES_LABELS[name]
     return Bi(name, name)

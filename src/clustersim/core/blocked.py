@@ -37,14 +37,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clustersim.core.expr import Bin, Const, Expr, ExprError, Name, Neg, Pick, Reduce, names_in
+from clustersim.core.kernels import leontief_output, tier_pipeline
 from clustersim.core.model import (
     ClusterTotal,
     Combine,
     Compound,
+    Leontief,
     Model,
     Op,
     Ratio,
     StockFlow,
+    Tier,
     Whole,
     whole,
 )
@@ -189,6 +192,11 @@ def invariant_ops(model: Model) -> set[str]:
             params = [op.x0, op.rates, *(e.elasticity for e in op.elastic)]
         elif isinstance(op, StockFlow):
             params = [op.s0, op.exit_rate] + ([] if op.rates is None else [op.rates])
+        elif isinstance(op, Tier):
+            p = op.pipeline
+            params = [p.s0, p.promote, p.exit, p.cap]
+        elif isinstance(op, Leontief):
+            params = [op.system.coef]
         else:
             params = []
         if all(p.shape[0] == 1 for p in params) and all(d in out for d in op.deps):
@@ -225,8 +233,10 @@ class TimeMajor(Mapping[str, Value]):
         self.hint = hint or {}
         self.done: dict[str, Value] = {}  # full series
         self.spans: dict[str, list[tuple[int, int, Value]]] = {}  # per-year ops, some years
+        self.pipes: dict[int, tuple[Array, Array]] = {}  # tier pipelines of this block
+        self.systems: dict[int, Array] = {}  # input-output systems of this block
         for name, op in self.ops.items():
-            if isinstance(op, Compound | StockFlow):
+            if isinstance(op, Compound | StockFlow | Tier | Leontief):
                 self.done[name] = self._shared(name) if name in invariant else self._recur(op)
 
     def __getitem__(self, name: str) -> Value:
@@ -275,7 +285,7 @@ class TimeMajor(Mapping[str, Value]):
             op = self.ops[name]
             v = (
                 self._recur(op)
-                if isinstance(op, Compound | StockFlow)
+                if isinstance(op, Compound | StockFlow | Tier | Leontief)
                 else self._per_year(op, 0, self.n_t)
             )
             self.shared[name] = v
@@ -293,8 +303,44 @@ class TimeMajor(Mapping[str, Value]):
     def _source(self, name: str) -> Array:
         return _full(self.years(name, 0, self.n_t))
 
-    def _recur(self, op: Compound | StockFlow) -> Array:
+    def _tier(self, op: Tier) -> Array:
+        """Tier series ``(T, B')``: the pipeline once per block (sample-major kernel; a
+        handful of tiers over a few years, then transposed)."""
+        p, rows = op.pipeline, self.rows
+        # the tiers of one pipeline share its parameters and entries, so they are all
+        # sample-invariant or none is
+        got = self.pipes.get(id(p))
+        if got is None:
+            entries = np.moveaxis(self._source(p.entries), 0, -1)  # (B', T)
+            got = self.pipes[id(p)] = tier_pipeline(
+                _rows(p.s0, rows),
+                entries,
+                _rows(p.promote, rows),
+                _rows(p.exit, rows),
+                _rows(p.cap, rows),
+            )
+        series: Array = np.ascontiguousarray(got[0 if op.what == "stock" else 1][:, op.index].T)
+        return series
+
+    def _io(self, op: Leontief) -> Array:
+        """Output of an input-output system, ``(T, B', C)`` or ``(T, B')``: solved once per
+        block, sample-major, then transposed."""
+        sys = op.system
+        got = self.systems.get(id(sys))
+        if got is None:
+            demand = np.moveaxis(self._source(sys.demand), 0, -1)  # (B', C, T)
+            rest = np.moveaxis(self._source(sys.rest_demand), 0, -1)  # (B', T)
+            got = self.systems[id(sys)] = leontief_output(_rows(sys.coef, self.rows), demand, rest)
+        part = got[:, :-1, :] if op.cluster else got[:, -1, :]
+        out: Array = np.ascontiguousarray(np.moveaxis(part, -1, 0))
+        return out
+
+    def _recur(self, op: Compound | StockFlow | Tier | Leontief) -> Array:
         n_t, rows = self.n_t, self.rows
+        if isinstance(op, Tier):
+            return self._tier(op)
+        if isinstance(op, Leontief):
+            return self._io(op)
         if isinstance(op, Compound):
             x0 = _rows(op.x0, rows)
             rates = _rows(op.rates, rows)

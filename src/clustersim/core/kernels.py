@@ -16,8 +16,10 @@ from numpy.typing import NDArray
 __all__ = [
     "compound",
     "growth_of",
+    "leontief_output",
     "logistic_levels",
     "stock_flow",
+    "tier_pipeline",
 ]
 
 Array = NDArray[np.float64]
@@ -136,3 +138,99 @@ def stock_flow(s0: Array, flow: Array, exit_rate: Array, rates: Array | None = N
             out[..., t] *= 1.0 + rates[..., t if rates.shape[-1] > 1 else 0]
         out[..., t] += flow[..., t]
     return out
+
+
+def tier_pipeline(
+    s0: Array, entries: Array, promote: Array, exit_rate: Array, cap: Array
+) -> tuple[Array, Array]:
+    """Stocks of a firm tier pipeline and the firms arriving in each tier per year.
+
+    Year ``t`` from the top tier ``K-1`` down to tier 0 (see
+    :class:`clustersim.core.model.TierPipeline`)::
+
+        arrivals[k] = entries[t] if k == 0 else promote[k-1] * n[k-1, t-1]
+        kept[k]     = n[k, t-1] * (1 - promote[k] - exit[k]) + blocked[k+1]
+        inflow[k]   = min(arrivals[k], max(cap[k] - kept[k], 0))
+        n[k, t]     = kept[k] + inflow[k];   blocked[k] = arrivals[k] - inflow[k]
+
+    Without ceilings (``cap = inf``) this is ``n[k, t] = n[k, t-1] (1 - p_k - x_k) +
+    p_(k-1) n[k-1, t-1]``. The base-year inflow (not observed) is taken at the base-year
+    rates: ``entries[0]`` and ``promote[k-1] * n[k-1, 0]``. The loop runs over years and
+    tiers (a handful); each step is vectorised over samples.
+
+    Parameters
+    ----------
+    s0, promote, exit_rate, cap : array (S', K)
+        Base-year stocks, promotion rates to the next tier (0 for the top tier), exit
+        rates, ceilings (``inf``: none).
+    entries : array (S', T)
+        Firms entering the first tier each year.
+
+    Returns
+    -------
+    stocks, inflows : arrays (S, K, T)
+    """
+    s0 = np.asarray(s0, dtype=np.float64)
+    entries = np.asarray(entries, dtype=np.float64)
+    k_n = s0.shape[1]
+    t_n = entries.shape[-1]
+    s = max(s0.shape[0], entries.shape[0], promote.shape[0], exit_rate.shape[0], cap.shape[0])
+    keep = 1.0 - promote - exit_rate  # (S', K)
+    n = np.empty((s, k_n, t_n))
+    inflow = np.empty((s, k_n, t_n))
+    n[:, :, 0] = s0
+    inflow[:, 0, 0] = entries[:, 0]
+    inflow[:, 1:, 0] = promote[:, :-1] * s0[:, :-1]
+    capped = np.asarray(np.isfinite(cap).any(axis=0))  # (K,): a ceiling in some sample
+    for t in range(1, t_n):
+        blocked: Array | None = None
+        for k in range(k_n - 1, -1, -1):
+            arrivals = entries[:, t] if k == 0 else promote[:, k - 1] * n[:, k - 1, t - 1]
+            kept = n[:, k, t - 1] * keep[:, k]
+            if blocked is not None:
+                kept = kept + blocked
+            if capped[k]:
+                got = np.minimum(arrivals, np.maximum(cap[:, k] - kept, 0.0))
+                blocked = arrivals - got
+            else:
+                got = np.broadcast_to(arrivals, (s,))
+                blocked = None
+            inflow[:, k, t] = got
+            n[:, k, t] = kept + got
+    return n, inflow
+
+
+def leontief_output(coef: Array, demand: Array, rest_demand: Array) -> Array:
+    """Output of every sector from final demand through the Leontief inverse.
+
+    ``d`` stacks the clusters' uncoupled paths and the rest's, ``(S, n, T)``;
+    ``f[0] = (I - A) d[0]``, ``f[t] = f[0] * d[t] / d[0]`` and ``x[t] = (I - A)^-1 f[t]``,
+    all years of a sample in one solve (``T`` right-hand sides), all samples in one batched
+    ``np.linalg.solve`` over the ``(S, n, n)`` stack (LAPACK ``gesv`` per matrix).
+
+    Parameters
+    ----------
+    coef : array (S', n, n)
+        Technical coefficients ``A``, ``n = C + 1`` (the rest of the economy last).
+    demand : array (S', C, T)
+    rest_demand : array (S', T)
+
+    Returns
+    -------
+    array (S, n, T)
+        Output of each sector; ``x[..., 0]`` equals ``d[..., 0]`` up to rounding.
+    """
+    s = max(coef.shape[0], demand.shape[0], rest_demand.shape[0])
+    t = demand.shape[-1]
+    d = np.empty((s, coef.shape[1], t))
+    d[:, :-1, :] = demand
+    d[:, -1, :] = rest_demand
+    n = coef.shape[1]
+    a = np.broadcast_to(np.eye(n) - coef, (s, n, n))  # I - A, (S, n, n)
+    # einsum's own loop, not BLAS: a sample's numbers never depend on its row in a block
+    f0 = np.einsum("sij,sj->si", a, d[:, :, 0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = f0[:, :, None] * (d / d[:, :, :1])  # f[t] = f0 * d[t] / d[0]
+    # a sector with no base-year output has no final demand
+    f = np.where(np.isfinite(growth), growth, 0.0)
+    return np.asarray(np.linalg.solve(a, f), dtype=np.float64)

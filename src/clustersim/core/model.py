@@ -18,10 +18,14 @@ __all__ = [
     "Combine",
     "Compound",
     "Elastic",
+    "IOSystem",
+    "Leontief",
     "Model",
     "Op",
     "Ratio",
     "StockFlow",
+    "Tier",
+    "TierPipeline",
     "Whole",
     "whole",
 ]
@@ -99,6 +103,83 @@ class StockFlow:
         return (self.flow,)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class TierPipeline:
+    """A firm tier pipeline (科技型中小企业 -> 高新技术企业 -> 专精特新 -> ...), region level.
+
+    ``K`` tiers, lowest first. Per year ``t`` (firms at the end of the year), from the top
+    tier down: ``arrivals_1 = entries[t]``, ``arrivals_k = promote[k-1] * n[k-1, t-1]``;
+    ``kept_k = n[k, t-1] * (1 - promote[k] - exit[k]) + blocked_(k+1)``;
+    ``in_k = min(arrivals_k, max(cap[k] - kept_k, 0))``; ``n[k, t] = kept_k + in_k``;
+    ``blocked_k = arrivals_k - in_k`` (promotions a ceiling refuses stay in the tier below;
+    entries refused by the first tier's ceiling do not enter). ``promote`` of the top tier
+    is 0, ``cap`` is ``inf`` where a tier has no ceiling. Every array is ``(S', K)``.
+    Identity is the object (``eq=False``): the tier ops of one pipeline share it, and an
+    engine computes the pipeline once per projection.
+    """
+
+    entries: str
+    s0: Array
+    promote: Array
+    exit: Array
+    cap: Array
+
+    @property
+    def n_tiers(self) -> int:
+        return int(self.s0.shape[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """One series of a :class:`TierPipeline`: tier ``index``'s stock (``what="stock"``) or
+    the firms arriving in it each year (``what="in"``, after any ceiling)."""
+
+    name: str
+    pipeline: TierPipeline
+    index: int
+    what: str = "stock"
+    cluster: bool = False
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        return (self.pipeline.entries,)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class IOSystem:
+    """Input-output coupling of the clusters and a rest of the economy (``n = C + 1``).
+
+    ``coef`` is the technical-coefficient matrix ``A`` ``(S', n, n)``: ``A[i, j]`` is the
+    input from sector ``i`` per unit of sector ``j``'s output (the rest last). ``demand``
+    (cluster, ``(S, C, T)``) and ``rest_demand`` (region, ``(S, T)``) are each sector's
+    uncoupled path, its base-year output grown at its final-demand growth. Output is
+    ``x[t] = (I - A)^-1 f[t]`` with ``f[t] = f[0] * d[t] / d[0]`` and
+    ``f[0] = (I - A) d[0]`` (so the base year reproduces the base-year outputs).
+    """
+
+    demand: str
+    rest_demand: str
+    coef: Array
+
+
+@dataclass(frozen=True, slots=True)
+class Leontief:
+    """Output of an :class:`IOSystem`: the clusters' (``part="clusters"``, a cluster
+    series) or the rest of the economy's (``part="rest"``, a region series)."""
+
+    name: str
+    system: IOSystem
+    part: str = "clusters"
+
+    @property
+    def cluster(self) -> bool:
+        return self.part == "clusters"
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        return (self.system.demand, self.system.rest_demand)
+
+
 @dataclass(frozen=True, slots=True)
 class ClusterTotal:
     """A region series: a cluster series summed over clusters, plus an optional region rest."""
@@ -158,7 +239,7 @@ def whole(x: Array) -> Array:
     return out
 
 
-Op = Compound | Combine | StockFlow | ClusterTotal | Ratio | Whole
+Op = Compound | Combine | StockFlow | ClusterTotal | Ratio | Whole | Tier | Leontief
 
 
 @dataclass(frozen=True)
@@ -215,6 +296,15 @@ class Model:
                 _check(op.name, "exit_rate", op.exit_rate.shape, lead, s, None)
                 if op.rates is not None:
                     _check(op.name, "rates", op.rates.shape, lead, s, t)
+            elif isinstance(op, Leontief):
+                n = c + 1
+                _check(op.name, "coef", op.system.coef.shape, (n, n), s, None)
+            elif isinstance(op, Tier):
+                p = op.pipeline
+                for what in ("s0", "promote", "exit", "cap"):
+                    _check(op.name, what, getattr(p, what).shape, (p.n_tiers,), s, None)
+                if not 0 <= op.index < p.n_tiers or op.what not in ("stock", "in"):
+                    raise ValueError(f"{op.name}: no tier {op.index} {op.what!r} in its pipeline")
 
     @property
     def n_years(self) -> int:

@@ -12,15 +12,25 @@ from collections.abc import Iterable
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.core.kernels import compound, growth_of, stock_flow
+from clustersim.core.kernels import (
+    compound,
+    growth_of,
+    leontief_output,
+    stock_flow,
+    tier_pipeline,
+)
 from clustersim.core.model import (
     ClusterTotal,
     Combine,
     Compound,
+    IOSystem,
+    Leontief,
     Model,
     Op,
     Ratio,
     StockFlow,
+    Tier,
+    TierPipeline,
     Whole,
     whole,
 )
@@ -56,15 +66,42 @@ def project(model: Model, need: Iterable[str] | None = None) -> dict[str, Array]
     keep = None if need is None else needed(model, need)
     s, c, t = model.samples, len(model.clusters), model.n_years
     out: dict[str, Array] = {}
+    pipes: dict[int, tuple[Array, Array]] = {}  # each tier pipeline computed once
+    systems: dict[int, Array] = {}  # each input-output system solved once
     for op in model.ops:
         if keep is not None and op.name not in keep:
             continue
-        val = _evaluate(op, out, t)
+        if isinstance(op, Tier):
+            val = tier_series(op, out, pipes)
+        elif isinstance(op, Leontief):
+            val = io_series(op, out, systems)
+        else:
+            val = _evaluate(op, out, t)
         full = (s, c, t) if op.cluster else (s, t)
         if val.shape != full:
             val = np.broadcast_to(val, full)
         out[op.name] = val
     return out
+
+
+def tier_series(op: Tier, done: dict[str, Array], pipes: dict[int, tuple[Array, Array]]) -> Array:
+    """Series of tier op ``op``, ``(S, T)``: its pipeline is computed the first time one of
+    its tiers is asked for and kept in ``pipes`` (keyed by the pipeline object)."""
+    p: TierPipeline = op.pipeline
+    got = pipes.get(id(p))
+    if got is None:
+        got = pipes[id(p)] = tier_pipeline(p.s0, done[p.entries], p.promote, p.exit, p.cap)
+    return got[0 if op.what == "stock" else 1][:, op.index, :]
+
+
+def io_series(op: Leontief, done: dict[str, Array], systems: dict[int, Array]) -> Array:
+    """Output of the clusters ``(S, C, T)`` or of the rest ``(S, T)`` of an input-output
+    system, solved once per projection (kept in ``systems``)."""
+    sys: IOSystem = op.system
+    x = systems.get(id(sys))
+    if x is None:
+        x = systems[id(sys)] = leontief_output(sys.coef, done[sys.demand], done[sys.rest_demand])
+    return x[:, :-1, :] if op.cluster else x[:, -1, :]
 
 
 def _evaluate(op: Op, done: dict[str, Array], t: int) -> Array:

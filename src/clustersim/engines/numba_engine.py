@@ -51,6 +51,15 @@ class NumbaEngine:
         self, comp: Compiled, *, block: int | None = None, out: Buffers | None = None
     ) -> dict[str, Outcome]:
         from clustersim.accel.kernel import evaluate_targets
+        from clustersim.core.model import Leontief, Tier
+        from clustersim.errors import ScenarioError
 
+        # firm tier pipelines and input-output coupling have no compiled form: refused by
+        # name, never run as something else (``auto`` picks the NumPy engine for them)
+        for kind, name in ((Tier, "firm tier pipelines ('pipelines')"), (Leontief, "'io'")):
+            if any(isinstance(op, kind) for op in comp.model.ops):
+                raise ScenarioError(
+                    f"the numba engine has no form for {name}; use engine 'numpy' (or 'auto')"
+                )
         specs = [ct.spec for ct in comp.targets.values()]
         return evaluate_targets(comp.model, specs, comp.metrics, out=out)

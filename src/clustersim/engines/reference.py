@@ -296,6 +296,10 @@ class _Sample:
         self.groups = {g: list(v["clusters"]) for g, v in (doc.get("groups") or {}).items()}
         self.groups["all"] = list(self.cids)  # §8: a built-in group `all` holds every cluster
         self.indicators: Mapping[str, Any] = doc.get("indicators") or {}
+        self.pipelines: Mapping[str, Any] = doc.get("pipelines") or {}
+        self.io_doc: Mapping[str, Any] | None = doc.get("io")
+        self._io: dict[str, list[float]] | None = None
+        self._tiers: dict[str, dict[str, list[float]]] = {}
         self.metrics: dict[str, ast.expr] = {}
         for mid, m in (doc.get("metrics") or {}).items():
             self.metrics[mid] = _parse(m if isinstance(m, str) else m["expr"])
@@ -532,6 +536,18 @@ class _Sample:
             if "flow" not in ind:
                 return None
             return self.block(ind["flow"], f"indicators.{iid}.flow", LEVEL, self.follow_region)
+        for pid, pipe in self.pipelines.items():
+            if (
+                name == f"{pid}_entries"
+                or name in pipe["tiers"]
+                or (name.endswith("_in") and name[: -len("_in")] in pipe["tiers"])
+            ):
+                return self.pipeline(pid)[name]
+        if self.io_doc is not None and name in ("io_rest_demand", "io_rest_output"):
+            if name == "io_rest_demand":
+                blk = self.io_doc["rest"]["output"]
+                return self.block(blk, "io.rest.output", LEVEL, self.follow_region)
+            return self.io()["rest"]
         if name == "cluster_output":  # §11: sum of output over clusters
             tot, any_ = self._cluster_sum("output")
             return tot if any_ else None
@@ -558,6 +574,102 @@ class _Sample:
                 region_level.append(v)
             return region_level
         return None
+
+    def io(self) -> dict[str, list[float]]:
+        """§7a input-output coupling: the output of every sector (clusters, ``rest``).
+
+        Each sector's uncoupled path d (its output block: base-year output, final-demand
+        growth) gives the final demand f[t] = f[base] × d[t] / d[base], with f[base] the
+        base-year output less the inputs the sectors take from it,
+        f_i[base] = d_i[base] − Σ_j a_ij d_j[base]; output solves x − A x = f, here by
+        Gaussian elimination with partial pivoting, year by year.
+        """
+        if self._io is not None:
+            return self._io
+        io = self.io_doc
+        assert io is not None
+        sectors = [*self.cids, "rest"]
+        n = len(sectors)
+        a = [[0.0] * n for _ in range(n)]
+        for i, row in io["coefficients"].items():
+            for j, v in row.items():
+                a[sectors.index(i)][sectors.index(j)] = self.number(
+                    v, f"io.coefficients.{i}.{j}", UNIT
+                )
+        d = [self.cluster(c, "demand") for c in self.cids] + [self.region("io_rest_demand")]
+        d0 = [x[0] for x in d if x is not None]
+        f0 = [d0[i] - sum(a[i][j] * d0[j] for j in range(n)) for i in range(n)]
+        out: list[list[float]] = [[] for _ in range(n)]
+        for t in range(len(self.years)):
+            f = [f0[i] * d[i][t] / d0[i] if d0[i] != 0.0 else 0.0 for i in range(n)]  # type: ignore[index]
+            # the augmented matrix [I - A | f]
+            m = [[(1.0 if i == j else 0.0) - a[i][j] for j in range(n)] + [f[i]] for i in range(n)]
+            for col in range(n):
+                piv = max(range(col, n), key=lambda r: abs(m[r][col]))
+                m[col], m[piv] = m[piv], m[col]
+                for r in range(col + 1, n):
+                    k = m[r][col] / m[col][col]
+                    for c in range(col, n + 1):
+                        m[r][c] -= k * m[col][c]
+            x = [0.0] * n
+            for i in reversed(range(n)):
+                x[i] = (m[i][n] - sum(m[i][j] * x[j] for j in range(i + 1, n))) / m[i][i]
+            for i in range(n):
+                out[i].append(x[i])
+        self._io = {sid: out[k] for k, sid in enumerate(sectors)}
+        return self._io
+
+    def pipeline(self, pid: str) -> dict[str, list[float]]:
+        """§9a firm tier pipeline: every series of pipeline ``pid``, year by year.
+
+        For each year after the base year, from the top tier down to the first: the firms
+        arriving in a tier are the entries (first tier) or the promotion rate of the tier
+        below times that tier's stock of the year before; the firms kept are last year's
+        stock less its promotions and exits, plus the promotions into the tier above that
+        its ceiling refused; a tier takes as many arrivals as fit under its ceiling.
+        """
+        if pid in self._tiers:
+            return self._tiers[pid]
+        pipe = self.pipelines[pid]
+        at = f"pipelines.{pid}"
+        entries = self.block(pipe["entries"], f"{at}.entries", LEVEL, self.follow_region)
+        ids = list(pipe["tiers"])
+        stock: list[list[float]] = []
+        promo: list[float] = []
+        exits: list[float] = []
+        caps: list[float] = []
+        for tid in ids:
+            t = pipe["tiers"][tid]
+            stock.append([self.number(t["base"], f"{at}.tiers.{tid}.base", LEVEL)])
+            p = t.get("promotion")
+            promo.append(0.0 if p is None else self.number(p, f"{at}.tiers.{tid}.promotion", UNIT))
+            x = t.get("exit_rate")
+            exits.append(0.0 if x is None else self.number(x, f"{at}.tiers.{tid}.exit_rate", UNIT))
+            c = t.get("ceiling")
+            caps.append(
+                math.inf if c is None else self.number(c, f"{at}.tiers.{tid}.ceiling", LEVEL)
+            )
+        # CHOICE: the base-year arrivals (not observed) are the base-year entries and the
+        # promotions the base-year stocks give at the base-year rates
+        arriving = [[entries[0]]] + [[promo[k - 1] * stock[k - 1][0]] for k in range(1, len(ids))]
+        for i in range(1, len(self.years)):
+            refused = 0.0
+            for k in reversed(range(len(ids))):
+                arrivals = entries[i] if k == 0 else promo[k - 1] * stock[k - 1][i - 1]
+                kept = stock[k][i - 1] * (1.0 - promo[k] - exits[k]) + refused
+                room = caps[k] - kept
+                if room < 0.0:
+                    room = 0.0
+                taken = arrivals if arrivals <= room else room
+                refused = arrivals - taken
+                arriving[k].append(taken)
+                stock[k].append(kept + taken)
+        out = {f"{pid}_entries": entries}
+        for k, tid in enumerate(ids):
+            out[tid] = stock[k]
+            out[f"{tid}_in"] = arriving[k]
+        self._tiers[pid] = out
+        return out
 
     # -- cluster series (§7, §11)
 
@@ -593,7 +705,13 @@ class _Sample:
         c = self.clusters_doc[cid]
         path = f"clusters.{cid}"
         follow = self._follow_in(cid)
+        if name == "demand":  # §7a: the uncoupled path of an input-output sector
+            if self.io_doc is None:
+                return None
+            return self.block(c["output"], f"{path}.output", LEVEL, follow)
         if name == "output":
+            if self.io_doc is not None:  # §7a: output through the Leontief inverse
+                return self.io()[cid]
             return self.block(c["output"], f"{path}.output", LEVEL, follow)
         if name == "va_ratio":
             blk = c.get("va_ratio")
@@ -1085,6 +1203,12 @@ def _region_names(smp: _Sample) -> list[str]:
         names.append(iid)
         if "flow" in ind:
             names.append(f"{iid}_flow")
+    if smp.io_doc is not None:
+        names += ["io_rest_demand", "io_rest_output"]
+    for pid, pipe in smp.pipelines.items():
+        names.append(f"{pid}_entries")
+        for tid in pipe["tiers"]:
+            names += [tid, f"{tid}_in"]
     return [*names, *DERIVED_REGION, *smp.metrics]
 
 
@@ -1097,7 +1221,7 @@ def _always_listed(doc: Mapping[str, Any], name: str) -> bool:
 
 def _cluster_names(smp: _Sample) -> list[str]:
     """Every cluster-level name (§11), cluster-level metrics last."""
-    return [*CLUSTER_NAMES, *smp.metrics]
+    return [*CLUSTER_NAMES, *(["demand"] if smp.io_doc is not None else []), *smp.metrics]
 
 
 # --- adapters to production (the only places this module touches clustersim) ------------------

@@ -21,6 +21,10 @@ sheet           rows
 ``targets``     one row per target, one column per field (``kind``, ``label.zh``, ``metric``,
                 ``year``, ``at_least``, ``between.0``, ``tiers.0.threshold``, ``source``...)
 ``history``     ``block | id | series | year | value | <number columns>``
+``pipelines``   like ``indicators``, ``id`` = pipeline id: ``tiers.high_tech.base``,
+                ``entries.base``... (the entries' growth is on ``growth``, block ``pipelines``)
+``io``          ``field | value | <number columns>``: every value of the ``io`` block,
+                ``coefficients.steel.equipment``, ``rest.output.growth.rate``...
 ``result_*``    results of a run (targets, trajectories; not imported)
 ==============  ===========================================================================
 
@@ -74,7 +78,11 @@ ASSUMPTION_SHEETS = (
     "metrics",
     "targets",
     "history",
+    "pipelines",
+    "io",
 )
+#: sheets added after the first workbooks were written: read when present
+_OPTIONAL_SHEETS = ("pipelines", "io")
 #: columns of a number: its form (``dist``: blank, ``observed`` or a distribution) and parameters
 NUMBER_COLUMNS = (
     "dist",
@@ -98,9 +106,11 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "growth": ("block", "id", "series", "field", "value", *NUMBER_COLUMNS),
     "groups": ("id", "field", "value"),
     "history": ("block", "id", "series", "year", "value", *NUMBER_COLUMNS),
+    "pipelines": ("id", "field", "value", *NUMBER_COLUMNS),
+    "io": ("field", "value", *NUMBER_COLUMNS),
 }
 _WIDE = ("metrics", "targets")
-_BLOCK_SHEETS = ("region", "clusters", "indicators")
+_BLOCK_SHEETS = ("region", "clusters", "indicators", "pipelines")
 
 Path_ = tuple[str, ...]
 
@@ -166,7 +176,9 @@ def _route(path: Path_) -> tuple[str, dict[str, Any]] | None:
     head = path[0]
     if head == "extends":
         return None  # the workbook holds the merged scenario; see read_workbook
-    if head in ("region", "clusters", "indicators"):
+    if head == "io":
+        return "io", {"field": ".".join(path[1:])}
+    if head in ("region", "clusters", "indicators", "pipelines"):
         ident = path[1] if head != "region" else ""
         rest = path[2:] if head != "region" else path[1:]
         if head == "region" and rest and rest[0] not in ("name", "source", "history"):
@@ -219,7 +231,8 @@ _ABOUT = (
     "clustersim scenario workbook",
     "",
     "Edit the assumption sheets (scenario, region, clusters, growth, groups, indicators, metrics, "
-    "targets, history) and read them back with:  clustersim import THIS.xlsx --out scenario.yaml",
+    "targets, history, pipelines, io) and read them back with:  "
+    "clustersim import THIS.xlsx --out scenario.yaml",
     "Sheets named result_* hold the results of a run and are not read back.",
     "",
     "Every row is one value of the scenario; 'field' is its path inside the block "
@@ -627,7 +640,7 @@ def _read_long(rd: _Reader, ws: Any, sheet: str) -> None:
 def _path_of(
     rd: _Reader, sheet: str, cells: dict[str, tuple[Any, CellOrigin]], first: CellOrigin
 ) -> Path_ | None:
-    ident = _text(cells["id"][0])
+    ident = _text(cells["id"][0]) if "id" in cells else ""
     if sheet == "history":
         block = _text(cells["block"][0])
         series = _text(cells["series"][0])
@@ -668,6 +681,8 @@ def _path_of(
         return (block, ident, *series_path, "growth", *parts)
     if sheet == "region":
         return ("region", *((ident,) if ident else ()), *parts)
+    if sheet == "io":
+        return ("io", *parts)
     if not ident:
         rd.error(cells["id"][1], "no id")
         return None
@@ -734,7 +749,9 @@ def read_workbook(path: str | Path) -> Scenario:
         raise ScenarioError(f"{p}: not an Excel workbook (.xlsx): {exc}") from exc
     rd = _Reader(str(p))
     try:
-        missing = [s for s in ASSUMPTION_SHEETS if s not in wb.sheetnames]
+        missing = [
+            s for s in ASSUMPTION_SHEETS if s not in wb.sheetnames and s not in _OPTIONAL_SHEETS
+        ]
         if missing:
             raise ScenarioError(
                 f"{p}: missing sheet(s) {', '.join(repr(s) for s in missing)} "
@@ -742,6 +759,8 @@ def read_workbook(path: str | Path) -> Scenario:
                 f"write a complete one with 'clustersim export SCENARIO --xlsx FILE')"
             )
         for sheet in ASSUMPTION_SHEETS:
+            if sheet not in wb.sheetnames:
+                continue  # an optional sheet of a workbook written before it existed
             ws = wb[sheet]
             _check_size(p, sheet, ws)
             if sheet in _WIDE:

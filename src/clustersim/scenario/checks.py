@@ -88,11 +88,21 @@ class _Checker:
         self.clusters = [str(c) for c in _dict(d.get("clusters"))]
         self.groups = [str(g) for g in _dict(d.get("groups"))]
         inds = [str(i) for i in _dict(d.get("indicators"))]
+        # firm tier pipelines (issue 17): <pipeline>_entries, each tier and <tier>_in
+        tiers: set[str] = set()
+        for pid, pipe in _dict(d.get("pipelines")).items():
+            tiers.add(f"{pid}_entries")
+            for tid in _dict(_dict(pipe).get("tiers")):
+                tiers |= {str(tid), f"{tid}_in"}
+        # input-output coupling (issue 17)
+        io = {"demand", "io_rest_demand", "io_rest_output"} if d.get("io") else set()
         self.series = sorted(
             set(RESERVED) - set(ex.REDUCERS) - {"all"}
             | set(_dict(d.get("metrics")))
             | set(inds)
             | {f"{i}_flow" for i in inds}
+            | tiers
+            | io
             | set(self.clusters)
             | set(self.groups)
         )

@@ -24,12 +24,15 @@ __all__ = [
     "Factor",
     "Firms",
     "Group",
+    "InputOutput",
+    "Pipeline",
     "Rd",
     "Region",
     "Scenario",
     "ScenarioShocks",
     "Series",
     "Target",
+    "TierLevel",
     "scenario_json_schema",
 ]
 
@@ -201,6 +204,84 @@ class StockIndicator(Strict):
     note: str | None = None
 
 
+class TierLevel(Strict):
+    """One tier of a firm pipeline: its stock at the end of the base year, the share of it
+    promoted to the next tier and the share leaving each year, an optional ceiling."""
+
+    name: Label
+    base: Num
+    promotion: Num | None = Field(
+        None,
+        description="share of the tier promoted to the next tier each year (not on the top tier)",
+    )
+    exit_rate: Num = Field(0.0, description="share of the tier leaving each year")
+    ceiling: Num | None = Field(
+        None,
+        description="most firms the tier may hold: promotions beyond it stay in the tier "
+        "below (entries beyond the first tier's ceiling do not enter)",
+    )
+    unit: str | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+class Pipeline(Strict):
+    """A firm tier pipeline (梯次培育), region level: firms enter the first tier (``entries``,
+    a series of firms a year), are promoted from each tier to the next and leave each tier.
+
+    Series: each tier's stock by its id, ``<tier>_in`` the firms arriving in it each year,
+    ``<pipeline>_entries`` the entries.
+    """
+
+    name: Label
+    entries: Series
+    tiers: dict[Id, TierLevel] = Field(min_length=1, description="lowest tier first")
+    source: str | None = None
+    note: str | None = None
+
+    def series_names(self, pid: str) -> list[tuple[str, str]]:
+        """Each series name with the path that defines it."""
+        out = [(f"{pid}_entries", f"pipelines.{pid}.entries")]
+        for tid in self.tiers:
+            out += [(tid, f"pipelines.{pid}.tiers.{tid}")]
+            out += [(f"{tid}_in", f"pipelines.{pid}.tiers.{tid}")]
+        return out
+
+
+class IORest(Strict):
+    """The rest of the economy in an input-output system: its base-year gross output and
+    the growth of its final demand."""
+
+    name: Label | None = None
+    output: Series
+    source: str | None = None
+    note: str | None = None
+
+
+#: the sector id of the rest of the economy in ``io.coefficients``
+IO_REST = "rest"
+#: series an input-output system adds
+IO_SERIES = ("demand", "io_rest_demand", "io_rest_output")
+
+
+class InputOutput(Strict):
+    """Input-output coupling (optional): a technical-coefficient matrix between the clusters
+    and the rest of the economy. Each cluster's ``output`` block then gives its base-year
+    output and the growth of its *final demand*; output is ``(I - A)^-1 f``."""
+
+    name: Label | None = None
+    rest: IORest
+    coefficients: dict[str, dict[str, Num]] = Field(
+        description="supplier -> buyer -> input from the supplier per unit of the buyer's "
+        "output (a_ij); sectors are cluster ids and 'rest'; missing entries are 0"
+    )
+    illustrative: bool = Field(
+        False, description="true: the coefficients are not a published table (say so in source)"
+    )
+    source: str | None = None
+    note: str | None = None
+
+
 def _indicator_kind(v: Any) -> Any:
     if isinstance(v, dict) and "kind" not in v:
         return {"kind": "stock" if "flow" in v else "level", **v}
@@ -299,6 +380,12 @@ class Scenario(Strict):
     groups: dict[Id, Group] = Field(default_factory=dict)
     indicators: dict[Id, Indicator] = Field(default_factory=dict)
     metrics: dict[Id, MetricDef] = Field(default_factory=dict)
+    io: InputOutput | None = Field(
+        None, description="input-output coupling of the clusters (Leontief), see InputOutput"
+    )
+    pipelines: dict[Id, Pipeline] = Field(
+        default_factory=dict, description="firm tier pipelines (梯次培育), see Pipeline"
+    )
     targets: dict[Id, Target] = Field(default_factory=dict)
     #: shared factors and correlations of the growths' shocks (issue 15)
     shocks: ScenarioShocks | None = None
@@ -352,6 +439,8 @@ class Scenario(Strict):
                 if block != "clusters":
                     taken[key] = block
         self._check_breaks()
+        self._check_pipelines(taken)
+        self._check_io(taken)
         for iid, ind in self.indicators.items():
             flow = f"{iid}_flow"
             if isinstance(ind, StockIndicator) and flow in taken:
@@ -359,6 +448,57 @@ class Scenario(Strict):
                     f"[at {taken[flow]}.{flow}] {flow!r} is the flow of stock indicator {iid!r}"
                 )
         return self
+
+    def _check_io(self, taken: dict[str, str]) -> None:
+        """Sectors of ``io.coefficients`` are clusters or ``rest``; its series names are free."""
+        if self.io is None:
+            return
+        from clustersim.i18n import word
+
+        def both(key: str, **fmt: object) -> str:
+            return f"{word(key, 'en', **fmt)} ({word(key, 'zh', **fmt)})"
+
+        known = [*self.clusters, IO_REST]
+        for i, row in self.io.coefficients.items():
+            for j in (i, *row):
+                if j not in known:
+                    at = f"io.coefficients.{i}" + ("" if j == i else f".{j}")
+                    raise ValueError(
+                        f"[at {at}] " + both("io_unknown_sector", sector=j, known=", ".join(known))
+                    )
+        for name in IO_SERIES:
+            if name in taken:
+                raise ValueError(
+                    f"[at {taken[name]}.{name}] " + both("tier_name_taken", name=name, other="io")
+                )
+
+    def _check_pipelines(self, taken: dict[str, str]) -> None:
+        """Tier series names are new names; only tiers below the top are promoted."""
+        if not self.pipelines:
+            return
+        from clustersim.i18n import word
+
+        def both(key: str, **fmt: object) -> str:
+            return f"{word(key, 'en', **fmt)} ({word(key, 'zh', **fmt)})"
+
+        owner = dict(taken)
+        for iid, ind in self.indicators.items():
+            if isinstance(ind, StockIndicator):
+                owner.setdefault(f"{iid}_flow", "indicators")
+        for pid, pipe in self.pipelines.items():
+            last = list(pipe.tiers)[-1]
+            if pipe.tiers[last].promotion is not None:
+                raise ValueError(
+                    f"[at pipelines.{pid}.tiers.{last}.promotion] "
+                    + both("tier_top_promotion", tier=last)
+                )
+            for name, path in pipe.series_names(pid):
+                other = owner.get(name) or ("a built-in series" if name in RESERVED else None)
+                if other is not None:
+                    raise ValueError(
+                        f"[at {path}] " + both("tier_name_taken", name=name, other=other)
+                    )
+                owner[name] = path
 
     def declared_breaks(self) -> list[tuple[str, str, str | None, int]]:
         """Every declared break: ``(path, series, cluster or None, year)``, ``path`` the

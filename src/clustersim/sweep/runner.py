@@ -311,6 +311,7 @@ def run_sweep(
         sc = plan.scenario
         work = plan.rows * max(1, len(sc.clusters)) * (sc.end_year - sc.base_year + 1)
         kinds = [t.kind for t in sc.targets.values()]
+        kinds += (["pipelines"] if sc.pipelines else []) + (["io"] if sc.io else [])
         engine = before if before in ENGINES else resolve_engine(AUTO, work, kinds)
         if engine == "numba":
             from clustersim.accel import available
