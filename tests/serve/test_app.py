@@ -245,8 +245,10 @@ def test_the_page_assets_ship_as_package_data_and_fetch_nothing_from_outside() -
 
     import clustersim
 
+    # the package as imported (installed, in CI), the build's rules from this checkout
     root = Path(clustersim.__file__).resolve().parent
-    conf = tomllib.loads((root.parents[1] / "pyproject.toml").read_text("utf-8"))
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    conf = tomllib.loads(pyproject.read_text("utf-8"))
     patterns = conf["tool"]["setuptools"]["package-data"]["clustersim"]
     static = sorted((root / "serve" / "static").iterdir())
     assert {p.name for p in static} >= {"index.html", "app.js", "app.css"}
