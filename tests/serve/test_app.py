@@ -170,6 +170,15 @@ def test_requests_for_another_host_are_refused(session: Session) -> None:
         assert c.get("/api/scenario").status_code == 400
 
 
+def test_ipv6_loopback_is_served_and_other_hosts_still_refused(session: Session) -> None:
+    # --host ::1: browsers send the bracketed literal, "[::1]:8000", as the Host header
+    app = create_app(session, host="::1")
+    with TestClient(app, base_url="http://[::1]:8000") as c:
+        assert c.get("/api/scenario").status_code == 200
+    with TestClient(app, base_url="http://evil.example") as c:
+        assert c.get("/api/scenario").status_code == 400
+
+
 def test_without_out_nothing_is_written(client: TestClient, tmp_path: Path) -> None:
     before = set(os.listdir(tmp_path))
     resp = client.post("/api/save", json={"values": {}, "name": "x.yaml"})
