@@ -51,6 +51,7 @@ __all__ = [
     "Lever",
     "PointKind",
     "TargetKind",
+    "start_year",
 ]
 
 Array = NDArray[np.float64]
@@ -87,6 +88,14 @@ class Lever(Strict):
     series: str
     group: str | None = None
     clusters: list[Id] | None = None
+
+
+def start_year(t: TargetSpec, what: str) -> int:
+    """The first (or reference) year of a kind that compares two years; ``what`` names it
+    in the error when a spec lacks one (``"a start year"``)."""
+    if t.start is None:
+        raise ValueError(f"target {t.id}: {t.kind} needs {what}")
+    return t.start
 
 
 def _lever(v: Any) -> Any:

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from clustersim.core import expr as ex
 from clustersim.core.targets import Frame, TargetSpec
-from clustersim.kinds.targets._base import KernelWriter, PointKind
+from clustersim.kinds.targets._base import KernelWriter, PointKind, start_year
 
 __all__ = ["CagrTarget"]
 
@@ -79,6 +79,4 @@ class CagrTarget(PointKind):
 
 
 def _start(t: TargetSpec) -> int:
-    if t.start is None:
-        raise ValueError(f"target {t.id}: cagr needs a start year")
-    return t.start
+    return start_year(t, "a start year")

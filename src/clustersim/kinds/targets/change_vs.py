@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from clustersim.core import expr as ex
 from clustersim.core.targets import Frame, TargetSpec
-from clustersim.kinds.targets._base import KernelWriter, PointKind
+from clustersim.kinds.targets._base import KernelWriter, PointKind, start_year
 
 __all__ = ["ChangeVsTarget"]
 
@@ -55,6 +55,4 @@ class ChangeVsTarget(PointKind):
 
 
 def _start(t: TargetSpec) -> int:
-    if t.start is None:
-        raise ValueError(f"target {t.id}: change_vs needs a reference year")
-    return t.start
+    return start_year(t, "a reference year")
