@@ -998,7 +998,7 @@ def _check_coverage(
     elif isinstance(e, ex.Bin):
         _check_coverage(comp, b, e.left, path, scope)
         _check_coverage(comp, b, e.right, path, scope)
-    elif isinstance(e, ex.Neg):
+    elif isinstance(e, ex.Neg | ex.At):
         _check_coverage(comp, b, e.operand, path, scope)
     elif isinstance(e, ex.Name | ex.Pick):
         name = e.id if isinstance(e, ex.Name) else e.name
@@ -1115,7 +1115,7 @@ def _first(e: ex.Expr, group: Any = None) -> tuple[str, Any] | None:
         return e.id, group
     if isinstance(e, ex.Pick):
         return e.name, ("pick", e.cluster)
-    if isinstance(e, ex.Neg):
+    if isinstance(e, ex.Neg | ex.At):
         return _first(e.operand, group)
     if isinstance(e, ex.Bin):
         return _first(e.left, group) or _first(e.right, group)

@@ -450,6 +450,22 @@ WORDS: Mapping[str, Bi] = {
         "end_year（{end}）必须晚于 base_year（{base}）",
         "end_year ({end}) must be after base_year ({base})",
     ),
+    # --- x@YEAR in expressions (issue 13) ---
+    "err_at_year_after_end": Bi(
+        "表达式 {expr} 中的 @{year}：{year} 年晚于预测期末年 end_year（{end}）",
+        "in {expr}: @{year} is after the end of the projection (end_year {end})",
+    ),
+    "err_at_year_before_history": Bi(
+        "表达式 {expr} 中的 @{year}：{year} 年早于本情景最早的历史数据年份（{first}）",
+        "in {expr}: @{year} is before the first year the scenario has a value for ({first}, "
+        "the earliest year under history, else base_year)",
+    ),
+    "hint_at_year_range": Bi(
+        "@ 后的年份应在 {first}-{end} 年之内；更早的年份须先在 history 中给出该年的值，"
+        "更晚的年份须提高 end_year",
+        "use a year in {first}-{end}: an earlier year needs its value under history, a later "
+        "one a later end_year",
+    ),
     "n_clusters": Bi("[{n}个集群]", "[{n} clusters]"),
     "error_prefix": Bi("错误：", "error: "),
     "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),

@@ -503,6 +503,10 @@ class _Gen:
                 inner = self.derived[name]
                 return self.expr(inner, yi, year, cl, pre, ind)
             return self.val(name, yi, cl if self.is_cluster(name) else None)
+        if isinstance(e, ex.At):
+            # the value in a fixed year, whatever year (or window loop) it is read in
+            fy = "0" if e.year < self.base else self.i(e.year - self.base)
+            return self.expr(e.operand, fy, e.year, c, pre, ind)
         if isinstance(e, ex.Reduce):
             # the same reduction in the same year at the top of the block loop (a share and
             # a group-sum target over one group, say) is computed once per block

@@ -36,7 +36,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.core.expr import Bin, Const, Expr, ExprError, Name, Neg, Pick, Reduce, names_in
+from clustersim.core.expr import (
+    At,
+    Bin,
+    Const,
+    Expr,
+    ExprError,
+    Name,
+    Neg,
+    Pick,
+    Reduce,
+    names_in,
+)
 from clustersim.core.kernels import leontief_output, tier_pipeline
 from clustersim.core.model import (
     ClusterTotal,
@@ -570,6 +581,11 @@ class YearFrame(Frame):
         if isinstance(e, Neg):
             x = self._span(e.operand, i0, i1)
             return Scaled(x.base, np.negative(x.scale)) if isinstance(x, Scaled) else np.negative(x)
+        if isinstance(e, At):
+            # the value in one year, (B', [C]) (history before the base year), the same in
+            # every year of the span
+            v = np.asarray(self.rows_at(e.operand, e.year), dtype=np.float64)
+            return np.broadcast_to(v, (i1 - i0, *v.shape))
         raise TypeError(e)
 
     def _named(self, name: str, i0: int, i1: int) -> Value:

@@ -6,19 +6,28 @@ evaluated by Python)::
     expr    := number | name | name "[" cluster_id "]" | "-" expr | "(" expr ")"
              | expr ("+" | "-" | "*" | "/" | "**") expr
              | reduce "(" expr ["," "group" "=" group_id] ")"
+             | expr "@" year
     reduce  := "sum" | "mean" | "min" | "max"
 
 ``name`` is a series (``gdp``, ``output``, ``rd_total``, an indicator or another metric).
 Cluster series have a cluster axis at position 1; ``sum(output, group=g)`` reduces it,
 ``output[new_materials]`` picks one cluster. A region series combined with a cluster
-series broadcasts over clusters. Anything else (attribute access, calls to other
+series broadcasts over clusters. ``x@2020`` is the value of ``x`` (a series, a pick, a
+reduction or a parenthesised sub-expression) in the year 2020, the same in every year the
+expression is read in: ``va@2025 / va@2020``, ``gdp - gdp@2020``. ``@`` binds tighter than
+every operator (``-x@2020`` is ``-(x@2020)``, ``a * b@2020`` is ``a * (b@2020)``); a year
+before the base year is read from history. Anything else (attribute access, calls to other
 functions, comparisons, keywords other than ``group``) is rejected with a message.
 """
 
 from __future__ import annotations
 
 import ast
+import io
+import itertools
 import math
+import re
+import tokenize
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -28,10 +37,12 @@ from numpy.typing import NDArray
 from clustersim.suggest import did_you_mean
 
 __all__ = [
+    "AT_MARK",
     "MAX_DEPTH",
     "MAX_LENGTH",
     "MAX_LITERAL",
     "REDUCERS",
+    "At",
     "Bin",
     "Const",
     "Expr",
@@ -45,6 +56,7 @@ __all__ = [
     "names_in",
     "parse",
     "require_series",
+    "years_in",
 ]
 
 Array = NDArray[np.float64]
@@ -105,7 +117,51 @@ class Pick:
     cluster: str
 
 
-Expr = Const | Name | Neg | Bin | Reduce | Pick
+@dataclass(frozen=True, slots=True)
+class At:
+    """``operand@year``: the value of ``operand`` in ``year``, whatever year it is read in."""
+
+    operand: Expr
+    year: int
+
+
+Expr = Const | Name | Neg | Bin | Reduce | Pick | At
+
+#: ``x@2020`` is parsed as ``x[__at_2020]``: a subscript binds tighter than any operator,
+#: which ``@`` (Python's matrix product, as tight as ``*``) does not
+AT_MARK = "__at_"
+_MARKED = re.compile(r"\[" + AT_MARK + r"(\d+)\]")
+
+
+def _mark_years(text: str) -> str:
+    """``text`` with every ``@`` followed by a whole number written as a subscript
+    (``va@2025 / va@2020`` becomes ``va[__at_2025] / va[__at_2020]``); as is when it does not
+    tokenize (the parser then says what is wrong)."""
+    if "@" not in text:
+        return text
+    try:
+        toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return text
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    out: list[str] = []
+    pos = 0
+    for a, b in itertools.pairwise(toks):
+        if a.type == tokenize.OP and a.string == "@" and b.type == tokenize.NUMBER:
+            if not b.string.isdigit():
+                continue  # 2020.5, 2_020: left as '@', refused with a message
+            i = starts[a.start[0] - 1] + a.start[1]
+            j = starts[b.end[0] - 1] + b.end[1]
+            out += [text[pos:i], f"[{AT_MARK}{b.string}]"]
+            pos = j
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _unmark(text: str) -> str:
+    return _MARKED.sub(r"@\1", text)
 
 
 def parse(text: str) -> Expr:
@@ -125,8 +181,19 @@ def parse(text: str) -> Expr:
         )
     if "\x00" in text:
         raise ExprError("the expression contains a NUL character")
+    # the text as written first (a syntax error's column is the writer's), then with
+    # ``@year`` as a subscript (see _mark_years)
+    tree = _ast(text.strip(), text)
+    src = _mark_years(text.strip())
+    if src != text.strip():
+        tree = _ast(src, text)
+    _check_tree(tree.body, src)
+    return _convert(tree.body, text, src)
+
+
+def _ast(src: str, text: str) -> ast.Expression:
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        return ast.parse(src, mode="eval")
     except SyntaxError as exc:
         raise ExprError(f"syntax error in expression {text!r} at column {exc.offset}") from exc
     except (RecursionError, MemoryError):
@@ -134,8 +201,6 @@ def parse(text: str) -> Expr:
         raise ExprError(_too_deep(text)) from None
     except ValueError as exc:  # e.g. an integer literal past Python's digit limit
         raise ExprError(f"in {_short(text)}: {exc}") from None
-    _check_tree(tree.body, text)
-    return _convert(tree.body, text)
 
 
 def _short(text: str) -> str:
@@ -145,7 +210,7 @@ def _short(text: str) -> str:
 
 def _too_deep(text: str) -> str:
     return (
-        f"the expression {_short(text)} nests more than {MAX_DEPTH} levels deep (a sum of "
+        f"the expression {_short(_unmark(text))} nests more than {MAX_DEPTH} levels deep (a sum of "
         f"n terms is n levels): define parts of it as metrics, or sum a group with "
         "sum(series, group=g)"
     )
@@ -162,9 +227,9 @@ def _check_tree(root: ast.expr, text: str) -> None:
             v = node.value
             # compare before converting: float() of a huge integer raises OverflowError
             if (isinstance(v, float) and not math.isfinite(v)) or abs(v) > MAX_LITERAL:
-                seg = ast.get_source_segment(text.strip(), node) or str(v)
+                seg = _unmark(ast.get_source_segment(text.strip(), node) or str(v))
                 raise ExprError(
-                    f"in {_short(text)}: the number {_short(seg)} is too large "
+                    f"in {_short(_unmark(text))}: the number {_short(seg)} is too large "
                     f"(numbers in expressions are limited to {MAX_LITERAL:g} in magnitude)"
                 )
         # only expressions are levels: operators, contexts and keywords are not
@@ -173,7 +238,9 @@ def _check_tree(root: ast.expr, text: str) -> None:
         )
 
 
-def _convert(node: ast.expr, text: str) -> Expr:
+def _convert(node: ast.expr, text: str, src: str) -> Expr:
+    """``node`` of ``src`` (``text`` with ``@year`` marked, see :func:`_mark_years`) as an
+    expression tree; messages quote ``text``."""
     if (
         isinstance(node, ast.Constant)
         and isinstance(node.value, int | float)
@@ -183,10 +250,30 @@ def _convert(node: ast.expr, text: str) -> Expr:
     if isinstance(node, ast.Name):
         return Name(node.id)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        inner = _convert(node.operand, text)
+        inner = _convert(node.operand, text, src)
         return Neg(inner) if isinstance(node.op, ast.USub) else inner
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return Bin(_BINOPS[type(node.op)], _convert(node.left, text), _convert(node.right, text))
+        return Bin(
+            _BINOPS[type(node.op)], _convert(node.left, text, src), _convert(node.right, text, src)
+        )
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.slice, ast.Name)
+        and node.slice.id.startswith(AT_MARK)
+        and node.slice.id[len(AT_MARK) :].isdigit()
+    ):
+        inner = _convert(node.value, text, src)
+        if isinstance(inner, Const):
+            raise ExprError(
+                f"in {text!r}: @ reads a series in a year, as in gdp@2020; "
+                f"{_unmark(ast.get_source_segment(src, node) or '')!r} applies it to a number"
+            )
+        return At(inner, int(node.slice.id[len(AT_MARK) :]))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+        raise ExprError(
+            f"in {text!r}: @ takes a year written as a whole number, as in gdp@2020 or "
+            f"(gdp / population)@2020"
+        )
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
         if isinstance(node.slice, ast.Name):
             return Pick(node.value.id, node.slice.id)
@@ -202,11 +289,11 @@ def _convert(node: ast.expr, text: str) -> Expr:
             if kw.arg != "group" or not isinstance(kw.value, ast.Name):
                 raise ExprError(f"in {text!r}: {fn}() accepts only group=<group id>")
             group = kw.value.id
-        return Reduce(fn, _convert(node.args[0], text), group)
-    snippet = ast.get_source_segment(text.strip(), node) or type(node).__name__
+        return Reduce(fn, _convert(node.args[0], text, src), group)
+    snippet = _unmark(ast.get_source_segment(src, node) or type(node).__name__)
     raise ExprError(
         f"in {text!r}: {snippet!r} is not allowed; use numbers, series names, + - * / **, "
-        f"output[cluster] and {'/'.join(REDUCERS)}(series, group=g)"
+        f"output[cluster], {'/'.join(REDUCERS)}(series, group=g) and x@year"
     )
 
 
@@ -222,6 +309,21 @@ def names_in(expr: Expr) -> list[str]:
         return names_in(expr.left) + names_in(expr.right)
     if isinstance(expr, Reduce):
         return names_in(expr.arg)
+    if isinstance(expr, At):
+        return names_in(expr.operand)
+    return []
+
+
+def years_in(expr: Expr) -> list[int]:
+    """The years of the ``x@year`` nodes of ``expr``, left to right."""
+    if isinstance(expr, At):
+        return [expr.year, *years_in(expr.operand)]
+    if isinstance(expr, Neg):
+        return years_in(expr.operand)
+    if isinstance(expr, Bin):
+        return years_in(expr.left) + years_in(expr.right)
+    if isinstance(expr, Reduce):
+        return years_in(expr.arg)
     return []
 
 
@@ -255,7 +357,7 @@ def level_of(
                 raise ExprError(_unknown("cluster", expr.cluster, clusters))
             return False
         return is_cluster[nm]
-    if isinstance(expr, Neg):
+    if isinstance(expr, Neg | At):
         return level_of(expr.operand, is_cluster, groups, clusters)
     if isinstance(expr, Bin):
         left = level_of(expr.left, is_cluster, groups, clusters)
@@ -282,16 +384,19 @@ def evaluate(
     groups: Mapping[str, NDArray[np.intp]],
     clusters: Mapping[str, int],
     cluster_ndim: int,
+    at: Callable[[Expr, int], Array] | None = None,
 ) -> Array:
     """Evaluate ``expr`` with ``lookup(name)`` giving each series' array.
 
     Cluster arrays have their cluster axis at position 1 and ``cluster_ndim`` dimensions
     (3 for ``(S, C, T)`` trajectories, 2 for ``(S', C)`` single-year history values);
-    region arrays have one dimension fewer.
+    region arrays have one dimension fewer. ``at(e, year)`` gives the values of ``e`` in
+    ``year``, ``(S', [C])``, for ``x@year`` nodes (an expression with one is refused
+    without it); over trajectories they get a year axis of length 1, which broadcasts.
     """
     # a plain recursive function, not a closure: a self-referencing closure would form a
     # reference cycle that keeps ``lookup`` (and the series it reads) alive until a GC pass
-    return _ev(expr, lookup, groups, clusters, cluster_ndim)
+    return _ev(expr, lookup, groups, clusters, cluster_ndim, at)
 
 
 def _ev(
@@ -300,6 +405,7 @@ def _ev(
     groups: Mapping[str, NDArray[np.intp]],
     clusters: Mapping[str, int],
     nd: int,
+    at: Callable[[Expr, int], Array] | None,
 ) -> Array:
     if isinstance(e, Const):
         return np.asarray(e.value)
@@ -307,10 +413,15 @@ def _ev(
         return np.asarray(lookup(e.id))
     if isinstance(e, Pick):
         return np.asarray(lookup(e.name)[:, clusters[e.cluster]])
+    if isinstance(e, At):
+        if at is None:
+            raise ExprError(f"a value in a fixed year (@{e.year}) cannot be read here")
+        v = np.asarray(at(e.operand, e.year), dtype=np.float64)
+        return v[..., None] if nd == 3 else v  # a year axis over trajectories
     if isinstance(e, Neg):
-        return np.negative(_ev(e.operand, lookup, groups, clusters, nd))
+        return np.negative(_ev(e.operand, lookup, groups, clusters, nd, at))
     if isinstance(e, Reduce):
-        x = _ev(e.arg, lookup, groups, clusters, nd)
+        x = _ev(e.arg, lookup, groups, clusters, nd, at)
         if e.group is not None:
             x = x[:, groups[e.group]]
         if x.shape[1] == 0:
@@ -318,8 +429,8 @@ def _ev(
         out: Array = getattr(np, e.func)(x, axis=1)
         return out
     if isinstance(e, Bin):
-        a = _ev(e.left, lookup, groups, clusters, nd)
-        b = _ev(e.right, lookup, groups, clusters, nd)
+        a = _ev(e.left, lookup, groups, clusters, nd, at)
+        b = _ev(e.right, lookup, groups, clusters, nd, at)
         if a.ndim == nd and 0 < b.ndim < nd:
             b = np.expand_dims(b, 1)
         elif b.ndim == nd and 0 < a.ndim < nd:

@@ -216,20 +216,29 @@ class Frame:
         if name not in self._cache:
             if name not in self.derived:
                 raise ExprError(f"unknown series {name!r}")
-            self._cache[name] = evaluate(
-                self.derived[name], self.lookup, self.groups, self.clusters, 3
+            val = evaluate(
+                self.derived[name], self.lookup, self.groups, self.clusters, 3, self.rows_at
             )
+            self._cache[name] = self._full_years(val)
         return self._cache[name]
+
+    def _full_years(self, val: Array) -> Array:
+        """``val`` over every projection year: a metric made only of ``x@year`` values has a
+        year axis of length 1 (and maybe one shared sample row), broadcast to ``(S, [C,] T)``."""
+        t = len(self.years)
+        if val.ndim >= 2 and (val.shape[-1] != t or val.shape[0] != self.samples):
+            return np.broadcast_to(val, (self.samples, *val.shape[1:-1], t))
+        return val
 
     def trajectory(self, expr: Expr) -> Array:
         """``(S, T)`` (or ``(S, C, T)``) values of ``expr`` over the projection years."""
-        out = evaluate(expr, self.lookup, self.groups, self.clusters, 3)
+        out = evaluate(expr, self.lookup, self.groups, self.clusters, 3, self.rows_at)
         if out.ndim < 2 or out.size == 0:  # a constant, or an empty selection
             raise ExprError(
                 "the expression has no values per sample and year (it reads no series, or an "
                 "empty selection of clusters)"
             )
-        return out
+        return self._full_years(out)
 
     def at(self, expr: Expr, year: int, traj: Array | None = None) -> Array:
         """Values of ``expr`` in ``year`` for every sample: ``(S,)`` or ``(S, C)``.
@@ -251,7 +260,9 @@ class Frame:
     def _history(self, expr: Expr, year: int) -> Array:
         """``(S', [C])`` values of ``expr`` in a history ``year``; ``S'`` is 1 when shared."""
         hist = partial(self._history_at, year=year)  # no closure: no reference cycle
-        val = np.asarray(evaluate(expr, hist, self.groups, self.clusters, 2), dtype=np.float64)
+        val = np.asarray(
+            evaluate(expr, hist, self.groups, self.clusters, 2, self.rows_at), dtype=np.float64
+        )
         if np.isnan(val).any():  # cluster history given for some clusters only
             gaps = sorted(
                 f"{n}[{c}]"
@@ -271,7 +282,7 @@ class Frame:
             return h[year]
         if name in self.derived:
             hist = partial(self._history_at, year=year)
-            return evaluate(self.derived[name], hist, self.groups, self.clusters, 2)
+            return evaluate(self.derived[name], hist, self.groups, self.clusters, 2, self.rows_at)
         raise HistoryMissing(
             f"no history for {name!r} in {year} (the base year is {self.base_year}); "
             f"add it under history"

@@ -45,6 +45,7 @@ import ast
 import itertools
 import math
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,11 +245,17 @@ _BINOPS: dict[type[ast.operator], Callable[[float, float], float]] = {
 }
 
 
+#: §12 "a value in a fixed year": ``x@2020`` binds tighter than every operator, like a
+#: subscript; Python's own ``@`` (a product, as loose as ``*``) does not
+_AT_YEAR = re.compile(r"@\s*(\d+)(?![\w.])")
+
+
 def _parse(text: str) -> ast.expr:
     """Parse an expression of §12 with Python's own grammar: §12 promises Python
     precedence (``-x ** 2`` is ``-(x ** 2)``), and the walker below accepts only the
-    whitelisted node types."""
-    return ast.parse(text.strip(), mode="eval").body
+    whitelisted node types. ``x@2020`` is read as the subscript ``x[2020]`` (an integer
+    subscript is a year; a cluster is picked by name)."""
+    return ast.parse(_AT_YEAR.sub(r"[\1]", text.strip()), mode="eval").body
 
 
 def _elementwise(a: Value, b: Value, op: Callable[[float, float], float]) -> Value:
@@ -853,6 +860,14 @@ class _Sample:
             v = self.evaluate(node.operand, year)
             sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
             return _elementwise(v, sign, lambda x, s: s * x)
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Constant)
+            and type(node.slice.value) is int
+        ):
+            # §12 "a value in a fixed year": x@2020 is x in 2020 whatever the year asked;
+            # before the base year it is read from history (§6)
+            return self.evaluate(node.value, node.slice.value)
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Name):
             # §12 "pick one cluster": output[new_materials] is region-level
             vec = self.evaluate(node.value, year)

@@ -165,6 +165,39 @@ class _Checker:
             elif kind == "group" and name not in self.groups and name != "all":
                 hint = did_you_mean(name, self.groups)
                 self.add(loc, msg("err_unknown_group_in", name=repr(name), expr=shown, hint=hint))
+        self.at_years(loc, tree, shown)
+
+    def first_year(self) -> int | None:
+        """The earliest year the scenario has a value for: its earliest history year, else
+        the base year (None when the base year is malformed)."""
+        d = self.data
+        base = d.get("base_year")
+        if not isinstance(base, int) or isinstance(base, bool):
+            return None
+        hists = [_dict(_dict(d.get("region")).get("history"))]
+        hists += [_dict(_dict(c).get("history")) for c in _dict(d.get("clusters")).values()]
+        years: list[int] = [
+            y
+            for h in hists
+            for by_year in h.values()
+            if isinstance(by_year, dict)
+            for y in by_year
+            if isinstance(y, int) and not isinstance(y, bool)
+        ]
+        return min([base, *years])
+
+    def at_years(self, loc: Key, tree: ex.Expr, shown: str) -> None:
+        """Every ``x@year`` of ``tree`` reads a year from the first history year to end_year."""
+        first, end = self.first_year(), self.data.get("end_year")
+        if first is None or not isinstance(end, int) or isinstance(end, bool):
+            return
+        for y in ex.years_in(tree):
+            hint = msg("hint_at_year_range", first=first, end=end)
+            if y > end:
+                self.add(loc, msg("err_at_year_after_end", expr=shown, year=y, end=end), hint)
+            elif y < first:
+                text = msg("err_at_year_before_history", expr=shown, year=y, first=first)
+                self.add(loc, text, hint)
 
     def year(self, loc: Key, year: Any, base: Any, end: Any) -> None:
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (year, base, end)):
@@ -206,6 +239,14 @@ class _Checker:
             t = _dict(t)
             at: Key = ("targets", str(tid))
             self.expression((*at, "metric"), t.get("metric"))
+            for other in ("numerator", "denominator", "variable"):  # x@year there too
+                text = t.get(other)
+                if isinstance(text, str) and "@" in text:
+                    try:
+                        tree = ex.parse(text)
+                    except ex.ExprError:
+                        continue
+                    self.at_years((*at, other), tree, repr(text.strip()))
             self.year((*at, "year"), t.get("year"), base, end)
             if t.get("group") is not None:
                 self.group((*at, "group"), t.get("group"))
@@ -252,7 +293,7 @@ def _names(e: ex.Expr) -> list[tuple[str, str]]:
         return [("series", e.id)]
     if isinstance(e, ex.Pick):
         return [("series", e.name), ("cluster", e.cluster)]
-    if isinstance(e, ex.Neg):
+    if isinstance(e, ex.Neg | ex.At):
         return _names(e.operand)
     if isinstance(e, ex.Bin):
         return _names(e.left) + _names(e.right)

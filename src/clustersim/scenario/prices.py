@@ -76,7 +76,7 @@ def _both(key: str, **fmt: object) -> str:
 def _names(expr: ex.Expr) -> list[ex.Name | ex.Pick]:
     if isinstance(expr, ex.Name | ex.Pick):
         return [expr]
-    if isinstance(expr, ex.Neg):
+    if isinstance(expr, ex.Neg | ex.At):
         return _names(expr.operand)
     if isinstance(expr, ex.Bin):
         return _names(expr.left) + _names(expr.right)
