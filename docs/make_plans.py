@@ -59,7 +59,9 @@ def main() -> None:
             # its own row under its own words, so no row shows one goal's label beside another's
             # figures; the required growth of each row is that of the row's own goal
             own = {p: label_text(runs[p].target(t.id).label, "en", t.id) for p in plans}
-            cells = [label, str(t.year), f"{t.status}, {pct(t.probability)}"]
+            # a goal met in any year of a window (reached_by: "within 5-10 years") shows the window
+            when = f"{t.start}-{t.year}" if t.kind == "reached_by" and t.start else str(t.year)
+            cells = [label, when, f"{t.status}, {pct(t.probability)}"]
             for p in plans:
                 tp = runs[p].target(t.id)
                 cells.append(f"{tp.status}, {pct(tp.probability)}" if own[p] == label else "(next row)")

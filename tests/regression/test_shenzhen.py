@@ -234,7 +234,8 @@ GOLDEN_TARGETS = {
     "cluster_tiers_2025": (1.0, "missed", 4.0, "met"),
     "above_scale_industrial_firms_2025": (16113.5, "met", 16113.5, "met"),
     "high_tech_enterprises_2025": (28256.660000000003, "met", 28256.660000000003, "met"),
-    "synthetic_biology_multiply_2034": (1.5749404943527976, "met", 1.5749404943527976, "met"),
+    # the ratio to 2024 in the best year of 2029-2034 (2034: the central rate 9.92% is constant)
+    "synthetic_biology_multiply_2034": (2.5749404943527976, "met", 2.5749404943527976, "met"),
     "brain_science_pillar_2039": (90.83589740322427, "missed", 1000.1942462416497, "met"),
 }
 GOLDEN_REQUIRED = {
@@ -301,6 +302,8 @@ def test_golden_targets(which: str) -> None:
     assert tuple(int(tiers[k][0]) for k in (">=10000", ">=5000", ">=1000")) == expect
     # the closed forms behind the required growth
     assert_allclose(GOLDEN_REQUIRED["brain_science_pillar_2039"], 50 ** (1 / 16) - 1, rtol=1e-12)
+    assert_allclose(GOLDEN_TARGETS["synthetic_biology_multiply_2034"][0], 1.0992**10, rtol=1e-12)
+    assert_allclose(GOLDEN_REQUIRED["synthetic_biology_multiply_2034"], 2 ** (1 / 10) - 1, rtol=1e-12)
     assert_allclose(GOLDEN_SERIES[("sei_va", 2025, None)][0], 14489.67 * 1.0992**2, rtol=1e-12)
 
 
@@ -580,3 +583,83 @@ def test_cli_validate_and_check(path: Path) -> None:
     # plain run: the trend misses the tiers and the pillars, the plan meets every target
     res = runner.invoke(app, ["check", str(path), "--quiet"])
     assert res.exit_code == (1 if path == TREND else 0)
+
+
+# --- 倍数级增长 within 5-10 years: reached_by on output[x] / output[x]@2024 (issue 13) ----------
+
+
+def _triangular_sf(x: float, lo: float, mode: float, hi: float) -> float:
+    """P(r >= x) for r ~ triangular(lo, mode, hi), from its CDF."""
+    if x <= lo:
+        return 1.0
+    if x >= hi:
+        return 0.0
+    if x <= mode:
+        return 1.0 - (x - lo) ** 2 / ((hi - lo) * (mode - lo))
+    return (hi - x) ** 2 / ((hi - lo) * (hi - mode))
+
+
+@pytest.mark.parametrize("which", ["trend", "plan"])
+def test_future_multiply_per_sample_against_the_drawn_rate(which: str) -> None:
+    """Each future industry grows at one drawn constant rate r >= 0 from 2023, so its output in
+    year y over its 2024 output is (1 + r)^(y - 2024): the best year of 2029-2034 is 2034, the
+    value (1 + r)^10 and the target met iff (1 + r)^10 >= 2 (within the 1e-9 x 2 tolerance).
+    Checked per sample against the rates the production draw code gives, on the NumPy and
+    (when installed) numba engines; P(met) against the triangular's closed form."""
+    from clustersim.engine import run_targets
+    from clustersim.engines.reference import production_draws
+
+    sc = cs.load_scenario(TREND if which == "trend" else PLAN)
+    n, seed = 2000, 11
+    draws = production_draws(sc, n, seed)
+    engines = ["numpy"]
+    try:
+        import numba  # noqa: F401
+
+        engines.append("numba")
+    except ImportError:
+        pass
+    pooled = []
+    for engine in engines:
+        outs = run_targets(sc, samples=n, seed=seed, engine=engine)
+        for c in FUTURE_MULTIPLY:
+            r = np.asarray(draws[f"clusters.{c}.output.growth.rate"], dtype=float)
+            o = outs[f"{c}_multiply_2034"]
+            want = (1.0 + r) ** 10
+            assert_allclose(o.value, want, rtol=1e-12, err_msg=f"{engine} {c}")
+            edge = np.abs(want - 2.0) <= 1e-8
+            assert np.array_equal(o.met[~edge], (want >= 2.0)[~edge]), f"{engine} {c}"
+            if engine == "numpy":
+                pooled.append(o.met)
+    # r ~ triangular(0, 0.0992, 0.25) (shenzhen-trend.yaml): P(r >= 2^(1/10) - 1)
+    p = _triangular_sf(2 ** 0.1 - 1, 0.0, 0.0992, 0.25)
+    assert_allclose(p, 1 - (2**0.1 - 1) ** 2 / (0.25 * 0.0992), rtol=1e-12)
+    assert abs(p - 0.7923) < 1e-4
+    share = float(np.mean(np.concatenate(pooled)))  # 4 x 2,000 independent draws
+    sd = math.sqrt(p * (1 - p) / (len(FUTURE_MULTIPLY) * n))
+    assert abs(share - p) < 4 * sd, (share, p)
+
+
+def test_future_multiply_reads_2024_and_any_year_of_2029_2034() -> None:
+    """The target is met in any year of the window: a path that doubles on 2024 in 2030 and then
+    falls back is met (its best year, 2030, is reported), one that doubles only in 2035 is not."""
+    sc = cs.load_scenario(TREND)
+    t = sc.targets["synthetic_biology_multiply_2034"]
+    assert t.kind == "reached_by" and (t.from_year, t.year) == (2029, 2034)  # type: ignore[union-attr]
+    assert t.metric == "output[synthetic_biology] / output[synthetic_biology]@2024"  # type: ignore[union-attr]
+    d = sc.model_dump(mode="json", exclude_none=True)
+    # 2024: +0%, 2025-2030: +13% (1.13^6 = 2.082 in 2030), 2031: -10% (1.874), then flat
+    d["clusters"]["synthetic_biology"]["output"]["growth"] = {
+        "kind": "path",
+        "interpolation": "step",
+        "rates": {2024: 0.0, 2025: 0.13, 2031: -0.10, 2032: 0.0},
+    }
+    res = cs.run(cs.Scenario.model_validate(d), samples=1, required=False)
+    o = res.target("synthetic_biology_multiply_2034")
+    assert_allclose(o.value[0], 1.13**6, rtol=1e-12)
+    assert o.status == "met"
+    d["clusters"]["synthetic_biology"]["output"]["growth"]["rates"] = {2024: 0.0, 2025: 0.06}
+    res = cs.run(cs.Scenario.model_validate(d), samples=1, required=False)
+    o = res.target("synthetic_biology_multiply_2034")
+    assert_allclose(o.value[0], 1.06**10, rtol=1e-12)  # 1.79 in 2034: not doubled
+    assert o.status == "missed"
