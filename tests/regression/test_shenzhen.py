@@ -303,7 +303,9 @@ def test_golden_targets(which: str) -> None:
     # the closed forms behind the required growth
     assert_allclose(GOLDEN_REQUIRED["brain_science_pillar_2039"], 50 ** (1 / 16) - 1, rtol=1e-12)
     assert_allclose(GOLDEN_TARGETS["synthetic_biology_multiply_2034"][0], 1.0992**10, rtol=1e-12)
-    assert_allclose(GOLDEN_REQUIRED["synthetic_biology_multiply_2034"], 2 ** (1 / 10) - 1, rtol=1e-12)
+    assert_allclose(
+        GOLDEN_REQUIRED["synthetic_biology_multiply_2034"], 2 ** (1 / 10) - 1, rtol=1e-12
+    )
     assert_allclose(GOLDEN_SERIES[("sei_va", 2025, None)][0], 14489.67 * 1.0992**2, rtol=1e-12)
 
 
@@ -632,7 +634,7 @@ def test_future_multiply_per_sample_against_the_drawn_rate(which: str) -> None:
             if engine == "numpy":
                 pooled.append(o.met)
     # r ~ triangular(0, 0.0992, 0.25) (shenzhen-trend.yaml): P(r >= 2^(1/10) - 1)
-    p = _triangular_sf(2 ** 0.1 - 1, 0.0, 0.0992, 0.25)
+    p = _triangular_sf(2**0.1 - 1, 0.0, 0.0992, 0.25)
     assert_allclose(p, 1 - (2**0.1 - 1) ** 2 / (0.25 * 0.0992), rtol=1e-12)
     assert abs(p - 0.7923) < 1e-4
     share = float(np.mean(np.concatenate(pooled)))  # 4 x 2,000 independent draws
