@@ -460,6 +460,13 @@ WORDS: Mapping[str, Bi] = {
         "in {expr}: @{year} is before the first year the scenario has a value for ({first}, "
         "the earliest year under history, else base_year)",
     ),
+    "break_spanned_at": Bi(
+        "目标 {target} 通过 @{at} 读取 {series} 在 {at} 年的值，并与 {year} 年比较，跨越了 {brk} 年的"
+        "统计口径变化（{series}.breaks）：请改读 {brk} 年或之后的值",
+        "target {target} reads {series} in {at} (through @{at}) beside {year}, across its "
+        "statistical-scope break in {brk} ({series}.breaks): values are never compared across a "
+        "break; read a year from {brk} on",
+    ),
     "hint_at_year_range": Bi(
         "@ 后的年份应在 {first}-{end} 年之内；更早的年份须先在 history 中给出该年的值，"
         "更晚的年份须提高 end_year",

@@ -204,3 +204,45 @@ def test_level_indicator_breaks(tmp_path: Path) -> None:
     assert f"{p}:{brk_line}: indicators.loans.breaks[1] (2024): break 2024 is after the base year 2023" in (
         _error(p)
     )
+
+
+# --- x@YEAR (issue 13): a fixed year on the other side of a break is refused too -------------
+
+
+def test_an_at_year_across_a_break_is_refused_at_the_metric(tmp_path: Path) -> None:
+    # output[el] has a scope break in 2022: its 2020 value is not comparable with 2026's
+    bad = """\
+  el_double:
+    kind: level
+    label: el
+    metric: output[el] / output[el]@2020
+    year: 2026
+    at_least: 2
+"""
+    msg = _error(_write(tmp_path, bad))
+    assert "brk.yaml:" in msg and "targets.el_double.metric" in msg
+    assert "reads clusters.el.output in 2020 (through @2020) beside 2026" in msg
+    assert "break in 2022" in msg and "read a year from 2022 on" in msg
+    assert "通过 @2020 读取 clusters.el.output 在 2020 年的值" in msg
+
+
+def test_an_at_year_after_the_break_or_on_an_unbroken_series_loads(tmp_path: Path) -> None:
+    ok = """\
+  el_since_break:
+    kind: level
+    label: el
+    metric: output[el] / output[el]@2023
+    year: 2026
+    at_least: 1
+  other_double:
+    kind: reached_by
+    label: other
+    metric: output[other] / output[other]@2020
+    from_year: 2024
+    year: 2026
+    at_least: 2
+"""
+    res = cs.run(cs.load_scenario(_write(tmp_path, ok)))
+    # output[el]: 100 x 1.1^3 / 100; output[other] over its 2020 value 50: 110/50, 121/50, 133.1/50
+    assert math.isclose(res.target("el_since_break").value[0], 1.1**3)
+    assert math.isclose(res.target("other_double").value[0], 133.1 / 50)

@@ -550,11 +550,15 @@ class Scenario(Strict):
         scoped = set(self.clusters) | set(self.groups)
         for tid, t in self.targets.items():
             start = t.start()
-            if start is None:
-                continue
             reads = series_read(self.metrics, t)
+            # years read through x@year (issue 13), in the metric or a metric it reads
+            at = self._at_years(t, reads)
+            if start is None and not at:
+                continue
+            lo = min([*([start] if start is not None else []), *at, t.year])
+            hi = max([*at, t.year])
             for path, series, cluster, year in breaks:
-                if not (start < year <= t.year) or series not in reads:
+                if not (lo < year <= hi) or series not in reads:
                     continue
                 if cluster is not None and reads & scoped:
                     # the metric names clusters or groups: is this one of them (or its parent)?
@@ -565,6 +569,19 @@ class Scenario(Strict):
                         up = self.clusters[up].parent
                     if not reads & mine:
                         continue
+                if start is None or (at and min(at) < start):
+                    field = "metric" if "metric" in type(t).model_fields else "year"
+                    raise ValueError(
+                        f"[at targets.{tid}.{field}] "
+                        + both(
+                            "break_spanned_at",
+                            target=tid,
+                            at=min(at),
+                            year=t.year,
+                            series=path,
+                            brk=year,
+                        )
+                    )
                 field = "from_year" if "from_year" in type(t).model_fields else "relative_to"
                 raise ValueError(
                     f"[at targets.{tid}.{field}] "
@@ -577,6 +594,21 @@ class Scenario(Strict):
                         brk=year,
                     )
                 )
+
+    def _at_years(self, t: Any, reads: set[str]) -> list[int]:
+        """The years of the ``x@year`` nodes in ``t``'s expressions and in the metrics it reads."""
+        from clustersim.core import expr as ex
+
+        texts = [getattr(t, f, None) for f in ("metric", "numerator", "denominator", "variable")]
+        texts += [m.expr for mid, m in self.metrics.items() if mid in reads]
+        out: list[int] = []
+        for text in texts:
+            if isinstance(text, str) and "@" in text:
+                try:
+                    out += ex.years_in(ex.parse(text))
+                except ex.ExprError:
+                    continue  # the compiler says what is wrong with it
+        return out
 
 
 def scenario_json_schema(*, partial: bool = False) -> dict[str, Any]:
