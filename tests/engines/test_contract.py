@@ -145,6 +145,31 @@ LANGUAGE: dict[str, Any] = {
             "year": 2027,
             "less_than": 0.05,
         },
+        # x@YEAR (issue 13): a ratio to a fixed year in a window, a region difference, and a
+        # cluster-level ratio counted
+        "up_on_2024": {
+            "kind": "reached_by",
+            "label": "equipment up 20% on 2024 once in 2025-2027",
+            "metric": "output[equipment] / output[equipment]@2024",
+            "from_year": 2025,
+            "year": 2027,
+            "at_least": 1.2,
+        },
+        "gdp_gain": {
+            "kind": "level",
+            "label": "GDP up more than 1,000 on 2023",
+            "metric": "gdp - gdp@2023",
+            "year": 2027,
+            "more_than": 1000,
+        },
+        "grown_clusters": {
+            "kind": "count_over",
+            "label": "clusters up 25% on 2023",
+            "variable": "output / output@2023",
+            "threshold": 1.25,
+            "year": 2027,
+            "at_least": 3,
+        },
     },
 }
 
