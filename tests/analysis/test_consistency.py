@@ -142,3 +142,42 @@ def test_shipped_plans_have_no_conflict_among_their_linear_targets(name: str) ->
     # every target is either checked or listed as not checked
     assert res.checked
     assert sorted(res.checked + list(res.skipped)) == sorted(load_scenario(path).targets)
+
+
+def test_a_ratio_to_a_fixed_year_is_linear(tmp_path: Path) -> None:
+    """``gdp / gdp@2023 >= 1.2`` in 2026 is ``log gdp[2026] - log gdp[2023] >= log 1.2`` (x@YEAR,
+    issue 13): with ``gdp <= 110`` in 2026 from 100 in 2023 the two conflict; GDP must grow at
+    least 1.2^(1/3) - 1 = +6.27%/yr for the first and at most 1.1^(1/3) - 1 = +3.23%/yr."""
+    p = tmp_path / "at.yaml"
+    p.write_text(
+        """\
+id: at
+name: at
+base_year: 2023
+end_year: 2026
+region:
+  gdp:
+    base: 100
+    growth: {dist: uniform, low: -0.10, high: 0.10}
+targets:
+  up_20pct:
+    kind: level
+    label: GDP 20% above 2023
+    metric: gdp / gdp@2023
+    year: 2026
+    at_least: 1.2
+  at_most_110:
+    kind: level
+    label: GDP at most 110
+    metric: gdp
+    year: 2026
+    at_most: 110
+""",
+        encoding="utf-8",
+    )
+    res = check_consistency(p)
+    assert sorted(res.checked) == ["at_most_110", "up_20pct"] and res.skipped == {}
+    (conflict,) = res.conflicts
+    needs = {(n.target, n.series): n for n in conflict.needs}
+    assert needs["up_20pct", "gdp"].needs_at_least == pytest.approx(1.2 ** (1 / 3) - 1, abs=1e-8)
+    assert needs["at_most_110", "gdp"].needs_at_most == pytest.approx(1.1 ** (1 / 3) - 1, abs=1e-8)

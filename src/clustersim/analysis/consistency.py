@@ -297,6 +297,8 @@ class _Space:
             if year < self.years[0]:
                 raise _NotLinear(f"{e.name}[{e.cluster}]: a cluster's history")
             return self.series_form(e.name, self.model.clusters.index(e.cluster), year)
+        if isinstance(e, ex.At):  # x@Y: log x in year Y, whatever year is asked (issue 13)
+            return self.expr_form(e.operand, e.year, seen)
         if isinstance(e, ex.Bin) and e.op in ("*", "/"):
             left, right = self.expr_form(e.left, year, seen), self.expr_form(e.right, year, seen)
             return _add(left, right, 1.0 if e.op == "*" else -1.0)
