@@ -460,6 +460,15 @@ WORDS: Mapping[str, Bi] = {
         "in {expr}: @{year} is before the first year the scenario has a value for ({first}, "
         "the earliest year under history, else base_year)",
     ),
+    "err_at_not_year": Bi(
+        "表达式 {expr} 中 @ 之后须为整数年份，例如 gdp@2020 或 (gdp / population)@2020",
+        "in {expr}: @ takes a year written as a whole number, as in gdp@2020 or "
+        "(gdp / population)@2020",
+    ),
+    "err_at_on_number": Bi(
+        "表达式 {expr} 中 {part} 把 @ 用在了数字上；@ 读取序列在某一年的值，例如 gdp@2020",
+        "in {expr}: @ reads a series in a year, as in gdp@2020; {part} applies it to a number",
+    ),
     "break_spanned_at": Bi(
         "目标 {target} 通过 @{at} 读取 {series} 在 {at} 年的值，并与 {year} 年比较，跨越了 {brk} 年的"
         "统计口径变化（{series}.breaks）：请改读 {brk} 年或之后的值",

@@ -304,3 +304,32 @@ def test_the_one_line_text_names_file_line_and_field_in_both_languages(tmp_path:
         f"{p.file}:{line}: targets.x.metric: 表达式 'gdp@2030' 中的 @2030"
     )
     assert "2021-2027" in p.text("zh")
+
+
+@pytest.mark.parametrize(
+    ("metric", "en", "zh"),
+    [
+        (
+            "gdp@2020.5",
+            "in 'gdp@2020.5': @ takes a year written as a whole number, as in gdp@2020 or "
+            "(gdp / population)@2020",
+            "表达式 'gdp@2020.5' 中 @ 之后须为整数年份，例如 gdp@2020 或 (gdp / population)@2020",
+        ),
+        (
+            "gdp / 3@2022",
+            "in 'gdp / 3@2022': @ reads a series in a year, as in gdp@2020; '3@2022' applies it "
+            "to a number",
+            "表达式 'gdp / 3@2022' 中 '3@2022' 把 @ 用在了数字上；@ 读取序列在某一年的值，例如 gdp@2020",
+        ),
+    ],
+)
+def test_a_malformed_at_is_refused_at_load_in_both_languages(
+    tmp_path: Path, metric: str, en: str, zh: str
+) -> None:
+    ((p, path, _),) = _problems(tmp_path, metric)
+    assert p.line == _line_of(path, metric) and p.field == "targets.x.metric"
+    assert p.message == en
+    assert p.message_zh == zh
+    with pytest.raises(ex.ExprError) as info:
+        ex.parse(metric)
+    assert str(info.value) == en  # the core's own (English) text is the table's

@@ -79,7 +79,16 @@ _BINOPS: dict[type[ast.operator], str] = {
 
 
 class ExprError(ValueError):
-    """An expression that cannot be parsed or does not fit the scenario."""
+    """An expression that cannot be parsed or does not fit the scenario.
+
+    ``key`` and ``fields``, when set, name the message in :mod:`clustersim.i18n` (which the
+    core does not import) and its fields, so the loader can say it in both languages.
+    """
+
+    def __init__(self, message: str, key: str | None = None, **fields: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.fields = fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,15 +273,21 @@ def _convert(node: ast.expr, text: str, src: str) -> Expr:
     ):
         inner = _convert(node.value, text, src)
         if isinstance(inner, Const):
+            part = repr(_unmark(ast.get_source_segment(src, node) or ""))
             raise ExprError(
-                f"in {text!r}: @ reads a series in a year, as in gdp@2020; "
-                f"{_unmark(ast.get_source_segment(src, node) or '')!r} applies it to a number"
+                f"in {text!r}: @ reads a series in a year, as in gdp@2020; {part} applies it "
+                "to a number",
+                "err_at_on_number",
+                expr=repr(text),
+                part=part,
             )
         return At(inner, int(node.slice.id[len(AT_MARK) :]))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
         raise ExprError(
             f"in {text!r}: @ takes a year written as a whole number, as in gdp@2020 or "
-            f"(gdp / population)@2020"
+            "(gdp / population)@2020",
+            "err_at_not_year",
+            expr=repr(text),
         )
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
         if isinstance(node.slice, ast.Name):

@@ -152,8 +152,10 @@ class _Checker:
             return
         try:
             tree = ex.parse(text)
-        except ex.ExprError:
-            return  # the schema or the compiler says what is wrong with it
+        except ex.ExprError as exc:
+            if exc.key is not None:  # a message with both languages (x@YEAR)
+                self.add(loc, msg(exc.key, **exc.fields))
+            return  # else the schema or the compiler says what is wrong with it
         shown = repr(text.strip()) if len(text) <= 60 else repr(text.strip()[:57] + "...")
         for kind, name in _names(tree):
             if kind == "series" and name not in self.series:
