@@ -981,6 +981,17 @@ def _compile_metrics(comp: Compiled, b: _Builder) -> None:
             raise _err(comp, ("metrics", mid), str(exc)) from exc
         comp.metrics[mid] = e
         _check_coverage(comp, b, e, ("metrics", mid))
+        _check_at_years(comp, e, ("metrics", mid))
+
+
+def _check_at_years(comp: Compiled, e: ex.Expr, path: tuple[str, ...]) -> None:
+    """No ``x@year`` after the end year (the loader says so first, with the valid range; a
+    scenario built in Python reaches this). Years before the base year need history, which
+    evaluation checks."""
+    end = comp.scenario.end_year
+    for y in ex.years_in(e):
+        if y > end:
+            raise _err(comp, path, f"@{y} is after the end of the projection (end_year {end})")
 
 
 def _cidx(b: _Builder) -> dict[str, int]:
@@ -1035,6 +1046,7 @@ def _compile_target(comp: Compiled, b: _Builder, tid: str, t: Target) -> Compile
         t.check_metric(cluster_level, comp.model.groups)
     except ex.ExprError as exc:
         raise _err(comp, path, str(exc)) from exc
+    _check_at_years(comp, metric, path)
     group = t.scope_group()
     covered = set(comp.model.groups[group].tolist()) if group else None
     _check_coverage(comp, b, metric, path, covered)

@@ -333,3 +333,20 @@ def test_a_malformed_at_is_refused_at_load_in_both_languages(
     with pytest.raises(ex.ExprError) as info:
         ex.parse(metric)
     assert str(info.value) == en  # the core's own (English) text is the table's
+
+
+def test_a_scenario_built_in_python_is_held_to_end_year_at_compile() -> None:
+    """Without the loader's check (Scenario.model_validate), compile refuses a year after
+    end_year by target; no engine reads past its arrays."""
+    d = copy.deepcopy(DOC)
+    d["targets"] = {
+        "x": {"kind": "level", "label": "t", "metric": "gdp@2031", "year": 2025, "at_least": 1}
+    }
+    with pytest.raises(
+        cs.ScenarioError, match=r"targets\.x.*@2031 is after the end of the projection"
+    ):
+        cs.run(Scenario.model_validate(d), samples=1)
+    d["targets"] = {}
+    d["metrics"] = {"late": "gdp / gdp@2030"}
+    with pytest.raises(cs.ScenarioError, match=r"metrics\.late.*@2030 is after"):
+        run_targets(Scenario.model_validate(d), samples=8, seed=1, engine="numpy")

@@ -505,6 +505,8 @@ class _Gen:
             return self.val(name, yi, cl if self.is_cluster(name) else None)
         if isinstance(e, ex.At):
             # the value in a fixed year, whatever year (or window loop) it is read in
+            if e.year - self.base >= len(self.m.years):  # never read past the arrays
+                raise ex.ExprError(f"@{e.year} is after the end year {int(self.m.years[-1])}")
             fy = "0" if e.year < self.base else self.i(e.year - self.base)
             return self.expr(e.operand, fy, e.year, c, pre, ind)
         if isinstance(e, ex.Reduce):
