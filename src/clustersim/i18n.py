@@ -1327,6 +1327,15 @@ WORDS: Mapping[str, Bi] = {
     ),
     "tier_inflow": Bi("（年度进入）", " (arriving per year)"),
     "tier_entries": Bi("（新进入企业）", " (entries)"),
+    "tier_unknown_cluster": Bi(
+        "梯队管道所属集群 {cluster!r} 不是本情景的集群",
+        "the pipeline's cluster {cluster!r} is not a cluster of this scenario",
+    ),
+    "tier_cluster_twice": Bi(
+        "集群 {cluster!r} 已有同一组梯队的管道 {other!r}：每个集群每组梯队只能有一条管道",
+        "cluster {cluster!r} already has a pipeline with these tiers ({other!r}): one ladder "
+        "per cluster for a set of tiers",
+    ),
 }
 
 
