@@ -43,6 +43,8 @@ from clustersim.core.model import (
     Model,
     Ratio,
     StockFlow,
+    Tier,
+    TierPipeline,
     Whole,
 )
 from clustersim.core.project import needed
@@ -117,6 +119,13 @@ class _Gen:
         self.hoisted: dict[tuple[str, ...], tuple[str, list[str]]] = {}
         self.reduced: dict[tuple[ex.Expr, int], str] = {}
         self.factors: list[str] = []  # (C, LANES) growth factors gathered per block
+        # firm tier pipelines: one stock and one inflow array per pipeline (all its tiers),
+        # ``tp<n>_n`` / ``tp<n>_i``, (T, K, LANES) or per cluster (T, C, K, LANES)
+        self.pipes: dict[int, str] = {}
+        self.pipes_done: set[int] = set()
+        for op in model.ops:
+            if isinstance(op, Tier) and id(op.pipeline) not in self.pipes:
+                self.pipes[id(op.pipeline)] = f"tp{len(self.pipes)}"
 
     def _reads(self, name: str) -> set[str]:
         """Stored series an inlined value of ``name`` reads (through Combines)."""
@@ -228,6 +237,8 @@ class _Gen:
                 arrays = [op.x0, op.rates, *(e.elasticity for e in op.elastic)]
             elif isinstance(op, StockFlow):
                 arrays = [op.s0, op.exit_rate] + ([] if op.rates is None else [op.rates])
+            elif isinstance(op, Tier):
+                continue  # a pipeline is computed in the lanes, all its tiers at once
             else:
                 arrays = []
             if all(a.shape[0] == 1 for a in arrays) and all(d in inv for d in op.deps):
@@ -269,6 +280,14 @@ class _Gen:
                 for a, b in op.terms
             ]
             return terms[0] if len(terms) == 1 else "(" + " + ".join(terms) + ")"
+        if isinstance(op, Tier):  # a tier of a pipeline's stock or inflow array
+            arr = f"{self.pipes[id(op.pipeline)]}_{'n' if op.what == 'stock' else 'i'}"
+            k = self.i(op.index)
+            if op.cluster:
+                if c is None:
+                    raise ex.ExprError(f"{name!r} is a cluster series here; reduce or pick it")
+                return f"{arr}[{t}, {c}, {k}, b]"
+            return f"{arr}[{t}, {k}, b]"
         lane = "" if name in self.invariant else ", b"
         if op.cluster:
             if c is None:
@@ -413,7 +432,71 @@ class _Gen:
             ]
         if isinstance(op, Combine | Ratio | Whole):
             return []  # inlined where it is read (see val)
+        if isinstance(op, Tier):
+            if id(op.pipeline) in self.pipes_done:
+                return []  # computed with the pipeline's first tier
+            self.pipes_done.add(id(op.pipeline))
+            return self._pipeline_lanes(op.pipeline)
         raise TypeError(f"unknown op {op!r}")
+
+    def _pipeline_lanes(self, pipe: TierPipeline) -> list[str]:
+        """Every tier of a firm tier pipeline for the block's lanes, the step of
+        :func:`clustersim.core.kernels.tier_pipeline`: per year, from the top tier down,
+        ``arrivals`` (entries or promotions of the tier below a year earlier), ``kept``
+        (the stock less promotions and exits, plus what the ceiling above refused) and the
+        arrivals that fit under the ceiling (``min(a, max(cap - kept, 0))``, all of them
+        without a ceiling: ``cap = inf``). A per-cluster pipeline runs the same step for
+        each cluster, its entries gathered from each cluster's region series first."""
+        p = _TOP
+        stem = self.pipes[id(pipe)]
+        n_, i_ = f"{stem}_n", f"{stem}_i"
+        s0, pr = self.par(pipe.s0, "ts"), self.par(pipe.promote, "tpr")
+        xr, cp = self.par(pipe.exit, "txr"), self.par(pipe.cap, "tcp")
+        si = {a: self.si(getattr(pipe, w)) for a, w in ((s0, "s0"), (pr, "promote"))}
+        si |= {xr: self.si(pipe.exit), cp: self.si(pipe.cap)}
+        kk = self.var("kk")
+        blk, arv, kept, got = (self.var(x) for x in ("blk", "arv", "kpt", "got"))
+        lines: list[str] = []
+        if isinstance(pipe.entries, tuple):
+            ent = f"{stem}_e"
+            for ci, name in enumerate(pipe.entries):
+                if not name:
+                    continue
+                cci = self.i(ci)
+                lines += [f"{p}for t in range(T):"]
+                lines += self.loop(p + "    ", f"{ent}[t, {cci}, b] = {self.val(name, 't', None)}")
+            lead, q, c_ = [f"{p}for c in range(C):"], p + "    ", "c, "
+            entry = f"{ent}[{{t}}, c, b]"
+        else:
+            lead, q, c_ = [], p, ""
+            entry = self.val(pipe.entries, "{t}", None)
+        lines += lead
+        first = [
+            f"for {kk} in range({n_}.shape[-2]):",
+            f"    {n_}[0, {c_}{kk}, b] = {s0}[{si[s0]}, {c_}{kk}]",
+            f"    if {kk} == 0:",
+            f"        {i_}[0, {c_}0, b] = {entry.format(t='0')}",
+            "    else:",
+            f"        {i_}[0, {c_}{kk}, b] = "
+            f"{pr}[{si[pr]}, {c_}{kk} - 1] * {s0}[{si[s0]}, {c_}{kk} - 1]",
+        ]
+        lines += self.loop(q, *first)
+        step = [
+            f"{blk} = 0.0",
+            f"for {kk} in range({n_}.shape[-2] - 1, -1, -1):",
+            f"    if {kk} == 0:",
+            f"        {arv} = {entry.format(t='t')}",
+            "    else:",
+            f"        {arv} = {pr}[{si[pr]}, {c_}{kk} - 1] * {n_}[t - 1, {c_}{kk} - 1, b]",
+            f"    {kept} = {n_}[t - 1, {c_}{kk}, b] * "
+            f"(1.0 - {pr}[{si[pr]}, {c_}{kk}] - {xr}[{si[xr]}, {c_}{kk}]) + {blk}",
+            f"    {got} = min({arv}, max({cp}[{si[cp]}, {c_}{kk}] - {kept}, 0.0))",
+            f"    {blk} = {arv} - {got}",
+            f"    {i_}[t, {c_}{kk}, b] = {got}",
+            f"    {n_}[t, {c_}{kk}, b] = {kept} + {got}",
+        ]
+        lines += [f"{q}for t in range(1, T):", *self.loop(q + "    ", *step)]
+        return lines
 
     def _compound_lanes(self, op: Compound, fused: Sequence[ClusterTotal]) -> list[str]:
         p = _TOP
@@ -619,9 +702,19 @@ class _Gen:
             loop += self.target_code(n, spec)
         for _, code in self.hoisted.values():
             body += code
-        alloc = []
+        alloc: list[str] = []
+        for op in self.m.ops:  # pipelines: every tier at once, with the first tier needed
+            if not isinstance(op, Tier) or op.name not in self.need:
+                continue
+            stem, pipe = self.pipes[id(op.pipeline)], op.pipeline
+            if f"    {stem}_n = " in "\n".join(alloc):
+                continue
+            dims = f"T, C, {pipe.n_tiers}" if pipe.per_cluster else f"T, {pipe.n_tiers}"
+            alloc += [f"    {stem}_{w} = np.empty(({dims}, {LANES}))" for w in ("n", "i")]
+            if pipe.per_cluster:
+                alloc.append(f"    {stem}_e = np.zeros((T, C, {LANES}))")
         for op in order:
-            if isinstance(op, Combine | Ratio | Whole):
+            if isinstance(op, Combine | Ratio | Whole | Tier):
                 continue
             lane = "" if op.name in self.invariant else f", {LANES}"
             if op.cluster:
