@@ -234,7 +234,7 @@ def test_errors_name_the_field() -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba not installed")
 def test_numba_runs_tiers_and_auto_may_pick_it() -> None:
-    # the numba engine has a compiled form for pipelines (tests/unit/test_tiers_numba.py
+    # the numba engine has a compiled form for pipelines (tests/unit/test_accel_tiers_io.py
     # holds it to the NumPy engine); auto picks it at scale like any compiled scenario
     sc = Scenario.model_validate(
         doc(
@@ -249,7 +249,6 @@ def test_numba_runs_tiers_and_auto_may_pick_it() -> None:
     from clustersim.engines import AUTO_ACCEL_FROM, resolve_engine
 
     assert resolve_engine("auto", AUTO_ACCEL_FROM * 2, ["level", "pipelines"]) == "numba"
-    assert resolve_engine("auto", AUTO_ACCEL_FROM * 2, ["level", "io"]) == "numpy"
 
 
 def test_file_errors_name_file_line_and_field(tmp_path: Any) -> None:

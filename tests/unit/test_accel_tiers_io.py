@@ -1,5 +1,6 @@
-"""The numba engine's compiled form of firm tier pipelines (region and per-cluster ladders,
-ceilings, drawn rates) agrees with the NumPy engine to 1e-12 relative."""
+"""The numba engine's compiled forms of firm tier pipelines (region and per-cluster ladders,
+ceilings, drawn rates) and of input-output coupling (batched small LU solves, drawn
+coefficients) agree with the NumPy engine to 1e-12 relative."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from clustersim.core.blocked import evaluate_targets as numpy_targets
 from clustersim.scenario.models import Scenario
 
 pytest.importorskip("numba")
+from tests.unit import test_io as io
 from tests.unit import test_tiers as region
 from tests.unit import test_tiers_cluster as per_cluster
 
@@ -106,7 +108,47 @@ def test_per_cluster_ladders_with_draws() -> None:
     assert_allclose(got["ev_ht"].value, 468.1284, rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["ezhou-2029-tiers.yaml", "shenzhen-2025-tiers.yaml"])
+@pytest.mark.parametrize("samples", [1, 8, 29])
+def test_io_with_drawn_coefficients(samples: int) -> None:
+    d = io.uncertain()
+    d["targets"]["rest"] = {
+        "kind": "level",
+        "label": "rest",
+        "metric": "io_rest_output",
+        "year": 2024,
+        "at_least": 520,
+    }
+    d["targets"]["sum"] = {
+        "kind": "level",
+        "label": "s",
+        "metric": "sum(output) + io_rest_output",
+        "year": 2025,
+        "at_least": 900,
+    }
+    agree(cs.compile_scenario(Scenario.model_validate(d), samples=samples, seed=4, draw=True))
+
+
+def test_io_hand_solved_case() -> None:
+    # tests/unit/test_io.py: 2024 output of the rest is 500 + 15.695 / 0.6475
+    d = io.doc(
+        targets={
+            "rest": {
+                "kind": "level",
+                "label": "r",
+                "metric": "io_rest_output",
+                "year": 2024,
+                "at_least": 1,
+            }
+        }
+    )
+    comp = cs.compile_scenario(Scenario.model_validate(d), samples=2, seed=1)
+    got = fused_targets(comp.model, [ct.spec for ct in comp.targets.values()], comp.metrics)
+    assert_allclose(got["rest"].value, 500 + 15.695 / 0.6475, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name", ["ezhou-2029-tiers.yaml", "shenzhen-2025-tiers.yaml", "jiangxi-2025-io.yaml"]
+)
 def test_shipped_tier_scenarios(name: str) -> None:
     sc = cs.load_scenario(SCENARIOS / name)
     agree(cs.compile_scenario(sc, samples=40, seed=5))
