@@ -189,3 +189,15 @@ def test_errors() -> None:
     clash["pipelines"] = {"region_ladder": region, **clash["pipelines"]}
     with pytest.raises(Exception, match=r"'sme' is already used"):
         Scenario.model_validate(clash)
+
+
+def test_workbook_round_trip_keeps_the_cluster(tmp_path: Any) -> None:
+    pytest.importorskip("openpyxl")
+    from clustersim.report.excel import read_workbook, write_workbook
+
+    sc = Scenario.model_validate(targets_doc())
+    back = read_workbook(write_workbook(sc, tmp_path / "s.xlsx"))
+    assert back.pipelines["chips_ladder"].cluster == "chips"
+    assert back.model_dump() == sc.model_dump()
+    out = {t.id: t for t in cs.run(back, samples=1, seed=1, required=False).targets}
+    assert out["chips_ht"].value[0] == pytest.approx(187.51875, rel=RTOL)
