@@ -1403,6 +1403,46 @@ WORDS: Mapping[str, Bi] = {
         "rates the counts imply under constant rates, not observations; priors (exit_prior) "
         "are assumptions.",
     ),
+    "tiers_e_read": Bi("无法读取：{detail}", "cannot read: {detail}"),
+    "tiers_e_columns": Bi(
+        "梯队计数表需要列 pipeline, tier, year, count（可选 exit_prior, source）",
+        "a tier-count file needs the columns pipeline, tier, year, count (optional: "
+        "exit_prior, source)",
+    ),
+    "tiers_e_value": Bi("不是数字：{detail}", "not a number: {detail}"),
+    "tiers_e_ids": Bi("pipeline 与 tier 必填", "pipeline and tier are required"),
+    "tiers_e_count": Bi("计数 {value!r} 不是非负计数", "count {value!r} is not a count"),
+    "tiers_e_prior": Bi(
+        "exit_prior {value!r} 不是 [0, 1] 内的比率", "exit_prior {value!r} is not a rate in [0, 1]"
+    ),
+    "tiers_e_twice": Bi(
+        "{pipeline}/{tier} 在 {year} 年有两个计数", "{pipeline}/{tier} has two counts for {year}"
+    ),
+    "iot_e_shape": Bi(
+        "投入产出表有 {n} 个部门，但 Z 的形状为 {z}、X 为 {x}",
+        "the table has {n} sectors but Z is {z} and X {x}",
+    ),
+    "iot_e_unknown": Bi(
+        "对照表中的部门不在投入产出表中：{sectors}",
+        "the concordance names sectors not in the table: {sectors}",
+    ),
+    "iot_e_group": Bi(
+        "部门 {sector}：{group!r} 既不是情景的集群也不是 rest",
+        "sector {sector}: {group!r} is not a cluster of the scenario or rest",
+    ),
+    "iot_e_negative": Bi(
+        "部门 {sector}：归入 {group} 的份额 {share:g} 为负",
+        "sector {sector}: share {share:g} for {group} is negative",
+    ),
+    "iot_e_sum": Bi(
+        "部门 {sector}：份额之和为 {total:g}，不是 1",
+        "sector {sector}: shares sum to {total:g}, not 1",
+    ),
+    "iot_e_table": Bi(
+        "表头应为 sector、各部门代码、total_output，各行依次为同样顺序的部门",
+        "the header is sector, the sector codes, total_output, and the rows are the same "
+        "sectors in the same order",
+    ),
     "tier_cluster_twice": Bi(
         "集群 {cluster!r} 已有同一组梯队的管道 {other!r}：每个集群每组梯队只能有一条管道",
         "cluster {cluster!r} already has a pipeline with these tiers ({other!r}): one ladder "

@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.errors import ClusterSimError
+from clustersim.errors import Problem, ScenarioError
+from clustersim.i18n import word
 
 __all__ = ["Aggregated", "aggregate", "read_concordance", "read_flow_table"]
 
@@ -77,29 +78,31 @@ def aggregate(
     """Aggregate ``z`` ``(n, n)`` and ``x`` ``(n,)`` of ``sectors`` to ``clusters`` and
     ``rest`` by ``concordance`` (sector -> {group: share}); a sector it does not name goes
     to ``rest``."""
+
+    def bad(key: str, **fmt: object) -> ScenarioError:
+        return ScenarioError(Problem(word(key, "en", **fmt), word(key, "zh", **fmt)))
+
     n = len(sectors)
     z = np.asarray(z, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
     if z.shape != (n, n) or x.shape != (n,):
-        raise ClusterSimError(f"the table has {n} sectors but Z is {z.shape} and X {x.shape}")
+        raise bad("iot_e_shape", n=n, z=z.shape, x=x.shape)
     groups = (*clusters, REST)
     col = {g: k for k, g in enumerate(groups)}
     unknown = [s for s in concordance if s not in sectors]
     if unknown:
-        raise ClusterSimError(f"concordance names sectors not in the table: {unknown}")
+        raise bad("iot_e_unknown", sectors=", ".join(unknown))
     share = np.zeros((n, len(groups)))
     for i, sec in enumerate(sectors):
         parts = concordance.get(sec, {REST: 1.0})
         for g, w in parts.items():
             if g not in col:
-                raise ClusterSimError(
-                    f"sector {sec}: {g!r} is not a cluster of the scenario or rest"
-                )
+                raise bad("iot_e_group", sector=sec, group=g)
             if w < 0:
-                raise ClusterSimError(f"sector {sec}: share {w} for {g} is negative")
+                raise bad("iot_e_negative", sector=sec, group=g, share=w)
             share[i, col[g]] += w
         if abs(share[i].sum() - 1.0) > 1e-9:
-            raise ClusterSimError(f"sector {sec}: shares sum to {share[i].sum():g}, not 1")
+            raise bad("iot_e_sum", sector=sec, total=float(share[i].sum()))
     return Aggregated(groups, share.T @ z @ share, share.T @ x)
 
 
@@ -112,15 +115,20 @@ def read_flow_table(path: Path) -> tuple[list[str], Array, Array]:
     head, body = rows[0], rows[1:]
     sectors = head[1:-1]
     if head[-1].strip() != "total_output" or [r[0] for r in body] != sectors:
-        raise ClusterSimError(
-            f"{path}: the header is sector, the sector codes, total_output, and the rows are "
-            "the same sectors in the same order"
+        raise ScenarioError(
+            Problem(word("iot_e_table", "en"), word("iot_e_table", "zh"), file=str(path))
         )
     try:
         z = np.array([[float(v) for v in r[1:-1]] for r in body])
         x = np.array([float(r[-1]) for r in body])
     except ValueError as exc:
-        raise ClusterSimError(f"{path}: {exc}") from None
+        raise ScenarioError(
+            Problem(
+                word("tiers_e_value", "en", detail=str(exc)),
+                word("tiers_e_value", "zh", detail=str(exc)),
+                file=str(path),
+            )
+        ) from None
     return sectors, z, x
 
 

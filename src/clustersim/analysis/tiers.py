@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from clustersim.errors import ClusterSimError
+from clustersim.errors import Problem, ScenarioError
 from clustersim.grid import Grid
 from clustersim.i18n import word
 
@@ -161,21 +161,27 @@ class TierCalibration:
         return [*out, word("tiers_note", lang)]
 
 
+def _bad(path: Path, line: int | None, key: str, **fmt: Any) -> ScenarioError:
+    """A problem of the tier-count file, in English and Chinese."""
+    return ScenarioError(
+        Problem(word(key, "en", **fmt), word(key, "zh", **fmt), file=str(path), line=line)
+    )
+
+
 def read_tier_counts(path: Path) -> list[Panel]:
     """The pipelines of a tier-count CSV (see the module docstring)."""
     try:
         with path.open(encoding="utf-8", newline="") as fh:
-            rows = list(csv.DictReader(row for row in fh if not row.lstrip().startswith("#")))
+            lines = [(n, row) for n, row in enumerate(fh, start=1)]
     except OSError as exc:
-        raise ClusterSimError(f"{path}: cannot read: {exc}") from None
+        raise _bad(path, None, "tiers_e_read", detail=str(exc)) from None
+    kept = [(n, row) for n, row in lines if not row.lstrip().startswith("#")]
+    rows = list(csv.DictReader(row for _, row in kept))
     need = {"pipeline", "tier", "year", "count"}
     if not rows or not need <= set(rows[0]):
-        raise ClusterSimError(
-            f"{path}: a tier-count file needs the columns {', '.join(sorted(need))} "
-            "(optional: exit_prior, source)"
-        )
+        raise _bad(path, kept[0][0] if kept else None, "tiers_e_columns")
     panels: dict[str, Panel] = {}
-    for i, row in enumerate(rows, start=2):
+    for (i, _), row in zip(kept[1:], rows, strict=False):
         pid, tier = (row["pipeline"] or "").strip(), (row["tier"] or "").strip()
         try:
             year = int(str(row["year"]).strip())
@@ -183,13 +189,13 @@ def read_tier_counts(path: Path) -> list[Panel]:
             prior_text = (row.get("exit_prior") or "").strip()
             prior = float(prior_text) if prior_text else None
         except ValueError as exc:
-            raise ClusterSimError(f"{path}:{i}: {exc}") from None
+            raise _bad(path, i, "tiers_e_value", detail=str(exc)) from None
         if not pid or not tier:
-            raise ClusterSimError(f"{path}:{i}: pipeline and tier are required")
+            raise _bad(path, i, "tiers_e_ids")
         if not math.isfinite(value) or value < 0:
-            raise ClusterSimError(f"{path}:{i}: count {value!r} is not a count")
+            raise _bad(path, i, "tiers_e_count", value=value)
         if prior is not None and not 0.0 <= prior <= 1.0:
-            raise ClusterSimError(f"{path}:{i}: exit_prior {prior!r} is not a rate in [0, 1]")
+            raise _bad(path, i, "tiers_e_prior", value=prior)
         p = panels.setdefault(pid, Panel(pid))
         src = (row.get("source") or "").strip()
         if src and src not in p.sources:
@@ -201,7 +207,7 @@ def read_tier_counts(path: Path) -> list[Panel]:
             p.tiers.append(tier)
             p.counts[tier] = {}
         if year in p.counts[tier]:
-            raise ClusterSimError(f"{path}:{i}: {pid}/{tier} has two counts for {year}")
+            raise _bad(path, i, "tiers_e_twice", pipeline=pid, tier=tier, year=year)
         p.counts[tier][year] = value
         if prior is not None:
             p.priors[tier] = prior
