@@ -149,11 +149,11 @@ def test_bad_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_cli_on_the_shipped_counts() -> None:
-    res = runner.invoke(app, ["calibrate", "--tiers", str(ROOT / "calibration/tiers.csv")])
+    res = runner.invoke(app, ["calibrate", "--tiers", str(ROOT / "calibration/tiers/counts.csv")])
     assert res.exit_code == 0, res.output
     assert "ezhou/high_tech" in res.output and "thin" in res.output
     res = runner.invoke(
-        app, ["calibrate", "--tiers", str(ROOT / "calibration/tiers.csv"), "--json"]
+        app, ["calibrate", "--tiers", str(ROOT / "calibration/tiers/counts.csv"), "--json"]
     )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
@@ -162,5 +162,5 @@ def test_cli_on_the_shipped_counts() -> None:
         (225 - 160.94 + 0.05 * 160.94) / 280.5, rel=1e-12
     )
     # without --tiers a scenario is still required
-    res = runner.invoke(app, ["calibrate", str(ROOT / "calibration/tiers.csv")])
+    res = runner.invoke(app, ["calibrate", str(ROOT / "calibration/tiers/counts.csv")])
     assert res.exit_code != 0 and "--scenario" in res.output
