@@ -13,10 +13,18 @@ from clustersim.values.names import label_text
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = [
     ("Zhenjiang 镇江 (seeds 000, 003)", "zhenjiang-trend", ["zhenjiang-2026-draft", "zhenjiang-2026"]),
-    ("Shenzhen 深圳 (seed 001)", "shenzhen-trend", ["shenzhen-2025"]),
-    ("Ezhou 鄂州 (seed 002)", "ezhou-trend", ["ezhou-2029"]),
-    ("Jiangxi 江西 (seed 004)", "jiangxi-trend", ["jiangxi-2025"]),
+    ("Shenzhen 深圳 (seed 001)", "shenzhen-trend", ["shenzhen-2025", "shenzhen-2025-tiers"]),
+    ("Ezhou 鄂州 (seed 002)", "ezhou-trend", ["ezhou-2029", "ezhou-2029-tiers"]),
+    ("Jiangxi 江西 (seed 004)", "jiangxi-trend", ["jiangxi-2025", "jiangxi-2025-io"]),
 ]
+#: what the issue-17 variants change, printed under their region's table
+NOTES = {
+    "shenzhen-2025-tiers": "the plan with its firm ladders as tier pipelines (docs/scenario-format.md §9a)",
+    "ezhou-2029-tiers": "the plan with its two firm ladders as tier pipelines (§9a): the firm-count targets "
+    "read the pipelines",
+    "jiangxi-2025-io": "the plan with input-output links between its chains (§7a); the coefficients are "
+    "ILLUSTRATIVE, not a published table (no Jiangxi input-output table could be found to ship)",
+}
 SAMPLES, SEED = 1000, 1
 
 
@@ -85,6 +93,9 @@ def main() -> None:
                 cells = [jid, ", ".join(first["targets"])]
                 cells += [pct(js[jid]["probability"]) if jid in js else "–" for js in joint.values()]
                 print("| " + " | ".join(cells) + " |")
+        for p in plans:
+            if p in NOTES:
+                print(f"\n`{p}`: {NOTES[p]}.", end="")
         for p in plans:
             met = sum(x.status == "met" for x in runs[p].targets)
             print(f"\n`{p}`: {met} of {len(runs[p].targets)} targets met at the median.", end="")

@@ -431,8 +431,14 @@ class _Builder:
                 self.add(StockFlow(units, False, s0, f"{iid}_flow", ex_r))
             if ind.integer:
                 self.add(Whole(iid, False, units))
-        for pid in sc.pipelines:
-            self._pipeline(pid)
+        ladders: dict[tuple[str, ...], list[str]] = {}  # per-cluster pipelines by tiers
+        for pid, pipe in sc.pipelines.items():
+            if pipe.cluster is None:
+                self._pipeline([pid])
+            else:
+                ladders.setdefault(tuple(pipe.tiers), []).append(pid)
+        for pids in ladders.values():
+            self._pipeline(pids)
         if not self.cids:
             self._region_totals()
             return
@@ -588,49 +594,74 @@ class _Builder:
         self.add(Leontief("output", system))
         self.add(Leontief("io_rest_output", system, "rest"))
 
-    def _pipeline(self, pid: str) -> None:
+    def _pipeline(self, pids: list[str]) -> None:
         """A firm tier pipeline: its entries (a region series) and one :class:`Tier` op per
-        tier stock and per tier inflow, sharing one :class:`TierPipeline`."""
+        tier stock and per tier inflow, sharing one :class:`TierPipeline`. Several ``pids``
+        are the per-cluster ladders of one set of tiers (``cluster:``): their tiers are
+        cluster series, zero (and not defined) in clusters without a ladder."""
         from clustersim.i18n import word
 
-        pipe = self.sc.pipelines[pid]
-        path = f"pipelines.{pid}"
-        entries = f"{pid}_entries"
-        self.region_series(entries, pipe.entries, f"{path}.entries")
-        tiers = list(pipe.tiers.items())
-        cols: dict[str, list[Array]] = {"s0": [], "promote": [], "exit": [], "cap": []}
-        for tid, tier in tiers:
-            at = f"{path}.tiers.{tid}"
-            s0 = self.ctx.value(tier.base, f"{at}.base", LEVEL_LO)
-            p = (
-                np.zeros(1)
-                if tier.promotion is None
-                else self.ctx.value(tier.promotion, f"{at}.promotion", 0.0, 1.0)
-            )
-            x = self.ctx.value(tier.exit_rate, f"{at}.exit_rate", 0.0, 1.0)
-            total = p + x
-            if np.any(total > 1.0):
-                bad = float(total[np.argmax(total > 1.0)])
-                raise self.ctx.error(
-                    f"{at}.exit_rate",
-                    f"{word('tier_leaves_too_many', 'en', total=bad)} "
-                    f"({word('tier_leaves_too_many', 'zh', total=bad)})",
+        per_cluster = self.sc.pipelines[pids[0]].cluster is not None
+        keys = ("s0", "promote", "exit", "cap")
+        ladders: dict[int, dict[str, Array]] = {}
+        names: dict[int, str] = {}
+        tiers = list(self.sc.pipelines[pids[0]].tiers)
+        for pid in pids:
+            pipe = self.sc.pipelines[pid]
+            path = f"pipelines.{pid}"
+            entries = f"{pid}_entries"
+            self.region_series(entries, pipe.entries, f"{path}.entries")
+            cols: dict[str, list[Array]] = {k: [] for k in keys}
+            for tid, tier in pipe.tiers.items():
+                at = f"{path}.tiers.{tid}"
+                s0 = self.ctx.value(tier.base, f"{at}.base", LEVEL_LO)
+                p = (
+                    np.zeros(1)
+                    if tier.promotion is None
+                    else self.ctx.value(tier.promotion, f"{at}.promotion", 0.0, 1.0)
                 )
-            cap = (
-                np.full(1, np.inf)
-                if tier.ceiling is None
-                else self.ctx.value(tier.ceiling, f"{at}.ceiling", LEVEL_LO)
+                x = self.ctx.value(tier.exit_rate, f"{at}.exit_rate", 0.0, 1.0)
+                total = p + x
+                if np.any(total > 1.0):
+                    bad = float(total[np.argmax(total > 1.0)])
+                    raise self.ctx.error(
+                        f"{at}.exit_rate",
+                        f"{word('tier_leaves_too_many', 'en', total=bad)} "
+                        f"({word('tier_leaves_too_many', 'zh', total=bad)})",
+                    )
+                cap = (
+                    np.full(1, np.inf)
+                    if tier.ceiling is None
+                    else self.ctx.value(tier.ceiling, f"{at}.ceiling", LEVEL_LO)
+                )
+                for key, v in zip(keys, (s0, p, x, cap), strict=True):
+                    cols[key].append(v)
+            i = self.cids.index(pipe.cluster) if pipe.cluster is not None else 0
+            ladders[i] = {k: np.stack(np.broadcast_arrays(*v), axis=1) for k, v in cols.items()}
+            names[i] = entries
+            for tid in tiers:
+                self.paths.setdefault(tid, f"{path}.tiers.{tid}")
+        if not per_cluster:
+            one = ladders[0]
+            shared = TierPipeline(names[0], one["s0"], one["promote"], one["exit"], one["cap"])
+        else:
+            c, k = len(self.cids), len(tiers)
+            arrays: dict[str, Array] = {}
+            for key in keys:
+                s_ = max(lad[key].shape[0] for lad in ladders.values())
+                arr = np.full((s_, c, k), np.inf if key == "cap" else 0.0)
+                for i, lad in ladders.items():
+                    arr[:, i, :] = lad[key]
+                arrays[key] = arr
+            entry_names = tuple(names.get(i, "") for i in range(c))
+            shared = TierPipeline(
+                entry_names, arrays["s0"], arrays["promote"], arrays["exit"], arrays["cap"]
             )
-            for key, v in zip(cols, (s0, p, x, cap), strict=True):
-                cols[key].append(v)
-        arrays = {k: np.stack(np.broadcast_arrays(*v), axis=1) for k, v in cols.items()}
-        shared = TierPipeline(
-            entries, arrays["s0"], arrays["promote"], arrays["exit"], arrays["cap"]
-        )
-        for k, (tid, _) in enumerate(tiers):
+        for k, tid in enumerate(tiers):
             self.add(Tier(tid, shared, k))
             self.add(Tier(f"{tid}_in", shared, k, "in"))
-            self.paths.setdefault(tid, f"{path}.tiers.{tid}")
+            if per_cluster:
+                self.defined[tid] = self.defined[f"{tid}_in"] = set(ladders)
 
     def _region_totals(self) -> None:
         if "rd" in self.ops or "rd_rest" in self.ops:
@@ -1173,7 +1204,16 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
                 return own
             name = op.flow
         elif isinstance(op, Tier):
-            name = op.pipeline.entries
+            ent = op.pipeline.entries
+            if isinstance(ent, str):
+                name = ent
+                continue
+            # a per-cluster ladder: the entries of the one selected cluster that has one
+            chosen = range(len(ent)) if sel is None else sel
+            picked = [ent[i] for i in chosen if ent[i]]
+            if len(picked) != 1:
+                return None
+            name, sel = picked[0], None
         elif isinstance(op, Leontief):
             name = op.system.demand if op.cluster else op.system.rest_demand
         elif isinstance(op, ClusterTotal):

@@ -1359,6 +1359,127 @@ WORDS: Mapping[str, Bi] = {
     ),
     "tier_inflow": Bi("（年度进入）", " (arriving per year)"),
     "tier_entries": Bi("（新进入企业）", " (entries)"),
+    "tier_unknown_cluster": Bi(
+        "梯队管道所属集群 {cluster!r} 不是本情景的集群",
+        "the pipeline's cluster {cluster!r} is not a cluster of this scenario",
+    ),
+    "help_calibrate_tiers": Bi(
+        "DATA 为企业梯队存量表（列 pipeline, tier, year, count，可选 exit_prior, source；梯队由低到高，"
+        "tier 为 entries 的行是新进入企业数）：估计新进入、晋升率与退出率，并说明哪里数据不足；"
+        "不需要 --scenario。",
+        "DATA is a table of firm tier counts (columns pipeline, tier, year, count; optional "
+        "exit_prior, source; tiers lowest first, tier 'entries' rows are firms entering): "
+        "estimate entries, promotion and exit rates and say where the data are thin; no "
+        "--scenario needed.",
+    ),
+    "calibrate_needs_scenario": Bi(
+        "calibrate 需要 --scenario（-S），除非给出 --tiers",
+        "calibrate needs --scenario (-S) unless --tiers is given",
+    ),
+    "tiers_header": Bi(
+        "{n} 个梯队的新进入、晋升率与退出率", "entries, promotion and exit rates of {n} tiers"
+    ),
+    "tiers_col_tier": Bi("管道/梯队", "pipeline/tier"),
+    "tiers_col_in": Bi("由下一级晋升率（首级：新进入）", "promotion into it (first tier: entries)"),
+    "tiers_col_exit": Bi("退出率", "exit rate"),
+    "tiers_col_n": Bi("年度转移数", "transitions"),
+    "tiers_col_method": Bi("方法", "method"),
+    "tiers_entries_unit": Bi(" 家/年", " a year"),
+    "tiers_m_ls": Bi("{n} 个年度转移的最小二乘", "least squares on {n} transitions"),
+    "tiers_m_exact": Bi(
+        "{n} 个年度转移，恰好识别（无标准误）",
+        "{n} transitions, exactly identified (no standard error)",
+    ),
+    "tiers_m_prior": Bi(
+        "退出率取先验 {prior:g}，{n} 个年度转移", "exit prior {prior:g}, {n} transition(s)"
+    ),
+    "tiers_m_prior_only": Bi("仅退出率先验 {prior:g}", "exit prior {prior:g} only"),
+    "tiers_m_none": Bi("无法估计", "not estimated"),
+    "tiers_f_no_above": Bi(
+        "上一级梯队没有计数，晋升出本级的比率未知：表中退出率为晋升与退出之和",
+        "the promotion out of this tier is unknown (no counts of the tier above): its exit "
+        "rate is promotion + exit",
+    ),
+    "tiers_f_misfit_prior": Bi(
+        "常数比率不能拟合这些计数（最小二乘得 {got}）：改用退出率先验 {prior:g}",
+        "constant rates do not fit these counts (least squares gives {got}): the exit prior "
+        "{prior:g} is used instead",
+    ),
+    "tiers_f_misfit": Bi(
+        "常数比率不能拟合这些计数（最小二乘得 {got}，超出取值范围）：可给出 exit_prior 代替",
+        "constant rates do not fit these counts (least squares gives {got}, out of range): "
+        "give an exit_prior to use instead",
+    ),
+    "tiers_f_thin_prior": Bi(
+        "数据不足：{n} 个年度转移、{k} 个未知数；退出率为先验，另一比率由一年读出",
+        "thin: {n} transition(s) for {k} unknowns; the exit rate is the prior and the other "
+        "rate is read off one year",
+    ),
+    "tiers_f_thin_none": Bi(
+        "数据不足：{n} 个年度转移、{k} 个未知数，且无 exit_prior：未估计",
+        "thin: {n} transition(s) for {k} unknowns and no exit_prior: nothing estimated",
+    ),
+    "tiers_f_no_years": Bi(
+        "数据不足：本级没有相邻两年的计数（有计数的年份：{years}）：未估计",
+        "thin: no consecutive years of this tier (counts in {years}): nothing estimated",
+    ),
+    "tiers_f_no_years2": Bi(
+        "数据不足：本级与下一级没有相邻两年的计数（本级有计数的年份：{years}）：未估计",
+        "thin: no consecutive years of this tier and the tier below (counts in {years}): "
+        "nothing estimated",
+    ),
+    "tiers_note": Bi(
+        "公开统计只给出各梯队存量，从不给出晋升或退出数：以上是常数比率模型下计数所隐含的比率，"
+        "不是观测值；先验（exit_prior）是假设。",
+        "published statistics give tier stocks, never promotions or exits: these are the "
+        "rates the counts imply under constant rates, not observations; priors (exit_prior) "
+        "are assumptions.",
+    ),
+    "tiers_e_read": Bi("无法读取：{detail}", "cannot read: {detail}"),
+    "tiers_e_columns": Bi(
+        "梯队计数表需要列 pipeline, tier, year, count（可选 exit_prior, source）",
+        "a tier-count file needs the columns pipeline, tier, year, count (optional: "
+        "exit_prior, source)",
+    ),
+    "tiers_e_value": Bi("不是数字：{detail}", "not a number: {detail}"),
+    "tiers_e_ids": Bi("pipeline 与 tier 必填", "pipeline and tier are required"),
+    "tiers_e_count": Bi("计数 {value!r} 不是非负计数", "count {value!r} is not a count"),
+    "tiers_e_prior": Bi(
+        "exit_prior {value!r} 不是 [0, 1] 内的比率", "exit_prior {value!r} is not a rate in [0, 1]"
+    ),
+    "tiers_e_twice": Bi(
+        "{pipeline}/{tier} 在 {year} 年有两个计数", "{pipeline}/{tier} has two counts for {year}"
+    ),
+    "iot_e_shape": Bi(
+        "投入产出表有 {n} 个部门，但 Z 的形状为 {z}、X 为 {x}",
+        "the table has {n} sectors but Z is {z} and X {x}",
+    ),
+    "iot_e_unknown": Bi(
+        "对照表中的部门不在投入产出表中：{sectors}",
+        "the concordance names sectors not in the table: {sectors}",
+    ),
+    "iot_e_group": Bi(
+        "部门 {sector}：{group!r} 既不是情景的集群也不是 rest",
+        "sector {sector}: {group!r} is not a cluster of the scenario or rest",
+    ),
+    "iot_e_negative": Bi(
+        "部门 {sector}：归入 {group} 的份额 {share:g} 为负",
+        "sector {sector}: share {share:g} for {group} is negative",
+    ),
+    "iot_e_sum": Bi(
+        "部门 {sector}：份额之和为 {total:g}，不是 1",
+        "sector {sector}: shares sum to {total:g}, not 1",
+    ),
+    "iot_e_table": Bi(
+        "表头应为 sector、各部门代码、total_output，各行依次为同样顺序的部门",
+        "the header is sector, the sector codes, total_output, and the rows are the same "
+        "sectors in the same order",
+    ),
+    "tier_cluster_twice": Bi(
+        "集群 {cluster!r} 已有同一组梯队的管道 {other!r}：每个集群每组梯队只能有一条管道",
+        "cluster {cluster!r} already has a pipeline with these tiers ({other!r}): one ladder "
+        "per cluster for a set of tiers",
+    ),
 }
 
 

@@ -33,6 +33,8 @@ ORDER = (
     "discover",
     "consistency",
     "lmdi",
+    "tiers",
+    "io_table",
 )
 
 

@@ -566,11 +566,6 @@ def test_shipped_scenarios_blocked_engines_agree(path: Path, engine: str) -> Non
     # the sweep engines (blocked numpy, fused numba kernel) hold targets only; the numba
     # engine draws normals with its own inverse CDF (agreeing with scipy's to ~1e-12)
     sc = cs.load_scenario(path)
-    if engine == "numba" and (sc.pipelines or sc.io):
-        # no compiled form of tier pipelines or input-output coupling: refused by name
-        with pytest.raises(cs.ScenarioError, match="numba engine has no form for"):
-            run_targets(sc, samples=8, seed=11, engine=engine)
-        return
     for samples in (1, 40):
         ref = run_reference(scenario_document(sc), production_draws(sc, samples, 11), samples)
         outs = run_targets(sc, samples=samples, seed=11, engine=engine)

@@ -39,12 +39,6 @@ def _agree(comp) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_shipped_scenarios_agree(path: Path) -> None:
     sc = cs.load_scenario(path)
-    if sc.pipelines or sc.io:  # no compiled form: the engine refuses them by name
-        from clustersim.engine import run_targets
-
-        with pytest.raises(cs.ScenarioError, match="numba engine has no form for"):
-            run_targets(sc, samples=8, seed=5, engine="numba")
-        return
     _agree(cs.compile_scenario(sc, samples=200, seed=5))
 
 

@@ -182,12 +182,29 @@ def test_without_io_nothing_changes() -> None:
 
 
 @pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba not installed")
-def test_numba_refuses_io_by_name() -> None:
-    sc = Scenario.model_validate(uncertain())
-    with pytest.raises(ScenarioError, match="'io'"):
-        run_targets(sc, samples=4, seed=1, engine="numba")
-    got = run_targets(sc, samples=4, seed=1, engine="auto")
-    assert set(got) == {"b", "va"}
+def test_numba_solves_io_and_matches_the_hand_solution() -> None:
+    # the numba engine has a compiled form for io (tests/unit/test_accel_tiers_io.py holds it
+    # to the NumPy engine under draws); here the hand-solved 2024 output of b: 200 + 3.92...
+    sc = Scenario.model_validate(
+        doc(
+            targets={
+                "b": {
+                    "kind": "level",
+                    "label": "b",
+                    "metric": "output[b]",
+                    "year": 2024,
+                    "at_least": 1,
+                }
+            }
+        )
+    )
+    dx3 = 15.695 / 0.6475
+    dx1 = (2.5 + 0.07 * dx3) / 0.84
+    got = run_targets(sc, samples=4, seed=1, engine="numba")
+    assert got["b"].value[0] == pytest.approx(200 + 0.3 * dx1 + 0.1 * dx3, rel=1e-12)
+    from clustersim.engines import AUTO_ACCEL_FROM, resolve_engine
+
+    assert resolve_engine("auto", AUTO_ACCEL_FROM * 2, ["level", "io"]) == "numba"
 
 
 def test_output_satisfies_the_balance_every_year() -> None:

@@ -40,9 +40,13 @@ from clustersim.core.model import (
     ClusterTotal,
     Combine,
     Compound,
+    IOSystem,
+    Leontief,
     Model,
     Ratio,
     StockFlow,
+    Tier,
+    TierPipeline,
     Whole,
 )
 from clustersim.core.project import needed
@@ -117,6 +121,19 @@ class _Gen:
         self.hoisted: dict[tuple[str, ...], tuple[str, list[str]]] = {}
         self.reduced: dict[tuple[ex.Expr, int], str] = {}
         self.factors: list[str] = []  # (C, LANES) growth factors gathered per block
+        # firm tier pipelines: one stock and one inflow array per pipeline (all its tiers),
+        # ``tp<n>_n`` / ``tp<n>_i``, (T, K, LANES) or per cluster (T, C, K, LANES)
+        self.pipes: dict[int, str] = {}
+        self.pipes_done: set[int] = set()
+        for op in model.ops:
+            if isinstance(op, Tier) and id(op.pipeline) not in self.pipes:
+                self.pipes[id(op.pipeline)] = f"tp{len(self.pipes)}"
+        # input-output systems: every sector's output ``io<n>_x`` (T, n, LANES), solved once
+        self.systems: dict[int, str] = {}
+        self.systems_done: set[int] = set()
+        for op in model.ops:
+            if isinstance(op, Leontief) and id(op.system) not in self.systems:
+                self.systems[id(op.system)] = f"io{len(self.systems)}"
 
     def _reads(self, name: str) -> set[str]:
         """Stored series an inlined value of ``name`` reads (through Combines)."""
@@ -228,6 +245,8 @@ class _Gen:
                 arrays = [op.x0, op.rates, *(e.elasticity for e in op.elastic)]
             elif isinstance(op, StockFlow):
                 arrays = [op.s0, op.exit_rate] + ([] if op.rates is None else [op.rates])
+            elif isinstance(op, Tier | Leontief):
+                continue  # computed in the lanes, every series of a pipeline (system) at once
             else:
                 arrays = []
             if all(a.shape[0] == 1 for a in arrays) and all(d in inv for d in op.deps):
@@ -269,6 +288,21 @@ class _Gen:
                 for a, b in op.terms
             ]
             return terms[0] if len(terms) == 1 else "(" + " + ".join(terms) + ")"
+        if isinstance(op, Tier):  # a tier of a pipeline's stock or inflow array
+            arr = f"{self.pipes[id(op.pipeline)]}_{'n' if op.what == 'stock' else 'i'}"
+            k = self.i(op.index)
+            if op.cluster:
+                if c is None:
+                    raise ex.ExprError(f"{name!r} is a cluster series here; reduce or pick it")
+                return f"{arr}[{t}, {c}, {k}, b]"
+            return f"{arr}[{t}, {k}, b]"
+        if isinstance(op, Leontief):  # a sector's output in its system's array
+            arr = f"{self.systems[id(op.system)]}_x"
+            if op.cluster:
+                if c is None:
+                    raise ex.ExprError(f"{name!r} is a cluster series here; reduce or pick it")
+                return f"{arr}[{t}, {c}, b]"
+            return f"{arr}[{t}, {arr}.shape[1] - 1, b]"
         lane = "" if name in self.invariant else ", b"
         if op.cluster:
             if c is None:
@@ -413,7 +447,143 @@ class _Gen:
             ]
         if isinstance(op, Combine | Ratio | Whole):
             return []  # inlined where it is read (see val)
+        if isinstance(op, Tier):
+            if id(op.pipeline) in self.pipes_done:
+                return []  # computed with the pipeline's first tier
+            self.pipes_done.add(id(op.pipeline))
+            return self._pipeline_lanes(op.pipeline)
+        if isinstance(op, Leontief):
+            if id(op.system) in self.systems_done:
+                return []  # solved with the system's first series
+            self.systems_done.add(id(op.system))
+            return self._leontief_lanes(op.system)
         raise TypeError(f"unknown op {op!r}")
+
+    def _leontief_lanes(self, sys: IOSystem) -> list[str]:
+        """Output of every sector of an input-output system for the block's lanes, as
+        :func:`clustersim.core.kernels.leontief_output`: the uncoupled paths ``d`` (the
+        clusters', then the rest's), ``f[0] = (I - A) d[0]``, ``f[t] = f[0] d[t] / d[0]``
+        (0 where that is not finite) and ``(I - A) x[t] = f[t]`` by an LU factorisation with
+        partial pivoting, once per sample, and a forward and back substitution a year."""
+        p = _TOP
+        stem = self.systems[id(sys)]
+        cf = self.par(sys.coef, "cf")
+        si = self.si(sys.coef)
+        lu, d, f0, y, piv, x = (f"{stem}_{w}" for w in ("lu", "d", "f0", "y", "pv", "x"))
+        i_, j_, r_, q_ = (self.var(w) for w in ("ii", "jj", "rr", "qq"))
+        acc, big, tmp, mul = (self.var(w) for w in ("acc", "big", "tmp", "mul"))
+        sw = self.var("sw")
+        nn = f"{lu}.shape[0]"
+        body = [
+            "for t in range(T):",
+            "    for c in range(C):",
+            f"        {d}[t, c] = {self.val(sys.demand, 't', 'c')}",
+            f"    {d}[t, {nn} - 1] = {self.val(sys.rest_demand, 't', None)}",
+            f"for {i_} in range({nn}):",
+            f"    for {j_} in range({nn}):",
+            f"        {lu}[{i_}, {j_}] = (1.0 if {i_} == {j_} else 0.0) - {cf}[{si}, {i_}, {j_}]",
+            f"for {i_} in range({nn}):",
+            f"    {acc} = 0.0",
+            f"    for {j_} in range({nn}):",
+            f"        {acc} += {lu}[{i_}, {j_}] * {d}[0, {j_}]",
+            f"    {f0}[{i_}] = {acc}",
+            f"    {piv}[{i_}] = {i_}",
+            # LU with partial pivoting (the largest magnitude in the column; first on a tie)
+            f"for {q_} in range({nn}):",
+            f"    {r_} = {q_}",
+            f"    {big} = abs({lu}[{q_}, {q_}])",
+            f"    for {i_} in range({q_} + 1, {nn}):",
+            f"        if abs({lu}[{i_}, {q_}]) > {big}:",
+            f"            {big} = abs({lu}[{i_}, {q_}])",
+            f"            {r_} = {i_}",
+            f"    if {r_} != {q_}:",
+            f"        for {j_} in range({nn}):",
+            f"            {tmp} = {lu}[{q_}, {j_}]",
+            f"            {lu}[{q_}, {j_}] = {lu}[{r_}, {j_}]",
+            f"            {lu}[{r_}, {j_}] = {tmp}",
+            f"        {sw} = {piv}[{q_}]",
+            f"        {piv}[{q_}] = {piv}[{r_}]",
+            f"        {piv}[{r_}] = {sw}",
+            f"    for {i_} in range({q_} + 1, {nn}):",
+            f"        {mul} = {lu}[{i_}, {q_}] / {lu}[{q_}, {q_}]",
+            f"        {lu}[{i_}, {q_}] = {mul}",
+            f"        for {j_} in range({q_} + 1, {nn}):",
+            f"            {lu}[{i_}, {j_}] -= {mul} * {lu}[{q_}, {j_}]",
+            "for t in range(T):",
+            f"    for {i_} in range({nn}):",
+            f"        {r_} = {piv}[{i_}]",
+            f"        {tmp} = {f0}[{r_}] * ({d}[t, {r_}] / {d}[0, {r_}])",
+            f"        if not (abs({tmp}) < np.inf):",
+            f"            {tmp} = 0.0",
+            f"        for {j_} in range({i_}):",
+            f"            {tmp} -= {lu}[{i_}, {j_}] * {y}[{j_}]",
+            f"        {y}[{i_}] = {tmp}",
+            f"    for {i_} in range({nn} - 1, -1, -1):",
+            f"        {tmp} = {y}[{i_}]",
+            f"        for {j_} in range({i_} + 1, {nn}):",
+            f"            {tmp} -= {lu}[{i_}, {j_}] * {x}[t, {j_}, b]",
+            f"        {x}[t, {i_}, b] = {tmp} / {lu}[{i_}, {i_}]",
+        ]
+        return self.loop(p, *body)
+
+    def _pipeline_lanes(self, pipe: TierPipeline) -> list[str]:
+        """Every tier of a firm tier pipeline for the block's lanes, the step of
+        :func:`clustersim.core.kernels.tier_pipeline`: per year, from the top tier down,
+        ``arrivals`` (entries or promotions of the tier below a year earlier), ``kept``
+        (the stock less promotions and exits, plus what the ceiling above refused) and the
+        arrivals that fit under the ceiling (``min(a, max(cap - kept, 0))``, all of them
+        without a ceiling: ``cap = inf``). A per-cluster pipeline runs the same step for
+        each cluster, its entries gathered from each cluster's region series first."""
+        p = _TOP
+        stem = self.pipes[id(pipe)]
+        n_, i_ = f"{stem}_n", f"{stem}_i"
+        s0, pr = self.par(pipe.s0, "ts"), self.par(pipe.promote, "tpr")
+        xr, cp = self.par(pipe.exit, "txr"), self.par(pipe.cap, "tcp")
+        si = {a: self.si(getattr(pipe, w)) for a, w in ((s0, "s0"), (pr, "promote"))}
+        si |= {xr: self.si(pipe.exit), cp: self.si(pipe.cap)}
+        kk = self.var("kk")
+        blk, arv, kept, got = (self.var(x) for x in ("blk", "arv", "kpt", "got"))
+        lines: list[str] = []
+        if isinstance(pipe.entries, tuple):
+            ent = f"{stem}_e"
+            for ci, name in enumerate(pipe.entries):
+                if not name:
+                    continue
+                cci = self.i(ci)
+                lines += [f"{p}for t in range(T):"]
+                lines += self.loop(p + "    ", f"{ent}[t, {cci}, b] = {self.val(name, 't', None)}")
+            lead, q, c_ = [f"{p}for c in range(C):"], p + "    ", "c, "
+            entry = f"{ent}[{{t}}, c, b]"
+        else:
+            lead, q, c_ = [], p, ""
+            entry = self.val(pipe.entries, "{t}", None)
+        lines += lead
+        first = [
+            f"for {kk} in range({n_}.shape[-2]):",
+            f"    {n_}[0, {c_}{kk}, b] = {s0}[{si[s0]}, {c_}{kk}]",
+            f"    if {kk} == 0:",
+            f"        {i_}[0, {c_}0, b] = {entry.format(t='0')}",
+            "    else:",
+            f"        {i_}[0, {c_}{kk}, b] = "
+            f"{pr}[{si[pr]}, {c_}{kk} - 1] * {s0}[{si[s0]}, {c_}{kk} - 1]",
+        ]
+        lines += self.loop(q, *first)
+        step = [
+            f"{blk} = 0.0",
+            f"for {kk} in range({n_}.shape[-2] - 1, -1, -1):",
+            f"    if {kk} == 0:",
+            f"        {arv} = {entry.format(t='t')}",
+            "    else:",
+            f"        {arv} = {pr}[{si[pr]}, {c_}{kk} - 1] * {n_}[t - 1, {c_}{kk} - 1, b]",
+            f"    {kept} = {n_}[t - 1, {c_}{kk}, b] * "
+            f"(1.0 - {pr}[{si[pr]}, {c_}{kk}] - {xr}[{si[xr]}, {c_}{kk}]) + {blk}",
+            f"    {got} = min({arv}, max({cp}[{si[cp]}, {c_}{kk}] - {kept}, 0.0))",
+            f"    {blk} = {arv} - {got}",
+            f"    {i_}[t, {c_}{kk}, b] = {got}",
+            f"    {n_}[t, {c_}{kk}, b] = {kept} + {got}",
+        ]
+        lines += [f"{q}for t in range(1, T):", *self.loop(q + "    ", *step)]
+        return lines
 
     def _compound_lanes(self, op: Compound, fused: Sequence[ClusterTotal]) -> list[str]:
         p = _TOP
@@ -625,9 +795,33 @@ class _Gen:
             loop += self.target_code(n, spec)
         for _, code in self.hoisted.values():
             body += code
-        alloc = []
+        alloc: list[str] = []
+        for op in self.m.ops:  # pipelines: every tier at once, with the first tier needed
+            if not isinstance(op, Tier) or op.name not in self.need:
+                continue
+            stem, pipe = self.pipes[id(op.pipeline)], op.pipeline
+            if f"    {stem}_n = " in "\n".join(alloc):
+                continue
+            dims = f"T, C, {pipe.n_tiers}" if pipe.per_cluster else f"T, {pipe.n_tiers}"
+            alloc += [f"    {stem}_{w} = np.empty(({dims}, {LANES}))" for w in ("n", "i")]
+            if pipe.per_cluster:
+                alloc.append(f"    {stem}_e = np.zeros((T, C, {LANES}))")
+        done_io: set[int] = set()
+        for op in order:  # input-output systems: scratch of the solve and every output
+            if not isinstance(op, Leontief) or id(op.system) in done_io:
+                continue
+            done_io.add(id(op.system))
+            stem = self.systems[id(op.system)]
+            alloc += [
+                f"    {stem}_lu = np.empty((C + 1, C + 1))",
+                f"    {stem}_d = np.empty((T, C + 1))",
+                f"    {stem}_f0 = np.empty(C + 1)",
+                f"    {stem}_y = np.empty(C + 1)",
+                f"    {stem}_pv = np.empty(C + 1, dtype=np.int64)",
+                f"    {stem}_x = np.empty((T, C + 1, {LANES}))",
+            ]
         for op in order:
-            if isinstance(op, Combine | Ratio | Whole):
+            if isinstance(op, Combine | Ratio | Whole | Tier | Leontief):
                 continue
             lane = "" if op.name in self.invariant else f", {LANES}"
             if op.cluster:

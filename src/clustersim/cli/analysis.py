@@ -125,7 +125,10 @@ def _options(
 
 def calibrate(
     data: DataArg,
-    scenario: ScenarioOpt,
+    scenario: Annotated[
+        Path | None,
+        typer.Option("--scenario", "-S", help=h("fit_scenario"), show_default=False),
+    ] = None,
     out_file: Annotated[
         Path | None,
         typer.Option(
@@ -139,9 +142,7 @@ def calibrate(
     breaks: BreakOpt = None,
     map_file: MapOpt = None,
     region: RegionOpt = None,
-    until: Annotated[
-        int | None, typer.Option("--until", help=h("calibrate_until"))
-    ] = None,
+    until: Annotated[int | None, typer.Option("--until", help=h("calibrate_until"))] = None,
     shocks: Annotated[
         bool,
         typer.Option(
@@ -149,6 +150,7 @@ def calibrate(
             help=h("calibrate_shocks"),
         ),
     ] = False,
+    tiers: Annotated[bool, typer.Option("--tiers", help=h("calibrate_tiers"))] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit SCENARIO's growth assumptions to observed DATA; write a fragment that extends it.
@@ -175,6 +177,11 @@ def calibrate(
     from clustersim.analysis.calibration import calibrate as run_calibration
     from clustersim.analysis.fragments import write_fragment
 
+    if tiers:
+        _calibrate_tiers(data, as_json)
+        return
+    if scenario is None:
+        raise fail(ClusterSimError(word("calibrate_needs_scenario", "en")))
     try:
         opts = _options(series, fit, breaks, map_file, region, until)
         cal = run_calibration(data, scenario, options=opts)
@@ -211,6 +218,24 @@ def calibrate(
     print_parts(out, list(lines))
 
 
+def _calibrate_tiers(data: Path, as_json: bool) -> None:
+    """``calibrate --tiers``: entries, promotion and exit rates from tier counts."""
+    from clustersim.analysis.tiers import calibrate_tiers
+    from clustersim.grid import Grid
+
+    try:
+        cal = calibrate_tiers(data)
+    except ClusterSimError as exc:
+        raise fail(exc) from None
+    if as_json:
+        sys.stdout.write(json.dumps(cal.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    lang = resolve_lang(None, None, settings())
+    head = f"{data}: " + word("tiers_header", lang, n=len(cal.rates))
+    print_parts(out, [head, cal.table(lang)])
+    print_parts(out, list[str | Grid](cal.notes(lang)))
+
+
 def backtest(
     ctx: typer.Context,
     data: Annotated[
@@ -244,9 +269,7 @@ def backtest(
             help=h("backtest_rolling"),
         ),
     ] = False,
-    markdown: Annotated[
-        bool, typer.Option("--markdown", help=h("backtest_markdown"))
-    ] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help=h("backtest_markdown"))] = False,
     html_out: Annotated[
         Path | None,
         typer.Option("--html", help=h("backtest_html")),
@@ -261,9 +284,7 @@ def backtest(
             help=h("backtest_samples"),
         ),
     ] = 1,
-    seed: Annotated[
-        int | None, typer.Option("--seed", "-s", help=h("backtest_seed"))
-    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", "-s", help=h("backtest_seed"))] = None,
     series: SeriesOpt = None,
     fit: FitOpt = None,
     breaks: BreakOpt = None,

@@ -48,7 +48,12 @@ from clustersim.core.expr import (
     Reduce,
     names_in,
 )
-from clustersim.core.kernels import leontief_output, tier_pipeline
+from clustersim.core.kernels import (
+    leontief_output,
+    stack_entries,
+    tier_pipeline,
+    tier_pipeline_clusters,
+)
 from clustersim.core.model import (
     ClusterTotal,
     Combine,
@@ -322,15 +327,21 @@ class TimeMajor(Mapping[str, Value]):
         # sample-invariant or none is
         got = self.pipes.get(id(p))
         if got is None:
-            entries = np.moveaxis(self._source(p.entries), 0, -1)  # (B', T)
-            got = self.pipes[id(p)] = tier_pipeline(
-                _rows(p.s0, rows),
-                entries,
-                _rows(p.promote, rows),
-                _rows(p.exit, rows),
-                _rows(p.cap, rows),
-            )
-        series: Array = np.ascontiguousarray(got[0 if op.what == "stock" else 1][:, op.index].T)
+            params = (_rows(p.s0, rows), _rows(p.promote, rows), _rows(p.exit, rows))
+            if isinstance(p.entries, tuple):  # one ladder per cluster: (B', C, T)
+                ent = stack_entries(
+                    p.entries, lambda n: np.moveaxis(self._source(n), 0, -1), self.n_t
+                )
+                got = tier_pipeline_clusters(
+                    params[0], ent, params[1], params[2], _rows(p.cap, rows)
+                )
+            else:
+                entries = np.moveaxis(self._source(p.entries), 0, -1)  # (B', T)
+                got = tier_pipeline(params[0], entries, params[1], params[2], _rows(p.cap, rows))
+            self.pipes[id(p)] = got
+        # (B', [C,] T) -> time-major (T, B'[, C])
+        part = got[0 if op.what == "stock" else 1][..., op.index, :]
+        series: Array = np.ascontiguousarray(np.moveaxis(part, -1, 0))
         return series
 
     def _io(self, op: Leontief) -> Array:

@@ -10,6 +10,8 @@ rate for every year.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -18,8 +20,10 @@ __all__ = [
     "growth_of",
     "leontief_output",
     "logistic_levels",
+    "stack_entries",
     "stock_flow",
     "tier_pipeline",
+    "tier_pipeline_clusters",
 ]
 
 Array = NDArray[np.float64]
@@ -198,6 +202,46 @@ def tier_pipeline(
             inflow[:, k, t] = got
             n[:, k, t] = kept + got
     return n, inflow
+
+
+def tier_pipeline_clusters(
+    s0: Array, entries: Array, promote: Array, exit_rate: Array, cap: Array
+) -> tuple[Array, Array]:
+    """:func:`tier_pipeline` with one ladder per cluster: every (sample, cluster) pair is one
+    row of the sample-vectorised kernel, so each cluster's ladder follows the same step.
+
+    Parameters
+    ----------
+    s0, promote, exit_rate, cap : array (S', C, K)
+    entries : array (S', C, T)
+
+    Returns
+    -------
+    stocks, inflows : arrays (S, C, K, T)
+    """
+    s = max(a.shape[0] for a in (s0, entries, promote, exit_rate, cap))
+    c, k = s0.shape[1], s0.shape[2]
+    t = entries.shape[-1]
+
+    def rows(a: Array, tail: int) -> Array:
+        return np.ascontiguousarray(np.broadcast_to(a, (s, c, tail))).reshape(s * c, tail)
+
+    n, inflow = tier_pipeline(
+        rows(s0, k), rows(entries, t), rows(promote, k), rows(exit_rate, k), rows(cap, k)
+    )
+    return n.reshape(s, c, k, t), inflow.reshape(s, c, k, t)
+
+
+def stack_entries(names: tuple[str, ...], get: Callable[[str], Array], t: int) -> Array:
+    """Entries of a per-cluster pipeline ``(S', C, T)`` from each cluster's region series
+    (``(S', T)``, read by ``get``); zero for a cluster without a ladder (``""``)."""
+    got = {name: np.asarray(get(name), dtype=np.float64) for name in names if name}
+    s = max([1, *(v.shape[0] for v in got.values())])
+    out = np.zeros((s, len(names), t))
+    for i, name in enumerate(names):
+        if name:
+            out[:, i, :] = got[name]
+    return out
 
 
 def leontief_output(coef: Array, demand: Array, rest_demand: Array) -> Array:

@@ -105,7 +105,8 @@ class StockFlow:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class TierPipeline:
-    """A firm tier pipeline (科技型中小企业 -> 高新技术企业 -> 专精特新 -> ...), region level.
+    """A firm tier pipeline (科技型中小企业 -> 高新技术企业 -> 专精特新 -> ...), region level or
+    one ladder per cluster.
 
     ``K`` tiers, lowest first. Per year ``t`` (firms at the end of the year), from the top
     tier down: ``arrivals_1 = entries[t]``, ``arrivals_k = promote[k-1] * n[k-1, t-1]``;
@@ -113,12 +114,17 @@ class TierPipeline:
     ``in_k = min(arrivals_k, max(cap[k] - kept_k, 0))``; ``n[k, t] = kept_k + in_k``;
     ``blocked_k = arrivals_k - in_k`` (promotions a ceiling refuses stay in the tier below;
     entries refused by the first tier's ceiling do not enter). ``promote`` of the top tier
-    is 0, ``cap`` is ``inf`` where a tier has no ceiling. Every array is ``(S', K)``.
+    is 0, ``cap`` is ``inf`` where a tier has no ceiling.
+
+    Region level: ``entries`` names one region series and every array is ``(S', K)``. Per
+    cluster (``entries`` a tuple, one region series name per cluster, ``""`` for a cluster
+    without a ladder): every array is ``(S', C, K)`` (zero stocks and rates, no ceiling where
+    a cluster has none) and the tiers are cluster series.
     Identity is the object (``eq=False``): the tier ops of one pipeline share it, and an
     engine computes the pipeline once per projection.
     """
 
-    entries: str
+    entries: str | tuple[str, ...]
     s0: Array
     promote: Array
     exit: Array
@@ -126,23 +132,38 @@ class TierPipeline:
 
     @property
     def n_tiers(self) -> int:
-        return int(self.s0.shape[1])
+        return int(self.s0.shape[-1])
+
+    @property
+    def per_cluster(self) -> bool:
+        return isinstance(self.entries, tuple)
+
+    @property
+    def entry_names(self) -> tuple[str, ...]:
+        """The region series of entries it reads (one per cluster with a ladder)."""
+        if isinstance(self.entries, tuple):
+            return tuple(e for e in self.entries if e)
+        return (self.entries,)
 
 
 @dataclass(frozen=True, slots=True)
 class Tier:
     """One series of a :class:`TierPipeline`: tier ``index``'s stock (``what="stock"``) or
-    the firms arriving in it each year (``what="in"``, after any ceiling)."""
+    the firms arriving in it each year (``what="in"``, after any ceiling); a cluster series
+    when the pipeline is per cluster."""
 
     name: str
     pipeline: TierPipeline
     index: int
     what: str = "stock"
-    cluster: bool = False
+
+    @property
+    def cluster(self) -> bool:
+        return self.pipeline.per_cluster
 
     @property
     def deps(self) -> tuple[str, ...]:
-        return (self.pipeline.entries,)
+        return self.pipeline.entry_names
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -301,8 +322,11 @@ class Model:
                 _check(op.name, "coef", op.system.coef.shape, (n, n), s, None)
             elif isinstance(op, Tier):
                 p = op.pipeline
+                lead_k = (c, p.n_tiers) if p.per_cluster else (p.n_tiers,)
+                if isinstance(p.entries, tuple) and len(p.entries) != c:
+                    raise ValueError(f"{op.name}: {len(p.entries)} entries for {c} clusters")
                 for what in ("s0", "promote", "exit", "cap"):
-                    _check(op.name, what, getattr(p, what).shape, (p.n_tiers,), s, None)
+                    _check(op.name, what, getattr(p, what).shape, lead_k, s, None)
                 if not 0 <= op.index < p.n_tiers or op.what not in ("stock", "in"):
                     raise ValueError(f"{op.name}: no tier {op.index} {op.what!r} in its pipeline")
 

@@ -16,8 +16,10 @@ from clustersim.core.kernels import (
     compound,
     growth_of,
     leontief_output,
+    stack_entries,
     stock_flow,
     tier_pipeline,
+    tier_pipeline_clusters,
 )
 from clustersim.core.model import (
     ClusterTotal,
@@ -72,7 +74,7 @@ def project(model: Model, need: Iterable[str] | None = None) -> dict[str, Array]
         if keep is not None and op.name not in keep:
             continue
         if isinstance(op, Tier):
-            val = tier_series(op, out, pipes)
+            val = tier_series(op, out, pipes, t)
         elif isinstance(op, Leontief):
             val = io_series(op, out, systems)
         else:
@@ -84,14 +86,21 @@ def project(model: Model, need: Iterable[str] | None = None) -> dict[str, Array]
     return out
 
 
-def tier_series(op: Tier, done: dict[str, Array], pipes: dict[int, tuple[Array, Array]]) -> Array:
-    """Series of tier op ``op``, ``(S, T)``: its pipeline is computed the first time one of
+def tier_series(
+    op: Tier, done: dict[str, Array], pipes: dict[int, tuple[Array, Array]], t: int
+) -> Array:
+    """Series of tier op ``op``, ``(S, T)`` (``(S, C, T)`` per cluster): its pipeline is computed the first time one of
     its tiers is asked for and kept in ``pipes`` (keyed by the pipeline object)."""
     p: TierPipeline = op.pipeline
     got = pipes.get(id(p))
     if got is None:
-        got = pipes[id(p)] = tier_pipeline(p.s0, done[p.entries], p.promote, p.exit, p.cap)
-    return got[0 if op.what == "stock" else 1][:, op.index, :]
+        if isinstance(p.entries, tuple):  # one ladder per cluster
+            ent = stack_entries(p.entries, done.__getitem__, t)
+            got = tier_pipeline_clusters(p.s0, ent, p.promote, p.exit, p.cap)
+        else:
+            got = tier_pipeline(p.s0, done[p.entries], p.promote, p.exit, p.cap)
+        pipes[id(p)] = got
+    return got[0 if op.what == "stock" else 1][..., op.index, :]
 
 
 def io_series(op: Leontief, done: dict[str, Array], systems: dict[int, Array]) -> Array:

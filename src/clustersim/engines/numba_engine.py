@@ -40,7 +40,11 @@ class NumbaEngine:
         return importlib.util.find_spec("numba") is not None
 
     def unsupported(self, kinds: Sequence[str]) -> list[str]:
-        return [k for k in dict.fromkeys(kinds) if not _compiled_form(k)]
+        # the pseudo-kinds "pipelines" and "io" (a scenario with firm tier pipelines or
+        # input-output coupling) have compiled forms (accel.codegen: _pipeline_lanes,
+        # _leontief_lanes)
+        structural = ("pipelines", "io")
+        return [k for k in dict.fromkeys(kinds) if k not in structural and not _compiled_form(k)]
 
     def inverse_normal(self) -> InverseNormal | None:
         from clustersim.accel.draws import ndtri
@@ -51,15 +55,6 @@ class NumbaEngine:
         self, comp: Compiled, *, block: int | None = None, out: Buffers | None = None
     ) -> dict[str, Outcome]:
         from clustersim.accel.kernel import evaluate_targets
-        from clustersim.core.model import Leontief, Tier
-        from clustersim.errors import ScenarioError
 
-        # firm tier pipelines and input-output coupling have no compiled form: refused by
-        # name, never run as something else (``auto`` picks the NumPy engine for them)
-        for kind, name in ((Tier, "firm tier pipelines ('pipelines')"), (Leontief, "'io'")):
-            if any(isinstance(op, kind) for op in comp.model.ops):
-                raise ScenarioError(
-                    f"the numba engine has no form for {name}; use engine 'numpy' (or 'auto')"
-                )
         specs = [ct.spec for ct in comp.targets.values()]
         return evaluate_targets(comp.model, specs, comp.metrics, out=out)

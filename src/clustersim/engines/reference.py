@@ -305,6 +305,12 @@ class _Sample:
         self.indicators: Mapping[str, Any] = doc.get("indicators") or {}
         self.pipelines: Mapping[str, Any] = doc.get("pipelines") or {}
         self.io_doc: Mapping[str, Any] | None = doc.get("io")
+        # §9a cluster: the tiers of per-cluster ladders are cluster series
+        self.cluster_names = set(CLUSTER_NAMES)
+        for pipe in self.pipelines.values():
+            if pipe.get("cluster") is not None:
+                for tid in pipe["tiers"]:
+                    self.cluster_names |= {tid, f"{tid}_in"}
         self._io: dict[str, list[float]] | None = None
         self._tiers: dict[str, dict[str, list[float]]] = {}
         self.metrics: dict[str, ast.expr] = {}
@@ -544,11 +550,7 @@ class _Sample:
                 return None
             return self.block(ind["flow"], f"indicators.{iid}.flow", LEVEL, self.follow_region)
         for pid, pipe in self.pipelines.items():
-            if (
-                name == f"{pid}_entries"
-                or name in pipe["tiers"]
-                or (name.endswith("_in") and name[: -len("_in")] in pipe["tiers"])
-            ):
+            if name == f"{pid}_entries" or (pipe.get("cluster") is None and _tier_name(pipe, name)):
                 return self.pipeline(pid)[name]
         if self.io_doc is not None and name in ("io_rest_demand", "io_rest_output"):
             if name == "io_rest_demand":
@@ -701,7 +703,7 @@ class _Sample:
         or any projected region series."""
 
         def follow(to: str) -> list[float]:
-            x = self.cluster(cid, to) if to in CLUSTER_NAMES else self.region(to)
+            x = self.cluster(cid, to) if to in self.cluster_names else self.region(to)
             if x is None:
                 raise ReferenceError(f"clusters.{cid}: elasticity.to {to!r} is not defined")
             return x
@@ -712,6 +714,10 @@ class _Sample:
         c = self.clusters_doc[cid]
         path = f"clusters.{cid}"
         follow = self._follow_in(cid)
+        for pid, pipe in self.pipelines.items():
+            # §9a cluster: a cluster's own ladder; its tiers are cluster series
+            if pipe.get("cluster") == cid and _tier_name(pipe, name):
+                return self.pipeline(pid)[name]
         if name == "demand":  # §7a: the uncoupled path of an input-output sector
             if self.io_doc is None:
                 return None
@@ -813,7 +819,7 @@ class _Sample:
             i = year - self.base
             if name in self.metrics:
                 return self.metric(name)[i]
-            if name in CLUSTER_NAMES:
+            if name in self.cluster_names:
                 vec: list[float | None] = []
                 for c in self.cids:
                     x = self.cluster(c, name)
@@ -832,7 +838,7 @@ class _Sample:
             return self.number(hist[key], f"region.history.{name}.{year}", FREE)
         if name in self.metrics:
             return self.evaluate(self.metrics[name], year)
-        if name in CLUSTER_NAMES:
+        if name in self.cluster_names:
             vec = []
             for c in self.cids:
                 ch = ((self.clusters_doc[c].get("history") or {}).get(name)) or {}
@@ -1222,9 +1228,16 @@ def _region_names(smp: _Sample) -> list[str]:
         names += ["io_rest_demand", "io_rest_output"]
     for pid, pipe in smp.pipelines.items():
         names.append(f"{pid}_entries")
-        for tid in pipe["tiers"]:
-            names += [tid, f"{tid}_in"]
+        if pipe.get("cluster") is None:
+            for tid in pipe["tiers"]:
+                names += [tid, f"{tid}_in"]
     return [*names, *DERIVED_REGION, *smp.metrics]
+
+
+def _tier_name(pipe: Mapping[str, Any], name: str) -> bool:
+    """``name`` is a tier of the pipeline or the firms arriving in one (``<tier>_in``)."""
+    tiers = pipe["tiers"]
+    return name in tiers or (name.endswith("_in") and name[: -len("_in")] in tiers)
 
 
 def _always_listed(doc: Mapping[str, Any], name: str) -> bool:
@@ -1236,7 +1249,14 @@ def _always_listed(doc: Mapping[str, Any], name: str) -> bool:
 
 def _cluster_names(smp: _Sample) -> list[str]:
     """Every cluster-level name (§11), cluster-level metrics last."""
-    return [*CLUSTER_NAMES, *(["demand"] if smp.io_doc is not None else []), *smp.metrics]
+    tiers: list[str] = []
+    for pipe in smp.pipelines.values():
+        if pipe.get("cluster") is not None:
+            for tid in pipe["tiers"]:
+                if tid not in tiers:
+                    tiers += [tid, f"{tid}_in"]
+    io = ["demand"] if smp.io_doc is not None else []
+    return [*CLUSTER_NAMES, *io, *tiers, *smp.metrics]
 
 
 # --- adapters to production (the only places this module touches clustersim) ------------------

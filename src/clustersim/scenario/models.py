@@ -236,12 +236,21 @@ class Pipeline(Strict):
     name: Label
     entries: Series
     tiers: dict[Id, TierLevel] = Field(min_length=1, description="lowest tier first")
+    cluster: Id | None = Field(
+        None,
+        description="the cluster whose ladder this is: its tiers are then cluster series "
+        "(tier[cluster]); pipelines of other clusters may reuse the same tier ids in the "
+        "same order",
+    )
     source: str | None = None
     note: str | None = None
 
-    def series_names(self, pid: str) -> list[tuple[str, str]]:
-        """Each series name with the path that defines it."""
+    def series_names(self, pid: str, *, tiers: bool = True) -> list[tuple[str, str]]:
+        """Each series name with the path that defines it (without the tier series when
+        ``tiers`` is false)."""
         out = [(f"{pid}_entries", f"pipelines.{pid}.entries")]
+        if not tiers:
+            return out
         for tid in self.tiers:
             out += [(tid, f"pipelines.{pid}.tiers.{tid}")]
             out += [(f"{tid}_in", f"pipelines.{pid}.tiers.{tid}")]
@@ -485,6 +494,9 @@ class Scenario(Strict):
         for iid, ind in self.indicators.items():
             if isinstance(ind, StockIndicator):
                 owner.setdefault(f"{iid}_flow", "indicators")
+        # per-cluster ladders (cluster:) share their tier series: one cluster series per
+        # tier id list, one ladder per cluster
+        ladders: dict[tuple[str, ...], dict[str, str]] = {}
         for pid, pipe in self.pipelines.items():
             last = list(pipe.tiers)[-1]
             if pipe.tiers[last].promotion is not None:
@@ -492,7 +504,26 @@ class Scenario(Strict):
                     f"[at pipelines.{pid}.tiers.{last}.promotion] "
                     + both("tier_top_promotion", tier=last)
                 )
-            for name, path in pipe.series_names(pid):
+            shared = pipe.cluster is not None
+            if pipe.cluster is not None:
+                if pipe.cluster not in self.clusters:
+                    raise ValueError(
+                        f"[at pipelines.{pid}.cluster] "
+                        + both("tier_unknown_cluster", cluster=pipe.cluster)
+                    )
+                ids = tuple(pipe.tiers)
+                seen = ladders.get(ids)
+                if seen is None:
+                    ladders[ids] = {pipe.cluster: pid}
+                    shared = False  # the first ladder of these tiers claims their names
+                elif pipe.cluster in seen:
+                    raise ValueError(
+                        f"[at pipelines.{pid}.cluster] "
+                        + both("tier_cluster_twice", cluster=pipe.cluster, other=seen[pipe.cluster])
+                    )
+                else:
+                    seen[pipe.cluster] = pid
+            for name, path in pipe.series_names(pid, tiers=not shared):
                 other = owner.get(name) or ("a built-in series" if name in RESERVED else None)
                 if other is not None:
                     raise ValueError(
