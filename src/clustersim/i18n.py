@@ -1194,6 +1194,13 @@ WORDS: Mapping[str, Bi] = {
         "ln(1 + growth), widened for the small sample), so Monte Carlo fans include "
         "year-to-year shocks. Without it they are listed in a comment.",
     ),
+    "help_calibrate_factor": Bi(
+        "与 --shocks 同用：拟合序列的逐年扰动共享这个名称的区域因子；载荷由 fit_shocks 从历史面板估计，"
+        "重叠年份不足时取先验 0.5 并在 source 中写明年数。",
+        "With --shocks: the fitted series' annual innovations share a regional factor of this "
+        "name; loadings estimated by fit_shocks on the history panel, or the prior 0.5 where "
+        "too few years overlap (the source gives the count).",
+    ),
     "help_backtest_data": Bi(
         "观测数据：整洁格式 CSV（见 docs/calibration.md）；配合 --rolling 可给任意多个文件"
         "（calibration/*.csv），否则一个。",

@@ -27,6 +27,7 @@ from typing import Any
 
 from clustersim.analysis.calibration import Calibration, SeriesFit
 from clustersim.analysis.fits import CompoundFit, LogisticFit, widening
+from clustersim.analysis.shocks import FactorEstimate, panel_factor
 from clustersim.analysis.text import level_text, lines_text, years_text
 from clustersim.atomic import atomic_path
 from clustersim.errors import ClusterSimError
@@ -34,6 +35,7 @@ from clustersim.yamlout import dump_yaml
 
 __all__ = [
     "CalibrationError",
+    "factor_estimate",
     "fragment_doc",
     "fragment_text",
     "growth_block",
@@ -239,8 +241,27 @@ def _set(doc: dict[str, Any], path: Sequence[str], value: Any) -> None:
     cur[path[-1]] = value
 
 
-def fragment_doc(cal: Calibration, out: str | Path, *, shocks: bool = False) -> dict[str, Any]:
-    """The fragment as data: ``extends`` the scenario, sets each fitted growth block."""
+def factor_estimate(cal: Calibration) -> FactorEstimate | None:
+    """The shared factor of the fits that write a ``shocks:`` block (:func:`shocks_block`):
+    :func:`~clustersim.analysis.shocks.panel_factor` on their observed levels (the values
+    each fit used), estimated where the panel allows, else the prior with the counts."""
+    panel = {
+        f.spec.name: {v.year: v.value for v in f.used}
+        for f in cal.fits
+        if shocks_block(f) is not None
+    }
+    return panel_factor(panel) if panel else None
+
+
+def fragment_doc(
+    cal: Calibration, out: str | Path, *, shocks: bool = False, factor: str | None = None
+) -> dict[str, Any]:
+    """The fragment as data: ``extends`` the scenario, sets each fitted growth block.
+
+    With ``shocks`` and ``factor`` (a factor name) the fitted series' shocks share that
+    factor: the fragment declares it under ``shocks.factors`` and each ``shocks:`` block gets
+    ``factor`` and ``loading`` from :func:`factor_estimate`.
+    """
     from clustersim.scenario.loader import load_data
 
     parent = load_data(cal.scenario_path).data
@@ -260,9 +281,31 @@ def fragment_doc(cal: Calibration, out: str | Path, *, shocks: bool = False) -> 
             f"({len(cal.fits)} series; clustersim calibrate)"
         ),
     }
+    est = factor_estimate(cal) if shocks and factor is not None else None
+    if est is not None and factor is not None:
+        doc["shocks"] = _overlay(
+            _get(parent, ("shocks",)),
+            {
+                **(_get(parent, ("shocks",)) or {}),
+                "factors": {
+                    **(_get(parent, ("shocks", "factors")) or {}),
+                    factor: {
+                        "ar": 0.0,
+                        "source": f"calibrate on {Path(cal.data.path).name}: {est.text}",
+                        "note": "ar 0: no series is long enough to estimate the factor's persistence",
+                    },
+                },
+            },
+        )
     for f in cal.fits:
         path = (*f.spec.path, "growth")
         new = growth_block(f, cal.data.path, shocks=shocks)
+        if est is not None and isinstance(new.get("shocks"), dict):
+            new["shocks"] = {
+                **new["shocks"],
+                "factor": factor,
+                "loading": _num(est.loading[f.spec.name], 4),
+            }
         _set(doc, path, _overlay(_get(parent, path), new))
     return doc
 
@@ -272,18 +315,21 @@ def _fit_lines(cal: Calibration) -> list[str]:
     (a YAML comment is no terminal: no column padding to keep straight)."""
     grid = cal.table()
     return [
-        f"# {row[0]}: " + ", ".join(f"{h} {c}" for h, c in zip(grid.headers[1:], row[1:], strict=True))
+        f"# {row[0]}: "
+        + ", ".join(f"{h} {c}" for h, c in zip(grid.headers[1:], row[1:], strict=True))
         for row in grid.rows
     ]
 
 
-def fragment_text(cal: Calibration, out: str | Path, *, shocks: bool = False) -> str:
+def fragment_text(
+    cal: Calibration, out: str | Path, *, shocks: bool = False, factor: str | None = None
+) -> str:
     """The fragment file: provenance comments, then YAML.
 
     Without ``shocks`` the ``shocks:`` block each compound fit would write is listed in a
     comment, so it can be switched on by hand (or with ``calibrate --shocks``).
     """
-    doc = fragment_doc(cal, out, shocks=shocks)
+    doc = fragment_doc(cal, out, shocks=shocks, factor=factor)
     head = [
         f"# Growth of {cal.scenario_path} calibrated on observed data by `clustersim calibrate`.",
         f"# data: {cal.data.path} (sha256 {cal.data.sha256[:16]}...), region {cal.region}"
@@ -306,12 +352,17 @@ def fragment_text(cal: Calibration, out: str | Path, *, shocks: bool = False) ->
                     f"# {f.spec.name}: annual innovations (not written; calibrate --shocks): "
                     f"shocks: {{sd: {sh['sd']}, ar: {sh['ar']}}}"
                 )
+    est = factor_estimate(cal) if shocks and factor is not None else None
+    if est is not None:
+        head.append(f"# factor {factor}: {est.text}")
     for n in cal.notes:
         head.append(f"# note: {n}")
     return "\n".join(head) + "\n\n" + dump_yaml(doc)
 
 
-def write_fragment(cal: Calibration, out: str | Path, *, shocks: bool = False) -> Path:
+def write_fragment(
+    cal: Calibration, out: str | Path, *, shocks: bool = False, factor: str | None = None
+) -> Path:
     """Write the fragment to ``out`` atomically, after checking that it loads and compiles.
 
     The text goes to a temporary file beside ``out``, which is validated (loaded with its
@@ -326,7 +377,7 @@ def write_fragment(cal: Calibration, out: str | Path, *, shocks: bool = False) -
         raise CalibrationError(f"--out {out}: the fragment is a scenario file: name it .yaml")
     if not target.parent.exists():
         raise CalibrationError(f"--out {out}: directory {target.parent} does not exist")
-    text = fragment_text(cal, target, shocks=shocks)
+    text = fragment_text(cal, target, shocks=shocks, factor=factor)
     with atomic_path(target, suffix=".tmp.yaml") as tmp:
         tmp.write_text(text, encoding="utf-8")
         try:

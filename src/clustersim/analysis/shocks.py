@@ -21,7 +21,17 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["AR_MAX", "ShockFit", "fit_shocks", "one_factor_loadings"]
+__all__ = [
+    "AR_MAX",
+    "MIN_COMMON_GROWTHS",
+    "MIN_SERIES_GROWTHS",
+    "PRIOR_LOADING",
+    "FactorEstimate",
+    "ShockFit",
+    "fit_shocks",
+    "one_factor_loadings",
+    "panel_factor",
+]
 
 Array = NDArray[np.float64]
 #: the largest AR(1) coefficient a fit returns (the scenario allows [0, 1))
@@ -175,4 +185,125 @@ def fit_shocks(years: Sequence[int] | ArrayLike, panel: Mapping[str, ArrayLike])
         sd=np.array(sds),
         correlation=corr,
         loading=loading,
+    )
+
+
+#: the loading of a shared factor when the panel is too short to estimate it: half of each
+#: series' innovation variance common (the engine's default share, ``DEFAULT_LOADING``)
+PRIOR_LOADING = 0.5
+#: growth years each series needs, and common growth years the panel needs, for fit_shocks
+MIN_SERIES_GROWTHS = 4
+MIN_COMMON_GROWTHS = 3
+
+
+@dataclass(frozen=True)
+class FactorEstimate:
+    """The loadings of one shared factor on a panel: estimated, or a documented prior.
+
+    Attributes
+    ----------
+    names : tuple of str
+    loading : dict of str to float
+        Share of each series' innovation variance from the factor.
+    estimated : bool
+        True when :func:`fit_shocks` estimated them; False when the prior is used.
+    growth_years : dict of str to tuple of int
+        The annual growth years each series has (``t`` with ``t - 1`` and ``t`` observed).
+    common_years : tuple of int
+        The growth years every series has.
+    reason : str
+        Why the prior is used (empty when estimated), with the counts.
+    """
+
+    names: tuple[str, ...]
+    loading: dict[str, float]
+    estimated: bool
+    growth_years: dict[str, tuple[int, ...]]
+    common_years: tuple[int, ...]
+    reason: str
+
+    @property
+    def text(self) -> str:
+        """One sentence for a ``source:``: how the loadings were obtained."""
+        common = ", ".join(str(y) for y in self.common_years) or "none"
+        if self.estimated:
+            shares = ", ".join(f"{n} {v:.3f}" for n, v in self.loading.items())
+            return (
+                f"one-factor fit (fit_shocks) of the innovations of {', '.join(self.names)} "
+                f"over the {len(self.common_years)} common growth years ({common}): loadings {shares}"
+            )
+        return f"prior loading {PRIOR_LOADING:g} on every series: {self.reason}"
+
+
+def panel_factor(
+    panel: Mapping[str, Mapping[int, float]], *, prior: float = PRIOR_LOADING
+) -> FactorEstimate:
+    """Estimate one shared factor's loadings on a panel of levels, or use ``prior``.
+
+    The loadings are :func:`fit_shocks`' when every series has at least
+    :data:`MIN_SERIES_GROWTHS` annual growths (consecutive years both observed), there are
+    at least two series and at least :data:`MIN_COMMON_GROWTHS` growth years common to all;
+    otherwise every series gets ``prior`` and :attr:`FactorEstimate.reason` gives the counts.
+
+    Parameters
+    ----------
+    panel : mapping of series name to {year: level}
+        Levels (> 0) by year; gaps are allowed.
+    prior : float
+        The loading used when the panel is too short.
+    """
+    names = tuple(panel)
+    if not names:
+        raise ValueError("the panel has no series")
+    growth: dict[str, tuple[int, ...]] = {
+        n: tuple(sorted(t for t in panel[n] if t - 1 in panel[n])) for n in names
+    }
+    common = tuple(sorted(set.intersection(*(set(g) for g in growth.values()))))
+    short = [n for n in names if len(growth[n]) < MIN_SERIES_GROWTHS]
+    problems = []
+    if len(names) < 2:
+        problems.append("one series only (a shared factor needs two)")
+    if short:
+        problems.append(
+            "annual growths per series "
+            + ", ".join(f"{n} {len(growth[n])}" for n in names)
+            + f" (fit_shocks needs {MIN_SERIES_GROWTHS} each)"
+        )
+    if len(common) < MIN_COMMON_GROWTHS:
+        listed = ", ".join(str(y) for y in common) or "none"
+        problems.append(
+            f"{len(common)} overlapping growth year(s) ({listed}); the factor needs "
+            f"{MIN_COMMON_GROWTHS}"
+        )
+    if problems:
+        return FactorEstimate(
+            names=names,
+            loading={n: prior for n in names},
+            estimated=False,
+            growth_years=growth,
+            common_years=common,
+            reason="; ".join(problems),
+        )
+    years = range(min(min(panel[n]) for n in names), max(max(panel[n]) for n in names) + 1)
+    fit = fit_shocks(
+        list(years),
+        {n: [panel[n].get(t, math.nan) for t in years] for n in names},
+    )
+    if np.any(np.isnan(fit.loading)):  # AR(1) innovations lost the overlap at a gap
+        return FactorEstimate(
+            names=names,
+            loading={n: prior for n in names},
+            estimated=False,
+            growth_years=growth,
+            common_years=fit.years,
+            reason=f"{len(fit.years)} overlapping innovation year(s) after the AR(1) filter; "
+            f"the factor needs {MIN_COMMON_GROWTHS}",
+        )
+    return FactorEstimate(
+        names=names,
+        loading={n: float(v) for n, v in zip(names, fit.loading, strict=True)},
+        estimated=True,
+        growth_years=growth,
+        common_years=fit.years,
+        reason="",
     )

@@ -151,6 +151,10 @@ def calibrate(
         ),
     ] = False,
     tiers: Annotated[bool, typer.Option("--tiers", help=h("calibrate_tiers"))] = False,
+    factor: Annotated[
+        str | None,
+        typer.Option("--factor", help=h("calibrate_factor")),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit SCENARIO's growth assumptions to observed DATA; write a fragment that extends it.
@@ -185,7 +189,13 @@ def calibrate(
     try:
         opts = _options(series, fit, breaks, map_file, region, until)
         cal = run_calibration(data, scenario, options=opts)
-        written = write_fragment(cal, out_file, shocks=shocks) if out_file is not None else None
+        if factor is not None and not shocks:
+            raise ClusterSimError("--factor needs --shocks: the factor is a share of the shocks")
+        written = (
+            write_fragment(cal, out_file, shocks=shocks, factor=factor)
+            if out_file is not None
+            else None
+        )
     except ClusterSimError as exc:
         raise fail(exc) from None
     if as_json:

@@ -98,6 +98,9 @@ UNIT = (0.0, 1.0)  # va_ratio.base, rd.share_of_output.base, exit_rate
 FREE = (-math.inf, math.inf)  # elasticity, history values
 
 
+#: cluster money series: at the price basis of the cluster's output
+_MONEY = ("output", "value_added", "rd")
+
 class ReferenceError(ValueError):
     """The reference cannot evaluate something (missing history, undefined series...)."""
 
@@ -929,8 +932,59 @@ class _Sample:
 
     # -- targets (§13)
 
+    def prices(self, node: ast.expr, seen: frozenset[str] = frozenset()) -> set[str]:
+        """The price bases (``current``/``comparable``) of the series an expression reads:
+        a series is at current prices unless it declares ``prices: comparable`` (a cluster's
+        money series: its output's), a metric is read through its expression."""
+
+        def cluster(c: str) -> str:
+            return str(((self.clusters_doc[c] or {}).get("output") or {}).get("prices") or "current")
+
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            c = node.slice.id if isinstance(node.slice, ast.Name) else ""
+            if node.value.id in _MONEY and c in self.clusters_doc:
+                return {cluster(c)}
+            return {"current"}
+        if isinstance(node, ast.Name):
+            name = node.id
+            if name in self.metrics and name not in seen:
+                return self.prices(self.metrics[name], seen | {name})
+            region = self.region_doc.get(name)
+            if name not in ("name", "history") and isinstance(region, Mapping):
+                return {str(region.get("prices") or "current")}
+            ind = self.indicators.get(name)
+            if isinstance(ind, Mapping) and (ind.get("kind") or "level") == "level":
+                return {str(ind.get("prices") or "current")}
+            stock = self.indicators.get(name.removesuffix("_flow"))
+            if name.endswith("_flow") and isinstance(stock, Mapping):
+                return {str((stock.get("flow") or {}).get("prices") or "current")}
+            if name in _MONEY and self.cids:
+                return {cluster(c) for c in self.cids}
+            return {"current"}
+        if isinstance(node, ast.Call):  # sum(output, group=g): the series it reduces
+            out: set[str] = set()
+            for a in node.args:
+                out |= self.prices(a, seen)
+            return out
+        out = set()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                out |= self.prices(child, seen)
+        return out
+
     def target(self, t: Mapping[str, Any]) -> tuple[float, float, bool]:
         """``(value, margin, met)`` of one target in this sample."""
+        # §13: a comparable-price (可比价) goal reads its metric at base-year prices: divided
+        # by the deflator (default gdp_deflator) over its base-year value, unless every series
+        # the metric reads is at comparable prices already
+        if (
+            (t.get("basis") or "current") == "comparable"
+            and "metric" in t
+            and self.prices(_parse(t["metric"])) != {"comparable"}
+        ):
+            name = t.get("deflator") or "gdp_deflator"
+            base = _plain(self.indicators[name]["base"])
+            t = {**t, "metric": f"({t['metric']}) / (({name}) / {base!r})"}
         kind = t["kind"]
         year = int(t["year"])
         if kind == "count_over":
