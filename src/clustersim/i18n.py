@@ -643,6 +643,7 @@ WORDS: Mapping[str, Bi] = {
     "cfg_allowed_lang": Bi("以下之一：{choices}", "one of {choices}"),
     "cfg_allowed_count": Bi(" >= 1 的整数", "a whole number >= 1"),
     "cfg_allowed_seed": Bi(" >= 0 的整数", "a whole number >= 0"),
+    "cfg_allowed_bool": Bi(" true 或 false", "true or false"),
     "cfg_allowed_probability": Bi(" 0 到 1 之间的概率", "a probability between 0 and 1"),
     "cfg_thresholds": Bi(
         "status：unlikely（{unlikely}）必须小于 likely（{likely}）",
@@ -742,6 +743,12 @@ WORDS: Mapping[str, Bi] = {
         "把轨迹表和目标表写入此目录。", "Write trajectories and targets tables into this directory."
     ),
     "help_run_format": Bi("--out 的输出格式。", "Output format of --out."),
+    "help_run_bom": Bi(
+        "CSV 带 UTF-8 BOM（默认，中文 Windows 上的 Excel 可直接打开）；--no-bom 写出不带 BOM 的"
+        "纯 UTF-8。默认值可在配置文件中用 csv_bom 设置。",
+        "CSV with a UTF-8 byte-order mark (the default, so Excel on Chinese Windows opens it); "
+        "--no-bom writes plain UTF-8. The default can be set with csv_bom in the config file.",
+    ),
     "help_run_series": Bi("同时列出关键地区指标。", "Also print key region series."),
     "help_run_required": Bi("计算每个目标所需的增速。", "Find the growth each target needs."),
     "help_run_audit": Bi(

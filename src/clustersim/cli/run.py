@@ -78,6 +78,10 @@ def run(
         Format,
         typer.Option("--format", "-f", help=h("run_format")),
     ] = Format.parquet,
+    bom: Annotated[
+        bool | None,
+        typer.Option("--bom/--no-bom", help=h("run_bom"), show_default=False),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help=h("json"))
     ] = False,
@@ -162,7 +166,8 @@ def run(
         if out_dir is not None:
             from clustersim.io.tables import write_result
 
-            written = write_result(result, out_dir, fmt.value, lang_)
+            with_bom = conf.csv_bom if bom is None else bom
+            written = write_result(result, out_dir, fmt.value, lang_, bom=with_bom)
             written.append(_write_run_record(result, out_dir))
     except ClusterSimError as exc:
         raise fail(exc) from None
