@@ -635,6 +635,7 @@ WORDS: Mapping[str, Bi] = {
         "{likely} of {n} targets likely, {uncertain} uncertain, {unlikely} unlikely.",
     ),
     "wrote": Bi("已写入 {path}", "wrote {path}"),
+    "wrote_files": Bi("已向 {path} 写入 {n} 个文件", "wrote {n} files to {path}"),
     "strength_line_likely": Bi(
         "{strength}目标：{met}/{n} 个很可能达成", "{strength} targets: {met} of {n} likely"
     ),
@@ -962,14 +963,15 @@ WORDS: Mapping[str, Bi] = {
     "help_cmd_report": Bi(
         "写出单文件 HTML 报告：目标表、标有目标的走势图、蒙特卡洛扇形区间、"
         "集群产值与 1,000 / 5,000 / 10,000 亿门槛的对比；参数扫描还有各目标达成概率和敏感性条形图。\n\n"
-        "页面自带全部内容（图、样式、字体子集），可离线打开。\n\n示例：\n\n"
+        "页面自带全部内容（图、样式、字体子集），可离线打开。情景文件按 clustersim run 的方式运行：有不确定参数时做蒙特卡洛（1,000 个样本，打印随机种子）；--central 只算中心路径。\n\n示例：\n\n"
         "  clustersim report scenarios/zhenjiang-2026.yaml -n 1000 -s 1 --out zhenjiang.html --lang zh\n\n"
         "  clustersim run scenarios/example.yaml -n 1000 -s 1 --out results/\n\n"
         "  clustersim report results/ --scenario scenarios/example.yaml --out example.html",
         "Write a one-file HTML report: the target table, trajectory charts with the targets "
         "marked, Monte Carlo fan bands, cluster output against the 1,000 / 5,000 / 10,000 亿 "
         "thresholds and, for sweeps, target probabilities and sensitivity bars.\n\n"
-        "The page has everything inside (charts, styles, the font subset): it opens offline."
+        "The page has everything inside (charts, styles, the font subset): it opens offline. "
+        "A scenario file is run as 'clustersim run' runs it: Monte Carlo (1,000 samples, the seed printed) when it has uncertain numbers; --central for the central path."
         "\n\nExamples:\n\n"
         "  clustersim report scenarios/zhenjiang-2026.yaml -n 1000 -s 1 --out zhenjiang.html --lang zh\n\n"
         "  clustersim run scenarios/example.yaml -n 1000 -s 1 --out results/\n\n"
@@ -991,14 +993,14 @@ WORDS: Mapping[str, Bi] = {
         "把报告中的图写成 PNG（150 dpi）和 SVG 文件，每图一个文件，便于做幻灯片。\n\n"
         "文件按内容命名：series-<name>.png、series-<name>-<cluster>.png、"
         "target-<id>.png（指标为表达式的目标）、clusters-output.png、"
-        "sweep-probability.png、sweep-sensitivity-<target>.png。\n\n示例：\n\n"
+        "sweep-probability.png、sweep-sensitivity-<target>.png。\n\n情景文件按 clustersim run 的方式运行：有不确定参数时做蒙特卡洛（1,000 个样本，打印随机种子）；--central 只算中心路径。\n\n示例：\n\n"
         "  clustersim plot scenarios/example.yaml -n 1000 -s 1 --out charts/\n\n"
         "  clustersim plot scenarios/zhenjiang-2026.yaml --out charts/ --lang zh --format png",
         "Write the report's charts as PNG (150 dpi) and SVG files, one per chart, for slides."
         "\n\nFiles are named after what they show: series-<name>.png, "
         "series-<name>-<cluster>.png, target-<id>.png (a target whose metric is an "
         "expression), clusters-output.png, sweep-probability.png, "
-        "sweep-sensitivity-<target>.png.\n\nExamples:\n\n"
+        "sweep-sensitivity-<target>.png.\n\nA scenario file is run as 'clustersim run' runs it: Monte Carlo (1,000 samples, the seed printed) when it has uncertain numbers; --central for the central path.\n\nExamples:\n\n"
         "  clustersim plot scenarios/example.yaml -n 1000 -s 1 --out charts/\n\n"
         "  clustersim plot scenarios/zhenjiang-2026.yaml --out charts/ --lang zh --format png",
     ),
@@ -1009,14 +1011,14 @@ WORDS: Mapping[str, Bi] = {
     "help_cmd_export": Bi(
         "把情景 SCENARIO 的假设（情景文件的每一块一个工作表）及其结果写入 Excel 工作簿。\n\n"
         "编辑假设工作表后用 clustersim import 读回。继承其他文件的情景按合并后的整体写出，"
-        "工作簿可独立使用。\n\n示例：\n\n"
+        "工作簿可独立使用。\n\n结果（及 --iamc）按 clustersim run 的方式运行得到：有不确定参数时做蒙特卡洛（1,000 个样本，打印随机种子）；--central 只算中心路径。\n\n示例：\n\n"
         "  clustersim export scenarios/zhenjiang-2026.yaml --xlsx zhenjiang.xlsx\n\n"
         "  clustersim export scenarios/example.yaml --xlsx example.xlsx -n 1000 -s 1 --lang zh",
         "Write SCENARIO's assumptions (one sheet per block: scenario, region, clusters, "
         "growth, groups, indicators, metrics, targets, history) and its results to an Excel "
         "workbook.\n\nEdit the assumption sheets and read them back with 'clustersim import'. "
         "A scenario that extends another is written whole (merged): the workbook stands "
-        "alone.\n\nExamples:\n\n"
+        "alone.\n\nThe results (and --iamc) come from a run like 'clustersim run': Monte Carlo (1,000 samples, the seed printed) when it has uncertain numbers; --central for the central path.\n\nExamples:\n\n"
         "  clustersim export scenarios/zhenjiang-2026.yaml --xlsx zhenjiang.xlsx\n\n"
         "  clustersim export scenarios/example.yaml --xlsx example.xlsx -n 1000 -s 1 --lang zh",
     ),
