@@ -452,6 +452,41 @@ WORDS: Mapping[str, Bi] = {
     ),
     "n_clusters": Bi("[{n}个集群]", "[{n} clusters]"),
     "error_prefix": Bi("错误：", "error: "),
+    # --- validate --explain ---
+    "explain_no_path": Bi(
+        "--explain {path}：{file} 中没有这个路径", "--explain {path}: no such path in {file}"
+    ),
+    "explain_from": Bi("  来自 {origin}", "  from {origin}"),
+    "explain_overrides": Bi("  覆盖 {origin}", "  overrides {origin}"),
+    # --- bench ---
+    "bench_not_found": Bi("找不到文件", "file not found"),
+    "bench_not_json": Bi("不是有效的 JSON：{detail}", "not valid JSON: {detail}"),
+    "bench_bad_shape": Bi(
+        "应为 {{'workloads': [{{'name': ..., 'normalised': ...}}, ...]}}（clustersim bench --json 的输出）",
+        "expected {{'workloads': [{{'name': ..., 'normalised': ...}}, ...]}} (the output of "
+        "clustersim bench --json)",
+    ),
+    "bench_measuring_reference": Bi("正在测量参照内核……", "measuring the reference kernel..."),
+    "bench_measuring": Bi("正在测量 {name}……", "measuring {name}..."),
+    "bench_reference": Bi(
+        "参照：每秒 {rate:,.0f} 百万次元素运算（c += a * b）",
+        "reference: {rate:,.0f} M elements/s (c += a * b)",
+    ),
+    "bench_workload": Bi("工作负载", "workload"),
+    "bench_engine": Bi("引擎", "engine"),
+    "bench_rate": Bi("每秒百万集群年", "M cluster-years/s"),
+    "bench_peak": Bi("内存峰值（MB）", "peak MB"),
+    "bench_normalised": Bi("归一化值", "normalised"),
+    "bench_slower": Bi("变慢", "SLOWER"),
+    "bench_ok": Bi("正常", "ok"),
+    "bench_compare_line": Bi(
+        "{flag} {name}：{current:.4f}，基线 {baseline:.4f}（{ratio:.2f} 倍）",
+        "{flag} {name}: {current:.4f} vs baseline {baseline:.4f} ({ratio:.2f}x)",
+    ),
+    "bench_slow_total": Bi(
+        "{n} 个工作负载比 {baseline} 慢 {max:g} 倍以上",
+        "{n} workload(s) more than {max:g}x slower than {baseline}",
+    ),
     "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),
     # --- discover/decompose help (issue 16 x issue 20) ---
     "help_discover_dir": Bi(

@@ -135,9 +135,7 @@ def test_terminal_table_follows_lang(example_path):
 # --- the honest default of run: Monte Carlo when the scenario has uncertain numbers ----------
 
 
-def test_report_plot_export_run_monte_carlo_by_default_and_print_the_seed(
-    example_path, tmp_path
-):
+def test_report_plot_export_run_monte_carlo_by_default_and_print_the_seed(example_path, tmp_path):
     """Without --samples the scenario (it has uncertain numbers) is run as 'clustersim run'
     runs it: 1,000 samples, a fresh seed printed; --central is the one central path."""
     res = runner.invoke(app, ["report", str(example_path), "--out", str(tmp_path / "r.html")])
@@ -151,8 +149,11 @@ def test_report_plot_export_run_monte_carlo_by_default_and_print_the_seed(
         app, ["report", str(example_path), "-s", str(seed), "--out", str(tmp_path / "s.html")]
     )
     assert again.stdout.splitlines()[0] == first
+
     def page(name: str) -> bytes:  # the embedded font subset carries a timestamp
-        return re.sub(rb"font/[a-z0-9]+;base64,[A-Za-z0-9+/=]+", b"", (tmp_path / name).read_bytes())
+        return re.sub(
+            rb"font/[a-z0-9]+;base64,[A-Za-z0-9+/=]+", b"", (tmp_path / name).read_bytes()
+        )
 
     assert page("r.html") == page("s.html")
     central = runner.invoke(
@@ -162,7 +163,17 @@ def test_report_plot_export_run_monte_carlo_by_default_and_print_the_seed(
     assert "of 13 targets met." in central.stdout
     zh = runner.invoke(
         app,
-        ["plot", str(example_path), "--central", "--lang", "zh", "-f", "png", "-o", str(tmp_path / "p")],
+        [
+            "plot",
+            str(example_path),
+            "--central",
+            "--lang",
+            "zh",
+            "-f",
+            "png",
+            "-o",
+            str(tmp_path / "p"),
+        ],
     )
     assert zh.exit_code == 0, zh.output
     assert zh.stdout.startswith("中心路径：")
@@ -170,5 +181,7 @@ def test_report_plot_export_run_monte_carlo_by_default_and_print_the_seed(
         app, ["export", str(example_path), "-s", "3", "--iamc", str(tmp_path / "x.csv")]
     )
     assert iamc.stdout.startswith("Monte Carlo: 1,000 samples (seed 3)")
-    n = runner.invoke(app, ["export", str(example_path), "-n", "20", "-s", "3", "--iamc", str(tmp_path / "y.csv")])
+    n = runner.invoke(
+        app, ["export", str(example_path), "-n", "20", "-s", "3", "--iamc", str(tmp_path / "y.csv")]
+    )
     assert n.stdout.startswith("Monte Carlo: 20 samples (seed 3)")
