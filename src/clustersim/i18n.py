@@ -691,6 +691,77 @@ WORDS: Mapping[str, Bi] = {
         "请给出参数扫描文件或 --scenario 情景文件（二者取一）",
         "give a sweep file or --scenario FILE (one of the two)",
     ),
+    # --- the sweep file (sweep/spec.py): message ids are the validators' error types ---
+    "sweep_scenario_missing": Bi(
+        "必填：基础情景文件的路径（相对于本文件）",
+        "required: the path of the base scenario, relative to this file",
+    ),
+    "sweep_grid_samples": Bi(
+        "网格的规模由各参数的 levels（以及 replications）决定；请删除 samples",
+        "a grid's size follows from the levels of its parameters (and replications); "
+        "remove samples",
+    ),
+    "sweep_samples_missing": Bi(
+        "方法 {method} 必须给出 samples（或用 --samples 指定）",
+        "required for method {method} (or pass --samples)",
+    ),
+    "sweep_sobol_power": Bi(
+        "sobol 方法的基点数须为 2 的幂（保证 Sobol 序列的均衡），实际为 {n}；请改为 {lo} 或 {hi}",
+        "sobol needs a power of 2 base points (Sobol' balance), got {n}; use {lo} or {hi}",
+    ),
+    "sweep_seed_missing": Bi(
+        "缺少必填字段：请在文件中写 seed:，或用 --seed 指定",
+        "required field missing: add seed: to the file or pass --seed",
+    ),
+    "sweep_grid_only": Bi(
+        "只适用于 grid 方法（当前方法为 {method}）",
+        "applies to method grid only (method is {method})",
+    ),
+    "sweep_store": Bi(
+        "实际为 {value}；可用：summary_only，或由 inputs、values、margins、met 组成的列表",
+        "got {value}; allowed: summary_only, or a list of inputs, values, margins, met",
+    ),
+    "sweep_store_group": Bi(
+        "未知的存储组 {name}{hint}（可用：{allowed}）",
+        "unknown group {name}{hint} (allowed: {allowed})",
+    ),
+    "sweep_fix": Bi(
+        "应为情景中数值路径的列表或 'all'，实际为 {value}",
+        "a list of scenario paths or 'all', got {value}",
+    ),
+    "sweep_fix_swept": Bi(
+        "{path} 已在 parameters 中扫描，不能同时固定",
+        "{path} is swept under parameters; it cannot also be fixed",
+    ),
+    "sweep_grid_no_params": Bi("网格至少需要一个参数", "a grid needs at least one parameter"),
+    "sweep_param_path": Bi(
+        "参数须是以点分隔的情景路径，例如 clusters.<id>.output.growth.rate",
+        "a parameter is a dotted scenario path such as clusters.<id>.output.growth.rate",
+    ),
+    "sweep_param_kind": Bi(
+        "须恰好给出 {range: [下限, 上限]}、{values: [...]} 或 {dist: ...} 之一",
+        "needs exactly one of {range: [low, high]}, {values: [...]} or {dist: ...}",
+    ),
+    "sweep_levels_values": Bi(
+        "取值列表本身就是网格的各个水平；请删除 levels",
+        "a list of values is its own levels; remove levels",
+    ),
+    "sweep_grid_levels": Bi(
+        "网格中的 {kind} 需要 levels（例如 levels: 5），或改用 values: [...]",
+        "a grid needs levels for a {kind} (e.g. levels: 5), or give values: [...]",
+    ),
+    "sweep_range_two": Bi(
+        "须为两个有限数值 [下限, 上限]，实际为 {value}",
+        "needs two finite numbers [low, high], got {value}",
+    ),
+    "sweep_range_order": Bi(
+        "下限（{lo}）须小于上限（{hi}）", "low ({lo}) must be below high ({hi})"
+    ),
+    "sweep_values_numbers": Bi(
+        "须为非空的有限数值列表，实际为 {value}",
+        "needs a non-empty list of finite numbers, got {value}",
+    ),
+    "sweep_values_repeat": Bi("取值重复：{values}", "values repeat: {values}"),
     "scenario_not_sweep": Bi(
         "这是情景文件，不是参数扫描文件（对情景做蒙特卡洛请用 clustersim sweep --scenario {file} -n 样本数）",
         "this is a scenario file, not a sweep file (for a Monte Carlo of it use "
