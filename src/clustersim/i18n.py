@@ -691,6 +691,58 @@ WORDS: Mapping[str, Bi] = {
         "请给出参数扫描文件或 --scenario 情景文件（二者取一）",
         "give a sweep file or --scenario FILE (one of the two)",
     ),
+    # --- the sweep summary (sweep/summary.py parts()) ---
+    "sweep_head": Bi("{rows} 个样本", "{rows} samples"),
+    "sweep_head_sobol": Bi(
+        "{base} 个基点 x {blocks} = {rows} 个样本", "{base} base points x {blocks} = {rows} samples"
+    ),
+    "sweep_head_line": Bi("{method}：{head}（随机种子 {seed}）", "{method}: {head} (seed {seed})"),
+    "sweep_all_met": Bi("全部目标达成：{p}", "all targets met: {p}"),
+    "sweep_joint": Bi(
+        "联合目标 {id}：{p}（全部达成：{targets}）", "joint {id}: {p} (all met: {targets})"
+    ),
+    "sweep_sobol_total": Bi("Sobol 一阶 / 总效应指数", "Sobol' first order / total"),
+    "sweep_first_order": Bi("一阶指数，由样本估计", "first-order index, from the samples"),
+    "sweep_sensitivity": Bi(
+        "各目标差额的敏感性（{what}）：", "sensitivity of each target's margin ({what}):"
+    ),
+    "sweep_no_spread": Bi("差额不随参数变化", "margin does not vary"),
+    "sweep_must_hold": Bi(
+        "需要满足什么（达成率低于 {share} 的目标）：各因素的 5%-95% 分位",
+        "what must hold (targets met in fewer than {share} of samples): each factor's p5 to p95",
+    ),
+    "sweep_must_hold_2": Bi(
+        "分别取自达成目标和未达成目标的样本",
+        "among the samples that meet the target and those that miss it",
+    ),
+    "sweep_met_in": Bi("{id}（达成率 {p}）", "{id} (met in {p})"),
+    "sweep_explain": Bi(
+        "扫描参数只解释了其波动的 {share}（一阶指数之和）：起决定作用的是情景中的其他不确定参数",
+        "the swept parameters explain {share} of its spread (sum of first-order indices): the "
+        "scenario's other uncertain numbers decide it",
+    ),
+    "sweep_condition": Bi(
+        "{factor}：达成时 {met}，未达成时 {missed}（区分度 {separation}）",
+        "{factor}: meets {met}, misses {missed} (separation {separation})",
+    ),
+    "sweep_never": Bi("本次扫描中从未达成：{ids}", "never met in this sweep: {ids}"),
+    "sweep_range": Bi("{lo} 至 {hi}（中位数 {mid}）", "{lo} to {hi} (median {mid})"),
+    "sweep_ran": Bi(
+        "参数扫描 {what}（情景 {id}）：{chunks} 个分块，每块 {size} 个样本（本次运行 {run} 块{skipped}），"
+        "执行方式 {executor}，用时 {seconds} 秒（每秒 {rate} 个样本）",
+        "sweep {what} over {id}: {chunks} chunks of {size} ({run} run{skipped}) on {executor}, "
+        "{seconds} s ({rate} samples/s)",
+    ),
+    "sweep_skipped": Bi("，{n} 块已完成", ", {n} already done"),
+    "sweep_wrote_parts": Bi(
+        "已写入 {out}/samples/（{parts} 个分块文件）和 {out}/summary/",
+        "wrote {out}/samples/ ({parts} parts) and {out}/summary/",
+    ),
+    "sweep_interrupted": Bi(
+        "已中断：已完成的分块保存在 {out}；用 --resume 继续",
+        "interrupted: finished parts are kept in {out}; continue with --resume",
+    ),
+    "sweep_others": Bi("其他不确定参数", "other uncertain numbers"),
     # --- the sweep file (sweep/spec.py): message ids are the validators' error types ---
     "sweep_scenario_missing": Bi(
         "必填：基础情景文件的路径（相对于本文件）",
@@ -1732,7 +1784,6 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "to_target 需要一个正的基数才能增长，当前基数为 {b}；请设置 base，或改用 path 或 linear 增长",
         ),
         (r"the file is empty \(expected a header row\)", "文件为空（应有表头行）"),
-        (r"unknown column(?P<rest>.*)", "未知列{rest}"),
         (r"(?P<v>'.*') is not a number", "{v} 不是数字"),
         (r"no observations", "没有观测值"),
         (r"not an Excel workbook \(\.xlsx\): .*", "不是 Excel 工作簿（.xlsx）"),
@@ -1759,6 +1810,188 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (
             r"in (?P<e>.*): unknown function (?P<f>'.*'); allowed: (?P<a>.*)",
             "表达式 {e} 中有未知函数 {f}；可用：{a}",
+        ),
+        # --- observed-data CSV (analysis/observed.py) ---
+        (
+            r"missing \(the cell is empty; leave the row out if there is no number\)",
+            "缺少数值（单元格为空；没有数字时请删除这一行）",
+        ),
+        (
+            r"(?P<v>'.*') is not a number \(no thousands separators or units in the value\)",
+            "{v} 不是数字（数值中不要写千位分隔符或单位）",
+        ),
+        (r"(?P<v>'.*') is not a finite number", "{v} 不是有限数值"),
+        (
+            r"a field longer than the CSV field limit \(an unterminated quote\?\)",
+            "某个字段超过 CSV 字段长度上限（引号未闭合？）",
+        ),
+        (
+            r"a NUL byte: this is a binary file, not CSV text",
+            "含有 NUL 字节：这是二进制文件，不是 CSV 文本",
+        ),
+        (r"not readable as CSV: (?P<m>.*)", "无法按 CSV 读取：{m}"),
+        (
+            r"only CSV observed data is supported; write it as CSV",
+            "观测数据只支持 CSV 格式；请另存为 CSV",
+        ),
+        (
+            r"a quoted header field runs over several lines \(a stray quote\?\)",
+            "表头中带引号的字段跨了多行（多余的引号？）",
+        ),
+        (
+            r"unknown column(?:; did you mean (?P<close>'[^']*')\?)? \(allowed: (?P<a>.*)\)",
+            "未知列{close}（可用：{a}）",
+        ),
+        (
+            r"missing column\(s\) (?P<m>.*) \(required: (?P<r>.*)\)",
+            "缺少列 {m}（必需的列：{r}）",
+        ),
+        (r"column\(s\) named twice: (?P<d>.*)", "列名重复：{d}"),
+        (
+            r"unterminated quote \(the quoted field runs to the end of the file\)",
+            "引号未闭合（带引号的字段一直延续到文件末尾）",
+        ),
+        (
+            r"a quoted field runs over lines (?P<a>\d+)-(?P<b>\d+) \(a stray or unterminated "
+            r"quote\?\)",
+            "带引号的字段跨越第 {a}-{b} 行（多余或未闭合的引号？）",
+        ),
+        (
+            r"(?P<n>\d+) fields, the header has (?P<h>\d+) \(an unquoted comma in a text field\?\)",
+            "本行有 {n} 个字段，表头有 {h} 个（文字中有未加引号的逗号？）",
+        ),
+        (
+            r"duplicate observation (?P<w>\S+) (?P<y>\d+) \((?P<m>\d+) months\) \(first at line "
+            r"(?P<n>\d+)\)",
+            "重复的观测值 {w} {y} 年（{m} 个月）（首次出现在第 {n} 行）",
+        ),
+        (
+            r"duplicate observation (?P<w>\S+) (?P<y>\d+) \(first at line (?P<n>\d+)\)",
+            "重复的观测值 {w} {y} 年（首次出现在第 {n} 行）",
+        ),
+        (r"no observations \(only a header\)", "没有观测值（只有表头）"),
+        (r"empty \(say where the number comes from\)", "为空（请注明数字的出处）"),
+        (r"empty", "为空"),
+        (
+            r"(?P<v>'.*') is not a year \(an integer (?P<lo>\d+)-(?P<hi>\d+)\)",
+            "{v} 不是年份（应为 {lo}-{hi} 之间的整数）",
+        ),
+        (
+            r"unknown unit (?P<u>'.*?')(?:; did you mean (?P<close>'[^']*')\?)? \(known: (?P<k>.*); "
+            r"add one under units: in a --map file\)",
+            "未知单位 {u}{close}（已知单位：{k}；可在 --map 文件的 units: 下添加）",
+        ),
+        (
+            r"(?P<v>'.*') is not a month count \(1-12, empty for a year\)",
+            "{v} 不是月数（1-12；全年数值留空）",
+        ),
+        (
+            r"(?P<v>'.*') is not a share of the year \(0 < share <= 1\)",
+            "{v} 不是占全年的比重（0 < 比重 <= 1）",
+        ),
+        (
+            r"given for a full-year value \(months is empty\)",
+            "全年数值不应给出季节比重（months 为空）",
+        ),
+        (
+            r"(?P<v>'.*') is not yes/no \(1, yes, true or empty\)",
+            "{v} 不是“是/否”（1、yes、true 或留空）",
+        ),
+        # --- results read back (io/readers.py) ---
+        (r"not a directory", "不是目录"),
+        (
+            r"no (?P<t>\w+)\.parquet \(or \.csv, \.json\); write one with (?P<cmd>'.*')",
+            "没有 {t}.parquet（或 .csv、.json）；请用 {cmd} 写出",
+        ),
+        (r"missing columns (?P<c>.*)", "缺少列 {c}"),
+        # --- workbook cells (report/excel.py) ---
+        (r"empty part in field path (?P<p>'.*')", "字段路径 {p} 中有空的部分"),
+        (r"(?P<p>\S+): (?P<q>\S+) is already a value", "{p}：{q} 已经是一个值"),
+        (
+            r"(?P<p>\S+) is given twice \(first in (?P<f>.*)\)",
+            "{p} 出现了两次（首次在 {f}）",
+        ),
+        (r"(?P<p>\S+) is given twice", "{p} 出现了两次"),
+        (r"(?P<p>\S+): no value", "{p}：没有值"),
+        (
+            r"(?P<p>\S+): a distribution \((?P<d>\w+)\) takes no 'value'",
+            "{p}：分布（{d}）不接受 'value'",
+        ),
+        (r"column (?P<c>'.*') appears twice", "列 {c} 出现了两次"),
+        (
+            r"missing column\(s\) (?P<m>.*) \(expected: (?P<e>.*)\)",
+            "缺少列 {m}（应有：{e}）",
+        ),
+        (r"unknown column (?P<c>'.*') \(allowed: (?P<a>.*)\)", "未知列 {c}（可用：{a}）"),
+        (r"more than (?P<n>[\d,]+) rows", "超过 {n} 行"),
+        (
+            r"block must be region or clusters, got (?P<b>.*)",
+            "block 须为 region 或 clusters，实际为 {b}",
+        ),
+        (r"year must be a whole number, got (?P<y>.*)", "year 须为整数，实际为 {y}"),
+        (r"block must be one of (?P<a>.*), got (?P<b>.*)", "block 须为以下之一：{a}，实际为 {b}"),
+        (
+            r"missing sheet\(s\) (?P<m>.*) \(the workbook has: (?P<h>.*); write a complete one with "
+            r"(?P<cmd>'.*')\)",
+            "缺少工作表 {m}（工作簿中有：{h}；可用 {cmd} 写出完整的工作簿）",
+        ),
+        (
+            r"(?P<r>[\d,]+) rows x (?P<c>[\d,]+) columns, more than the limit of (?P<lr>[\d,]+) x "
+            r"(?P<lc>\d+)",
+            "{r} 行 x {c} 列，超过 {lr} x {lc} 的上限",
+        ),
+        # --- a sweep file's parameters checked against its scenario (sweep/plan.py) ---
+        (
+            r"no (?P<part>'[^']*') in the scenario(?:; did you mean (?P<close>'[^']*')\?)? "
+            r"\(there: (?P<keys>.*)\)",
+            "情景中没有 {part}{close}（已有：{keys}）",
+        ),
+        (
+            r"no (?P<part>'[^']*') in (?P<at>\S+)(?:; did you mean (?P<close>'[^']*')\?)? "
+            r"\(there: (?P<keys>.*)\)",
+            "{at} 中没有 {part}{close}（已有：{keys}）",
+        ),
+        (
+            r"(?P<path>\S+) holds nothing \(the scenario does not set it\), not a number",
+            "{path} 没有值（情景未设置），不是数字",
+        ),
+        (r"(?P<path>\S+) holds (?P<t>\w+), not a number", "{path} 的值是 {t} 类型，不是数字"),
+        (
+            r"(?P<path>\S+) is not an uncertain number of the scenario(?:; did you mean "
+            r"(?P<close>'[^']*')\?)?",
+            "{path} 不是情景中的不确定参数{close}",
+        ),
+        (
+            r"the projection does not read this number \(only base values, growth and other "
+            r"numbers of series can be swept\)",
+            "预测不读取这个数（只能扫描序列的基数、增长和其他数值）",
+        ),
+        (
+            r"the scenario correlates it \(shocks\.correlations\); a (?P<m>\w+) design sets its "
+            r"values itself: sweep it with monte_carlo or lhs, or drop the correlation",
+            "情景为它设置了相关性（shocks.correlations）；{m} 设计自行确定其取值：请改用 "
+            "monte_carlo 或 lhs 扫描，或删除该相关性",
+        ),
+        (
+            r"sobol needs something to vary: the scenario has no uncertain numbers left and no "
+            r"parameters are swept",
+            "sobol 需要可变的量：情景中已没有不确定参数，也没有扫描任何参数",
+        ),
+        (
+            r"(?P<v>\S+) is not allowed here: a growth rate must be above -100%",
+            "此处不允许 {v}：增速须大于 -100%",
+        ),
+        (
+            r"(?P<v>\S+) is not allowed here: the value must be >= (?P<lo>\S+)",
+            "此处不允许 {v}：数值须大于或等于 {lo}",
+        ),
+        (
+            r"(?P<v>\S+) is not allowed here: the value must be between (?P<lo>\S+) and (?P<hi>\S+)",
+            "此处不允许 {v}：数值须在 {lo} 与 {hi} 之间",
+        ),
+        (
+            r"with the swept parameters the scenario does not compile:(?P<rest>.*)",
+            "代入扫描参数后情景无法编译：{rest}",
         ),
     )
 )
@@ -1788,7 +2021,29 @@ def translate(text: str) -> str:
         rest = translate(nested.group("rest"))
         if rest != nested.group("rest"):
             return nested.group("at") + rest + got
+    cell = _CELL.fullmatch(body)
+    if cell is not None:  # a workbook's FILE: sheet 'S'[, cell C7 | , row 1]: message
+        rest = translate(cell.group("rest"))
+        if rest != cell.group("rest"):
+            where = f"{cell.group('file')}：工作表 {cell.group('sheet')}"
+            if cell.group("cell"):
+                where += f"，单元格 {cell.group('cell')}"
+            if cell.group("row"):
+                where += f"，第 {cell.group('row')} 行"
+            return f"{where}：{rest}{got}"
+    named = re.fullmatch(r"(?P<at>[^\s:]+: )(?P<rest>.+)", body, flags=re.S)
+    if named is not None:  # FILE: message (no line)
+        rest = translate(named.group("rest"))
+        if rest != named.group("rest"):
+            return named.group("at") + rest + got
     return text
+
+
+_CELL = re.compile(
+    r"(?P<file>.+?): sheet (?P<sheet>'[^']*')(?:, cell (?P<cell>[A-Z]+\d+)|, row (?P<row>\d+))?: "
+    r"(?P<rest>.+)",
+    re.S,
+)
 
 
 def localize(p: Problem) -> Problem:

@@ -169,7 +169,7 @@ def test_commands_without_lang_take_the_default_language(tmp_path: Path) -> None
     p.write_text("", encoding="utf-8")
     token = DEFAULT_LANG.set("zh")
     try:
-        # sweep has no --lang (check gained one with --consistency)
+        # sweep given no --lang
         res = CliRunner().invoke(app, ["sweep", str(p), "--out", str(tmp_path / "o")])
         explicit = CliRunner().invoke(app, ["validate", str(p), "--lang", "en"])
     finally:

@@ -267,9 +267,7 @@ class SweepFile(_Strict):
     samples: int | None = Field(
         None, ge=1, validate_default=True, description="lhs, monte_carlo; sobol: base points"
     )
-    seed: int | None = Field(
-        None, ge=0, validate_default=True, description="root seed (or --seed)"
-    )
+    seed: int | None = Field(None, ge=0, validate_default=True, description="root seed (or --seed)")
     chunk_size: int | None = Field(None, ge=1)
     store: Store | None = Field(None, description="summary_only, or the groups to store")
     replications: int = Field(1, ge=1, description="grid only: samples per grid point")
@@ -524,7 +522,9 @@ def parse_sweep(
     def origin(*key: str) -> str:
         return str(_origin(origins, key) or file)
 
-    params = tuple(_param_spec(path, p, origin("parameters", path)) for path, p in model.parameters.items())
+    params = tuple(
+        _param_spec(path, p, origin("parameters", path)) for path, p in model.parameters.items()
+    )
     scen_path = Path(model.scenario)
     if not scen_path.is_absolute() and base_dir is not None:
         scen_path = base_dir / scen_path
