@@ -57,7 +57,9 @@ def sweep(
         int | None,
         typer.Option("--samples", "-n", min=1, help=h("sweep_samples")),
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help=h("sweep_seed"))] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", "-s", min=0, help=h("sweep_seed"))
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -80,7 +82,9 @@ def sweep(
     ] = None,
     resume: Annotated[
         bool,
-        typer.Option("--resume", help=h("sweep_resume")),
+        typer.Option(
+            "--resume", help=h("sweep_resume")
+        ),
     ] = False,
     keep: Annotated[
         list[str] | None,
@@ -100,8 +104,12 @@ def sweep(
         EngineChoice,
         typer.Option("--engine", help=h("sweep_engine")),
     ] = EngineChoice.auto,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=h("sweep_quiet"))] = False,
-    as_json: Annotated[bool, typer.Option("--json", help=h("sweep_json"))] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help=h("sweep_quiet"))
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help=h("sweep_json"))
+    ] = False,
     scenario: Annotated[
         Path | None,
         typer.Option("--scenario", "-S", help=h("sweep_scenario"), show_default=False),
