@@ -1918,6 +1918,10 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "{p}：分布（{d}）不接受 'value'",
         ),
         (r"column (?P<c>'.*') appears twice", "列 {c} 出现了两次"),
+        (r"no series name", "缺少序列名"),
+        (r"no cluster id", "缺少集群编号"),
+        (r"no field name", "缺少字段名"),
+        (r"no id", "缺少编号"),
         (
             r"missing column\(s\) (?P<m>.*) \(expected: (?P<e>.*)\)",
             "缺少列 {m}（应有：{e}）",
@@ -1929,7 +1933,7 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "block 须为 region 或 clusters，实际为 {b}",
         ),
         (r"year must be a whole number, got (?P<y>.*)", "year 须为整数，实际为 {y}"),
-        (r"block must be one of (?P<a>.*), got (?P<b>.*)", "block 须为以下之一：{a}，实际为 {b}"),
+        (r"block must be one of (?P<a>.*), got (?P<b>.*)", "block 须为以下之一（可用：{a}），实际为 {b}"),
         (
             r"missing sheet\(s\) (?P<m>.*) \(the workbook has: (?P<h>.*); write a complete one with "
             r"(?P<cmd>'.*')\)",
@@ -1955,7 +1959,7 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"(?P<path>\S+) holds nothing \(the scenario does not set it\), not a number",
             "{path} 没有值（情景未设置），不是数字",
         ),
-        (r"(?P<path>\S+) holds (?P<t>\w+), not a number", "{path} 的值是 {t} 类型，不是数字"),
+        (r"(?P<path>\S+) holds (?P<pytype>\w+), not a number", "{path} 的值是{pytype}，不是数字"),
         (
             r"(?P<path>\S+) is not an uncertain number of the scenario(?:; did you mean "
             r"(?P<close>'[^']*')\?)?",
@@ -1998,6 +2002,8 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 #: the names of the kinds of id an unknown-name message names
 _WHAT = {"series": "序列", "cluster": "集群", "group": "集群组"}
+#: Python's names of the kinds of value a scenario holds
+_PYTYPES = {"str": "文字", "bool": "布尔值", "dict": "映射", "list": "列表", "NoneType": "空值"}
 
 
 def translate(text: str) -> str:
@@ -2013,6 +2019,8 @@ def translate(text: str) -> str:
             fields = {k: v or "" for k, v in hit.groupdict().items()}
             if "what" in fields:
                 fields["what"] = _WHAT.get(fields["what"], fields["what"])
+            if "pytype" in fields:
+                fields["pytype"] = _PYTYPES.get(fields["pytype"], f" {fields['pytype']} ")
             if fields.get("close"):
                 fields["close"] = f"；是否应为 {fields['close']}？"
             return zh.format(**fields) + got

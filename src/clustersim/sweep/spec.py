@@ -21,6 +21,7 @@ unknown keys with the nearest valid key, in English and Chinese (the i18n table)
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
@@ -641,6 +642,15 @@ def _problems(
                 "err_unknown_field",
                 hint=did_you_mean(path[-1], allowed, cutoff=0.5) if path else Bi("", ""),
                 allowed=msg("allowed", names=", ".join(allowed)) if allowed else Bi("", ""),
+            )
+        elif typ == "literal_error" and path:  # a method (or word) that is not one of them
+            names = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+            text = msg(
+                "err_unknown_tag",
+                disc=path[-1],
+                tag=repr(err.get("input")),
+                hint=did_you_mean(str(err.get("input")), names),
+                allowed=msg("allowed", names=", ".join(names)),
             )
         else:
             text, _ = pydantic_message(err, path)
