@@ -229,6 +229,8 @@ BAD_SWEEPS = [
     {"method": "lhs", "samples": 9, "replications": 2},
     {"method": "lhs", "samples": 9, "seed": None},
     {"method": "lhs", "samples": 0},
+    {"method": "lhs", "samples": 9, "seed": True},
+    {"method": "lhs", "samples": 1.5, "chunk_size": "abc"},
     {"method": "lhs", "samples": 9, "store": "everything"},
     {"method": "lhs", "samples": 9, "store": ["inputs", "valus"]},
     {"method": "lhs", "samples": 9, "fix": 3},

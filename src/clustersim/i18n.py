@@ -813,6 +813,7 @@ WORDS: Mapping[str, Bi] = {
         "须为非空的有限数值列表，实际为 {value}",
         "needs a non-empty list of finite numbers, got {value}",
     ),
+    "sweep_not_bool": Bi("应为整数，不能是 {value}", "an integer is required, not {value}"),
     "sweep_values_repeat": Bi("取值重复：{values}", "values repeat: {values}"),
     "scenario_not_sweep": Bi(
         "这是情景文件，不是参数扫描文件（对情景做蒙特卡洛请用 clustersim sweep --scenario {file} -n 样本数）",

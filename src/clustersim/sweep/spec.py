@@ -96,7 +96,10 @@ def _method(info: ValidationInfo) -> str | None:
 
 
 def _whole(v: Any) -> Any:
-    """``"1,000"`` and ``1000.0`` as 1000; anything else as written (pydantic says why)."""
+    """``"1,000"`` and ``1000.0`` as 1000; anything else as written (pydantic says why),
+    except true/false (pydantic would read them as 1 and 0)."""
+    if isinstance(v, bool):
+        raise _error("sweep_not_bool", value="true" if v else "false")
     v = parse_number(v) if isinstance(v, str) else v
     if isinstance(v, float) and v.is_integer():
         return int(v)
