@@ -484,6 +484,41 @@ WORDS: Mapping[str, Bi] = {
     ),
     "n_clusters": Bi("[{n}个集群]", "[{n} clusters]"),
     "error_prefix": Bi("错误：", "error: "),
+    # --- validate --explain ---
+    "explain_no_path": Bi(
+        "--explain {path}：{file} 中没有这个路径", "--explain {path}: no such path in {file}"
+    ),
+    "explain_from": Bi("  来自 {origin}", "  from {origin}"),
+    "explain_overrides": Bi("  覆盖 {origin}", "  overrides {origin}"),
+    # --- bench ---
+    "bench_not_found": Bi("找不到文件", "file not found"),
+    "bench_not_json": Bi("不是有效的 JSON：{detail}", "not valid JSON: {detail}"),
+    "bench_bad_shape": Bi(
+        "应为 {{'workloads': [{{'name': ..., 'normalised': ...}}, ...]}}（clustersim bench --json 的输出）",
+        "expected {{'workloads': [{{'name': ..., 'normalised': ...}}, ...]}} (the output of "
+        "clustersim bench --json)",
+    ),
+    "bench_measuring_reference": Bi("正在测量参照内核……", "measuring the reference kernel..."),
+    "bench_measuring": Bi("正在测量 {name}……", "measuring {name}..."),
+    "bench_reference": Bi(
+        "参照：每秒 {rate:,.0f} 百万次元素运算（c += a * b）",
+        "reference: {rate:,.0f} M elements/s (c += a * b)",
+    ),
+    "bench_workload": Bi("工作负载", "workload"),
+    "bench_engine": Bi("引擎", "engine"),
+    "bench_rate": Bi("每秒百万集群年", "M cluster-years/s"),
+    "bench_peak": Bi("内存峰值（MB）", "peak MB"),
+    "bench_normalised": Bi("归一化值", "normalised"),
+    "bench_slower": Bi("变慢", "SLOWER"),
+    "bench_ok": Bi("正常", "ok"),
+    "bench_compare_line": Bi(
+        "{flag} {name}：{current:.4f}，基线 {baseline:.4f}（{ratio:.2f} 倍）",
+        "{flag} {name}: {current:.4f} vs baseline {baseline:.4f} ({ratio:.2f}x)",
+    ),
+    "bench_slow_total": Bi(
+        "{n} 个工作负载比 {baseline} 慢 {max:g} 倍以上",
+        "{n} workload(s) more than {max:g}x slower than {baseline}",
+    ),
     "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),
     # --- discover/decompose help (issue 16 x issue 20) ---
     "help_discover_dir": Bi(
@@ -667,6 +702,7 @@ WORDS: Mapping[str, Bi] = {
         "{likely} of {n} targets likely, {uncertain} uncertain, {unlikely} unlikely.",
     ),
     "wrote": Bi("已写入 {path}", "wrote {path}"),
+    "wrote_files": Bi("已向 {path} 写入 {n} 个文件", "wrote {n} files to {path}"),
     "strength_line_likely": Bi(
         "{strength}目标：{met}/{n} 个很可能达成", "{strength} targets: {met} of {n} likely"
     ),
@@ -675,6 +711,7 @@ WORDS: Mapping[str, Bi] = {
     "cfg_allowed_lang": Bi("以下之一：{choices}", "one of {choices}"),
     "cfg_allowed_count": Bi(" >= 1 的整数", "a whole number >= 1"),
     "cfg_allowed_seed": Bi(" >= 0 的整数", "a whole number >= 0"),
+    "cfg_allowed_bool": Bi(" true 或 false", "true or false"),
     "cfg_allowed_probability": Bi(" 0 到 1 之间的概率", "a probability between 0 and 1"),
     "cfg_thresholds": Bi(
         "status：unlikely（{unlikely}）必须小于 likely（{likely}）",
@@ -686,6 +723,130 @@ WORDS: Mapping[str, Bi] = {
         "请给出参数扫描文件或 --scenario 情景文件（二者取一）",
         "give a sweep file or --scenario FILE (one of the two)",
     ),
+    # --- the sweep summary (sweep/summary.py parts()) ---
+    "sweep_head": Bi("{rows} 个样本", "{rows} samples"),
+    "sweep_head_sobol": Bi(
+        "{base} 个基点 x {blocks} = {rows} 个样本", "{base} base points x {blocks} = {rows} samples"
+    ),
+    "sweep_head_line": Bi("{method}：{head}（随机种子 {seed}）", "{method}: {head} (seed {seed})"),
+    "sweep_all_met": Bi("全部目标达成：{p}", "all targets met: {p}"),
+    "sweep_joint": Bi(
+        "联合目标 {id}：{p}（全部达成：{targets}）", "joint {id}: {p} (all met: {targets})"
+    ),
+    "sweep_sobol_total": Bi("Sobol 一阶 / 总效应指数", "Sobol' first order / total"),
+    "sweep_first_order": Bi("一阶指数，由样本估计", "first-order index, from the samples"),
+    "sweep_sensitivity": Bi(
+        "各目标差额的敏感性（{what}）：", "sensitivity of each target's margin ({what}):"
+    ),
+    "sweep_no_spread": Bi("差额不随参数变化", "margin does not vary"),
+    "sweep_must_hold": Bi(
+        "需要满足什么（达成率低于 {share} 的目标）：各因素的 5%-95% 分位",
+        "what must hold (targets met in fewer than {share} of samples): each factor's p5 to p95",
+    ),
+    "sweep_must_hold_2": Bi(
+        "分别取自达成目标和未达成目标的样本",
+        "among the samples that meet the target and those that miss it",
+    ),
+    "sweep_met_in": Bi("{id}（达成率 {p}）", "{id} (met in {p})"),
+    "sweep_explain": Bi(
+        "扫描参数只解释了其波动的 {share}（一阶指数之和）：起决定作用的是情景中的其他不确定参数",
+        "the swept parameters explain {share} of its spread (sum of first-order indices): the "
+        "scenario's other uncertain numbers decide it",
+    ),
+    "sweep_condition": Bi(
+        "{factor}：达成时 {met}，未达成时 {missed}（区分度 {separation}）",
+        "{factor}: meets {met}, misses {missed} (separation {separation})",
+    ),
+    "sweep_never": Bi("本次扫描中从未达成：{ids}", "never met in this sweep: {ids}"),
+    "sweep_range": Bi("{lo} 至 {hi}（中位数 {mid}）", "{lo} to {hi} (median {mid})"),
+    "sweep_ran": Bi(
+        "参数扫描 {what}（情景 {id}）：{chunks} 个分块，每块 {size} 个样本（本次运行 {run} 块{skipped}），"
+        "执行方式 {executor}，用时 {seconds} 秒（每秒 {rate} 个样本）",
+        "sweep {what} over {id}: {chunks} chunks of {size} ({run} run{skipped}) on {executor}, "
+        "{seconds} s ({rate} samples/s)",
+    ),
+    "sweep_skipped": Bi("，{n} 块已完成", ", {n} already done"),
+    "sweep_wrote_parts": Bi(
+        "已写入 {out}/samples/（{parts} 个分块文件）和 {out}/summary/",
+        "wrote {out}/samples/ ({parts} parts) and {out}/summary/",
+    ),
+    "sweep_interrupted": Bi(
+        "已中断：已完成的分块保存在 {out}；用 --resume 继续",
+        "interrupted: finished parts are kept in {out}; continue with --resume",
+    ),
+    "sweep_others": Bi("其他不确定参数", "other uncertain numbers"),
+    # --- the sweep file (sweep/spec.py): message ids are the validators' error types ---
+    "sweep_scenario_missing": Bi(
+        "必填：基础情景文件的路径（相对于本文件）",
+        "required: the path of the base scenario, relative to this file",
+    ),
+    "sweep_grid_samples": Bi(
+        "网格的规模由各参数的 levels（以及 replications）决定；请删除 samples",
+        "a grid's size follows from the levels of its parameters (and replications); "
+        "remove samples",
+    ),
+    "sweep_samples_missing": Bi(
+        "方法 {method} 必须给出 samples（或用 --samples 指定）",
+        "required for method {method} (or pass --samples)",
+    ),
+    "sweep_sobol_power": Bi(
+        "sobol 方法的基点数须为 2 的幂（保证 Sobol 序列的均衡），实际为 {n}；请改为 {lo} 或 {hi}",
+        "sobol needs a power of 2 base points (Sobol' balance), got {n}; use {lo} or {hi}",
+    ),
+    "sweep_seed_missing": Bi(
+        "缺少必填字段：请在文件中写 seed:，或用 --seed 指定",
+        "required field missing: add seed: to the file or pass --seed",
+    ),
+    "sweep_grid_only": Bi(
+        "只适用于 grid 方法（当前方法为 {method}）",
+        "applies to method grid only (method is {method})",
+    ),
+    "sweep_store": Bi(
+        "实际为 {value}；可用：summary_only，或由 inputs、values、margins、met 组成的列表",
+        "got {value}; allowed: summary_only, or a list of inputs, values, margins, met",
+    ),
+    "sweep_store_group": Bi(
+        "未知的存储组 {name}{hint}（可用：{allowed}）",
+        "unknown group {name}{hint} (allowed: {allowed})",
+    ),
+    "sweep_fix": Bi(
+        "应为情景中数值路径的列表或 'all'，实际为 {value}",
+        "a list of scenario paths or 'all', got {value}",
+    ),
+    "sweep_fix_swept": Bi(
+        "{path} 已在 parameters 中扫描，不能同时固定",
+        "{path} is swept under parameters; it cannot also be fixed",
+    ),
+    "sweep_grid_no_params": Bi("网格至少需要一个参数", "a grid needs at least one parameter"),
+    "sweep_param_path": Bi(
+        "参数须是以点分隔的情景路径，例如 clusters.<id>.output.growth.rate",
+        "a parameter is a dotted scenario path such as clusters.<id>.output.growth.rate",
+    ),
+    "sweep_param_kind": Bi(
+        "须恰好给出 {range: [下限, 上限]}、{values: [...]} 或 {dist: ...} 之一",
+        "needs exactly one of {range: [low, high]}, {values: [...]} or {dist: ...}",
+    ),
+    "sweep_levels_values": Bi(
+        "取值列表本身就是网格的各个水平；请删除 levels",
+        "a list of values is its own levels; remove levels",
+    ),
+    "sweep_grid_levels": Bi(
+        "网格中的 {kind} 需要 levels（例如 levels: 5），或改用 values: [...]",
+        "a grid needs levels for a {kind} (e.g. levels: 5), or give values: [...]",
+    ),
+    "sweep_range_two": Bi(
+        "须为两个有限数值 [下限, 上限]，实际为 {value}",
+        "needs two finite numbers [low, high], got {value}",
+    ),
+    "sweep_range_order": Bi(
+        "下限（{lo}）须小于上限（{hi}）", "low ({lo}) must be below high ({hi})"
+    ),
+    "sweep_values_numbers": Bi(
+        "须为非空的有限数值列表，实际为 {value}",
+        "needs a non-empty list of finite numbers, got {value}",
+    ),
+    "sweep_not_bool": Bi("应为整数，不能是 {value}", "an integer is required, not {value}"),
+    "sweep_values_repeat": Bi("取值重复：{values}", "values repeat: {values}"),
     "scenario_not_sweep": Bi(
         "这是情景文件，不是参数扫描文件（对情景做蒙特卡洛请用 clustersim sweep --scenario {file} -n 样本数）",
         "this is a scenario file, not a sweep file (for a Monte Carlo of it use "
@@ -774,6 +935,12 @@ WORDS: Mapping[str, Bi] = {
         "把轨迹表和目标表写入此目录。", "Write trajectories and targets tables into this directory."
     ),
     "help_run_format": Bi("--out 的输出格式。", "Output format of --out."),
+    "help_run_bom": Bi(
+        "CSV 带 UTF-8 BOM（默认，中文 Windows 上的 Excel 可直接打开）；--no-bom 写出不带 BOM 的"
+        "纯 UTF-8。默认值可在配置文件中用 csv_bom 设置。",
+        "CSV with a UTF-8 byte-order mark (the default, so Excel on Chinese Windows opens it); "
+        "--no-bom writes plain UTF-8. The default can be set with csv_bom in the config file.",
+    ),
     "help_run_series": Bi("同时列出关键地区指标。", "Also print key region series."),
     "help_run_required": Bi("计算每个目标所需的增速。", "Find the growth each target needs."),
     "help_run_audit": Bi(
@@ -987,14 +1154,15 @@ WORDS: Mapping[str, Bi] = {
     "help_cmd_report": Bi(
         "写出单文件 HTML 报告：目标表、标有目标的走势图、蒙特卡洛扇形区间、"
         "集群产值与 1,000 / 5,000 / 10,000 亿门槛的对比；参数扫描还有各目标达成概率和敏感性条形图。\n\n"
-        "页面自带全部内容（图、样式、字体子集），可离线打开。\n\n示例：\n\n"
+        "页面自带全部内容（图、样式、字体子集），可离线打开。情景文件按 clustersim run 的方式运行：有不确定参数时做蒙特卡洛（1,000 个样本，打印随机种子）；--central 只算中心路径。\n\n示例：\n\n"
         "  clustersim report scenarios/zhenjiang-2026.yaml -n 1000 -s 1 --out zhenjiang.html --lang zh\n\n"
         "  clustersim run scenarios/example.yaml -n 1000 -s 1 --out results/\n\n"
         "  clustersim report results/ --scenario scenarios/example.yaml --out example.html",
         "Write a one-file HTML report: the target table, trajectory charts with the targets "
         "marked, Monte Carlo fan bands, cluster output against the 1,000 / 5,000 / 10,000 亿 "
         "thresholds and, for sweeps, target probabilities and sensitivity bars.\n\n"
-        "The page has everything inside (charts, styles, the font subset): it opens offline."
+        "The page has everything inside (charts, styles, the font subset): it opens offline. "
+        "A scenario file is run as 'clustersim run' runs it: Monte Carlo (1,000 samples, the seed printed) when it has uncertain numbers; --central for the central path."
         "\n\nExamples:\n\n"
         "  clustersim report scenarios/zhenjiang-2026.yaml -n 1000 -s 1 --out zhenjiang.html --lang zh\n\n"
         "  clustersim run scenarios/example.yaml -n 1000 -s 1 --out results/\n\n"
@@ -1016,14 +1184,14 @@ WORDS: Mapping[str, Bi] = {
         "把报告中的图写成 PNG（150 dpi）和 SVG 文件，每图一个文件，便于做幻灯片。\n\n"
         "文件按内容命名：series-<name>.png、series-<name>-<cluster>.png、"
         "target-<id>.png（指标为表达式的目标）、clusters-output.png、"
-        "sweep-probability.png、sweep-sensitivity-<target>.png。\n\n示例：\n\n"
+        "sweep-probability.png、sweep-sensitivity-<target>.png。\n\n情景文件按 clustersim run 的方式运行：有不确定参数时做蒙特卡洛（1,000 个样本，打印随机种子）；--central 只算中心路径。\n\n示例：\n\n"
         "  clustersim plot scenarios/example.yaml -n 1000 -s 1 --out charts/\n\n"
         "  clustersim plot scenarios/zhenjiang-2026.yaml --out charts/ --lang zh --format png",
         "Write the report's charts as PNG (150 dpi) and SVG files, one per chart, for slides."
         "\n\nFiles are named after what they show: series-<name>.png, "
         "series-<name>-<cluster>.png, target-<id>.png (a target whose metric is an "
         "expression), clusters-output.png, sweep-probability.png, "
-        "sweep-sensitivity-<target>.png.\n\nExamples:\n\n"
+        "sweep-sensitivity-<target>.png.\n\nA scenario file is run as 'clustersim run' runs it: Monte Carlo (1,000 samples, the seed printed) when it has uncertain numbers; --central for the central path.\n\nExamples:\n\n"
         "  clustersim plot scenarios/example.yaml -n 1000 -s 1 --out charts/\n\n"
         "  clustersim plot scenarios/zhenjiang-2026.yaml --out charts/ --lang zh --format png",
     ),
@@ -1034,14 +1202,14 @@ WORDS: Mapping[str, Bi] = {
     "help_cmd_export": Bi(
         "把情景 SCENARIO 的假设（情景文件的每一块一个工作表）及其结果写入 Excel 工作簿。\n\n"
         "编辑假设工作表后用 clustersim import 读回。继承其他文件的情景按合并后的整体写出，"
-        "工作簿可独立使用。\n\n示例：\n\n"
+        "工作簿可独立使用。\n\n结果（及 --iamc）按 clustersim run 的方式运行得到：有不确定参数时做蒙特卡洛（1,000 个样本，打印随机种子）；--central 只算中心路径。\n\n示例：\n\n"
         "  clustersim export scenarios/zhenjiang-2026.yaml --xlsx zhenjiang.xlsx\n\n"
         "  clustersim export scenarios/example.yaml --xlsx example.xlsx -n 1000 -s 1 --lang zh",
         "Write SCENARIO's assumptions (one sheet per block: scenario, region, clusters, "
         "growth, groups, indicators, metrics, targets, history) and its results to an Excel "
         "workbook.\n\nEdit the assumption sheets and read them back with 'clustersim import'. "
         "A scenario that extends another is written whole (merged): the workbook stands "
-        "alone.\n\nExamples:\n\n"
+        "alone.\n\nThe results (and --iamc) come from a run like 'clustersim run': Monte Carlo (1,000 samples, the seed printed) when it has uncertain numbers; --central for the central path.\n\nExamples:\n\n"
         "  clustersim export scenarios/zhenjiang-2026.yaml --xlsx zhenjiang.xlsx\n\n"
         "  clustersim export scenarios/example.yaml --xlsx example.xlsx -n 1000 -s 1 --lang zh",
     ),
@@ -1777,7 +1945,6 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "to_target 需要一个正的基数才能增长，当前基数为 {b}；请设置 base，或改用 path 或 linear 增长",
         ),
         (r"the file is empty \(expected a header row\)", "文件为空（应有表头行）"),
-        (r"unknown column(?P<rest>.*)", "未知列{rest}"),
         (r"(?P<v>'.*') is not a number", "{v} 不是数字"),
         (r"no observations", "没有观测值"),
         (r"not an Excel workbook \(\.xlsx\): .*", "不是 Excel 工作簿（.xlsx）"),
@@ -1805,11 +1972,199 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"in (?P<e>.*): unknown function (?P<f>'.*'); allowed: (?P<a>.*)",
             "表达式 {e} 中有未知函数 {f}；可用：{a}",
         ),
+        # --- observed-data CSV (analysis/observed.py) ---
+        (
+            r"missing \(the cell is empty; leave the row out if there is no number\)",
+            "缺少数值（单元格为空；没有数字时请删除这一行）",
+        ),
+        (
+            r"(?P<v>'.*') is not a number \(no thousands separators or units in the value\)",
+            "{v} 不是数字（数值中不要写千位分隔符或单位）",
+        ),
+        (r"(?P<v>'.*') is not a finite number", "{v} 不是有限数值"),
+        (
+            r"a field longer than the CSV field limit \(an unterminated quote\?\)",
+            "某个字段超过 CSV 字段长度上限（引号未闭合？）",
+        ),
+        (
+            r"a NUL byte: this is a binary file, not CSV text",
+            "含有 NUL 字节：这是二进制文件，不是 CSV 文本",
+        ),
+        (r"not readable as CSV: (?P<m>.*)", "无法按 CSV 读取：{m}"),
+        (
+            r"only CSV observed data is supported; write it as CSV",
+            "观测数据只支持 CSV 格式；请另存为 CSV",
+        ),
+        (
+            r"a quoted header field runs over several lines \(a stray quote\?\)",
+            "表头中带引号的字段跨了多行（多余的引号？）",
+        ),
+        (
+            r"unknown column(?:; did you mean (?P<close>'[^']*')\?)? \(allowed: (?P<a>.*)\)",
+            "未知列{close}（可用：{a}）",
+        ),
+        (
+            r"missing column\(s\) (?P<m>.*) \(required: (?P<r>.*)\)",
+            "缺少列 {m}（必需的列：{r}）",
+        ),
+        (r"column\(s\) named twice: (?P<d>.*)", "列名重复：{d}"),
+        (
+            r"unterminated quote \(the quoted field runs to the end of the file\)",
+            "引号未闭合（带引号的字段一直延续到文件末尾）",
+        ),
+        (
+            r"a quoted field runs over lines (?P<a>\d+)-(?P<b>\d+) \(a stray or unterminated "
+            r"quote\?\)",
+            "带引号的字段跨越第 {a}-{b} 行（多余或未闭合的引号？）",
+        ),
+        (
+            r"(?P<n>\d+) fields, the header has (?P<h>\d+) \(an unquoted comma in a text field\?\)",
+            "本行有 {n} 个字段，表头有 {h} 个（文字中有未加引号的逗号？）",
+        ),
+        (
+            r"duplicate observation (?P<w>\S+) (?P<y>\d+) \((?P<m>\d+) months\) \(first at line "
+            r"(?P<n>\d+)\)",
+            "重复的观测值 {w} {y} 年（{m} 个月）（首次出现在第 {n} 行）",
+        ),
+        (
+            r"duplicate observation (?P<w>\S+) (?P<y>\d+) \(first at line (?P<n>\d+)\)",
+            "重复的观测值 {w} {y} 年（首次出现在第 {n} 行）",
+        ),
+        (r"no observations \(only a header\)", "没有观测值（只有表头）"),
+        (r"empty \(say where the number comes from\)", "为空（请注明数字的出处）"),
+        (r"empty", "为空"),
+        (
+            r"(?P<v>'.*') is not a year \(an integer (?P<lo>\d+)-(?P<hi>\d+)\)",
+            "{v} 不是年份（应为 {lo}-{hi} 之间的整数）",
+        ),
+        (
+            r"unknown unit (?P<u>'.*?')(?:; did you mean (?P<close>'[^']*')\?)? \(known: (?P<k>.*); "
+            r"add one under units: in a --map file\)",
+            "未知单位 {u}{close}（已知单位：{k}；可在 --map 文件的 units: 下添加）",
+        ),
+        (
+            r"(?P<v>'.*') is not a month count \(1-12, empty for a year\)",
+            "{v} 不是月数（1-12；全年数值留空）",
+        ),
+        (
+            r"(?P<v>'.*') is not a share of the year \(0 < share <= 1\)",
+            "{v} 不是占全年的比重（0 < 比重 <= 1）",
+        ),
+        (
+            r"given for a full-year value \(months is empty\)",
+            "全年数值不应给出季节比重（months 为空）",
+        ),
+        (
+            r"(?P<v>'.*') is not yes/no \(1, yes, true or empty\)",
+            "{v} 不是“是/否”（1、yes、true 或留空）",
+        ),
+        # --- results read back (io/readers.py) ---
+        (r"not a directory", "不是目录"),
+        (
+            r"no (?P<t>\w+)\.parquet \(or \.csv, \.json\); write one with (?P<cmd>'.*')",
+            "没有 {t}.parquet（或 .csv、.json）；请用 {cmd} 写出",
+        ),
+        (r"missing columns (?P<c>.*)", "缺少列 {c}"),
+        # --- workbook cells (report/excel.py) ---
+        (r"empty part in field path (?P<p>'.*')", "字段路径 {p} 中有空的部分"),
+        (r"(?P<p>\S+): (?P<q>\S+) is already a value", "{p}：{q} 已经是一个值"),
+        (
+            r"(?P<p>\S+) is given twice \(first in (?P<f>.*)\)",
+            "{p} 出现了两次（首次在 {f}）",
+        ),
+        (r"(?P<p>\S+) is given twice", "{p} 出现了两次"),
+        (r"(?P<p>\S+): no value", "{p}：没有值"),
+        (
+            r"(?P<p>\S+): a distribution \((?P<d>\w+)\) takes no 'value'",
+            "{p}：分布（{d}）不接受 'value'",
+        ),
+        (r"column (?P<c>'.*') appears twice", "列 {c} 出现了两次"),
+        (r"no series name", "缺少序列名"),
+        (r"no cluster id", "缺少集群编号"),
+        (r"no field name", "缺少字段名"),
+        (r"no id", "缺少编号"),
+        (
+            r"missing column\(s\) (?P<m>.*) \(expected: (?P<e>.*)\)",
+            "缺少列 {m}（应有：{e}）",
+        ),
+        (r"unknown column (?P<c>'.*') \(allowed: (?P<a>.*)\)", "未知列 {c}（可用：{a}）"),
+        (r"more than (?P<n>[\d,]+) rows", "超过 {n} 行"),
+        (
+            r"block must be region or clusters, got (?P<b>.*)",
+            "block 须为 region 或 clusters，实际为 {b}",
+        ),
+        (r"year must be a whole number, got (?P<y>.*)", "year 须为整数，实际为 {y}"),
+        (r"block must be one of (?P<a>.*), got (?P<b>.*)", "block 须为以下之一（可用：{a}），实际为 {b}"),
+        (
+            r"missing sheet\(s\) (?P<m>.*) \(the workbook has: (?P<h>.*); write a complete one with "
+            r"(?P<cmd>'.*')\)",
+            "缺少工作表 {m}（工作簿中有：{h}；可用 {cmd} 写出完整的工作簿）",
+        ),
+        (
+            r"(?P<r>[\d,]+) rows x (?P<c>[\d,]+) columns, more than the limit of (?P<lr>[\d,]+) x "
+            r"(?P<lc>\d+)",
+            "{r} 行 x {c} 列，超过 {lr} x {lc} 的上限",
+        ),
+        # --- a sweep file's parameters checked against its scenario (sweep/plan.py) ---
+        (
+            r"no (?P<part>'[^']*') in the scenario(?:; did you mean (?P<close>'[^']*')\?)? "
+            r"\(there: (?P<keys>.*)\)",
+            "情景中没有 {part}{close}（已有：{keys}）",
+        ),
+        (
+            r"no (?P<part>'[^']*') in (?P<at>\S+)(?:; did you mean (?P<close>'[^']*')\?)? "
+            r"\(there: (?P<keys>.*)\)",
+            "{at} 中没有 {part}{close}（已有：{keys}）",
+        ),
+        (
+            r"(?P<path>\S+) holds nothing \(the scenario does not set it\), not a number",
+            "{path} 没有值（情景未设置），不是数字",
+        ),
+        (r"(?P<path>\S+) holds (?P<pytype>\w+), not a number", "{path} 的值是{pytype}，不是数字"),
+        (
+            r"(?P<path>\S+) is not an uncertain number of the scenario(?:; did you mean "
+            r"(?P<close>'[^']*')\?)?",
+            "{path} 不是情景中的不确定参数{close}",
+        ),
+        (
+            r"the projection does not read this number \(only base values, growth and other "
+            r"numbers of series can be swept\)",
+            "预测不读取这个数（只能扫描序列的基数、增长和其他数值）",
+        ),
+        (
+            r"the scenario correlates it \(shocks\.correlations\); a (?P<m>\w+) design sets its "
+            r"values itself: sweep it with monte_carlo or lhs, or drop the correlation",
+            "情景为它设置了相关性（shocks.correlations）；{m} 设计自行确定其取值：请改用 "
+            "monte_carlo 或 lhs 扫描，或删除该相关性",
+        ),
+        (
+            r"sobol needs something to vary: the scenario has no uncertain numbers left and no "
+            r"parameters are swept",
+            "sobol 需要可变的量：情景中已没有不确定参数，也没有扫描任何参数",
+        ),
+        (
+            r"(?P<v>\S+) is not allowed here: a growth rate must be above -100%",
+            "此处不允许 {v}：增速须大于 -100%",
+        ),
+        (
+            r"(?P<v>\S+) is not allowed here: the value must be >= (?P<lo>\S+)",
+            "此处不允许 {v}：数值须大于或等于 {lo}",
+        ),
+        (
+            r"(?P<v>\S+) is not allowed here: the value must be between (?P<lo>\S+) and (?P<hi>\S+)",
+            "此处不允许 {v}：数值须在 {lo} 与 {hi} 之间",
+        ),
+        (
+            r"with the swept parameters the scenario does not compile:(?P<rest>.*)",
+            "代入扫描参数后情景无法编译：{rest}",
+        ),
     )
 )
 
 #: the names of the kinds of id an unknown-name message names
 _WHAT = {"series": "序列", "cluster": "集群", "group": "集群组"}
+#: Python's names of the kinds of value a scenario holds
+_PYTYPES = {"str": "文字", "bool": "布尔值", "dict": "映射", "list": "列表", "NoneType": "空值"}
 
 
 def translate(text: str) -> str:
@@ -1825,6 +2180,8 @@ def translate(text: str) -> str:
             fields = {k: v or "" for k, v in hit.groupdict().items()}
             if "what" in fields:
                 fields["what"] = _WHAT.get(fields["what"], fields["what"])
+            if "pytype" in fields:
+                fields["pytype"] = _PYTYPES.get(fields["pytype"], f" {fields['pytype']} ")
             if fields.get("close"):
                 fields["close"] = f"；是否应为 {fields['close']}？"
             return zh.format(**fields) + got
@@ -1833,7 +2190,29 @@ def translate(text: str) -> str:
         rest = translate(nested.group("rest"))
         if rest != nested.group("rest"):
             return nested.group("at") + rest + got
+    cell = _CELL.fullmatch(body)
+    if cell is not None:  # a workbook's FILE: sheet 'S'[, cell C7 | , row 1]: message
+        rest = translate(cell.group("rest"))
+        if rest != cell.group("rest"):
+            where = f"{cell.group('file')}：工作表 {cell.group('sheet')}"
+            if cell.group("cell"):
+                where += f"，单元格 {cell.group('cell')}"
+            if cell.group("row"):
+                where += f"，第 {cell.group('row')} 行"
+            return f"{where}：{rest}{got}"
+    named = re.fullmatch(r"(?P<at>[^\s:]+: )(?P<rest>.+)", body, flags=re.S)
+    if named is not None:  # FILE: message (no line)
+        rest = translate(named.group("rest"))
+        if rest != named.group("rest"):
+            return named.group("at") + rest + got
     return text
+
+
+_CELL = re.compile(
+    r"(?P<file>.+?): sheet (?P<sheet>'[^']*')(?:, cell (?P<cell>[A-Z]+\d+)|, row (?P<row>\d+))?: "
+    r"(?P<rest>.+)",
+    re.S,
+)
 
 
 def localize(p: Problem) -> Problem:

@@ -142,3 +142,37 @@ def test_the_shocks_workloads_run_the_shocked_scenario() -> None:
 
     rates = compile_scenario(synthetic_scenario(5, 6, shocks=True), samples=64, seed=1).model
     assert rates.op("output").rates.shape == (64, 5, 6)
+
+
+def test_bench_follows_lang_and_json(tiny: None, tmp_path: Path) -> None:
+    """bench's output outside the JSON document follows --lang; a baseline that cannot be
+    read is an error like every other (--lang, or the JSON error document under --json)."""
+    cli = CliRunner()
+    first = json.loads(cli.invoke(app, ["bench", "--quick", "--json"]).stdout)
+    fast = {"workloads": [{**w, "normalised": w["normalised"] * 100} for w in first["workloads"]]}
+    (tmp_path / "fast.json").write_text(json.dumps(fast), encoding="utf-8")
+    res = cli.invoke(
+        app, ["bench", "--quick", "--lang", "zh", "--compare", str(tmp_path / "fast.json")]
+    )
+    assert res.exit_code == 1
+    assert (
+        "参照" in res.stdout
+        and "每秒百万集群年" in res.stdout
+        and "M cluster-years/s" not in res.stdout
+    )
+    assert "变慢" in res.stderr and "基线" in res.stderr and "SLOWER" not in res.stderr
+    assert f"2 个工作负载比 {tmp_path / 'fast.json'} 慢 1.3 倍以上" in res.stderr
+    missing = tmp_path / "none.json"
+    res = cli.invoke(app, ["bench", "--quick", "--lang", "zh", "--compare", str(missing)])
+    assert res.exit_code == 2 and res.stderr.strip() == f"错误：{missing}: 找不到文件"
+    res = cli.invoke(app, ["bench", "--quick", "--compare", str(missing)])
+    assert res.exit_code == 2 and res.stderr.strip() == f"error: {missing}: file not found"
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    res = cli.invoke(app, ["bench", "--quick", "--json", "--compare", str(tmp_path / "bad.json")])
+    assert res.exit_code == 2 and res.stderr == ""
+    doc = json.loads(res.stdout)
+    assert doc["ok"] is False and doc["more"] == 0
+    (e,) = doc["errors"]
+    assert e["file"] == str(tmp_path / "bad.json") and e["line"] == 1
+    assert e["message"].startswith("not valid JSON: ")
+    assert e["message_zh"].startswith("不是有效的 JSON：")

@@ -217,3 +217,42 @@ def test_out_records_how_the_run_was_made(uni: Path, tmp_path: Path) -> None:
     runner.invoke(app, ["run", str(uni), "--out", str(out), "--central", "--no-series"])
     doc = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert (doc["mode"], doc["samples"], doc["seed"], doc["status_rule"]) == ("central", 1, None, None)
+
+
+# --- CSV with or without the byte-order mark ---------------------------------------------------
+
+
+def _csv_heads(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes()[:3] for p in sorted(out.glob("*.csv"))}
+
+
+def test_csv_has_a_bom_by_default_and_none_with_no_bom(
+    uni: Path, tmp_path: Path, user_dir: Path, work_dir: Path
+) -> None:
+    bom = b"\xef\xbb\xbf"
+    uni.write_text(UNI.replace("label: ninety", "label: 九成"), encoding="utf-8")
+    args = ["run", str(uni), "--central", "--no-series", "--format", "csv", "--lang", "zh"]
+    res = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    heads = _csv_heads(tmp_path / "a")
+    assert set(heads) == {"targets.csv", "trajectories.csv"} and set(heads.values()) == {bom}
+    res = runner.invoke(app, [*args, "--no-bom", "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    plain = tmp_path / "b" / "targets.csv"
+    assert not plain.read_bytes().startswith(bom)
+    assert "九成" in plain.read_bytes().decode("utf-8")  # plain UTF-8, Chinese text intact
+    assert all(h != bom for h in _csv_heads(tmp_path / "b").values())
+    # the config file sets the default, the command line still wins
+    (work_dir / "clustersim.toml").write_text("csv_bom = false\n", encoding="utf-8")
+    runner.invoke(app, [*args, "--out", str(tmp_path / "c")])
+    assert all(h != bom for h in _csv_heads(tmp_path / "c").values())
+    runner.invoke(app, [*args, "--bom", "--out", str(tmp_path / "d")])
+    assert set(_csv_heads(tmp_path / "d").values()) == {bom}
+
+
+def test_csv_bom_config_must_be_true_or_false(uni: Path, user_dir: Path, work_dir: Path) -> None:
+    cfg = work_dir / "clustersim.toml"
+    cfg.write_text('csv_bom = "no"\n', encoding="utf-8")
+    res = runner.invoke(app, ["run", str(uni)])
+    assert res.exit_code == 2
+    assert f"{cfg}:1: csv_bom: 'no' is not true or false" in res.output

@@ -169,10 +169,38 @@ def test_commands_without_lang_take_the_default_language(tmp_path: Path) -> None
     p.write_text("", encoding="utf-8")
     token = DEFAULT_LANG.set("zh")
     try:
-        # sweep has no --lang (check gained one with --consistency)
+        # sweep given no --lang
         res = CliRunner().invoke(app, ["sweep", str(p), "--out", str(tmp_path / "o")])
         explicit = CliRunner().invoke(app, ["validate", str(p), "--lang", "en"])
     finally:
         DEFAULT_LANG.reset(token)
     assert res.exit_code == 2 and res.stderr == f"错误：{p}:1: 文件为空\n"
     assert explicit.stderr == f"error: {p}:1: the file is empty\n"
+
+
+def test_validate_explain_of_a_missing_path_follows_lang_and_json() -> None:
+    """``validate --explain`` of a path the scenario does not have is an error like any
+    other: in the command's --lang, and the JSON error document under --json."""
+    ex = Path(__file__).resolve().parents[2] / "scenarios" / "example.yaml"
+    cli = CliRunner()
+    en = cli.invoke(app, ["validate", str(ex), "--explain", "regoin.gdp.base", "--lang", "en"])
+    assert en.exit_code == 2
+    assert en.stderr == (
+        f"error: --explain regoin.gdp.base: no such path in {ex}; did you mean 'region'?\n"
+    )
+    zh = cli.invoke(app, ["validate", str(ex), "--explain", "targets.nope", "--lang", "zh"])
+    assert zh.exit_code == 2
+    assert zh.stderr == f"错误：--explain targets.nope：{ex} 中没有这个路径\n"
+    js = cli.invoke(app, ["validate", str(ex), "--explain", "targets.nope", "--json"])
+    assert js.exit_code == 2 and js.stderr == ""
+    doc = json.loads(js.stdout)
+    jsonschema.validate(doc, ERROR_DOCUMENT)
+    (e,) = doc["errors"]
+    assert e["message"] == f"--explain targets.nope: no such path in {ex}"
+    assert e["message_zh"] == f"--explain targets.nope：{ex} 中没有这个路径"
+    good = cli.invoke(app, ["validate", str(ex), "--explain", "region.gdp.base", "--json"])
+    assert good.exit_code == 0
+    (item,) = json.loads(good.stdout)["explain"]
+    assert item["path"] == "region.gdp.base" and "example.yaml:" in item["origin"]
+    ok = cli.invoke(app, ["validate", str(ex), "--explain", "region.gdp.base", "--lang", "zh"])
+    assert ok.exit_code == 0 and "  来自 " in ok.stdout

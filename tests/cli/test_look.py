@@ -231,8 +231,13 @@ def test_a_scenario_given_as_sweep_file_says_so(tmp_path: Path) -> None:
     assert len(lines) == 1, res.output  # one line, not one per unknown key
     assert f"{sc}: this is a scenario file, not a sweep file" in lines[0]
     assert f"clustersim sweep --scenario {sc} -n SAMPLES" in lines[0]
-    assert "这是情景文件，不是参数扫描文件" in lines[0]
     assert not out.exists()
+    # sweep has --lang: the line is in the chosen language (both were printed before it had)
+    zh = runner.invoke(app, ["sweep", str(sc), "--out", str(out), "--lang", "zh"])
+    assert zh.stderr == f"错误：{sc}: " + (
+        f"这是情景文件，不是参数扫描文件（对情景做蒙特卡洛请用 clustersim sweep --scenario {sc} "
+        "-n 样本数）\n"
+    )
 
 
 def test_the_script_chooses_chinese_before_the_root_help(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -35,7 +37,9 @@ def test_report_and_plot_write_their_files(example_path, tmp_path):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert "of 13 targets met." in res.output and "wrote" in res.output
+    # a Monte Carlo run's statuses come from P(met), as in run, and are said in Chinese
+    assert res.stdout.startswith("蒙特卡洛：100 个样本（随机种子 1）")
+    assert "13 个目标中" in res.output and "已写入" in res.output
     assert (tmp_path / "r.html").stat().st_size > 50_000
     res = runner.invoke(
         app, ["plot", str(example_path), "--out", str(tmp_path / "c"), "--format", "png"]
@@ -126,3 +130,58 @@ def test_terminal_table_follows_lang(example_path):
         assert w in en, w
     # target labels from the scenario's bilingual names (the label column may fold them)
     assert "研发投入占GDP" in zh and "R&D spending" in en and "R&D spending" not in zh
+
+
+# --- the honest default of run: Monte Carlo when the scenario has uncertain numbers ----------
+
+
+def test_report_plot_export_run_monte_carlo_by_default_and_print_the_seed(example_path, tmp_path):
+    """Without --samples the scenario (it has uncertain numbers) is run as 'clustersim run'
+    runs it: 1,000 samples, a fresh seed printed; --central is the one central path."""
+    res = runner.invoke(app, ["report", str(example_path), "--out", str(tmp_path / "r.html")])
+    assert res.exit_code == 0, res.output
+    first = res.stdout.splitlines()[0]
+    assert first.startswith("Monte Carlo: 1,000 samples (seed ") and "status from P(met)" in first
+    assert "targets likely," in res.stdout
+    seed = int(first.split("(seed ")[1].split(")")[0])
+    # the printed seed repeats the run: the same page
+    again = runner.invoke(
+        app, ["report", str(example_path), "-s", str(seed), "--out", str(tmp_path / "s.html")]
+    )
+    assert again.stdout.splitlines()[0] == first
+
+    def page(name: str) -> bytes:  # the embedded font subset carries a timestamp
+        return re.sub(
+            rb"font/[a-z0-9]+;base64,[A-Za-z0-9+/=]+", b"", (tmp_path / name).read_bytes()
+        )
+
+    assert page("r.html") == page("s.html")
+    central = runner.invoke(
+        app, ["report", str(example_path), "--central", "--out", str(tmp_path / "c.html")]
+    )
+    assert central.stdout.startswith("central path: ")
+    assert "of 13 targets met." in central.stdout
+    zh = runner.invoke(
+        app,
+        [
+            "plot",
+            str(example_path),
+            "--central",
+            "--lang",
+            "zh",
+            "-f",
+            "png",
+            "-o",
+            str(tmp_path / "p"),
+        ],
+    )
+    assert zh.exit_code == 0, zh.output
+    assert zh.stdout.startswith("中心路径：")
+    iamc = runner.invoke(
+        app, ["export", str(example_path), "-s", "3", "--iamc", str(tmp_path / "x.csv")]
+    )
+    assert iamc.stdout.startswith("Monte Carlo: 1,000 samples (seed 3)")
+    n = runner.invoke(
+        app, ["export", str(example_path), "-n", "20", "-s", "3", "--iamc", str(tmp_path / "y.csv")]
+    )
+    assert n.stdout.startswith("Monte Carlo: 20 samples (seed 3)")

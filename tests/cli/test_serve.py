@@ -108,3 +108,14 @@ def test_a_scenario_that_cannot_run_at_that_size_is_one_error_line(
     assert res.exit_code == 2
     assert res.stderr.startswith("error: the scenario cannot be projected with these values: ")
     assert "GiB" in res.stderr and "Traceback" not in res.output and served == []
+
+
+@pytest.mark.usefixtures("free_port")
+def test_a_scenario_that_cannot_run_is_said_in_chinese_by_default(
+    served: list[dict[str, Any]],
+) -> None:
+    """The error goes through the one error path: serve's --lang (zh by default) decides."""
+    res = CliRunner().invoke(app, ["serve", str(EXAMPLE), "--samples", "100000000"])
+    assert res.exit_code == 2
+    assert res.stderr.startswith(word("error_prefix", "zh")) and "error:" not in res.stderr
+    assert "GiB" in res.stderr and "情景" in res.stderr and served == []

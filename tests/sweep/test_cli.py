@@ -179,13 +179,14 @@ def test_invalid_sweep_files_name_file_line_and_field(linear, tmp_path):
     out = tmp_path / "out"
     r = runner.invoke(app, ["sweep", str(bad), "-o", str(out)])
     assert r.exit_code == 2
+    # in line order (a missing field at the top), as the scenario loader reports
     assert r.output.splitlines() == [
+        f"error: {bad}:1: samples: required for method lhs (or pass --samples)",
         f"error: {bad}:3: sampels: unknown field; did you mean 'samples'? (allowed: scenario, "
         "method, samples, seed, chunk_size, store, replications, fix, parameters, description, source, note)",
-        f"error: {bad}:1: samples: required for method lhs (or pass --samples)",
         f"error: {bad}:7: parameters.indicators.a.growth.rate.range: low (0.1) must be below high (0)",
-        f"error: {bad}:9: parameters.indicators.d.growth.rate: unknown dist 'normall' (allowed: "
-        "normal, lognormal, uniform, triangular)",
+        f"error: {bad}:9: parameters.indicators.d.growth.rate: unknown dist 'normall'; did you "
+        "mean 'normal'? (allowed: normal, lognormal, uniform, triangular)",
     ]
     assert not out.exists()
     # fixed: the scenario-level problems come next, each at its line

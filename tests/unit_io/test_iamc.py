@@ -72,7 +72,7 @@ def test_read_back_with_pandas(tmp_path: Path, run, suffix: str) -> None:
 def test_a_plain_run_has_one_model(tmp_path: Path) -> None:
     pd = pytest.importorskip("pandas")
     path = tmp_path / "plain.csv"
-    _export(path)
+    _export(path, "--central")  # the central path: one model (Monte Carlo adds quantiles)
     df = pd.read_csv(path)
     assert set(df["model"]) == {"clustersim"}
     assert sorted(set(df["year"])) == list(range(2023, 2031))
@@ -88,7 +88,7 @@ def test_pyam_reads_it(tmp_path: Path) -> None:
     except Exception as exc:
         pytest.skip(f"pyam does not import here: {type(exc).__name__}: {exc}")
     path = tmp_path / "ex.csv"
-    _export(path)
+    _export(path, "--central")  # the central path: one model (Monte Carlo adds quantiles)
     df = pyam.IamDataFrame(str(path))
     assert "GDP" in df.variable and df.model == ["clustersim"]
     gdp = df.filter(variable="GDP", year=2023).timeseries()

@@ -23,10 +23,12 @@ from typing import Any
 import numpy as np
 
 from clustersim.bench.workloads import synthetic_scenario
+from clustersim.errors import Problem, ScenarioError
 
 __all__ = [
     "KINDS",
     "QUICK",
+    "BaselineError",
     "Comparison",
     "Measurement",
     "Workload",
@@ -328,23 +330,38 @@ def compare(
     return rows, slow
 
 
+class BaselineError(ScenarioError, ValueError):
+    """A ``--compare`` baseline that cannot be read, said in both languages."""
+
+
+def _baseline_error(p: Path, key: str, line: int | None = None, **fmt: object) -> BaselineError:
+    from clustersim.i18n import msg
+
+    text = msg(key, **fmt)
+    return BaselineError(Problem(text.en, text.zh, file=str(p), line=line))
+
+
 def load_report(path: str | Path) -> dict[str, Any]:
-    """A ``bench --json`` document from a file, checked for the keys :func:`compare` reads."""
+    """A ``bench --json`` document from a file, checked for the keys :func:`compare` reads.
+
+    Raises
+    ------
+    BaselineError
+        (a ``ValueError`` and a :class:`~clustersim.errors.ScenarioError`) naming the file.
+    """
     p = Path(path)
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ValueError(f"{p}: file not found") from exc
+        raise _baseline_error(p, "bench_not_found") from exc
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{p}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+        raise _baseline_error(p, "bench_not_json", exc.lineno, detail=exc.msg) from exc
     ws = doc.get("workloads") if isinstance(doc, dict) else None
     if not isinstance(ws, list) or not all(
         isinstance(w, dict) and "name" in w and isinstance(w.get("normalised"), int | float)
         for w in ws
     ):
-        raise ValueError(
-            f"{p}: expected {{'workloads': [{{'name': ..., 'normalised': ...}}, ...]}}"
-        )
+        raise _baseline_error(p, "bench_bad_shape")
     out: dict[str, Any] = doc
     return out
 

@@ -13,13 +13,16 @@ from typing import Annotated
 
 import typer
 
-from clustersim.cli._common import err, h, out
+from clustersim.cli._common import LangOpt, err, fail, h, out, resolve_lang, settings
 from clustersim.cli.render import bench_table
+from clustersim.errors import ClusterSimError
+from clustersim.i18n import word
 
 __all__ = ["COMMANDS", "bench"]
 
 
 def bench(
+    ctx: typer.Context,
     quick: Annotated[
         bool, typer.Option("--quick", help=h("bench_quick"))
     ] = False,
@@ -42,6 +45,7 @@ def bench(
     save: Annotated[
         Path | None, typer.Option("--save", help=h("bench_save"))
     ] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Measure cluster-years per second of each workload and a machine reference.
 
@@ -59,17 +63,20 @@ def bench(
     from clustersim.bench.runner import QUICK, compare, full_suite, load_report, run_suite
 
     baseline = None
-    if compare_to is not None:
-        try:
+    try:
+        lang_ = resolve_lang(ctx, lang, settings())
+        if compare_to is not None:
             baseline = load_report(compare_to)
-        except ValueError as exc:
-            err.print(f"error: {exc}", markup=False)
-            raise typer.Exit(2) from None
+    except ClusterSimError as exc:  # a config or baseline that cannot be read: --lang, --json
+        raise fail(exc) from None
     workloads = list(QUICK) if quick else full_suite()
     show = err.is_terminal and not as_json
     if show:
-        with err.status("measuring the reference kernel...") as status:
-            doc = run_suite(workloads, progress=lambda n: status.update(f"measuring {n}..."))
+        with err.status(word("bench_measuring_reference", lang_)) as status:
+            doc = run_suite(
+                workloads,
+                progress=lambda n: status.update(word("bench_measuring", lang_, name=n)),
+            )
     else:
         doc = run_suite(workloads)
     if save is not None:
@@ -77,18 +84,27 @@ def bench(
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        out.print(bench_table(doc))
+        out.print(bench_table(doc, lang_))
     if baseline is not None:
         rows, slow = compare(doc, baseline, max_slowdown)
+        flags = {True: word("bench_slower", lang_), False: word("bench_ok", lang_)}
+        width = max(len(f) for f in flags.values())
         for c in rows:
-            flag = "SLOWER" if c in slow else "ok"
-            err.print(
-                f"{flag:6} {c.name}: {c.current:.4f} vs baseline {c.baseline:.4f} ({c.ratio:.2f}x)",
-                markup=False,
+            line = word(
+                "bench_compare_line",
+                lang_,
+                flag=flags[c in slow].ljust(width),
+                name=c.name,
+                current=c.current,
+                baseline=c.baseline,
+                ratio=c.ratio,
             )
+            err.print(line, markup=False)
         if slow:
             err.print(
-                f"{len(slow)} workload(s) more than {max_slowdown:g}x slower than {compare_to}",
+                word(
+                    "bench_slow_total", lang_, n=len(slow), max=max_slowdown, baseline=compare_to
+                ),
                 markup=False,
             )
             raise typer.Exit(1)

@@ -7,6 +7,7 @@ folder, else ``config.toml`` in the user's config folder (platformdirs), else bu
     samples = 1000       # Monte Carlo samples of run (1: the central path)
     seed = 1             # root seed (default: a fresh one, printed)
     workers = 2          # sweep worker processes
+    csv_bom = true       # CSV with a UTF-8 byte-order mark for Excel (false: plain UTF-8)
 
     [status]             # a Monte Carlo target's status from P(met)
     likely = 0.8         # P(met) >= this: likely
@@ -55,6 +56,7 @@ class Settings:
     workers: int | None = None
     likely: float = 0.8
     unlikely: float = 0.2
+    csv_bom: bool = True
     origin: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -64,6 +66,7 @@ _KEYS = {
     "samples": "samples",
     "seed": "seed",
     "workers": "workers",
+    "csv_bom": "csv_bom",
     "status.likely": "likely",
     "status.unlikely": "unlikely",
 }
@@ -121,6 +124,8 @@ def _check(key: str, value: Any) -> str | None:
         ok, allowed = value in LANGS, "cfg_allowed_lang"
     elif key in ("samples", "workers"):
         ok, allowed = num and isinstance(value, int) and value >= 1, "cfg_allowed_count"
+    elif key == "csv_bom":
+        ok, allowed = isinstance(value, bool), "cfg_allowed_bool"
     elif key == "seed":
         ok, allowed = num and isinstance(value, int) and value >= 0, "cfg_allowed_seed"
     else:

@@ -189,12 +189,13 @@ def series_table(result: Result, lang: str = "en") -> Table:
     return tbl
 
 
-def bench_table(doc: dict[str, Any]) -> Table:
+def bench_table(doc: dict[str, Any], lang: str = "en") -> Table:
     """The workloads of a ``bench`` document: rate, peak memory, normalised figure."""
     ref = doc["reference"]["elements_per_s"]
-    tbl = Table(title=f"reference: {ref / 1e6:,.0f} M elements/s (c += a * b)", header_style="bold")
-    for col in ("workload", "engine", "M cluster-years/s", "peak MB", "normalised"):
-        tbl.add_column(col, justify="left" if col in ("workload", "engine") else "right")
+    tbl = Table(title=word("bench_reference", lang, rate=ref / 1e6), header_style="bold")
+    for col in ("bench_workload", "bench_engine", "bench_rate", "bench_peak", "bench_normalised"):
+        left = col in ("bench_workload", "bench_engine")
+        tbl.add_column(word(col, lang), justify="left" if left else "right")
     for w in doc["workloads"]:
         tbl.add_row(
             w["name"],

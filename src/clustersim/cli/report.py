@@ -14,7 +14,6 @@ import typer
 from clustersim.cli._common import (
     LangOpt,
     Progress,
-    SamplesOpt,
     SeedOpt,
     check_choice,
     h,
@@ -22,6 +21,7 @@ from clustersim.cli._common import (
     resolve_lang,
     run_guarded,
     settings,
+    status_rule,
 )
 from clustersim.errors import ClusterSimError
 from clustersim.formats import CHART_FORMATS
@@ -42,6 +42,13 @@ SourceArg = Annotated[
         show_default=False,
     ),
 ]
+#: ``--samples`` as ``run`` has it: no default of its own (1,000 Monte Carlo samples when the
+#: scenario has uncertain numbers, else 1; the config file's ``samples`` first)
+RunSamplesOpt = Annotated[
+    int | None,
+    typer.Option("--samples", "-n", min=1, help=h("run_samples"), show_default=False),
+]
+CentralOpt = Annotated[bool, typer.Option("--central", help=h("run_central"))]
 ScenarioOpt = Annotated[
     Path | None,
     typer.Option(
@@ -51,26 +58,51 @@ ScenarioOpt = Annotated[
 ]
 
 
-def _gather(source: Path, scenario: Path | None, samples: int, seed: int | None) -> ReportData:
+def _gather(
+    source: Path, scenario: Path | None, samples: int | None, seed: int | None, central: bool
+) -> tuple[ReportData, Result | None]:
+    """The report's data: from a results directory, or from a run of the scenario file (the
+    run is returned too, so the command can say what kind of run it was)."""
     from clustersim.report.data import from_directory, from_result
     from clustersim.scenario.loader import load_scenario
 
     if source.is_dir():
         sc = load_scenario(scenario) if scenario is not None else None
-        return from_directory(source, scenario=sc)
+        return from_directory(source, scenario=sc), None
     if scenario is not None:
         raise ClusterSimError("--scenario goes with a results directory, not a scenario file")
     if not source.exists():
         raise ClusterSimError(f"{source}: no such file or directory")
-    result = _run(source, samples, seed, audit=True)
-    return from_result(result, origin=str(source))
+    result = _run(source, samples, seed, central, audit=True)
+    return from_result(result, origin=str(source)), result
 
 
-def _run(scenario: Path, samples: int, seed: int | None, *, audit: bool = False) -> Result:
+def _run(
+    scenario: Path, samples: int | None, seed: int | None, central: bool, *, audit: bool = False
+) -> Result:
+    """Run ``scenario`` as ``clustersim run`` does: ``--central`` (or ``-n 1``) the central
+    path; else ``--samples``, the config's ``samples``, or 1,000 Monte Carlo samples when the
+    scenario has uncertain numbers (a fresh seed unless one is given), statuses from P(met)."""
     from clustersim.api import load_and_run
 
-    with projecting(samples):
-        return load_and_run(scenario, samples=samples, seed=seed, audit=audit)
+    conf = settings()
+    n = 1 if central else samples if samples is not None else conf.samples
+    with projecting(n or 0):
+        return load_and_run(
+            scenario,
+            samples=n,
+            seed=seed if seed is not None else conf.seed,
+            audit=audit,
+            rule=status_rule(None, None, conf),
+        )
+
+
+def _mode(result: Result | None, lang: str) -> Iterator[str]:
+    """The run's header line (Monte Carlo with its seed, central path or deterministic)."""
+    if result is not None:
+        from clustersim.cli.render import mode_line
+
+        yield mode_line(result, lang)
 
 
 def report(
@@ -80,7 +112,8 @@ def report(
         Path, typer.Option("--out", "-o", help=h("report_out"), show_default=False)
     ],
     lang: LangOpt = None,
-    samples: SamplesOpt = 1,
+    samples: RunSamplesOpt = None,
+    central: CentralOpt = False,
     seed: SeedOpt = None,
     scenario: ScenarioOpt = None,
 ) -> None:
@@ -89,6 +122,8 @@ def report(
     thresholds and, for sweeps, target probabilities and sensitivity bars.
 
     The page has everything inside (charts, styles, the font subset): it opens offline.
+    A scenario is run as 'clustersim run' runs it: Monte Carlo (1,000 samples, the seed
+    printed) when it has uncertain numbers; --central for the central path.
 
     Examples:
 
@@ -103,13 +138,18 @@ def report(
         from clustersim.report.html import write_html
 
         lang_ = resolve_lang(ctx, lang, settings())
-        data = _gather(source, scenario, samples, seed)
+        data, result = _gather(source, scenario, samples, seed, central)
+        yield from _mode(result, lang_)
         with Progress("drawing chart") as progress:
             path = write_html(data, out_file, lang=lang_, progress=progress)
-        met = sum(t.status == "met" for t in data.targets)
-        if any(t.status for t in data.targets):
-            yield f"{met} of {len(data.targets)} targets met."
-        yield f"wrote {path}"
+        if result is not None:
+            from clustersim.cli.render import summary_line
+
+            yield summary_line(result, lang_)
+        elif any(t.status for t in data.targets):
+            met = sum(t.status == "met" for t in data.targets)
+            yield word("run_targets_met", lang_, met=met, n=len(data.targets))
+        yield word("wrote", lang_, path=path)
 
     run_guarded(work)
 
@@ -122,7 +162,8 @@ def plot(
         typer.Option("--out", "-o", help=h("plot_out"), show_default=False),
     ],
     lang: LangOpt = None,
-    samples: SamplesOpt = 1,
+    samples: RunSamplesOpt = None,
+    central: CentralOpt = False,
     seed: SeedOpt = None,
     scenario: ScenarioOpt = None,
     formats: Annotated[
@@ -152,10 +193,11 @@ def plot(
         fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
         for f in fmts:
             check_choice("--format", f, CHART_FORMATS)
-        data = _gather(source, scenario, samples, seed)
+        data, result = _gather(source, scenario, samples, seed, central)
+        yield from _mode(result, lang_)
         with Progress("drawing chart") as progress:
             paths = write_charts(data, out_dir, lang=lang_, formats=fmts, progress=progress)
-        yield f"wrote {len(paths)} files to {out_dir}"
+        yield word("wrote_files", lang_, n=len(paths), path=out_dir)
 
     run_guarded(work)
 
@@ -171,7 +213,8 @@ def export(
         Path | None,
         typer.Option("--iamc", help=h("export_iamc"), show_default=False),
     ] = None,
-    samples: SamplesOpt = 1,
+    samples: RunSamplesOpt = None,
+    central: CentralOpt = False,
     seed: SeedOpt = None,
     lang: LangOpt = None,
     results: Annotated[
@@ -207,7 +250,9 @@ def export(
 
             if xlsx is not None:
                 raise ClusterSimError("--xlsx and --iamc: give one of them")
-            rows = iamc_rows(_run(scenario, samples, seed))
+            result = _run(scenario, samples, seed, central)
+            yield from _mode(result, lang_)
+            rows = iamc_rows(result)
             yield word("iamc_written", lang_, path=write_iamc(rows, iamc), rows=len(rows))
             return
         if xlsx is None:
@@ -215,9 +260,10 @@ def export(
         if xlsx.suffix.lower() != ".xlsx":
             raise ClusterSimError(f"--xlsx: {xlsx}: the file name must end in .xlsx")
         sc = load_scenario(scenario)
-        result = _run(scenario, samples, seed) if results else None
-        path = write_workbook(sc, xlsx, result=result, lang=lang_)
-        yield f"wrote {path}"
+        ran = _run(scenario, samples, seed, central) if results else None
+        yield from _mode(ran, lang_)
+        path = write_workbook(sc, xlsx, result=ran, lang=lang_)
+        yield word("wrote", lang_, path=path)
 
     run_guarded(work)
 

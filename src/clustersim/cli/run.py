@@ -22,7 +22,6 @@ from clustersim.cli._common import (
     SeedOpt,
     StatusFrom,
     describe,
-    err,
     fail,
     h,
     log,
@@ -39,7 +38,7 @@ from clustersim.cli.render import (
     summary_line,
     target_table,
 )
-from clustersim.errors import ClusterSimError
+from clustersim.errors import ClusterSimError, ScenarioError
 from clustersim.i18n import word
 
 if TYPE_CHECKING:
@@ -78,6 +77,10 @@ def run(
         Format,
         typer.Option("--format", "-f", help=h("run_format")),
     ] = Format.parquet,
+    bom: Annotated[
+        bool | None,
+        typer.Option("--bom/--no-bom", help=h("run_bom"), show_default=False),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help=h("json"))
     ] = False,
@@ -162,7 +165,8 @@ def run(
         if out_dir is not None:
             from clustersim.io.tables import write_result
 
-            written = write_result(result, out_dir, fmt.value, lang_)
+            with_bom = conf.csv_bom if bom is None else bom
+            written = write_result(result, out_dir, fmt.value, lang_, bom=with_bom)
             written.append(_write_run_record(result, out_dir))
     except ClusterSimError as exc:
         raise fail(exc) from None
@@ -323,22 +327,35 @@ def validate(
         found = audit_scenario(v.scenario) if audit else None
     except ClusterSimError as exc:
         raise fail(exc) from None
+    explained = []
+    for path in explain or []:
+        where = explain_path(v.scenario, path)
+        if where is None:  # in --lang, or the JSON error document under --json
+            raise fail(_no_such_path(path, scenario, v.scenario))
+        explained.append((path, where))
     if as_json:
         from clustersim.cli.errors import validation_json
 
         doc = validation_json(v, found, lang_)
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        if explained:
+            doc["explain"] = [
+                {
+                    "path": path,
+                    "value": where.value,
+                    "origin": str(where.origin),
+                    "overrides": [str(o) for o in where.overrides],
+                }
+                for path, where in explained
+            ]
+        text = json.dumps(doc, ensure_ascii=False, indent=2, default=str)
+        sys.stdout.write(text + "\n")
         raise typer.Exit(1 if v.unsourced or (found is not None and not found.clean) else 0)
-    for path in explain or []:
-        where = explain_path(v.scenario, path)
-        if where is None:
-            err.print(f"error: --explain {path}: no such path in {scenario}", markup=False)
-            raise typer.Exit(2)
+    for path, where in explained:
         value = json.dumps(where.value, ensure_ascii=False, default=str)
         out.print(f"{path} = {value}", markup=False)
-        out.print(f"  from {where.origin}", markup=False)
+        out.print(word("explain_from", lang_, origin=where.origin), markup=False)
         for o in where.overrides:
-            out.print(f"  overrides {o}", markup=False)
+            out.print(word("explain_overrides", lang_, origin=o), markup=False)
     missing = v.unsourced or ()
     for path in missing:
         out.print(f"no source: {path}", markup=False)
@@ -358,6 +375,21 @@ def validate(
         out.print(f"{len(missing)} numbers or targets have no source.")
     if missing or (found is not None and not found.clean):
         raise typer.Exit(1)
+
+
+def _no_such_path(path: str, scenario: Path, sc: object) -> ScenarioError:
+    """``--explain PATH: no such path in FILE`` in both languages, with the nearest top-level
+    key when the first part of PATH is misspelt."""
+    from clustersim.errors import Problem
+    from clustersim.i18n import did_you_mean, msg
+
+    head = path.split(".", 1)[0]
+    fields = list(getattr(type(sc), "model_fields", {}))
+    hint = did_you_mean(head, fields) if head not in fields else None
+    text = msg("explain_no_path", path=path, file=scenario)
+    if hint is not None:
+        text = text + hint
+    return ScenarioError(Problem(text.en, text.zh))
 
 
 def schema(

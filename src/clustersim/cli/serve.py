@@ -16,7 +16,7 @@ from clustersim.cli._common import (
     h,
     out,
 )
-from clustersim.errors import ClusterSimError
+from clustersim.errors import ClusterSimError, Problem, ScenarioError
 from clustersim.i18n import word
 
 __all__ = ["COMMANDS", "serve"]
@@ -77,9 +77,8 @@ def serve(
     except ClusterSimError as exc:
         raise fail(exc) from None
     except RequestError as exc:  # the scenario as loaded cannot be projected with N samples
-        for message in exc.problems.values():
-            err.print(f"error: {message.text(text_lang)}", markup=False)
-        raise typer.Exit(2) from None
+        problems = [Problem(m.en, m.zh) for m in exc.problems.values()]
+        raise fail(ScenarioError(problems)) from None
     if host not in LOOPBACK:
         err.print(word("serve_warn_host", text_lang, host=host), markup=False)
     app = create_app(session, lang=text_lang, host=host)

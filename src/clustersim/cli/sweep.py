@@ -17,12 +17,14 @@ from rich.markup import escape
 
 from clustersim.cli._common import (
     EngineChoice,
+    LangOpt,
     Progress,
     err,
     fail,
     h,
     log,
     out,
+    resolve_lang,
     settings,
 )
 from clustersim.cli.config import both
@@ -37,6 +39,7 @@ __all__ = ["COMMANDS", "sweep"]
 
 
 def sweep(
+    ctx: typer.Context,
     out_dir: Annotated[
         Path,
         typer.Option(
@@ -111,6 +114,7 @@ def sweep(
         Path | None,
         typer.Option("--scenario", "-S", help=h("sweep_scenario"), show_default=False),
     ] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Sweep assumptions of a scenario: probability of each target, sensitivity, what must hold.
 
@@ -136,8 +140,10 @@ def sweep(
     """
     from clustersim.sweep.runner import run_sweep
 
+    lang_ = lang.value if lang is not None else "en"  # until the config is read
     try:
         conf = settings()
+        lang_ = resolve_lang(ctx, lang, conf)
         source = _source(sweep_file, scenario, samples, seed, conf.samples, conf.seed)
         n_workers = workers if workers is not None else conf.workers
         log.info("sweep of %s on %s worker(s)", source, n_workers or "all")
@@ -159,10 +165,7 @@ def sweep(
     except ClusterSimError as exc:
         raise fail(exc) from None
     except KeyboardInterrupt:
-        err.print(
-            f"interrupted: finished parts are kept in {out_dir}; continue with --resume",
-            markup=False,
-        )
+        err.print(word("sweep_interrupted", lang_, out=out_dir), markup=False)
         raise typer.Exit(130) from None
     if as_json:
         sys.stdout.write(json.dumps(res.summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
@@ -171,19 +174,27 @@ def sweep(
         return
     sc = res.plan.scenario
     run = res.summary.extra.get("run", {})
-    skipped = f", {res.chunks_skipped} already done" if res.chunks_skipped else ""
+    skipped = word("sweep_skipped", lang_, n=res.chunks_skipped) if res.chunks_skipped else ""
     what = sweep_file if sweep_file is not None else scenario
     lines = [
-        f"sweep {what} over {sc.id}: {res.plan.n_chunks} chunks of "
-        f"{res.plan.chunk_size:,} ({res.chunks_run} run{skipped}) on {res.executor}, "
-        f"{res.seconds:.1f} s ({run.get('samples_per_second') or 0:,.0f} samples/s)",
+        word(
+            "sweep_ran",
+            lang_,
+            what=what,
+            id=sc.id,
+            chunks=res.plan.n_chunks,
+            size=f"{res.plan.chunk_size:,}",
+            run=res.chunks_run,
+            skipped=skipped,
+            executor=res.executor,
+            seconds=f"{res.seconds:.1f}",
+            rate=f"{run.get('samples_per_second') or 0:,.0f}",
+        ),
     ]
-    print_parts(out, [*lines, *res.summary.parts()])
+    print_parts(out, [*lines, *res.summary.parts(lang_)])
     for p in res.written[:2]:
-        out.print(escape(word("wrote", "en", path=p)))
-    out.print(
-        f"wrote {res.out}/samples/ ({res.plan.n_chunks} parts) and {res.out}/summary/", markup=False
-    )
+        out.print(escape(word("wrote", lang_, path=p)))
+    out.print(word("sweep_wrote_parts", lang_, out=res.out, parts=res.plan.n_chunks), markup=False)
 
 
 def _source(

@@ -597,7 +597,8 @@ _TYPES: dict[str, tuple[str, str | None]] = {
 
 
 def _message(err: Any, loc: Key, data: Any = None) -> tuple[Bi, Bi | None]:
-    """The message of one pydantic error in both languages, and a suggested fix if obvious."""
+    """The message of one pydantic error in both languages, and a suggested fix if obvious
+    (the sweep file's validator says its errors with it too: :data:`pydantic_message`)."""
     typ = err["type"]
     if typ == "extra_forbidden":
         allowed = _allowed_fields(loc[:-1], data)
@@ -649,6 +650,11 @@ def _message(err: Any, loc: Key, data: Any = None) -> tuple[Bi, Bi | None]:
         if split is not None:
             hint = msg("hint_number_unit", number=split[0], unit=split[1])
     return bi_text, hint
+
+
+#: :func:`_message` for other models than the scenario (its unknown-field suggestions walk
+#: the scenario's models: callers say ``extra_forbidden`` themselves)
+pydantic_message = _message
 
 
 # --- finding the model class at a data path, for "did you mean" suggestions --------------

@@ -1,8 +1,9 @@
 """The sweep file: what to vary, how to sample it, how many samples (see ``docs/sweeps.md``).
 
-A sweep file is YAML, validated here with the same rules as a scenario: unknown keys are
-errors that suggest the nearest valid key, and every problem is reported as
-``file:line: field.path: message``.
+A sweep file is YAML, validated by one pydantic model (:class:`SweepFile`, also the JSON
+Schema of ``clustersim schema --sweep``) the way a scenario is: every problem of the file
+in one pass, each as ``file:line: field.path: message`` at the line of the offending value,
+unknown keys with the nearest valid key, in English and Chinese (the i18n table).
 
 .. code-block:: yaml
 
@@ -20,18 +21,31 @@ errors that suggest the nearest valid key, and every problem is reported as
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from clustersim.errors import ScenarioError
-from clustersim.i18n import word
+from clustersim.errors import Problem, ScenarioError
+from clustersim.i18n import WORDS, Bi, did_you_mean, msg
 from clustersim.scenario.loader import read_yaml
 from clustersim.scenario.provenance import Origin
-from clustersim.suggest import did_you_mean
-from clustersim.values.numbers import Dist, parse_number
+from clustersim.values.numbers import DIST_MODELS, parse_number
 
 __all__ = [
     "METHODS",
@@ -48,20 +62,6 @@ __all__ = [
 Method = Literal["grid", "lhs", "sobol", "monte_carlo"]
 METHODS: tuple[str, ...] = Method.__args__  # type: ignore[attr-defined]
 
-_TOP = (
-    "scenario",
-    "method",
-    "samples",
-    "seed",
-    "chunk_size",
-    "store",
-    "replications",
-    "fix",
-    "parameters",
-    "description",
-    "source",
-    "note",
-)
 #: what ``store:`` may list (table order), and the word that stores nothing per sample
 STORE_GROUPS: tuple[str, ...] = ("inputs", "values", "margins", "met")
 SUMMARY_ONLY_STORE = "summary_only"
@@ -69,14 +69,60 @@ _PARAM_KINDS = ("range", "values", "dist")
 #: keys only a scenario file has
 _SCENARIO_KEYS = frozenset({"base_year", "end_year", "region", "clusters", "groups", "targets"})
 _PARAM_EXTRA = ("levels", "source", "note")
-_DIST: TypeAdapter[Any] = TypeAdapter(Dist)
 
 
-# --- the file's shape as pydantic models: the JSON Schema of ``clustersim schema --sweep`` ----
+# --- the sweep file as pydantic models: the validator, and the JSON Schema of
+# ``clustersim schema --sweep``. Every rule is a validator of a field, so one pass reports
+# every problem of the file (a model validator would run only once the fields are valid);
+# a rule that depends on the method reads it from the validation context. Errors raised
+# here are PydanticCustomError whose type is a message id of the i18n table, so
+# :func:`_problems` says each in both languages at the line of the offending value.
+
+
+def _error(key: str, *, at: str | None = None, **fmt: object) -> PydanticCustomError:
+    """A validation error with message id ``key`` (its fields ``fmt``); ``at`` names the
+    field it is about, relative to where the validator runs."""
+    ctx: dict[str, object] = {k: v for k, v in fmt.items()}
+    if at is not None:
+        ctx["at"] = at
+    return PydanticCustomError(key, WORDS[key].en, ctx)
+
+
+def _method(info: ValidationInfo) -> str | None:
+    """The file's method (from the context: rules of one field depend on it), if valid."""
+    ctx = info.context if isinstance(info.context, dict) else {}
+    m = ctx.get("method")
+    return m if m in METHODS else None
+
+
+def _whole(v: Any) -> Any:
+    """``"1,000"`` and ``1000.0`` as 1000; anything else as written (pydantic says why),
+    except true/false (pydantic would read them as 1 and 0)."""
+    if isinstance(v, bool):
+        raise _error("sweep_not_bool", value="true" if v else "false")
+    v = parse_number(v) if isinstance(v, str) else v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def _finite(v: Any) -> float | None:
+    v = parse_number(v)
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        return None
+    return float(v)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _check_levels(levels: int | None, kind: str, info: ValidationInfo) -> None:
+    method = _method(info)
+    if levels is not None and method is not None and method != "grid":
+        raise _error("sweep_grid_only", at="levels", method=method)
+    if levels is None and method == "grid":
+        raise _error("sweep_grid_levels", kind=kind)
 
 
 class RangeParam(_Strict):
@@ -87,6 +133,25 @@ class RangeParam(_Strict):
     source: str | None = None
     note: str | None = None
 
+    @field_validator("range", mode="before")
+    @classmethod
+    def _two_numbers(cls, v: Any) -> Any:
+        lohi = [_finite(x) for x in v] if isinstance(v, list | tuple) and len(v) == 2 else None
+        if lohi is None or None in lohi:
+            raise _error("sweep_range_two", value=repr(v))
+        lo, hi = lohi
+        assert lo is not None and hi is not None
+        if not lo < hi:
+            raise _error("sweep_range_order", lo=f"{lo:g}", hi=f"{hi:g}")
+        return lohi
+
+    _levels_number = field_validator("levels", mode="before")(classmethod(lambda cls, v: _whole(v)))
+
+    @model_validator(mode="after")
+    def _grid(self, info: ValidationInfo) -> RangeParam:
+        _check_levels(self.levels, "range", info)
+        return self
+
 
 class ValuesParam(_Strict):
     """A discrete choice of values."""
@@ -95,30 +160,200 @@ class ValuesParam(_Strict):
     source: str | None = None
     note: str | None = None
 
+    @field_validator("values", mode="before")
+    @classmethod
+    def _numbers(cls, v: Any) -> Any:
+        nums = [_finite(x) for x in v] if isinstance(v, list) and v else None
+        if nums is None or None in nums:
+            raise _error("sweep_values_numbers", value=repr(v))
+        if len(set(nums)) != len(nums):
+            raise _error("sweep_values_repeat", values=repr(nums))
+        return nums
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_levels(cls, v: Any) -> Any:
+        if isinstance(v, dict) and "levels" in v:
+            raise _error("sweep_levels_values", at="levels")
+        return v
+
+
+def _dist_param(base: type[BaseModel]) -> type[BaseModel]:
+    """A distribution as a swept parameter: the scenario's model plus grid ``levels``."""
+
+    def grid(self: BaseModel, info: ValidationInfo) -> BaseModel:
+        _check_levels(getattr(self, "levels", None), "dist", info)
+        return self
+
+    validators: dict[str, Any] = {
+        "_levels_number": field_validator("levels", mode="before")(
+            classmethod(lambda cls, v: _whole(v))
+        ),
+        "_grid": model_validator(mode="after")(grid),
+    }
+    return create_model(
+        f"{base.__name__}Param",
+        __base__=base,
+        __module__=__name__,
+        __validators__=validators,
+        levels=(int | None, Field(None, ge=1, description="grid levels (method: grid)")),
+    )
+
+
+_DIST_PARAMS: dict[str, type[BaseModel]] = {n: _dist_param(m) for n, m in DIST_MODELS.items()}
+if TYPE_CHECKING:
+    DistParam = BaseModel
+else:
+    DistParam = Annotated[Union[tuple(_DIST_PARAMS.values())], Field(discriminator="dist")]  # noqa: UP007
+
+
+def _param_kind(v: Any) -> str | None:
+    """Which of range, values, dist a parameter is (None: not exactly one of them)."""
+    if isinstance(v, BaseModel):
+        return "dist" if hasattr(v, "dist") else "range" if hasattr(v, "range") else "values"
+    kinds = [k for k in _PARAM_KINDS if isinstance(v, dict) and k in v]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+def _param_tag(v: Any) -> str | None:
+    kind = _param_kind(v)
+    return None if kind is None else f"<{kind}>"
+
+
+# union tags are written <...>, so an error's location tells them from the file's keys
+Param = Annotated[
+    Annotated[RangeParam, Tag("<range>")]
+    | Annotated[ValuesParam, Tag("<values>")]
+    | Annotated[DistParam, Tag("<dist>")],
+    Discriminator(
+        _param_tag,
+        custom_error_type="sweep_param_kind",
+        custom_error_message=WORDS["sweep_param_kind"].en,
+    ),
+]
+
+
+def _param_path(path: str) -> str:
+    if not path or any(not part for part in path.split(".")):
+        raise _error("sweep_param_path")
+    return path
+
+
+def _store_group(g: str) -> str:
+    if g not in STORE_GROUPS:
+        raise _error(
+            "sweep_store_group",
+            name=repr(g),
+            hint=did_you_mean(g, STORE_GROUPS),
+            allowed=", ".join(STORE_GROUPS),
+        )
+    return g
+
+
+Store = Annotated[
+    Annotated[Literal["summary_only"], Tag("<summary_only>")]
+    | Annotated[list[Annotated[str, AfterValidator(_store_group)]], Tag("<groups>")],
+    Discriminator(lambda v: "<groups>" if isinstance(v, list) else "<summary_only>"),
+]
+
 
 class SweepFile(_Strict):
     """A sweep file (``docs/sweeps.md``): what to vary, how to sample it, how many samples.
 
-    This model states the file's shape (its JSON Schema is ``clustersim schema --sweep``);
-    :func:`parse_sweep` checks it with line-numbered messages and the rules that depend on
-    the method (a grid's levels, Sobol's power of 2, ``replications``, ``fix`` overlaps).
-    tests/sweep/test_schema.py holds the two to the same fields and the shipped files.
+    The validator of the file (:func:`parse_sweep` maps its errors to lines, in both
+    languages) and its JSON Schema (``clustersim schema --sweep``). The rules that depend
+    on the method (a grid's levels, Sobol's power of 2, ``replications``) read it from the
+    validation context, so every field is checked in the same pass.
     """
 
     scenario: str = Field(description="the base scenario, relative to this file")
     method: Method
-    samples: int | None = Field(None, ge=1, description="lhs, monte_carlo; sobol: base points")
-    seed: int | None = Field(None, ge=0, description="root seed (or --seed)")
-    chunk_size: int | None = Field(None, ge=1)
-    store: Literal["summary_only"] | list[Literal["inputs", "values", "margins", "met"]] | None = (
-        None
+    samples: int | None = Field(
+        None, ge=1, validate_default=True, description="lhs, monte_carlo; sobol: base points"
     )
+    seed: int | None = Field(None, ge=0, validate_default=True, description="root seed (or --seed)")
+    chunk_size: int | None = Field(None, ge=1)
+    store: Store | None = Field(None, description="summary_only, or the groups to store")
     replications: int = Field(1, ge=1, description="grid only: samples per grid point")
     fix: Literal["all"] | list[str] | None = None
-    parameters: dict[str, RangeParam | ValuesParam | Dist] = Field(default_factory=dict)
+    parameters: dict[Annotated[str, AfterValidator(_param_path)], Param] = Field(
+        default_factory=dict, validate_default=True
+    )
     description: str | None = None
     source: str | None = None
     note: str | None = None
+
+    @field_validator("samples", "seed", "chunk_size", "replications", mode="before")
+    @classmethod
+    def _whole_number(cls, v: Any) -> Any:
+        return _whole(v)
+
+    @field_validator("scenario", mode="before")
+    @classmethod
+    def _scenario(cls, v: Any) -> Any:
+        if not isinstance(v, str) or not v.strip():
+            raise _error("sweep_scenario_missing")
+        return v
+
+    @field_validator("samples")
+    @classmethod
+    def _samples(cls, n: int | None, info: ValidationInfo) -> int | None:
+        method = _method(info)
+        if method == "grid":
+            if n is not None:
+                raise _error("sweep_grid_samples")
+            return None
+        if method is not None and n is None:
+            raise _error("sweep_samples_missing", method=method)
+        if method == "sobol" and n is not None and n & (n - 1):
+            up = 1 << (n - 1).bit_length()
+            raise _error("sweep_sobol_power", n=n, lo=up // 2 or 1, hi=up)
+        return n
+
+    @field_validator("seed")
+    @classmethod
+    def _seed(cls, v: int | None) -> int | None:
+        if v is None:
+            raise _error("sweep_seed_missing")
+        return v
+
+    @field_validator("store", mode="before")
+    @classmethod
+    def _store(cls, v: Any) -> Any:
+        if v == SUMMARY_ONLY_STORE or v is None:
+            return v
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise _error("sweep_store", value=repr(v))
+        return v
+
+    @field_validator("replications")
+    @classmethod
+    def _replications(cls, r: int, info: ValidationInfo) -> int:
+        method = _method(info)
+        if method is not None and method != "grid":
+            raise _error("sweep_grid_only", method=method)
+        return r
+
+    @field_validator("fix", mode="before")
+    @classmethod
+    def _fix(cls, v: Any) -> Any:
+        if v == "all" or v is None:
+            return v
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise _error("sweep_fix", value=repr(v))
+        return v
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameters(cls, params: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if _method(info) == "grid" and not params:
+            raise _error("sweep_grid_no_params")
+        fix = info.data.get("fix")
+        if isinstance(fix, list):
+            for i, fp in enumerate(fix):
+                if fp in params:
+                    raise _error("sweep_fix_swept", at=f"/fix.{i}", path=fp)
+        return params
 
 
 def sweep_json_schema() -> dict[str, Any]:
@@ -274,244 +509,165 @@ def parse_sweep(
     seed: int | None = None,
     chunk_size: int | None = None,
 ) -> SweepSpec:
-    """Validate sweep data (a dict as read from YAML); see :func:`load_sweep`."""
+    """Validate sweep data (a dict as read from YAML) with :class:`SweepFile`; see
+    :func:`load_sweep`. Command-line values replace the file's before validation."""
     origins = origins or {}
-    problems: list[str] = []
-
-    def origin(*key: str) -> str:
-        """``file:line`` of ``key`` or of its nearest ancestor."""
-        for n in range(len(key), -1, -1):
-            o = origins.get(key[:n])
-            if o is not None:
-                return str(o)
-        return file
-
-    def where(*key: str) -> str:
-        return f"{origin(*key)}: {'.'.join(key) or '(top level)'}"
-
-    def bad(key: tuple[str, ...], msg: str) -> None:
-        problems.append(f"{where(*key)}: {msg}")
-
     if "method" not in data and "parameters" not in data and _SCENARIO_KEYS & set(data):
         # a scenario given where a sweep file goes: one clear line, not a wall of unknown keys
-        msg = {lang: word("scenario_not_sweep", lang, file=file) for lang in ("en", "zh")}
-        raise ScenarioError(f"{file}: {msg['en']} ({msg['zh']})")
-    for k in data:
-        if k not in _TOP:
-            bad((str(k),), _unknown(str(k), _TOP))
+        text = msg("scenario_not_sweep", file=file)
+        raise ScenarioError(Problem(text.en, text.zh, file=file))
+    given = {"samples": samples, "seed": seed, "chunk_size": chunk_size}
+    data = {**data, **{k: v for k, v in given.items() if v is not None}}
+    try:
+        model = SweepFile.model_validate(data, context={"method": data.get("method")})
+    except ValidationError as exc:
+        raise ScenarioError(_problems(exc, data, origins, file)) from None
 
-    scen = data.get("scenario")
-    if not isinstance(scen, str) or not scen.strip():
-        bad(("scenario",), "required: the path of the base scenario, relative to this file")
-    method = data.get("method")
-    if method not in METHODS:
-        hint = did_you_mean(str(method), METHODS)
-        what = "required field missing" if method is None else f"unknown method {method!r}{hint}"
-        bad(("method",), f"{what} (allowed: {', '.join(METHODS)})")
+    def origin(*key: str) -> str:
+        return str(_origin(origins, key) or file)
 
-    n = samples if samples is not None else data.get("samples")
-    if samples is None and "samples" in data:
-        n = _int(data["samples"], ("samples",), 1, bad)
-    elif samples is not None and samples < 1:
-        bad(("samples",), f"--samples must be >= 1, got {samples}")
-    if method == "grid":
-        if n is not None:
-            bad(
-                ("samples",),
-                "a grid's size follows from the levels of its parameters (and replications); "
-                "remove samples",
-            )
-        n = None
-    elif method in METHODS and n is None:
-        bad(("samples",), f"required for method {method} (or pass --samples)")
-    if method == "sobol" and isinstance(n, int) and n >= 1 and n & (n - 1):
-        up = 1 << (n - 1).bit_length()
-        bad(
-            ("samples",),
-            f"sobol needs a power of 2 base points (Sobol' balance), got {n}; use {up // 2 or 1} "
-            f"or {up}",
-        )
-
-    sd = seed if seed is not None else data.get("seed")
-    if seed is None and "seed" in data:
-        sd = _int(data["seed"], ("seed",), 0, bad)
-    if sd is None:
-        bad(("seed",), "required field missing: add seed: to the file or pass --seed")
-
-    cs = chunk_size if chunk_size is not None else data.get("chunk_size")
-    if chunk_size is None and "chunk_size" in data:
-        cs = _int(data["chunk_size"], ("chunk_size",), 1, bad)
-    elif chunk_size is not None and chunk_size < 1:
-        bad(("chunk_size",), f"--chunk-size must be >= 1, got {chunk_size}")
-
-    store = STORE_GROUPS
-    if "store" in data:
-        raw_store = data["store"]
-        allowed = f"{SUMMARY_ONLY_STORE}, or a list of {', '.join(STORE_GROUPS)}"
-        if raw_store == SUMMARY_ONLY_STORE:
-            store = ()
-        elif isinstance(raw_store, list) and all(isinstance(x, str) for x in raw_store):
-            for i, g in enumerate(raw_store):
-                if g not in STORE_GROUPS:
-                    bad(
-                        ("store", str(i)),
-                        f"unknown group {g!r}{did_you_mean(g, STORE_GROUPS)} "
-                        f"(allowed: {', '.join(STORE_GROUPS)})",
-                    )
-            store = tuple(g for g in STORE_GROUPS if g in raw_store)
-        else:
-            bad(("store",), f"got {raw_store!r}; allowed: {allowed}")
-
-    reps = 1
-    if "replications" in data:
-        r = _int(data["replications"], ("replications",), 1, bad)
-        if method not in ("grid", None) and method in METHODS:
-            bad(("replications",), f"applies to method grid only (method is {method})")
-        reps = r if r is not None else 1
-
-    fix: Literal["all"] | tuple[str, ...] = ()
-    raw_fix = data.get("fix")
-    if raw_fix == "all":
-        fix = "all"
-    elif isinstance(raw_fix, list) and all(isinstance(x, str) for x in raw_fix):
-        fix = tuple(raw_fix)
-    elif raw_fix is not None:
-        bad(("fix",), f"a list of scenario paths or 'all', got {raw_fix!r}")
-
-    params: list[ParamSpec] = []
-    raw = data.get("parameters") or {}
-    if not isinstance(raw, dict):
-        bad(
-            ("parameters",),
-            "a mapping of scenario path to {range: [lo, hi]}, {values: [...]} or {dist: ...}",
-        )
-        raw = {}
-    for path, spec in raw.items():
-        ps = _param(str(path), spec, method, bad, origin("parameters", str(path)))
-        if ps is not None:
-            params.append(ps)
-    if method == "grid" and not params:
-        bad(("parameters",), "a grid needs at least one parameter")
-    if isinstance(fix, tuple):
-        for i, fp in enumerate(fix):
-            if fp in raw:
-                bad(("fix", str(i)), f"{fp} is swept under parameters; it cannot also be fixed")
-
-    if problems:
-        raise ScenarioError(problems)
-    assert isinstance(scen, str) and sd is not None  # checked above
-    scen_path = Path(scen)
+    params = tuple(
+        _param_spec(path, p, origin("parameters", path)) for path, p in model.parameters.items()
+    )
+    scen_path = Path(model.scenario)
     if not scen_path.is_absolute() and base_dir is not None:
         scen_path = base_dir / scen_path
-    desc = data.get("description")
+    raw_store = model.store
+    store = (
+        STORE_GROUPS
+        if raw_store is None
+        else ()
+        if raw_store == SUMMARY_ONLY_STORE
+        else tuple(g for g in STORE_GROUPS if g in raw_store)
+    )
+    assert model.seed is not None  # a validator refuses a missing seed
     return SweepSpec(
         file=file,
         scenario=scen_path,
-        method=method,  # type: ignore[arg-type]  # checked above
-        samples=n,
-        seed=int(sd),
-        parameters=tuple(params),
-        fix=fix,
-        replications=reps,
-        chunk_size=cs,
+        method=model.method,
+        samples=model.samples,
+        seed=model.seed,
+        parameters=params,
+        fix="all" if model.fix == "all" else tuple(model.fix or ()),
+        replications=model.replications,
+        chunk_size=model.chunk_size,
         store=store,
-        description=desc if isinstance(desc, str) else None,
+        description=model.description,
         origins=dict(origins),
     )
 
 
-def _unknown(key: str, allowed: tuple[str, ...]) -> str:
-    hint = did_you_mean(key, allowed, cutoff=0.5)
-    return f"unknown field{hint} (allowed: {', '.join(allowed)})"
+def _param_spec(path: str, p: BaseModel, at: str) -> ParamSpec:
+    if isinstance(p, RangeParam):
+        lo, hi = p.range
+        return ParamSpec(path, "range", low=lo, high=hi, levels=p.levels, where=at)
+    if isinstance(p, ValuesParam):
+        return ParamSpec(path, "values", values=tuple(p.values), where=at)
+    name = str(p.dist)  # type: ignore[attr-defined]  # a distribution's model
+    base = DIST_MODELS[name]
+    dist = base.model_validate(p.model_dump(include=set(base.model_fields), exclude_unset=True))
+    return ParamSpec(path, "dist", dist=dist, levels=getattr(p, "levels", None), where=at)
 
 
-def _int(v: Any, key: tuple[str, ...], lo: int, bad: Any) -> int | None:
-    v = parse_number(v) if isinstance(v, str) else v
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-        bad(key, f"an integer >= {lo} is required (got {v!r})")
-        return None
-    return v
+# --- pydantic's errors as problems at their lines, in both languages ----------------------
 
 
-def _num(v: Any) -> float | None:
-    v = parse_number(v)
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        return None
-    return float(v)
+def _origin(origins: dict[tuple[str, ...], Origin], key: tuple[str, ...]) -> Origin | None:
+    """Where ``key`` (or its nearest ancestor) was written."""
+    for n in range(len(key), -1, -1):
+        o = origins.get(key[:n])
+        if o is not None:
+            return o
+    return None
 
 
-def _param(path: str, spec: Any, method: Any, bad: Any, at: str) -> ParamSpec | None:
-    key = ("parameters", path)
-    if not path or any(not part for part in path.split(".")):
-        bad(key, "a parameter is a dotted scenario path such as clusters.<id>.output.growth.rate")
-        return None
-    if not isinstance(spec, dict):
-        bad(key, f"needs {{range: [lo, hi]}}, {{values: [...]}} or {{dist: ...}}, got {spec!r}")
-        return None
-    kinds = [k for k in _PARAM_KINDS if k in spec]
-    if len(kinds) != 1:
-        got = f" (got {', '.join(kinds)})" if kinds else ""
-        bad(key, f"needs exactly one of range, values, dist{got}")
-        return None
-    kind = kinds[0]
-    levels = None
-    if "levels" in spec:
-        levels = _int(spec["levels"], (*key, "levels"), 1, bad)
-        if method != "grid":
-            bad((*key, "levels"), f"applies to method grid only (method is {method})")
-        elif kind == "values":
-            bad((*key, "levels"), "a list of values is its own levels; remove levels")
-    elif method == "grid" and kind != "values":
-        bad(key, f"a grid needs levels for a {kind} (e.g. levels: 5), or give values: [...]")
-    if kind == "range":
-        extra = [k for k in spec if k not in ("range", *_PARAM_EXTRA)]
-        for k in extra:
-            bad((*key, str(k)), _unknown(str(k), ("range", *_PARAM_EXTRA)))
-        r = spec["range"]
-        lohi = [_num(x) for x in r] if isinstance(r, list) and len(r) == 2 else None
-        if lohi is None or None in lohi:
-            bad((*key, "range"), f"needs two finite numbers [low, high], got {r!r}")
-            return None
-        lo, hi = lohi
-        assert lo is not None and hi is not None
-        if not lo < hi:
-            bad((*key, "range"), f"low ({lo:g}) must be below high ({hi:g})")
-            return None
-        return ParamSpec(path, "range", low=lo, high=hi, levels=levels, where=at)
-    if kind == "values":
-        extra = [k for k in spec if k not in ("values", *_PARAM_EXTRA)]
-        for k in extra:
-            bad((*key, str(k)), _unknown(str(k), ("values", *_PARAM_EXTRA)))
-        vs = spec["values"]
-        nums = [_num(x) for x in vs] if isinstance(vs, list) and vs else None
-        if nums is None or None in nums:
-            bad((*key, "values"), f"needs a non-empty list of finite numbers, got {vs!r}")
-            return None
-        vals = tuple(float(x) for x in nums if x is not None)
-        if len(set(vals)) != len(vals):
-            bad((*key, "values"), f"values repeat: {list(vals)}")
-            return None
-        return ParamSpec(path, "values", values=vals, where=at)
-    body = {k: v for k, v in spec.items() if k != "levels"}
-    try:
-        dist = _DIST.validate_python(body)
-    except ValidationError as exc:
-        for e in exc.errors(include_url=False):
-            loc = [
-                str(x)
-                for x in e["loc"]
-                if str(x) not in ("normal", "lognormal", "uniform", "triangular")
-            ]
-            msg = str(e["msg"]).removeprefix("Value error, ")
-            if e["type"] == "extra_forbidden":
-                msg = "unknown field"
-            elif e["type"] == "union_tag_invalid":
-                msg = (
-                    f"unknown dist {spec.get('dist')!r} "
-                    "(allowed: normal, lognormal, uniform, triangular)"
-                )
-            bad((*key, *loc), msg)
-        return None
-    return ParamSpec(path, "dist", dist=dist, levels=levels, where=at)
+def _data_path(loc: tuple[int | str, ...], data: Any, ctx: dict[str, Any]) -> tuple[str, ...]:
+    """The key path in the file of an error at pydantic's ``loc``: union tags dropped, and
+    moved to the field a validator named (``ctx["at"]``: relative, or absolute with ``/``)."""
+    out: list[str] = []
+    cur = data
+    for part in (str(x) for x in loc):
+        if part.startswith("<") or "[" in part or part.startswith("function-"):
+            continue  # a union's tag, a dict key's marker
+        if isinstance(cur, dict) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            out.append(part)
+            cur = cur[int(part)]
+        elif len(out) == 2 and out[0] == "parameters" and part in DIST_MODELS:
+            continue  # a distribution's tag
+        else:
+            out.append(part)  # a missing or unknown field
+            cur = None
+    at = ctx.get("at")
+    if isinstance(at, str):
+        absolute = at.startswith("/")
+        out = [*([] if absolute else out), *at.lstrip("/").split(".")]
+    return tuple(out)
+
+
+def _allowed(path: tuple[str, ...], data: Any) -> list[str]:
+    """The fields of the model at ``path`` of the file, for "did you mean"."""
+    if not path:
+        return list(SweepFile.model_fields)
+    if path[0] == "parameters" and len(path) == 2:
+        spec = data.get("parameters", {}).get(path[1]) if isinstance(data, dict) else None
+        kind = _param_kind(spec)
+        if kind == "range":
+            return list(RangeParam.model_fields)
+        if kind == "values":
+            return list(ValuesParam.model_fields)
+        if kind == "dist" and isinstance(spec, dict) and spec.get("dist") in _DIST_PARAMS:
+            return list(_DIST_PARAMS[spec["dist"]].model_fields)
+    return []
+
+
+def _problems(
+    exc: ValidationError, data: dict[str, Any], origins: dict[tuple[str, ...], Origin], file: str
+) -> list[Problem]:
+    """One problem per error of :class:`SweepFile`, at the line of the offending value (the
+    nearest written ancestor for a missing one), in line order."""
+    from clustersim.scenario.loader import pydantic_message
+
+    out: list[Problem] = []
+    seen: set[tuple[tuple[str, ...], str]] = set()
+    for err in exc.errors(include_url=False):
+        ctx = dict(err.get("ctx") or {})
+        path = _data_path(err["loc"], data, ctx)
+        typ = err["type"]
+        if typ in WORDS and typ.startswith("sweep_"):
+            fields = {k: v for k, v in ctx.items() if k != "at"}
+            text = msg(typ, **fields)
+        elif typ == "extra_forbidden":
+            allowed = _allowed(path[:-1], data)
+            text = msg(
+                "err_unknown_field",
+                hint=did_you_mean(path[-1], allowed, cutoff=0.5) if path else Bi("", ""),
+                allowed=msg("allowed", names=", ".join(allowed)) if allowed else Bi("", ""),
+            )
+        elif typ == "literal_error" and path:  # a method (or word) that is not one of them
+            names = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+            text = msg(
+                "err_unknown_tag",
+                disc=path[-1],
+                tag=repr(err.get("input")),
+                hint=did_you_mean(str(err.get("input")), names),
+                allowed=msg("allowed", names=", ".join(names)),
+            )
+        else:
+            text, _ = pydantic_message(err, path)
+        if (path, text.en) in seen:
+            continue
+        seen.add((path, text.en))
+        o = _origin(origins, path)
+        out.append(
+            Problem(
+                text.en,
+                text.zh,
+                file=o.file if o is not None else file,
+                line=o.line if o is not None else None,
+                field=".".join(path) or "(top level)",
+            )
+        )
+    return sorted(out, key=lambda p: p.line or 0)

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clustersim.grid import Grid, Parts
+from clustersim.i18n import word
 from clustersim.sweep.partial import MAX_BINS, Binning, Layout, Merged
 from clustersim.sweep.plan import OTHER, SweepPlan
 
@@ -210,15 +211,26 @@ class Summary:
             "must_hold": _typed(cond),
         }
 
-    def parts(self) -> Parts:
-        """The summary as the command line prints it: lines and tables (drawn with rich)."""
-        head = f"{self.rows:,} samples"
+    def parts(self, lang: str = "en") -> Parts:
+        """The summary as the command line prints it, in ``lang``: lines and tables (drawn
+        with rich); every word from the i18n table."""
+
+        def w(key: str, **fmt: object) -> str:
+            return word(key, lang, **fmt)
+
         if self.base_points is not None:
-            head = f"{self.base_points:,} base points x {self.rows // self.base_points} = " + head
-        lines: Parts = [f"{self.method}: {head} (seed {self.seed})"]
+            head = w(
+                "sweep_head_sobol",
+                base=f"{self.base_points:,}",
+                blocks=self.rows // self.base_points,
+                rows=f"{self.rows:,}",
+            )
+        else:
+            head = w("sweep_head", rows=f"{self.rows:,}")
+        lines: Parts = [w("sweep_head_line", method=self.method, head=head, seed=self.seed)]
         lines.append(
             Grid(
-                ("target", "P(met)", "p5", "p50", "p95"),
+                (w("target"), w("probability"), "p5", "p50", "p95"),
                 tuple(
                     (
                         t.id,
@@ -232,26 +244,28 @@ class Summary:
                 "lrrrr",
             )
         )
-        lines.append(f"all targets met: {self.all_met:.1%}")
+        lines.append(w("sweep_all_met", p=f"{self.all_met:.1%}"))
         for j in self.joint:
-            lines.append(f"joint {j.id}: {j.probability:.1%} (all met: {', '.join(j.targets)})")
+            lines.append(
+                w("sweep_joint", id=j.id, p=f"{j.probability:.1%}", targets=", ".join(j.targets))
+            )
         by_target: dict[str, list[Index]] = {}
         for i in self.sensitivity:
             by_target.setdefault(i.target, []).append(i)
         if by_target:
-            lines.extend(self._sensitivity_parts(by_target))
+            lines.extend(self._sensitivity_parts(by_target, lang))
         if self.conditions:
-            lines.extend(self._must_hold_text(by_target))
+            lines.extend(self._must_hold_text(by_target, lang))
         return lines
 
-    def _sensitivity_parts(self, by_target: dict[str, list[Index]]) -> Parts:
+    def _sensitivity_parts(self, by_target: dict[str, list[Index]], lang: str = "en") -> Parts:
         total = any(i.total_order is not None for i in self.sensitivity)
-        what = "Sobol' first order / total" if total else "first-order index, from the samples"
+        what = word("sweep_sobol_total" if total else "sweep_first_order", lang)
         factors = list(dict.fromkeys(i.factor for i in self.sensitivity))
-        lines: Parts = [f"sensitivity of each target's margin ({what}):"]
+        lines: Parts = [word("sweep_sensitivity", lang, what=what)]
         if len(factors) <= MATRIX_FACTORS:  # a table, factors numbered in a legend
             for n, f in enumerate(factors, 1):
-                lines.append(f"  [{n}] {f}")
+                lines.append(f"  [{n}] {_factor(f, lang)}")
             rows = []
             for tid, idx in by_target.items():
                 by_f = {i.factor: i for i in idx}
@@ -265,7 +279,7 @@ class Summary:
                     else:
                         cells.append(f"{i.first_order:.2f}")
                 rows.append(tuple(cells))
-            headers = ("target", *(f"[{n}]" for n in range(1, len(factors) + 1)))
+            headers = (word("target", lang), *(f"[{n}]" for n in range(1, len(factors) + 1)))
             lines.append(Grid(headers, tuple(rows), "l" + "r" * len(factors)))
             return lines
         for tid, idx in by_target.items():  # many factors: the strongest few per target
@@ -276,21 +290,22 @@ class Summary:
                 ),
             )
             if not ranked:
-                lines.append(f"  {tid}: margin does not vary")
+                lines.append(f"  {tid}: " + word("sweep_no_spread", lang))
                 continue
             parts = [
-                f"{i.factor} {i.first_order:.2f}"
+                f"{_factor(i.factor, lang)} {i.first_order:.2f}"
                 + (f"/{i.total_order:.2f}" if i.total_order is not None else "")
                 for i in ranked[:TOP_FACTORS]
             ]
             lines.append(f"  {tid}: " + ", ".join(parts))
         return lines
 
-    def _must_hold_text(self, by_target: dict[str, list[Index]]) -> list[str | Grid]:
+    def _must_hold_text(
+        self, by_target: dict[str, list[Index]], lang: str = "en"
+    ) -> list[str | Grid]:
         lines: list[str | Grid] = [
-            f"what must hold (targets met in fewer than {MISSED_OFTEN:.0%} of samples): each "
-            "factor's p5 to p95",
-            "among the samples that meet the target and those that miss it",
+            word("sweep_must_hold", lang, share=f"{MISSED_OFTEN:.0%}"),
+            word("sweep_must_hold_2", lang),
         ]
         shown: dict[str, list[Condition]] = {}
         for c in self.conditions:
@@ -299,26 +314,37 @@ class Summary:
         for tid, conds in shown.items():
             if tid in never:
                 continue
-            lines.append(f"  {tid} (met in {conds[0].probability:.1%})")
+            lines.append("  " + word("sweep_met_in", lang, id=tid, p=f"{conds[0].probability:.1%}"))
             explained = sum(
                 i.first_order or 0.0
                 for i in by_target.get(tid, [])
                 if not i.factor.startswith(OTHER)
             )
             if explained < 0.2 and self.others:
-                lines.append(
-                    f"    the swept parameters explain {explained:.0%} of its spread (sum of "
-                    "first-order indices): the scenario's other uncertain numbers decide it"
-                )
+                lines.append("    " + word("sweep_explain", lang, share=f"{explained:.0%}"))
             relevant = [c for c in conds[:TOP_FACTORS] if c.separation >= MIN_SEPARATION]
             for c in relevant or conds[:1]:
                 lines.append(
-                    f"    {c.factor}: meets {_rng(c.met)}, misses {_rng(c.missed)} "
-                    f"(separation {c.separation:.2f})"
+                    "    "
+                    + word(
+                        "sweep_condition",
+                        lang,
+                        factor=_factor(c.factor, lang),
+                        met=_rng(c.met, lang),
+                        missed=_rng(c.missed, lang),
+                        separation=f"{c.separation:.2f}",
+                    )
                 )
         if never:
-            lines.append(f"  never met in this sweep: {', '.join(never)}")
+            lines.append("  " + word("sweep_never", lang, ids=", ".join(never)))
         return lines
+
+
+def _factor(name: str, lang: str) -> str:
+    """A factor's name as shown: a scenario path, or the scenario's other uncertain numbers."""
+    if name.startswith(OTHER):
+        return word("sweep_others", lang) + name[len(OTHER) :]
+    return name
 
 
 def _fmt(v: float) -> str:
@@ -332,10 +358,10 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _rng(r: tuple[float, float, float] | None) -> str:
+def _rng(r: tuple[float, float, float] | None, lang: str = "en") -> str:
     if r is None:
         return "-"
-    return f"{_fmt(r[0])} to {_fmt(r[2])} (median {_fmt(r[1])})"
+    return word("sweep_range", lang, lo=_fmt(r[0]), hi=_fmt(r[2]), mid=_fmt(r[1]))
 
 
 def _cond_dict(c: Condition) -> dict[str, Any]:
