@@ -121,22 +121,62 @@ def test_matches_the_ema_workbench(case: str) -> None:
                 assert qp[j, side] == pytest.approx(v, rel=1e-9, abs=1e-300)
 
 
-@pytest.mark.parametrize("case", ["uniform", "sorted", "ties", "constant"])
-def test_large_columns_select_exactly(case: str) -> None:
-    """The bracketed selection of a large column gives the partition's order statistics,
-    also on data that defeat its strided sample (sorted, heavy ties, one value)."""
-    from clustersim.analysis.prim import _order_stats
+def _plain_peeling(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, int, int]]:
+    """PRIM's peeling written plainly: at each step every input's cuts by get_quantile over
+    the in-box points, the lenient1 objective, ties to fewer restricted inputs, then the
+    first (inputs in order, upper side before lower)."""
+    n_all, d = x.shape
+    init = np.column_stack([x.min(axis=0), x.max(axis=0)])
+    lim = init.copy()
+    inside = np.ones(n_all, bool)
+    out = [(lim.copy(), n_all, int(y.sum()))]
+    while True:
+        n_old, k_old = int(inside.sum()), int((y & inside).sum())
+        best = None
+        for j in range(d):
+            col = x[inside, j]
+            for side, q in ((1, 0.95), (0, 0.05)):
+                cut = get_quantile(col, q)
+                keep = inside & ((x[:, j] <= cut) if side else (x[:, j] >= cut))
+                n_new, k_new = int(keep.sum()), int((y & keep).sum())
+                m_old, m_new = k_old / n_old, (k_new / n_new if n_new else 0.0)
+                obj = 0.0 if m_old == m_new or n_old == n_new else (m_new - m_old) / (n_old - n_new)
+                cand = lim.copy()
+                cand[j, side] = cut
+                score = (obj, d - int(np.any(cand != init, axis=1).sum()))
+                if best is None or score > best[0]:
+                    best = (score, cand, keep, n_new, k_new)
+        assert best is not None
+        (obj, _), cand, keep, n_new, k_new = best
+        if not (n_new / n_all >= 0.05 and n_new < n_old and obj > 0):
+            return out
+        lim, inside = cand, keep
+        out.append((lim.copy(), n_new, k_new))
 
+
+@pytest.mark.parametrize("case", ["uniform", "sorted", "ties", "constant"])
+def test_peeling_on_large_columns_equals_plain_selection(case: str) -> None:
+    """The end walks over presorted columns give the plain peeling's trajectory exactly, on
+    columns long enough that walks take several blocks, reuse the points they kept and sort
+    more of a column's ends; also on data sorted by row, heavy ties and a constant input."""
     rng = np.random.default_rng(9)
-    n = 300_001
-    data = {
-        "uniform": rng.uniform(size=n),
-        "sorted": np.sort(rng.normal(size=n)),
-        "ties": rng.integers(0, 7, n).astype(float),
-        "constant": np.full(n, 2.5),
-    }[case]
-    for q in (0.05, 0.95, 0.5):
-        i = (n - 1) * q
-        ks = (int(np.floor(i)), int(np.ceil(i)))
-        want = np.sort(data)[list(ks)]
-        assert _order_stats(data, ks) == (want[0], want[1])
+    n = 60_000
+    x = rng.uniform(size=(n, 4))
+    if case == "sorted":
+        x[:, 2] = np.sort(rng.normal(size=n))
+    elif case == "ties":
+        x[:, 1] = rng.integers(0, 7, n).astype(float)
+        x[:, 3] = rng.integers(0, 3, n).astype(float)
+    elif case == "constant":
+        x[:, 3] = 2.5
+    y = (x[:, 0] > 0.3) & (x[:, 0] < 0.8) & (rng.uniform(size=n) < 0.9)
+    if case == "ties":
+        y &= x[:, 1] >= 2
+    if case == "sorted":
+        y &= x[:, 2] > -0.5
+    res = prim(x, y)
+    want = _plain_peeling(x, y)
+    assert res.peels == len(want) - 1 > 5
+    for b, (lim, nn, kk) in zip(res.boxes, want, strict=False):
+        np.testing.assert_array_equal(b.limits, lim)
+        assert (b.n, b.k) == (nn, kk)
