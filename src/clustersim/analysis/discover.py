@@ -152,13 +152,21 @@ class Discovery:
         }
 
 
-def choose_box(result: PrimResult, min_coverage: float = MIN_COVERAGE) -> int:
+def choose_box(
+    result: PrimResult, min_coverage: float = MIN_COVERAGE, k_searched: int | None = None
+) -> int:
     """Index of the densest box with coverage >= ``min_coverage`` (ties: higher coverage,
-    then the earlier box); box 0 (everything) when none qualifies."""
+    then the earlier box); box 0 (everything) when none qualifies.
+
+    ``k_searched``: the cases of interest a covering search had left (later boxes); the
+    coverage compared with ``min_coverage`` is then the share of those, ``k / k_searched``,
+    so a second box must explain at least that share of what the first left unexplained."""
     best, pick = (-1.0, -1.0), 0
+    scale = 1.0 if k_searched is None or not result.k_total else result.k_total / k_searched
     for i, b in enumerate(result.boxes):
-        if b.coverage >= min_coverage and (b.density, b.coverage) > best:
-            best, pick = (b.density, b.coverage), i
+        cov = b.coverage * scale
+        if cov >= min_coverage and (b.density, cov) > best:
+            best, pick = (b.density, cov), i
     return pick
 
 

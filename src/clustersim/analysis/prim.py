@@ -41,12 +41,22 @@ workbench's ``find_box`` called once); :func:`prim_boxes` finds several by cover
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["PrimBox", "PrimResult", "get_quantile", "prim", "quasi_p"]
+__all__ = [
+    "CoveringBox",
+    "PrimBox",
+    "PrimResult",
+    "get_quantile",
+    "in_box",
+    "prim",
+    "prim_covering",
+    "quasi_p",
+]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -344,6 +354,8 @@ def prim(
     peel_alpha: float = PEEL_ALPHA,
     paste_alpha: float = PASTE_ALPHA,
     mass_min: float = MASS_MIN,
+    init: FloatArray | None = None,
+    totals: tuple[int, int] | None = None,
 ) -> PrimResult:
     """Peel and paste one PRIM box.
 
@@ -357,6 +369,13 @@ def prim(
         Share of the box's points cut off (added) per peel (paste).
     mass_min : float in (0, 1)
         Smallest share of all points a box may hold.
+    init : float array (D, 2), optional
+        The box to start from (default: each input's range over ``x``). Covering
+        (:func:`prim_covering`) starts every later box from the first box's start, on the
+        points no earlier box holds, as the workbench's ``find_box`` does.
+    totals : (int, int), optional
+        ``N`` and ``K`` that mass and coverage are shares of, and ``mass_min`` applies to
+        (default: those of ``x`` and ``y``; covering passes those of all points).
 
     Returns
     -------
@@ -375,19 +394,25 @@ def prim(
             raise ValueError(f"{name} must be in (0, 0.5), got {a}")
     if not 0.0 < mass_min < 1.0:
         raise ValueError(f"mass_min must be in (0, 1), got {mass_min}")
-    big_n, d = x.shape
-    big_k = int(np.count_nonzero(y))
-    init = np.column_stack([x.min(axis=0), x.max(axis=0)])
+    n_here, d = x.shape
+    k_here = int(np.count_nonzero(y))
+    big_n, big_k = (n_here, k_here) if totals is None else totals
+    if init is None:
+        init = np.column_stack([x.min(axis=0), x.max(axis=0)])
+    else:
+        init = np.asarray(init, dtype=np.float64)
+        if init.shape != (d, 2):
+            raise ValueError(f"init must have shape ({d}, 2), got {init.shape}")
     limits = init.copy()
-    boxes = [_box(limits, init, big_n, big_k, big_n, big_k)]
+    boxes = [_box(limits, init, n_here, k_here, big_n, big_k)]
 
     # -- peeling, on columns sorted once (see _EndScan): a step reads the in-box points
     # at both ends of each column only, not the whole box
-    inbox = np.ones(big_n, dtype=bool)
+    inbox = np.ones(n_here, dtype=bool)
     xf = np.asfortranarray(x)
     scans = [_EndScan(xf[:, j], inbox) for j in range(d)]
     n_res = 0  # inputs restricted so far
-    n_old, k_old = big_n, big_k
+    n_old, k_old = n_here, k_here
     while True:
         best: tuple[float, int] | None = None
         choice: tuple[int, int, float, int, int] | None = None
@@ -435,7 +460,7 @@ def prim(
         pick: tuple[FloatArray, int, int] | None = None
         for u in res:
             others = np.logical_and.reduce(
-                [inside[j] for j in res if j != u] or [np.ones(big_n, bool)]
+                [inside[j] for j in res if j != u] or [np.ones(n_here, bool)]
             )
             col = x[:, u]
             for side in (0, 1):  # lower, then upper (the workbench's order)
@@ -463,6 +488,102 @@ def prim(
         limits = cand
         boxes.append(_box(limits, init, n_new, k_new, big_n, big_k))
     return PrimResult(boxes, init, peels, big_n, big_k)
+
+
+def in_box(x: FloatArray, box: PrimBox) -> BoolArray:
+    """Which rows of ``x`` lie inside ``box`` (only its restricted inputs are compared: the
+    others span every point)."""
+    inside = np.ones(x.shape[0], dtype=bool)
+    for j in box.restricted:
+        col = x[:, j]
+        inside &= (col >= box.limits[j, 0]) & (col <= box.limits[j, 1])
+    return inside
+
+
+@dataclass(frozen=True)
+class CoveringBox:
+    """One box of a covering run.
+
+    Attributes
+    ----------
+    result : PrimResult
+        The peeling and pasting trajectory on the points searched; coverage and mass are
+        shares of *all* points and cases of interest.
+    box : int
+        The index chosen in ``result.boxes``.
+    searched : bool array (N,)
+        The points searched: those no earlier chosen box holds.
+    n_searched, k_searched : int
+        How many points and cases of interest were searched.
+    """
+
+    result: PrimResult
+    box: int
+    searched: BoolArray
+    n_searched: int
+    k_searched: int
+
+    @property
+    def chosen(self) -> PrimBox:
+        return self.result.boxes[self.box]
+
+
+def prim_covering(
+    x: FloatArray,
+    y: BoolArray,
+    boxes: int,
+    choose: Callable[[PrimResult, int], int],
+    *,
+    peel_alpha: float = PEEL_ALPHA,
+    paste_alpha: float = PASTE_ALPHA,
+    mass_min: float = MASS_MIN,
+    threshold: float | None = None,
+) -> list[CoveringBox]:
+    """Up to ``boxes`` PRIM boxes by covering (Friedman & Fisher 1999; the workbench's
+    ``find_box`` called repeatedly): after a box is chosen, its points leave the data and
+    PRIM searches the rest, from the same starting box, with mass and coverage still shares
+    of all points (so ``mass_min`` keeps its meaning).
+
+    ``choose(result, k_searched)`` picks the box of each trajectory (``k_searched``: the
+    cases of interest searched, for a coverage of what is left to explain). Covering stops
+    early when no case of interest is left, when a later search chooses its starting box
+    (box 0: nothing restricted) or, with ``threshold``, when a later chosen box's density is
+    below it (the workbench then returns its "dump box"; here nothing is added). The first
+    box is always returned.
+    """
+    if boxes < 1:
+        raise ValueError(f"boxes must be at least 1, got {boxes}")
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=bool)
+    if x.ndim != 2 or y.shape != (x.shape[0],) or x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"x must be (N, D) and y (N,), got {x.shape} and {y.shape}")
+    big_n, big_k = x.shape[0], int(np.count_nonzero(y))
+    init = np.column_stack([x.min(axis=0), x.max(axis=0)])
+    searched = np.ones(big_n, dtype=bool)
+    found: list[CoveringBox] = []
+    for i in range(boxes):
+        n_s, k_s = int(np.count_nonzero(searched)), int(np.count_nonzero(y & searched))
+        if k_s == 0:
+            break
+        xs, ys = (x, y) if i == 0 else (x[searched], y[searched])
+        res = prim(
+            xs,
+            ys,
+            peel_alpha=peel_alpha,
+            paste_alpha=paste_alpha,
+            mass_min=mass_min,
+            init=init,
+            totals=(big_n, big_k),
+        )
+        pick = choose(res, k_s)
+        chosen = res.boxes[pick]
+        if i > 0 and (
+            not chosen.restricted or (threshold is not None and chosen.density < threshold)
+        ):
+            break
+        found.append(CoveringBox(res, pick, searched.copy(), n_s, k_s))
+        searched &= ~in_box(x, chosen)
+    return found
 
 
 def quasi_p(x: FloatArray, y: BoolArray, box: PrimBox, init: FloatArray) -> FloatArray:
