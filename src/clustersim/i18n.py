@@ -515,8 +515,8 @@ WORDS: Mapping[str, Bi] = {
         "Last year of the window (default: horizon).",
     ),
     "help_cmd_discover": Bi(
-        "情景发现：扫描输入在哪些取值范围内会使某个目标未达成（或整个规划达成）？PRIM（剥离与粘贴、覆盖率-密度权衡曲线、所选框的限制及其拟 p 值），另以 CART 规则为第二种视角。\n\n示例：\n\n  clustersim sweep sweeps/example-lhs.yaml --out out/lhs\n\n  clustersim discover out/lhs --target clusters_1000\n\n  clustersim discover out/lhs --all-met --trajectory --html discover.html",
-        "Scenario discovery: which ranges of the swept inputs make a target fail (or the whole plan hold)? PRIM (peeling and pasting, the coverage-density trade-off curve, the chosen box's restrictions with quasi-p values) and CART rules as a second view.\n\nExamples:\n\n  clustersim sweep sweeps/example-lhs.yaml --out out/lhs\n\n  clustersim discover out/lhs --target clusters_1000\n\n  clustersim discover out/lhs --all-met --trajectory --html discover.html",
+        "情景发现：扫描输入在哪些取值范围内会使某个目标未达成（或整个规划达成）？PRIM（剥离与粘贴、覆盖率-密度权衡曲线、所选框的限制及其拟 p 值），另以 CART 规则为第二种视角。\n\n示例：\n\n  clustersim sweep sweeps/example-lhs.yaml --out out/lhs\n\n  clustersim discover out/lhs --target clusters_1000\n\n  clustersim discover out/lhs --all-met --trajectory --html discover.html\n\n  clustersim discover out/lhs --target clusters_1000 --boxes 3",
+        "Scenario discovery: which ranges of the swept inputs make a target fail (or the whole plan hold)? PRIM (peeling and pasting, the coverage-density trade-off curve, the chosen box's restrictions with quasi-p values) and CART rules as a second view.\n\nExamples:\n\n  clustersim sweep sweeps/example-lhs.yaml --out out/lhs\n\n  clustersim discover out/lhs --target clusters_1000\n\n  clustersim discover out/lhs --all-met --trajectory --html discover.html\n\n  clustersim discover out/lhs --target clusters_1000 --boxes 3",
     ),
     "help_cmd_decompose": Bi(
         "加法 LMDI-I 分解：把地区能耗强度（或研发强度）的变化分解为各集群的结构效应和强度效应，以及集群之外的变化；逐年并覆盖整个窗口；配合 --samples 给出蒙特卡洛样本的中位数和第 5-95 百分位。各效应之和严格等于总变化。\n\n示例：\n\n  clustersim decompose scenarios/example.yaml\n\n  clustersim decompose scenarios/example.yaml --metric rd_intensity -n 1000 -s 1",
@@ -1327,6 +1327,24 @@ WORDS: Mapping[str, Bi] = {
     ),
     "tier_inflow": Bi("（年度进入）", " (arriving per year)"),
     "tier_entries": Bi("（新进入企业）", " (entries)"),
+    # --- discover covering, report section (issue 16, disc16) ---
+    "help_discover_boxes": Bi(
+        "最多找出这么多个框（覆盖法：每选定一个框，就去掉其中的样本，在其余样本上再找）。",
+        "Find up to this many boxes (covering: after a box is chosen its samples are removed "
+        "and the rest searched again).",
+    ),
+    "covering_title": Bi(
+        "覆盖法找到的 {n} 个框（覆盖率为占全部关注样本的比例）",
+        "{n} boxes by covering (coverage: share of all cases of interest)",
+    ),
+    "covered_box_title": Bi(
+        "框 {number}：覆盖率 {coverage}，密度 {density}（在前面各框之外的 {searched} 个样本上寻找）",
+        "Box {number}: coverage {coverage}, density {density} (searched on the {searched} "
+        "samples outside the earlier boxes)",
+    ),
+    "searched": Bi("搜索样本数", "searched"),
+    "restricted_inputs": Bi("受限输入", "restricted inputs"),
+    "report_discovery": Bi("情景发现", "Scenario discovery"),
 }
 
 
