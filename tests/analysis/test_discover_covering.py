@@ -118,6 +118,64 @@ def test_boxes_table_in_both_languages(sweep_dir: Path) -> None:
     assert "覆盖法找到的 2 个框" in res.stdout and "框 2：覆盖率" in res.stdout
 
 
-def test_boxes_must_be_positive(sweep_dir: Path) -> None:
-    res = runner.invoke(app, ["discover", str(sweep_dir), "--all-met", "--boxes", "0"])
-    assert res.exit_code == 2 and "--boxes: 0 is not a positive number of boxes" in res.stderr
+@pytest.mark.parametrize(
+    ("args", "en", "zh"),
+    [
+        (
+            ["--all-met", "--boxes", "0"],
+            "--boxes: 0 is not a positive number of boxes",
+            "--boxes：0 不是正的框数",
+        ),
+        (
+            ["-t", "gdp_levl"],
+            "--target: unknown target 'gdp_levl'; did you mean 'gdp_level'? (allowed: ",
+            "--target：未知目标 'gdp_levl'；是否应为 'gdp_level'？（可选：",
+        ),
+        (
+            ["--box", "999"],
+            "--box: 999 is not on the trajectory (boxes 0 to ",
+            "--box：999 不在权衡曲线上（框的编号为 0 到 ",
+        ),
+    ],
+)
+def test_bad_input_in_both_languages(sweep_dir: Path, args: list[str], en: str, zh: str) -> None:
+    res = runner.invoke(app, ["discover", str(sweep_dir), *args])
+    assert res.exit_code == 2 and en in res.stderr and res.stderr.startswith("error: ")
+    res = runner.invoke(app, ["discover", str(sweep_dir), *args, "--lang", "zh"])
+    assert res.exit_code == 2 and zh in res.stderr and res.stderr.startswith("错误：")
+
+
+def test_report_of_the_sweep_has_a_discovery_section(sweep_dir: Path, tmp_path: Path) -> None:
+    """``clustersim report SWEEP_DIR`` adds the discovery section (restricted-range plots
+    and each box's numbers, the same as ``discover --json``); --no-discover leaves it out."""
+    pytest.importorskip("matplotlib")
+    page = tmp_path / "r.html"
+    args = ["report", str(sweep_dir), "--out", str(page), "--discover-target", "gdp_level"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    html = page.read_text(encoding="utf-8")
+    section = html[html.index('<section id="discovery">') :]
+    section = section[: section.index("</section>")]
+    assert '<a href="#discovery">Scenario discovery</a>' in html
+    want = json.loads(
+        runner.invoke(
+            app, ["discover", str(sweep_dir), "-t", "gdp_level", "--no-cart", "--json"]
+        ).stdout
+    )
+    (r,) = want["prim"]["restrictions"]
+    assert f"<code>{r['input']}</code>" in section and f"{r['upper']:.6g}" in section
+    assert f"coverage {want['prim']['coverage']:.1%}" in section
+    # one restricted-range plot and the trade-off curve
+    assert section.count("data:image/svg+xml;base64,") == 2
+    # two boxes: a covering table, a plot per box
+    res = runner.invoke(
+        app, ["report", str(sweep_dir), "--out", str(page), "--boxes", "2", "--lang", "zh"]
+    )
+    assert res.exit_code == 0, res.output
+    html = page.read_text(encoding="utf-8")
+    section = html[html.index('<section id="discovery">') :]
+    section = section[: section.index("</section>")]
+    assert "情景发现" in section and "覆盖法找到的 2 个框" in section
+    assert section.count("data:image/svg+xml;base64,") == 3
+    res = runner.invoke(app, ["report", str(sweep_dir), "--out", str(page), "--no-discover"])
+    assert res.exit_code == 0 and 'id="discovery"' not in page.read_text(encoding="utf-8")
