@@ -1348,6 +1348,11 @@ WORDS: Mapping[str, Bi] = {
     "searched": Bi("搜索样本数", "searched"),
     "restricted_inputs": Bi("受限输入", "restricted inputs"),
     "report_discovery": Bi("情景发现", "Scenario discovery"),
+    "consistency_relaxed": Bi(
+        "以弦和切线约束检查（增长随另一序列按弹性变化；发现的冲突是真冲突，通过不等于证明）：{targets}",
+        "Checked through chords and tangents (growth follows another series by an elasticity; "
+        "a conflict found is real, a pass is not a proof): {targets}",
+    ),
     "help_report_discover": Bi(
         "报告来源是扫描输出目录时，加入情景发现一节（PRIM 框及其受限范围图）。",
         "When the source is a sweep's output directory, add a scenario discovery section (PRIM "

@@ -142,3 +142,83 @@ def test_shipped_plans_have_no_conflict_among_their_linear_targets(name: str) ->
     # every target is either checked or listed as not checked
     assert res.checked
     assert sorted(res.checked + list(res.skipped)) == sorted(load_scenario(path).targets)
+
+
+# R&D outside the clusters follows GDP with elasticity 0.5 and no rate of its own; GDP grows
+# 4-6% a year. Each year R&D grows g_rd = 0.5 g_gdp, so 2-3% a year.
+ELASTIC = """\
+id: elastic
+name: R&D follows GDP
+base_year: 2023
+end_year: 2026
+region:
+  gdp:
+    base: 100
+    growth: {{dist: uniform, low: 0.04, high: 0.06}}
+  rd_rest:
+    base: 2
+    growth: {{kind: elasticity, to: gdp, elasticity: 0.5}}
+targets:
+{targets}
+"""
+
+RD_CAGR = """\
+  rd_cagr:
+    kind: cagr
+    label: R&D grows at least {rd:.1%} a year
+    metric: rd_rest
+    from_year: 2023
+    year: 2026
+    at_least: {rd}
+"""
+
+GDP_CAP = """\
+  gdp_cap:
+    kind: cagr
+    label: GDP grows at most {gdp:.1%} a year
+    metric: gdp
+    from_year: 2023
+    year: 2026
+    at_most: {gdp}
+"""
+
+
+def _elastic(tmp_path: Path, targets: str) -> Path:
+    p = tmp_path / "elastic.yaml"
+    p.write_text(ELASTIC.format(targets=targets), encoding="utf-8")
+    return p
+
+
+def test_elastic_series_out_of_reach_alone(tmp_path: Path) -> None:
+    """4% a year of R&D needs 8% of GDP: the target conflicts alone; what it needs of R&D
+    (4%) beside what the scenario allows it (0.5 x 4% to 0.5 x 6%)."""
+    res = check_consistency(_elastic(tmp_path, RD_CAGR.format(rd=0.04)))
+    assert res.checked == ["rd_cagr"] and "rd_cagr" in res.relaxed
+    (c,) = res.conflicts
+    assert c.targets == ("rd_cagr",)
+    (need,) = c.needs
+    assert need.series == "rd_rest" and need.needs_at_least == pytest.approx(0.04, abs=1e-9)
+    assert need.allowed == pytest.approx((0.5 * 0.04, 0.5 * 0.06), abs=1e-12)
+
+
+def test_elastic_series_conflicts_with_its_source(tmp_path: Path) -> None:
+    """R&D at least 2.5% a year with GDP at most 4.2% a year, by hand: with GDP's three
+    yearly log growths summing to at most 3 log 1.042 and each at least log 1.04, the most
+    R&D can grow (its log growth is convex in GDP's, so one year takes all the slack) is
+    (1 + 0.5 g) (1.02)^2 with 1 + g = 1.042^3 / 1.04^2: below 1.025^3. The pair conflicts,
+    neither alone; at most 5.5% of GDP (R&D then 2.75%) they hold together."""
+    g = 1.042**3 / 1.04**2 - 1
+    assert (1 + 0.5 * g) * 1.02**2 < 1.025**3  # the hand check: a true conflict
+    both = RD_CAGR.format(rd=0.025) + GDP_CAP.format(gdp=0.042)
+    res = check_consistency(_elastic(tmp_path, both))
+    (c,) = res.conflicts
+    assert set(c.targets) == {"rd_cagr", "gdp_cap"}
+    needs = {n.target: n for n in c.needs}
+    # alone, each target's need is its own goal: R&D 2.5% (GDP free in its range), GDP 4.2%
+    assert needs["rd_cagr"].needs_at_least == pytest.approx(0.025, abs=1e-9)
+    assert needs["gdp_cap"].needs_at_most == pytest.approx(0.042, abs=1e-9)
+    for t in (RD_CAGR.format(rd=0.025), GDP_CAP.format(gdp=0.042)):
+        assert check_consistency(_elastic(tmp_path, t)).consistent
+    ok = RD_CAGR.format(rd=0.025) + GDP_CAP.format(gdp=0.055)
+    assert 1 + 0.5 * 0.055 > 1.025  # by hand: GDP at 5.5% gives R&D 2.75% a year
+    assert check_consistency(_elastic(tmp_path, ok)).consistent

@@ -25,11 +25,19 @@ change_vs           ``log x[Y] - log x[R] >= log(1 + lo)`` (and ``hi``); ``x[R]`
 growth_every_year   ``log x[t] - log x[t-1] >= log(1 + lo)`` for each year of the window
 ==================  ==========================================================================
 
-What is not linear in log growth is left out, and listed as not checked: a sum of several
-non-zero series (a total over clusters, ``rd_total`` with both cluster and outside R&D, a
-group sum, a share of a sum), a growth that follows another series through an elasticity
-(``g = e * g_source`` is linear in growth, not in log growth), stocks with flows, counts of
-clusters, percentage-point changes and differences. A sum in which every part but one is
+A growth that follows another series through an elasticity (``g = r + e * g_source``) is
+linear in growth, not in log growth; its log growth ``u = log(1 + r + e (exp(w) - 1))`` in
+the source's log growth ``w`` is convex or concave (the sign of ``(1 + r - e) e``), so it
+gets a variable of its own bounded by the extremes over the ranges of ``r``, ``e`` and ``w``
+and tied to ``w`` by the chord of the outermost curve and, when ``r`` and ``e`` are fixed,
+by tangents. These hold for every allowed growth: the LP is then a relaxation, so a
+conflict it finds is still real, while a pass is not a proof; such targets are listed as
+``relaxed``.
+
+What is not linear in log growth is left out, and listed as not checked with the reason: a
+sum of several non-zero series (a total over clusters, ``rd_total`` with both cluster and
+outside R&D, a group sum, a share of a sum), a series following several series, stocks
+with flows, counts of clusters, percentage-point changes and differences. A sum in which every part but one is
 zero (no clusters carry R&D, say) is exact and kept. So a conflict found is a true conflict
 (up to the range corners, above); a scenario that passes may still conflict through the
 targets left out.
@@ -125,6 +133,8 @@ class Consistency:
     skipped: dict[str, str]
     conflicts: list[Conflict] = field(default_factory=list)
     seconds: float = 0.0
+    #: checked targets that read an elastic series, and why their check is a relaxation
+    relaxed: dict[str, str] = field(default_factory=dict)
 
     @property
     def consistent(self) -> bool:
@@ -137,6 +147,7 @@ class Consistency:
             "checked": self.checked,
             "skipped": self.skipped,
             "conflicts": [c.to_dict() for c in self.conflicts],
+            "relaxed": self.relaxed,
             "seconds": self.seconds,
         }
 
@@ -172,11 +183,17 @@ class _Space:
         for op in corners.model.ops:
             if isinstance(op, Compound):
                 self.ranges[op.name] = (np.asarray(op.x0), np.asarray(op.rates))
+        self.corner_ops = {op.name: op for op in corners.model.ops}
         self.elastic = {
             op.name
             for op in corners.model.ops
             if isinstance(op, Compound) and any(np.any(e.elasticity != 0) for e in op.elastic)
         }
+        #: rows every LP carries: the chords and tangents that tie an elastic series' log
+        #: growth to its source's (see :meth:`_elastic_var`)
+        self.cuts = _Rows("")
+        #: the elastic series the target being mapped reads (its check is a relaxation)
+        self.reading: set[str] = set()
 
     def _var(self, series: str, cluster: int | None, year: int) -> int:
         key = (series, cluster, year)
@@ -197,6 +214,89 @@ class _Space:
         self.index[key] = len(self.vars)
         self.vars.append(_Var(series, cluster, year, lo, hi))
         return self.index[key]
+
+    def _bounds(self, form: Form) -> tuple[float, float]:
+        """The smallest and largest value of a linear form over the variables' ranges."""
+        lo = hi = form[1]
+        for k, a in form[0].items():
+            v = self.vars[k]
+            lo += a * (v.lo if a > 0 else v.hi)
+            hi += a * (v.hi if a > 0 else v.lo)
+        return lo, hi
+
+    def _elastic_var(self, name: str, cc: int | None, year: int) -> int:
+        """The log growth ``u = log(1 + g)`` of an elastic series in ``year``, where
+        ``g = r + e * (exp(w) - 1)`` and ``w`` is the source's log growth that year (a
+        linear form): a variable of its own, bounded by the extremes of that expression
+        over the ranges of ``r``, ``e`` and ``w`` (it is monotone in each, so they sit at
+        the corners), and tied to ``w`` by chords and tangents where the curvature allows.
+
+        ``d2u/dw2`` has the sign of ``a * e`` with ``a = 1 + r - e``. Where ``a * e >= 0``
+        at every corner each curve is convex in ``w``: the chord of the highest curve
+        across ``w``'s range lies above every curve (``u <= chord``), and with ``r`` and
+        ``e`` fixed its tangents lie below it (``u >= tangent``); concave curves the other
+        way round. These rows hold for every growth the scenario allows, so the LP is a
+        relaxation of the exact model: a conflict it finds is real; a pass is not a proof.
+        """
+        key = (name, cc, year)
+        if key in self.index:
+            return self.index[key]
+        op = self.corner_ops[name]
+        assert isinstance(op, self.types[2])  # a Compound: only those are elastic
+        elastic = [e for e in op.elastic if np.any(e.elasticity != 0)]
+        if len(elastic) != 1:
+            raise _NotLinear(f"{name}: growth follows {len(elastic)} series (elasticities)")
+        el = elastic[0]
+        src = self.ops.get(el.source)
+        if src is None:
+            raise _NotLinear(f"{name}: follows {el.source}, not a projected series")
+        sc = cc if src.cluster else None
+        if src.cluster and cc is None:
+            raise _NotLinear(f"{name}: a region series following a cluster series")
+        w = _add(
+            self.series_form(el.source, sc, year), self.series_form(el.source, sc, year - 1), -1
+        )
+        w_lo, w_hi = self._bounds(w)
+        rates = self.ranges[name][1]
+        t = year - self.years[0]
+        t = t if rates.shape[-1] > 1 else 0
+        r = rates[..., t] if cc is None else rates[:, cc, t]
+        ev = el.elasticity if cc is None else el.elasticity[:, cc]
+        r_lo, r_hi = float(np.min(r)), float(np.max(r))
+        e_lo, e_hi = float(np.min(ev)), float(np.max(ev))
+
+        def u(rr: float, ee: float, ww: float) -> float:
+            g1 = 1.0 + rr + ee * math.expm1(ww)
+            if not g1 > 0:
+                raise _NotLinear(f"{name}: growth can fall to -100% or below ({year})")
+            return math.log(g1)
+
+        corners = [(rr, ee) for rr in (r_lo, r_hi) for ee in (e_lo, e_hi)]
+        vals = [u(rr, ee, ww) for rr, ee in corners for ww in (w_lo, w_hi)]
+        self.index[key] = len(self.vars)
+        self.vars.append(_Var(name, cc, year, min(vals), max(vals)))
+        k = self.index[key]
+        if w_hi - w_lo < 1e-12:
+            return k
+        curv = [(1.0 + rr - ee) * ee for rr, ee in corners]
+        point = r_lo == r_hi and e_lo == e_hi
+        for sign in (1.0, -1.0):  # convex curves (1), concave curves (-1)
+            if not all(sign * c >= 0 for c in curv):
+                continue
+            # the chord of the outermost curve: above (convex) or below (concave) them all
+            pick = max if sign > 0 else min
+            f_lo = pick(u(rr, ee, w_lo) for rr, ee in corners)
+            f_hi = pick(u(rr, ee, w_hi) for rr, ee in corners)
+            slope = (f_hi - f_lo) / (w_hi - w_lo)
+            chord = _add(({k: 1.0}, 0.0), (w[0], w[1] - w_lo), -slope)  # u - slope (w - w_lo)
+            (self.cuts.at_most if sign > 0 else self.cuts.at_least)(chord, f_lo)
+            if point:  # tangents of the one curve: below (convex) or above (concave)
+                rr, ee = r_lo, e_lo
+                for w0 in (w_lo, (w_lo + w_hi) / 2, w_hi):
+                    d = ee * math.exp(w0) / (1.0 + rr + ee * math.expm1(w0))
+                    tangent = _add(({k: 1.0}, 0.0), (w[0], w[1] - w0), -d)
+                    (self.cuts.at_least if sign > 0 else self.cuts.at_most)(tangent, u(rr, ee, w0))
+        return k
 
     def growth_vars(self, series: str, cluster: int | None, y0: int, y1: int) -> list[int]:
         return [self._var(series, cluster, y) for y in range(y0 + 1, y1 + 1)]
@@ -233,10 +333,13 @@ class _Space:
             raise _NotLinear(f"{name}: a cluster series read without a cluster")
         cc = c if op.cluster else None
         if isinstance(op, Compound):
-            if name in self.elastic:
-                raise _NotLinear(f"{name}: growth follows another series (elasticity)")
             coefs = {self._var(name, cc, -1): 1.0}
-            for v in self.growth_vars(name, cc, self.years[0], year):
+            if name in self.elastic:
+                self.reading.add(name)
+                grow = [self._elastic_var(name, cc, y) for y in range(self.years[0] + 1, year + 1)]
+            else:
+                grow = self.growth_vars(name, cc, self.years[0], year)
+            for v in grow:
                 coefs[v] = coefs.get(v, 0.0) + 1.0
             return coefs, 0.0
         if isinstance(op, Combine):
@@ -384,6 +487,7 @@ def _feasible(space: _Space, groups: list[_Rows]) -> bool:
     from scipy.optimize import linprog
 
     nv = len(space.vars)
+    groups = [*groups, space.cuts]
     rows = [row for g in groups for row in g.rows]
     if not rows or nv == 0:
         return all(b >= -TOL for g in groups for b in g.rhs)
@@ -402,11 +506,6 @@ def _needs(space: _Space, g: _Rows) -> list[Need]:
     from scipy.optimize import linprog
 
     nv = len(space.vars)
-    a = np.zeros((len(g.rows), nv))
-    for i, row in enumerate(g.rows):
-        for k, v in row.items():
-            a[i, k] = v
-    b = np.array(g.rhs) + TOL
     series = sorted(
         {
             (space.vars[k].series, space.vars[k].cluster)
@@ -428,6 +527,19 @@ def _needs(space: _Space, g: _Rows) -> list[Need]:
         bounds: list[tuple[float | None, float | None]] = [(v.lo, v.hi) for v in space.vars]
         for k in idx:
             bounds[k] = (None, None)
+        # the ties of an elastic series to its source go with its range: lifted
+        lifted = set(idx)
+        cuts = [
+            (row, x)
+            for row, x in zip(space.cuts.rows, space.cuts.rhs, strict=True)
+            if not lifted & set(row)
+        ]
+        rows, rhs = [*g.rows, *(c[0] for c in cuts)], [*g.rhs, *(c[1] for c in cuts)]
+        a = np.zeros((len(rows), nv))
+        for i, row in enumerate(rows):
+            for k, v in row.items():
+                a[i, k] = v
+        b = np.array(rhs) + TOL
         cost = np.zeros(nv)
         cost[idx[0]] = 1.0
         # one constant rate over the window, as clustersim's required growth
@@ -492,11 +604,20 @@ def check_consistency_compiled(comp: Compiled) -> Consistency:
     space = _Space(comp, _corners(comp))
     groups: list[_Rows] = []
     skipped: dict[str, str] = {}
+    relaxed: dict[str, str] = {}
     for tid in comp.targets:
+        space.reading = set()
         try:
             groups.append(_target_rows(space, tid))
         except _NotLinear as exc:
             skipped[tid] = str(exc)
+            continue
+        if space.reading:
+            relaxed[tid] = (
+                f"reads {', '.join(sorted(space.reading))}, whose growth follows another series "
+                "(elasticity): bounded by chords and tangents, so a conflict is real and a "
+                "pass is not a proof"
+            )
     conflicts: list[Conflict] = []
     remaining = list(groups)
     while remaining and not _feasible(space, remaining):
@@ -516,6 +637,7 @@ def check_consistency_compiled(comp: Compiled) -> Consistency:
         skipped,
         conflicts,
         time.perf_counter() - t0,
+        relaxed,
     )
 
 

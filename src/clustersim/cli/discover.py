@@ -309,6 +309,11 @@ def consistency(scenario: Path, *, as_json: bool, quiet: bool, lang: str) -> Non
             out.print(tbl)
         if res.consistent:
             out.print(word("consistency_ok", lang, n=len(res.checked)), markup=False)
+        if res.relaxed:
+            out.print(
+                word("consistency_relaxed", lang, targets=", ".join(sorted(res.relaxed))),
+                markup=False,
+            )
         if res.skipped:
             out.print(
                 word("consistency_skipped", lang, targets=", ".join(sorted(res.skipped))),
