@@ -222,3 +222,57 @@ def test_elastic_series_conflicts_with_its_source(tmp_path: Path) -> None:
     ok = RD_CAGR.format(rd=0.025) + GDP_CAP.format(gdp=0.055)
     assert 1 + 0.5 * 0.055 > 1.025  # by hand: GDP at 5.5% gives R&D 2.75% a year
     assert check_consistency(_elastic(tmp_path, ok)).consistent
+
+
+PP = """\
+id: pp
+name: R&D intensity up in percentage points
+base_year: 2023
+end_year: 2026
+region:
+  gdp:
+    base: 100
+    growth: {{dist: uniform, low: -0.10, high: 0.10}}
+  rd_rest:
+    base: 2
+    growth: {{dist: uniform, low: 0.0, high: 0.05}}
+targets:
+  gdp_6pct:
+    kind: cagr
+    label: GDP grows at least 6% a year
+    metric: gdp
+    from_year: 2023
+    year: 2026
+    at_least: 0.06
+  rd_up_1pp:
+    kind: pp_change
+    label: R&D intensity up 1 pp
+    metric: rd_intensity
+    from_year: {start}
+    year: 2026
+    at_least: 0.01
+"""
+
+
+def test_pp_change_from_a_known_start_conflicts_by_hand(tmp_path: Path) -> None:
+    """R&D intensity is 2/100 = 2% in the base year (fixed bases), so +1 pp is a level of 3%
+    in 2026. R&D at most 5% a year and GDP at least 6% a year give at most
+    2 x 1.05^3 / (100 x 1.06^3) = 1.94%: a conflict of the pair, neither alone. Alone the
+    1 pp needs R&D to grow (0.03 x 100 x 0.9^3 / 2)^(1/3) - 1 a year (GDP at its lowest,
+    -10%) and GDP at most (2 x 1.05^3 / 0.03 / 100)^(1/3) - 1 (R&D at its highest)."""
+    assert 2 * 1.05**3 / (100 * 1.06**3) < 0.03
+    p = tmp_path / "pp.yaml"
+    p.write_text(PP.format(start=2023), encoding="utf-8")
+    res = check_consistency(p)
+    assert "rd_up_1pp" in res.checked and not res.skipped
+    (c,) = res.conflicts
+    assert set(c.targets) == {"gdp_6pct", "rd_up_1pp"}
+    needs = {(n.target, n.series): n for n in c.needs}
+    rd = needs[("rd_up_1pp", "rd_rest")]
+    assert rd.needs_at_least == pytest.approx((0.03 * 100 * 0.9**3 / 2) ** (1 / 3) - 1, abs=1e-7)
+    gdp = needs[("rd_up_1pp", "gdp")]
+    assert gdp.needs_at_most == pytest.approx((2 * 1.05**3 / 0.03 / 100) ** (1 / 3) - 1, abs=1e-7)
+    # from an uncertain start (2024 is projected) the difference is not linear: listed
+    p.write_text(PP.format(start=2024), encoding="utf-8")
+    res = check_consistency(p)
+    assert "uncertain" in res.skipped["rd_up_1pp"] and res.consistent

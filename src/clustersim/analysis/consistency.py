@@ -23,6 +23,9 @@ flow_every_year     the same in each year of the window
 cagr                ``log x[Y] - log x[S] >= (Y - S) log(1 + lo)`` (and ``hi``)
 change_vs           ``log x[Y] - log x[R] >= log(1 + lo)`` (and ``hi``); ``x[R]`` may be history
 growth_every_year   ``log x[t] - log x[t-1] >= log(1 + lo)`` for each year of the window
+pp_change,          ``log x[Y] >= log(x[S] + lo)`` (and ``hi``) when ``x[S]`` is a known
+change_since        number (history, or the base year of fixed values); from an uncertain
+                    start the difference of two levels is not linear and is listed
 ==================  ==========================================================================
 
 A growth that follows another series through an elasticity (``g = r + e * g_source``) is
@@ -37,7 +40,8 @@ conflict it finds is still real, while a pass is not a proof; such targets are l
 What is not linear in log growth is left out, and listed as not checked with the reason: a
 sum of several non-zero series (a total over clusters, ``rd_total`` with both cluster and
 outside R&D, a group sum, a share of a sum), a series following several series, stocks
-with flows, counts of clusters, percentage-point changes and differences. A sum in which every part but one is
+with flows, counts of clusters, yearly percentage-point changes and differences from an
+uncertain start. A sum in which every part but one is
 zero (no clusters carry R&D, say) is exact and kept. So a conflict found is a true conflict
 (up to the range corners, above); a scenario that passes may still conflict through the
 targets left out.
@@ -78,7 +82,15 @@ __all__ = [
 #: the target kinds whose value is the metric in the target year
 LEVEL_KINDS = ("level", "share", "group_sum", "stock")
 #: the target kinds mapped to constraints
-KINDS = (*LEVEL_KINDS, "flow_every_year", "cagr", "change_vs", "growth_every_year")
+KINDS = (
+    *LEVEL_KINDS,
+    "flow_every_year",
+    "cagr",
+    "change_vs",
+    "growth_every_year",
+    "pp_change",
+    "change_since",
+)
 #: the quantiles that stand for an unbounded distribution's ends
 TAIL = 1e-3
 #: LP feasibility tolerance on log values (1e-9: a ratio off by one part in a billion)
@@ -464,6 +476,23 @@ def _target_rows(space: _Space, tid: str) -> _Rows:
     if start is None:
         raise _NotLinear("no start year")
     r.window = (start, spec.year)
+    if kind in ("pp_change", "change_since"):
+        # x[Y] - x[S] in [lo, hi] is a level bound on x[Y] when x[S] is a known number
+        # (history, or a base year of fixed values): log x[Y] >= log(x[S] + lo)
+        at_start = space.expr_form(spec.metric, start)
+        if any(space.vars[k].lo != space.vars[k].hi for k in at_start[0]):
+            raise _NotLinear(
+                f"the value in {start} is uncertain: a difference of two uncertain levels"
+            )
+        x_s = math.exp(at_start[1] + sum(a * space.vars[k].lo for k, a in at_start[0].items()))
+        form = space.expr_form(spec.metric, spec.year)
+        if lo is not None and x_s + lo > 0:
+            r.at_least(form, math.log(x_s + lo))
+        if hi is not None:
+            if x_s + hi <= 0:
+                raise _NotLinear(f"an upper bound of {x_s + hi:g} <= 0 on a positive series")
+            r.at_most(form, math.log(x_s + hi))
+        return r
     if kind == "growth_every_year":
         for y in range(start + 1, spec.year + 1):
             step = _add(space.expr_form(spec.metric, y), space.expr_form(spec.metric, y - 1), -1)
