@@ -37,11 +37,17 @@ by tangents. These hold for every allowed growth: the LP is then a relaxation, s
 conflict it finds is still real, while a pass is not a proof; such targets are listed as
 ``relaxed``.
 
-What is not linear in log growth is left out, and listed as not checked with the reason: a
-sum of several non-zero series (a total over clusters, ``rd_total`` with both cluster and
-outside R&D, a group sum, a share of a sum), a series following several series, stocks
-with flows, counts of clusters, yearly percentage-point changes and differences from an
-uncertain start. A sum in which every part but one is
+A sum of several non-zero series (a total over clusters, ``rd_total`` with both cluster and
+outside R&D, a group sum, a share of a sum) is not linear in logs either; the log of a sum is
+convex in the parts' logs, so it gets a variable bounded by the logs of the sums of the
+parts' smallest and largest values, at least each part's log, and at least Jensen's bound
+``sum w_i log x_i - sum w_i log w_i`` (weights of the parts' mid-range values): again a
+relaxation, listed as ``relaxed``. It binds a total from above well, from below only by the
+parts' largest values.
+
+What is still not linear is left out, and listed as not checked with the reason: a series
+following several series, stocks with flows, counts of clusters, yearly percentage-point
+changes, differences from an uncertain start and sums read in history years. A sum in which every part but one is
 zero (no clusters carry R&D, say) is exact and kept. So a conflict found is a true conflict
 (up to the range corners, above); a scenario that passes may still conflict through the
 targets left out.
@@ -310,6 +316,36 @@ class _Space:
                     (self.cuts.at_least if sign > 0 else self.cuts.at_most)(tangent, u(rr, ee, w0))
         return k
 
+    def _sum(self, label: str, c: int | None, year: int, forms: list[Form]) -> Form:
+        """``log`` of a sum of positive parts (``forms``: each part's log) as a variable of
+        its own, ``z``: between the log of the sum of the parts' smallest values and that of
+        their largest, at least each part (``z >= log x_i``), and at least Jensen's bound
+        ``z >= sum w_i log x_i - sum w_i log w_i`` for the weights ``w`` of the parts'
+        mid-range values (true for any weights: the log of a sum is convex). All hold for
+        every allowed growth: a relaxation, so a conflict is real, a pass is not a proof. It
+        bounds a sum from above well (a total at most X); from below only by the parts'
+        largest values."""
+        key = (f"sum {label}", c, year)
+        if key not in self.index:
+            bounds = [self._bounds(f) for f in forms]
+            lo = math.log(sum(math.exp(b[0]) for b in bounds))
+            hi = math.log(sum(math.exp(b[1]) for b in bounds))
+            self.index[key] = len(self.vars)
+            self.vars.append(_Var(f"sum {label}", c, -2, lo, hi))  # a level: no growth need
+            z: Form = ({self.index[key]: 1.0}, 0.0)
+            for f in forms:
+                self.cuts.at_least(_add(z, f, -1), 0.0)
+            mids = [(b[0] + b[1]) / 2 for b in bounds]
+            top = max(mids)
+            w = [math.exp(m - top) for m in mids]
+            w = [x / sum(w) for x in w]
+            jensen = z
+            for wi, f in zip(w, forms, strict=True):
+                jensen = _add(jensen, f, -wi)
+            self.cuts.at_least(jensen, -sum(wi * math.log(wi) for wi in w if wi > 0))
+        self.reading.add(f"the sum {label}")
+        return {self.index[key]: 1.0}, 0.0
+
     def growth_vars(self, series: str, cluster: int | None, y0: int, y1: int) -> list[int]:
         return [self._var(series, cluster, y) for y in range(y0 + 1, y1 + 1)]
 
@@ -347,7 +383,7 @@ class _Space:
         if isinstance(op, Compound):
             coefs = {self._var(name, cc, -1): 1.0}
             if name in self.elastic:
-                self.reading.add(name)
+                self.reading.add(f"{name} (elasticity)")
                 grow = [self._elastic_var(name, cc, y) for y in range(self.years[0] + 1, year + 1)]
             else:
                 grow = self.growth_vars(name, cc, self.years[0], year)
@@ -358,11 +394,13 @@ class _Space:
             live = [
                 t for t in op.terms if not (self._zero(t[0], cc) or (t[1] and self._zero(t[1], cc)))
             ]
-            if len(live) != 1:
-                raise _NotLinear(f"{name}: a sum of {len(live)} non-zero terms")
-            a, b = live[0]
-            fa = self.series_form(a, cc, year)
-            return fa if b is None else _add(fa, self.series_form(b, cc, year))
+            if not live:
+                raise _NotLinear(f"{name}: a sum of no non-zero terms")
+            forms = []
+            for a, b in live:
+                fa = self.series_form(a, cc, year)
+                forms.append(fa if b is None else _add(fa, self.series_form(b, cc, year)))
+            return forms[0] if len(forms) == 1 else self._sum(name, cc, year, forms)
         if isinstance(op, Ratio):
             return _add(self.series_form(op.num, cc, year), self.series_form(op.den, cc, year), -1)
         if isinstance(op, Total):
@@ -371,14 +409,15 @@ class _Space:
             ]
             if op.rest is not None and not self._zero(op.rest, None):
                 parts.append(("r", -1))
-            if len(parts) != 1:
-                raise _NotLinear(f"{name}: a sum over {len(parts)} non-zero parts")
-            which, k = parts[0]
-            return (
+            if not parts:
+                raise _NotLinear(f"{name}: a sum over no non-zero parts")
+            forms = [
                 self.series_form(op.part, k, year)
                 if which == "c"
                 else self.series_form(op.rest or "", None, year)
-            )
+                for which, k in parts
+            ]
+            return forms[0] if len(forms) == 1 else self._sum(name, cc, year, forms)
         raise _NotLinear(f"{name}: a {type(op).__name__.lower()} series")
 
     def history(self, name: str, year: int) -> float:
@@ -420,9 +459,11 @@ class _Space:
             if idx is None:
                 raise _NotLinear(f"sum over unknown group {e.group!r}")
             live = [int(k) for k in idx if not self._zero(e.arg.id, int(k))]
-            if len(live) != 1 or year < self.years[0]:
-                raise _NotLinear(f"sum({e.arg.id}) over {len(live)} non-zero clusters")
-            return self.series_form(e.arg.id, live[0], year)
+            if not live or year < self.years[0]:
+                raise _NotLinear(f"sum({e.arg.id}) over {len(live)} non-zero clusters in {year}")
+            forms = [self.series_form(e.arg.id, k, year) for k in live]
+            label = f"sum({e.arg.id}, group={e.group or 'all'})"
+            return forms[0] if len(forms) == 1 else self._sum(label, None, year, forms)
         raise _NotLinear("the metric adds, subtracts or reduces series")
 
 
@@ -643,9 +684,9 @@ def check_consistency_compiled(comp: Compiled) -> Consistency:
             continue
         if space.reading:
             relaxed[tid] = (
-                f"reads {', '.join(sorted(space.reading))}, whose growth follows another series "
-                "(elasticity): bounded by chords and tangents, so a conflict is real and a "
-                "pass is not a proof"
+                f"reads {', '.join(sorted(space.reading))}: bounded by a relaxation (a growth "
+                "that follows another series by chords and tangents, a sum by its parts and "
+                "Jensen's inequality), so a conflict is real and a pass is not a proof"
             )
     conflicts: list[Conflict] = []
     remaining = list(groups)
