@@ -963,7 +963,7 @@ WORDS: Mapping[str, Bi] = {
         "Write a one-file HTML report: the target table, trajectory charts with the targets "
         "marked, Monte Carlo fan bands, cluster output against the 1,000 / 5,000 / 10,000 亿 "
         "thresholds and, for sweeps, target probabilities and sensitivity bars and a scenario "
-        "discovery section (PRIM boxes with their restricted ranges, as ``clustersim discover``)."
+        "discovery section (PRIM boxes with their restricted ranges, as clustersim discover does)."
         "\n\nThe page has everything inside (charts, styles, the font subset): it opens offline."
         "\n\nExamples:\n\n"
         "  clustersim report scenarios/zhenjiang-2026.yaml -n 1000 -s 1 --out zhenjiang.html --lang zh\n\n"
