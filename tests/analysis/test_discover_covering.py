@@ -179,3 +179,16 @@ def test_report_of_the_sweep_has_a_discovery_section(sweep_dir: Path, tmp_path: 
     assert section.count("data:image/svg+xml;base64,") == 3
     res = runner.invoke(app, ["report", str(sweep_dir), "--out", str(page), "--no-discover"])
     assert res.exit_code == 0 and 'id="discovery"' not in page.read_text(encoding="utf-8")
+
+
+def test_discover_page_shows_every_box(sweep_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    page = tmp_path / "d.html"
+    args = ["discover", str(sweep_dir), "--all-met", "--cases", "missed", "--boxes", "2"]
+    res = runner.invoke(app, [*args, "--no-cart", "--html", str(page)])
+    assert res.exit_code == 0, res.output
+    html = page.read_text(encoding="utf-8")
+    covering = html[html.index('<section id="covering">') :]
+    assert "2 boxes by covering" in covering and "<code>indicators.a.growth.rate</code>" in covering
+    # the trade-off curve and box 1's ranges, then box 2's ranges
+    assert html.count("data:image/svg+xml;base64,") == 3

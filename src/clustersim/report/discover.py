@@ -155,6 +155,8 @@ def render_discover_html(d: Discovery, *, lang: str = "en") -> str:
     else:
         body.append(f'<p class="note">{_e(word("prim_no_restriction", lang))}</p>')
     body.append("</section>")
+    if len(d.covered) > 1:
+        body.append(discovery_section(d, lang, later_only=True))
     if d.cart:
         body.append(f'<section id="cart"><h2>{_e(word("cart_rules", lang))}</h2>')
         if d.rules:
@@ -202,21 +204,21 @@ def _restriction_rows(rows: list[Restriction], lang: str) -> str:
     return "".join(out)
 
 
-def discovery_section(d: Discovery, lang: str) -> str:
+def discovery_section(d: Discovery, lang: str, *, later_only: bool = False) -> str:
     """The report's discovery section (``clustersim report SWEEP_DIR``): what was explained,
     each box of covering with its coverage and density, the restricted-range box plots and
-    the restrictions' table, the trade-off curve of the first box."""
+    the restrictions' table, the trade-off curve of the first box. ``later_only``: the
+    covering table and boxes 2 to N only (the discover page shows the first box itself)."""
     import matplotlib
 
     from clustersim.report.fonts import matplotlib_rc
 
     with matplotlib.rc_context(cast(Any, matplotlib_rc())):
+        shown = d.covered[1:] if later_only else d.covered
         plots = [
-            (cb.number, _svg(boxes_figure(d, lang, cb.number)))
-            for cb in d.covered
-            if cb.restrictions
+            (cb.number, _svg(boxes_figure(d, lang, cb.number))) for cb in shown if cb.restrictions
         ]
-        curve = _svg(tradeoff_figure(d, lang))
+        curve = "" if later_only else _svg(tradeoff_figure(d, lang))
     title = word(
         "discover_title",
         lang,
@@ -225,10 +227,15 @@ def discovery_section(d: Discovery, lang: str) -> str:
         k=d.k,
         n=d.n,
     )
-    body = [
-        f'<section id="discovery"><h2>{_e(word("report_discovery", lang))}</h2>',
-        f'<p class="note">{_e(title)}</p>',
-    ]
+    if later_only:
+        body = [
+            f'<section id="covering"><h2>{_e(word("covering_title", lang, n=len(d.covered)))}</h2>'
+        ]
+    else:
+        body = [
+            f'<section id="discovery"><h2>{_e(word("report_discovery", lang))}</h2>',
+            f'<p class="note">{_e(title)}</p>',
+        ]
     if len(d.covered) > 1:
         head = ("box", "coverage", "density", "mass", "points", "searched")
         body.append(
@@ -242,7 +249,7 @@ def discovery_section(d: Discovery, lang: str) -> str:
                 f"<td>{cb.mass:.1%}</td><td>{cb.n:,}</td><td>{cb.n_searched:,}</td></tr>"
             )
         body.append("</tbody></table>")
-    for cb in d.covered:
+    for cb in shown:
         summary = word(
             "prim_box",
             lang,
@@ -263,10 +270,11 @@ def discovery_section(d: Discovery, lang: str) -> str:
             body.append(_restriction_rows(cb.restrictions, lang))
         else:
             body.append(f'<p class="note">{_e(word("prim_no_restriction", lang))}</p>')
-    body.append(
-        f'<figure><img alt="{_e(word("tradeoff", lang))}" '
-        f'src="data:image/svg+xml;base64,{curve}"></figure>'
-    )
+    if curve:
+        body.append(
+            f'<figure><img alt="{_e(word("tradeoff", lang))}" '
+            f'src="data:image/svg+xml;base64,{curve}"></figure>'
+        )
     body.append("</section>")
     return "\n".join(body)
 
