@@ -258,3 +258,28 @@ def test_covering_matches_the_ema_workbench() -> None:
         np.testing.assert_allclose(got, want, rtol=1e-12)
         lims = np.array([bl[cols].to_numpy(float).T for bl in box.box_lims])
         np.testing.assert_array_equal(np.array([b.limits for b in f.result.boxes]), lims)
+
+
+def test_small_and_tied_samples_equal_plain_peeling() -> None:
+    """From 2 points up: too few to sort only the ends (the whole column is sorted), inputs
+    of one to five distinct values, continuous inputs; the trajectory is the plain
+    peeling's every time (12 points once failed: the end size rounded to zero)."""
+    runs = 0
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(2, 400)) if seed else 12
+        if seed % 2:
+            x = rng.integers(0, int(rng.integers(1, 6)), size=(n, 3)).astype(float)
+        else:
+            x = rng.uniform(size=(n, 3))
+        y = rng.uniform(size=n) < rng.uniform(0.1, 0.7)
+        if not y.any():
+            continue
+        res = prim(x, y)
+        want = _plain_peeling(x, y)
+        assert res.peels == len(want) - 1, seed
+        for b, (lim, nn, kk) in zip(res.boxes, want, strict=False):
+            np.testing.assert_array_equal(b.limits, lim)
+            assert (b.n, b.k) == (nn, kk)
+        runs += 1
+    assert runs > 50

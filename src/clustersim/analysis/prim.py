@@ -131,11 +131,12 @@ class _EndScan:
         # both ends at once: the values at the two ranks (a partition of the values, not of
         # indices: cheaper), the points up to and from them (more on ties), each end sorted
         k = int(_SORT_STEP * self.n)
-        if 2 * k + 2 < self.n:
+        ends = k >= 1 and 2 * k + 2 < self.n
+        if ends:
             v = np.partition(col, (k - 1, self.n - k))
             t_lo, t_hi = v[k - 1], v[self.n - k]
             del v
-        if 2 * k + 2 >= self.n or not t_lo < t_hi:
+        if not ends or not t_lo < t_hi:
             self.order = np.argsort(col)
             self.s_lo, self.s_hi = self.n, self.n
         else:
