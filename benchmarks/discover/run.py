@@ -6,14 +6,16 @@
 
 Runs the sweep once into a temporary directory (not timed), then times each phase of
 discovery as the command runs it: reading the samples table, PRIM (peeling, pasting), the
-quasi-p values of the chosen box, CART, and the whole ``discover()`` call. Prints one JSON
-line per run.
+quasi-p values of the chosen box, CART, and the whole ``discover()`` call, each as wall
+seconds and as the process's CPU seconds (``*_cpu_s``: what the wall time is on an idle core;
+this machine is shared), with the load average before and after. Prints one JSON line per run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -44,27 +46,30 @@ def main() -> None:
             sweep_s = time.perf_counter() - t
         else:
             sweep_s = None
-        t0 = time.perf_counter()
+        load_before = os.getloadavg()
+        c0, t0 = time.process_time(), time.perf_counter()
         s = read_sweep_samples(d)
-        t1 = time.perf_counter()
+        c1, t1 = time.process_time(), time.perf_counter()
         outcome = args.target or "all_met"
         met = s.met[outcome]
         y = ~met if args.target else met
         res = prim(s.x, y)
-        t2 = time.perf_counter()
+        c2, t2 = time.process_time(), time.perf_counter()
         b = res.boxes[choose_box(res)]
         quasi_p(s.x, y, b, res.init)
-        t3 = time.perf_counter()
+        c3, t3 = time.process_time(), time.perf_counter()
         cart_rules(s.x, y, s.inputs)
-        t4 = time.perf_counter()
+        c4, t4 = time.process_time(), time.perf_counter()
+        shape, n_inputs = s.x.shape, len(s.inputs)
+        del s  # discover() reads its own copy
         discover(d, target=args.target)
-        t5 = time.perf_counter()
+        c5, t5 = time.process_time(), time.perf_counter()
     print(
         json.dumps(
             {
                 "sweep": Path(args.sweep).name if not args.dir else str(args.dir),
-                "samples": int(s.x.shape[0]),
-                "inputs": len(s.inputs),
+                "samples": int(shape[0]),
+                "inputs": n_inputs,
                 "outcome": outcome,
                 "cases_of_interest": int(y.sum()),
                 "boxes": len(res.boxes),
@@ -74,6 +79,13 @@ def main() -> None:
                 "quasi_p_s": round(t3 - t2, 2),
                 "cart_s": round(t4 - t3, 2),
                 "discover_s": round(t5 - t4, 2),
+                "read_cpu_s": round(c1 - c0, 2),
+                "prim_cpu_s": round(c2 - c1, 2),
+                "quasi_p_cpu_s": round(c3 - c2, 2),
+                "cart_cpu_s": round(c4 - c3, 2),
+                "discover_cpu_s": round(c5 - c4, 2),
+                "load_before": [round(v, 1) for v in load_before],
+                "load_after": [round(v, 1) for v in os.getloadavg()],
                 "machine": platform.processor() or platform.machine(),
                 "date": time.strftime("%Y-%m-%d"),
             }

@@ -582,8 +582,8 @@ WORDS: Mapping[str, Bi] = {
         "Last year of the window (default: horizon).",
     ),
     "help_cmd_discover": Bi(
-        "情景发现：扫描输入在哪些取值范围内会使某个目标未达成（或整个规划达成）？PRIM（剥离与粘贴、覆盖率-密度权衡曲线、所选框的限制及其拟 p 值），另以 CART 规则为第二种视角。\n\n示例：\n\n  clustersim sweep sweeps/example-lhs.yaml --out out/lhs\n\n  clustersim discover out/lhs --target clusters_1000\n\n  clustersim discover out/lhs --all-met --trajectory --html discover.html",
-        "Scenario discovery: which ranges of the swept inputs make a target fail (or the whole plan hold)? PRIM (peeling and pasting, the coverage-density trade-off curve, the chosen box's restrictions with quasi-p values) and CART rules as a second view.\n\nExamples:\n\n  clustersim sweep sweeps/example-lhs.yaml --out out/lhs\n\n  clustersim discover out/lhs --target clusters_1000\n\n  clustersim discover out/lhs --all-met --trajectory --html discover.html",
+        "情景发现：扫描输入在哪些取值范围内会使某个目标未达成（或整个规划达成）？PRIM（剥离与粘贴、覆盖率-密度权衡曲线、所选框的限制及其拟 p 值），另以 CART 规则为第二种视角。\n\n示例：\n\n  clustersim sweep sweeps/example-lhs.yaml --out out/lhs\n\n  clustersim discover out/lhs --target clusters_1000\n\n  clustersim discover out/lhs --all-met --trajectory --html discover.html\n\n  clustersim discover out/lhs --target clusters_1000 --boxes 3",
+        "Scenario discovery: which ranges of the swept inputs make a target fail (or the whole plan hold)? PRIM (peeling and pasting, the coverage-density trade-off curve, the chosen box's restrictions with quasi-p values) and CART rules as a second view.\n\nExamples:\n\n  clustersim sweep sweeps/example-lhs.yaml --out out/lhs\n\n  clustersim discover out/lhs --target clusters_1000\n\n  clustersim discover out/lhs --all-met --trajectory --html discover.html\n\n  clustersim discover out/lhs --target clusters_1000 --boxes 3",
     ),
     "help_cmd_decompose": Bi(
         "加法 LMDI-I 分解：把地区能耗强度（或研发强度）的变化分解为各集群的结构效应和强度效应，以及集群之外的变化；逐年并覆盖整个窗口；配合 --samples 给出蒙特卡洛样本的中位数和第 5-95 百分位。各效应之和严格等于总变化。\n\n示例：\n\n  clustersim decompose scenarios/example.yaml\n\n  clustersim decompose scenarios/example.yaml --metric rd_intensity -n 1000 -s 1",
@@ -1153,20 +1153,23 @@ WORDS: Mapping[str, Bi] = {
     ),
     "help_cmd_report": Bi(
         "写出单文件 HTML 报告：目标表、标有目标的走势图、蒙特卡洛扇形区间、"
-        "集群产值与 1,000 / 5,000 / 10,000 亿门槛的对比；参数扫描还有各目标达成概率和敏感性条形图。\n\n"
+        "集群产值与 1,000 / 5,000 / 10,000 亿门槛的对比；参数扫描还有各目标达成概率和敏感性条形图，以及情景发现一节（PRIM 框及其受限范围，同 clustersim discover）。\n\n"
         "页面自带全部内容（图、样式、字体子集），可离线打开。情景文件按 clustersim run 的方式运行：有不确定参数时做蒙特卡洛（1,000 个样本，打印随机种子）；--central 只算中心路径。\n\n示例：\n\n"
         "  clustersim report scenarios/zhenjiang-2026.yaml -n 1000 -s 1 --out zhenjiang.html --lang zh\n\n"
         "  clustersim run scenarios/example.yaml -n 1000 -s 1 --out results/\n\n"
-        "  clustersim report results/ --scenario scenarios/example.yaml --out example.html",
+        "  clustersim report results/ --scenario scenarios/example.yaml --out example.html\n\n"
+        "  clustersim report out/lhs --out lhs.html --discover-target clusters_1000 --boxes 2",
         "Write a one-file HTML report: the target table, trajectory charts with the targets "
         "marked, Monte Carlo fan bands, cluster output against the 1,000 / 5,000 / 10,000 亿 "
-        "thresholds and, for sweeps, target probabilities and sensitivity bars.\n\n"
-        "The page has everything inside (charts, styles, the font subset): it opens offline. "
+        "thresholds and, for sweeps, target probabilities and sensitivity bars and a scenario "
+        "discovery section (PRIM boxes with their restricted ranges, as clustersim discover does)."
+        "\n\nThe page has everything inside (charts, styles, the font subset): it opens offline. "
         "A scenario file is run as 'clustersim run' runs it: Monte Carlo (1,000 samples, the seed printed) when it has uncertain numbers; --central for the central path."
         "\n\nExamples:\n\n"
         "  clustersim report scenarios/zhenjiang-2026.yaml -n 1000 -s 1 --out zhenjiang.html --lang zh\n\n"
         "  clustersim run scenarios/example.yaml -n 1000 -s 1 --out results/\n\n"
-        "  clustersim report results/ --scenario scenarios/example.yaml --out example.html",
+        "  clustersim report results/ --scenario scenarios/example.yaml --out example.html\n\n"
+        "  clustersim report out/lhs --out lhs.html --discover-target clusters_1000 --boxes 2",
     ),
     "help_source_arg": Bi(
         "情景 YAML 文件（将被运行），或由 clustersim run --out DIR 写出的结果目录"
@@ -1654,6 +1657,38 @@ WORDS: Mapping[str, Bi] = {
         "集群 {cluster!r} 已有同一组梯队的管道 {other!r}：每个集群每组梯队只能有一条管道",
         "cluster {cluster!r} already has a pipeline with these tiers ({other!r}): one ladder "
         "per cluster for a set of tiers",
+    ),
+    # --- discover covering, report section (issue 16, disc16) ---
+    "help_discover_boxes": Bi(
+        "最多找出这么多个框（覆盖法：每选定一个框，就去掉其中的样本，在其余样本上再找）。",
+        "Find up to this many boxes (covering: after a box is chosen its samples are removed "
+        "and the rest searched again).",
+    ),
+    "covering_title": Bi(
+        "覆盖法找到的 {n} 个框（覆盖率为占全部关注样本的比例）",
+        "{n} boxes by covering (coverage: share of all cases of interest)",
+    ),
+    "covered_box_title": Bi(
+        "框 {number}：覆盖率 {coverage}，密度 {density}（在前面各框之外的 {searched} 个样本上寻找）",
+        "Box {number}: coverage {coverage}, density {density} (searched on the {searched} "
+        "samples outside the earlier boxes)",
+    ),
+    "searched": Bi("搜索样本数", "searched"),
+    "restricted_inputs": Bi("受限输入", "restricted inputs"),
+    "report_discovery": Bi("情景发现", "Scenario discovery"),
+    "consistency_relaxed": Bi(
+        "以弦和切线约束检查（增长随另一序列按弹性变化；发现的冲突是真冲突，通过不等于证明）：{targets}",
+        "Checked through chords and tangents (growth follows another series by an elasticity; "
+        "a conflict found is real, a pass is not a proof): {targets}",
+    ),
+    "help_report_discover": Bi(
+        "报告来源是扫描输出目录时，加入情景发现一节（PRIM 框及其受限范围图）。",
+        "When the source is a sweep's output directory, add a scenario discovery section (PRIM "
+        "boxes and their restricted-range plots).",
+    ),
+    "help_report_discover_target": Bi(
+        "情景发现解释该目标未达成的样本（默认：所有目标均达成的样本）。",
+        "Discovery explains where this target is missed (default: where every target is met).",
     ),
 }
 
@@ -2157,6 +2192,90 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (
             r"with the swept parameters the scenario does not compile:(?P<rest>.*)",
             "代入扫描参数后情景无法编译：{rest}",
+        ),
+        # --- discover, check --consistency, decompose, export --iamc (issue 16, disc16) ---
+        (
+            r"(?P<d>.+): not a sweep's output directory \(no manifest\.json or samples/\); "
+            r"write one with 'clustersim sweep SWEEP --out (?P<o>.+)'",
+            "{d}：不是参数扫描的输出目录（没有 manifest.json 或 samples/）；"
+            "请先用 'clustersim sweep SWEEP --out {o}' 写出",
+        ),
+        (r"(?P<d>.+): not a directory", "{d}：不是目录"),
+        (r"(?P<f>[^:]+): cannot read: (?P<why>.*)", "{f}：无法读取：{why}"),
+        (
+            r"(?P<f>.+): status: the sweep is (?P<s>.+), not complete; "
+            r"finish it with 'clustersim sweep \.\.\. --resume'",
+            "{f}：status：参数扫描状态为 {s}，尚未完成；请用 'clustersim sweep ... --resume' 续完",
+        ),
+        (
+            r"(?P<d>.+): no input columns stored \(the sweep's store: leaves out 'inputs'\)",
+            "{d}：没有保存输入列（该扫描的 store: 未包含 'inputs'）",
+        ),
+        (
+            r"(?P<d>.+): no met\.<target> columns stored \(the sweep's store: leaves out 'met'\)",
+            "{d}：没有保存 met.<目标> 列（该扫描的 store: 未包含 'met'）",
+        ),
+        (
+            r"CART rules need scikit-learn: pip install 'clustersim\[discover\]' "
+            r"\(or pass --no-cart for PRIM alone\)",
+            "CART 规则需要 scikit-learn：pip install 'clustersim[discover]'（或加 --no-cart 只做 PRIM）",
+        ),
+        (
+            r"(?P<s>.*): (?P<o>[^:]+): no sample is a case of interest \(missed\); "
+            r"nothing to discover",
+            "{s}：{o}：没有未达成的样本（关注情形为未达成）；无可发现",
+        ),
+        (
+            r"(?P<s>.*): (?P<o>[^:]+): no sample is a case of interest \(met\); nothing to discover",
+            "{s}：{o}：没有达成的样本（关注情形为达成）；无可发现",
+        ),
+        (r"--boxes: (?P<n>-?\d+) is not a positive number of boxes", "--boxes：{n} 不是正的框数"),
+        (
+            r"--box: (?P<b>-?\d+) is not on the trajectory \(boxes 0 to (?P<m>\d+)\)",
+            "--box：{b} 不在权衡曲线上（框的编号为 0 到 {m}）",
+        ),
+        (
+            r"(?P<opt>--[\w-]+): (?P<v>'.*') is not one of (?P<a>.*)",
+            "{opt}：{v} 不是可选值（可选：{a}）",
+        ),
+        (
+            r"(?P<d>.+): --target: unknown target (?P<t>'[^']*')(?:; did you mean "
+            r"(?P<close>'[^']*')\?)? \(allowed: (?P<a>.*)\)",
+            "{d}：--target：未知目标 {t}{close}（可选：{a}）",
+        ),
+        (r"--min-coverage: (?P<v>\S+) is not in \[0, 1\]", "--min-coverage：{v} 不在 [0, 1] 之内"),
+        (r"--target and --all-met: give one of them", "--target 与 --all-met 只能给出其一"),
+        (r"(?P<s>.+): no such file or directory", "{s}：没有这个文件或目录"),
+        (
+            r"(?P<s>.+): --discover-target: no sweep samples to explain",
+            "{s}：--discover-target：没有可供解释的参数扫描样本",
+        ),
+        (
+            r"--from/--to: (?P<a>-?\d+)-(?P<b>-?\d+) is not a window of the projection "
+            r"(?P<c>\d+)-(?P<e>\d+)",
+            "--from/--to：{a}-{b} 不是预测期 {c}-{e} 之内的窗口",
+        ),
+        (r"(?P<s>.*): no (?P<n>\w+) series; nothing to decompose", "{s}：没有 {n} 序列；无可分解"),
+        (
+            r"(?P<s>.*): (?P<m>\w+): neither cluster (?P<a>\w+) nor (?P<b>\w+) is projected; "
+            r"nothing to decompose",
+            "{s}：{m}：集群的 {a} 和 {b} 都没有预测；无可分解",
+        ),
+        (r"(?P<s>.*): (?P<m>\w+): no cluster (?P<b>\w+) series", "{s}：{m}：没有集群的 {b} 序列"),
+        (
+            r"--iamc: (?P<p>.+): the file name must end in \.csv or \.xlsx",
+            "--iamc：{p}：文件名须以 .csv 或 .xlsx 结尾",
+        ),
+        (r"--iamc: (?P<p>.+): no such directory", "--iamc：{p}：没有这个目录"),
+        (
+            r"--iamc: writing \.xlsx needs openpyxl: pip install 'clustersim\[excel\]' "
+            r"\(or write \.csv\)",
+            "--iamc：写出 .xlsx 需要 openpyxl：pip install 'clustersim[excel]'（或改写 .csv）",
+        ),
+        (r"--xlsx and --iamc: give one of them", "--xlsx 与 --iamc 只能给出其一"),
+        (
+            r"give --xlsx FILE\.xlsx \(or --iamc FILE\.csv\)",
+            "请给出 --xlsx FILE.xlsx（或 --iamc FILE.csv）",
         ),
     )
 )

@@ -121,22 +121,165 @@ def test_matches_the_ema_workbench(case: str) -> None:
                 assert qp[j, side] == pytest.approx(v, rel=1e-9, abs=1e-300)
 
 
-@pytest.mark.parametrize("case", ["uniform", "sorted", "ties", "constant"])
-def test_large_columns_select_exactly(case: str) -> None:
-    """The bracketed selection of a large column gives the partition's order statistics,
-    also on data that defeat its strided sample (sorted, heavy ties, one value)."""
-    from clustersim.analysis.prim import _order_stats
+def _plain_peeling(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, int, int]]:
+    """PRIM's peeling written plainly: at each step every input's cuts by get_quantile over
+    the in-box points, the lenient1 objective, ties to fewer restricted inputs, then the
+    first (inputs in order, upper side before lower)."""
+    n_all, d = x.shape
+    init = np.column_stack([x.min(axis=0), x.max(axis=0)])
+    lim = init.copy()
+    inside = np.ones(n_all, bool)
+    out = [(lim.copy(), n_all, int(y.sum()))]
+    while True:
+        n_old, k_old = int(inside.sum()), int((y & inside).sum())
+        best = None
+        for j in range(d):
+            col = x[inside, j]
+            for side, q in ((1, 0.95), (0, 0.05)):
+                cut = get_quantile(col, q)
+                keep = inside & ((x[:, j] <= cut) if side else (x[:, j] >= cut))
+                n_new, k_new = int(keep.sum()), int((y & keep).sum())
+                m_old, m_new = k_old / n_old, (k_new / n_new if n_new else 0.0)
+                obj = 0.0 if m_old == m_new or n_old == n_new else (m_new - m_old) / (n_old - n_new)
+                cand = lim.copy()
+                cand[j, side] = cut
+                score = (obj, d - int(np.any(cand != init, axis=1).sum()))
+                if best is None or score > best[0]:
+                    best = (score, cand, keep, n_new, k_new)
+        assert best is not None
+        (obj, _), cand, keep, n_new, k_new = best
+        if not (n_new / n_all >= 0.05 and n_new < n_old and obj > 0):
+            return out
+        lim, inside = cand, keep
+        out.append((lim.copy(), n_new, k_new))
 
+
+@pytest.mark.parametrize("case", ["uniform", "sorted", "ties", "constant"])
+def test_peeling_on_large_columns_equals_plain_selection(case: str) -> None:
+    """The end walks over presorted columns give the plain peeling's trajectory exactly, on
+    columns long enough that walks take several blocks, reuse the points they kept and sort
+    more of a column's ends; also on data sorted by row, heavy ties and a constant input."""
     rng = np.random.default_rng(9)
-    n = 300_001
-    data = {
-        "uniform": rng.uniform(size=n),
-        "sorted": np.sort(rng.normal(size=n)),
-        "ties": rng.integers(0, 7, n).astype(float),
-        "constant": np.full(n, 2.5),
-    }[case]
-    for q in (0.05, 0.95, 0.5):
-        i = (n - 1) * q
-        ks = (int(np.floor(i)), int(np.ceil(i)))
-        want = np.sort(data)[list(ks)]
-        assert _order_stats(data, ks) == (want[0], want[1])
+    n = 60_000
+    x = rng.uniform(size=(n, 4))
+    if case == "sorted":
+        x[:, 2] = np.sort(rng.normal(size=n))
+    elif case == "ties":
+        x[:, 1] = rng.integers(0, 7, n).astype(float)
+        x[:, 3] = rng.integers(0, 3, n).astype(float)
+    elif case == "constant":
+        x[:, 3] = 2.5
+    y = (x[:, 0] > 0.3) & (x[:, 0] < 0.8) & (rng.uniform(size=n) < 0.9)
+    if case == "ties":
+        y &= x[:, 1] >= 2
+    if case == "sorted":
+        y &= x[:, 2] > -0.5
+    res = prim(x, y)
+    want = _plain_peeling(x, y)
+    assert res.peels == len(want) - 1 > 5
+    for b, (lim, nn, kk) in zip(res.boxes, want, strict=False):
+        np.testing.assert_array_equal(b.limits, lim)
+        assert (b.n, b.k) == (nn, kk)
+
+
+def _two_box_case(n: int, seed: int):
+    """Box A (x0, x1 in 0.3-0.6) holds only cases of interest; box B (x0 > 0.8, x1 < 0.2) a
+    case of interest with probability 0.6; x2, x3 are noise."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(size=(n, 4))
+    a = (x[:, 0] > 0.3) & (x[:, 0] < 0.6) & (x[:, 1] > 0.3) & (x[:, 1] < 0.6)
+    b = (x[:, 0] > 0.8) & (x[:, 1] < 0.2) & (rng.uniform(size=n) < 0.6)
+    return x, a | b, a, b
+
+
+@pytest.mark.parametrize("seed", [21, 5])
+def test_covering_finds_both_hand_built_boxes(seed: int) -> None:
+    """Two disjoint boxes of cases of interest: the first search finds the pure one, the
+    second (on the points the first box does not hold) the noisy one; each box's counts,
+    coverage (of all cases of interest), density and mass recomputed from its limits on the
+    points it searched."""
+    from clustersim.analysis.discover import choose_box
+    from clustersim.analysis.prim import in_box, prim_covering
+
+    x, y, a, b = _two_box_case(40_000, seed=seed)
+    found = prim_covering(x, y, 2, lambda r, k: choose_box(r, 0.5, k))
+    assert len(found) == 2
+    first, second = (f.chosen for f in found)
+    init = found[0].result.init
+    assert first.restricted == second.restricted == (0, 1)
+    np.testing.assert_allclose(first.limits[:2], [[0.3, 0.6], [0.3, 0.6]], atol=0.02)
+    assert first.density == 1.0
+    # B: x0 from about 0.8 to the top of its range, x1 from the bottom to about 0.2
+    assert abs(second.limits[0, 0] - 0.8) < 0.02 and second.limits[0, 1] == init[0, 1]
+    assert second.limits[1, 0] == init[1, 0] and 0.18 < second.limits[1, 1] < 0.27
+    np.testing.assert_array_equal(second.limits[2:], init[2:])
+    # the second box holds nearly all of B's cases of interest and none of A's points
+    inside2 = np.all((x >= second.limits[:, 0]) & (x <= second.limits[:, 1]), axis=1)
+    assert (inside2 & b).sum() / b.sum() > 0.95 and not (inside2 & a).any()
+    searched = np.ones(x.shape[0], bool)
+    for f in found:
+        inside = searched & np.all(
+            (x >= f.chosen.limits[:, 0]) & (x <= f.chosen.limits[:, 1]), axis=1
+        )
+        assert np.array_equal(f.searched, searched)
+        assert (f.n_searched, f.k_searched) == (searched.sum(), (searched & y).sum())
+        assert f.chosen.n == inside.sum() and f.chosen.k == (inside & y).sum()
+        assert f.chosen.coverage == pytest.approx((inside & y).sum() / y.sum())
+        assert f.chosen.density == pytest.approx((inside & y).sum() / inside.sum())
+        assert f.chosen.mass == pytest.approx(inside.sum() / x.shape[0])
+        assert np.array_equal(in_box(x, f.chosen) & searched, inside)
+        searched &= ~inside
+    assert first.coverage + second.coverage > 0.9
+
+
+def test_covering_matches_the_ema_workbench() -> None:
+    """Two boxes by covering, each the last box of its trajectory (the workbench's selected
+    box after find_box), against the workbench's find_box called twice."""
+    pd = pytest.importorskip("pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ema_prim = pytest.importorskip("ema_workbench.analysis.prim")
+    from clustersim.analysis.prim import prim_covering
+
+    x, y, _, _ = _two_box_case(3000, seed=8)
+    y = y ^ (np.random.default_rng(2).uniform(size=y.shape[0]) < 0.03)
+    cols = [f"x{j}" for j in range(x.shape[1])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = ema_prim.Prim(pd.DataFrame(x, columns=cols), y.astype(int), threshold=0.1)
+        their_boxes = [theirs.find_box(), theirs.find_box()]
+    ours = prim_covering(x, y, 2, lambda r, k: len(r.boxes) - 1, threshold=0.1)
+    assert len(ours) == 2
+    for f, box in zip(ours, their_boxes, strict=True):
+        traj = box.peeling_trajectory
+        assert len(f.result.boxes) == len(traj)
+        got = np.array([[b.coverage, b.density, b.mass, len(b.restricted)] for b in f.result.boxes])
+        want = traj[["coverage", "density", "mass", "res_dim"]].to_numpy(float)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        lims = np.array([bl[cols].to_numpy(float).T for bl in box.box_lims])
+        np.testing.assert_array_equal(np.array([b.limits for b in f.result.boxes]), lims)
+
+
+def test_small_and_tied_samples_equal_plain_peeling() -> None:
+    """From 2 points up: too few to sort only the ends (the whole column is sorted), inputs
+    of one to five distinct values, continuous inputs; the trajectory is the plain
+    peeling's every time (12 points once failed: the end size rounded to zero)."""
+    runs = 0
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(2, 400)) if seed else 12
+        if seed % 2:
+            x = rng.integers(0, int(rng.integers(1, 6)), size=(n, 3)).astype(float)
+        else:
+            x = rng.uniform(size=(n, 3))
+        y = rng.uniform(size=n) < rng.uniform(0.1, 0.7)
+        if not y.any():
+            continue
+        res = prim(x, y)
+        want = _plain_peeling(x, y)
+        assert res.peels == len(want) - 1, seed
+        for b, (lim, nn, kk) in zip(res.boxes, want, strict=False):
+            np.testing.assert_array_equal(b.limits, lim)
+            assert (b.n, b.k) == (nn, kk)
+        runs += 1
+    assert runs > 50

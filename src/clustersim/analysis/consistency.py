@@ -23,13 +23,31 @@ flow_every_year     the same in each year of the window
 cagr                ``log x[Y] - log x[S] >= (Y - S) log(1 + lo)`` (and ``hi``)
 change_vs           ``log x[Y] - log x[R] >= log(1 + lo)`` (and ``hi``); ``x[R]`` may be history
 growth_every_year   ``log x[t] - log x[t-1] >= log(1 + lo)`` for each year of the window
+pp_change,          ``log x[Y] >= log(x[S] + lo)`` (and ``hi``) when ``x[S]`` is a known
+change_since        number (history, or the base year of fixed values); from an uncertain
+                    start the difference of two levels is not linear and is listed
 ==================  ==========================================================================
 
-What is not linear in log growth is left out, and listed as not checked: a sum of several
-non-zero series (a total over clusters, ``rd_total`` with both cluster and outside R&D, a
-group sum, a share of a sum), a growth that follows another series through an elasticity
-(``g = e * g_source`` is linear in growth, not in log growth), stocks with flows, counts of
-clusters, percentage-point changes and differences. A sum in which every part but one is
+A growth that follows another series through an elasticity (``g = r + e * g_source``) is
+linear in growth, not in log growth; its log growth ``u = log(1 + r + e (exp(w) - 1))`` in
+the source's log growth ``w`` is convex or concave (the sign of ``(1 + r - e) e``), so it
+gets a variable of its own bounded by the extremes over the ranges of ``r``, ``e`` and ``w``
+and tied to ``w`` by the chord of the outermost curve and, when ``r`` and ``e`` are fixed,
+by tangents. These hold for every allowed growth: the LP is then a relaxation, so a
+conflict it finds is still real, while a pass is not a proof; such targets are listed as
+``relaxed``.
+
+A sum of several non-zero series (a total over clusters, ``rd_total`` with both cluster and
+outside R&D, a group sum, a share of a sum) is not linear in logs either; the log of a sum is
+convex in the parts' logs, so it gets a variable bounded by the logs of the sums of the
+parts' smallest and largest values, at least each part's log, and at least Jensen's bound
+``sum w_i log x_i - sum w_i log w_i`` (weights of the parts' mid-range values): again a
+relaxation, listed as ``relaxed``. It binds a total from above well, from below only by the
+parts' largest values.
+
+What is still not linear is left out, and listed as not checked with the reason: a series
+following several series, stocks with flows, counts of clusters, yearly percentage-point
+changes, differences from an uncertain start and sums read in history years. A sum in which every part but one is
 zero (no clusters carry R&D, say) is exact and kept. So a conflict found is a true conflict
 (up to the range corners, above); a scenario that passes may still conflict through the
 targets left out.
@@ -70,7 +88,15 @@ __all__ = [
 #: the target kinds whose value is the metric in the target year
 LEVEL_KINDS = ("level", "share", "group_sum", "stock")
 #: the target kinds mapped to constraints
-KINDS = (*LEVEL_KINDS, "flow_every_year", "cagr", "change_vs", "growth_every_year")
+KINDS = (
+    *LEVEL_KINDS,
+    "flow_every_year",
+    "cagr",
+    "change_vs",
+    "growth_every_year",
+    "pp_change",
+    "change_since",
+)
 #: the quantiles that stand for an unbounded distribution's ends
 TAIL = 1e-3
 #: LP feasibility tolerance on log values (1e-9: a ratio off by one part in a billion)
@@ -125,6 +151,8 @@ class Consistency:
     skipped: dict[str, str]
     conflicts: list[Conflict] = field(default_factory=list)
     seconds: float = 0.0
+    #: checked targets that read an elastic series, and why their check is a relaxation
+    relaxed: dict[str, str] = field(default_factory=dict)
 
     @property
     def consistent(self) -> bool:
@@ -137,6 +165,7 @@ class Consistency:
             "checked": self.checked,
             "skipped": self.skipped,
             "conflicts": [c.to_dict() for c in self.conflicts],
+            "relaxed": self.relaxed,
             "seconds": self.seconds,
         }
 
@@ -172,11 +201,17 @@ class _Space:
         for op in corners.model.ops:
             if isinstance(op, Compound):
                 self.ranges[op.name] = (np.asarray(op.x0), np.asarray(op.rates))
+        self.corner_ops = {op.name: op for op in corners.model.ops}
         self.elastic = {
             op.name
             for op in corners.model.ops
             if isinstance(op, Compound) and any(np.any(e.elasticity != 0) for e in op.elastic)
         }
+        #: rows every LP carries: the chords and tangents that tie an elastic series' log
+        #: growth to its source's (see :meth:`_elastic_var`)
+        self.cuts = _Rows("")
+        #: the elastic series the target being mapped reads (its check is a relaxation)
+        self.reading: set[str] = set()
 
     def _var(self, series: str, cluster: int | None, year: int) -> int:
         key = (series, cluster, year)
@@ -197,6 +232,119 @@ class _Space:
         self.index[key] = len(self.vars)
         self.vars.append(_Var(series, cluster, year, lo, hi))
         return self.index[key]
+
+    def _bounds(self, form: Form) -> tuple[float, float]:
+        """The smallest and largest value of a linear form over the variables' ranges."""
+        lo = hi = form[1]
+        for k, a in form[0].items():
+            v = self.vars[k]
+            lo += a * (v.lo if a > 0 else v.hi)
+            hi += a * (v.hi if a > 0 else v.lo)
+        return lo, hi
+
+    def _elastic_var(self, name: str, cc: int | None, year: int) -> int:
+        """The log growth ``u = log(1 + g)`` of an elastic series in ``year``, where
+        ``g = r + e * (exp(w) - 1)`` and ``w`` is the source's log growth that year (a
+        linear form): a variable of its own, bounded by the extremes of that expression
+        over the ranges of ``r``, ``e`` and ``w`` (it is monotone in each, so they sit at
+        the corners), and tied to ``w`` by chords and tangents where the curvature allows.
+
+        ``d2u/dw2`` has the sign of ``a * e`` with ``a = 1 + r - e``. Where ``a * e >= 0``
+        at every corner each curve is convex in ``w``: the chord of the highest curve
+        across ``w``'s range lies above every curve (``u <= chord``), and with ``r`` and
+        ``e`` fixed its tangents lie below it (``u >= tangent``); concave curves the other
+        way round. These rows hold for every growth the scenario allows, so the LP is a
+        relaxation of the exact model: a conflict it finds is real; a pass is not a proof.
+        """
+        key = (name, cc, year)
+        if key in self.index:
+            return self.index[key]
+        op = self.corner_ops[name]
+        assert isinstance(op, self.types[2])  # a Compound: only those are elastic
+        elastic = [e for e in op.elastic if np.any(e.elasticity != 0)]
+        if len(elastic) != 1:
+            raise _NotLinear(f"{name}: growth follows {len(elastic)} series (elasticities)")
+        el = elastic[0]
+        src = self.ops.get(el.source)
+        if src is None:
+            raise _NotLinear(f"{name}: follows {el.source}, not a projected series")
+        sc = cc if src.cluster else None
+        if src.cluster and cc is None:
+            raise _NotLinear(f"{name}: a region series following a cluster series")
+        w = _add(
+            self.series_form(el.source, sc, year), self.series_form(el.source, sc, year - 1), -1
+        )
+        w_lo, w_hi = self._bounds(w)
+        rates = self.ranges[name][1]
+        t = year - self.years[0]
+        t = t if rates.shape[-1] > 1 else 0
+        r = rates[..., t] if cc is None else rates[:, cc, t]
+        ev = el.elasticity if cc is None else el.elasticity[:, cc]
+        r_lo, r_hi = float(np.min(r)), float(np.max(r))
+        e_lo, e_hi = float(np.min(ev)), float(np.max(ev))
+
+        def u(rr: float, ee: float, ww: float) -> float:
+            g1 = 1.0 + rr + ee * math.expm1(ww)
+            if not g1 > 0:
+                raise _NotLinear(f"{name}: growth can fall to -100% or below ({year})")
+            return math.log(g1)
+
+        corners = [(rr, ee) for rr in (r_lo, r_hi) for ee in (e_lo, e_hi)]
+        vals = [u(rr, ee, ww) for rr, ee in corners for ww in (w_lo, w_hi)]
+        self.index[key] = len(self.vars)
+        self.vars.append(_Var(name, cc, year, min(vals), max(vals)))
+        k = self.index[key]
+        if w_hi - w_lo < 1e-12:
+            return k
+        curv = [(1.0 + rr - ee) * ee for rr, ee in corners]
+        point = r_lo == r_hi and e_lo == e_hi
+        for sign in (1.0, -1.0):  # convex curves (1), concave curves (-1)
+            if not all(sign * c >= 0 for c in curv):
+                continue
+            # the chord of the outermost curve: above (convex) or below (concave) them all
+            pick = max if sign > 0 else min
+            f_lo = pick(u(rr, ee, w_lo) for rr, ee in corners)
+            f_hi = pick(u(rr, ee, w_hi) for rr, ee in corners)
+            slope = (f_hi - f_lo) / (w_hi - w_lo)
+            chord = _add(({k: 1.0}, 0.0), (w[0], w[1] - w_lo), -slope)  # u - slope (w - w_lo)
+            (self.cuts.at_most if sign > 0 else self.cuts.at_least)(chord, f_lo)
+            if point:  # tangents of the one curve: below (convex) or above (concave)
+                rr, ee = r_lo, e_lo
+                for w0 in (w_lo, (w_lo + w_hi) / 2, w_hi):
+                    d = ee * math.exp(w0) / (1.0 + rr + ee * math.expm1(w0))
+                    tangent = _add(({k: 1.0}, 0.0), (w[0], w[1] - w0), -d)
+                    (self.cuts.at_least if sign > 0 else self.cuts.at_most)(tangent, u(rr, ee, w0))
+        return k
+
+    def _sum(self, label: str, c: int | None, year: int, forms: list[Form]) -> Form:
+        """``log`` of a sum of positive parts (``forms``: each part's log) as a variable of
+        its own, ``z``: between the log of the sum of the parts' smallest values and that of
+        their largest, at least each part (``z >= log x_i``), and at least Jensen's bound
+        ``z >= sum w_i log x_i - sum w_i log w_i`` for the weights ``w`` of the parts'
+        mid-range values (true for any weights: the log of a sum is convex). All hold for
+        every allowed growth: a relaxation, so a conflict is real, a pass is not a proof. It
+        bounds a sum from above well (a total at most X); from below only by the parts'
+        largest values."""
+        key = (f"sum {label}", c, year)
+        if key not in self.index:
+            bounds = [self._bounds(f) for f in forms]
+            lo = math.log(sum(math.exp(b[0]) for b in bounds))
+            hi = math.log(sum(math.exp(b[1]) for b in bounds))
+            self.index[key] = len(self.vars)
+            self.vars.append(_Var(f"sum {label}", c, -2, lo, hi))  # a level: no growth need
+            z: Form = ({self.index[key]: 1.0}, 0.0)
+            for f in forms:
+                self.cuts.at_least(_add(z, f, -1), 0.0)
+            mids = [(b[0] + b[1]) / 2 for b in bounds]
+            top = max(mids)
+            w = [math.exp(m - top) for m in mids]
+            w = [x / sum(w) for x in w]
+            jensen = z
+            for wi, f in zip(w, forms, strict=True):
+                jensen = _add(jensen, f, -wi)
+            self.cuts.at_least(jensen, -sum(wi * math.log(wi) for wi in w if wi > 0))
+        self.reading.add(f"the sum {label}")
+        return {self.index[key]: 1.0}, 0.0
 
     def growth_vars(self, series: str, cluster: int | None, y0: int, y1: int) -> list[int]:
         return [self._var(series, cluster, y) for y in range(y0 + 1, y1 + 1)]
@@ -233,21 +381,26 @@ class _Space:
             raise _NotLinear(f"{name}: a cluster series read without a cluster")
         cc = c if op.cluster else None
         if isinstance(op, Compound):
-            if name in self.elastic:
-                raise _NotLinear(f"{name}: growth follows another series (elasticity)")
             coefs = {self._var(name, cc, -1): 1.0}
-            for v in self.growth_vars(name, cc, self.years[0], year):
+            if name in self.elastic:
+                self.reading.add(f"{name} (elasticity)")
+                grow = [self._elastic_var(name, cc, y) for y in range(self.years[0] + 1, year + 1)]
+            else:
+                grow = self.growth_vars(name, cc, self.years[0], year)
+            for v in grow:
                 coefs[v] = coefs.get(v, 0.0) + 1.0
             return coefs, 0.0
         if isinstance(op, Combine):
             live = [
                 t for t in op.terms if not (self._zero(t[0], cc) or (t[1] and self._zero(t[1], cc)))
             ]
-            if len(live) != 1:
-                raise _NotLinear(f"{name}: a sum of {len(live)} non-zero terms")
-            a, b = live[0]
-            fa = self.series_form(a, cc, year)
-            return fa if b is None else _add(fa, self.series_form(b, cc, year))
+            if not live:
+                raise _NotLinear(f"{name}: a sum of no non-zero terms")
+            forms = []
+            for a, b in live:
+                fa = self.series_form(a, cc, year)
+                forms.append(fa if b is None else _add(fa, self.series_form(b, cc, year)))
+            return forms[0] if len(forms) == 1 else self._sum(name, cc, year, forms)
         if isinstance(op, Ratio):
             return _add(self.series_form(op.num, cc, year), self.series_form(op.den, cc, year), -1)
         if isinstance(op, Total):
@@ -256,14 +409,15 @@ class _Space:
             ]
             if op.rest is not None and not self._zero(op.rest, None):
                 parts.append(("r", -1))
-            if len(parts) != 1:
-                raise _NotLinear(f"{name}: a sum over {len(parts)} non-zero parts")
-            which, k = parts[0]
-            return (
+            if not parts:
+                raise _NotLinear(f"{name}: a sum over no non-zero parts")
+            forms = [
                 self.series_form(op.part, k, year)
                 if which == "c"
                 else self.series_form(op.rest or "", None, year)
-            )
+                for which, k in parts
+            ]
+            return forms[0] if len(forms) == 1 else self._sum(name, cc, year, forms)
         raise _NotLinear(f"{name}: a {type(op).__name__.lower()} series")
 
     def history(self, name: str, year: int) -> float:
@@ -307,9 +461,11 @@ class _Space:
             if idx is None:
                 raise _NotLinear(f"sum over unknown group {e.group!r}")
             live = [int(k) for k in idx if not self._zero(e.arg.id, int(k))]
-            if len(live) != 1 or year < self.years[0]:
-                raise _NotLinear(f"sum({e.arg.id}) over {len(live)} non-zero clusters")
-            return self.series_form(e.arg.id, live[0], year)
+            if not live or year < self.years[0]:
+                raise _NotLinear(f"sum({e.arg.id}) over {len(live)} non-zero clusters in {year}")
+            forms = [self.series_form(e.arg.id, k, year) for k in live]
+            label = f"sum({e.arg.id}, group={e.group or 'all'})"
+            return forms[0] if len(forms) == 1 else self._sum(label, None, year, forms)
         raise _NotLinear("the metric adds, subtracts or reduces series")
 
 
@@ -363,6 +519,23 @@ def _target_rows(space: _Space, tid: str) -> _Rows:
     if start is None:
         raise _NotLinear("no start year")
     r.window = (start, spec.year)
+    if kind in ("pp_change", "change_since"):
+        # x[Y] - x[S] in [lo, hi] is a level bound on x[Y] when x[S] is a known number
+        # (history, or a base year of fixed values): log x[Y] >= log(x[S] + lo)
+        at_start = space.expr_form(spec.metric, start)
+        if any(space.vars[k].lo != space.vars[k].hi for k in at_start[0]):
+            raise _NotLinear(
+                f"the value in {start} is uncertain: a difference of two uncertain levels"
+            )
+        x_s = math.exp(at_start[1] + sum(a * space.vars[k].lo for k, a in at_start[0].items()))
+        form = space.expr_form(spec.metric, spec.year)
+        if lo is not None and x_s + lo > 0:
+            r.at_least(form, math.log(x_s + lo))
+        if hi is not None:
+            if x_s + hi <= 0:
+                raise _NotLinear(f"an upper bound of {x_s + hi:g} <= 0 on a positive series")
+            r.at_most(form, math.log(x_s + hi))
+        return r
     if kind == "growth_every_year":
         for y in range(start + 1, spec.year + 1):
             step = _add(space.expr_form(spec.metric, y), space.expr_form(spec.metric, y - 1), -1)
@@ -386,6 +559,7 @@ def _feasible(space: _Space, groups: list[_Rows]) -> bool:
     from scipy.optimize import linprog
 
     nv = len(space.vars)
+    groups = [*groups, space.cuts]
     rows = [row for g in groups for row in g.rows]
     if not rows or nv == 0:
         return all(b >= -TOL for g in groups for b in g.rhs)
@@ -404,11 +578,6 @@ def _needs(space: _Space, g: _Rows) -> list[Need]:
     from scipy.optimize import linprog
 
     nv = len(space.vars)
-    a = np.zeros((len(g.rows), nv))
-    for i, row in enumerate(g.rows):
-        for k, v in row.items():
-            a[i, k] = v
-    b = np.array(g.rhs) + TOL
     series = sorted(
         {
             (space.vars[k].series, space.vars[k].cluster)
@@ -430,6 +599,19 @@ def _needs(space: _Space, g: _Rows) -> list[Need]:
         bounds: list[tuple[float | None, float | None]] = [(v.lo, v.hi) for v in space.vars]
         for k in idx:
             bounds[k] = (None, None)
+        # the ties of an elastic series to its source go with its range: lifted
+        lifted = set(idx)
+        cuts = [
+            (row, x)
+            for row, x in zip(space.cuts.rows, space.cuts.rhs, strict=True)
+            if not lifted & set(row)
+        ]
+        rows, rhs = [*g.rows, *(c[0] for c in cuts)], [*g.rhs, *(c[1] for c in cuts)]
+        a = np.zeros((len(rows), nv))
+        for i, row in enumerate(rows):
+            for k, v in row.items():
+                a[i, k] = v
+        b = np.array(rhs) + TOL
         cost = np.zeros(nv)
         cost[idx[0]] = 1.0
         # one constant rate over the window, as clustersim's required growth
@@ -494,11 +676,20 @@ def check_consistency_compiled(comp: Compiled) -> Consistency:
     space = _Space(comp, _corners(comp))
     groups: list[_Rows] = []
     skipped: dict[str, str] = {}
+    relaxed: dict[str, str] = {}
     for tid in comp.targets:
+        space.reading = set()
         try:
             groups.append(_target_rows(space, tid))
         except _NotLinear as exc:
             skipped[tid] = str(exc)
+            continue
+        if space.reading:
+            relaxed[tid] = (
+                f"reads {', '.join(sorted(space.reading))}: bounded by a relaxation (a growth "
+                "that follows another series by chords and tangents, a sum by its parts and "
+                "Jensen's inequality), so a conflict is real and a pass is not a proof"
+            )
     conflicts: list[Conflict] = []
     remaining = list(groups)
     while remaining and not _feasible(space, remaining):
@@ -518,6 +709,7 @@ def check_consistency_compiled(comp: Compiled) -> Consistency:
         skipped,
         conflicts,
         time.perf_counter() - t0,
+        relaxed,
     )
 
 

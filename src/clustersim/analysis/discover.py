@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.analysis.prim import MASS_MIN, PrimResult, prim, quasi_p
+from clustersim.analysis.prim import MASS_MIN, CoveringBox, PrimResult, prim_covering, quasi_p
 from clustersim.errors import ClusterSimError
 from clustersim.io.sweep_samples import SweepSamples, read_sweep_samples
 
@@ -29,6 +29,7 @@ __all__ = [
     "CART_DEPTH",
     "MIN_COVERAGE",
     "CartRule",
+    "CoveredBox",
     "Discovery",
     "Restriction",
     "cart_rules",
@@ -94,6 +95,30 @@ class CartRule:
         }
 
 
+@dataclass(frozen=True)
+class CoveredBox:
+    """One box of a covering run (``--boxes N``): where it sits on its own trajectory, its
+    coverage (of *all* cases of interest), density and mass, the points and cases of
+    interest its search had left (those no earlier box holds), and its restrictions with
+    quasi-p values computed on those points."""
+
+    number: int
+    index: int
+    coverage: float
+    density: float
+    mass: float
+    n: int
+    k: int
+    n_searched: int
+    k_searched: int
+    restrictions: list[Restriction]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["restrictions"] = [r.to_dict() for r in self.restrictions]
+        return d
+
+
 @dataclass
 class Discovery:
     """What :func:`discover` found.
@@ -101,7 +126,8 @@ class Discovery:
     ``trajectory`` is PRIM's coverage-density curve (one dict per box: coverage, density,
     mass, n, k, restricted count); ``box`` the index chosen in it; ``restrictions`` that
     box's restricted inputs; ``rules`` CART's (empty when scikit-learn is not installed and
-    ``cart=False``).
+    ``cart=False``); ``covered`` every box of covering, the first being ``prim``'s chosen
+    one (one entry unless ``boxes`` > 1 was asked for).
     """
 
     source: str
@@ -115,6 +141,7 @@ class Discovery:
     restrictions: list[Restriction]
     rules: list[CartRule] = field(default_factory=list)
     cart: bool = True
+    covered: list[CoveredBox] = field(default_factory=list)
 
     def trajectory(self) -> list[dict[str, Any]]:
         return [
@@ -148,17 +175,26 @@ class Discovery:
                 "restrictions": [r.to_dict() for r in self.restrictions],
                 "trajectory": self.trajectory(),
             },
+            "boxes": [b.to_dict() for b in self.covered],
             "cart": [r.to_dict() for r in self.rules] if self.cart else None,
         }
 
 
-def choose_box(result: PrimResult, min_coverage: float = MIN_COVERAGE) -> int:
+def choose_box(
+    result: PrimResult, min_coverage: float = MIN_COVERAGE, k_searched: int | None = None
+) -> int:
     """Index of the densest box with coverage >= ``min_coverage`` (ties: higher coverage,
-    then the earlier box); box 0 (everything) when none qualifies."""
+    then the earlier box); box 0 (everything) when none qualifies.
+
+    ``k_searched``: the cases of interest a covering search had left (later boxes); the
+    coverage compared with ``min_coverage`` is then the share of those, ``k / k_searched``,
+    so a second box must explain at least that share of what the first left unexplained."""
     best, pick = (-1.0, -1.0), 0
+    scale = 1.0 if k_searched is None or not result.k_total else result.k_total / k_searched
     for i, b in enumerate(result.boxes):
-        if b.coverage >= min_coverage and (b.density, b.coverage) > best:
-            best, pick = (b.density, b.coverage), i
+        cov = b.coverage * scale
+        if cov >= min_coverage and (b.density, cov) > best:
+            best, pick = (b.density, cov), i
     return pick
 
 
@@ -239,6 +275,36 @@ def cart_rules(
     return rules
 
 
+def _restrictions(
+    x: NDArray[np.float64],
+    y: NDArray[np.bool_],
+    res: PrimResult,
+    pick: int,
+    inputs: tuple[str, ...],
+) -> list[Restriction]:
+    """The restricted inputs of box ``pick`` of ``res``, most significant first."""
+    chosen = res.boxes[pick]
+    qp = quasi_p(x, y, chosen, res.init)
+    out = []
+    for j in chosen.restricted:
+        lo_r = bool(chosen.limits[j, 0] != res.init[j, 0])
+        hi_r = bool(chosen.limits[j, 1] != res.init[j, 1])
+        out.append(
+            Restriction(
+                inputs[j],
+                float(chosen.limits[j, 0]) if lo_r else None,
+                float(chosen.limits[j, 1]) if hi_r else None,
+                float(res.init[j, 0]),
+                float(res.init[j, 1]),
+                float(qp[j, 0]) if lo_r else None,
+                float(qp[j, 1]) if hi_r else None,
+            )
+        )
+    # most significant first (the smaller of a restriction's two quasi-p values)
+    out.sort(key=lambda r: min(v for v in (r.qp_lower, r.qp_upper) if v is not None))
+    return out
+
+
 def discover_arrays(
     x: NDArray[np.float64],
     y: NDArray[np.bool_],
@@ -253,44 +319,76 @@ def discover_arrays(
     peel_alpha: float = 0.05,
     paste_alpha: float = 0.05,
     mass_min: float = MASS_MIN,
+    boxes: int = 1,
 ) -> Discovery:
-    """PRIM and CART on bare arrays (``x`` (N, D), ``y`` (N,) the cases of interest)."""
+    """PRIM and CART on bare arrays (``x`` (N, D), ``y`` (N,) the cases of interest).
+
+    ``boxes`` > 1: covering (:func:`~clustersim.analysis.prim.prim_covering`). Each later
+    box is chosen on its own trajectory as the first is (:func:`choose_box`, with
+    ``min_coverage`` a share of the cases of interest its search had left); covering stops
+    before ``boxes`` when no case of interest is left or a search restricts nothing."""
     k = int(np.count_nonzero(y))
     if k == 0:
         raise ClusterSimError(
             f"{source}: {outcome}: no sample is a case of interest ({cases}); nothing to discover"
         )
-    res = prim(x, y, peel_alpha=peel_alpha, paste_alpha=paste_alpha, mass_min=mass_min)
-    if box is None:
-        pick = choose_box(res, min_coverage)
-    elif not 0 <= box < len(res.boxes):
-        raise ClusterSimError(
-            f"--box: {box} is not on the trajectory (boxes 0 to {len(res.boxes) - 1})"
-        )
-    else:
-        pick = box
-    chosen = res.boxes[pick]
-    qp = quasi_p(x, y, chosen, res.init)
-    restrictions = []
-    for j in chosen.restricted:
-        lo_r = bool(chosen.limits[j, 0] != res.init[j, 0])
-        hi_r = bool(chosen.limits[j, 1] != res.init[j, 1])
-        restrictions.append(
-            Restriction(
-                inputs[j],
-                float(chosen.limits[j, 0]) if lo_r else None,
-                float(chosen.limits[j, 1]) if hi_r else None,
-                float(res.init[j, 0]),
-                float(res.init[j, 1]),
-                float(qp[j, 0]) if lo_r else None,
-                float(qp[j, 1]) if hi_r else None,
+    if boxes < 1:
+        raise ClusterSimError(f"--boxes: {boxes} is not a positive number of boxes")
+
+    searches = [0]
+
+    def choose(res: PrimResult, k_searched: int) -> int:
+        searches[0] += 1
+        if box is None or searches[0] > 1:  # --box picks on the first trajectory only
+            return choose_box(res, min_coverage, k_searched)
+        if not 0 <= box < len(res.boxes):
+            raise ClusterSimError(
+                f"--box: {box} is not on the trajectory (boxes 0 to {len(res.boxes) - 1})"
+            )
+        return box
+
+    found: list[CoveringBox] = prim_covering(
+        x,
+        y,
+        boxes,
+        choose,
+        peel_alpha=peel_alpha,
+        paste_alpha=paste_alpha,
+        mass_min=mass_min,
+    )
+    covered = []
+    for number, f in enumerate(found, start=1):
+        xs, ys = (x, y) if number == 1 else (x[f.searched], y[f.searched])
+        c = f.chosen
+        covered.append(
+            CoveredBox(
+                number,
+                f.box,
+                c.coverage,
+                c.density,
+                c.mass,
+                c.n,
+                c.k,
+                f.n_searched,
+                f.k_searched,
+                _restrictions(xs, ys, f.result, f.box, inputs),
             )
         )
-    # most significant first (the smaller of a restriction's two quasi-p values)
-    restrictions.sort(key=lambda r: min(v for v in (r.qp_lower, r.qp_upper) if v is not None))
+    res, pick = found[0].result, found[0].box
     rules = cart_rules(x, y, inputs, min_leaf=mass_min) if cart else []
     return Discovery(
-        source, outcome, cases, inputs, x.shape[0], k, res, pick, restrictions, rules, cart
+        source,
+        outcome,
+        cases,
+        inputs,
+        x.shape[0],
+        k,
+        res,
+        pick,
+        covered[0].restrictions,
+        rules,
+        cart,
+        covered,
     )
 
 
@@ -303,6 +401,7 @@ def discover(
     min_coverage: float = MIN_COVERAGE,
     cart: bool = True,
     inputs: str = "all",
+    boxes: int = 1,
 ) -> Discovery:
     """Scenario discovery on the sweep written to ``directory``.
 
@@ -313,7 +412,7 @@ def discover(
     cases : {"missed", "met"}, optional
         Which samples are the cases of interest; default ``missed`` for a target (where
         does it fail?) and ``met`` for ``all_met`` (where does the whole plan hold?).
-    box, min_coverage, cart
+    box, min_coverage, cart, boxes
         See :func:`discover_arrays`.
     inputs : {"all", "factors"}
         Explain by every sampled number (the sweep's factors and the scenario's own
@@ -353,4 +452,5 @@ def discover(
         box=box,
         min_coverage=min_coverage,
         cart=cart,
+        boxes=boxes,
     )

@@ -32,9 +32,55 @@ from clustersim.errors import ClusterSimError
 from clustersim.i18n import word
 
 if TYPE_CHECKING:
-    from clustersim.analysis.discover import Discovery
+    from clustersim.analysis.discover import Discovery, Restriction
 
-__all__ = ["COMMANDS", "consistency", "decompose", "discover", "discovery_tables"]
+__all__ = [
+    "COMMANDS",
+    "consistency",
+    "covering_table",
+    "decompose",
+    "discover",
+    "discovery_tables",
+]
+
+
+def _restriction_table(restrictions: list[Restriction], title: str, lang: str) -> Table:
+    tbl = Table(title=title, header_style="bold")
+    for key in ("input", "lower", "upper", "sampled_range", "qp_lower", "qp_upper"):
+        tbl.add_column(word(key, lang), justify="left" if key == "input" else "right")
+    for r in restrictions:
+        tbl.add_row(
+            escape(r.input),
+            "-" if r.lower is None else f"{r.lower:.6g}",
+            "-" if r.upper is None else f"{r.upper:.6g}",
+            f"{r.min:.4g} – {r.max:.4g}",
+            "-" if r.qp_lower is None else f"{r.qp_lower:.2g}",
+            "-" if r.qp_upper is None else f"{r.qp_upper:.2g}",
+        )
+    return tbl
+
+
+def covering_table(d: Discovery, lang: str) -> Table:
+    """One row per box of covering: its coverage (of all cases of interest), density, mass,
+    points, the points its search had left, and its restricted inputs."""
+    tbl = Table(title=word("covering_title", lang, n=len(d.covered)), header_style="bold")
+    for key in ("box", "coverage", "density", "mass", "points", "searched", "restricted_inputs"):
+        tbl.add_column(word(key, lang), justify="left" if key == "restricted_inputs" else "right")
+    total = 0.0
+    for cb in d.covered:
+        total += cb.coverage
+        tbl.add_row(
+            str(cb.number),
+            f"{cb.coverage:.1%}",
+            f"{cb.density:.1%}",
+            f"{cb.mass:.1%}",
+            f"{cb.n:,}",
+            f"{cb.n_searched:,}",
+            escape(", ".join(r.input for r in cb.restrictions) or "-"),
+        )
+    tbl.add_section()
+    tbl.add_row("Σ", f"{total:.1%}", "", "", "", "", "")
+    return tbl
 
 
 def discovery_tables(d: Discovery, lang: str, *, trajectory: bool = False) -> list[Table | str]:
@@ -50,6 +96,8 @@ def discovery_tables(d: Discovery, lang: str, *, trajectory: bool = False) -> li
         n=d.n,
     )
     parts: list[Table | str] = [title]
+    if len(d.covered) > 1:
+        parts.append(covering_table(d, lang))
     box_title = word(
         "prim_box",
         lang,
@@ -59,21 +107,24 @@ def discovery_tables(d: Discovery, lang: str, *, trajectory: bool = False) -> li
         mass=f"{chosen.mass:.1%}",
     )
     if d.restrictions:
-        tbl = Table(title=box_title, header_style="bold")
-        for key in ("input", "lower", "upper", "sampled_range", "qp_lower", "qp_upper"):
-            tbl.add_column(word(key, lang), justify="left" if key == "input" else "right")
-        for r in d.restrictions:
-            tbl.add_row(
-                escape(r.input),
-                "-" if r.lower is None else f"{r.lower:.6g}",
-                "-" if r.upper is None else f"{r.upper:.6g}",
-                f"{r.min:.4g} – {r.max:.4g}",
-                "-" if r.qp_lower is None else f"{r.qp_lower:.2g}",
-                "-" if r.qp_upper is None else f"{r.qp_upper:.2g}",
-            )
-        parts.append(tbl)
+        parts.append(_restriction_table(d.restrictions, box_title, lang))
     else:
         parts += [box_title, word("prim_no_restriction", lang)]
+    for cb in d.covered[1:]:
+        parts.append(
+            _restriction_table(
+                cb.restrictions,
+                word(
+                    "covered_box_title",
+                    lang,
+                    number=cb.number,
+                    coverage=f"{cb.coverage:.1%}",
+                    density=f"{cb.density:.1%}",
+                    searched=f"{cb.n_searched:,}",
+                ),
+                lang,
+            )
+        )
     if trajectory:
         tr = Table(title=word("tradeoff", lang), header_style="bold")
         for key in ("box", "phase", "coverage", "density", "mass", "restricted"):
@@ -149,6 +200,7 @@ def discover(
     trajectory: Annotated[
         bool, typer.Option("--trajectory", help=h("discover_trajectory"))
     ] = False,
+    boxes: Annotated[int, typer.Option("--boxes", help=h("discover_boxes"))] = 1,
     html: Annotated[
         Path | None,
         typer.Option("--html", help=h("discover_html")),
@@ -170,6 +222,8 @@ def discover(
 
       clustersim discover out/lhs --target gdp_cagr --box 12 --json
 
+      clustersim discover out/lhs --target clusters_1000 --boxes 3
+
       clustersim discover out/zj --target emerging_clusters_1000 --inputs factors
     """
     from clustersim.analysis.discover import discover as run_discover
@@ -188,6 +242,7 @@ def discover(
             min_coverage=min_coverage,
             cart=cart,
             inputs=inputs,
+            boxes=boxes,
         )
         if html is not None:
             from clustersim.report.discover import write_discover_html
@@ -254,6 +309,11 @@ def consistency(scenario: Path, *, as_json: bool, quiet: bool, lang: str) -> Non
             out.print(tbl)
         if res.consistent:
             out.print(word("consistency_ok", lang, n=len(res.checked)), markup=False)
+        if res.relaxed:
+            out.print(
+                word("consistency_relaxed", lang, targets=", ".join(sorted(res.relaxed))),
+                markup=False,
+            )
         if res.skipped:
             out.print(
                 word("consistency_skipped", lang, targets=", ".join(sorted(res.skipped))),

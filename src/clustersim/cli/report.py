@@ -77,6 +77,30 @@ def _gather(
     return from_result(result, origin=str(source)), result
 
 
+def _with_discovery(
+    data: ReportData, source: Path, target: str | None, boxes: int
+) -> tuple[ReportData, list[str]]:
+    """``data`` with scenario discovery on the sweep's samples in ``source`` (PRIM, no
+    CART): of ``target`` missed, or by default of every target met. Nothing is added when
+    ``source`` holds no samples (not a sweep, or a summary-only sweep); by default also
+    when no sample is a case of interest (said in a line)."""
+    from dataclasses import replace
+
+    from clustersim.analysis.discover import discover as run_discover
+
+    if not (source / "samples").is_dir() or not (source / "manifest.json").is_file():
+        if target is not None:
+            raise ClusterSimError(f"{source}: --discover-target: no sweep samples to explain")
+        return data, []
+    try:
+        d = run_discover(source, target=target, cart=False, boxes=boxes)
+    except ClusterSimError as exc:
+        if target is not None or "no sample is a case of interest" not in str(exc):
+            raise
+        return data, [f"no discovery section: {exc}"]
+    return replace(data, discovery=d), []
+
+
 def _run(
     scenario: Path, samples: int | None, seed: int | None, central: bool, *, audit: bool = False
 ) -> Result:
@@ -116,10 +140,18 @@ def report(
     central: CentralOpt = False,
     seed: SeedOpt = None,
     scenario: ScenarioOpt = None,
+    discover: Annotated[
+        bool, typer.Option("--discover/--no-discover", help=h("report_discover"))
+    ] = True,
+    discover_target: Annotated[
+        str | None, typer.Option("--discover-target", help=h("report_discover_target"))
+    ] = None,
+    boxes: Annotated[int, typer.Option("--boxes", help=h("discover_boxes"))] = 1,
 ) -> None:
     """Write a one-file HTML report: the target table, trajectory charts with the targets
     marked, Monte Carlo fan bands, cluster output against the 1,000 / 5,000 / 10,000 亿
-    thresholds and, for sweeps, target probabilities and sensitivity bars.
+    thresholds and, for sweeps, target probabilities and sensitivity bars and a scenario
+    discovery section (PRIM boxes with their restricted ranges, as clustersim discover does).
 
     The page has everything inside (charts, styles, the font subset): it opens offline.
     A scenario is run as 'clustersim run' runs it: Monte Carlo (1,000 samples, the seed
@@ -132,6 +164,8 @@ def report(
       clustersim run scenarios/example.yaml -n 1000 -s 1 --out results/
 
       clustersim report results/ --scenario scenarios/example.yaml --out example.html
+
+      clustersim report out/lhs --out lhs.html --discover-target clusters_1000 --boxes 2
     """
 
     def work() -> Iterator[str]:
@@ -140,6 +174,9 @@ def report(
         lang_ = resolve_lang(ctx, lang, settings())
         data, result = _gather(source, scenario, samples, seed, central)
         yield from _mode(result, lang_)
+        if discover and source.is_dir():
+            data, said = _with_discovery(data, source, discover_target, boxes)
+            yield from said
         with Progress("drawing chart") as progress:
             path = write_html(data, out_file, lang=lang_, progress=progress)
         if result is not None:
@@ -168,9 +205,7 @@ def plot(
     scenario: ScenarioOpt = None,
     formats: Annotated[
         str,
-        typer.Option(
-            "--format", "-f", help=h("plot_format", formats=", ".join(CHART_FORMATS))
-        ),
+        typer.Option("--format", "-f", help=h("plot_format", formats=", ".join(CHART_FORMATS))),
     ] = ",".join(CHART_FORMATS),
 ) -> None:
     """Write the report's charts as PNG (150 dpi) and SVG files, one per chart, for slides.
@@ -271,9 +306,7 @@ def export(
 def import_(
     workbook: Annotated[
         Path,
-        typer.Argument(
-            help=h("import_workbook"), show_default=False
-        ),
+        typer.Argument(help=h("import_workbook"), show_default=False),
     ],
     out_file: Annotated[
         Path,

@@ -197,6 +197,9 @@ class ReportData:
     clusters: ClusterBars | None
     sweep: SweepSummary | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: scenario discovery on the sweep's samples (``clustersim report SWEEP_DIR``; a
+    #: :class:`clustersim.analysis.discover.Discovery`), None when not asked for or not a sweep
+    discovery: Any = None
 
 
 # --- building -----------------------------------------------------------------------------

@@ -18,9 +18,15 @@ from clustersim.report.html import _CSS, _e, atomic_write_bytes
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from clustersim.analysis.discover import Discovery
+    from clustersim.analysis.discover import Discovery, Restriction
 
-__all__ = ["boxes_figure", "render_discover_html", "tradeoff_figure", "write_discover_html"]
+__all__ = [
+    "boxes_figure",
+    "discovery_section",
+    "render_discover_html",
+    "tradeoff_figure",
+    "write_discover_html",
+]
 
 BOX, RANGE, CHOSEN = "#1f5fa8", "#d9d9d9", "#c62828"
 
@@ -53,10 +59,11 @@ def tradeoff_figure(d: Discovery, lang: str) -> Figure:
     return fig
 
 
-def boxes_figure(d: Discovery, lang: str) -> Figure:
+def boxes_figure(d: Discovery, lang: str, number: int = 1) -> Figure:
     """One row per restricted input: the sampled range (grey) and the box's range (blue),
-    scaled to the sampled range, the bounds written beside, the quasi-p in the label."""
-    rows = d.restrictions
+    scaled to the sampled range, the bounds written beside, the quasi-p in the label.
+    ``number``: which box of covering (1: the first, ``d.restrictions``)."""
+    rows = d.restrictions if number == 1 else d.covered[number - 1].restrictions
     fig = _new_figure(7.2, 0.6 + 0.55 * max(1, len(rows)))
     ax = fig.add_subplot()
     for i, r in enumerate(rows):
@@ -78,7 +85,8 @@ def boxes_figure(d: Discovery, lang: str) -> Figure:
     ax.set_xlim(-0.12, 1.12)
     ax.set_ylim(-0.6, max(1, len(rows)) - 0.2)
     ax.set_xticks([])
-    ax.set_title(word("restricted_ranges", lang))
+    title = word("restricted_ranges", lang)
+    ax.set_title(title if len(d.covered) < 2 else f"{word('box', lang)} {number}: {title}")
     return fig
 
 
@@ -147,6 +155,8 @@ def render_discover_html(d: Discovery, *, lang: str = "en") -> str:
     else:
         body.append(f'<p class="note">{_e(word("prim_no_restriction", lang))}</p>')
     body.append("</section>")
+    if len(d.covered) > 1:
+        body.append(discovery_section(d, lang, later_only=True))
     if d.cart:
         body.append(f'<section id="cart"><h2>{_e(word("cart_rules", lang))}</h2>')
         if d.rules:
@@ -174,6 +184,99 @@ def render_discover_html(d: Discovery, *, lang: str = "en") -> str:
         f"<title>{_e(title)}</title>\n<style>{font}\n{_CSS}</style>\n</head>\n<body>\n"
         f"{body_html}\n</body>\n</html>\n"
     )
+
+
+def _restriction_rows(rows: list[Restriction], lang: str) -> str:
+    head = ("input", "lower", "upper", "sampled_range", "qp_lower", "qp_upper")
+    out = ["<table><thead><tr>" + "".join(f"<th>{_e(word(h, lang))}</th>" for h in head)]
+    out.append("</tr></thead><tbody>")
+    for r in rows:
+        cells = [
+            f"<code>{_e(r.input)}</code>",
+            "-" if r.lower is None else f"{r.lower:.6g}",
+            "-" if r.upper is None else f"{r.upper:.6g}",
+            f"{r.min:.6g} – {r.max:.6g}",
+            "-" if r.qp_lower is None else f"{r.qp_lower:.2g}",
+            "-" if r.qp_upper is None else f"{r.qp_upper:.2g}",
+        ]
+        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def discovery_section(d: Discovery, lang: str, *, later_only: bool = False) -> str:
+    """The report's discovery section (``clustersim report SWEEP_DIR``): what was explained,
+    each box of covering with its coverage and density, the restricted-range box plots and
+    the restrictions' table, the trade-off curve of the first box. ``later_only``: the
+    covering table and boxes 2 to N only (the discover page shows the first box itself)."""
+    import matplotlib
+
+    from clustersim.report.fonts import matplotlib_rc
+
+    with matplotlib.rc_context(cast(Any, matplotlib_rc())):
+        shown = d.covered[1:] if later_only else d.covered
+        plots = [
+            (cb.number, _svg(boxes_figure(d, lang, cb.number))) for cb in shown if cb.restrictions
+        ]
+        curve = "" if later_only else _svg(tradeoff_figure(d, lang))
+    title = word(
+        "discover_title",
+        lang,
+        outcome=d.outcome,
+        cases=word(f"cases_{d.cases}", lang),
+        k=d.k,
+        n=d.n,
+    )
+    if later_only:
+        body = [
+            f'<section id="covering"><h2>{_e(word("covering_title", lang, n=len(d.covered)))}</h2>'
+        ]
+    else:
+        body = [
+            f'<section id="discovery"><h2>{_e(word("report_discovery", lang))}</h2>',
+            f'<p class="note">{_e(title)}</p>',
+        ]
+    if len(d.covered) > 1:
+        head = ("box", "coverage", "density", "mass", "points", "searched")
+        body.append(
+            f"<table><caption>{_e(word('covering_title', lang, n=len(d.covered)))}</caption>"
+            "<thead><tr>" + "".join(f"<th>{_e(word(h, lang))}</th>" for h in head)
+        )
+        body.append("</tr></thead><tbody>")
+        for cb in d.covered:
+            body.append(
+                f"<tr><td>{cb.number}</td><td>{cb.coverage:.1%}</td><td>{cb.density:.1%}</td>"
+                f"<td>{cb.mass:.1%}</td><td>{cb.n:,}</td><td>{cb.n_searched:,}</td></tr>"
+            )
+        body.append("</tbody></table>")
+    for cb in shown:
+        summary = word(
+            "prim_box",
+            lang,
+            box=cb.index,
+            coverage=f"{cb.coverage:.1%}",
+            density=f"{cb.density:.1%}",
+            mass=f"{cb.mass:.1%}",
+        )
+        if len(d.covered) > 1:
+            summary = f"{word('box', lang)} {cb.number} · {summary}"
+        body.append(f"<h3>{_e(summary)}</h3>")
+        if cb.restrictions:
+            im = dict(plots)[cb.number]
+            body.append(
+                f'<figure class="wide"><img alt="{_e(word("restricted_ranges", lang))}" '
+                f'src="data:image/svg+xml;base64,{im}"></figure>'
+            )
+            body.append(_restriction_rows(cb.restrictions, lang))
+        else:
+            body.append(f'<p class="note">{_e(word("prim_no_restriction", lang))}</p>')
+    if curve:
+        body.append(
+            f'<figure><img alt="{_e(word("tradeoff", lang))}" '
+            f'src="data:image/svg+xml;base64,{curve}"></figure>'
+        )
+    body.append("</section>")
+    return "\n".join(body)
 
 
 def write_discover_html(d: Discovery, path: str | Path, *, lang: str = "en") -> Path:

@@ -214,6 +214,8 @@ def render_html(data: ReportData, *, lang: str = "en", progress: Progress | None
         sections.append(("clusters", word("cluster_output", lang)))
     if data.sweep is not None:
         sections.append(("sweep", word("sweep", lang)))
+    if data.discovery is not None:
+        sections.append(("discovery", word("report_discovery", lang)))
     body.append("<nav>" + "".join(f'<a href="#{k}">{_e(t)}</a>' for k, t in sections) + "</nav>")
     body += [
         f'<section id="targets"><h2>{_e(word("targets", lang))}</h2>',
@@ -247,6 +249,10 @@ def render_html(data: ReportData, *, lang: str = "en", progress: Progress | None
         keys = [k for k in figures if k.startswith("sweep-")]
         body.append('<div class="grid">' + "".join(figure(k) for k in keys) + "</div>")
         body.append("</section>")
+    if data.discovery is not None:
+        from clustersim.report.discover import discovery_section
+
+        body.append(discovery_section(data.discovery, lang))
     body.append(f"<footer>{_e(word('generated', lang, version=__version__))}</footer>")
     body_html = "\n".join(body)
     title = _e(data.title.text(lang))
