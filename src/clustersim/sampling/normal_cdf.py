@@ -1,0 +1,176 @@
+"""The standard normal CDF and its inverse in NumPy, without scipy.
+
+:func:`ndtri` is Wichura's AS241 (PPND16), the algorithm the compiled engine also uses
+(:mod:`clustersim.accel.draws`), vectorised: the central rational approximation
+(``|u - 0.5| <= 0.425``, 85% of uniform draws) over the whole array in blocks that stay in
+cache, written in place (no temporaries per coefficient), then the two tail
+approximations over just the tail values. Accurate to about 1e-16 relative; it agrees with
+``scipy.special.ndtri`` to a few units in the last place (the tests hold it to 4e-15 on a
+dense grid including both tails).
+
+:func:`ndtr` is ``0.5 * erfc(-x / sqrt(2))`` with the C library's ``erfc`` (Python's
+``math.erfc``), elementwise: its arguments are the truncation bounds of a distribution
+(scalars) and, for correlated numbers, one value per sample and correlated number.
+
+Neither imports scipy: ``scipy.special`` pulls in scipy's array-API layer and NumPy's
+f2py, testing and typing modules (0.2-0.4 s of a cold ``clustersim run``).
+
+Wichura, M. J. (1988). Algorithm AS 241: The percentage points of the normal
+distribution. Applied Statistics 37(3), 477-484.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["ndtr", "ndtri"]
+
+Array = NDArray[np.float64]
+
+# AS241 coefficients, highest power first (Horner order)
+_A = (
+    2509.0809287301227,
+    33430.57558358813,
+    67265.7709270087,
+    45921.95393154987,
+    13731.69376550946,
+    1971.5909503065513,
+    133.14166789178438,
+    3.3871328727963665,
+)
+_B = (
+    5226.495278852854,
+    28729.085735721943,
+    39307.89580009271,
+    21213.794301586597,
+    5394.196021424751,
+    687.1870074920579,
+    42.31333070160091,
+    1.0,
+)
+_C = (
+    0.0007745450142783414,
+    0.022723844989269184,
+    0.2417807251774506,
+    1.2704582524523684,
+    3.6478483247632045,
+    5.769497221460691,
+    4.630337846156546,
+    1.4234371107496835,
+)
+_D = (
+    1.0507500716444169e-09,
+    0.0005475938084995345,
+    0.015198666563616457,
+    0.14810397642748008,
+    0.6897673349851,
+    1.6763848301838038,
+    2.053191626637759,
+    1.0,
+)
+_E = (
+    2.0103343992922881e-07,
+    2.7115555687434876e-05,
+    0.0012426609473880784,
+    0.026532189526576124,
+    0.29656057182850487,
+    1.7848265399172913,
+    5.463784911164114,
+    6.657904643501103,
+)
+_F = (
+    2.0442631033899397e-15,
+    1.421511758316446e-07,
+    1.8463183175100548e-05,
+    0.0007868691311456133,
+    0.014875361290850615,
+    0.1369298809227358,
+    0.599832206555888,
+    1.0,
+)
+
+#: values per block of the central pass: a few arrays of this many float64 stay in L2
+BLOCK = 4096
+
+
+def _horner(x: Array, coef: tuple[float, ...], out: Array) -> Array:
+    """``coef[0] x^n + ... + coef[n]`` into ``out``, in place."""
+    np.multiply(x, coef[0], out=out)
+    for c in coef[1:-1]:
+        out += c
+        out *= x
+    out += coef[-1]
+    return out
+
+
+def _central(q: Array, z: Array) -> None:
+    """AS241's central approximation of ``q = u - 0.5`` into ``z`` (1-d, same length)."""
+    n = q.shape[0]
+    r = np.empty(min(n, BLOCK))
+    den = np.empty_like(r)
+    for a in range(0, n, BLOCK):
+        b = min(a + BLOCK, n)
+        qa, za, ra, da = q[a:b], z[a:b], r[: b - a], den[: b - a]
+        np.multiply(qa, qa, out=ra)
+        np.subtract(0.180625, ra, out=ra)
+        _horner(ra, _A, za)
+        _horner(ra, _B, da)
+        za *= qa
+        za /= da
+
+
+def _tails(u: Array, q: Array) -> Array:
+    """AS241's tail approximations for values with ``|u - 0.5| > 0.425``."""
+    lower = q < 0.0
+    r = np.where(lower, u, 1.0 - u)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.sqrt(-np.log(r))
+    v = np.empty_like(r)
+    near = r <= 5.0
+    if near.any():
+        x = r[near] - 1.6
+        v[near] = _horner(x, _C, np.empty_like(x)) / _horner(x, _D, np.empty_like(x))
+    far = ~near
+    if far.any():
+        x = r[far] - 5.0
+        with np.errstate(invalid="ignore"):
+            v[far] = _horner(x, _E, np.empty_like(x)) / _horner(x, _F, np.empty_like(x))
+    np.negative(v, out=v, where=lower)
+    # u of 0, 1 (or outside [0, 1], or NaN): the limits and NaN, as scipy gives them
+    v[u == 0.0] = -math.inf
+    v[u == 1.0] = math.inf
+    v[~((u > 0.0) & (u < 1.0)) & (u != 0.0) & (u != 1.0)] = math.nan
+    return v
+
+
+def ndtri(u: Any) -> Array:
+    """Standard normal quantiles of ``u`` (any shape, values in [0, 1]), like
+    ``scipy.special.ndtri``: -inf at 0, +inf at 1, NaN outside [0, 1]."""
+    a = np.asarray(u, dtype=np.float64)
+    flat = np.ascontiguousarray(a).reshape(-1)
+    q = flat - 0.5
+    z = np.empty_like(flat)
+    _central(q, z)
+    tail = np.flatnonzero(~(np.abs(q) <= 0.425))
+    if len(tail):
+        z[tail] = _tails(flat[tail], q[tail])
+    return z.reshape(a.shape)
+
+
+_SQRT1_2 = math.sqrt(0.5)
+_erfc_each = np.frompyfunc(math.erfc, 1, 1)
+
+
+def ndtr(x: Any) -> Any:
+    """Standard normal CDF, ``0.5 * erfc(-x / sqrt(2))``: a float for a scalar, else an
+    array of ``x``'s shape."""
+    if np.ndim(x) == 0:
+        return 0.5 * math.erfc(-float(x) * _SQRT1_2)
+    a = np.asarray(x, dtype=np.float64)
+    out = np.asarray(_erfc_each(a * -_SQRT1_2), dtype=np.float64)
+    out *= 0.5
+    return out
