@@ -93,8 +93,8 @@ _F = (
     1.0,
 )
 
-#: values per block of the central pass: a few arrays of this many float64 stay in L2
-BLOCK = 4096
+#: values per block: the block's arrays stay in L2 through the central and tail passes
+BLOCK = 32768
 
 
 def _horner(x: Array, coef: tuple[float, ...], out: Array) -> Array:
@@ -107,44 +107,49 @@ def _horner(x: Array, coef: tuple[float, ...], out: Array) -> Array:
     return out
 
 
-def _central(q: Array, z: Array) -> None:
-    """AS241's central approximation of ``q = u - 0.5`` into ``z`` (1-d, same length)."""
-    n = q.shape[0]
-    r = np.empty(min(n, BLOCK))
-    den = np.empty_like(r)
-    for a in range(0, n, BLOCK):
-        b = min(a + BLOCK, n)
-        qa, za, ra, da = q[a:b], z[a:b], r[: b - a], den[: b - a]
-        np.multiply(qa, qa, out=ra)
-        np.subtract(0.180625, ra, out=ra)
-        _horner(ra, _A, za)
-        _horner(ra, _B, da)
-        za *= qa
-        za /= da
-
-
 def _tails(u: Array, q: Array) -> Array:
     """AS241's tail approximations for values with ``|u - 0.5| > 0.425``."""
     lower = q < 0.0
     r = np.where(lower, u, 1.0 - u)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.sqrt(-np.log(r))
+        np.log(r, out=r)
+        np.negative(r, out=r)
+        np.sqrt(r, out=r)
     v = np.empty_like(r)
     near = r <= 5.0
-    if near.any():
-        x = r[near] - 1.6
-        v[near] = _horner(x, _C, np.empty_like(x)) / _horner(x, _D, np.empty_like(x))
-    far = ~near
-    if far.any():
+    if near.all():
+        x = r - 1.6
+        _horner(x, _C, v)
+        v /= _horner(x, _D, r)
+    else:
+        if near.any():
+            x = r[near] - 1.6
+            v[near] = _horner(x, _C, np.empty_like(x)) / _horner(x, _D, np.empty_like(x))
+        far = ~near
         x = r[far] - 5.0
         with np.errstate(invalid="ignore"):
             v[far] = _horner(x, _E, np.empty_like(x)) / _horner(x, _F, np.empty_like(x))
+        # u of 0, 1 (or outside [0, 1], or NaN): the limits and NaN, as scipy gives them
+        v[u == 0.0] = math.inf
+        v[u == 1.0] = math.inf
+        v[~((u >= 0.0) & (u <= 1.0))] = math.nan
     np.negative(v, out=v, where=lower)
-    # u of 0, 1 (or outside [0, 1], or NaN): the limits and NaN, as scipy gives them
-    v[u == 0.0] = -math.inf
-    v[u == 1.0] = math.inf
-    v[~((u > 0.0) & (u < 1.0)) & (u != 0.0) & (u != 1.0)] = math.nan
     return v
+
+
+def _block(u: Array, z: Array, q: Array, r: Array, den: Array) -> None:
+    """:func:`ndtri` of one block ``u`` into ``z`` (``q``, ``r``, ``den``: scratch)."""
+    np.subtract(u, 0.5, out=q)
+    np.multiply(q, q, out=r)
+    np.subtract(0.180625, r, out=r)
+    _horner(r, _A, z)
+    _horner(r, _B, den)
+    z *= q
+    z /= den
+    np.abs(q, out=den)
+    tail = np.flatnonzero(~(den <= 0.425))
+    if len(tail):
+        z[tail] = _tails(u[tail], q[tail])
 
 
 def ndtri(u: Any) -> Array:
@@ -152,12 +157,12 @@ def ndtri(u: Any) -> Array:
     ``scipy.special.ndtri``: -inf at 0, +inf at 1, NaN outside [0, 1]."""
     a = np.asarray(u, dtype=np.float64)
     flat = np.ascontiguousarray(a).reshape(-1)
-    q = flat - 0.5
+    n = flat.shape[0]
     z = np.empty_like(flat)
-    _central(q, z)
-    tail = np.flatnonzero(~(np.abs(q) <= 0.425))
-    if len(tail):
-        z[tail] = _tails(flat[tail], q[tail])
+    q, r, den = (np.empty(min(n, BLOCK)) for _ in range(3))
+    for i in range(0, n, BLOCK):
+        j = min(i + BLOCK, n)
+        _block(flat[i:j], z[i:j], q[: j - i], r[: j - i], den[: j - i])
     return z.reshape(a.shape)
 
 
