@@ -517,7 +517,8 @@ def run_targets(
         numba is installed, the run has at least
         :data:`~clustersim.engines.AUTO_ACCEL_FROM` cluster-years and the kernel compiles
         every target kind (else the NumPy engine). The numba engine also draws normal quantiles
-        with a compiled inverse CDF (:mod:`clustersim.accel.draws`) instead of scipy's.
+        with a compiled inverse CDF (:mod:`clustersim.accel.draws`) instead of the NumPy one
+        (:mod:`clustersim.sampling.normal_cdf`).
         The engines agree to 1e-12 relative, not to the bit.
 
     Returns
