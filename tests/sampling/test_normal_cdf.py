@@ -62,8 +62,8 @@ def test_inverse_normal_limits_shapes_and_blocks() -> None:
 
 
 def test_normal_cdf_matches_scipy() -> None:
-    x = np.concatenate([np.linspace(-37.5, 8.5, 400_001), [-np.inf, np.inf]])
-    got, ref = ndtr(x), scipy_ndtr(x)
+    x = np.concatenate([np.linspace(-37.5, 8.5, 40_001), [-np.inf, np.inf]])
+    got, ref = np.array([ndtr(v) for v in x]), scipy_ndtr(x)  # scalars: math.erfc
     ok = ref > 1e-300
     rel = np.abs(got[ok] - ref[ok]) / ref[ok]
     # erfc of a rounded x / sqrt(2): relative error grows like x^2 eps in the far lower tail
@@ -72,4 +72,4 @@ def test_normal_cdf_matches_scipy() -> None:
     assert_allclose(got[mid], ref[mid], rtol=4e-15, atol=0)
     assert got[-2] == 0.0 and got[-1] == 1.0
     assert isinstance(ndtr(0.3), float) and ndtr(0.0) == 0.5
-    assert ndtr(1.2) == ndtr(np.array([1.2]))[0]
+    assert_array_equal(ndtr(x.reshape(1, -1))[0], ref)  # arrays: scipy's
