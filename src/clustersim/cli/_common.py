@@ -92,10 +92,19 @@ class _Lazy:
         self._make = make
         self._console: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    def real(self) -> Console:
+        """The console itself (for rich objects that keep a reference to it)."""
         if self._console is None:
             self._console = self._make()
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+
+def real_console(console: Console) -> Console:
+    """``console`` itself: :data:`out` and :data:`err` are made on first use."""
+    return console.real() if isinstance(console, _Lazy) else console
 
 
 def _out() -> Console:
@@ -278,7 +287,7 @@ class Progress:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=err,
+            console=real_console(err),
             transient=True,
             disable=not (enabled and err.is_terminal),
         )
