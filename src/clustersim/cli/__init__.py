@@ -39,7 +39,7 @@ from typing import Annotated, Any
 import typer
 
 from clustersim._version import __version__
-from clustersim.cli._common import Lang, err, fail, h, help_index, help_text, log, resolve_lang
+from clustersim.cli._common import Lang, fail, h, help_index, help_text, log, resolve_lang
 from clustersim.cli.config import load_settings
 from clustersim.errors import ClusterSimError
 from clustersim.i18n import word
@@ -121,7 +121,8 @@ def _logging(level: int) -> None:
     """The ``clustersim`` logger to stderr at ``level`` (standard :mod:`logging`)."""
     for handler in list(log.handlers):
         log.removeHandler(handler)
-    handler = logging.StreamHandler(err.file)
+    # the stream stderr's rich console writes to (``err.file``), without making the console
+    handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(level)
