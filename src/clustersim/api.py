@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clustersim.compile import compile_scenario
+from clustersim.compile import Compiled, compile_scenario
 from clustersim.engine import run
 from clustersim.errors import ClusterSimError
 from clustersim.results import Result, StatusRule, TargetResult
@@ -100,17 +100,20 @@ def load_and_run(
         projection that is not finite.
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    uncertain = uncertain_count(sc)
+    # compiled once for one sample: counts the uncertain numbers, gives the central
+    # scenario the required growths search, and the audit's plain run
+    point = compile_scenario(sc, samples=1)
+    uncertain = len(point.params)
     if samples is None:
         samples = DEFAULT_SAMPLES if uncertain else 1
     if seed is None and samples > 1:
         seed = new_seed()
-    result = run(sc, samples=samples, seed=seed, required=required)
+    result = run(sc, samples=samples, seed=seed, required=required, point=point)
     result.uncertain = uncertain
     if samples > 1:
         result.with_rule(rule)
     if audit:
-        result.audit = audit_scenario(sc)
+        result.audit = _audit(sc, AUDIT_SAMPLES, AUDIT_SEED, point)
     return result
 
 
@@ -135,6 +138,13 @@ def audit_scenario(
     ClusterSimError
         For an invalid file, as :func:`load_and_run`.
     """
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    return _audit(sc, samples, seed, None)
+
+
+def _audit(sc: Scenario, samples: int, seed: int, point: Compiled | None) -> Audit:
+    """:func:`audit_scenario` of a loaded scenario; ``point``: ``sc`` compiled for one
+    sample already (reused for the plain run)."""
     from clustersim.scenario.audit import (
         assumption_findings,
         goal_of,
@@ -143,10 +153,9 @@ def audit_scenario(
         outcome_findings,
     )
 
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     found = assumption_findings(sc)
     spread = {t.id: t.margin for t in run(sc, samples=samples, seed=seed, required=False).targets}
-    plain = run(sc, samples=1, seed=seed, required=False)
+    plain = run(sc, samples=1, seed=seed, required=False, point=point)
     central: dict[str, tuple[float, float | None]] = {}
     for t in plain.targets:
         about = getattr(sc.targets.get(t.id), "about", None)

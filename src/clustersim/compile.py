@@ -37,8 +37,9 @@ from clustersim.core.targets import TargetSpec
 from clustersim.errors import ScenarioError
 from clustersim.kinds.growth import RATE_LO, Growth, Shocks
 from clustersim.kinds.targets import ClusterScope
-from clustersim.sampling import InverseNormal, scipy_ndtri, uniform_stream
+from clustersim.sampling import InverseNormal, uniform_stream
 from clustersim.sampling.base import ndtr
+from clustersim.sampling.base import ndtri as default_ndtri
 from clustersim.scenario.models import (
     LevelIndicator,
     Scenario,
@@ -198,7 +199,7 @@ class _Context:
         b = self.samples if b is None else b
         n = len(self.years) - 1
         u = uniform_stream(self.seed, self.spawn_key, key, (b - a) * n, (self.offset + a) * n)
-        return (self.inverse_normal or scipy_ndtri)(u).reshape(b - a, n)
+        return (self.inverse_normal or default_ndtri)(u).reshape(b - a, n)
 
     def factor(self, name: str) -> Array:
         """The path ``F (S, T - 1)`` of factor ``name``, drawn once per compile."""
@@ -855,7 +856,7 @@ def correlate_uniforms(
     uniform, so each number keeps its distribution; the normal scores correlate as the
     groups say. Only the paths of a group all of whose paths ``uniforms`` has are returned.
     """
-    ndtri = inverse_normal or scipy_ndtri
+    ndtri = inverse_normal or default_ndtri
     out: dict[str, Array] = {}
     hi = np.nextafter(1.0, 0.0)
     for g in groups:
@@ -948,7 +949,7 @@ def compile_scenario(
         when ``samples > 1``, ``offset > 0`` or ``uniforms`` are given.
     inverse_normal : callable, optional
         The standard normal quantile function normal and lognormal numbers draw with
-        (scipy's ``ndtri`` when None); an engine passes its own
+        (AS241 in NumPy, :func:`clustersim.sampling.normal_cdf.ndtri`, when None); an engine passes its own
         (:meth:`clustersim.engines.Engine.inverse_normal`).
     provenance : Provenance, optional
         Where each value was written, for ``file:line`` in error messages; by default the

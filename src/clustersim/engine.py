@@ -127,6 +127,7 @@ def run(
     samples: int = 1,
     seed: int | None = None,
     required: bool = True,
+    point: Compiled | None = None,
 ) -> Result:
     """Project ``scenario`` year by year and check its targets.
 
@@ -141,14 +142,25 @@ def run(
     required : bool, default True
         Also find, per target, the constant growth rate that would just meet it
         (computed on the central-value scenario).
+    point : Compiled, optional
+        ``scenario`` already compiled for one sample (central values), to reuse instead of
+        compiling it again (:func:`clustersim.api.load_and_run` compiles it once to count
+        the uncertain numbers; the audit reuses it too).
 
     Returns
     -------
     Result
     """
     _check_size(scenario, samples)
-    comp = compile_scenario(scenario, samples=samples, seed=seed)
-    point = comp if samples == 1 else compile_scenario(scenario, samples=1)
+    if samples == 1 and point is not None:
+        # a one-sample compile draws nothing: only the recorded seed can differ
+        comp = point if point.seed == seed else dataclasses.replace(point, seed=seed)
+    else:
+        comp = compile_scenario(scenario, samples=samples, seed=seed)
+    if samples == 1:
+        point = comp
+    elif required and point is None:
+        point = compile_scenario(scenario, samples=1)
     return run_compiled(comp, required=required, point=point)
 
 
@@ -505,7 +517,8 @@ def run_targets(
         numba is installed, the run has at least
         :data:`~clustersim.engines.AUTO_ACCEL_FROM` cluster-years and the kernel compiles
         every target kind (else the NumPy engine). The numba engine also draws normal quantiles
-        with a compiled inverse CDF (:mod:`clustersim.accel.draws`) instead of scipy's.
+        with a compiled inverse CDF (:mod:`clustersim.accel.draws`) instead of the NumPy one
+        (:mod:`clustersim.sampling.normal_cdf`).
         The engines agree to 1e-12 relative, not to the bit.
 
     Returns

@@ -29,7 +29,9 @@ problem, ``file:line: field.path: message``, and never a traceback.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
 import re
 import sys
 from typing import Annotated, Any
@@ -37,13 +39,33 @@ from typing import Annotated, Any
 import typer
 
 from clustersim._version import __version__
-from clustersim.cli import analysis, bench, discover, report, run, serve, sweep
-from clustersim.cli._common import Lang, err, fail, h, help_index, help_text, log, resolve_lang
+from clustersim.cli._common import Lang, fail, h, help_index, help_text, log, resolve_lang
 from clustersim.cli.config import load_settings
 from clustersim.errors import ClusterSimError
 from clustersim.i18n import word
 
-__all__ = ["app", "localize", "main"]
+__all__ = ["COMMAND_MODULES", "app", "build_app", "localize", "main"]
+
+#: every command and the module of :mod:`clustersim.cli` that defines it, in the order
+#: ``clustersim --help`` lists them (each module's ``COMMANDS``; tests/cli hold the two
+#: equal). Listed here so that running one command imports and builds only that one.
+COMMAND_MODULES: dict[str, str] = {
+    "run": "run",
+    "check": "run",
+    "validate": "run",
+    "schema": "run",
+    "calibrate": "analysis",
+    "backtest": "analysis",
+    "bench": "bench",
+    "report": "report",
+    "plot": "report",
+    "export": "report",
+    "import": "report",
+    "sweep": "sweep",
+    "discover": "discover",
+    "decompose": "discover",
+    "serve": "serve",
+}
 
 
 def _version(value: bool) -> None:
@@ -99,16 +121,22 @@ def _logging(level: int) -> None:
     """The ``clustersim`` logger to stderr at ``level`` (standard :mod:`logging`)."""
     for handler in list(log.handlers):
         log.removeHandler(handler)
-    handler = logging.StreamHandler(err.file)
+    # the stream stderr's rich console writes to (``err.file``), without making the console
+    handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(level)
     log.propagate = False
 
 
-def build_app() -> typer.Typer:
+def build_app(only: str | None = None) -> typer.Typer:
     """The ``clustersim`` typer app: every command group, shell completion, ``--version``,
-    ``--lang``, ``-v`` / ``-q``."""
+    ``--lang``, ``-v`` / ``-q``.
+
+    ``only``: just that command (a key of :data:`COMMAND_MODULES`) beside the root options,
+    for :func:`main` when no help is asked: typer then reads one command's signature
+    instead of fifteen, and the other command modules are not imported.
+    """
     new = typer.Typer(
         name="clustersim",
         help=word("help_app", "en"),
@@ -119,13 +147,25 @@ def build_app() -> typer.Typer:
     )
     new.callback()(_root)
     # the order ``clustersim --help`` lists the commands in
-    for group in (run, analysis, bench, report, sweep, discover, serve):
-        for name, command in group.COMMANDS.items():
-            new.command(name, help=word(f"help_cmd_{name}", "en"))(command)
+    for name, module in COMMAND_MODULES.items():
+        if only is not None and name != only:
+            continue
+        group = importlib.import_module(f"clustersim.cli.{module}")
+        new.command(name, help=word(f"help_cmd_{name}", "en"))(group.COMMANDS[name])
     return new
 
 
-app = build_app()
+_APP: typer.Typer | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """:data:`app`, every command, built on first use (``from clustersim.cli import app``)."""
+    global _APP
+    if name == "app":
+        if _APP is None:
+            _APP = build_app()
+        return _APP
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # --- the language of --help -----------------------------------------------------------------
 
@@ -242,13 +282,46 @@ def _argv_lang(argv: list[str]) -> str | None:
     return None
 
 
+#: root options that take a value (the next argument is not the command)
+_ROOT_VALUED = frozenset({"--lang"})
+
+
+def _argv_command(argv: list[str]) -> str | None:
+    """The command ``argv`` runs when it asks for no help and no shell completion (then
+    only that command needs building); None otherwise."""
+    if any(a in ("--help", "-h") for a in argv) or any(
+        k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ
+    ):
+        return None
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a == "--":
+            return None
+        if a.startswith("-"):
+            skip = a in _ROOT_VALUED
+            continue
+        return a if a in COMMAND_MODULES else None
+    return None
+
+
 def main() -> None:
     """Entry point of the ``clustersim`` script: the language of ``--help`` is chosen from
-    the command line, the config file and the locale before the app runs."""
-    command = typer.main.get_command(app)
+    the command line, the config file and the locale before the app runs.
+
+    Without ``--help`` only the command being run is built (and its help texts are put in
+    the chosen language only when that is Chinese, for click's usage errors); the whole
+    app, localised, when help is asked or the command is not recognised."""
+    argv = sys.argv[1:]
+    only = _argv_command(argv)
+    command = typer.main.get_command(build_app(only))
     try:
-        lang = _argv_lang(sys.argv[1:]) or resolve_lang(None, None, load_settings())
+        lang = _argv_lang(argv) or resolve_lang(None, None, load_settings())
     except ClusterSimError:
         lang = "en"  # the command itself reports the config file's errors
-    localize(command, lang if lang in ("en", "zh") else "en")
+    lang = lang if lang in ("en", "zh") else "en"
+    if only is None or lang != "en":
+        localize(command, lang)
     command(prog_name="clustersim")

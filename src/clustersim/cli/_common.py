@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from clustersim.cli.config import Settings, load_settings
 from clustersim.errors import ClusterSimError
 from clustersim.i18n import LANGS, WORDS, word
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from clustersim.results import StatusRule
 
 __all__ = [
@@ -83,10 +84,47 @@ def help_text(key: str, lang: str) -> str:
     return word(key, lang, **_HELP_FIELDS.get(key, {}))
 
 
-out = Console(highlight=False, soft_wrap=False)
-if not out.is_terminal:  # pipes and CI logs: wide enough for the target table
-    out = Console(highlight=False, soft_wrap=False, width=160)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+class _Lazy:
+    """A rich console made on first use: importing rich (and the command modules that
+    print with it) is not needed to parse a command line or to write ``--json``."""
+
+    def __init__(self, make: Callable[[], Console]) -> None:
+        self._make = make
+        self._console: Console | None = None
+
+    def real(self) -> Console:
+        """The console itself (for rich objects that keep a reference to it)."""
+        if self._console is None:
+            self._console = self._make()
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+
+def real_console(console: Console) -> Console:
+    """``console`` itself: :data:`out` and :data:`err` are made on first use."""
+    return console.real() if isinstance(console, _Lazy) else console
+
+
+def _out() -> Console:
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal:  # pipes and CI logs: wide enough for the target table
+        console = Console(highlight=False, soft_wrap=False, width=160)
+    return console
+
+
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+#: standard output and standard error (rich consoles, made when first used)
+out: Console = _Lazy(_out)  # type: ignore[assignment]
+err: Console = _Lazy(_err)  # type: ignore[assignment]
 
 ScenarioArg = Annotated[
     Path,
@@ -249,7 +287,7 @@ class Progress:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=err,
+            console=real_console(err),
             transient=True,
             disable=not (enabled and err.is_terminal),
         )

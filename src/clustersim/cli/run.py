@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from clustersim.cli._common import (
     Format,
@@ -30,13 +29,6 @@ from clustersim.cli._common import (
     resolve_lang,
     settings,
     status_rule,
-)
-from clustersim.cli.render import (
-    joint_lines,
-    mode_line,
-    series_table,
-    summary_line,
-    target_table,
 )
 from clustersim.errors import ClusterSimError, ScenarioError
 from clustersim.i18n import word
@@ -175,6 +167,17 @@ def run(
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(lang_), ensure_ascii=False, indent=2) + "\n")
         return
+    # the tables (rich) only when they are printed
+    from rich.markup import escape
+
+    from clustersim.cli.render import (
+        joint_lines,
+        mode_line,
+        series_table,
+        summary_line,
+        target_table,
+    )
+
     out.print(escape(mode_line(result, lang_)))
     out.print(target_table(result, lang_))
     for line in joint_lines(result, lang_):

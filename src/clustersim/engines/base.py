@@ -42,7 +42,7 @@ class Engine(Protocol):
         ...
 
     def inverse_normal(self) -> InverseNormal | None:
-        """The inverse normal CDF its draws use (None: scipy's ``ndtri``)."""
+        """The inverse normal CDF its draws use (None: AS241 in NumPy, :func:`clustersim.sampling.normal_cdf.ndtri`)."""
         ...
 
     def evaluate(

@@ -5,9 +5,10 @@ serves Monte Carlo, Latin hypercube and Sobol designs. ``ppf(u, lo, hi)`` also t
 to ``[lo, hi]``: the natural bounds of the scenario field the number sits in (a growth
 rate above -100%, a share in [0, 1]) intersected with the distribution's own bounds.
 
-The inverse normal CDF is an explicit argument (``inverse_normal``): scipy's ``ndtri`` by
-default; the compiled engine passes its own (:mod:`clustersim.accel.draws`), which agrees
-to a few units in the last place.
+The inverse normal CDF is an explicit argument (``inverse_normal``): AS241 in NumPy
+(:func:`clustersim.sampling.normal_cdf.ndtri`) by default; the compiled engine passes its
+own compiled AS241 (:mod:`clustersim.accel.draws`). Both agree with scipy's ``ndtri`` to a
+few units in the last place; neither imports scipy.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["POSITIVE", "Distribution", "InverseNormal", "ndtr", "scipy_ndtri"]
+from clustersim.sampling.normal_cdf import ndtr, ndtri
+
+__all__ = ["POSITIVE", "Distribution", "InverseNormal", "ndtr", "ndtri", "scipy_ndtri"]
 
 Array = NDArray[np.float64]
 #: a standard normal quantile function: ``(...)`` array of probabilities -> same shape
@@ -32,15 +35,9 @@ POSITIVE = {"positive": True}
 NO_MASS = 1e-12
 
 
-def ndtr(x: Array | float) -> Any:
-    """Standard normal CDF (scipy's ``ndtr``)."""
-    from scipy.special import ndtr as _ndtr
-
-    return _ndtr(x)
-
-
 def scipy_ndtri(u: Array) -> Array:
-    """Standard normal quantiles of ``u`` (any shape) with ``scipy.special.ndtri``."""
+    """Standard normal quantiles of ``u`` (any shape) with ``scipy.special.ndtri`` (for
+    comparisons; the draws use :func:`ndtri`)."""
     from scipy.special import ndtri
 
     return np.asarray(ndtri(u), dtype=np.float64)
@@ -84,7 +81,7 @@ class Distribution(ABC):
         lo, hi : float
             Bounds of the field the value sits in (intersected with the distribution's own).
         inverse_normal : callable, optional
-            Standard normal quantile function; scipy's ``ndtri`` when None.
+            Standard normal quantile function; :func:`ndtri` (AS241 in NumPy) when None.
 
         Returns
         -------

@@ -15,7 +15,9 @@ from clustersim.sampling.base import (
     Distribution,
     InverseNormal,
     ndtr,
-    scipy_ndtri,
+)
+from clustersim.sampling.base import (
+    ndtri as default_ndtri,
 )
 
 __all__ = ["LogNormal"]
@@ -48,7 +50,7 @@ class LogNormal(Distribution):
         *,
         inverse_normal: InverseNormal | None = None,
     ) -> Array:
-        ndtri = inverse_normal or scipy_ndtri
+        ndtri = inverse_normal or default_ndtri
         lo = max(lo, self.low if self.low is not None else 0.0, 0.0)
         hi = min(hi, self.high if self.high is not None else math.inf)
         if hi <= lo:  # bounds at or below zero: a lognormal is positive

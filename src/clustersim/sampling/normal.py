@@ -15,7 +15,9 @@ from clustersim.sampling.base import (
     Distribution,
     InverseNormal,
     ndtr,
-    scipy_ndtri,
+)
+from clustersim.sampling.base import (
+    ndtri as default_ndtri,
 )
 
 __all__ = ["Normal"]
@@ -49,7 +51,7 @@ class Normal(Distribution):
         *,
         inverse_normal: InverseNormal | None = None,
     ) -> Array:
-        ndtri = inverse_normal or scipy_ndtri
+        ndtri = inverse_normal or default_ndtri
         lo = max(lo, self.low if self.low is not None else -math.inf)
         hi = min(hi, self.high if self.high is not None else math.inf)
         a, b = ndtr((lo - self.mean) / self.sd), ndtr((hi - self.mean) / self.sd)

@@ -269,6 +269,9 @@ def assumption_findings(sc: Scenario) -> list[Finding]:
     def add(tid: str, rule: str, where: str, node: Any, **values: float | int | str) -> None:
         found.append(Finding(tid, rule, where, place.origin(where), place.is_plan(node), values))
 
+    # what each node offers the rules, read once (not once per target: the central value of
+    # a distribution builds its sampler, and a pydantic attribute miss is slow)
+    facts = [(where, node, *_node_facts(where, node)) for where, node in nodes]
     for tid, t in sc.targets.items():
         goal = goal_of(t)
         if goal is None:
@@ -276,31 +279,38 @@ def assumption_findings(sc: Scenario) -> list[Finding]:
         year = getattr(t, "year", None)
         own_paths = _series_paths(str(getattr(t, "metric", "") or ""))
         reads = _reads(sc, t)
-        for where, node in nodes:
-            if (
-                isinstance(node, ToTarget)
-                and node.year == year
-                and _close(central(node.value), goal)
-            ):
-                add(tid, "to_target", where, node, goal=f"{goal:g}", year=int(node.year))
-            if t.kind in RATE_KINDS and _series_of(where) in reads:
-                rates: list[Any] = []
-                if isinstance(node, Constant):
-                    rates = [node.rate]
-                elif isinstance(node, PathGrowth):
-                    rates = list(node.rates.values())
-                if any(_close(central(r), goal) and not is_uncertain(r) for r in rates):
-                    add(tid, "target_rate", where, node, goal=f"{goal:g}")
-            base = getattr(node, "base", None)
-            if (
-                t.kind in LEVEL_KINDS
-                and (isinstance(base, int | float) or hasattr(base, "point"))
-                and where in own_paths
-                and _zero_growth(getattr(node, "growth", None))
-                and _close(central(base), goal)  # type: ignore[arg-type]
-            ):
+        rate_kind, level_kind = t.kind in RATE_KINDS, t.kind in LEVEL_KINDS
+        for where, node, aim, fixed_rates, series, flat in facts:
+            if aim is not None and aim[0] == year and _close(aim[1], goal):
+                add(tid, "to_target", where, node, goal=f"{goal:g}", year=int(aim[0]))
+            if rate_kind and series in reads and any(_close(r, goal) for r in fixed_rates):
+                add(tid, "target_rate", where, node, goal=f"{goal:g}")
+            if level_kind and flat is not None and where in own_paths and _close(flat, goal):
                 add(tid, "flat_base", f"{where}.base", node, goal=f"{goal:g}")
     return found
+
+
+def _node_facts(
+    where: str, node: Any
+) -> tuple[tuple[Any, float] | None, list[float], str | None, float | None]:
+    """For :func:`assumption_findings`: a ``to_target`` growth's (year, central value); the
+    central values of the fixed (not uncertain) rates of a constant or path growth; the
+    series the node belongs to; the central base of a level that does not grow (else
+    None)."""
+    aim = (node.year, central(node.value)) if isinstance(node, ToTarget) else None
+    rates: list[Any] = []
+    if isinstance(node, Constant):
+        rates = [node.rate]
+    elif isinstance(node, PathGrowth):
+        rates = list(node.rates.values())
+    fixed = [central(r) for r in rates if not is_uncertain(r)]
+    base = getattr(node, "base", None)
+    flat = None
+    if (isinstance(base, int | float) or hasattr(base, "point")) and _zero_growth(
+        getattr(node, "growth", None)
+    ):
+        flat = central(base)  # type: ignore[arg-type]
+    return aim, fixed, _series_of(where), flat
 
 
 def outcome_findings(

@@ -1,0 +1,91 @@
+"""CPU seconds of a cold ``clustersim run`` (issue 21, part 4), beside a bare interpreter.
+
+    PYTHONPATH=src python benchmarks/cold_run.py [--repeat 7] [--samples 1000]
+        [--scenario scenarios/zhenjiang-2026.yaml] [--tree DIR] [--bytecode]
+
+Each repetition starts a fresh interpreter running ``python -m clustersim run SCENARIO
+--samples N --seed 1`` (output to /dev/null) and reads the child's user + system CPU time
+from ``getrusage``; a bare ``python -c pass`` is measured interleaved with it, so what the
+project adds is the difference. CPU time, not wall time: on a shared machine the wall time
+is the CPU time times the contention. The load average is printed beside the numbers.
+
+``--tree DIR`` runs another checkout's ``src`` (a before/after comparison runs both,
+interleaved, when given twice). Without ``--bytecode`` the environment's
+``PYTHONDONTWRITEBYTECODE`` is kept, so the project's modules are compiled from source in
+every run (as in this development environment); with it, bytecode is cached in a temporary
+folder after a warm-up run (as in an installed package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def cpu_of(cmd: list[str], env: dict[str, str]) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--samples", type=int, default=1000)
+    ap.add_argument("--scenario", default="scenarios/zhenjiang-2026.yaml")
+    ap.add_argument("--tree", action="append", default=None)
+    ap.add_argument("--bytecode", action="store_true")
+    args = ap.parse_args()
+    trees = args.tree or [str(Path(__file__).resolve().parents[1])]
+    pyc = tempfile.mkdtemp(prefix="clustersim-pyc-")
+    envs = {}
+    for tree in trees:
+        env = dict(os.environ, PYTHONPATH=str(Path(tree) / "src"))
+        if args.bytecode:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = pyc
+        envs[tree] = env
+    run = [
+        sys.executable,
+        "-m",
+        "clustersim",
+        "run",
+        args.scenario,
+        "--samples",
+        str(args.samples),
+        "--seed",
+        "1",
+    ]
+    bare = [sys.executable, "-c", "pass"]
+    for tree in trees:  # warm-up: disk cache, bytecode
+        cpu_of(run, envs[tree])
+    times: dict[str, list[float]] = {t: [] for t in trees}
+    base: list[float] = []
+    load0 = os.getloadavg()[0]
+    for _ in range(args.repeat):
+        base.append(cpu_of(bare, envs[trees[0]]))
+        for tree in trees:
+            times[tree].append(cpu_of(run, envs[tree]))
+    load1 = os.getloadavg()[0]
+    print(
+        f"load average {load0:.2f} -> {load1:.2f}; {args.repeat} runs each, interleaved; "
+        f"bytecode {'cached' if args.bytecode else 'not written'}"
+    )
+    print(f"python -c pass: median {statistics.median(base):.3f} s CPU (min {min(base):.3f})")
+    for tree in trees:
+        t = times[tree]
+        print(
+            f"{tree}: clustersim run {Path(args.scenario).name} -n {args.samples}: "
+            f"median {statistics.median(t):.3f} s CPU (min {min(t):.3f}, max {max(t):.3f})"
+        )
+
+
+if __name__ == "__main__":
+    main()

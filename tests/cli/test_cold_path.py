@@ -1,0 +1,74 @@
+"""What a cold ``clustersim run`` loads: one command built, no scipy.special, no rich until
+something is printed with it (issue 21, part 4). Checked in fresh interpreters through
+``sys.modules``; the time it saves is measured by benchmarks/cold_run.py, not here."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import clustersim.cli as cli
+
+ROOT = Path(__file__).resolve().parents[2]
+GROUPS = ("run", "analysis", "bench", "report", "sweep", "discover", "serve")
+
+
+def loaded_after(code: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after running ``code``."""
+    probe = (
+        f"{code}\nimport json, sys\n"
+        "sys.__stderr__.write('MODULES' + json.dumps(sorted(sys.modules)) + '\\n')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env
+    )
+    line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES"))
+    return set(json.loads(line[len("MODULES") :]))
+
+
+def test_the_command_table_lists_every_module_command_in_help_order() -> None:
+    import importlib
+
+    listed = [
+        (name, group)
+        for group in GROUPS
+        for name in importlib.import_module(f"clustersim.cli.{group}").COMMANDS
+    ]
+    assert list(cli.COMMAND_MODULES.items()) == listed
+
+
+def test_importing_the_cli_loads_no_command_rich_or_scipy() -> None:
+    mods = loaded_after("import clustersim.cli")
+    assert "scipy.special" not in mods
+    assert not {m for m in mods if m == "rich" or m.startswith("rich.")}
+    assert not {f"clustersim.cli.{g}" for g in GROUPS} & mods
+
+
+def test_a_run_builds_only_its_command_and_draws_without_scipy() -> None:
+    mods = loaded_after(
+        "import sys\nfrom clustersim.cli import main\n"
+        "sys.argv = ['clustersim', 'run', 'scenarios/example.yaml', '-n', '300', '-s', '1', "
+        "'--json']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+    )
+    assert "scipy.special" not in mods and "scipy" not in mods
+    assert "clustersim.cli.run" in mods
+    assert not {f"clustersim.cli.{g}" for g in GROUPS if g != "run"} & mods
+    # --json prints no table: rich is not needed
+    assert not {m for m in mods if m == "rich" or m.startswith("rich.")}
+
+
+def test_help_still_lists_every_command(capsys: object) -> None:
+    from typer.testing import CliRunner
+
+    out = CliRunner().invoke(cli.app, ["--help"]).output
+    for name in cli.COMMAND_MODULES:
+        assert name in out
+    assert cli._argv_command(["run", "x.yaml", "-n", "5"]) == "run"
+    assert cli._argv_command(["--lang", "zh", "-v", "check", "x.yaml"]) == "check"
+    assert cli._argv_command(["run", "--help"]) is None
+    assert cli._argv_command(["rnu", "x.yaml"]) is None
