@@ -65,7 +65,7 @@ def test_one_worker_two_workers_and_dask_give_identical_files(tmp_path):
     assert runs["two"].executor == "processes (2 workers)"
     digests = {name: _digest(tmp_path / name) for name in runs}
     assert len(digests["one"]) == 2 * 6  # 6 chunks of samples and of trajectories
-    assert digests["one"] == digests["two"] == digests["dask"]
+    assert digests["one"] == digests["two"] == digests["spawned"] == digests["dask"]
     # and the tables hold real, varying numbers
     t = pq.read_table(tmp_path / "one" / "samples").to_pandas()
     assert len(t) == 1100 and t["sample"].tolist() == list(range(1100))
@@ -74,7 +74,31 @@ def test_one_worker_two_workers_and_dask_give_identical_files(tmp_path):
     s = [r.summary.to_dict() for r in runs.values()]
     for d in s:
         d.pop("run")
-    assert s[0] == s[1] == s[2]
+    assert s[0] == s[1] == s[2] == s[3]
+
+
+def test_pool_workers_fork_only_where_no_other_thread_runs(monkeypatch):
+    """A forked worker starts with the parent's imports and compiled kernels (no start-up
+    cost); a process with threads of its own spawns, and the environment can force either."""
+    import threading
+
+    from clustersim.sweep.executors import start_method
+
+    monkeypatch.delenv("CLUSTERSIM_START_METHOD", raising=False)
+    busy = threading.Event()
+    t = threading.Thread(target=busy.wait)
+    if threading.active_count() == 1:
+        assert start_method() == "fork"
+    t.start()
+    try:
+        assert start_method() == "spawn"
+        monkeypatch.setenv("CLUSTERSIM_START_METHOD", "fork")
+        assert start_method() == "fork"
+    finally:
+        busy.set()
+        t.join()
+    monkeypatch.setenv("CLUSTERSIM_START_METHOD", "spawn")
+    assert start_method() == "spawn"
 
 
 @pytest.mark.parametrize("engine", ["numpy", "projection"])

@@ -35,6 +35,7 @@ __all__ = [
     "Sink",
     "default_workers",
     "make_executor",
+    "start_method",
 ]
 
 
@@ -155,31 +156,79 @@ def _run_in_worker(chunk: int) -> ChunkResult | ChunkDone:
     return _JOB(chunk)
 
 
+def start_method() -> str:
+    """How :class:`LocalPoolExecutor` starts its workers here: ``fork`` or ``spawn``.
+
+    ``fork`` when this is Linux and the process runs no other Python thread; else
+    ``spawn``. A forked worker starts in milliseconds with everything the parent has
+    imported and compiled (NumPy, the engine, the scenario's numba kernel, loaded by the
+    pilot chunk), where a spawned one imports and loads them again: about 1.5-3 s of CPU
+    per worker on this project's 2-core machine, which alone kept two workers near 1.2x one
+    process on a 10^6-sample sweep. A process that runs threads of its own (a notebook's
+    kernel, a Dask client's event loop) might fork while one of them holds a lock, so it
+    gets ``spawn``. The threads Arrow and jemalloc start at import are not Python threads;
+    both re-initialise themselves in a forked child (``pthread_atfork``).
+    ``CLUSTERSIM_START_METHOD=spawn`` (or ``fork``) overrides the choice.
+    """
+    import multiprocessing as mp
+    import sys
+    import threading
+
+    forced = os.environ.get("CLUSTERSIM_START_METHOD", "").strip().lower()
+    methods = mp.get_all_start_methods()
+    if forced in methods:
+        return forced
+    if sys.platform == "linux" and "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 class LocalPoolExecutor:
     """A pool of ``workers`` local processes (the default: one per core).
 
     The job (plan and sink) is sent once per worker; tasks carry only a chunk index, and
-    at most ``2 * workers`` chunks are in flight. Workers are started with ``spawn`` so a
-    pool is safe to start from a process that runs threads (a notebook, a Dask client).
+    at most ``2 * workers`` chunks are in flight. Workers are forked when that is safe and
+    spawned otherwise (:func:`start_method`); either way each evaluates its chunks from the
+    plan and the chunk's seed, so the results are the same bits.
+
+    Parameters
+    ----------
+    workers : int, optional
+    method : {"fork", "spawn", "forkserver"}, optional
+        Override :func:`start_method`.
     """
 
     name = "processes"
     writes_in_worker = True
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, method: str | None = None) -> None:
         self.workers = workers or default_workers()
+        self.method = method
+        #: the start method of the last pool (set by :meth:`imap`)
+        self.started_with: str | None = None
         self._pool: ProcessPoolExecutor | None = None
 
     def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[ChunkResult | ChunkDone]:
         import multiprocessing as mp
+        import warnings
 
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=mp.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(job,),
-        )
-        yield from _bounded(self._pool.submit, _run_in_worker, chunks, 2 * self.workers)
+        method = self.method or start_method()
+        self.started_with = method
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns on fork when the OS reports more than one thread; the only
+            # ones start_method() lets through are Arrow's and jemalloc's (fork-safe, above)
+            warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks")
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=mp.get_context(method),
+                initializer=_init_worker,
+                initargs=(job,),
+            )
+            # a fork pool starts every worker at the first submit: inside the filter
+            it = iter(chunks)
+            first = next(it, None)
+            pending = [] if first is None else [self._pool.submit(_run_in_worker, first)]
+        yield from _bounded(self._pool.submit, _run_in_worker, it, 2 * self.workers, pending)
 
     def describe(self) -> str:
         return f"processes ({self.workers} workers)"
@@ -195,10 +244,11 @@ def _bounded(
     fn: Callable[[int], Any],
     chunks: Iterable[int],
     inflight: int,
+    started: Iterable[Future[Any]] = (),
 ) -> Iterator[Any]:
     it = iter(chunks)
-    pending: set[Future[Any]] = set()
-    for k in it:
+    pending: set[Future[Any]] = set(started)
+    for k in it if len(pending) < inflight else ():
         pending.add(submit(fn, k))
         if len(pending) >= inflight:
             break
