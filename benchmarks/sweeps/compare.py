@@ -12,7 +12,17 @@ Rows:
 - ``stored``: every column of every sample written as Parquet parts (the default);
 - ``summary_only``: nothing per sample (``store: summary_only``), after only;
 - ``workers=2``, ``dask local x2``: the summary-only sweep on two pool workers and on a local
-  Dask cluster of two single-threaded workers, beside ``workers=1`` of the same run.
+  Dask cluster of two single-threaded workers, beside ``workers=1`` of the same run. The pool
+  is started inside the timed call (its workers fork in milliseconds); the Dask cluster is
+  started (and its workers import clustersim) before it, as a user's running cluster is.
+
+Each row reports wall seconds and CPU seconds: this process (the run, the merge of the
+chunk summaries, Dask's scheduler) plus its workers (pool workers' resource usage once
+they exit; Dask workers' ``process_time`` asked before and after). On a machine whose cores
+other jobs keep busy, wall-time ratios of the executor rows say little; ``CPU 1 / CPU`` is
+how much more CPU the workers spend than one process (1.00 = none), and ``bound`` that
+times the workers: the speed-up two free cores would give at most. Re-run on a quiet
+machine for the wall-time ratio itself; the load average is printed.
 
     python benchmarks/sweeps/compare.py                       # 10^6 samples, 1 repeat
     python benchmarks/sweeps/compare.py --samples 200000 --repeat 3 --before /work/main
@@ -50,16 +60,20 @@ if dask == "local":
     from clustersim.sweep.executors import DaskExecutor
     ex = DaskExecutor("local", workers=workers)
 load0 = os.getloadavg()[0]
+# a Dask worker outlives the run: ask it for its CPU time before and after
+w0 = ex.client.run(time.process_time) if ex is not None else {}
 with tempfile.TemporaryDirectory() as d:
     c0, r0 = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     res = run_sweep(sweep, out=d + "/o", samples=n, workers=workers, executor=ex, engine=engine, **kw)
     secs = time.perf_counter() - t0
-    cpu = time.process_time() - c0
-if ex is not None:
-    ex.close()  # the workers' CPU time is counted once they have exited
-r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time() - c0  # this process: the run, the merge (and Dask's scheduler)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # pool workers, exited by now
 child = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+if ex is not None:
+    w1 = ex.client.run(time.process_time)
+    child = sum(w1[a] - w0[a] for a in w1)
+    ex.close()
 print(json.dumps({
     "seconds": secs, "cpu": cpu, "child_cpu": child, "load": [load0, os.getloadavg()[0]],
     "p_met": [t.probability for t in res.summary.targets],
