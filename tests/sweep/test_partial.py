@@ -206,3 +206,43 @@ def test_per_bin_counts_equal_counting_each_bin_directly() -> None:
     flat = Layout(k, (0,), layout.coarse, layout.fine, nest=(0,))
     again = chunk_partial(flat, x[:, None], margin * 2.0, margin, met)
     assert np.array_equal(again.bin_met, part.bin_met)
+
+
+def test_summary_only_on_dask_batches_chunks_to_the_same_summary(linear, write_sweep) -> None:
+    """Summary-only, a Dask task evaluates a few consecutive chunks and sends back their
+    partials; merged in chunk order, the summary is the in-process one, bit for bit."""
+    distributed = pytest.importorskip("distributed")
+    from clustersim.sweep import DaskExecutor
+
+    sweep = write_sweep(
+        method="monte_carlo",
+        samples=5000,
+        seed=12,
+        chunk_size=200,
+        parameters={RATES["c"]: {"range": [0.0, 0.1]}, RATES["d"]: {"range": [0.0, 0.1]}},
+    )
+    one = run_sweep(sweep, workers=1, store=())
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        ex = DaskExecutor(client=client)
+        calls: list[tuple[int, ...]] = []
+        submit = client.submit
+
+        def spy(fn, job, chunks, **kw):  # type: ignore[no-untyped-def]
+            calls.append(chunks)
+            return submit(fn, job, chunks, **kw)
+
+        client.submit = spy  # type: ignore[method-assign]
+        try:
+            dask = run_sweep(sweep, executor=ex, store=())
+        finally:
+            client.submit = submit  # type: ignore[method-assign]
+    assert max(len(c) for c in calls) > 1  # chunks travelled in batches
+    assert sorted(k for c in calls for k in c) == list(range(25))
+    a, b = one.summary.to_dict(), dask.summary.to_dict()
+    a.pop("run"), b.pop("run")
+    assert a == b

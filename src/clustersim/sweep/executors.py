@@ -264,8 +264,13 @@ def _bounded(
 # --- Dask distributed ---------------------------------------------------------------------------
 
 
-def _run_dask(job: ChunkJob, chunk: int) -> ChunkResult | ChunkDone:
-    return job(chunk)
+def _run_dask(job: ChunkJob, chunks: tuple[int, ...]) -> list[ChunkResult | ChunkDone]:
+    return [job(k) for k in chunks]
+
+
+#: chunks per Dask task when only summaries travel back (a task's scheduling, messages and
+#: bookkeeping in the worker and in this process cost more than in a process pool)
+DASK_BATCH = 4
 
 
 def warm_worker() -> None:
@@ -323,18 +328,24 @@ class DaskExecutor:
             ) from exc
         distributed: Any = _distributed  # untyped package
         self._own: list[Any] = []
+        self.batch = DASK_BATCH
         # a local cluster shares this machine's disk: its workers write their own parts, so
         # only chunk summaries travel back (as in the process pool)
         self.writes_in_worker = address == "local"
         if client is not None:
             self.client = client
         elif address == "local":
-            cluster = distributed.LocalCluster(
-                n_workers=workers or default_workers(),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
+            import dask
+
+            # a worker's statistical profiler samples its threads every 10 ms (for the
+            # dashboard this cluster does not start): CPU the chunks' evaluation could use
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                cluster = distributed.LocalCluster(
+                    n_workers=workers or default_workers(),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
             self.client = distributed.Client(cluster)
             self._own = [self.client, cluster]
             self.client.run(warm_worker)
@@ -356,12 +367,16 @@ class DaskExecutor:
         client = self.client
         [job_f] = client.scatter([job], broadcast=True, hash=False)
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        it = iter(chunks)
-        first = [client.submit(_run_dask, job_f, k, pure=False) for k in islice(it, 2 * n_workers)]
+        todo = list(chunks)
+        # a task of a few consecutive chunks when each returns only its summary (a few
+        # kilobytes to a megabyte); one chunk per task when samples travel back
+        per = 1 if job.ships else max(1, min(self.batch, len(todo) // (4 * n_workers)))
+        it = iter([tuple(todo[i : i + per]) for i in range(0, len(todo), per)])
+        first = [client.submit(_run_dask, job_f, b, pure=False) for b in islice(it, 2 * n_workers)]
         ac = as_completed(first)
         try:
             for fut in ac:
-                yield fut.result()
+                yield from fut.result()
                 fut.release()
                 nxt = next(it, None)
                 if nxt is not None:
