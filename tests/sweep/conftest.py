@@ -99,14 +99,20 @@ def write_sweep(tmp_path: Path) -> Callable[..., Path]:
 
 
 def runs_on_three_executors(sweep: Path, tmp_path: Path) -> dict[str, Any]:
-    """``run_sweep`` of ``sweep`` (trajectories kept) in process, on a 2-process pool and on a
-    2-worker Dask LocalCluster, into ``tmp_path/one``, ``two`` and ``dask``: the runs whose
-    files must be the same bytes (skips without dask.distributed)."""
+    """``run_sweep`` of ``sweep`` (trajectories kept) in process, on a 2-process pool (workers
+    started as :func:`~clustersim.sweep.executors.start_method` chooses, and spawned), and on
+    a 2-worker Dask LocalCluster, into ``tmp_path/one``, ``two``, ``spawned`` and ``dask``:
+    the runs whose files must be the same bytes (skips without dask.distributed)."""
     from clustersim.sweep import DaskExecutor, InProcessExecutor, LocalPoolExecutor, run_sweep
 
     distributed = pytest.importorskip("distributed")
     runs = {}
-    for name, ex in (("one", InProcessExecutor()), ("two", LocalPoolExecutor(2))):
+    pools = (
+        ("one", InProcessExecutor()),
+        ("two", LocalPoolExecutor(2)),  # forked workers where that is safe (start_method)
+        ("spawned", LocalPoolExecutor(2, method="spawn")),
+    )
+    for name, ex in pools:
         try:
             runs[name] = run_sweep(sweep, out=tmp_path / name, executor=ex, keep=["trajectories"])
         finally:

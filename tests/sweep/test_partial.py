@@ -169,3 +169,80 @@ def test_joint_goals_probability_from_the_stored_met_flags(linear, write_sweep) 
     assert table["target"][-1] == "(joint mp)" and table["probability"][-1] == j.probability
     line = f"joint mp: {j.probability:.1%} (all met: m_level, p_level)"
     assert line in one.summary.parts()
+
+
+def test_per_bin_counts_equal_counting_each_bin_directly() -> None:
+    """The partial's per-bin counts (coarse met counts added from the nested fine bins, fine
+    counts, margin sums) equal a direct count over each bin of the layout."""
+    from clustersim.sweep.partial import FINE_BINS, MAX_BINS, Binning, Layout
+
+    rng = np.random.default_rng(8)
+    n, k = 5000, 3
+    x = rng.uniform(0.0, 1.0, n)
+    fine_edges = np.quantile(x, np.linspace(0, 1, FINE_BINS + 1))
+    coarse_edges = fine_edges[::4]
+    layout = Layout(
+        targets=k,
+        factor_cols=(0,),
+        coarse=(Binning(False, coarse_edges),),
+        fine=(Binning(False, fine_edges),),
+        nest=(4,),
+    )
+    margin = rng.normal(size=(k, n))
+    met = margin > rng.normal(0.0, 0.5, size=(k, n))
+    part = chunk_partial(layout, x[:, None], margin * 2.0, margin, met)
+    coarse = np.searchsorted(coarse_edges[1:-1], x, side="right")
+    fine = np.searchsorted(fine_edges[1:-1], x, side="right")
+    assert np.array_equal(coarse, fine // 4)
+    for t in range(k):
+        want = np.bincount(coarse[met[t]], minlength=MAX_BINS)
+        assert np.array_equal(part.bin_met[t, 0], want)
+        assert np.array_equal(part.fine_met[t, 0], np.bincount(fine[met[t]], minlength=FINE_BINS))
+        np.testing.assert_allclose(
+            part.bin_sum[t, 0], np.bincount(coarse, weights=margin[t], minlength=MAX_BINS)
+        )
+    assert np.array_equal(part.sizes[0], np.bincount(coarse, minlength=MAX_BINS))
+    # not nested: the coarse counts are counted on their own bins, to the same numbers
+    flat = Layout(k, (0,), layout.coarse, layout.fine, nest=(0,))
+    again = chunk_partial(flat, x[:, None], margin * 2.0, margin, met)
+    assert np.array_equal(again.bin_met, part.bin_met)
+
+
+def test_summary_only_on_dask_batches_chunks_to_the_same_summary(linear, write_sweep) -> None:
+    """Summary-only, a Dask task evaluates a few consecutive chunks and sends back their
+    partials; merged in chunk order, the summary is the in-process one, bit for bit."""
+    distributed = pytest.importorskip("distributed")
+    from clustersim.sweep import DaskExecutor
+
+    sweep = write_sweep(
+        method="monte_carlo",
+        samples=5000,
+        seed=12,
+        chunk_size=200,
+        parameters={RATES["c"]: {"range": [0.0, 0.1]}, RATES["d"]: {"range": [0.0, 0.1]}},
+    )
+    one = run_sweep(sweep, workers=1, store=())
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        ex = DaskExecutor(client=client)
+        calls: list[tuple[int, ...]] = []
+        submit = client.submit
+
+        def spy(fn, job, chunks, **kw):  # type: ignore[no-untyped-def]
+            calls.append(chunks)
+            return submit(fn, job, chunks, **kw)
+
+        client.submit = spy  # type: ignore[method-assign]
+        try:
+            dask = run_sweep(sweep, executor=ex, store=())
+        finally:
+            client.submit = submit  # type: ignore[method-assign]
+    assert max(len(c) for c in calls) > 1  # chunks travelled in batches
+    assert sorted(k for c in calls for k in c) == list(range(25))
+    a, b = one.summary.to_dict(), dask.summary.to_dict()
+    a.pop("run"), b.pop("run")
+    assert a == b

@@ -94,7 +94,7 @@ def test_shocks_give_the_same_bytes_on_one_process_a_pool_and_dask(tmp_path: Pat
     runs = runs_on_three_executors(sweep, tmp_path)
     digests = {name: _digest(tmp_path / name) for name in runs}
     assert len(digests["one"]) == 2 * 6
-    assert digests["one"] == digests["two"] == digests["dask"]
+    assert digests["one"] == digests["two"] == digests["spawned"] == digests["dask"]
     # the trajectories carry the yearly shocks: b's growth varies from year to year
     tr = pq.read_table(tmp_path / "one" / "trajectories").to_pandas()
     b = tr[(tr["cluster"] == "b") & (tr["variable"] == "output")].pivot(

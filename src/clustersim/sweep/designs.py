@@ -63,6 +63,7 @@ LHS_KEY = 2**32
 SOBOL_KEY = 2**32 + 1
 _FEISTEL_ROUNDS = 6
 _EPS = 2.0**-53  # Sobol' points may be exactly 0; ppf(0) of a normal is -inf
+_HALF_STEP = 0.5 / 2.0**53  # uniforms are shifted by half a step so that 0 is never drawn
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def uniform_stream(seed: int, chunk: int, path: str, n: int) -> Array:
     ``spawn_key=(chunk,)``.
     """
     ss = np.random.SeedSequence(seed, spawn_key=(chunk, zlib.crc32(path.encode())))
-    out: Array = np.random.Generator(np.random.PCG64(ss)).random(n) + 0.5 / 2.0**53
+    out: Array = np.random.Generator(np.random.PCG64(ss)).random(n) + _HALF_STEP
     return out
 
 
@@ -176,9 +177,17 @@ def _lhs_keys(seed: int, path: str) -> U64:
 
 def _monte_carlo(design: Design, seed: int, chunk: int, start: int, stop: int, lo: int) -> Array:
     n = stop - start
-    out = np.empty((n, design.d))
+    # column-major: each number's uniforms are drawn straight into their own contiguous
+    # column (the numbers of uniform_stream, without a temporary and a strided copy each)
+    out = np.empty((n, design.d), order="F")
     for j, path in enumerate(design.paths):
-        out[:, j] = uniform_stream(seed, chunk, path, stop - lo)[start - lo :]
+        if start == lo:
+            ss = np.random.SeedSequence(seed, spawn_key=(chunk, zlib.crc32(path.encode())))
+            col = out[:, j]
+            np.random.Generator(np.random.PCG64(ss)).random(n, out=col)
+            col += _HALF_STEP
+        else:
+            out[:, j] = uniform_stream(seed, chunk, path, stop - lo)[start - lo :]
     return out
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "Sink",
     "default_workers",
     "make_executor",
+    "start_method",
 ]
 
 
@@ -155,31 +156,79 @@ def _run_in_worker(chunk: int) -> ChunkResult | ChunkDone:
     return _JOB(chunk)
 
 
+def start_method() -> str:
+    """How :class:`LocalPoolExecutor` starts its workers here: ``fork`` or ``spawn``.
+
+    ``fork`` when this is Linux and the process runs no other Python thread; else
+    ``spawn``. A forked worker starts in milliseconds with everything the parent has
+    imported and compiled (NumPy, the engine, the scenario's numba kernel, loaded by the
+    pilot chunk), where a spawned one imports and loads them again: about 1.5-3 s of CPU
+    per worker on this project's 2-core machine, which alone kept two workers near 1.2x one
+    process on a 10^6-sample sweep. A process that runs threads of its own (a notebook's
+    kernel, a Dask client's event loop) might fork while one of them holds a lock, so it
+    gets ``spawn``. The threads Arrow and jemalloc start at import are not Python threads;
+    both re-initialise themselves in a forked child (``pthread_atfork``).
+    ``CLUSTERSIM_START_METHOD=spawn`` (or ``fork``) overrides the choice.
+    """
+    import multiprocessing as mp
+    import sys
+    import threading
+
+    forced = os.environ.get("CLUSTERSIM_START_METHOD", "").strip().lower()
+    methods = mp.get_all_start_methods()
+    if forced in methods:
+        return forced
+    if sys.platform == "linux" and "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 class LocalPoolExecutor:
     """A pool of ``workers`` local processes (the default: one per core).
 
     The job (plan and sink) is sent once per worker; tasks carry only a chunk index, and
-    at most ``2 * workers`` chunks are in flight. Workers are started with ``spawn`` so a
-    pool is safe to start from a process that runs threads (a notebook, a Dask client).
+    at most ``2 * workers`` chunks are in flight. Workers are forked when that is safe and
+    spawned otherwise (:func:`start_method`); either way each evaluates its chunks from the
+    plan and the chunk's seed, so the results are the same bits.
+
+    Parameters
+    ----------
+    workers : int, optional
+    method : {"fork", "spawn", "forkserver"}, optional
+        Override :func:`start_method`.
     """
 
     name = "processes"
     writes_in_worker = True
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, method: str | None = None) -> None:
         self.workers = workers or default_workers()
+        self.method = method
+        #: the start method of the last pool (set by :meth:`imap`)
+        self.started_with: str | None = None
         self._pool: ProcessPoolExecutor | None = None
 
     def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[ChunkResult | ChunkDone]:
         import multiprocessing as mp
+        import warnings
 
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=mp.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(job,),
-        )
-        yield from _bounded(self._pool.submit, _run_in_worker, chunks, 2 * self.workers)
+        method = self.method or start_method()
+        self.started_with = method
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns on fork when the OS reports more than one thread; the only
+            # ones start_method() lets through are Arrow's and jemalloc's (fork-safe, above)
+            warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks")
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=mp.get_context(method),
+                initializer=_init_worker,
+                initargs=(job,),
+            )
+            # a fork pool starts every worker at the first submit: inside the filter
+            it = iter(chunks)
+            first = next(it, None)
+            pending = [] if first is None else [self._pool.submit(_run_in_worker, first)]
+        yield from _bounded(self._pool.submit, _run_in_worker, it, 2 * self.workers, pending)
 
     def describe(self) -> str:
         return f"processes ({self.workers} workers)"
@@ -195,10 +244,11 @@ def _bounded(
     fn: Callable[[int], Any],
     chunks: Iterable[int],
     inflight: int,
+    started: Iterable[Future[Any]] = (),
 ) -> Iterator[Any]:
     it = iter(chunks)
-    pending: set[Future[Any]] = set()
-    for k in it:
+    pending: set[Future[Any]] = set(started)
+    for k in it if len(pending) < inflight else ():
         pending.add(submit(fn, k))
         if len(pending) >= inflight:
             break
@@ -214,8 +264,32 @@ def _bounded(
 # --- Dask distributed ---------------------------------------------------------------------------
 
 
-def _run_dask(job: ChunkJob, chunk: int) -> ChunkResult | ChunkDone:
-    return job(chunk)
+def _run_dask(job: ChunkJob, chunks: tuple[int, ...]) -> list[ChunkResult | ChunkDone]:
+    return [job(k) for k in chunks]
+
+
+#: chunks per Dask task when only summaries travel back (a task's scheduling, messages and
+#: bookkeeping in the worker and in this process cost more than in a process pool)
+DASK_BATCH = 4
+
+
+def warm_worker() -> None:
+    """Import what evaluating a chunk needs (the sweep, the compiler, the engines' draws).
+
+    A local Dask cluster's workers are fresh interpreters; run on each when the cluster
+    starts, this moves their imports (about 1.5 s of CPU each, numba's the largest) out of
+    the first chunks of every sweep.
+    """
+    import numpy as np
+
+    import clustersim.sweep.evaluate  # noqa: F401  (the compiler and the NumPy engine)
+    from clustersim.engines import ENGINES
+
+    for engine in ENGINES.values():
+        if engine.available():
+            ndtri = engine.inverse_normal()
+            if ndtri is not None:  # numba's compiled draws, loaded from its cache
+                ndtri(np.full(2, 0.5))
 
 
 class DaskExecutor:
@@ -254,20 +328,38 @@ class DaskExecutor:
             ) from exc
         distributed: Any = _distributed  # untyped package
         self._own: list[Any] = []
+        self.batch = DASK_BATCH
         # a local cluster shares this machine's disk: its workers write their own parts, so
         # only chunk summaries travel back (as in the process pool)
         self.writes_in_worker = address == "local"
         if client is not None:
             self.client = client
         elif address == "local":
-            cluster = distributed.LocalCluster(
-                n_workers=workers or default_workers(),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
+            import dask
+
+            # A worker's statistical profiler samples its threads every 10 ms (for the
+            # dashboard this cluster does not start): CPU the chunks' evaluation could use.
+            # The nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off
+            # glibc's adaptive mmap threshold: every array over 128 KB (a chunk has
+            # hundreds) is then a fresh mmap whose pages fault in zeroed, and the workers
+            # spent about 1.7x the CPU of the same chunks in a pool. Keep the rest.
+            environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+            environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+            with dask.config.set(
+                {
+                    "distributed.worker.profile.enabled": False,
+                    "distributed.nanny.pre-spawn-environ": environ,
+                }
+            ):
+                cluster = distributed.LocalCluster(
+                    n_workers=workers or default_workers(),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
             self.client = distributed.Client(cluster)
             self._own = [self.client, cluster]
+            self.client.run(warm_worker)
         elif address:
             try:
                 self.client = distributed.Client(address, timeout="20s")
@@ -286,12 +378,16 @@ class DaskExecutor:
         client = self.client
         [job_f] = client.scatter([job], broadcast=True, hash=False)
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        it = iter(chunks)
-        first = [client.submit(_run_dask, job_f, k, pure=False) for k in islice(it, 2 * n_workers)]
+        todo = list(chunks)
+        # a task of a few consecutive chunks when each returns only its summary (a few
+        # kilobytes to a megabyte); one chunk per task when samples travel back
+        per = 1 if job.ships else max(1, min(self.batch, len(todo) // (4 * n_workers)))
+        it = iter([tuple(todo[i : i + per]) for i in range(0, len(todo), per)])
+        first = [client.submit(_run_dask, job_f, b, pure=False) for b in islice(it, 2 * n_workers)]
         ac = as_completed(first)
         try:
             for fut in ac:
-                yield fut.result()
+                yield from fut.result()
                 fut.release()
                 nxt = next(it, None)
                 if nxt is not None:

@@ -404,11 +404,17 @@ def chunk_partial(
             continue
         flat = (ids[None, :] + shift * MAX_BINS).reshape(-1)
         bin_sum[:, i] = np.bincount(flat, weights=marg, minlength=k * MAX_BINS).reshape(k, MAX_BINS)
-        bin_met[:, i] = np.bincount(flat, weights=metf, minlength=k * MAX_BINS).reshape(k, MAX_BINS)
         fflat = (fids[None, :] + shift * FINE_BINS).reshape(-1)
         fine_met[:, i] = np.bincount(fflat, weights=metf, minlength=k * FINE_BINS).reshape(
             k, FINE_BINS
         )
+        if r:  # a coarse bin is r fine bins: its met count is theirs, added (integers)
+            c = layout.coarse[i].count
+            bin_met[:, i, :c] = fine_met[:, i, : c * r].reshape(k, c, r).sum(axis=2)
+        else:
+            bin_met[:, i] = np.bincount(flat, weights=metf, minlength=k * MAX_BINS).reshape(
+                k, MAX_BINS
+            )
     m_mean = margin.mean(axis=1) if n else np.zeros(k)
     dev = margin - m_mean[:, None]
     out = Partial(

@@ -1,0 +1,100 @@
+"""Where a sweep's chunk spends its CPU time, phase by phase (not a test).
+
+Runs the steps of :func:`clustersim.sweep.evaluate.evaluate_rows` and the worker's summary
+(:func:`clustersim.sweep.partial.chunk_partial`) one by one on chunks of
+``sweeps/zhenjiang-mc.yaml`` and reports the CPU milliseconds of each per chunk (CPU time,
+so a loaded machine moves the figures less than wall time would), after a few warm-up
+chunks, and what that makes for 10^6 samples. Writing Parquet is measured by
+``encodings.py``.
+
+    PYTHONPATH=src python benchmarks/sweeps/phases.py [--chunks 40] [--engine numba]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from clustersim.compile import compile_scenario, correlate_uniforms, correlation_groups
+from clustersim.engines import get_engine
+from clustersim.sweep.designs import quantiles
+from clustersim.sweep.evaluate import project_targets
+from clustersim.sweep.partial import chunk_partial, make_layout
+from clustersim.sweep.plan import plan_sweep
+from clustersim.sweep.spec import load_sweep
+
+ROOT = Path(__file__).resolve().parents[2]
+WARM = 5
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--chunks", type=int, default=40)
+    ap.add_argument("--engine", default=None, help="default: numba when installed, else numpy")
+    a = ap.parse_args()
+    engine = a.engine or ("numba" if importlib.util.find_spec("numba") else "numpy")
+    plan = plan_sweep(
+        load_sweep(ROOT / "sweeps" / "zhenjiang-mc.yaml", samples=4096 * (a.chunks + WARM))
+    )
+    inv = get_engine(engine).inverse_normal()
+    layout = make_layout(plan, inv)
+    cpu: dict[str, float] = {}
+    load0 = os.getloadavg()[0]
+
+    def tick(name: str, t: float) -> float:
+        now = time.process_time()
+        cpu[name] = cpu.get(name, 0.0) + now - t
+        return now
+
+    n = 0
+    for k in range(a.chunks + WARM):
+        if k == WARM:
+            cpu.clear()
+        t = time.process_time()
+        start, stop = plan.bounds(k)
+        n = stop - start
+        u = quantiles(plan.design, plan.seed, k, start, stop, start)
+        t = tick("uniforms (design quantiles)", t)
+        uniforms = {d.path: u[:, j] for j, d in enumerate(plan.dims)}
+        groups = correlation_groups(plan.scenario)
+        uniforms.update(correlate_uniforms(groups, uniforms, inv))
+        t = tick("copula", t)
+        inputs = np.empty((n, len(plan.dims)), order="F")
+        for j, d in enumerate(plan.dims):
+            inputs[:, j] = d.values(uniforms[d.path], inverse_normal=inv)
+        t = tick("inverse CDFs (ppf)", t)
+        comp = compile_scenario(
+            plan.scenario,
+            samples=n,
+            seed=plan.seed,
+            uniforms=uniforms,
+            spawn_key=(k,),
+            draw=True,
+            inverse_normal=inv,
+            drawn={d.path: inputs[:, j] for j, d in enumerate(plan.dims)},
+        )
+        t = tick("compile", t)
+        out = project_targets(comp, engine=engine)
+        t = tick(f"project ({engine})", t)
+        chunk_partial(layout, inputs, out.value, out.margin, out.met)
+        tick("chunk summary (partial)", t)
+    total = sum(cpu.values())
+    print(
+        f"zhenjiang-mc, chunks of {n:,} samples, {len(plan.dims)} sampled numbers, "
+        f"{len(plan.targets)} targets, engine {engine}, {a.chunks} chunks after {WARM} warm-up; "
+        f"load average {load0:.1f}-{os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'phase':<30} {'CPU ms/chunk':>12} {'share':>6}")
+    for name, v in cpu.items():
+        print(f"{name:<30} {1e3 * v / a.chunks:12.1f} {v / total:6.1%}")
+    per = total / a.chunks
+    print(f"{'total':<30} {1e3 * per:12.1f}   -> {per * 1e6 / n:.1f} CPU s per 10^6 samples")
+
+
+if __name__ == "__main__":
+    main()
