@@ -1653,6 +1653,16 @@ WORDS: Mapping[str, Bi] = {
         "the header is sector, the sector codes, total_output, and the rows are the same "
         "sectors in the same order",
     ),
+    "iot_e_national": Bi(
+        "表头应为 code、name_zh、name_en、origin、各部门代码、最终使用各列、GO，"
+        "domestic 与 imports 各行依次为同样顺序的部门",
+        "the header is code, name_zh, name_en, origin, the sector codes, the final-use columns, "
+        "GO, and the domestic and imports rows are the sectors in the same order",
+    ),
+    "iot_e_name": Bi(
+        "对照表部门 {sector} 名为 {given!r}，投入产出表中为 {table!r}",
+        "the concordance calls sector {sector} {given!r}, the table {table!r}",
+    ),
     "tier_cluster_twice": Bi(
         "集群 {cluster!r} 已有同一组梯队的管道 {other!r}：每个集群每组梯队只能有一条管道",
         "cluster {cluster!r} already has a pipeline with these tiers ({other!r}): one ladder "
