@@ -142,3 +142,35 @@ def test_a_bad_layout_or_a_wrong_name_is_refused(tmp_path: Path) -> None:
         env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
     )
     assert res.returncode == 1 and "通信设备、计算机和其他电子设备" in res.stderr
+
+
+def test_the_shipped_scenario_solves_leontief_with_these_coefficients() -> None:
+    """Central run of jiangxi-2025-io against an independent solve: each coupled cluster's
+    demand path is its base grown to its plan target (to_target, even pace from 2021 to
+    2025), the rest's is 60,200 at 8.5%/yr; f[t] = (I - A) d[2021] x d[t] / d[2021] and
+    x[t] = (I - A)^-1 f[t] (docs/scenario-format.md §7a)."""
+    import clustersim as cs
+
+    sc = cs.load_scenario(SCEN)
+    r = cs.run(sc, required=False)
+    ids = list(sc.clusters)
+    got = coefficients()
+    groups = [*COUPLED, "rest"]
+    a = np.array([[got.get(i, {}).get(j, 0.0) for j in groups] for i in groups])
+    # central bases (jiangxi-trend.yaml) and 2025 plan values (jiangxi-2025.yaml)
+    base = {"aviation": 1440, "electronics": 6500, "equipment": 5460, "tcm": 449.4}
+    base |= {"new_energy": 1100, "new_materials": 3500}
+    goal = {"aviation": 2600, "electronics": 12000, "equipment": 8000, "tcm": 856.5}
+    goal |= {"new_energy": 2500, "new_materials": 6000}
+    years = np.arange(5)
+    d = np.array([[base[c] * (goal[c] / base[c]) ** (t / 4) for t in years] for c in COUPLED])
+    d = np.vstack([d, 60200 * 1.085**years])
+    f = (np.eye(7) - a) @ d[:, :1] * d / d[:, :1]
+    x = np.linalg.solve(np.eye(7) - a, f)
+    out = r.series["output"][0]
+    for k, c in enumerate(COUPLED):
+        np.testing.assert_allclose(out[ids.index(c)], x[k], rtol=1e-9, err_msg=c)
+    np.testing.assert_allclose(r.series["io_rest_output"][0], x[-1], rtol=1e-9)
+    # the coupling pulls the fast chains towards the economy's pace: electronics' 2025 output
+    # falls short of the 12,000 its own final demand growth would give on its own
+    assert 11_000 < out[ids.index("electronics"), -1] < 12_000
