@@ -9,7 +9,7 @@ name_zh, name_en, origin, <codes...>, ..., GO``, e.g. calibration/io/china-2020-
 **domestic** intermediate-use block and gross output are used (imported inputs leak out).
 CONCORDANCE.csv: ``sector, group, share`` (group a cluster id of SCENARIO or ``rest``; a sector
 not listed goes to ``rest``); with the NBS layout an optional ``name_zh`` column is checked
-against the table's names. The totals before and after are printed as comments: they must agree.
+against the table's names. The totals before and after are printed as comments (English, then Chinese): they must agree.
 """
 
 from __future__ import annotations
@@ -49,20 +49,26 @@ def main(argv: list[str]) -> int:
                     raise ScenarioError(
                         Problem(word("iot_e_name", "en", **fmt), word("iot_e_name", "zh", **fmt))
                     )
-            what = "domestic intermediate use"
+            what = "iot_use_dom"
         else:
             sectors, z, x = read_flow_table(table)
-            what = "intermediate use"
+            what = "iot_use_all"
         sc = cs.load_scenario(scenario)
         agg = aggregate(sectors, z, x, read_concordance(conc), list(sc.clusters))
     except ClusterSimError as exc:
         sys.stderr.write(f"{exc}\n")
         return 1
     a = agg.coefficients
-    print(f"# aggregated from {table} by {conc}: {len(sectors)} sectors -> {len(agg.groups)}")
-    print(f"# {what}: table {z.sum():.6g}, aggregated {agg.z.sum():.6g}")
-    print(f"# total output: table {x.sum():.6g}, aggregated {agg.x.sum():.6g}")
-    print(f"# largest column sum of A: {a.sum(axis=0).max():.4f}")
+    lines = [
+        ("iot_from", {"table": table, "conc": conc, "n": len(sectors), "g": len(agg.groups)}),
+        ("iot_use", {"what": what, "table": z.sum(), "agg": agg.z.sum()}),
+        ("iot_use", {"what": "iot_output", "table": x.sum(), "agg": agg.x.sum()}),
+        ("iot_colsum", {"v": a.sum(axis=0).max()}),
+    ]
+    for key, fmt in lines:  # each comment in English, then in Chinese
+        for lang in ("en", "zh"):
+            args = {k: word(v, lang) if k == "what" else v for k, v in fmt.items()}
+            print(f"# {word(key, lang, **args)}")
     print(yaml.safe_dump({"coefficients": agg.io_block()}, allow_unicode=True, sort_keys=False))
     return 0
 

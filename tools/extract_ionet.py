@@ -4,7 +4,7 @@ dependency of clustersim) and the package's ``.rda`` file, e.g.
 
     git -C <ionet clone> show HEAD:data/china_2020_42.rda > /tmp/china_2020_42.rda
     pip install pyreadr
-    python tools/extract_ionet.py /tmp/china_2020_42.rda > calibration/io/china-2020-42.csv
+    PYTHONPATH=src python tools/extract_ionet.py /tmp/china_2020_42.rda > calibration/io/china-2020-42.csv
 
 The data frame has one row per product and origin (``Domestic`` then ``Imports``: the
 non-competitive-import layout, intermediate and final use of domestic output separated from
@@ -24,6 +24,8 @@ import sys
 
 import numpy as np
 import pyreadr  # type: ignore[import-not-found,unused-ignore]
+
+from clustersim.i18n import word
 
 HEADER = """\
 # NBS national input-output table of China, 2020, 42 sectors (2020年全国投入产出表, 国家统计局),
@@ -69,10 +71,10 @@ def main(argv: list[str]) -> int:
         + imp[codes].to_numpy(float).sum(0)
         + tot.loc["TVA", codes].to_numpy(float)
     )
-    sys.stderr.write(
-        f"{name}: {n} sectors; max |row (TIU + TFU) - GO| / GO = {np.max(abs(rows - go) / go):.2e}; "
-        f"max |column (inputs + TVA) - GO| / GO = {np.max(abs(cols - go) / go):.2e}\n"
-    )
+    vals: dict[str, object] = {"name": name, "n": n}
+    vals |= {"row": np.max(abs(rows - go) / go), "col": np.max(abs(cols - go) / go)}
+    for lang in ("en", "zh"):
+        sys.stderr.write(word("iot_balance", lang, **vals) + "\n")
     return 0
 
 
