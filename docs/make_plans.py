@@ -23,7 +23,8 @@ NOTES = {
     "ezhou-2029-tiers": "the plan with its two firm ladders as tier pipelines (§9a): the firm-count targets "
     "read the pipelines",
     "jiangxi-2025-io": "the plan with input-output links between its chains (§7a); the coefficients are "
-    "ILLUSTRATIVE, not a published table (no Jiangxi input-output table could be found to ship)",
+    "China's national 2020 input-output table (NBS, 42 sectors, domestic block) aggregated to the chains, a "
+    "proxy for Jiangxi's own table, which is not available offline (local coefficients would be smaller)",
 }
 SAMPLES, SEED = 1000, 1
 

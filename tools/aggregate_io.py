@@ -3,10 +3,13 @@ coefficients block (docs/scenario-format.md §7a; clustersim.analysis.io_table).
 
     python tools/aggregate_io.py TABLE.csv CONCORDANCE.csv SCENARIO.yaml > coefficients.yaml
 
-TABLE.csv: ``sector, <codes...>, total_output`` with one row per supplying sector (the
-intermediate-use block and total output, e.g. the 42-sector 江西省投入产出表). CONCORDANCE.csv:
-``sector, group, share`` (group a cluster id of SCENARIO or ``rest``; a sector not listed goes
-to ``rest``). The totals before and after are printed as comments: they must agree.
+TABLE.csv: either ``sector, <codes...>, total_output`` with one row per supplying sector (the
+intermediate-use block and total output), or the NBS layout of calibration/io/ (``code,
+name_zh, name_en, origin, <codes...>, ..., GO``, e.g. calibration/io/china-2020-42.csv), whose
+**domestic** intermediate-use block and gross output are used (imported inputs leak out).
+CONCORDANCE.csv: ``sector, group, share`` (group a cluster id of SCENARIO or ``rest``; a sector
+not listed goes to ``rest``); with the NBS layout an optional ``name_zh`` column is checked
+against the table's names. The totals before and after are printed as comments (English, then Chinese): they must agree.
 """
 
 from __future__ import annotations
@@ -17,7 +20,15 @@ from pathlib import Path
 import yaml
 
 import clustersim as cs
-from clustersim.analysis.io_table import aggregate, read_concordance, read_flow_table
+from clustersim.analysis.io_table import (
+    aggregate,
+    concordance_names,
+    read_concordance,
+    read_flow_table,
+    read_national_table,
+)
+from clustersim.errors import ClusterSimError, Problem, ScenarioError
+from clustersim.i18n import word
 
 
 def main(argv: list[str]) -> int:
@@ -25,12 +36,39 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(__doc__ or "")
         return 2
     table, conc, scenario = (Path(a) for a in argv)
-    sectors, z, x = read_flow_table(table)
-    sc = cs.load_scenario(scenario)
-    agg = aggregate(sectors, z, x, read_concordance(conc), list(sc.clusters))
-    print(f"# aggregated from {table} by {conc}: {len(sectors)} sectors -> {len(agg.groups)}")
-    print(f"# intermediate use: table {z.sum():.6g}, aggregated {agg.z.sum():.6g}")
-    print(f"# total output: table {x.sum():.6g}, aggregated {agg.x.sum():.6g}")
+    with table.open(encoding="utf-8") as fh:
+        first = next(line for line in fh if not line.lstrip().startswith("#"))
+    try:
+        if first.startswith("code,"):
+            nat = read_national_table(table)
+            sectors, z, x = list(nat.codes), nat.z_domestic, nat.x
+            names = dict(zip(nat.codes, nat.names_zh, strict=True))
+            for code, given in concordance_names(conc).items():
+                if given and code in names and given != names[code]:
+                    fmt = {"sector": code, "given": given, "table": names[code]}
+                    raise ScenarioError(
+                        Problem(word("iot_e_name", "en", **fmt), word("iot_e_name", "zh", **fmt))
+                    )
+            what = "iot_use_dom"
+        else:
+            sectors, z, x = read_flow_table(table)
+            what = "iot_use_all"
+        sc = cs.load_scenario(scenario)
+        agg = aggregate(sectors, z, x, read_concordance(conc), list(sc.clusters))
+    except ClusterSimError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+    a = agg.coefficients
+    lines = [
+        ("iot_from", {"table": table, "conc": conc, "n": len(sectors), "g": len(agg.groups)}),
+        ("iot_use", {"what": what, "table": z.sum(), "agg": agg.z.sum()}),
+        ("iot_use", {"what": "iot_output", "table": x.sum(), "agg": agg.x.sum()}),
+        ("iot_colsum", {"v": a.sum(axis=0).max()}),
+    ]
+    for key, fmt in lines:  # each comment in English, then in Chinese
+        for lang in ("en", "zh"):
+            args = {k: word(v, lang) if k == "what" else v for k, v in fmt.items()}
+            print(f"# {word(key, lang, **args)}")
     print(yaml.safe_dump({"coefficients": agg.io_block()}, allow_unicode=True, sort_keys=False))
     return 0
 

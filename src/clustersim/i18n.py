@@ -1653,6 +1653,34 @@ WORDS: Mapping[str, Bi] = {
         "the header is sector, the sector codes, total_output, and the rows are the same "
         "sectors in the same order",
     ),
+    "iot_e_national": Bi(
+        "表头应为 code、name_zh、name_en、origin、各部门代码、最终使用各列、GO，"
+        "domestic 与 imports 各行依次为同样顺序的部门",
+        "the header is code, name_zh, name_en, origin, the sector codes, the final-use columns, "
+        "GO, and the domestic and imports rows are the sectors in the same order",
+    ),
+    "iot_from": Bi(
+        "由 {table} 按 {conc} 汇总：{n} 个部门 -> {g} 组",
+        "aggregated from {table} by {conc}: {n} sectors -> {g}",
+    ),
+    "iot_use": Bi(
+        "{what}：原表 {table:.6g}，汇总后 {agg:.6g}",
+        "{what}: table {table:.6g}, aggregated {agg:.6g}",
+    ),
+    "iot_use_dom": Bi("国内产品中间使用", "domestic intermediate use"),
+    "iot_use_all": Bi("中间使用", "intermediate use"),
+    "iot_output": Bi("总产出", "total output"),
+    "iot_colsum": Bi("A 的最大列和：{v:.4f}", "largest column sum of A: {v:.4f}"),
+    "iot_balance": Bi(
+        "{name}：{n} 个部门；行（中间使用 + 最终使用 - 总产出）最大相对差 {row:.2e}；"
+        "列（中间投入 + 增加值 - 总产出）最大相对差 {col:.2e}",
+        "{name}: {n} sectors; max |row (TIU + TFU) - GO| / GO = {row:.2e}; "
+        "max |column (inputs + TVA) - GO| / GO = {col:.2e}",
+    ),
+    "iot_e_name": Bi(
+        "对照表部门 {sector} 名为 {given!r}，投入产出表中为 {table!r}",
+        "the concordance calls sector {sector} {given!r}, the table {table!r}",
+    ),
     "tier_cluster_twice": Bi(
         "集群 {cluster!r} 已有同一组梯队的管道 {other!r}：每个集群每组梯队只能有一条管道",
         "cluster {cluster!r} already has a pipeline with these tiers ({other!r}): one ladder "

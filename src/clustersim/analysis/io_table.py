@@ -31,7 +31,15 @@ from numpy.typing import NDArray
 from clustersim.errors import Problem, ScenarioError
 from clustersim.i18n import word
 
-__all__ = ["Aggregated", "aggregate", "read_concordance", "read_flow_table"]
+__all__ = [
+    "Aggregated",
+    "NationalTable",
+    "aggregate",
+    "concordance_names",
+    "read_concordance",
+    "read_flow_table",
+    "read_national_table",
+]
 
 Array = NDArray[np.float64]
 REST = "rest"
@@ -132,12 +140,78 @@ def read_flow_table(path: Path) -> tuple[list[str], Array, Array]:
     return sectors, z, x
 
 
+@dataclass(frozen=True)
+class NationalTable:
+    """A table in the NBS layout of ``calibration/io/`` (``code, name_zh, name_en, origin,
+    <codes...>, <final-use columns...>, GO``): ``codes`` and ``names_zh`` of the sectors, the
+    domestic and imported intermediate-use blocks, final use by column, gross output, and the
+    ``origin = total`` rows (``TII``, value added, ``TVA``, ``TI``) by buying sector."""
+
+    codes: tuple[str, ...]
+    names_zh: tuple[str, ...]
+    z_domestic: Array
+    z_imports: Array
+    final_use: dict[str, Array]
+    x: Array
+    totals: dict[str, Array]
+
+
+def read_national_table(path: Path) -> NationalTable:
+    """Read a table in the layout ``tools/extract_ionet.py`` writes (calibration/io/README.md):
+    one ``domestic`` and one ``imports`` row per sector in the order of the sector columns,
+    then the ``total`` rows."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.reader(fh) if r and not r[0].lstrip().startswith("#")]
+    head, body = rows[0], rows[1:]
+    bad = ScenarioError(
+        Problem(word("iot_e_national", "en"), word("iot_e_national", "zh"), file=str(path))
+    )
+    if head[:4] != ["code", "name_zh", "name_en", "origin"] or head[-1] != "GO":
+        raise bad
+    codes = tuple(c for c in head[4:] if c.isdigit())
+    n = len(codes)
+    tail = head[4 + n :]
+    dom = [r for r in body if r[3] == "domestic"]
+    imp = [r for r in body if r[3] == "imports"]
+    if [r[0] for r in dom] != list(codes) or [r[0] for r in imp] != list(codes):
+        raise bad
+
+    def num(v: str) -> float:
+        return float(v) if v.strip() else float("nan")
+
+    try:
+        zd = np.array([[num(v) for v in r[4 : 4 + n]] for r in dom])
+        zi = np.array([[num(v) for v in r[4 : 4 + n]] for r in imp])
+        fin = {c: np.array([num(r[4 + n + k]) for r in dom]) for k, c in enumerate(tail)}
+        tot = {r[0]: np.array([num(v) for v in r[4 : 4 + n]]) for r in body if r[3] == "total"}
+    except (ValueError, IndexError) as exc:
+        raise ScenarioError(
+            Problem(
+                word("tiers_e_value", "en", detail=str(exc)),
+                word("tiers_e_value", "zh", detail=str(exc)),
+                file=str(path),
+            )
+        ) from None
+    x = fin.pop("GO")
+    return NationalTable(codes, tuple(r[1] for r in dom), zd, zi, fin, x, tot)
+
+
 def read_concordance(path: Path) -> dict[str, dict[str, float]]:
     """A concordance CSV: ``sector, group, share`` (share 1 when empty); a sector may have
-    several rows (a split)."""
+    several rows (a split). Other columns (``name_zh``, ``reason``) are for the reader."""
     out: dict[str, dict[str, float]] = {}
     with path.open(encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(row for row in fh if not row.lstrip().startswith("#")):
             share = float(r.get("share") or 1.0)
             out.setdefault(r["sector"].strip(), {})[r["group"].strip()] = share
     return out
+
+
+def concordance_names(path: Path) -> dict[str, str]:
+    """The ``name_zh`` a concordance CSV gives each sector code (empty when it has none), to
+    check against the table's names."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {
+            r["sector"].strip(): (r.get("name_zh") or "").strip()
+            for r in csv.DictReader(row for row in fh if not row.lstrip().startswith("#"))
+        }
