@@ -330,7 +330,7 @@ def import_(
     def work() -> Iterator[str]:
         from clustersim.api import validate
         from clustersim.report.excel import read_workbook, scenario_yaml
-        from clustersim.report.html import atomic_write_bytes
+        from clustersim.report.page import atomic_write_bytes
 
         sc = read_workbook(workbook)
         validate(sc)  # names in expressions, history, growth bounds

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from clustersim.i18n import word
 from clustersim.report.charts import _new_figure, figure_bytes
-from clustersim.report.html import _CSS, _e, atomic_write_bytes
+from clustersim.report.page import _CSS, _e, atomic_write_bytes
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
