@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import clustersim as cs
-import clustersim.engine as engine_mod
 from clustersim.engine import run_targets
+from clustersim.engines import resolve_engine
 
 
 def _doc(**over: Any) -> dict[str, Any]:
@@ -35,13 +35,12 @@ def _doc(**over: Any) -> dict[str, Any]:
 def test_engine_choice_sees_samples_times_clusters_times_years(monkeypatch: Any) -> None:
     """5 samples x 2 clusters x 3 years (2023-2025) = 30 cluster-years of work."""
     seen: list[int] = []
-    real = engine_mod.resolve_engine
 
     def spy(engine: Any, work: int, kinds: Any) -> Any:
         seen.append(work)
-        return real("numpy", work, kinds)
+        return resolve_engine("numpy", work, kinds)
 
-    monkeypatch.setattr(engine_mod, "resolve_engine", spy)
+    monkeypatch.setattr("clustersim.engine.resolve_engine", spy)
     run_targets(cs.Scenario.model_validate(_doc()), samples=5, seed=1, engine="auto")
     assert seen == [30]
 
