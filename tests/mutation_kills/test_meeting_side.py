@@ -39,3 +39,13 @@ def test_the_nearest_meeting_rate_wins_and_below_comes_after_above() -> None:
         return np.where((cand >= up) | (cand <= down), SAFE, -1.0)
 
     assert _meeting_side(rate, margins, b) == up
+
+
+def test_a_strict_goal_not_cleared_within_reach_is_left_to_the_search() -> None:
+    """more_than 1: no candidate clears it, so no rate is kept (None: the search decides);
+    an inclusive goal keeps the formula's rate instead."""
+    rate = 0.05
+    assert (
+        _meeting_side(rate, lambda c: np.full(c.shape, -1e-3), Bound(lo=1.0, strict=True)) is None
+    )
+    assert _meeting_side(rate, lambda c: np.full(c.shape, -1e-3), Bound(lo=1.0)) == rate
