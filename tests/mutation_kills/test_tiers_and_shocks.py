@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import clustersim as cs
@@ -44,3 +45,28 @@ def test_shocked_rates_keep_the_base_year_column() -> None:
     assert got is out
     assert_array_equal(out[:, 0], [0.1, 0.0])
     assert_allclose(out, want, rtol=1e-15, atol=1e-16)
+
+
+def test_a_drawn_exit_rate_that_overflows_in_some_samples_is_refused() -> None:
+    """promotion 0.5 and exit uniform on [0.3, 0.7]: about half the samples lose more than
+    all their firms; one such sample is enough to refuse the scenario, naming the field."""
+    tiers: dict[str, Any] = {
+        "sme": {
+            "name": "sme",
+            "base": 1000,
+            "promotion": 0.5,
+            "exit_rate": {"dist": "uniform", "low": 0.3, "high": 0.7},
+        },
+        "ht": {"name": "ht", "base": 0},
+    }
+    d = {
+        "id": "t",
+        "name": "t",
+        "base_year": 2023,
+        "end_year": 2026,
+        "region": {"gdp": {"base": 100.0}},
+        "pipelines": {"firms": {"name": "firms", "entries": {"base": 100.0}, "tiers": tiers}},
+    }
+    with pytest.raises(cs.ScenarioError) as info:
+        cs.run(cs.Scenario.model_validate(d), samples=40, seed=1, required=False)
+    assert "pipelines.firms.tiers.sme.exit_rate: promotion + exit_rate is 1." in str(info.value)
