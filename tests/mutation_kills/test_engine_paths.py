@@ -67,3 +67,9 @@ def test_one_lever_is_the_required_growth_and_no_lever_list() -> None:
     assert t.required_growth["rate"] == pytest.approx(0.1, abs=1e-9)
     assert t.required_levers == []
     assert "required_growth_levers" not in t.to_dict()
+
+
+@pytest.mark.parametrize("samples", [0, -3])
+def test_run_targets_refuses_fewer_than_one_sample(samples: int) -> None:
+    with pytest.raises(cs.ScenarioError, match=rf"^samples must be >= 1, got {samples}$"):
+        run_targets(cs.Scenario.model_validate(_doc()), samples=samples, seed=1)
