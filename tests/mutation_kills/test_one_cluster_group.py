@@ -7,6 +7,7 @@ from numpy.testing import assert_array_equal
 
 import clustersim as cs
 from clustersim.core.targets import _columns
+from clustersim.engine import run_targets
 
 
 def test_columns_of_one_and_of_a_run_and_of_scattered_clusters() -> None:
@@ -46,3 +47,25 @@ def test_count_over_a_group_of_one_cluster() -> None:
     res = cs.run(cs.Scenario.model_validate(doc), required=False)
     got = {k: res.target(k).median_value for k in ("g50", "g200", "all50", "all200")}
     assert got == {"g50": 1.0, "g200": 1.0, "all50": 2.0, "all200": 1.0}
+
+
+def test_a_cluster_exactly_at_the_threshold_counts() -> None:
+    """a 100 and b 300, threshold 100 ("at least 100"): both count, in every engine."""
+    doc = {
+        "id": "o",
+        "name": "o",
+        "base_year": 2023,
+        "end_year": 2025,
+        "region": {"gdp": {"base": 100}},
+        "clusters": {
+            "a": {"name": "A", "output": {"base": 100}},
+            "b": {"name": "B", "output": {"base": 300}},
+        },
+        "targets": {
+            "c": {"kind": "count_over", "label": "c", "year": 2025, "threshold": 100, "at_least": 2}
+        },
+    }
+    sc = cs.Scenario.model_validate(doc)
+    for engine in ("numpy", "projection"):
+        out = run_targets(sc, samples=2, seed=1, engine=engine)["c"]
+        assert_array_equal(out.value, [2.0, 2.0], err_msg=engine)
