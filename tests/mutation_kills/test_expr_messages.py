@@ -22,3 +22,9 @@ def test_a_long_expression_is_cut_at_57_characters() -> None:
     with pytest.raises(ex.ExprError) as info:
         ex.parse(text)
     assert str(info.value).startswith("in '" + text[:57] + "...': the number '1e101' is too large")
+
+
+@pytest.mark.parametrize("text", ["", "   ", None, 5])
+def test_an_empty_or_non_string_expression_is_refused(text: object) -> None:
+    with pytest.raises(ex.ExprError, match=r"^an expression must be a non-empty string$"):
+        ex.parse(text)  # type: ignore[arg-type]
