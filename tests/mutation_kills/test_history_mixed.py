@@ -35,6 +35,14 @@ def _scenario() -> cs.Scenario:
                 "year": 2025,
                 "at_least": 0,
             },
+            "mixed_left": {
+                "kind": "change_since",
+                "label": "mixed_left",
+                "metric": "sum(gdp * output)",  # the region series on the left
+                "from_year": 2020,
+                "year": 2025,
+                "at_least": 0,
+            },
             "gdp": {
                 "kind": "change_since",
                 "label": "gdp",
@@ -57,3 +65,4 @@ def test_cluster_times_drawn_region_history_is_summed_per_sample() -> None:
     assert gdp_2020.shape == (3,) and np.ptp(gdp_2020) > 0  # really drawn per sample
     assert np.all((gdp_2020 >= 50) & (gdp_2020 <= 150))
     assert_allclose(out["mixed"].value, 15000.0 - 120.0 * gdp_2020, rtol=1e-13)
+    assert_allclose(out["mixed_left"].value, 15000.0 - 120.0 * gdp_2020, rtol=1e-13)
