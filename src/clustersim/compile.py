@@ -352,7 +352,9 @@ class _Builder:
             self.paths.setdefault(f"{src}<-{path}", f"{path}.growth.to")
         return rates, links, block
 
-    def region_series(self, name: str, s: Series, path: str, lo: float = LEVEL_LO) -> None:
+    def region_series(
+        self, name: str, s: Series | LevelIndicator, path: str, lo: float = LEVEL_LO
+    ) -> None:
         x0 = self.ctx.value(s.base, f"{path}.base", lo)
         rates, elastic = self.growth(s.growth, x0, path)
         self.paths[name] = f"{path}.growth"
@@ -423,9 +425,8 @@ class _Builder:
             # id's first letter) and the indicator is its whole units
             units = f"_{iid}_continuous" if ind.integer else iid
             if isinstance(ind, LevelIndicator):
-                self.region_series(
-                    units, Series(base=ind.base, growth=ind.growth), f"indicators.{iid}"
-                )
+                # its base and growth are a Series' (validated with the indicator)
+                self.region_series(units, ind, f"indicators.{iid}")
             elif isinstance(ind, StockIndicator):
                 self.region_series(f"{iid}_flow", ind.flow, f"indicators.{iid}.flow")
                 s0 = self.ctx.value(ind.base, f"indicators.{iid}.base", LEVEL_LO)
