@@ -147,3 +147,28 @@ def test_a_chunk_whose_values_break_a_check_is_still_refused(tmp_path: Path) -> 
             uniforms={"region.gdp.growth.rate": np.full(3, 0.5)},
             drawn=bad,
         )
+
+
+def test_forked_pool_workers_reuse_the_parents_compiled_structure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked pool workers inherit the compiler the parent's pilot chunk made: the structure
+    is compiled once for the whole sweep, not once per chunk or per worker."""
+    import os
+
+    plan = plan_sweep(load_sweep(_write(tmp_path, samples=3000)))
+    log = tmp_path / "compiles.log"
+    metrics = compile_mod._compile_metrics
+
+    def counted(comp: Compiled, b: Any) -> None:
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
+        metrics(comp, b)
+
+    monkeypatch.setattr(compile_mod, "_compile_metrics", counted)
+    monkeypatch.setenv("CLUSTERSIM_START_METHOD", "fork")
+    res = run_sweep(plan, workers=2, engine="numpy")
+    assert res is not None
+    pids = log.read_text(encoding="utf-8").split()
+    # the parent's pilot chunk compiled it; the forked workers (six chunks) reuse it
+    assert pids == [str(os.getpid())]
