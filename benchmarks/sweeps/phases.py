@@ -7,7 +7,11 @@ so a loaded machine moves the figures less than wall time would), after a few wa
 chunks, and what that makes for 10^6 samples. Writing Parquet is measured by
 ``encodings.py``.
 
-    PYTHONPATH=src python benchmarks/sweeps/phases.py [--chunks 40] [--engine numba]
+The scenario is compiled as a sweep does (:class:`clustersim.compile.ScenarioCompiler`: its
+structure once, each chunk's arrays per chunk); ``--fresh-compile`` compiles it whole for
+every chunk (:func:`clustersim.compile.compile_scenario`, what sweeps did before).
+
+    PYTHONPATH=src python benchmarks/sweeps/phases.py [--chunks 40] [--engine numba] [--fresh-compile]
 """
 
 from __future__ import annotations
@@ -20,7 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from clustersim.compile import compile_scenario, correlate_uniforms, correlation_groups
+from clustersim.compile import (
+    ScenarioCompiler,
+    compile_scenario,
+    correlate_uniforms,
+    correlation_groups,
+)
 from clustersim.engines import get_engine
 from clustersim.sweep.designs import quantiles
 from clustersim.sweep.evaluate import project_targets
@@ -36,6 +45,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chunks", type=int, default=40)
     ap.add_argument("--engine", default=None, help="default: numba when installed, else numpy")
+    ap.add_argument(
+        "--fresh-compile", action="store_true", help="compile the whole scenario per chunk"
+    )
     a = ap.parse_args()
     engine = a.engine or ("numba" if importlib.util.find_spec("numba") else "numpy")
     plan = plan_sweep(
@@ -43,6 +55,7 @@ def main() -> None:
     )
     inv = get_engine(engine).inverse_normal()
     layout = make_layout(plan, inv)
+    compiler = ScenarioCompiler(plan.scenario, seed=plan.seed, draw=True, inverse_normal=inv)
     cpu: dict[str, float] = {}
     load0 = os.getloadavg()[0]
 
@@ -68,16 +81,20 @@ def main() -> None:
         for j, d in enumerate(plan.dims):
             inputs[:, j] = d.values(uniforms[d.path], inverse_normal=inv)
         t = tick("inverse CDFs (ppf)", t)
-        comp = compile_scenario(
-            plan.scenario,
-            samples=n,
-            seed=plan.seed,
-            uniforms=uniforms,
-            spawn_key=(k,),
-            draw=True,
-            inverse_normal=inv,
-            drawn={d.path: inputs[:, j] for j, d in enumerate(plan.dims)},
-        )
+        drawn = {d.path: inputs[:, j] for j, d in enumerate(plan.dims)}
+        if a.fresh_compile:
+            comp = compile_scenario(
+                plan.scenario,
+                samples=n,
+                seed=plan.seed,
+                uniforms=uniforms,
+                spawn_key=(k,),
+                draw=True,
+                inverse_normal=inv,
+                drawn=drawn,
+            )
+        else:
+            comp = compiler.compile(samples=n, uniforms=uniforms, spawn_key=(k,), drawn=drawn)
         t = tick("compile", t)
         out = project_targets(comp, engine=engine)
         t = tick(f"project ({engine})", t)
@@ -86,7 +103,8 @@ def main() -> None:
     total = sum(cpu.values())
     print(
         f"zhenjiang-mc, chunks of {n:,} samples, {len(plan.dims)} sampled numbers, "
-        f"{len(plan.targets)} targets, engine {engine}, {a.chunks} chunks after {WARM} warm-up; "
+        f"{len(plan.targets)} targets, engine {engine}, {a.chunks} chunks after {WARM} warm-up, "
+        f"compile {'fresh per chunk' if a.fresh_compile else 'structure once'}; "
         f"load average {load0:.1f}-{os.getloadavg()[0]:.1f}"
     )
     print(f"{'phase':<30} {'CPU ms/chunk':>12} {'share':>6}")

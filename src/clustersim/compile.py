@@ -55,6 +55,7 @@ __all__ = [
     "Compiled",
     "Lever",
     "Param",
+    "ScenarioCompiler",
     "compile_scenario",
     "correlate_uniforms",
     "correlation_groups",
@@ -351,7 +352,9 @@ class _Builder:
             self.paths.setdefault(f"{src}<-{path}", f"{path}.growth.to")
         return rates, links, block
 
-    def region_series(self, name: str, s: Series, path: str, lo: float = LEVEL_LO) -> None:
+    def region_series(
+        self, name: str, s: Series | LevelIndicator, path: str, lo: float = LEVEL_LO
+    ) -> None:
         x0 = self.ctx.value(s.base, f"{path}.base", lo)
         rates, elastic = self.growth(s.growth, x0, path)
         self.paths[name] = f"{path}.growth"
@@ -422,9 +425,8 @@ class _Builder:
             # id's first letter) and the indicator is its whole units
             units = f"_{iid}_continuous" if ind.integer else iid
             if isinstance(ind, LevelIndicator):
-                self.region_series(
-                    units, Series(base=ind.base, growth=ind.growth), f"indicators.{iid}"
-                )
+                # its base and growth are a Series' (validated with the indicator)
+                self.region_series(units, ind, f"indicators.{iid}")
             elif isinstance(ind, StockIndicator):
                 self.region_series(f"{iid}_flow", ind.flow, f"indicators.{iid}.flow")
                 s0 = self.ctx.value(ind.base, f"indicators.{iid}.base", LEVEL_LO)
@@ -966,37 +968,168 @@ def compile_scenario(
     sample_all = (samples > 1 or offset > 0 or bool(uniforms)) if draw is None else draw
     if sample_all and seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
+    prov = provenance if provenance is not None else sc.provenance
+    comp, _ = _compile(
+        sc, samples, seed, uniforms, spawn_key, offset, sample_all, inverse_normal, prov, drawn
+    )
+    return comp
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What compiling a scenario works out that no drawn value changes: the copula's groups,
+    the ops' dependency order, the cluster groups, the parsed metrics and compiled targets."""
+
+    correlations: list[CorrelationGroup]
+    order: tuple[str, ...]
+    groups: dict[str, NDArray[np.intp]]
+    metrics: dict[str, ex.Expr]
+    targets: dict[str, CompiledTarget]
+
+
+def _compile(
+    sc: Scenario,
+    samples: int,
+    seed: int | None,
+    uniforms: Mapping[str, Array] | None,
+    spawn_key: tuple[int, ...],
+    offset: int,
+    sample_all: bool,
+    inverse_normal: InverseNormal | None,
+    provenance: Provenance | None,
+    drawn: Mapping[str, Array] | None,
+    shape: _Shape | None = None,
+) -> tuple[Compiled, _Shape]:
+    """Compile ``sc`` (:func:`compile_scenario`'s arguments, checked). With ``shape`` (from an
+    earlier compile of the same scenario with the same ``sample_all``), only what depends on
+    the drawn values is worked out again: the ops' arrays, the history and their checks."""
     years = np.arange(sc.base_year, sc.end_year + 1, dtype=np.int64)
     ctx = _Context(
         years, samples, seed, spawn_key, uniforms, sample_all, offset, inverse_normal, drawn
     )
-    ctx.provenance = provenance if provenance is not None else sc.provenance
+    ctx.provenance = provenance
+    corr = shape.correlations if shape is not None else []
     if sc.shocks is not None:
         ctx.factors = {name: f.ar for name, f in sc.shocks.factors.items()}
-        _copula(ctx, correlation_groups(sc, ctx.where))
+        if shape is None:
+            corr = correlation_groups(sc, ctx.where)
+        _copula(ctx, corr)
     b = _Builder(sc, ctx)
     try:
         b.build()
-        _check_correlated(ctx, sc)
-        ops = b.ordered()
+        if shape is None:
+            _check_correlated(ctx, sc)
+            ops = b.ordered()
+        else:
+            ops = tuple(b.ops[name] for name in shape.order)
         history = _history(b, sc)
     except ValueError as exc:
         if isinstance(exc, ScenarioError):
             raise
         raise ScenarioError(str(exc)) from exc
-    cidx = {c: i for i, c in enumerate(b.cids)}
-    groups = {
-        g: np.array([cidx[c] for c in grp.clusters], dtype=np.intp) for g, grp in sc.groups.items()
-    }
-    groups["all"] = np.arange(len(b.cids), dtype=np.intp)
+    if shape is None:
+        cidx = {c: i for i, c in enumerate(b.cids)}
+        groups = {
+            g: np.array([cidx[c] for c in grp.clusters], dtype=np.intp)
+            for g, grp in sc.groups.items()
+        }
+        groups["all"] = np.arange(len(b.cids), dtype=np.intp)
+    else:
+        groups = dict(shape.groups)
     model = Model(years, tuple(b.cids), samples, ops, groups, history)
     comp = Compiled(
         sc, model, {}, {}, dict(ctx.params), seed, b.defined, ctx.provenance, tuple(ctx.shocked)
     )
-    _compile_metrics(comp, b)
-    for tid, t in sc.targets.items():
-        comp.targets[tid] = _compile_target(comp, b, tid, t)
-    return comp
+    if shape is None:
+        _compile_metrics(comp, b)
+        for tid, t in sc.targets.items():
+            comp.targets[tid] = _compile_target(comp, b, tid, t)
+        shape = _Shape(
+            corr,
+            tuple(op.name for op in ops),
+            dict(groups),
+            dict(comp.metrics),
+            dict(comp.targets),
+        )
+    else:
+        comp.metrics.update(shape.metrics)
+        comp.targets.update(shape.targets)
+    return comp, shape
+
+
+class ScenarioCompiler:
+    """Compiles one scenario again and again for different samples, as a sweep does chunk
+    after chunk: what no drawn value changes (the copula's groups, the ops' order, the
+    metrics and targets) is worked out by the first :meth:`compile` and reused, so each
+    later call only builds the ops' arrays from its samples (and checks them).
+
+    Each call returns exactly what :func:`compile_scenario` returns for the same arguments
+    (the compiled targets and metrics are shared between the calls' results, read only).
+
+    Parameters
+    ----------
+    sc : Scenario
+    seed : int, optional
+        As :func:`compile_scenario`'s (a fresh one per call when None and drawing).
+    draw : bool
+        Draw uncertain numbers (True) or use central values (False).
+    inverse_normal, provenance
+        As :func:`compile_scenario`'s.
+    """
+
+    def __init__(
+        self,
+        sc: Scenario,
+        *,
+        seed: int | None = None,
+        draw: bool = True,
+        inverse_normal: InverseNormal | None = None,
+        provenance: Provenance | None = None,
+    ) -> None:
+        self.scenario = sc
+        self.seed = seed
+        self.draw = draw
+        self.inverse_normal = inverse_normal
+        self.provenance = provenance if provenance is not None else sc.provenance
+        self._shape: _Shape | None = None
+        #: how many calls worked out the structure (1 after the first call)
+        self.structure_compiles = 0
+
+    def compile(
+        self,
+        *,
+        samples: int,
+        uniforms: Mapping[str, Array] | None = None,
+        spawn_key: tuple[int, ...] = (),
+        offset: int = 0,
+        drawn: Mapping[str, Array] | None = None,
+    ) -> Compiled:
+        """:func:`compile_scenario` of this scenario for these samples."""
+        if samples < 1:
+            raise ScenarioError(f"samples must be >= 1, got {samples}")
+        if offset < 0:
+            raise ScenarioError(f"offset must be >= 0, got {offset}")
+        seed = self.seed
+        if self.draw and seed is None:
+            seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
+        shape = self._shape
+        comp, got = _compile(
+            self.scenario,
+            samples,
+            seed,
+            uniforms,
+            spawn_key,
+            offset,
+            self.draw,
+            self.inverse_normal,
+            self.provenance,
+            drawn,
+            shape,
+        )
+        if shape is None:
+            self._shape = got
+            self.structure_compiles += 1
+        return comp
 
 
 def _err(comp: Compiled, path: tuple[str, ...], msg: str) -> ScenarioError:

@@ -246,3 +246,26 @@ def test_summary_only_on_dask_batches_chunks_to_the_same_summary(linear, write_s
     a, b = one.summary.to_dict(), dask.summary.to_dict()
     a.pop("run"), b.pop("run")
     assert a == b
+
+
+def test_sketches_of_all_rows_at_once_equal_row_by_row() -> None:
+    """Sketch.of_rows finds every row's buckets in one pass: the same arrays, bit for bit,
+    as sketching each sorted row on its own (zeros, negatives, ties, NaN, empty rows)."""
+    from clustersim.sweep.partial import _keys
+
+    rng = np.random.default_rng(21)
+    for trial in range(120):
+        k, n = int(rng.integers(1, 6)), int(rng.integers(0, 200))
+        v = rng.normal(size=(k, n)) * 10.0 ** int(rng.integers(-3, 4))
+        if trial % 3 == 0:
+            v[rng.random((k, n)) < 0.2] = 0.0
+        if trial % 5 == 0:
+            v = np.round(v, 1)
+        if trial % 7 == 0 and n:
+            v[0, 0] = np.nan
+        rows = np.sort(v, axis=1)
+        want = [Sketch._sorted(r, kr) for r, kr in zip(rows, _keys(rows), strict=True)]
+        for got, w in zip(Sketch.of_rows(v), want, strict=True):
+            for name in ("keys", "counts", "lo", "hi"):
+                a, b = getattr(got, name), getattr(w, name)
+                assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), (trial, name)

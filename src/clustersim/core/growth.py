@@ -8,6 +8,7 @@ no ``(S, T)`` array is materialised for it. Parameters are floats or ``(S,)`` ar
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -89,8 +90,18 @@ def path_rates(
     """
     cols = np.broadcast_arrays(*[_col(v) for v in values])
     vals = np.concatenate(cols, axis=1)  # (S', K)
-    out: Array = vals @ interpolation_weights(knots, years, interpolation).T
+    w = _weights(tuple(knots), tuple(years.tolist()), interpolation)
+    out: Array = vals @ w.T
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _weights(knots: tuple[int, ...], years: tuple[int, ...], interpolation: str) -> Array:
+    """:func:`interpolation_weights`, computed once per knots and years (a sweep compiles
+    the same paths for every chunk); read only."""
+    w = interpolation_weights(knots, np.array(years, dtype=np.int64), interpolation)
+    w.flags.writeable = False
+    return w
 
 
 def to_target_rates(x0: ArrayLike, value: ArrayLike, n_years: int) -> Array:

@@ -12,6 +12,7 @@ reference projection (needed anyway for ``--keep trajectories``).
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +20,7 @@ from numpy.typing import NDArray
 
 from clustersim.compile import (
     Compiled,
-    compile_scenario,
+    ScenarioCompiler,
     correlate_uniforms,
     correlation_groups,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "margin_column",
     "met_column",
     "project_targets",
+    "scenario_compiler",
     "value_column",
 ]
 
@@ -206,6 +208,31 @@ def evaluate_rows(
     return _evaluate_rows(plan, chunk, start, stop, trajectories, engine)
 
 
+#: the last plan's compiler, per engine (a worker evaluates one plan's chunks one after another)
+_COMPILERS: tuple[weakref.ref[SweepPlan], dict[str, ScenarioCompiler]] | None = None
+
+
+def scenario_compiler(plan: SweepPlan, engine: str) -> ScenarioCompiler:
+    """The :class:`~clustersim.compile.ScenarioCompiler` of ``plan``'s scenario for
+    ``engine``'s draws, made once per plan and process: the scenario's structure is compiled
+    once per worker, and each chunk only builds its arrays from its samples."""
+    global _COMPILERS
+    held = _COMPILERS
+    if held is None or held[0]() is not plan:
+        held = (weakref.ref(plan), {})
+        _COMPILERS = held
+    got = held[1].get(engine)
+    if got is None:
+        got = ScenarioCompiler(
+            plan.scenario,
+            seed=plan.seed,
+            draw=True,
+            inverse_normal=get_engine(engine).inverse_normal(),
+        )
+        held[1][engine] = got
+    return got
+
+
 def _evaluate_rows(
     plan: SweepPlan, chunk: int, start: int, stop: int, trajectories: bool, engine: str
 ) -> ChunkResult:
@@ -224,14 +251,10 @@ def _evaluate_rows(
     for j, d in enumerate(plan.dims):
         inputs[:, j] = d.values(uniforms[d.path], inverse_normal=inverse_normal)
     try:
-        comp = compile_scenario(
-            plan.scenario,
+        comp = scenario_compiler(plan, engine).compile(
             samples=n,
-            seed=plan.seed,
             uniforms=uniforms,
             spawn_key=(chunk,),
-            draw=True,
-            inverse_normal=inverse_normal,
             # the inputs are the compiler's draws: computed once, not twice
             drawn={d.path: inputs[:, j] for j, d in enumerate(plan.dims)},
         )

@@ -221,7 +221,8 @@ def _keys(v: Array) -> I64:
     np.ceil(k, out=k)
     # bucket 0 is zero; positive buckets are shifted above it, negative ones far below
     k[~(a > 0)] = -float(_NEG)  # zero (and non-finite, dropped later) -> key 0 below
-    keys = k.astype(np.int64) + _NEG
+    keys = k.astype(np.int64)
+    keys += _NEG
     np.negative(keys, out=keys, where=v < 0)
     return keys
 
@@ -244,7 +245,28 @@ class Sketch:
         """One sketch per row of ``values`` ``(K, n)``: the keys of all rows in one pass."""
         rows = np.sort(values, axis=1)
         keys = _keys(rows)
-        return [cls._sorted(r, k) for r, k in zip(rows, keys, strict=True)]
+        k, n = rows.shape
+        if n == 0 or not np.isfinite(rows).all():
+            return [cls._sorted(r, kr) for r, kr in zip(rows, keys, strict=True)]
+        # every row at once (what _sorted does row by row): a bucket starts where the key
+        # changes and at each row's first value, so the runs never cross rows
+        change = np.empty((k, n), dtype=bool)
+        change[:, 0] = True
+        np.not_equal(keys[:, 1:], keys[:, :-1], out=change[:, 1:])
+        starts = np.flatnonzero(change)
+        ends = np.empty_like(starts)
+        ends[:-1] = starts[1:]
+        ends[-1] = k * n
+        flat_keys, flat_rows = keys.reshape(-1), rows.reshape(-1)
+        all_keys = flat_keys[starts]
+        counts = ends - starts
+        lo, hi = flat_rows[starts], flat_rows[ends - 1]
+        cut = np.zeros(k + 1, dtype=np.intp)
+        np.cumsum(np.count_nonzero(change, axis=1), out=cut[1:])
+        return [
+            cls(all_keys[a:b], counts[a:b], lo[a:b], hi[a:b])
+            for a, b in zip(cut[:-1].tolist(), cut[1:].tolist(), strict=True)
+        ]
 
     @classmethod
     def _sorted(cls, v: Array, k: I64) -> Sketch:
