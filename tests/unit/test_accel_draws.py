@@ -200,3 +200,30 @@ def test_tail_passes_give_the_bits_of_one_value_at_a_time() -> None:
     tails = ~(np.abs(u - 0.5) <= 0.425)
     ref = np.array([tail(x) for x in u[tails]])
     assert_array_equal(z[tails].view(np.int64), ref.view(np.int64))
+
+
+@pytest.mark.parametrize(
+    ("seed", "key", "path", "n", "offset"),
+    [
+        (1, (), "a", 100_000, 0),
+        (7, (3,), "clusters.c001.output.growth.rate", 70_001, 12_345),
+        (2**62 + 5, (1, 2), "q", 512, 2**40),
+    ],
+)
+def test_compiled_uniforms_are_numpys_bits(
+    seed: int, key: tuple[int, ...], path: str, n: int, offset: int
+) -> None:
+    """Importing accel.draws installs a compiled PCG64 in uniform_stream: the same doubles
+    as NumPy's Generator, seeded and advanced the same way."""
+    import zlib
+
+    from clustersim.sampling import streams
+
+    assert streams._FILLER is not None  # accel.draws is imported above
+    got = streams.uniform_stream(seed, key, path, n, offset)
+    bitgen = np.random.PCG64(
+        np.random.SeedSequence(seed, spawn_key=(*key, zlib.crc32(path.encode())))
+    )
+    bitgen.advance(offset)
+    want = np.random.Generator(bitgen).random(n) + 0.5 / 2.0**53
+    assert_array_equal(got.view(np.int64), want.view(np.int64))

@@ -19,16 +19,20 @@ distribution. Applied Statistics 37(3), 477-484.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-from numba import njit
+from llvmlite import ir  # type: ignore[import-untyped]
+from numba import njit, types
+from numba.extending import intrinsic
 from numpy.typing import NDArray
 
 from clustersim.accel._cache import install
+from clustersim.sampling import streams
 
 install()  # numba's cache of this module goes to the user's cache folder, not the package
 
-__all__ = ["ndtri"]
+__all__ = ["fill_uniforms", "ndtri"]
 
 
 @njit(cache=True, fastmath={"contract"}, error_model="numpy")
@@ -218,3 +222,66 @@ def ndtri(u: NDArray[np.float64]) -> NDArray[np.float64]:
     z = np.empty_like(flat)
     _ppnd16(flat, z, np.empty(flat.shape[0], dtype=np.int64), np.empty_like(flat))
     return z.reshape(a.shape)
+
+
+# --- PCG64 uniforms, compiled -------------------------------------------------------------------
+#
+# ``uniform_stream`` (clustersim.sampling.streams) draws ``Generator(PCG64(...)).random(n)``
+# plus half a step. NumPy calls the bit generator through a function pointer per value; the loop
+# below runs the same 128-bit LCG step and XSL-RR output inline: the same integers, so the same
+# doubles (the tests compare them bit for bit), about twice as fast. Importing this module
+# installs it in ``uniform_stream``, which still seeds and advances with NumPy's PCG64.
+
+_MUL_HI = np.uint64(0x2360ED051FC65DA4)  # PCG64's 128-bit multiplier (PCG_DEFAULT_MULTIPLIER_128)
+_MUL_LO = np.uint64(0x4385DF649FCCF645)
+_U64 = 2**64 - 1
+
+
+@intrinsic
+def _lcg128(typingctx, hi, lo, mhi, mlo, ihi, ilo):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """``(hi:lo) * (mhi:mlo) + (ihi:ilo)`` modulo 2**128, as ``(hi, lo)``: LLVM's i128."""
+    u64 = types.uint64
+    sig = types.UniTuple(u64, 2)(u64, u64, u64, u64, u64, u64)  # type: ignore[no-untyped-call]
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        i128 = ir.IntType(128)
+        sixty_four = ir.Constant(i128, 64)
+
+        def join(h: Any, low: Any) -> Any:
+            return builder.or_(
+                builder.shl(builder.zext(h, i128), sixty_four), builder.zext(low, i128)
+            )
+
+        r = builder.add(
+            builder.mul(join(args[0], args[1]), join(args[2], args[3])), join(args[4], args[5])
+        )
+        low = builder.trunc(r, ir.IntType(64))
+        high = builder.trunc(builder.lshr(r, sixty_four), ir.IntType(64))
+        return context.make_tuple(builder, signature.return_type, [high, low])
+
+    return sig, codegen
+
+
+@njit(cache=True)
+def _pcg64_fill(hi, lo, ihi, ilo, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+    for i in range(out.shape[0]):
+        # step, then output (as NumPy); the intrinsic's typing context is numba's argument
+        hi, lo = _lcg128(hi, lo, _MUL_HI, _MUL_LO, ihi, ilo)  # type: ignore[call-arg]
+        x = hi ^ lo
+        rot = hi >> np.uint64(58)
+        v = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+        # random(): the top 53 bits times 2**-53; uniform_stream adds half a step
+        out[i] = np.float64(v >> np.uint64(11)) * (1.0 / 9007199254740992.0) + 0.5 / 2.0**53
+
+
+def fill_uniforms(bitgen: np.random.PCG64, out: NDArray[np.float64]) -> None:
+    """``out[:] = Generator(bitgen).random(len(out)) + 0.5 / 2**53``, the same bits; ``bitgen``
+    itself is not advanced."""
+    st = bitgen.state["state"]
+    s, inc = int(st["state"]), int(st["inc"])
+    _pcg64_fill(
+        np.uint64(s >> 64), np.uint64(s & _U64), np.uint64(inc >> 64), np.uint64(inc & _U64), out
+    )
+
+
+streams.install_filler(fill_uniforms)
