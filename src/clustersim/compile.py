@@ -350,7 +350,11 @@ class _Builder:
         block = None
         if gr.shocks is not None:  # (1 + r) e^d - 1 stays above -100% when r does
             block = self.ctx.shock_block(rates, gr.shocks, f"{path}.growth")
-        if np.any(rates[..., 1:] <= -1.0) if rates.shape[-1] > 1 else np.any(rates <= -1.0):
+        if rates.size == 1:  # a constant rate: a float check (np.any costs ~10 us a call)
+            below = rates.item() <= -1.0
+        else:
+            below = bool(np.any(rates[..., 1:] <= -1.0 if rates.shape[-1] > 1 else rates <= -1.0))
+        if below:
             raise ScenarioError(f"{self.where(path + '.growth')}: growth must stay above -100%")
         for src, _ in links:
             self.paths.setdefault(f"{src}<-{path}", f"{path}.growth.to")
