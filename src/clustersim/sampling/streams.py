@@ -1,4 +1,9 @@
-"""Seeded uniform streams: one per parameter path, so draws do not depend on each other."""
+"""Seeded uniform streams: one per parameter path, so draws do not depend on each other.
+
+NumPy's ``Generator(PCG64)`` draws them, or, once :mod:`clustersim.accel.draws` is imported
+(the numba engine imports it), a compiled loop of the same PCG64 giving the same bits
+(:func:`install_filler`); seeding and ``advance`` are NumPy's either way.
+"""
 
 from __future__ import annotations
 
