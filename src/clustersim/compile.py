@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clustersim.core import expr as ex
-from clustersim.core.growth import ar1, shocked_rates
+from clustersim.core.growth import ar1, ar1_years, shocked_rates_years
 from clustersim.core.model import (
     ClusterTotal,
     Combine,
@@ -117,7 +117,7 @@ class Compiled:
         return self.provenance.at(tuple(path))
 
 
-#: a function giving rows ``a .. b - 1`` of a shocked rate array: ``(b - a, T)``
+#: a function giving rows ``a .. b - 1`` of a shocked rate array, year first: ``(T, b - a)``
 Block = Callable[[int, int], Array]
 
 
@@ -151,7 +151,7 @@ def _stack_clusters(
         b = min(a + rows, s)
         for i, r in enumerate(parts):
             if blocks and i in blocks:
-                out[a:b, i, :] = blocks[i](a, b)
+                out[a:b, i, :] = blocks[i](a, b).T
             else:
                 out[a:b, i, :] = r if r.shape[0] == 1 else r[a:b]
     return out
@@ -211,11 +211,14 @@ class _Context:
         return got
 
     def shock_block(self, rates: Array, sh: Shocks, path: str) -> Block | None:
-        """A function giving rows ``a .. b - 1`` of the shocked ``rates`` (``(b - a, T)``),
-        or None in a plain run (no shocks). Checks the fields either way.
+        """A function giving rows ``a .. b - 1`` of the shocked ``rates``, year first
+        (``(T, b - a)``), or None in a plain run (no shocks). Checks the fields either way.
 
         Called block by block, so the innovations, their AR(1) recursion and the
         exponential of a block stay in cache and only the result is written to memory.
+        The block is worked year first: the normals are drawn sample after sample (the
+        seeding rule) and transposed once, then every step (the AR(1) recursion, ``exp``,
+        the rates) runs over contiguous rows of a year instead of strided columns.
         """
         sd = self.value(sh.sd, f"{path}.shocks.sd", 0.0)
         self.shocked.append(path)
@@ -232,14 +235,15 @@ class _Context:
         f = self.factor(sh.factor) if sh.factor is not None and load > 0.0 else None
 
         def block(a: int, b: int) -> Array:
-            # e = sd * (sqrt(1 - L) z + sqrt(L) F)
-            e = self.normals(f"{path}.shocks", a, b)
+            # e = sd * (sqrt(1 - L) z + sqrt(L) F), year first (T - 1, b - a)
+            e = np.ascontiguousarray(self.normals(f"{path}.shocks", a, b).T)
             if f is not None:
                 e *= math.sqrt(1.0 - load)
-                e += math.sqrt(load) * f[a:b]
-            e *= sd[a:b, None] if sd.shape[0] > 1 else sd[0]
+                e += math.sqrt(load) * f[a:b].T
+            e *= sd[None, a:b] if sd.shape[0] > 1 else sd[0]
             own = rates[a:b] if rates.shape[0] > 1 else rates
-            return shocked_rates(own, ar1(e, sh.ar))
+            out = np.empty((len(self.years), b - a))
+            return shocked_rates_years(own, ar1_years(e, sh.ar), out)
 
         return block
 
@@ -323,8 +327,9 @@ class _Builder:
         if block is not None:
             n = self.ctx.samples
             rates = year_major(n, len(self.years))
+            years_first = np.moveaxis(rates, -1, 0)  # (T, S), C-ordered
             for a in range(0, n, 4096):  # a block's innovations stay in cache
-                rates[a : a + 4096] = block(a, min(a + 4096, n))
+                years_first[:, a : a + 4096] = block(a, min(a + 4096, n))
         return rates, links
 
     def growth_parts(
@@ -346,7 +351,11 @@ class _Builder:
         block = None
         if gr.shocks is not None:  # (1 + r) e^d - 1 stays above -100% when r does
             block = self.ctx.shock_block(rates, gr.shocks, f"{path}.growth")
-        if np.any(rates[..., 1:] <= -1.0) if rates.shape[-1] > 1 else np.any(rates <= -1.0):
+        if rates.size == 1:  # a constant rate: a float check (np.any costs ~10 us a call)
+            below = rates.item() <= -1.0
+        else:
+            below = bool(np.any(rates[..., 1:] <= -1.0 if rates.shape[-1] > 1 else rates <= -1.0))
+        if below:
             raise ScenarioError(f"{self.where(path + '.growth')}: growth must stay above -100%")
         for src, _ in links:
             self.paths.setdefault(f"{src}<-{path}", f"{path}.growth.to")

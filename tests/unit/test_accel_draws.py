@@ -147,3 +147,83 @@ def test_a_scenario_without_clusters_runs_in_the_kernel() -> None:
         assert_allclose(
             got["c"].value, (1.0 + np.broadcast_to(gdp.rates[:, 0], samples)) - 1.0, rtol=1e-12
         )
+
+
+def test_tail_passes_give_the_bits_of_one_value_at_a_time() -> None:
+    """The tails are evaluated in passes over the compacted values (gather, log, sqrt,
+    both polynomials and a select, scatter); that must give exactly the bits of AS241's
+    tail evaluated value by value, compiled with the same flags."""
+    import math
+
+    from numba import njit
+
+    from clustersim.sampling.normal_cdf import _C, _D, _E, _F
+
+    @njit(fastmath={"contract"}, error_model="numpy")
+    def tail(x: float) -> float:  # pragma: no cover (compiled)
+        q = x - 0.5
+        r = x if q < 0.0 else 1.0 - x
+        if not r > 0.0:
+            return -math.inf if x == 0.0 else (math.inf if x == 1.0 else math.nan)
+        r = math.sqrt(-math.log(r))
+        if r <= 5.0:
+            r -= 1.6
+            v = hc(r) / hd(r)
+        else:
+            r -= 5.0
+            v = he(r) / hf(r)
+        return float(-v if q < 0.0 else v)
+
+    def poly(coef: tuple[float, ...]):  # type: ignore[no-untyped-def]
+        c = coef
+
+        @njit(fastmath={"contract"}, inline="always")
+        def p(x: float) -> float:  # pragma: no cover (compiled)
+            v = c[0]
+            for k in range(1, 8):
+                v = v * x + c[k]
+            return float(v)
+
+        return p
+
+    hc, hd, he, hf = poly(_C), poly(_D), poly(_E), poly(_F)
+    rng = np.random.default_rng(3)
+    u = np.concatenate(
+        [
+            rng.random(100_000),
+            10.0 ** rng.uniform(-320, -1, 20_000),
+            1.0 - 10.0 ** rng.uniform(-16.5, -1, 20_000),
+            [0.0, 1.0, np.nan, 0.075, 0.925, 5e-324, 1e-11, 1.5e-11, 1.0 - 2.0**-53],
+        ]
+    )
+    z = ndtri(u)
+    tails = ~(np.abs(u - 0.5) <= 0.425)
+    ref = np.array([tail(x) for x in u[tails]])
+    assert_array_equal(z[tails].view(np.int64), ref.view(np.int64))
+
+
+@pytest.mark.parametrize(
+    ("seed", "key", "path", "n", "offset"),
+    [
+        (1, (), "a", 100_000, 0),
+        (7, (3,), "clusters.c001.output.growth.rate", 70_001, 12_345),
+        (2**62 + 5, (1, 2), "q", 512, 2**40),
+    ],
+)
+def test_compiled_uniforms_are_numpys_bits(
+    seed: int, key: tuple[int, ...], path: str, n: int, offset: int
+) -> None:
+    """Importing accel.draws installs a compiled PCG64 in uniform_stream: the same doubles
+    as NumPy's Generator, seeded and advanced the same way."""
+    import zlib
+
+    from clustersim.sampling import streams
+
+    assert streams._FILLER is not None  # accel.draws is imported above
+    got = streams.uniform_stream(seed, key, path, n, offset)
+    bitgen = np.random.PCG64(
+        np.random.SeedSequence(seed, spawn_key=(*key, zlib.crc32(path.encode())))
+    )
+    bitgen.advance(offset)
+    want = np.random.Generator(bitgen).random(n) + 0.5 / 2.0**53
+    assert_array_equal(got.view(np.int64), want.view(np.int64))

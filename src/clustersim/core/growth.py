@@ -18,11 +18,13 @@ from clustersim.core.kernels import growth_of, logistic_levels
 
 __all__ = [
     "ar1",
+    "ar1_years",
     "constant_rates",
     "interpolation_weights",
     "logistic_rates",
     "path_rates",
     "shocked_rates",
+    "shocked_rates_years",
     "to_target_rates",
 ]
 
@@ -166,5 +168,26 @@ def shocked_rates(rates: Array, deviations: Array, out: Array | None = None) -> 
     tail = out[:, 1:]
     np.exp(deviations, out=tail)
     tail *= 1.0 + (rates if rates.shape[1] == 1 else rates[:, 1:])
+    tail -= 1.0
+    return out
+
+
+def ar1_years(innovations: Array, ar: float) -> Array:
+    """:func:`ar1` of innovations stored year first, ``(n, S)``, in place: row ``k`` becomes
+    ``ar * d[k - 1] + e[k]``, the same numbers as ``ar1(innovations.T, ar).T``, each step a
+    contiguous row instead of a strided column."""
+    if ar != 0.0:
+        for k in range(1, innovations.shape[0]):
+            innovations[k] += ar * innovations[k - 1]
+    return innovations
+
+
+def shocked_rates_years(rates: Array, deviations: Array, out: Array) -> Array:
+    """:func:`shocked_rates` year first: ``deviations (T - 1, S)`` into ``out (T, S)``, the same
+    numbers as ``shocked_rates(rates, deviations.T).T``."""
+    out[0] = rates[:, 0]
+    tail = out[1:]
+    np.exp(deviations, out=tail)
+    tail *= 1.0 + (rates.T if rates.shape[1] == 1 else rates[:, 1:].T)
     tail -= 1.0
     return out

@@ -29,7 +29,9 @@ class NumbaEngine:
     """Samples 8 at a time in SIMD lanes; compiled once per structure, cached on disk.
 
     Draws normal quantiles with a compiled AS241 inverse CDF (:mod:`clustersim.accel.draws`),
-    so it agrees with the NumPy engine to 1e-12 relative, not to the bit. A target kind
+    so it agrees with the NumPy engine to 1e-12 relative, not to the bit; importing that
+    module also makes ``uniform_stream`` draw PCG64 uniforms in compiled code (the same
+    bits as NumPy's generator). A target kind
     without a compiled form is refused by name (never evaluated as another kind).
     """
 

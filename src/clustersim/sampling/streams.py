@@ -1,13 +1,32 @@
-"""Seeded uniform streams: one per parameter path, so draws do not depend on each other."""
+"""Seeded uniform streams: one per parameter path, so draws do not depend on each other.
+
+NumPy's ``Generator(PCG64)`` draws them, or, once :mod:`clustersim.accel.draws` is imported
+(the numba engine imports it), a compiled loop of the same PCG64 giving the same bits
+(:func:`install_filler`); seeding and ``advance`` are NumPy's either way.
+"""
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["uniform_stream"]
+__all__ = ["install_filler", "uniform_stream"]
+
+#: a compiled drawer of the same bits (``clustersim.accel.draws.fill_uniforms``), installed
+#: when that module is imported (the numba engine imports it); None: NumPy's Generator
+_FILLER: Callable[[np.random.PCG64, NDArray[np.float64]], None] | None = None
+#: below this many uniforms NumPy's Generator is as fast
+_FILL_FROM = 512
+
+
+def install_filler(fill: Callable[[np.random.PCG64, NDArray[np.float64]], None] | None) -> None:
+    """Draw with ``fill(bitgen, out)`` from now on (None: NumPy's Generator). ``fill`` must
+    give exactly ``Generator(bitgen).random(len(out)) + 0.5 / 2**53``."""
+    global _FILLER
+    _FILLER = fill
 
 
 def uniform_stream(
@@ -43,6 +62,10 @@ def uniform_stream(
     if offset:
         bitgen.advance(offset)
     # k / 2**53 from random(), shifted half a step so that 0 is never drawn
-    out: NDArray[np.float64] = np.random.Generator(bitgen).random(n)
+    if _FILLER is not None and n >= _FILL_FROM:
+        out = np.empty(n)
+        _FILLER(bitgen, out)
+        return out
+    out = np.random.Generator(bitgen).random(n)
     out += 0.5 / 2.0**53
     return out
