@@ -522,7 +522,7 @@ WORDS: Mapping[str, Bi] = {
     "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),
     # --- discover/decompose help (issue 16 x issue 20) ---
     "help_discover_dir": Bi(
-        "sweep 的输出目录（clustersim sweep ... --out DIR）。",
+        "参数扫描的输出目录（clustersim sweep ... --out DIR）。",
         "A sweep's output directory (clustersim sweep ... --out DIR).",
     ),
     "help_discover_target": Bi(
@@ -550,7 +550,7 @@ WORDS: Mapping[str, Bi] = {
         "Also fit a CART tree (scikit-learn).",
     ),
     "help_discover_inputs": Bi(
-        "all：所有抽样的数；factors：只用 sweep 文件列出的因子。",
+        "all：所有抽样的数；factors：只用参数扫描文件列出的因子。",
         "all: every sampled number; factors: only those the sweep file names.",
     ),
     "help_discover_trajectory": Bi(
@@ -910,7 +910,8 @@ WORDS: Mapping[str, Bi] = {
         "示例：\n\n"
         "  clustersim run scenarios/example.yaml\n\n"
         "  clustersim run scenarios/example.yaml --central\n\n"
-        "  clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv\n\n"
+        "\b\n  clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv\n\n"
+        "\b\n"  # command lines: not rewrapped (a wrapped example read as English prose)
         "  clustersim run scenarios/example.yaml --json | jq '.targets[] | {id, status}'",
         "Project SCENARIO year by year and print each target's status.\n\n"
         "With uncertain numbers in the scenario this is a Monte Carlo run (1,000 samples, the "
@@ -919,7 +920,8 @@ WORDS: Mapping[str, Bi] = {
         "Examples:\n\n"
         "  clustersim run scenarios/example.yaml\n\n"
         "  clustersim run scenarios/example.yaml --central\n\n"
-        "  clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv\n\n"
+        "\b\n  clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv\n\n"
+        "\b\n"  # command lines: not rewrapped (a wrapped example read as English prose)
         "  clustersim run scenarios/example.yaml --json | jq '.targets[] | {id, status}'",
     ),
     "help_run_samples": Bi(

@@ -37,6 +37,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+import typer.core
 
 from clustersim._version import __version__
 from clustersim.cli._common import Lang, fail, h, help_index, help_text, log, resolve_lang
@@ -84,6 +85,31 @@ def _lang_now(ctx: Any, param: Any, value: Any) -> Any:
     return value
 
 
+#: where :class:`_RootGroup` leaves a command's own ``--lang`` for :func:`_root`
+_SUB_LANG = "clustersim.sub_lang"
+
+
+class _RootGroup(typer.core.TyperGroup):
+    """The ``clustersim`` group: it notes the ``--lang`` given after the command name
+    (``clustersim report --help --lang zh``) for :func:`_root`.
+
+    click runs the group's callback before it parses the command's own options, so without
+    this :func:`_root` saw no ``--lang``, chose the config's or the locale's language and put
+    the whole help back in English before the command printed it."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        # click >= 8.2 (and the click typer ships) keeps the command's name in ``_protected_args`` (8.1: ``protected_args``)
+        protected = getattr(ctx, "_protected_args", None)
+        if protected is None:
+            protected = ctx.protected_args
+        sub = [*protected, *ctx.args][1:]  # after the command's name
+        if "--" in sub:
+            sub = sub[: sub.index("--")]
+        ctx.meta[_SUB_LANG] = _argv_lang(sub)
+        return rest
+
+
 def _root(
     ctx: typer.Context,
     version: Annotated[
@@ -110,7 +136,8 @@ def _root(
         conf = load_settings()
     except ClusterSimError as exc:
         raise fail(exc) from None
-    chosen = resolve_lang(None, lang, conf)
+    sub_lang = ctx.meta.get(_SUB_LANG)
+    chosen = resolve_lang(None, lang if sub_lang not in ("en", "zh") else sub_lang, conf)
     ctx.obj = {"lang": lang.value if lang is not None else None}
     localize(ctx.command, chosen)
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
@@ -144,6 +171,7 @@ def build_app(only: str | None = None) -> typer.Typer:
         add_completion=True,
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
+        cls=_RootGroup,
     )
     new.callback()(_root)
     # the order ``clustersim --help`` lists the commands in

@@ -124,6 +124,7 @@ def _options(
 
 
 def calibrate(
+    ctx: typer.Context,
     data: DataArg,
     scenario: Annotated[
         Path | None,
@@ -156,6 +157,7 @@ def calibrate(
         typer.Option("--factor", help=h("calibrate_factor")),
     ] = None,
     as_json: JsonOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Fit SCENARIO's growth assumptions to observed DATA; write a fragment that extends it.
 
@@ -182,7 +184,7 @@ def calibrate(
     from clustersim.analysis.fragments import write_fragment
 
     if tiers:
-        _calibrate_tiers(data, as_json)
+        _calibrate_tiers(data, as_json, resolve_lang(ctx, lang, settings()))
         return
     if scenario is None:
         raise fail(ClusterSimError(word("calibrate_needs_scenario", "en")))
@@ -228,7 +230,7 @@ def calibrate(
     print_parts(out, list(lines))
 
 
-def _calibrate_tiers(data: Path, as_json: bool) -> None:
+def _calibrate_tiers(data: Path, as_json: bool, lang: str) -> None:
     """``calibrate --tiers``: entries, promotion and exit rates from tier counts."""
     from clustersim.analysis.tiers import calibrate_tiers
     from clustersim.grid import Grid
@@ -240,7 +242,6 @@ def _calibrate_tiers(data: Path, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(cal.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
-    lang = resolve_lang(None, None, settings())
     head = f"{data}: " + word("tiers_header", lang, n=len(cal.rates))
     print_parts(out, [head, cal.table(lang)])
     print_parts(out, list[str | Grid](cal.notes(lang)))

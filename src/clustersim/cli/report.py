@@ -312,6 +312,7 @@ def import_(
         Path,
         typer.Option("--out", "-o", help=h("import_out"), show_default=False),
     ],
+    lang: LangOpt = None,
 ) -> None:
     """Read an edited assumptions workbook back into a scenario YAML file.
 

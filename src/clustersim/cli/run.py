@@ -407,6 +407,7 @@ def schema(
         ),
     ] = False,
     sweep: Annotated[bool, typer.Option("--sweep", help=h("schema_sweep"))] = False,
+    lang: LangOpt = None,  # the language of --help and of errors (the schema is English)
 ) -> None:
     """Print the JSON Schema of the scenario format, for editor autocompletion.
 
