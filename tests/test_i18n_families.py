@@ -30,6 +30,12 @@ ALLOWED = {
     "xlsx",
     "csv",
     "parquet",
+    # units of size
+    "KB",
+    "MB",
+    "GB",
+    "TB",
+    "PB",
     # sweep-file fields, methods, store groups, distributions
     "scenario",
     "method",

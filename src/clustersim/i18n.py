@@ -2280,6 +2280,34 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "请给出 --xlsx FILE.xlsx（或 --iamc FILE.csv）",
         ),
     )
+) + tuple(
+    # a sweep too large for memory or disk, refused before it starts (sweep/runner.py)
+    (re.compile(what_en + en, re.S), what_zh + zh)
+    for what_en, what_zh in (
+        (r"refusing to start: the grid has (?P<n>[\d,]+) points", "拒绝启动：网格有 {n} 个点"),
+        (r"refusing to start: the sweep has (?P<n>[\d,]+) samples", "拒绝启动：参数扫描有 {n} 个样本"),
+    )
+    for en, zh in (
+        (
+            r"; kept in memory they need about (?P<need>.+?) \((?P<per>[\d,]+) B per sample\), "
+            r"more than the (?P<mem>.+) available; write them to a directory instead \(--out\)",
+            "，全部放在内存中约需 {need}（每个样本 {per} 字节），超过可用的 {mem}；"
+            "请改为写入目录（--out）",
+        ),
+        (
+            r" and would write about (?P<need>.+?) to (?P<out>.+) \((?P<per>[\d,]+) B per "
+            r"sample, measured on a pilot chunk\), but only (?P<free>.+) is free",
+            "，将向 {out} 写入约 {need}（每个样本 {per} 字节，按试算块测得），"
+            "但可用空间只有 {free}",
+        ),
+        (
+            r"; fixing the summary's bins reads each swept factor's (?P<n2>[\d,]+) values at "
+            r"once, about (?P<need>.+?) of memory, more than the (?P<mem>.+) available; sweep "
+            r"fewer samples \(or split the sweep\)",
+            "；确定汇总的分箱要一次读入每个扫描因子的 {n2} 个值，约需 {need} 内存，"
+            "超过可用的 {mem}；请减少样本数（或把参数扫描拆开）",
+        ),
+    )
 )
 
 #: the names of the kinds of id an unknown-name message names
