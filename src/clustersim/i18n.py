@@ -519,6 +519,22 @@ WORDS: Mapping[str, Bi] = {
         "{n} 个工作负载比 {baseline} 慢 {max:g} 倍以上",
         "{n} workload(s) more than {max:g}x slower than {baseline}",
     ),
+    # --- check and validate terminal lines (issue 20) ---
+    "check_ok": Bi("通过  ", "ok  "),
+    "check_fail": Bi("未通过", "FAIL"),
+    "check_prob": Bi("  达成概率={p}", "  P(met)={p}"),
+    "check_pass_count": Bi("{n} 个目标中 {passed} 个通过。", "{passed} of {n} targets pass."),
+    "validate_valid": Bi(
+        "{path}：有效：{clusters} 个集群、{groups} 个集群组、{indicators} 个指标、{targets} 个目标、"
+        "{uncertain} 个不确定数值",
+        "{path}: valid: {clusters} clusters, {groups} groups, {indicators} indicators, "
+        "{targets} targets, {uncertain} uncertain numbers",
+    ),
+    "validate_extends": Bi("（继承链：{chain}）", " (extends {chain})"),
+    "validate_no_source": Bi("无来源：{path}", "no source: {path}"),
+    "validate_unsourced": Bi(
+        "{n} 个数值或目标没有来源。", "{n} numbers or targets have no source."
+    ),
     "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),
     # --- discover/decompose help (issue 16 x issue 20) ---
     "help_discover_dir": Bi(
