@@ -519,6 +519,75 @@ WORDS: Mapping[str, Bi] = {
         "{n} 个工作负载比 {baseline} 慢 {max:g} 倍以上",
         "{n} workload(s) more than {max:g}x slower than {baseline}",
     ),
+    # --- how a sweep ran (Executor.describe() of sweep/executors.py) ---
+    "executor_in_process": Bi("本进程内", "in-process"),
+    "executor_processes": Bi("进程池（{n} 个工作进程）", "processes ({n} workers)"),
+    "executor_dask": Bi("dask（{address}，{n} 个工作进程）", "dask ({address}, {n} workers)"),
+    "import_wrote": Bi(
+        "已写入 {path}：{clusters} 个集群、{groups} 个集群组、{indicators} 个指标、{targets} 个目标",
+        "wrote {path}: {clusters} clusters, {groups} groups, {indicators} indicators, "
+        "{targets} targets",
+    ),
+    # --- calibrate's and backtest's terminal lines (issue 20) ---
+    "cal_header": Bi(
+        "{scenario}：依据 {data}（地区 {region}）校准了 {n} 个序列",
+        "{scenario}: {n} series calibrated on {data} (region {region})",
+    ),
+    "cal_until": Bi("，观测值截至 {until} 年", ", observations up to {until}"),
+    "cal_left_out": Bi(
+        "{name}：{year} 年有断点（{origin}）：舍去之前的 {n} 个值",
+        "{name}: break in {year} ({origin}): {n} earlier value(s) left out",
+    ),
+    "cal_annualised": Bi("{name}：{year} 年已折算为全年：{how}", "{name}: {year} annualised: {how}"),
+    "cal_flag": Bi("提示：{name}：{flag}", "flag: {name}: {flag}"),
+    "cal_note": Bi("注：{note}", "note: {note}"),
+    "cal_wrote": Bi(
+        "已写入 {path}（运行：clustersim run {path}）", "wrote {path} (run it: clustersim run {path})"
+    ),
+    "cal_nothing": Bi(
+        "未写入任何文件（用 --out FILE.yaml 写出片段）",
+        "nothing written (give --out FILE.yaml to write the fragment)",
+    ),
+    "cal_col_series": Bi("序列", "series"),
+    "cal_col_fit": Bi("拟合", "fit"),
+    "cal_col_years": Bi("年份", "years"),
+    "cal_col_rate": Bi("增速", "rate"),
+    "cal_col_se": Bi("标准误", "s.e."),
+    "cal_col_flags": Bi("提示", "flags"),
+    "cal_short_break": Bi("断点 {year}", "break {year}"),
+    "cal_short_annualised": Bi("折算全年 {years}", "annualised {years}"),
+    "fit_compound": Bi("复合增长", "compound"),
+    "fit_logistic": Bi("逻辑斯蒂", "logistic"),
+    "fit_elasticity": Bi("弹性", "elasticity"),
+    "bt_head": Bi(
+        "回测 {scenario}，数据 {data}（地区 {region}）：用 {until} 年及以前的数据拟合，与 {years} 比较",
+        "Backtest of {scenario} on {data} (region {region}): fitted on years up to {until}, "
+        "compared with {years}",
+    ),
+    "bt_head_mc": Bi("；{samples} 个样本（随机种子 {seed}）", "; {samples} samples (seed {seed})"),
+    "bt_col_fitted_on": Bi("拟合年份", "fitted on"),
+    "bt_col_anchor": Bi("起点", "anchor"),
+    "bt_col_naive_rate": Bi("朴素增速", "naive rate"),
+    "bt_col_plan_rate": Bi("规划增速", "plan rate"),
+    "bt_col_year": Bi("年份", "year"),
+    "bt_col_observed": Bi("观测值", "observed"),
+    "bt_col_error": Bi("误差", "error"),
+    "bt_col_in": Bi("在 {k}% 区间内", "in {k}%"),
+    "bt_method_calibrated": Bi("校准", "calibrated"),
+    "bt_method_naive": Bi("朴素", "naive"),
+    "bt_method_plan": Bi("规划", "plan"),
+    "bt_yes": Bi("是", "yes"),
+    "bt_no": Bi("否", "no"),
+    "bt_mape": Bi("平均绝对百分比误差（{obs}）：{parts}", "mean absolute percentage error ({obs}): {parts}"),
+    "bt_observation": Bi("{n} 个观测值", "{n} observation"),
+    "bt_observations": Bi("{n} 个观测值", "{n} observations"),
+    "bt_interval": Bi(
+        "{k}% 区间：{n} 个中 {inside} 个（{pct}）", "{k}% interval {inside} of {n} ({pct})"
+    ),
+    "bt_coverage": Bi("蒙特卡洛覆盖率：{parts}", "Monte Carlo coverage: {parts}"),
+    "bt_excluded": Bi("已排除：{name} {year}：{why}", "excluded: {name} {year}: {why}"),
+    "bt_skipped": Bi("已跳过：{x}", "skipped: {x}"),
+    "bt_list_sep": Bi("，", ", "),
     # --- check and validate terminal lines (issue 20) ---
     "check_ok": Bi("通过  ", "ok  "),
     "check_fail": Bi("未通过", "FAIL"),
@@ -2291,6 +2360,51 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "--iamc：写出 .xlsx 需要 openpyxl：pip install 'clustersim[excel]'（或改写 .csv）",
         ),
         (r"--xlsx and --iamc: give one of them", "--xlsx 与 --iamc 只能给出其一"),
+        # calibrate's flags and the notes of calibrate and backtest (analysis/)
+        (
+            r"outlier (?P<y>\d{4}) \((?P<p>[+-]?\d+)% off the trend\)",
+            "{y} 年为离群值（偏离趋势 {p}%）",
+        ),
+        (
+            r"capacity poorly determined \(no bend in the data yet\)",
+            "容量难以确定（数据中尚无拐点）",
+        ),
+        (
+            r"jump (?P<a>\d{4})->(?P<b>\d{4}) \((?P<g>[+-]?\d+)%/yr; median of the others "
+            r"(?P<m>[+-]?\d+)%/yr\): a scope change\? mark a break year",
+            "{a}->{b} 年跳变（{g}%/年；其余年份的中位数 {m}%/年）：是否口径变化？请标出断点年份",
+        ),
+        (
+            r"(?P<y>\d{4}) (?P<h>'.*') in the unit, no months: taken as a full year",
+            "{y} 年单位中有 {h}，未给月数：按全年处理",
+        ),
+        (
+            r"base year (?P<y>\d{4}) precedes the break: the scenario's base value is on the "
+            r"old scope, the fitted rate on the new one",
+            "基年 {y} 早于断点：情景的基数是旧口径，拟合的增速是新口径",
+        ),
+        (r"base (?P<a>\S+) vs observed (?P<b>\S+) in (?P<y>\d{4})", "基数 {a}，{y} 年观测值 {b}"),
+        (
+            r"(?P<n>[\d,]+) rows of other regions than (?P<r>.+) ignored",
+            "忽略了 {r} 以外地区的 {n} 行",
+        ),
+        (
+            r"(?P<n>[\d,]+) rows of (?P<k>\d+) other series ignored: (?P<names>.+) and "
+            r"(?P<more>\d+) more",
+            "忽略了其他 {k} 个序列的 {n} 行：{names} 等（另有 {more} 个）",
+        ),
+        (
+            r"(?P<n>[\d,]+) rows of (?P<k>\d+) other series ignored: (?P<names>.+)",
+            "忽略了其他 {k} 个序列的 {n} 行：{names}",
+        ),
+        (
+            r"no standard error \((?P<n>\d+) points\): the Monte Carlo interval has no width",
+            "没有标准误（{n} 个点）：蒙特卡洛区间没有宽度",
+        ),
+        (
+            r"the scenario's own path is not positive throughout: no plan projection",
+            "情景自身的路径并非处处为正：没有规划预测",
+        ),
         (
             r"give --xlsx FILE\.xlsx \(or --iamc FILE\.csv\)",
             "请给出 --xlsx FILE.xlsx（或 --iamc FILE.csv）",
