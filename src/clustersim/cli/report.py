@@ -304,6 +304,7 @@ def export(
 
 
 def import_(
+    ctx: typer.Context,
     workbook: Annotated[
         Path,
         typer.Argument(help=h("import_workbook"), show_default=False),
@@ -343,9 +344,14 @@ def import_(
         if out_file.parent and not out_file.parent.exists():
             raise ClusterSimError(f"--out: {out_file.parent}: no such directory")
         atomic_write_bytes(out_file, text.encode("utf-8"))
-        yield (
-            f"wrote {out_file}: {len(sc.clusters)} clusters, {len(sc.groups)} groups, "
-            f"{len(sc.indicators)} indicators, {len(sc.targets)} targets"
+        yield word(
+            "import_wrote",
+            resolve_lang(ctx, lang, settings()),
+            path=out_file,
+            clusters=len(sc.clusters),
+            groups=len(sc.groups),
+            indicators=len(sc.indicators),
+            targets=len(sc.targets),
         )
 
     run_guarded(work)
