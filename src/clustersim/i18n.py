@@ -588,6 +588,23 @@ WORDS: Mapping[str, Bi] = {
     "bt_excluded": Bi("已排除：{name} {year}：{why}", "excluded: {name} {year}: {why}"),
     "bt_skipped": Bi("已跳过：{x}", "skipped: {x}"),
     "bt_list_sep": Bi("，", ", "),
+    # --- tools/aggregate_io.py: the comment lines above the coefficients block ---
+    "io_agg_usage": Bi(
+        "用法：python tools/aggregate_io.py TABLE.csv CONCORDANCE.csv SCENARIO.yaml [--lang zh|en] "
+        "> coefficients.yaml\n",
+        "usage: python tools/aggregate_io.py TABLE.csv CONCORDANCE.csv SCENARIO.yaml [--lang zh|en] "
+        "> coefficients.yaml\n",
+    ),
+    "io_agg_from": Bi(
+        "# 由 {table} 按 {conc} 汇总：{n} 个部门 -> {groups} 组",
+        "# aggregated from {table} by {conc}: {n} sectors -> {groups}",
+    ),
+    "io_agg_intermediate": Bi(
+        "# 中间使用：原表 {table}，汇总后 {agg}", "# intermediate use: table {table}, aggregated {agg}"
+    ),
+    "io_agg_total": Bi(
+        "# 总产出：原表 {table}，汇总后 {agg}", "# total output: table {table}, aggregated {agg}"
+    ),
     # --- check and validate terminal lines (issue 20) ---
     "check_ok": Bi("通过  ", "ok  "),
     "check_fail": Bi("未通过", "FAIL"),
@@ -1122,7 +1139,9 @@ WORDS: Mapping[str, Bi] = {
         "  clustersim run jiangxi-calibrated.yaml --samples 1000 --seed 1\n\n\b\n"
         "  clustersim calibrate calibration/shenzhen.csv -S scenarios/shenzhen-trend.yaml \\\n"
         "      -x industrial_output -x sei_va --fit sei_va=compound --json\n\n\b\n"
-        '  clustersim calibrate data.csv -S city.yaml --map city-map.yaml --break "output[ic]=2022"',
+        '  clustersim calibrate data.csv -S city.yaml --map city-map.yaml --break "output[ic]=2022"\n\n'
+        "企业梯队比率（不需要情景）：\n\n\b\n"
+        "  clustersim calibrate --tiers calibration/tiers/counts.csv --lang zh",
         "Fit SCENARIO's growth assumptions to observed DATA; write a fragment that extends it."
         "\n\nCompound growth gets a log-linear least-squares rate with its standard error "
         "(written as a normal distribution for Monte Carlo), logistic growth a capacity and "
@@ -1134,7 +1153,9 @@ WORDS: Mapping[str, Bi] = {
         "  clustersim run jiangxi-calibrated.yaml --samples 1000 --seed 1\n\n\b\n"
         "  clustersim calibrate calibration/shenzhen.csv -S scenarios/shenzhen-trend.yaml \\\n"
         "      -x industrial_output -x sei_va --fit sei_va=compound --json\n\n\b\n"
-        '  clustersim calibrate data.csv -S city.yaml --map city-map.yaml --break "output[ic]=2022"',
+        '  clustersim calibrate data.csv -S city.yaml --map city-map.yaml --break "output[ic]=2022"\n\n'
+        "Firm tier rates (no scenario needed):\n\n\b\n"
+        "  clustersim calibrate --tiers calibration/tiers/counts.csv --json",
     ),
     "help_data_arg": Bi(
         "观测数据：整洁格式 CSV，列为 `region, cluster, indicator, year, value, unit, source`"

@@ -100,3 +100,11 @@ def test_the_script_gives_chinese_help_for_every_command(tmp_path: Path) -> None
         )
         assert proc.returncode == 0, proc.stderr
         assert_chinese_help(command, proc.stdout)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_calibrate_help_has_a_tiers_example(lang: str) -> None:
+    res = runner.invoke(app, ["calibrate", "--help", "--lang", lang], terminal_width=100)
+    assert res.exit_code == 0, res.output
+    assert "clustersim calibrate --tiers calibration/tiers/counts.csv" in res.output
+    assert ("企业梯队比率" in res.output) == (lang == "zh")
