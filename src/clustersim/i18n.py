@@ -605,6 +605,9 @@ WORDS: Mapping[str, Bi] = {
     "io_agg_total": Bi(
         "# 总产出：原表 {table}，汇总后 {agg}", "# total output: table {table}, aggregated {agg}"
     ),
+    # --- click's usage errors (cli/__init__.py) ---
+    "usage_try": Bi("用 '{command} {option}' 查看帮助。", "Try '{command} {option}' for help."),
+    "usage_invalid": Bi("{param} 的值无效：{message}", "Invalid value for {param}: {message}"),
     # --- check and validate terminal lines (issue 20) ---
     "check_ok": Bi("通过  ", "ok  "),
     "check_fail": Bi("未通过", "FAIL"),
@@ -2381,6 +2384,43 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "--iamc：写出 .xlsx 需要 openpyxl：pip install 'clustersim[excel]'（或改写 .csv）",
         ),
         (r"--xlsx and --iamc: give one of them", "--xlsx 与 --iamc 只能给出其一"),
+        # click's usage errors (the command line itself: unknown option, missing value...)
+        (r"No such option: (?P<o>\S+)", "没有这个选项：{o}"),
+        (r"No such option: (?P<o>\S+) Did you mean (?P<s>\S+)\?", "没有这个选项：{o}；是否应为 {s}？"),
+        (
+            r"No such option: (?P<o>\S+) \(Possible options: (?P<s>.+)\)",
+            "没有这个选项：{o}（可用：{s}）",
+        ),
+        (r"Missing argument (?P<p>'.*')\.", "缺少参数 {p}。"),
+        (r"Missing option (?P<p>'.*')\.", "缺少选项 {p}。"),
+        (r"Missing parameter: (?P<p>.+)", "缺少参数：{p}"),
+        (r"(?P<v>'.*') is not one of (?P<c>.+)\.", "{v} 不是可选值之一（可选：{c}）。"),
+        (r"(?P<v>'.*') is not a valid integer\.", "{v} 不是有效的整数。"),
+        (r"(?P<v>'.*') is not a valid float\.", "{v} 不是有效的小数。"),
+        (r"(?P<v>'.*') is not a valid integer range\.", "{v} 不是有效的整数。"),
+        (r"(?P<v>'.*') is not a valid float range\.", "{v} 不是有效的小数。"),
+        (r"(?P<v>\S+) is not in the range (?P<r>.+)\.", "{v} 不在范围 {r} 内。"),
+        (r"Got unexpected extra argument(?:s|\(s\))? \((?P<a>.+)\)", "多余的参数（{a}）"),
+        (r"Option (?P<o>'.*') requires an argument\.", "选项 {o} 需要一个值。"),
+        (r"No such command (?P<c>'.*')\.", "没有这个命令 {c}。"),
+        (
+            r"No such command (?P<c>'.*')\. Did you mean (?P<s>'.*')\?",
+            "没有这个命令 {c}；是否应为 {s}？",
+        ),
+        # the values typer checks (pydantic's wording)
+        (r"Input should be greater than or equal to (?P<n>\S+)", "应不小于 {n}"),
+        (r"Input should be less than or equal to (?P<n>\S+)", "应不大于 {n}"),
+        (r"Input should be greater than (?P<n>\S+)", "应大于 {n}"),
+        (r"Input should be less than (?P<n>\S+)", "应小于 {n}"),
+        (
+            r"Input should be a valid integer, unable to parse string as an integer",
+            "应为整数，这段文字不能读成整数",
+        ),
+        (
+            r"Input should be a valid number, unable to parse string as a number",
+            "应为数，这段文字不能读成数",
+        ),
+        (r"Value error, (?P<v>'.*') is not one of (?P<c>.+)\.", "{v} 不是可选值之一（可选：{c}）。"),
         # calibrate's flags and the notes of calibrate and backtest (analysis/)
         (
             r"outlier (?P<y>\d{4}) \((?P<p>[+-]?\d+)% off the trend\)",

@@ -117,3 +117,32 @@ def test_check_and_validate_lines_are_chinese(outputs: dict[str, str]) -> None:
     assert "达成概率=" in check and "P(met)" not in check and "FAIL" not in check
     valid = outputs["validate scenarios/zhenjiang-2026.yaml --sources --audit"]
     assert "：有效：25 个集群、9 个集群组" in valid and "（继承链：" in valid
+
+
+#: command lines click itself refuses (unknown option or command, missing argument, bad
+#: value), and the Chinese message each must give
+USAGE_ERRORS = [
+    ("check --consistency scenarios/example.yaml --central", "错误：没有这个选项：--central"),
+    ("run", "错误：缺少参数 'scenario'。"),
+    ("run scenarios/example.yaml -n x", "错误：'--samples' / '-n' 的值无效：应为整数"),
+    ("run scenarios/example.yaml -n 0", "错误：'--samples' / '-n' 的值无效：应不小于 1"),
+    ("run scenarios/example.yaml --likely 2", "错误：'--likely' 的值无效：应不大于 1"),
+    ("run scenarios/example.yaml --sample 3", "错误：没有这个选项：--sample（可用：--samples）"),
+    ("run a.yaml b.yaml", "错误：多余的参数（b.yaml）"),
+    ("runn", "错误：没有这个命令 'runn'；是否应为 'run'？"),
+    ("run scenarios/example.yaml --format xls", "错误：'--format' / '-f' 的值无效："),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), USAGE_ERRORS)
+def test_usage_errors_in_chinese(args: str, expected: str) -> None:
+    for argv in ([*shlex.split(args), "--lang", "zh"], ["--lang", "zh", *shlex.split(args)]):
+        res = runner.invoke(app, argv, terminal_width=200)
+        assert res.exit_code == 2, res.output
+        assert res.stderr.startswith("用法：clustersim"), res.stderr
+        assert "' --help' 查看帮助。" not in res.stderr and "查看帮助。" in res.stderr
+        last = res.stderr.strip().splitlines()[-1]
+        assert last.startswith(expected), res.stderr
+        assert english_words(last.split("：", 1)[1].replace("--", " --")) == [], last
+    english = runner.invoke(app, shlex.split(args), terminal_width=200)
+    assert "Usage: clustersim" in english.stderr and "\nError: " in english.stderr
