@@ -2423,6 +2423,22 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Value error, (?P<v>'.*') is not one of (?P<c>.+)\.", "{v} 不是可选值之一（可选：{c}）。"),
         # calibrate's flags and the notes of calibrate and backtest (analysis/)
         (
+            r"(?P<v>'.*') is not a series of the scenario(?:; did you mean (?P<close>'[^']*')\?)?",
+            "{v} 不是情景中的序列{close}",
+        ),
+        (
+            r"(?P<n>[\d,]+) row\(s\) name no series of the scenario: choose the series to fit with "
+            r"--series, map names with --map FILE \(~ ignores a name\), or set the rows' series "
+            r"column",
+            "有 {n} 行没有对应情景中的序列：请用 --series 选择要拟合的序列，用 --map FILE 对应名称"
+            "（~ 表示忽略该名称），或填写这些行的 series 列",
+        ),
+        (
+            r"after the structural break in (?P<y>\d{4}) \((?P<at>.+)\)",
+            "在 {y} 年结构性断点之后（{at}）",
+        ),
+        (r"(?P<what>.+): (?P<n>\d+) usable years?", "{what}：可用年份 {n} 个"),
+        (
             r"outlier (?P<y>\d{4}) \((?P<p>[+-]?\d+)% off the trend\)",
             "{y} 年为离群值（偏离趋势 {p}%）",
         ),

@@ -27,7 +27,9 @@ ALLOWED = MESSAGE_ALLOWED | {
     "GDP", "AI", "PRIM", "CART", "LMDI", "MAPE", "clustersim", "pp", "compound", "logistic",
     "elasticity", "exit_prior", "feed", "exit", "yr", "sd", "ar", "quasi", "dask",
     # series and region ids of the shipped data
-    "energy", "Zhenjiang", "Jiangxi",
+    "energy", "Zhenjiang", "Jiangxi", "series",
+    # forecast-evaluation acronyms, a placeholder of an option's value
+    "AR", "CRPS", "PIT", "FILE",
 }
 
 
@@ -55,6 +57,7 @@ def english_words(text: str) -> list[str]:
         line = re.sub(r"clustersim \w+", " ", line)  # a command named in a sentence
         line = re.sub(r"'[^']*'|\"[^\"]*\"|\[[^\]]*\]|\([^)]*\d[^)]*\)", " ", line)
         line = re.sub(r"--[\w-]+", " ", line)
+        line = re.sub(r"\w*\[\S*", " ", line)  # a selection cut by a table: output[elec…
         line = re.sub(r"[\w./\\-]*[_./\\][\w./\\-]*", " ", line)
         found += [
             w for w in re.findall(r"[A-Za-z]{2,}", line) if w not in ALLOWED and w not in IDS
@@ -87,6 +90,10 @@ INVOCATIONS = [
     "calibrate calibration/jiangxi-electronics.csv --scenario scenarios/jiangxi-trend.yaml",
     "backtest calibration/zhenjiang.csv --scenario scenarios/zhenjiang-2026.yaml --until 2021"
     " --series gdp --samples 20 --seed 1",
+    "backtest calibration/jiangxi-electronics.csv -S scenarios/jiangxi-2025.yaml --until 2020",
+    "backtest --rolling calibration/jiangxi-electronics.csv",
+    "calibrate calibration/ezhou.csv -S scenarios/ezhou-trend.yaml",
+    "calibrate calibration/zhenjiang.csv -S scenarios/zhenjiang-trend.yaml",
     "sweep --scenario scenarios/zhenjiang-2026.yaml -n 40 -s 1 -w 1 --out {tmp}/sweep",
     "discover {tmp}/sweep --target high_level_talents_120 --no-cart",
     "decompose scenarios/zhenjiang-2026.yaml -n 1",
