@@ -2422,6 +2422,25 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"Value error, (?P<v>'.*') is not one of (?P<c>.+)\.", "{v} 不是可选值之一（可选：{c}）。"),
         # calibrate's flags and the notes of calibrate and backtest (analysis/)
+        # how a partial year was annualised (analysis/observed.py)
+        (
+            r"Jan-(?P<mon>[A-Z][a-z]{2}) value taken for the year \(a share is not annualised\)",
+            "1-{mon} 月的值作为全年值（比例不折算）",
+        ),
+        (
+            r"Jan-(?P<mon>[A-Z][a-z]{2}) / seasonal share (?P<s>\S+) \(given in the row\)",
+            "1-{mon} 月值 / 季节占比 {s}（行中给出）",
+        ),
+        (
+            r"Jan-(?P<mon>[A-Z][a-z]{2}) / share (?P<s>\S+) observed for the same months in "
+            r"(?P<yrs>.+)",
+            "1-{mon} 月值 / {yrs} 年同期观测到的占比 {s}",
+        ),
+        (
+            r"Jan-(?P<mon>[A-Z][a-z]{2}) x 12/(?P<m>\d+) \(pro rata: no seasonal share given or "
+            r"observed\)",
+            "1-{mon} 月值 × 12/{m}（按比例：没有给出也没有观测到季节占比）",
+        ),
         (
             r"(?P<v>'.*') is not a series of the scenario(?:; did you mean (?P<close>'[^']*')\?)?",
             "{v} 不是情景中的序列{close}",
@@ -2517,6 +2536,13 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
+#: the month abbreviations analysis/observed.py writes, to their numbers
+_MONTH_NUMBER = {
+    m: i + 1
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    )
+}
 #: the names of the kinds of id an unknown-name message names
 _WHAT = {"series": "序列", "cluster": "集群", "group": "集群组"}
 #: Python's names of the kinds of value a scenario holds
@@ -2536,6 +2562,8 @@ def translate(text: str) -> str:
             fields = {k: v or "" for k, v in hit.groupdict().items()}
             if "what" in fields:
                 fields["what"] = _WHAT.get(fields["what"], fields["what"])
+            if "mon" in fields:  # an English month abbreviation: its number
+                fields["mon"] = str(_MONTH_NUMBER.get(fields["mon"], fields["mon"]))
             if "pytype" in fields:
                 fields["pytype"] = _PYTYPES.get(fields["pytype"], f" {fields['pytype']} ")
             if fields.get("close"):
