@@ -2384,6 +2384,28 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "--iamc：写出 .xlsx 需要 openpyxl：pip install 'clustersim[excel]'（或改写 .csv）",
         ),
         (r"--xlsx and --iamc: give one of them", "--xlsx 与 --iamc 只能给出其一"),
+        # the command line's own checks (cli/)
+        (r"(?P<opt>--\w+) (?P<v>.+): expected SERIES=KIND", "{opt} {v}：应写成 序列名=拟合方式"),
+        (r"(?P<opt>--\w+) (?P<v>.+): expected SERIES=YEAR", "{opt} {v}：应写成 序列名=年份"),
+        (r"--break (?P<v>.+): (?P<y>'.*') is not a year", "--break {v}：{y} 不是年份"),
+        (
+            r"--fit (?P<v>.+): unknown fit (?P<k>'.*') \(allowed: (?P<a>.+)\)",
+            "--fit {v}：未知的拟合方式 {k}（可用：{a}）",
+        ),
+        (
+            r"--factor needs --shocks: the factor is a share of the shocks",
+            "--factor 需要同时给出 --shocks：因子是冲击的一部分",
+        ),
+        (
+            r"--scenario goes with a results directory, not a scenario file",
+            "--scenario 只与结果目录一起使用，不用于情景文件",
+        ),
+        (
+            r"--xlsx: (?P<p>.+): the file name must end in \.xlsx",
+            "--xlsx：{p}：文件名须以 .xlsx 结尾",
+        ),
+        (r"--out: (?P<p>.+): no such directory", "--out：{p}：没有这个目录"),
+        (r"--scenario: (?P<p>.+): no such file", "--scenario：{p}：没有这个文件"),
         # click's usage errors (the command line itself: unknown option, missing value...)
         (r"No such option: (?P<o>\S+)", "没有这个选项：{o}"),
         (r"No such option: (?P<o>\S+) Did you mean (?P<s>\S+)\?", "没有这个选项：{o}；是否应为 {s}？"),

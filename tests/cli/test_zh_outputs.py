@@ -102,6 +102,16 @@ INVOCATIONS = [
     "validate {tmp}/imported.yaml",
     "report scenarios/zhenjiang-2026.yaml -n 1 --out {tmp}/report.html",
     "sweep {tmp}/missing.yaml --out {tmp}/none",
+    # the command line's own checks
+    "calibrate calibration/jiangxi-electronics.csv -S scenarios/jiangxi-trend.yaml --fit x",
+    "calibrate calibration/jiangxi-electronics.csv -S scenarios/jiangxi-trend.yaml"
+    " --break output=20x",
+    "calibrate calibration/jiangxi-electronics.csv -S scenarios/jiangxi-trend.yaml --factor f",
+    "report scenarios/example.yaml --scenario scenarios/example.yaml --out {tmp}/r.html",
+    "export scenarios/example.yaml --central --xlsx {tmp}/plan.xls",
+    "import {tmp}/plan.xlsx --out {tmp}/no/such/dir/x.yaml",
+    "sweep --scenario {tmp}/missing.yaml -n 10 --out {tmp}/none",
+    "discover {tmp}/sweep --target high_level_talents_120 --no-cart --html {tmp}/discover.html",
 ]
 
 
