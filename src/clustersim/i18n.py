@@ -608,6 +608,10 @@ WORDS: Mapping[str, Bi] = {
     # --- click's usage errors (cli/__init__.py) ---
     "usage_try": Bi("用 '{command} {option}' 查看帮助。", "Try '{command} {option}' for help."),
     "usage_invalid": Bi("{param} 的值无效：{message}", "Invalid value for {param}: {message}"),
+    # --- status lines and progress bars on a terminal (cli/_common.py) ---
+    "status_projecting": Bi("正在预测 {n} 个样本……", "projecting {n} samples..."),
+    "progress_chart": Bi("正在绘图", "drawing chart"),
+    "progress_sweep": Bi("参数扫描", "sweep"),
     # --- check and validate terminal lines (issue 20) ---
     "check_ok": Bi("通过  ", "ok  "),
     "check_fail": Bi("未通过", "FAIL"),

@@ -163,3 +163,22 @@ def test_usage_errors_in_chinese(args: str, expected: str) -> None:
         assert english_words(last.split("：", 1)[1].replace("--", " --")) == [], last
     english = runner.invoke(app, shlex.split(args), terminal_width=200)
     assert "Usage: clustersim" in english.stderr and "\nError: " in english.stderr
+
+
+def test_errors_follow_the_locale_and_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --lang, a Chinese locale or ``lang = "zh"`` in the config makes the errors
+    Chinese as it makes the tables and the help (they stayed English: the error path only
+    looked at --lang); --lang en still wins."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLUSTERSIM_CONFIG_DIR", str(tmp_path / "conf"))
+    missing = ["run", "nothere.yaml"]
+    zh_locale = runner.invoke(app, missing, env={"LANG": "zh_CN.UTF-8", "LC_ALL": ""})
+    assert zh_locale.exit_code == 2
+    assert zh_locale.stderr == "错误：nothere.yaml: 找不到文件\n"
+    en = runner.invoke(app, [*missing, "--lang", "en"], env={"LANG": "zh_CN.UTF-8", "LC_ALL": ""})
+    assert en.stderr == "error: nothere.yaml: file not found\n"
+    (tmp_path / "clustersim.toml").write_text('lang = "zh"\n', encoding="utf-8")
+    by_config = runner.invoke(app, missing, env={"LANG": "en_US.UTF-8", "LC_ALL": ""})
+    assert by_config.stderr == "错误：nothere.yaml: 找不到文件\n"

@@ -177,7 +177,7 @@ def report(
         if discover and source.is_dir():
             data, said = _with_discovery(data, source, discover_target, boxes)
             yield from said
-        with Progress("drawing chart") as progress:
+        with Progress("chart") as progress:
             path = write_html(data, out_file, lang=lang_, progress=progress)
         if result is not None:
             from clustersim.cli.render import summary_line
@@ -230,7 +230,7 @@ def plot(
             check_choice("--format", f, CHART_FORMATS)
         data, result = _gather(source, scenario, samples, seed, central)
         yield from _mode(result, lang_)
-        with Progress("drawing chart") as progress:
+        with Progress("chart") as progress:
             paths = write_charts(data, out_dir, lang=lang_, formats=fmts, progress=progress)
         yield word("wrote_files", lang_, n=len(paths), path=out_dir)
 
