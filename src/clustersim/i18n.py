@@ -612,6 +612,11 @@ WORDS: Mapping[str, Bi] = {
     "status_projecting": Bi("正在预测 {n} 个样本……", "projecting {n} samples..."),
     "progress_chart": Bi("正在绘图", "drawing chart"),
     "progress_sweep": Bi("参数扫描", "sweep"),
+    # --- -v log lines ---
+    "log_settings": Bi("设置：{what}", "settings: {what}"),
+    "log_no_config": Bi("内置默认值（没有配置文件）", "built-in defaults (no config file)"),
+    "log_sweep": Bi("参数扫描 {source}，工作进程数 {workers}", "sweep of {source} on {workers} worker(s)"),
+    "log_all_workers": Bi("全部核心", "all"),
     # --- check and validate terminal lines (issue 20) ---
     "check_ok": Bi("通过  ", "ok  "),
     "check_fail": Bi("未通过", "FAIL"),

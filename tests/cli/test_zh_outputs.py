@@ -30,6 +30,8 @@ ALLOWED = MESSAGE_ALLOWED | {
     "energy", "Zhenjiang", "Jiangxi", "series",
     # forecast-evaluation acronyms, a placeholder of an option's value
     "AR", "CRPS", "PIT", "FILE",
+    # a log line's level
+    "INFO",
 }
 
 
@@ -102,6 +104,9 @@ INVOCATIONS = [
     "validate {tmp}/imported.yaml",
     "report scenarios/zhenjiang-2026.yaml -n 1 --out {tmp}/report.html",
     "sweep {tmp}/missing.yaml --out {tmp}/none",
+    # -v: the log lines (after the level name)
+    "-v run scenarios/zhenjiang-2026.yaml --central --no-series",
+    "-v sweep --scenario scenarios/zhenjiang-2026.yaml -n 20 -s 1 -w 1 --out {tmp}/sweep-v",
     # the command line's own checks
     "calibrate calibration/jiangxi-electronics.csv -S scenarios/jiangxi-trend.yaml --fit x",
     "calibrate calibration/jiangxi-electronics.csv -S scenarios/jiangxi-trend.yaml"

@@ -231,10 +231,10 @@ def status_rule(likely: float | None, unlikely: float | None, conf: Settings) ->
     )
 
 
-def describe(conf: Settings) -> str:
+def describe(conf: Settings, lang: str = "en") -> str:
     """The settings a config file set, for ``-v``: ``samples=1000 (clustersim.toml)``."""
     if not conf.origin:
-        return "built-in defaults (no config file)"
+        return word("log_no_config", lang)
     return ", ".join(f"{k}={getattr(conf, k)!r} ({f})" for k, f in conf.origin.items())
 
 #: from this many samples on, a run shows a status line on a terminal

@@ -143,7 +143,7 @@ def run(
         rule = None
         if status_from is StatusFrom.probability:
             rule = status_rule(likely, unlikely, conf)
-        log.info("settings: %s", describe(conf))
+        log.info("%s", word("log_settings", lang_, what=describe(conf, lang_)))
         with projecting(n or 0):
             result = load_and_run(
                 scenario,

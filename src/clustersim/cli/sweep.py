@@ -147,7 +147,9 @@ def sweep(
         lang_ = resolve_lang(ctx, lang, conf)
         source = _source(sweep_file, scenario, samples, seed, conf.samples, conf.seed)
         n_workers = workers if workers is not None else conf.workers
-        log.info("sweep of %s on %s worker(s)", source, n_workers or "all")
+        workers_text = n_workers or word("log_all_workers", lang_)
+        shown = getattr(source, "file", None) or source  # a --scenario sweep: its file
+        log.info("%s", word("log_sweep", lang_, source=shown, workers=workers_text))
         with Progress("sweep", enabled=not quiet and not as_json) as progress:
             res = run_sweep(
                 source,
