@@ -19,8 +19,10 @@ starts fast.
 Every help text is a message of the i18n table (``help_*``): options are declared with the
 English text (``h("run_samples")``) and :func:`localize` swaps each for the chosen language
 in the built click command. typer builds help from the declarations, so the language is
-decided before the help is printed: ``--lang`` (an eager option of ``clustersim`` itself),
-else the config file, else the locale (``LC_ALL`` / ``LANG`` starting with ``zh``).
+decided before the help is printed: ``--lang`` (an eager option of ``clustersim`` itself, or
+the command's own anywhere after its name, which :class:`_RootGroup` notes before the root
+callback runs), else the config file, else the locale (``LC_ALL`` / ``LANG`` starting with
+``zh``). click's own usage errors follow the same language (:func:`_localize_usage_error`).
 
 Exit codes: 0 success (``check``: every target met), 1 a target missed (``check``),
 2 invalid input (bad YAML, schema error, unknown name...). Errors print one line per
