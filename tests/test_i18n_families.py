@@ -30,6 +30,12 @@ ALLOWED = {
     "xlsx",
     "csv",
     "parquet",
+    # units of size
+    "KB",
+    "MB",
+    "GB",
+    "TB",
+    "PB",
     # sweep-file fields, methods, store groups, distributions
     "scenario",
     "method",
@@ -311,3 +317,30 @@ def test_sweep_summary_lines_in_chinese(tmp_path: Path) -> None:
     assert_chinese([line for line in zh if not re.fullmatch(r"\s*\[\d+\] \S+", line)])
     (table, *_) = [p for p in zh_parts if isinstance(p, Grid)]
     assert table.headers[:2] == ("目标", "达成概率")
+
+
+def test_annualisation_methods_in_chinese(tmp_path: Path) -> None:
+    """How calibrate says a partial year was annualised (its terminal lines and flags go
+    through the same table): each of the four ways, with the month as a number."""
+    from clustersim.analysis.observed import annualise, load_observed
+    from clustersim.i18n import translate
+
+    rows = [
+        "zj,,gdp,2020,100,亿元,stats,,,",
+        "zj,,gdp,2020,48,亿元,stats,6,,",
+        "zj,,gdp,2021,50,亿元,stats,6,,",  # the share of 2020's same months
+        "zj,,gdp,2022,80,亿元,stats,9,0.7,",  # its own seasonal share
+        "zj,,gdp,2023,30,亿元,stats,3,,",  # pro rata
+    ]
+    p = tmp_path / "partial.csv"
+    p.write_text("\n".join([OBSERVED_HEADER, *rows]) + "\n", encoding="utf-8")
+    obs = load_observed(p)
+    methods = [v.method for v in annualise(obs.rows, 1.0, flow=True) if v.method]
+    methods += [v.method for v in annualise(obs.rows, 1.0, flow=False) if v.method][:1]
+    assert len(methods) == 4, methods
+    zh = [translate(m) for m in methods]
+    assert zh[0].startswith("1-6 月值 / 2020 年同期观测到的占比")
+    assert zh[1] == "1-9 月值 / 季节占比 0.7（行中给出）"
+    assert zh[2] == "1-3 月值 × 12/3（按比例：没有给出也没有观测到季节占比）"
+    assert zh[3] == "1-6 月的值作为全年值（比例不折算）"
+    assert_chinese(zh)

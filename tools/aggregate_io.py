@@ -1,7 +1,7 @@
 """Aggregate a published input-output table to a scenario's clusters and print the ``io:``
 coefficients block (docs/scenario-format.md §7a; clustersim.analysis.io_table).
 
-    python tools/aggregate_io.py TABLE.csv CONCORDANCE.csv SCENARIO.yaml > coefficients.yaml
+    python tools/aggregate_io.py TABLE.csv CONCORDANCE.csv SCENARIO.yaml [--lang zh|en] > coefficients.yaml
 
 TABLE.csv: either ``sector, <codes...>, total_output`` with one row per supplying sector (the
 intermediate-use block and total output), or the NBS layout of calibration/io/ (``code,
@@ -9,7 +9,8 @@ name_zh, name_en, origin, <codes...>, ..., GO``, e.g. calibration/io/china-2020-
 **domestic** intermediate-use block and gross output are used (imported inputs leak out).
 CONCORDANCE.csv: ``sector, group, share`` (group a cluster id of SCENARIO or ``rest``; a sector
 not listed goes to ``rest``); with the NBS layout an optional ``name_zh`` column is checked
-against the table's names. The totals before and after are printed as comments (English, then Chinese): they must agree.
+against the table's names. The totals before and after are printed as comments: they must
+agree. The comments are in English, then Chinese; with ``--lang`` in that language only.
 """
 
 from __future__ import annotations
@@ -32,10 +33,16 @@ from clustersim.i18n import word
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3:
-        sys.stderr.write(__doc__ or "")
+    args, lang = list(argv), None
+    if "--lang" in args:
+        i = args.index("--lang")
+        lang = args[i + 1] if i + 1 < len(args) else ""
+        del args[i : i + 2]
+    if lang not in (None, "en", "zh") or len(args) != 3:
+        sys.stderr.write(word("io_agg_usage", "zh" if lang == "zh" else "en"))
         return 2
-    table, conc, scenario = (Path(a) for a in argv)
+    langs = ("en", "zh") if lang is None else (lang,)
+    table, conc, scenario = (Path(a) for a in args)
     with table.open(encoding="utf-8") as fh:
         first = next(line for line in fh if not line.lstrip().startswith("#"))
     try:
@@ -65,10 +72,10 @@ def main(argv: list[str]) -> int:
         ("iot_use", {"what": "iot_output", "table": x.sum(), "agg": agg.x.sum()}),
         ("iot_colsum", {"v": a.sum(axis=0).max()}),
     ]
-    for key, fmt in lines:  # each comment in English, then in Chinese
-        for lang in ("en", "zh"):
-            args = {k: word(v, lang) if k == "what" else v for k, v in fmt.items()}
-            print(f"# {word(key, lang, **args)}")
+    for key, fmt in lines:  # each comment in English, then in Chinese (or in --lang's)
+        for one in langs:
+            words = {k: word(v, one) if k == "what" else v for k, v in fmt.items()}
+            print(f"# {word(key, one, **words)}")
     print(yaml.safe_dump({"coefficients": agg.io_block()}, allow_unicode=True, sort_keys=False))
     return 0
 

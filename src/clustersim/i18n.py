@@ -519,10 +519,114 @@ WORDS: Mapping[str, Bi] = {
         "{n} 个工作负载比 {baseline} 慢 {max:g} 倍以上",
         "{n} workload(s) more than {max:g}x slower than {baseline}",
     ),
+    # --- how a sweep ran (Executor.describe() of sweep/executors.py) ---
+    "executor_in_process": Bi("本进程内", "in-process"),
+    "executor_processes": Bi("进程池（{n} 个工作进程）", "processes ({n} workers)"),
+    "executor_dask": Bi("dask（{address}，{n} 个工作进程）", "dask ({address}, {n} workers)"),
+    "import_wrote": Bi(
+        "已写入 {path}：{clusters} 个集群、{groups} 个集群组、{indicators} 个指标、{targets} 个目标",
+        "wrote {path}: {clusters} clusters, {groups} groups, {indicators} indicators, "
+        "{targets} targets",
+    ),
+    # --- calibrate's and backtest's terminal lines (issue 20) ---
+    "cal_header": Bi(
+        "{scenario}：依据 {data}（地区 {region}）校准了 {n} 个序列",
+        "{scenario}: {n} series calibrated on {data} (region {region})",
+    ),
+    "cal_until": Bi("，观测值截至 {until} 年", ", observations up to {until}"),
+    "cal_left_out": Bi(
+        "{name}：{year} 年有断点（{origin}）：舍去之前的 {n} 个值",
+        "{name}: break in {year} ({origin}): {n} earlier value(s) left out",
+    ),
+    "cal_annualised": Bi("{name}：{year} 年已折算为全年：{how}", "{name}: {year} annualised: {how}"),
+    "cal_flag": Bi("提示：{name}：{flag}", "flag: {name}: {flag}"),
+    "cal_note": Bi("注：{note}", "note: {note}"),
+    "cal_wrote": Bi(
+        "已写入 {path}（运行：clustersim run {path}）", "wrote {path} (run it: clustersim run {path})"
+    ),
+    "cal_nothing": Bi(
+        "未写入任何文件（用 --out FILE.yaml 写出片段）",
+        "nothing written (give --out FILE.yaml to write the fragment)",
+    ),
+    "cal_col_series": Bi("序列", "series"),
+    "cal_col_fit": Bi("拟合", "fit"),
+    "cal_col_years": Bi("年份", "years"),
+    "cal_col_rate": Bi("增速", "rate"),
+    "cal_col_se": Bi("标准误", "s.e."),
+    "cal_col_flags": Bi("提示", "flags"),
+    "cal_short_break": Bi("断点 {year}", "break {year}"),
+    "cal_short_annualised": Bi("折算全年 {years}", "annualised {years}"),
+    "fit_compound": Bi("复合增长", "compound"),
+    "fit_logistic": Bi("逻辑斯蒂", "logistic"),
+    "fit_elasticity": Bi("弹性", "elasticity"),
+    "bt_head": Bi(
+        "回测 {scenario}，数据 {data}（地区 {region}）：用 {until} 年及以前的数据拟合，与 {years} 比较",
+        "Backtest of {scenario} on {data} (region {region}): fitted on years up to {until}, "
+        "compared with {years}",
+    ),
+    "bt_head_mc": Bi("；{samples} 个样本（随机种子 {seed}）", "; {samples} samples (seed {seed})"),
+    "bt_col_fitted_on": Bi("拟合年份", "fitted on"),
+    "bt_col_anchor": Bi("起点", "anchor"),
+    "bt_col_naive_rate": Bi("朴素增速", "naive rate"),
+    "bt_col_plan_rate": Bi("规划增速", "plan rate"),
+    "bt_col_year": Bi("年份", "year"),
+    "bt_col_observed": Bi("观测值", "observed"),
+    "bt_col_error": Bi("误差", "error"),
+    "bt_col_in": Bi("在 {k}% 区间内", "in {k}%"),
+    "bt_method_calibrated": Bi("校准", "calibrated"),
+    "bt_method_naive": Bi("朴素", "naive"),
+    "bt_method_plan": Bi("规划", "plan"),
+    "bt_yes": Bi("是", "yes"),
+    "bt_no": Bi("否", "no"),
+    "bt_mape": Bi("平均绝对百分比误差（{obs}）：{parts}", "mean absolute percentage error ({obs}): {parts}"),
+    "bt_observation": Bi("{n} 个观测值", "{n} observation"),
+    "bt_observations": Bi("{n} 个观测值", "{n} observations"),
+    "bt_interval": Bi(
+        "{k}% 区间：{n} 个中 {inside} 个（{pct}）", "{k}% interval {inside} of {n} ({pct})"
+    ),
+    "bt_coverage": Bi("蒙特卡洛覆盖率：{parts}", "Monte Carlo coverage: {parts}"),
+    "bt_excluded": Bi("已排除：{name} {year}：{why}", "excluded: {name} {year}: {why}"),
+    "bt_skipped": Bi("已跳过：{x}", "skipped: {x}"),
+    "bt_list_sep": Bi("，", ", "),
+    # --- tools/aggregate_io.py: the comment lines above the coefficients block ---
+    "io_agg_usage": Bi(
+        "用法：python tools/aggregate_io.py TABLE.csv CONCORDANCE.csv SCENARIO.yaml [--lang zh|en] "
+        "> coefficients.yaml\n",
+        "usage: python tools/aggregate_io.py TABLE.csv CONCORDANCE.csv SCENARIO.yaml [--lang zh|en] "
+        "> coefficients.yaml\n",
+    ),
+    # --- click's usage errors (cli/__init__.py) ---
+    "usage_try": Bi("用 '{command} {option}' 查看帮助。", "Try '{command} {option}' for help."),
+    "usage_invalid": Bi("{param} 的值无效：{message}", "Invalid value for {param}: {message}"),
+    # --- status lines and progress bars on a terminal (cli/_common.py) ---
+    "status_projecting": Bi("正在预测 {n} 个样本……", "projecting {n} samples..."),
+    "progress_chart": Bi("正在绘图", "drawing chart"),
+    "progress_sweep": Bi("参数扫描", "sweep"),
+    # --- -v log lines ---
+    "log_settings": Bi("设置：{what}", "settings: {what}"),
+    "log_no_config": Bi("内置默认值（没有配置文件）", "built-in defaults (no config file)"),
+    "log_sweep": Bi("参数扫描 {source}，工作进程数 {workers}", "sweep of {source} on {workers} worker(s)"),
+    "log_all_workers": Bi("全部核心", "all"),
+    # --- check and validate terminal lines (issue 20) ---
+    "check_ok": Bi("通过  ", "ok  "),
+    "check_fail": Bi("未通过", "FAIL"),
+    "check_prob": Bi("  达成概率={p}", "  P(met)={p}"),
+    "check_pass_count": Bi("{n} 个目标中 {passed} 个通过。", "{passed} of {n} targets pass."),
+    "validate_valid": Bi(
+        "{path}：有效：{clusters} 个集群、{groups} 个集群组、{indicators} 个指标、{targets} 个目标、"
+        "{uncertain} 个不确定数值",
+        "{path}: valid: {clusters} clusters, {groups} groups, {indicators} indicators, "
+        "{targets} targets, {uncertain} uncertain numbers",
+    ),
+    "validate_extends": Bi("（继承链：{chain}）", " (extends {chain})"),
+    "validate_no_source": Bi("无来源：{path}", "no source: {path}"),
+    "validate_unsourced": Bi(
+        "{n} 个数值或目标没有来源。", "{n} numbers or targets have no source."
+    ),
     "more_problems": Bi("……另有 {n} 个问题未列出", "... and {n} more problems"),
     # --- discover/decompose help (issue 16 x issue 20) ---
     "help_discover_dir": Bi(
-        "sweep 的输出目录（clustersim sweep ... --out DIR）。",
+        "参数扫描的输出目录（clustersim sweep ... --out DIR）。",
         "A sweep's output directory (clustersim sweep ... --out DIR).",
     ),
     "help_discover_target": Bi(
@@ -550,7 +654,7 @@ WORDS: Mapping[str, Bi] = {
         "Also fit a CART tree (scikit-learn).",
     ),
     "help_discover_inputs": Bi(
-        "all：所有抽样的数；factors：只用 sweep 文件列出的因子。",
+        "all：所有抽样的数；factors：只用参数扫描文件列出的因子。",
         "all: every sampled number; factors: only those the sweep file names.",
     ),
     "help_discover_trajectory": Bi(
@@ -910,7 +1014,8 @@ WORDS: Mapping[str, Bi] = {
         "示例：\n\n"
         "  clustersim run scenarios/example.yaml\n\n"
         "  clustersim run scenarios/example.yaml --central\n\n"
-        "  clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv\n\n"
+        "\b\n  clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv\n\n"
+        "\b\n"  # command lines: not rewrapped (a wrapped example read as English prose)
         "  clustersim run scenarios/example.yaml --json | jq '.targets[] | {id, status}'",
         "Project SCENARIO year by year and print each target's status.\n\n"
         "With uncertain numbers in the scenario this is a Monte Carlo run (1,000 samples, the "
@@ -919,7 +1024,8 @@ WORDS: Mapping[str, Bi] = {
         "Examples:\n\n"
         "  clustersim run scenarios/example.yaml\n\n"
         "  clustersim run scenarios/example.yaml --central\n\n"
-        "  clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv\n\n"
+        "\b\n  clustersim run scenarios/example.yaml -n 1000 -s 7 --out results --format csv\n\n"
+        "\b\n"  # command lines: not rewrapped (a wrapped example read as English prose)
         "  clustersim run scenarios/example.yaml --json | jq '.targets[] | {id, status}'",
     ),
     "help_run_samples": Bi(
@@ -1035,7 +1141,9 @@ WORDS: Mapping[str, Bi] = {
         "  clustersim run jiangxi-calibrated.yaml --samples 1000 --seed 1\n\n\b\n"
         "  clustersim calibrate calibration/shenzhen.csv -S scenarios/shenzhen-trend.yaml \\\n"
         "      -x industrial_output -x sei_va --fit sei_va=compound --json\n\n\b\n"
-        '  clustersim calibrate data.csv -S city.yaml --map city-map.yaml --break "output[ic]=2022"',
+        '  clustersim calibrate data.csv -S city.yaml --map city-map.yaml --break "output[ic]=2022"\n\n'
+        "企业梯队比率（不需要情景）：\n\n\b\n"
+        "  clustersim calibrate --tiers calibration/tiers/counts.csv --lang zh",
         "Fit SCENARIO's growth assumptions to observed DATA; write a fragment that extends it."
         "\n\nCompound growth gets a log-linear least-squares rate with its standard error "
         "(written as a normal distribution for Monte Carlo), logistic growth a capacity and "
@@ -1047,7 +1155,9 @@ WORDS: Mapping[str, Bi] = {
         "  clustersim run jiangxi-calibrated.yaml --samples 1000 --seed 1\n\n\b\n"
         "  clustersim calibrate calibration/shenzhen.csv -S scenarios/shenzhen-trend.yaml \\\n"
         "      -x industrial_output -x sei_va --fit sei_va=compound --json\n\n\b\n"
-        '  clustersim calibrate data.csv -S city.yaml --map city-map.yaml --break "output[ic]=2022"',
+        '  clustersim calibrate data.csv -S city.yaml --map city-map.yaml --break "output[ic]=2022"\n\n'
+        "Firm tier rates (no scenario needed):\n\n\b\n"
+        "  clustersim calibrate --tiers calibration/tiers/counts.csv --json",
     ),
     "help_data_arg": Bi(
         "观测数据：整洁格式 CSV，列为 `region, cluster, indicator, year, value, unit, source`"
@@ -2301,13 +2411,187 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "--iamc：写出 .xlsx 需要 openpyxl：pip install 'clustersim[excel]'（或改写 .csv）",
         ),
         (r"--xlsx and --iamc: give one of them", "--xlsx 与 --iamc 只能给出其一"),
+        # the command line's own checks (cli/)
+        (r"(?P<opt>--\w+) (?P<v>.+): expected SERIES=KIND", "{opt} {v}：应写成 序列名=拟合方式"),
+        (r"(?P<opt>--\w+) (?P<v>.+): expected SERIES=YEAR", "{opt} {v}：应写成 序列名=年份"),
+        (r"--break (?P<v>.+): (?P<y>'.*') is not a year", "--break {v}：{y} 不是年份"),
+        (
+            r"--fit (?P<v>.+): unknown fit (?P<k>'.*') \(allowed: (?P<a>.+)\)",
+            "--fit {v}：未知的拟合方式 {k}（可用：{a}）",
+        ),
+        (
+            r"--factor needs --shocks: the factor is a share of the shocks",
+            "--factor 需要同时给出 --shocks：因子是冲击的一部分",
+        ),
+        (
+            r"--scenario goes with a results directory, not a scenario file",
+            "--scenario 只与结果目录一起使用，不用于情景文件",
+        ),
+        (
+            r"--xlsx: (?P<p>.+): the file name must end in \.xlsx",
+            "--xlsx：{p}：文件名须以 .xlsx 结尾",
+        ),
+        (r"--out: (?P<p>.+): no such directory", "--out：{p}：没有这个目录"),
+        (r"--scenario: (?P<p>.+): no such file", "--scenario：{p}：没有这个文件"),
+        # click's usage errors (the command line itself: unknown option, missing value...)
+        (r"No such option: (?P<o>\S+)", "没有这个选项：{o}"),
+        (r"No such option: (?P<o>\S+) Did you mean (?P<s>\S+)\?", "没有这个选项：{o}；是否应为 {s}？"),
+        (
+            r"No such option: (?P<o>\S+) \(Possible options: (?P<s>.+)\)",
+            "没有这个选项：{o}（可用：{s}）",
+        ),
+        (r"Missing argument (?P<p>'.*')\.", "缺少参数 {p}。"),
+        (r"Missing option (?P<p>'.*')\.", "缺少选项 {p}。"),
+        (r"Missing parameter: (?P<p>.+)", "缺少参数：{p}"),
+        (r"(?P<v>'.*') is not one of (?P<c>.+)\.", "{v} 不是可选值之一（可选：{c}）。"),
+        (r"(?P<v>'.*') is not a valid integer\.", "{v} 不是有效的整数。"),
+        (r"(?P<v>'.*') is not a valid float\.", "{v} 不是有效的小数。"),
+        (r"(?P<v>'.*') is not a valid integer range\.", "{v} 不是有效的整数。"),
+        (r"(?P<v>'.*') is not a valid float range\.", "{v} 不是有效的小数。"),
+        (r"(?P<v>\S+) is not in the range (?P<r>.+)\.", "{v} 不在范围 {r} 内。"),
+        (r"Got unexpected extra argument(?:s|\(s\))? \((?P<a>.+)\)", "多余的参数（{a}）"),
+        (r"Option (?P<o>'.*') requires an argument\.", "选项 {o} 需要一个值。"),
+        (r"No such command (?P<c>'.*')\.", "没有这个命令 {c}。"),
+        (
+            r"No such command (?P<c>'.*')\. Did you mean (?P<s>'.*')\?",
+            "没有这个命令 {c}；是否应为 {s}？",
+        ),
+        # the values typer checks (pydantic's wording)
+        (r"Input should be greater than or equal to (?P<n>\S+)", "应不小于 {n}"),
+        (r"Input should be less than or equal to (?P<n>\S+)", "应不大于 {n}"),
+        (r"Input should be greater than (?P<n>\S+)", "应大于 {n}"),
+        (r"Input should be less than (?P<n>\S+)", "应小于 {n}"),
+        (
+            r"Input should be a valid integer, unable to parse string as an integer",
+            "应为整数，这段文字不能读成整数",
+        ),
+        (
+            r"Input should be a valid number, unable to parse string as a number",
+            "应为数，这段文字不能读成数",
+        ),
+        (r"Value error, (?P<v>'.*') is not one of (?P<c>.+)\.", "{v} 不是可选值之一（可选：{c}）。"),
+        # calibrate's flags and the notes of calibrate and backtest (analysis/)
+        # how a partial year was annualised (analysis/observed.py)
+        (
+            r"Jan-(?P<mon>[A-Z][a-z]{2}) value taken for the year \(a share is not annualised\)",
+            "1-{mon} 月的值作为全年值（比例不折算）",
+        ),
+        (
+            r"Jan-(?P<mon>[A-Z][a-z]{2}) / seasonal share (?P<s>\S+) \(given in the row\)",
+            "1-{mon} 月值 / 季节占比 {s}（行中给出）",
+        ),
+        (
+            r"Jan-(?P<mon>[A-Z][a-z]{2}) / share (?P<s>\S+) observed for the same months in "
+            r"(?P<yrs>.+)",
+            "1-{mon} 月值 / {yrs} 年同期观测到的占比 {s}",
+        ),
+        (
+            r"Jan-(?P<mon>[A-Z][a-z]{2}) x 12/(?P<m>\d+) \(pro rata: no seasonal share given or "
+            r"observed\)",
+            "1-{mon} 月值 × 12/{m}（按比例：没有给出也没有观测到季节占比）",
+        ),
+        (
+            r"(?P<v>'.*') is not a series of the scenario(?:; did you mean (?P<close>'[^']*')\?)?",
+            "{v} 不是情景中的序列{close}",
+        ),
+        (
+            r"(?P<n>[\d,]+) row\(s\) name no series of the scenario: choose the series to fit with "
+            r"--series, map names with --map FILE \(~ ignores a name\), or set the rows' series "
+            r"column",
+            "有 {n} 行没有对应情景中的序列：请用 --series 选择要拟合的序列，用 --map FILE 对应名称"
+            "（~ 表示忽略该名称），或填写这些行的 series 列",
+        ),
+        (
+            r"after the structural break in (?P<y>\d{4}) \((?P<at>.+)\)",
+            "在 {y} 年结构性断点之后（{at}）",
+        ),
+        (r"(?P<what>.+): (?P<n>\d+) usable years?", "{what}：可用年份 {n} 个"),
+        (
+            r"outlier (?P<y>\d{4}) \((?P<p>[+-]?\d+)% off the trend\)",
+            "{y} 年为离群值（偏离趋势 {p}%）",
+        ),
+        (
+            r"capacity poorly determined \(no bend in the data yet\)",
+            "容量难以确定（数据中尚无拐点）",
+        ),
+        (
+            r"jump (?P<a>\d{4})->(?P<b>\d{4}) \((?P<g>[+-]?\d+)%/yr; median of the others "
+            r"(?P<m>[+-]?\d+)%/yr\): a scope change\? mark a break year",
+            "{a}->{b} 年跳变（{g}%/年；其余年份的中位数 {m}%/年）：是否口径变化？请标出断点年份",
+        ),
+        (
+            r"(?P<y>\d{4}) (?P<h>'.*') in the unit, no months: taken as a full year",
+            "{y} 年单位中有 {h}，未给月数：按全年处理",
+        ),
+        (
+            r"base year (?P<y>\d{4}) precedes the break: the scenario's base value is on the "
+            r"old scope, the fitted rate on the new one",
+            "基年 {y} 早于断点：情景的基数是旧口径，拟合的增速是新口径",
+        ),
+        (r"base (?P<a>\S+) vs observed (?P<b>\S+) in (?P<y>\d{4})", "基数 {a}，{y} 年观测值 {b}"),
+        (
+            r"(?P<n>[\d,]+) rows of other regions than (?P<r>.+) ignored",
+            "忽略了 {r} 以外地区的 {n} 行",
+        ),
+        (
+            r"(?P<n>[\d,]+) rows of (?P<k>\d+) other series ignored: (?P<names>.+) and "
+            r"(?P<more>\d+) more",
+            "忽略了其他 {k} 个序列的 {n} 行：{names} 等（另有 {more} 个）",
+        ),
+        (
+            r"(?P<n>[\d,]+) rows of (?P<k>\d+) other series ignored: (?P<names>.+)",
+            "忽略了其他 {k} 个序列的 {n} 行：{names}",
+        ),
+        (
+            r"no standard error \((?P<n>\d+) points\): the Monte Carlo interval has no width",
+            "没有标准误（{n} 个点）：蒙特卡洛区间没有宽度",
+        ),
+        (
+            r"the scenario's own path is not positive throughout: no plan projection",
+            "情景自身的路径并非处处为正：没有规划预测",
+        ),
         (
             r"give --xlsx FILE\.xlsx \(or --iamc FILE\.csv\)",
             "请给出 --xlsx FILE.xlsx（或 --iamc FILE.csv）",
         ),
     )
+) + tuple(
+    # a sweep too large for memory or disk, refused before it starts (sweep/runner.py)
+    (re.compile(what_en + en, re.S), what_zh + zh)
+    for what_en, what_zh in (
+        (r"refusing to start: the grid has (?P<n>[\d,]+) points", "拒绝启动：网格有 {n} 个点"),
+        (r"refusing to start: the sweep has (?P<n>[\d,]+) samples", "拒绝启动：参数扫描有 {n} 个样本"),
+    )
+    for en, zh in (
+        (
+            r"; kept in memory they need about (?P<need>.+?) \((?P<per>[\d,]+) B per sample\), "
+            r"more than the (?P<mem>.+) available; write them to a directory instead \(--out\)",
+            "，全部放在内存中约需 {need}（每个样本 {per} 字节），超过可用的 {mem}；"
+            "请改为写入目录（--out）",
+        ),
+        (
+            r" and would write about (?P<need>.+?) to (?P<out>.+) \((?P<per>[\d,]+) B per "
+            r"sample, measured on a pilot chunk\), but only (?P<free>.+) is free",
+            "，将向 {out} 写入约 {need}（每个样本 {per} 字节，按试算块测得），"
+            "但可用空间只有 {free}",
+        ),
+        (
+            r"; fixing the summary's bins reads each swept factor's (?P<n2>[\d,]+) values at "
+            r"once, about (?P<need>.+?) of memory, more than the (?P<mem>.+) available; sweep "
+            r"fewer samples \(or split the sweep\)",
+            "；确定汇总的分箱要一次读入每个扫描因子的 {n2} 个值，约需 {need} 内存，"
+            "超过可用的 {mem}；请减少样本数（或把参数扫描拆开）",
+        ),
+    )
 )
 
+#: the month abbreviations analysis/observed.py writes, to their numbers
+_MONTH_NUMBER = {
+    m: i + 1
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    )
+}
 #: the names of the kinds of id an unknown-name message names
 _WHAT = {"series": "序列", "cluster": "集群", "group": "集群组"}
 #: Python's names of the kinds of value a scenario holds
@@ -2327,6 +2611,8 @@ def translate(text: str) -> str:
             fields = {k: v or "" for k, v in hit.groupdict().items()}
             if "what" in fields:
                 fields["what"] = _WHAT.get(fields["what"], fields["what"])
+            if "mon" in fields:  # an English month abbreviation: its number
+                fields["mon"] = str(_MONTH_NUMBER.get(fields["mon"], fields["mon"]))
             if "pytype" in fields:
                 fields["pytype"] = _PYTYPES.get(fields["pytype"], f" {fields['pytype']} ")
             if fields.get("close"):

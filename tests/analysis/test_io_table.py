@@ -104,6 +104,30 @@ def test_the_script_prints_a_block_that_keeps_totals(tmp_path: Path) -> None:
         env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
     )
     assert "intermediate use: table 245, aggregated 245" in res.stdout
+    # the comment lines in Chinese under --lang zh (issue 20), the block unchanged
+    zh = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools/aggregate_io.py"),
+            str(table),
+            str(conc),
+            str(scen),
+            "--lang",
+            "zh",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+    )
+    comments = [ln for ln in zh.stdout.splitlines() if ln.startswith("#")]
+    assert comments[1:3] == [
+        "# 中间使用：原表 245，汇总后 245",
+        f"# 总产出：原表 {X.sum():.6g}，汇总后 {X.sum():.6g}",
+    ]
+    assert comments[3].startswith("# A 的最大列和：")
+    assert comments[0].startswith(f"# 由 {table} 按 {conc} 汇总：")
+    assert yaml.safe_load(zh.stdout) == yaml.safe_load(res.stdout)
     block = yaml.safe_load(res.stdout)["coefficients"]
     assert block["electronics"]["electronics"] == pytest.approx(round(40 / 200, 4))
     assert block["equipment"]["equipment"] == pytest.approx(round(4 / 60, 4))

@@ -349,3 +349,40 @@ def test_summary_only_writes_no_samples_and_the_same_summary(linear, write_sweep
     # resuming with a different store: is refused, naming why
     r = runner.invoke(app, ["sweep", str(sweep), "-o", str(only), "-w", "1", "--resume"])
     assert r.exit_code == 2 and "what is stored per sample changed" in r.output
+
+
+def test_refusals_to_start_are_in_chinese_under_lang_zh(linear, write_sweep, tmp_path):
+    """Each 'refusing to start' message (memory, disk, the summary's bins) in Chinese, with
+    no English word left (the word list of tests/test_i18n_families.py)."""
+    from tests.test_i18n_families import assert_chinese
+
+    from clustersim.errors import ClusterSimError
+    from clustersim.i18n import translate
+    from clustersim.sweep.runner import check_size
+
+    grid = write_sweep(
+        method="grid",
+        seed=1,
+        parameters={RATES[k]: {"range": [0, 0.1], "levels": 10_000} for k in "abc"},
+    )
+    r = runner.invoke(app, ["sweep", str(grid), "-o", str(tmp_path / "o"), "--lang", "zh"])
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"错误：{grid}: 拒绝启动：网格有 1,000,000,000,000 个点，将向 ")
+    assert "但可用空间只有" in r.stderr and "refusing" not in r.stderr
+    mc = write_sweep(
+        method="monte_carlo", samples=100_000, seed=1, parameters={RATES["c"]: {"range": [0, 0.1]}}
+    )
+    plan = plan_sweep(load_sweep(mc))
+    messages = []
+    for per, kwargs in (
+        (2_000.0, {"out": None, "memory": 10_000_000}),  # kept in memory
+        (2_000.0, {"out": tmp_path, "free_disk": 10_000_000, "memory": 10**12}),  # the disk
+        (1.0, {"out": None, "memory": 1_000_000}),  # fits, but fixing the bins (16 B a value)
+    ):
+        with pytest.raises(ClusterSimError) as info:
+            check_size(plan, per, **kwargs)
+        assert "refusing to start" in str(info.value)
+        messages.append(translate(str(info.value).split(": ", 1)[1]))
+    assert messages[0].startswith("拒绝启动：参数扫描有 100,000 个样本，全部放在内存中约需")
+    assert "写入约" in messages[1] and "确定汇总的分箱" in messages[2]
+    assert_chinese(messages)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.analysis.calibration import SeriesFit, fit_series
+from clustersim.analysis.calibration import SeriesFit, fit_name, fit_series, flag_text
 from clustersim.analysis.fits import CompoundFit, ElasticityFit, fit_loglinear
 from clustersim.analysis.fragments import growth_block
 from clustersim.analysis.matching import Matched, fit_window, match
@@ -39,6 +39,7 @@ from clustersim.analysis.series import SeriesSpec, scenario_series
 from clustersim.analysis.text import level_text, years_text
 from clustersim.errors import ClusterSimError
 from clustersim.grid import Grid, Parts
+from clustersim.i18n import word
 
 if TYPE_CHECKING:
     from clustersim.results import Result
@@ -179,31 +180,39 @@ class Backtest:
             "notes": list(self.notes),
         }
 
-    def parts(self) -> Parts:
+    def parts(self, lang: str = "en") -> Parts:
         """Readable report: the fits, one row per compared observation, the summary (lines
-        and tables, which the command line draws)."""
+        and tables, which the command line draws), in ``lang``."""
         years = sorted({r.year for r in self.records})
-        head = (
-            f"Backtest of {self.scenario_path} on {self.data_path} (region {self.region}): "
-            f"fitted on years up to {self.until}, compared with {years_text(years)}"
-            + (f"; {self.samples:,} samples (seed {self.seed})" if self.samples > 1 else "")
+        head = word(
+            "bt_head",
+            lang,
+            scenario=self.scenario_path,
+            data=self.data_path,
+            region=self.region,
+            until=self.until,
+            years=years_text(years),
+        ) + (
+            word("bt_head_mc", lang, samples=f"{self.samples:,}", seed=self.seed)
+            if self.samples > 1
+            else ""
         )
         fits = Grid(
             (
-                "series",
-                "fit",
-                "fitted on",
+                word("cal_col_series", lang),
+                word("cal_col_fit", lang),
+                word("bt_col_fitted_on", lang),
                 "n",
-                "rate",
-                "s.e.",
-                "anchor",
-                "naive rate",
-                "plan rate",
+                word("cal_col_rate", lang),
+                word("cal_col_se", lang),
+                word("bt_col_anchor", lang),
+                word("bt_col_naive_rate", lang),
+                word("bt_col_plan_rate", lang),
             ),
             tuple(
                 (
                     s.name,
-                    s.fit.fit.kind,
+                    fit_name(s.fit.fit.kind, lang),
                     s.fit.years_text,
                     str(s.fit.fit.n),
                     s.fit.rate_text(),
@@ -217,11 +226,11 @@ class Backtest:
             "lllrrrrrr",
         )
         mc = self.samples > 1
-        cols = ["series", "year", "observed"]
+        cols = [word("cal_col_series", lang), word("bt_col_year", lang), word("bt_col_observed", lang)]
         for m in METHODS:
-            cols += [m, "error"]
+            cols += [word(f"bt_method_{m}", lang), word("bt_col_error", lang)]
         if mc:
-            cols += ["in 50%", "in 80%"]
+            cols += [word("bt_col_in", lang, k=k) for k in INTERVALS]
         rows = []
         for r in self.records:
             row = [r.series, str(r.year), level_text(r.observed)]
@@ -232,44 +241,57 @@ class Backtest:
                     "-" if e is None else f"{e * 100:+.1f}%",
                 ]
             if mc:
-                row += [_yes(r.inside("50")), _yes(r.inside("80"))]
+                row += [_yes(r.inside("50"), lang), _yes(r.inside("80"), lang)]
             rows.append(row)
         table = Grid(
             tuple(cols), tuple(tuple(r) for r in rows), "llr" + "rr" * len(METHODS) + "ll" * mc
         )
         n = len(self.records)
-        parts = [f"{m} {_pct(self.mape(m))}" for m in METHODS if self.mape(m) is not None]
+        sep = word("bt_list_sep", lang)
+
+        def mapes(of: SeriesBacktest | Backtest) -> str:
+            return sep.join(
+                f"{word(f'bt_method_{m}', lang)} {_pct(of.mape(m))}"
+                for m in METHODS
+                if of.mape(m) is not None
+            )
+
         lines: Parts = [head, fits, table]
-        lines.append(
-            f"mean absolute percentage error ({n} observation{'s' if n != 1 else ''}): "
-            + ", ".join(parts)
-        )
+        lines.append(word(
+                "bt_mape",
+                lang,
+                obs=word("bt_observations" if n != 1 else "bt_observation", lang, n=n),
+                parts=mapes(self),
+            ))
         if len(self.series) > 1:
             for s in self.series:
-                lines.append(
-                    f"  {s.name}: "
-                    + ", ".join(f"{m} {_pct(s.mape(m))}" for m in METHODS if s.mape(m) is not None)
-                )
+                lines.append(f"  {s.name}: " + mapes(s))
         if mc:
             cov = []
             for k in INTERVALS:
                 inside = sum(bool(r.inside(k)) for r in self.records)
-                cov.append(f"{k}% interval {inside} of {n} ({_pct(self.coverage(k))})")
-            lines.append("Monte Carlo coverage: " + ", ".join(cov))
+                cov.append(
+                    word("bt_interval", lang, k=k, inside=inside, n=n, pct=_pct(self.coverage(k)))
+                )
+            lines.append(word("bt_coverage", lang, parts=sep.join(cov)))
         for s in self.series:
             for y, why in s.excluded:
-                lines.append(f"excluded: {s.name} {y}: {why}")
+                lines.append(
+                    word("bt_excluded", lang, name=s.name, year=y, why=flag_text(why, lang))
+                )
             for flag in s.fit.flags:
-                lines.append(f"flag: {s.name}: {flag}")
+                lines.append(word("cal_flag", lang, name=s.name, flag=flag_text(flag, lang)))
             for note in s.notes:
-                lines.append(f"note: {s.name}: {note}")
-        lines.extend(f"skipped: {x}" for x in self.skipped)
-        lines.extend(f"note: {x}" for x in self.notes)
+                lines.append(
+                    word("cal_note", lang, note=f"{s.name}: {flag_text(note, lang)}")
+                )
+        lines.extend(word("bt_skipped", lang, x=flag_text(x, lang)) for x in self.skipped)
+        lines.extend(word("cal_note", lang, note=flag_text(x, lang)) for x in self.notes)
         return lines
 
 
-def _yes(x: bool | None) -> str:
-    return "-" if x is None else ("yes" if x else "no")
+def _yes(x: bool | None, lang: str = "en") -> str:
+    return "-" if x is None else word("bt_yes" if x else "bt_no", lang)
 
 
 def _pct(x: float | None) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ from clustersim.analysis.options import Options
 from clustersim.analysis.series import SeriesSpec, scenario_series
 from clustersim.analysis.text import level_text, lines_text, years_text
 from clustersim.grid import Grid
+from clustersim.i18n import WORDS, translate, word
 from clustersim.kinds.growth import Elasticity
 from clustersim.scenario.models import Scenario
 
@@ -171,23 +173,33 @@ class Calibration:
     notes: list[str] = field(default_factory=list)
     until: int | None = None
 
-    def table(self) -> Grid:
-        """The fit table: series, fit, years, n, rate, s.e., R², flags."""
+    def table(self, lang: str = "en") -> Grid:
+        """The fit table: series, fit, years, n, rate, s.e., R², flags (headings, fit kinds
+        and flags in ``lang``)."""
         rows = [
             [
                 f.spec.name,
-                f.fit.kind,
+                fit_name(f.fit.kind, lang),
                 f.years_text,
                 str(f.fit.n),
                 f.rate_text(),
                 f.se_text(),
                 f"{f.fit.r2:.3f}",
-                "; ".join(_short_flags(f)) or "-",
+                "; ".join(_short_flags(f, lang)) or "-",
             ]
             for f in self.fits
         ]
         return Grid(
-            ("series", "fit", "years", "n", "rate", "s.e.", "R²", "flags"),
+            (
+                word("cal_col_series", lang),
+                word("cal_col_fit", lang),
+                word("cal_col_years", lang),
+                "n",
+                word("cal_col_rate", lang),
+                word("cal_col_se", lang),
+                "R²",
+                word("cal_col_flags", lang),
+            ),
             tuple(tuple(r) for r in rows),
             "lllrrrrl",
         )
@@ -204,13 +216,25 @@ class Calibration:
         }
 
 
-def _short_flags(f: SeriesFit) -> list[str]:
+def fit_name(kind: str, lang: str) -> str:
+    """A fit's kind (compound, logistic, elasticity) in ``lang``."""
+    return word(f"fit_{kind}", lang) if f"fit_{kind}" in WORDS else kind
+
+
+def flag_text(flag: str, lang: str) -> str:
+    """A fit's flag in ``lang`` (the flags are written in English; :func:`translate`)."""
+    return translate(flag) if lang == "zh" else flag
+
+
+def _short_flags(f: SeriesFit, lang: str = "en") -> list[str]:
     out = []
     if f.break_year is not None:
-        out.append(f"break {f.break_year}")
+        out.append(word("cal_short_break", lang, year=f.break_year))
     if any(v.method for v in f.used):
-        out.append("annualised " + ", ".join(str(v.year) for v in f.used if v.method))
-    out.extend(flag.split(": ")[0] for flag in f.flags)  # the full text is printed below
+        years = ", ".join(str(v.year) for v in f.used if v.method)
+        out.append(word("cal_short_annualised", lang, years=years))
+    # the full text is printed below
+    out.extend(re.split(": |：", flag_text(flag, lang))[0] for flag in f.flags)
     return out
 
 

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from clustersim.analysis.fits import GrowthFit, fit_growth, fit_loglinear
 from clustersim.analysis.observed import ObservedData
 from clustersim.grid import Grid, Parts
-from clustersim.i18n import word
+from clustersim.i18n import translate, word
 
 __all__ = [
     "LEVELS",
@@ -350,7 +350,9 @@ class RollingBacktest:
             f"{word('rb_pit', lang)}: {pit}",
             word("rb_method", lang, min_fit=MIN_FIT),
         ]
-        lines += [word("rb_skipped", lang, what=x) for x in self.skipped]
+        lines += [
+            word("rb_skipped", lang, what=translate(x) if lang == "zh" else x) for x in self.skipped
+        ]
         return lines
 
     def markdown(self, lang: str = "en") -> str:

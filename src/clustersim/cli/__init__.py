@@ -19,8 +19,10 @@ starts fast.
 Every help text is a message of the i18n table (``help_*``): options are declared with the
 English text (``h("run_samples")``) and :func:`localize` swaps each for the chosen language
 in the built click command. typer builds help from the declarations, so the language is
-decided before the help is printed: ``--lang`` (an eager option of ``clustersim`` itself),
-else the config file, else the locale (``LC_ALL`` / ``LANG`` starting with ``zh``).
+decided before the help is printed: ``--lang`` (an eager option of ``clustersim`` itself, or
+the command's own anywhere after its name, which :class:`_RootGroup` notes before the root
+callback runs), else the config file, else the locale (``LC_ALL`` / ``LANG`` starting with
+``zh``). click's own usage errors follow the same language (:func:`_localize_usage_error`).
 
 Exit codes: 0 success (``check``: every target met), 1 a target missed (``check``),
 2 invalid input (bad YAML, schema error, unknown name...). Errors print one line per
@@ -37,6 +39,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+import typer.core
 
 from clustersim._version import __version__
 from clustersim.cli._common import Lang, fail, h, help_index, help_text, log, resolve_lang
@@ -84,6 +87,97 @@ def _lang_now(ctx: Any, param: Any, value: Any) -> Any:
     return value
 
 
+#: where :class:`_RootGroup` leaves a command's own ``--lang`` for :func:`_root`
+_SUB_LANG = "clustersim.sub_lang"
+#: where :func:`_root` leaves the language it chose (for click's usage errors)
+_LANG = "clustersim.lang"
+
+
+def _ctx_lang(ctx: Any) -> str | None:
+    """The language :func:`_root` chose; before it ran (an unknown command), the root's or the
+    command's ``--lang``, else the config's or the locale's."""
+    chosen = ctx.meta.get(_LANG)
+    if chosen is None:
+        given = ctx.params.get("lang") or ctx.meta.get(_SUB_LANG)
+        try:
+            chosen = resolve_lang(None, given, load_settings())
+        except ClusterSimError:
+            chosen = None
+    return None if chosen is None else str(chosen)
+
+
+def _localize_usage_error(exc: BaseException, lang: str | None) -> None:
+    """Make click's usage error ``exc`` (unknown option, missing argument, bad value...) print
+    in Chinese when ``lang`` is zh: the usage line (already the Chinese formatter's), the
+    hint and the message (:data:`clustersim.i18n.TRANSLATIONS`). Other exceptions untouched."""
+    if lang != "zh" or not (hasattr(exc, "show") and hasattr(exc, "format_message")):
+        return
+    if type(exc).__name__ not in ("UsageError", "BadParameter", "MissingParameter", "NoSuchOption",
+                                  "BadOptionUsage", "BadArgumentUsage"):
+        return
+    from clustersim.i18n import translate
+
+    def show(file: Any = None) -> None:
+        ctx = getattr(exc, "ctx", None)
+        text = str(exc.format_message())
+        m = re.fullmatch(r"Invalid value for (?P<p>.+?): (?P<m>.*)", text, flags=re.S)
+        if m is not None:
+            text = word("usage_invalid", "zh", param=m["p"], message=translate(m["m"]))
+        else:
+            text = translate(text)
+        stream = file if file is not None else sys.stderr
+        if ctx is not None:
+            # the usage line by the Chinese formatter, also before _root localised the app
+            zh: Any = _zh_context(_plain_context(type(ctx)))
+            ctx.formatter_class = zh.formatter_class
+            hint = ""
+            if ctx.command.get_help_option(ctx) is not None:
+                hint = word(
+                    "usage_try", "zh", command=ctx.command_path, option=ctx.help_option_names[0]
+                ) + "\n"
+            stream.write(f"{ctx.get_usage()}\n{hint}\n")
+        stream.write(word("error_prefix", "zh") + text + "\n")
+
+    setattr(exc, "show", show)  # noqa: B010 (an instance's own show, not the class's)
+
+
+class _RootGroup(typer.core.TyperGroup):
+    """The ``clustersim`` group: it notes the ``--lang`` given after the command name
+    (``clustersim report --help --lang zh``) for :func:`_root`.
+
+    click runs the group's callback before it parses the command's own options, so without
+    this :func:`_root` saw no ``--lang``, chose the config's or the locale's language and put
+    the whole help back in English before the command printed it."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except Exception as exc:  # the root's own options (clustersim --lnag zh ...)
+            _localize_usage_error(exc, _argv_lang(args))
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:  # a command's options, parsed after _root chose the language
+            _localize_usage_error(exc, _ctx_lang(ctx))
+            raise
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        # click >= 8.2 (and the click typer ships) keeps the command's name in ``_protected_args`` (8.1: ``protected_args``)
+        protected = getattr(ctx, "_protected_args", None)
+        if protected is None:
+            protected = ctx.protected_args
+        sub = [*protected, *ctx.args][1:]  # after the command's name
+        if "--" in sub:
+            sub = sub[: sub.index("--")]
+        ctx.meta[_SUB_LANG] = _argv_lang(sub)
+        return rest
+
+
 def _root(
     ctx: typer.Context,
     version: Annotated[
@@ -110,8 +204,10 @@ def _root(
         conf = load_settings()
     except ClusterSimError as exc:
         raise fail(exc) from None
-    chosen = resolve_lang(None, lang, conf)
+    sub_lang = ctx.meta.get(_SUB_LANG)
+    chosen = resolve_lang(None, lang if sub_lang not in ("en", "zh") else sub_lang, conf)
     ctx.obj = {"lang": lang.value if lang is not None else None}
+    ctx.meta[_LANG] = chosen
     localize(ctx.command, chosen)
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     _logging(level)
@@ -144,6 +240,7 @@ def build_app(only: str | None = None) -> typer.Typer:
         add_completion=True,
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
+        cls=_RootGroup,
     )
     new.callback()(_root)
     # the order ``clustersim --help`` lists the commands in

@@ -231,10 +231,10 @@ def status_rule(likely: float | None, unlikely: float | None, conf: Settings) ->
     )
 
 
-def describe(conf: Settings) -> str:
+def describe(conf: Settings, lang: str = "en") -> str:
     """The settings a config file set, for ``-v``: ``samples=1000 (clustersim.toml)``."""
     if not conf.origin:
-        return "built-in defaults (no config file)"
+        return word("log_no_config", lang)
     return ", ".join(f"{k}={getattr(conf, k)!r} ({f})" for k, f in conf.origin.items())
 
 #: from this many samples on, a run shows a status line on a terminal
@@ -260,7 +260,9 @@ def check_choice(opt: str, value: str, allowed: Sequence[str]) -> None:
 def projecting(samples: int) -> AbstractContextManager[Any]:
     """A status line while ``samples`` samples are projected (large runs on a terminal)."""
     if samples >= STATUS_SAMPLES and err.is_terminal:
-        return err.status(f"projecting {samples:,} samples...")
+        from clustersim.cli.errors import options
+
+        return err.status(word("status_projecting", options()[0], n=f"{samples:,}"))
     return nullcontext()
 
 
@@ -270,7 +272,9 @@ class Progress:
     ``enabled`` is False.
     """
 
-    def __init__(self, verb: str, *, enabled: bool = True) -> None:
+    def __init__(self, what: str, *, enabled: bool = True) -> None:
+        """``what``: ``"chart"`` or ``"sweep"`` (the label ``progress_<what>`` of the i18n
+        table, in the running command's ``--lang``)."""
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -280,7 +284,9 @@ class Progress:
         )
         from rich.progress import Progress as RichProgress
 
-        self.verb = verb
+        from clustersim.cli.errors import options
+
+        self.verb = word(f"progress_{what}", options()[0])
         self.bar = RichProgress(
             TextColumn("{task.description}"),
             BarColumn(),

@@ -124,6 +124,7 @@ def _options(
 
 
 def calibrate(
+    ctx: typer.Context,
     data: DataArg,
     scenario: Annotated[
         Path | None,
@@ -156,6 +157,7 @@ def calibrate(
         typer.Option("--factor", help=h("calibrate_factor")),
     ] = None,
     as_json: JsonOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Fit SCENARIO's growth assumptions to observed DATA; write a fragment that extends it.
 
@@ -179,10 +181,11 @@ def calibrate(
       clustersim calibrate data.csv -S city.yaml --map city-map.yaml --break "output[ic]=2022"
     """
     from clustersim.analysis.calibration import calibrate as run_calibration
+    from clustersim.analysis.calibration import flag_text
     from clustersim.analysis.fragments import write_fragment
 
     if tiers:
-        _calibrate_tiers(data, as_json)
+        _calibrate_tiers(data, as_json, resolve_lang(ctx, lang, settings()))
         return
     if scenario is None:
         raise fail(ClusterSimError(word("calibrate_needs_scenario", "en")))
@@ -203,32 +206,39 @@ def calibrate(
         doc["out"] = str(written) if written else None
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
-    lines: list[str] = [
-        f"{scenario}: {len(cal.fits)} series calibrated on {data} (region {cal.region})"
-        + (f", observations up to {until}" if until is not None else "")
-    ]
-    print_parts(out, [*lines, cal.table()])
-    lines = []
+    lang_ = resolve_lang(ctx, lang, settings())
+    head = word(
+        "cal_header", lang_, scenario=scenario, n=len(cal.fits), data=data, region=cal.region
+    ) + (word("cal_until", lang_, until=until) if until is not None else "")
+    print_parts(out, [head, cal.table(lang_)])
+    lines: list[str] = []
     for f in cal.fits:
         if f.left_out:
             lines.append(
-                f"{f.spec.name}: break in {f.break_year} ({f.break_from}): "
-                f"{len(f.left_out)} earlier value(s) left out"
+                word(
+                    "cal_left_out",
+                    lang_,
+                    name=f.spec.name,
+                    year=f.break_year,
+                    origin=f.break_from,
+                    n=len(f.left_out),
+                )
             )
         for v in f.used:
             if v.method:
-                lines.append(f"{f.spec.name}: {v.year} annualised: {v.method}")
+                how = flag_text(v.method, lang_)
+                lines.append(word("cal_annualised", lang_, name=f.spec.name, year=v.year, how=how))
         for flag in f.flags:
-            lines.append(f"flag: {f.spec.name}: {flag}")
-    lines += [f"note: {note}" for note in cal.notes]
+            lines.append(word("cal_flag", lang_, name=f.spec.name, flag=flag_text(flag, lang_)))
+    lines += [word("cal_note", lang_, note=flag_text(note, lang_)) for note in cal.notes]
     if written is not None:
-        lines.append(f"wrote {written} (run it: clustersim run {written})")
+        lines.append(word("cal_wrote", lang_, path=written))
     else:
-        lines.append("nothing written (give --out FILE.yaml to write the fragment)")
+        lines.append(word("cal_nothing", lang_))
     print_parts(out, list(lines))
 
 
-def _calibrate_tiers(data: Path, as_json: bool) -> None:
+def _calibrate_tiers(data: Path, as_json: bool, lang: str) -> None:
     """``calibrate --tiers``: entries, promotion and exit rates from tier counts."""
     from clustersim.analysis.tiers import calibrate_tiers
     from clustersim.grid import Grid
@@ -240,7 +250,6 @@ def _calibrate_tiers(data: Path, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(cal.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
-    lang = resolve_lang(None, None, settings())
     head = f"{data}: " + word("tiers_header", lang, n=len(cal.rates))
     print_parts(out, [head, cal.table(lang)])
     print_parts(out, list[str | Grid](cal.notes(lang)))
@@ -341,7 +350,7 @@ def backtest(
     if as_json:
         sys.stdout.write(json.dumps(bt.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
-    print_parts(out, bt.parts())
+    print_parts(out, bt.parts(lang_))
 
 
 def _rolling(

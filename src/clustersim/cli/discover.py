@@ -259,7 +259,7 @@ def discover(
         else:
             out.print(part)
     if html is not None:
-        out.print(f"wrote {written}", markup=False)
+        out.print(word("wrote", lang_, path=written), markup=False)
 
 
 def _growth(v: float | None) -> str:

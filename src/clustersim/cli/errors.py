@@ -31,16 +31,18 @@ from clustersim.i18n import LANGS, localize, problem_lines, word
 
 __all__ = ["DEFAULT_LANG", "error_json", "options", "report", "validation_json"]
 
-#: the language of errors of a command without ``--lang`` (or before its options are parsed):
-#: the place for a config file's or the locale's choice to go
-DEFAULT_LANG: ContextVar[str] = ContextVar("clustersim_error_lang", default="en")
+#: the language of errors of a command without ``--lang`` when set (code embedding the CLI,
+#: tests); unset, the config file's or the locale's choice applies, else English
+DEFAULT_LANG: ContextVar[str | None] = ContextVar("clustersim_error_lang", default=None)
 
 
 def options() -> tuple[str, bool]:
-    """``(lang, as_json)`` of the running command: its ``--lang`` (else :data:`DEFAULT_LANG`)
-    and ``--json``."""
+    """``(lang, as_json)`` of the running command: its ``--lang``, else ``clustersim --lang``,
+    else :data:`DEFAULT_LANG` when set, else the language the root chose from the config
+    file or the locale (the context's ``clustersim.lang``), else English; and ``--json``."""
     ctx: Any = _current_context()
     lang: str | None = None
+    chosen = None if ctx is None else ctx.meta.get("clustersim.lang")  # meta: one per run
     as_json = False
     while ctx is not None:
         params = ctx.params or {}
@@ -49,7 +51,11 @@ def options() -> tuple[str, bool]:
         if params.get("as_json"):
             as_json = True
         ctx = ctx.parent
-    return lang or DEFAULT_LANG.get(), as_json
+    if lang is None:
+        lang = DEFAULT_LANG.get()
+    if lang is None and chosen in LANGS:
+        lang = str(chosen)
+    return lang or "en", as_json
 
 
 def _current_context() -> Any:

@@ -177,7 +177,7 @@ def report(
         if discover and source.is_dir():
             data, said = _with_discovery(data, source, discover_target, boxes)
             yield from said
-        with Progress("drawing chart") as progress:
+        with Progress("chart") as progress:
             path = write_html(data, out_file, lang=lang_, progress=progress)
         if result is not None:
             from clustersim.cli.render import summary_line
@@ -230,7 +230,7 @@ def plot(
             check_choice("--format", f, CHART_FORMATS)
         data, result = _gather(source, scenario, samples, seed, central)
         yield from _mode(result, lang_)
-        with Progress("drawing chart") as progress:
+        with Progress("chart") as progress:
             paths = write_charts(data, out_dir, lang=lang_, formats=fmts, progress=progress)
         yield word("wrote_files", lang_, n=len(paths), path=out_dir)
 
@@ -304,6 +304,7 @@ def export(
 
 
 def import_(
+    ctx: typer.Context,
     workbook: Annotated[
         Path,
         typer.Argument(help=h("import_workbook"), show_default=False),
@@ -312,6 +313,7 @@ def import_(
         Path,
         typer.Option("--out", "-o", help=h("import_out"), show_default=False),
     ],
+    lang: LangOpt = None,
 ) -> None:
     """Read an edited assumptions workbook back into a scenario YAML file.
 
@@ -342,9 +344,14 @@ def import_(
         if out_file.parent and not out_file.parent.exists():
             raise ClusterSimError(f"--out: {out_file.parent}: no such directory")
         atomic_write_bytes(out_file, text.encode("utf-8"))
-        yield (
-            f"wrote {out_file}: {len(sc.clusters)} clusters, {len(sc.groups)} groups, "
-            f"{len(sc.indicators)} indicators, {len(sc.targets)} targets"
+        yield word(
+            "import_wrote",
+            resolve_lang(ctx, lang, settings()),
+            path=out_file,
+            clusters=len(sc.clusters),
+            groups=len(sc.groups),
+            indicators=len(sc.indicators),
+            targets=len(sc.targets),
         )
 
     run_guarded(work)

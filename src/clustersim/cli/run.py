@@ -143,7 +143,7 @@ def run(
         rule = None
         if status_from is StatusFrom.probability:
             rule = status_rule(likely, unlikely, conf)
-        log.info("settings: %s", describe(conf))
+        log.info("%s", word("log_settings", lang_, what=describe(conf, lang_)))
         with projecting(n or 0):
             result = load_and_run(
                 scenario,
@@ -268,12 +268,17 @@ def check(
     if as_json:
         sys.stdout.write(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2) + "\n")
     elif not quiet:
+        lang_ = resolve_lang(ctx, lang, settings())
         for t in result.targets:
-            mark = "ok  " if outcome.passes(t) else "FAIL"
-            prob = f"  P(met)={t.probability:.1%}" if result.samples > 1 else ""
+            mark = word("check_ok" if outcome.passes(t) else "check_fail", lang_)
+            prob = (
+                word("check_prob", lang_, p=f"{t.probability:.1%}") if result.samples > 1 else ""
+            )
             out.print(f"{mark} {t.id} ({t.year}){prob}", markup=False)
         n = len(result.targets)
-        out.print(f"{n - len(outcome.failed)} of {n} targets pass.")
+        out.print(
+            word("check_pass_count", lang_, passed=n - len(outcome.failed), n=n), markup=False
+        )
     raise typer.Exit(0 if outcome.passed else 1)
 
 
@@ -361,13 +366,24 @@ def validate(
             out.print(word("explain_overrides", lang_, origin=o), markup=False)
     missing = v.unsourced or ()
     for path in missing:
-        out.print(f"no source: {path}", markup=False)
+        out.print(word("validate_no_source", lang_, path=path), markup=False)
     sc = v.scenario
     out.print(
-        f"{scenario}: valid: {len(sc.clusters)} clusters, {len(sc.groups)} groups, "
-        f"{len(sc.indicators)} indicators, {len(sc.targets)} targets, "
-        f"{v.uncertain} uncertain numbers"
-        + (f" (extends {' <- '.join(v.files)})" if len(v.files) > 1 else ""),
+        word(
+            "validate_valid",
+            lang_,
+            path=scenario,
+            clusters=len(sc.clusters),
+            groups=len(sc.groups),
+            indicators=len(sc.indicators),
+            targets=len(sc.targets),
+            uncertain=v.uncertain,
+        )
+        + (
+            word("validate_extends", lang_, chain=" <- ".join(v.files))
+            if len(v.files) > 1
+            else ""
+        ),
         markup=False,
     )
     if found is not None:
@@ -375,7 +391,7 @@ def validate(
             out.print(f.text(lang_), markup=False)
         out.print(f"{word('audit', lang_)}: {found.summary(lang_)}", markup=False)
     if missing:
-        out.print(f"{len(missing)} numbers or targets have no source.")
+        out.print(word("validate_unsourced", lang_, n=len(missing)), markup=False)
     if missing or (found is not None and not found.clean):
         raise typer.Exit(1)
 
@@ -407,6 +423,7 @@ def schema(
         ),
     ] = False,
     sweep: Annotated[bool, typer.Option("--sweep", help=h("schema_sweep"))] = False,
+    lang: LangOpt = None,  # the language of --help and of errors (the schema is English)
 ) -> None:
     """Print the JSON Schema of the scenario format, for editor autocompletion.
 

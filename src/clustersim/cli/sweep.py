@@ -8,6 +8,7 @@ Heavy imports (numpy, scipy, pyarrow, dask) happen inside the command, so ``clus
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -146,7 +147,9 @@ def sweep(
         lang_ = resolve_lang(ctx, lang, conf)
         source = _source(sweep_file, scenario, samples, seed, conf.samples, conf.seed)
         n_workers = workers if workers is not None else conf.workers
-        log.info("sweep of %s on %s worker(s)", source, n_workers or "all")
+        workers_text = n_workers or word("log_all_workers", lang_)
+        shown = getattr(source, "file", None) or source  # a --scenario sweep: its file
+        log.info("%s", word("log_sweep", lang_, source=shown, workers=workers_text))
         with Progress("sweep", enabled=not quiet and not as_json) as progress:
             res = run_sweep(
                 source,
@@ -186,7 +189,7 @@ def sweep(
             size=f"{res.plan.chunk_size:,}",
             run=res.chunks_run,
             skipped=skipped,
-            executor=res.executor,
+            executor=_executor_text(res.executor, lang_),
             seconds=f"{res.seconds:.1f}",
             rate=f"{run.get('samples_per_second') or 0:,.0f}",
         ),
@@ -222,6 +225,20 @@ def _source(
     return SweepSpec(
         file=str(scenario), scenario=scenario.resolve(), method="monte_carlo", samples=n, seed=root
     )
+
+
+def _executor_text(described: str, lang: str) -> str:
+    """How the sweep ran (``Executor.describe()``: ``in-process``, ``processes (4 workers)``,
+    ``dask (ADDRESS, 4 workers)``) in ``lang``; anything else as it is."""
+    if described == "in-process":
+        return word("executor_in_process", lang)
+    m = re.fullmatch(r"processes \((\d+) workers\)", described)
+    if m is not None:
+        return word("executor_processes", lang, n=m[1])
+    m = re.fullmatch(r"dask \((.+), (\S+) workers\)", described)
+    if m is not None:
+        return word("executor_dask", lang, address=m[1], n=m[2])
+    return described
 
 
 #: the commands of this group, by name
