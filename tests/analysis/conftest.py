@@ -165,3 +165,27 @@ def predictive_reference(t, v, min_pairs: int = 8):
         ar, e = 0.0, g
     sd = math.sqrt(sum(x * x for x in e) / (len(e) - 1))
     return mu, sd / (1 - ar) / math.sqrt(len(d)), sd, ar, len(e) - 1
+
+
+def gdp_and_indicator_sweep(d: Path, scenario: str, seed: int) -> Path:
+    """Write ``scenario`` and a 4,000-sample Latin hypercube over GDP's rate in [0, 0.1] and
+    indicator a's rate in [-0.1, 0.1] into ``d``, run it in one process, return its output
+    directory (the discover tests' sweeps, whose failure regions are known in closed form)."""
+    import yaml
+
+    from clustersim.sweep.runner import run_sweep
+
+    (d / "gdp.yaml").write_text(scenario, encoding="utf-8")
+    doc = {
+        "scenario": "gdp.yaml",
+        "method": "lhs",
+        "samples": 4000,
+        "seed": seed,
+        "parameters": {
+            "region.gdp.growth.rate": {"range": [0.0, 0.1]},
+            "indicators.a.growth.rate": {"range": [-0.1, 0.1]},
+        },
+    }
+    (d / "sweep.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    run_sweep(d / "sweep.yaml", out=d / "out", workers=1)
+    return d / "out"

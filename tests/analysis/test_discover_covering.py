@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from clustersim.cli import app
+
+from .conftest import gdp_and_indicator_sweep
 
 SCENARIO = """\
 id: gdp_band
@@ -49,23 +50,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from clustersim.sweep.runner import run_sweep
-
-    d = tmp_path_factory.mktemp("covering")
-    (d / "gdp.yaml").write_text(SCENARIO, encoding="utf-8")
-    doc = {
-        "scenario": "gdp.yaml",
-        "method": "lhs",
-        "samples": 4000,
-        "seed": 3,
-        "parameters": {
-            "region.gdp.growth.rate": {"range": [0.0, 0.1]},
-            "indicators.a.growth.rate": {"range": [-0.1, 0.1]},
-        },
-    }
-    (d / "sweep.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
-    run_sweep(d / "sweep.yaml", out=d / "out", workers=1)
-    return d / "out"
+    return gdp_and_indicator_sweep(tmp_path_factory.mktemp("covering"), SCENARIO, seed=3)
 
 
 def test_two_boxes_each_with_coverage_and_density(sweep_dir: Path) -> None:
