@@ -138,20 +138,7 @@ def render_discover_html(d: Discovery, *, lang: str = "en") -> str:
         "</div>",
     ]
     if d.restrictions:
-        head = ("input", "lower", "upper", "sampled_range", "qp_lower", "qp_upper")
-        body.append("<table><thead><tr>" + "".join(f"<th>{_e(word(h, lang))}</th>" for h in head))
-        body.append("</tr></thead><tbody>")
-        for r in d.restrictions:
-            cells = [
-                f"<code>{_e(r.input)}</code>",
-                "-" if r.lower is None else f"{r.lower:.6g}",
-                "-" if r.upper is None else f"{r.upper:.6g}",
-                f"{r.min:.6g} – {r.max:.6g}",
-                "-" if r.qp_lower is None else f"{r.qp_lower:.2g}",
-                "-" if r.qp_upper is None else f"{r.qp_upper:.2g}",
-            ]
-            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        body.append("</tbody></table>")
+        body.append(_restriction_rows(list(d.restrictions), lang))
     else:
         body.append(f'<p class="note">{_e(word("prim_no_restriction", lang))}</p>')
     body.append("</section>")
