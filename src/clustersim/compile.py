@@ -960,7 +960,7 @@ def compile_scenario(
         when ``samples > 1``, ``offset > 0`` or ``uniforms`` are given.
     inverse_normal : callable, optional
         The standard normal quantile function normal and lognormal numbers draw with
-        (AS241 in NumPy, :func:`clustersim.sampling.normal_cdf.ndtri`, when None); an engine passes its own
+        (scipy's compiled ``ndtri``, :func:`clustersim.sampling.normal_cdf.cephes_ndtri`, when None); an engine passes its own
         (:meth:`clustersim.engines.Engine.inverse_normal`).
     provenance : Provenance, optional
         Where each value was written, for ``file:line`` in error messages; by default the

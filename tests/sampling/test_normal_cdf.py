@@ -73,3 +73,37 @@ def test_normal_cdf_matches_scipy() -> None:
     assert got[-2] == 0.0 and got[-1] == 1.0
     assert isinstance(ndtr(0.3), float) and ndtr(0.0) == 0.5
     assert_array_equal(ndtr(x.reshape(1, -1))[0], ref)  # arrays: scipy's
+
+
+def test_the_draws_default_is_scipys_ndtri_bit_for_bit() -> None:
+    """The NumPy draws' inverse normal is scipy's compiled ``ndtri`` itself (loaded without
+    the ``scipy.special`` package), so its values equal ``scipy.special.ndtri`` exactly."""
+    from scipy.special import ndtri as scipy_ndtri
+
+    from clustersim.sampling.base import ndtri as default_ndtri
+
+    rng = np.random.default_rng(5)
+    u = np.concatenate([rng.random(100_000), [0.0, 1.0, 0.5, 1e-300, 1 - 1e-16, np.nan]])
+    np.testing.assert_array_equal(default_ndtri(u), scipy_ndtri(u))
+
+
+def test_scipy_ufuncs_load_without_the_package_and_the_package_still_imports() -> None:
+    """In a fresh interpreter: ``cephes_ndtri`` loads ``scipy.special._ufuncs`` without
+    running ``scipy/special/__init__.py``; importing ``scipy.special`` afterwards gives the
+    whole package, whose ``ndtri`` is the same ufunc object."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from clustersim.sampling.normal_cdf import cephes_ndtri\n"
+        "assert abs(cephes_ndtri([0.975])[0] - 1.959963984540054) < 1e-15\n"
+        "assert 'scipy.special' not in sys.modules\n"
+        "import scipy.special\n"
+        "assert scipy.special.ndtri is sys.modules['scipy.special._ufuncs'].ndtri\n"
+        "assert abs(scipy.special.erf(0.5) - 0.5204998778130465) < 1e-15\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

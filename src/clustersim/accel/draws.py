@@ -1,7 +1,7 @@
 """The inverse normal CDF, compiled: Wichura's AS241 (PPND16), for drawing samples fast.
 
-``scipy.special.ndtri`` costs ~15 ns a value (so does AS241 in NumPy, the NumPy engine's,
-:mod:`clustersim.sampling.normal_cdf`); drawing the 21 sampled parameters of the
+``scipy.special.ndtri`` (the NumPy engine's draws) costs ~15 ns a value (AS241 in NumPy,
+:mod:`clustersim.sampling.normal_cdf`, about the same at large sizes); drawing the 21 sampled parameters of the
 benchmark scenario with it took more time than projecting them with the fused kernel. This
 one evaluates the central rational approximation (85% of draws) for all values in one SIMD
 loop, then the tails (``|u - 0.5| > 0.425``) over just those, compacted: a gather, the C

@@ -42,7 +42,8 @@ class Engine(Protocol):
         ...
 
     def inverse_normal(self) -> InverseNormal | None:
-        """The inverse normal CDF its draws use (None: AS241 in NumPy, :func:`clustersim.sampling.normal_cdf.ndtri`)."""
+        """The inverse normal CDF its draws use (None: scipy's compiled ``ndtri``,
+        :func:`clustersim.sampling.normal_cdf.cephes_ndtri`)."""
         ...
 
     def evaluate(

@@ -5,10 +5,10 @@ serves Monte Carlo, Latin hypercube and Sobol designs. ``ppf(u, lo, hi)`` also t
 to ``[lo, hi]``: the natural bounds of the scenario field the number sits in (a growth
 rate above -100%, a share in [0, 1]) intersected with the distribution's own bounds.
 
-The inverse normal CDF is an explicit argument (``inverse_normal``): AS241 in NumPy
-(:func:`clustersim.sampling.normal_cdf.ndtri`) by default; the compiled engine passes its
-own compiled AS241 (:mod:`clustersim.accel.draws`). Both agree with scipy's ``ndtri`` to a
-few units in the last place; neither imports scipy.
+The inverse normal CDF is an explicit argument (``inverse_normal``): scipy's compiled
+``ndtri`` by default (:func:`clustersim.sampling.normal_cdf.cephes_ndtri`, loaded without
+``scipy.special``'s package import); the compiled engine passes its own compiled AS241
+(:mod:`clustersim.accel.draws`), which agrees with it to a few units in the last place.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.sampling.normal_cdf import ndtr, ndtri
+from clustersim.sampling.normal_cdf import cephes_ndtri as ndtri
+from clustersim.sampling.normal_cdf import ndtr
 
 __all__ = ["POSITIVE", "Distribution", "InverseNormal", "ndtr", "ndtri", "scipy_ndtri"]
 
@@ -81,7 +82,7 @@ class Distribution(ABC):
         lo, hi : float
             Bounds of the field the value sits in (intersected with the distribution's own).
         inverse_normal : callable, optional
-            Standard normal quantile function; :func:`ndtri` (AS241 in NumPy) when None.
+            Standard normal quantile function; :func:`ndtri` (scipy's compiled ``ndtri``) when None.
 
         Returns
         -------

@@ -1,4 +1,5 @@
-"""The standard normal CDF and its inverse in NumPy, without scipy.
+"""The standard normal CDF and its inverse: scipy's compiled ufuncs without ``scipy.special``'s
+import, and AS241 in NumPy.
 
 :func:`ndtri` is Wichura's AS241 (PPND16), the algorithm the compiled engine also uses
 (:mod:`clustersim.accel.draws`), vectorised: the central rational approximation
@@ -14,9 +15,13 @@ that draws) is ``0.5 * erfc(-x / sqrt(2))`` with the C library's ``erfc`` (Pytho
 per sample and correlated number) it is scipy's ``ndtr``, imported then: ``math.erfc``
 one value at a time costs ~200 ns a value against scipy's ~20.
 
-:func:`ndtri` never imports scipy, nor does a run without correlated numbers:
-``scipy.special`` pulls in scipy's array-API layer and NumPy's f2py, testing and typing
-modules (0.2-0.4 s of a cold ``clustersim run``).
+:func:`cephes_ndtri` is the draws' default in NumPy: scipy's compiled ``ndtri``, one pass a
+value, which on the 4,096-value columns of a sweep chunk costs about half of AS241 in NumPy
+(two dozen array passes each; the benchmark gate's ``sweep_targets`` counted 1.15x the
+instructions with it). It loads ``scipy.special._ufuncs`` alone (0.04 s), not the
+``scipy.special`` package, which pulls in scipy's array-API layer and NumPy's f2py, testing
+and typing modules (0.3 s of a cold ``clustersim run``). AS241 here stays the reference for
+the compiled engine's copy (:mod:`clustersim.accel.draws`), bit for bit.
 
 Wichura, M. J. (1988). Algorithm AS 241: The percentage points of the normal
 distribution. Applied Statistics 37(3), 477-484.
@@ -25,12 +30,14 @@ distribution. Applied Statistics 37(3), 477-484.
 from __future__ import annotations
 
 import math
+import os
+import sys
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["ndtr", "ndtri"]
+__all__ = ["cephes_ndtri", "ndtr", "ndtri"]
 
 Array = NDArray[np.float64]
 
@@ -171,12 +178,80 @@ def ndtri(u: Any) -> Array:
 
 _SQRT1_2 = math.sqrt(0.5)
 
+_UFUNCS: dict[str, Any] = {}
+
+
+def _scipy_ufunc(name: str) -> Any:
+    """scipy's compiled ufunc ``name`` (``ndtri``, ``ndtr``) from ``scipy.special._ufuncs``,
+    loaded without running ``scipy/special/__init__.py``.
+
+    The package's ``__init__`` imports scipy's array-API shim, ``numpy.f2py`` and
+    ``numpy.testing``: 0.3 s of a cold run, against 0.04 s for the extension module alone.
+    The function is the same object either way (the package re-exports it), so the values
+    are scipy's to the bit. When the layout is not the expected one (another scipy), the
+    package is imported the ordinary way.
+    """
+    if name in _UFUNCS:
+        return _UFUNCS[name]
+    mod = sys.modules.get("scipy.special._ufuncs")
+    if mod is None and "scipy.special" not in sys.modules:
+        mod = _load_ufuncs_alone()
+    if mod is None:
+        import scipy.special
+
+        mod = scipy.special
+    _UFUNCS[name] = getattr(mod, name)
+    return _UFUNCS[name]
+
+
+def _load_ufuncs_alone() -> Any:
+    """``scipy.special._ufuncs`` under a temporary stand-in for its package (so its own
+    imports of sibling extension modules resolve); None when that is not possible."""
+    import importlib.machinery
+    import importlib.util
+    import types
+
+    try:
+        spec = importlib.util.find_spec("scipy")
+        if spec is None or spec.origin is None:
+            return None
+        folder = os.path.join(os.path.dirname(spec.origin), "special")
+        files = [f for f in os.listdir(folder) if f.startswith("_ufuncs.") and f.endswith(".so")]
+        if len(files) != 1:
+            return None
+        stand_in = types.ModuleType("scipy.special")
+        stand_in.__path__ = [folder]
+        sys.modules["scipy.special"] = stand_in
+        try:
+            name = "scipy.special._ufuncs"
+            loader = importlib.machinery.ExtensionFileLoader(name, os.path.join(folder, files[0]))
+            mod_spec = importlib.util.spec_from_loader(name, loader)
+            if mod_spec is None:
+                return None
+            mod = importlib.util.module_from_spec(mod_spec)
+            loader.exec_module(mod)
+            sys.modules[name] = mod
+        finally:
+            # the real package is imported, whole, by whoever asks for it later; it finds
+            # this extension module in sys.modules and re-exports the same ufuncs
+            if sys.modules.get("scipy.special") is stand_in:
+                del sys.modules["scipy.special"]
+        return mod
+    except Exception:  # any surprise: fall back to the ordinary import
+        return None
+
+
+def cephes_ndtri(u: Any) -> Array:
+    """Standard normal quantiles with scipy's ``ndtri`` (cephes, compiled): the draws' default
+    in NumPy. One compiled pass a value, so it stays fast on the 4,096-value columns of a sweep
+    chunk, where :func:`ndtri` (AS241 in NumPy, two dozen array passes) costs about twice as
+    much (the benchmark gate's ``sweep_targets``: 1.15x the instructions)."""
+    return np.asarray(_scipy_ufunc("ndtri")(np.asarray(u, dtype=np.float64)), dtype=np.float64)
+
 
 def ndtr(x: Any) -> Any:
     """Standard normal CDF: a float for a scalar (``0.5 * erfc(-x / sqrt(2))``), else an
     array of ``x``'s shape (``scipy.special.ndtr``)."""
     if np.ndim(x) == 0:
         return 0.5 * math.erfc(-float(x) * _SQRT1_2)
-    from scipy.special import ndtr as scipy_ndtr
-
-    return np.asarray(scipy_ndtr(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+    return np.asarray(_scipy_ufunc("ndtr")(np.asarray(x, dtype=np.float64)), dtype=np.float64)
