@@ -605,6 +605,12 @@ WORDS: Mapping[str, Bi] = {
     "progress_chart": Bi("正在绘图", "drawing chart"),
     "progress_sweep": Bi("参数扫描", "sweep"),
     # --- -v log lines ---
+    # the level of a -v / -vv log line, its prefix (the English is logging's own level name)
+    "log_DEBUG": Bi("调试", "DEBUG"),
+    "log_INFO": Bi("信息", "INFO"),
+    "log_WARNING": Bi("警告", "WARNING"),
+    "log_ERROR": Bi("错误", "ERROR"),
+    "log_CRITICAL": Bi("严重错误", "CRITICAL"),
     "log_settings": Bi("设置：{what}", "settings: {what}"),
     "log_no_config": Bi("内置默认值（没有配置文件）", "built-in defaults (no config file)"),
     "log_sweep": Bi("参数扫描 {source}，工作进程数 {workers}", "sweep of {source} on {workers} worker(s)"),
