@@ -2062,7 +2062,7 @@ SCHEMA_DESCRIPTIONS: Mapping[str, str] = {
         '``year`` 年 ``variable`` 达到 ``threshold`` 以上的集群（或某集群组内集群）个数\n（配合 ``between: [4, 5]`` 等目标），或分档：``[{threshold: 10000,\nat_least: 4}, {threshold: 5000, at_least: 4}]``。``bands: true``（默认）时\n每个集群只计入其达到的最高一档。\n\n``over: [ids]`` 计所列的集群和集群组（集群组的值是其成员集群 ``variable``\n之和）；不给时计 ``group``（或整个情景）的集群，上级集群也在其中的除外。'
     ),
     'An annual flow summed over the years ``from_year .. year``, both included (累计 X,\n2024-2026: ``from_year: 2024, year: 2026``).': (
-        '年度流量在 ``from_year .. year`` 各年的累计（两端都包含）（累计 X，\n2024-2026 年：``from_year: 2024, year: 2026``）。'
+        '年度流量在 ``from_year .. year`` 各年（两端都包含）的累计值（累计 X，\n2024-2026 年：``from_year: 2024, year: 2026``）。'
     ),
     "Growth proportional to another series' growth: ``g[t] = elasticity * growth(to)[t]``.\n\n``to`` names a region series (``gdp``, ``industrial_output``...) or, for a cluster\nseries, another series of the same cluster (``output``).": (
         '与另一序列的增长成比例：``g[t] = elasticity * growth(to)[t]``。\n\n``to`` 指区域序列（``gdp``、``industrial_output`` 等），对集群序列\n也可以指同一集群的另一序列（``output``）。'
@@ -2143,7 +2143,7 @@ SCHEMA_DESCRIPTIONS: Mapping[str, str] = {
         '年份 -> 年增长率'
     ),
     "A firm tier pipeline (梯次培育), region level: firms enter the first tier (``entries``,\na series of firms a year), are promoted from each tier to the next and leave each tier.\n\nSeries: each tier's stock by its id, ``<tier>_in`` the firms arriving in it each year,\n``<pipeline>_entries`` the entries.": (
-        '区域层面的企业梯次培育链：企业进入第一档（``entries``，\n每年企业数的序列），每年从各档晋升到下一档，也从各档退出。\n\n序列：各档存量以其 id 命名，``<tier>_in`` 为每年进入该档的企业数，\n``<pipeline>_entries`` 为新进入数。'
+        '区域层面的企业梯次培育链：企业进入第一档（``entries``，\n每年企业数的序列），从各档晋升到下一档，也从各档退出。\n\n序列：各档存量以其 id 命名，``<tier>_in`` 为每年进入该档的企业数，\n``<pipeline>_entries`` 为新进入数。'
     ),
     'lowest tier first': (
         '最低档在前'
@@ -2212,13 +2212,13 @@ SCHEMA_DESCRIPTIONS: Mapping[str, str] = {
         '企业梯次中的一档：其基年末存量、每年晋升到下一档的\n比例和退出的比例，以及可选的上限。'
     ),
     'share of the tier promoted to the next tier each year (not on the top tier)': (
-        '每年晋升到下一档的比例（最高档没有）'
+        '每年晋升到下一档的比例（最高档不适用）'
     ),
     'share of the tier leaving each year': (
         '每年退出该档的比例'
     ),
     "most firms the tier may hold: promotions beyond it stay in the tier below (entries beyond the first tier's ceiling do not enter)": (
-        '该档最多容纳的企业数：超出的晋升留在下一档（超出第一档上限的新进入企业不进入）'
+        '该档最多容纳的企业数：超出上限的晋升企业留在低一档（超出第一档上限的新进入企业不进入）'
     ),
     'Reach ``value`` in ``year`` at a constant rate (the implied CAGR), and keep that rate.': (
         '以恒定增长率（隐含的年均复合增长率）在 ``year`` 年达到 ``value``，并保持该增长率。'
@@ -2260,7 +2260,7 @@ SCHEMA_DESCRIPTIONS: Mapping[str, str] = {
         '基础情景，相对于本文件的路径'
     ),
     'lhs, monte_carlo; sobol: base points': (
-        'lhs、monte_carlo；sobol：基础点数'
+        'lhs、monte_carlo：样本数；sobol：基础点数'
     ),
     'root seed (or --seed)': (
         '根随机种子（或 --seed）'
