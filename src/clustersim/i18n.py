@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from clustersim.errors import MAX_SHOWN, Problem, ScenarioError
 from clustersim.suggest import DEFAULT_CUTOFF, closest
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LANGS",
+    "SCHEMA_DESCRIPTIONS",
     "SEED_DOCUMENTS",
     "SERIES_LABELS",
     "SOURCE_PHRASES",
@@ -37,6 +38,7 @@ __all__ = [
     "bi",
     "did_you_mean",
     "localize",
+    "localize_schema",
     "msg",
     "problem_lines",
     "series_label",
@@ -603,6 +605,12 @@ WORDS: Mapping[str, Bi] = {
     "progress_chart": Bi("正在绘图", "drawing chart"),
     "progress_sweep": Bi("参数扫描", "sweep"),
     # --- -v log lines ---
+    # the level of a -v / -vv log line, its prefix (the English is logging's own level name)
+    "log_DEBUG": Bi("调试", "DEBUG"),
+    "log_INFO": Bi("信息", "INFO"),
+    "log_WARNING": Bi("警告", "WARNING"),
+    "log_ERROR": Bi("错误", "ERROR"),
+    "log_CRITICAL": Bi("严重错误", "CRITICAL"),
     "log_settings": Bi("设置：{what}", "settings: {what}"),
     "log_no_config": Bi("内置默认值（没有配置文件）", "built-in defaults (no config file)"),
     "log_sweep": Bi("参数扫描 {source}，工作进程数 {workers}", "sweep of {source} on {workers} worker(s)"),
@@ -2019,6 +2027,275 @@ def source_text(source: str | None, lang: str) -> str:
     for phrase, entry in SOURCE_PHRASES.items():
         text = text.replace(phrase, entry.text(lang))
     return text
+
+
+#: the Chinese text of every ``description`` in the JSON Schemas of ``clustersim schema``
+#: (scenario, ``--partial``, ``--sweep``), keyed by the English text pydantic writes (model
+#: docstrings, ``Field(description=...)``): editors show them as tooltips. A docstring that
+#: changes, or a new one, needs its entry here (tests/test_i18n_schema.py checks the keys).
+SCHEMA_DESCRIPTIONS: Mapping[str, str] = {
+    '左右 / 约 X: the goal is the band ``value ± tolerance`` (both ends included). The\ntolerance is an assumption of whoever encodes the plan: the plan does not state it.': (
+        '左右 / 约 X：目标是区间 ``value ± tolerance``（两端都包含）。\n容差是编码规划者的假设：规划本身并未给出。'
+    ),
+    'A label in Chinese and English; at least one is required.': (
+        '中英文标签；至少要给出其中一种。'
+    ),
+    'Compound annual growth of a metric from ``from_year`` to ``year``.': (
+        '某指标从 ``from_year`` 到 ``year`` 的年均复合增长率。'
+    ),
+    'A stock counted from the plan year: ``x[year] − x[from_year]`` (500 new high-tech\nfirms since 2023: the stock in 2026 less the stock at the end of 2023).': (
+        '从规划年份起计的存量变化：``x[year] − x[from_year]``（2023 年以来新增 500 家高新技术\n企业：2026 年的存量减去 2023 年末的存量）。'
+    ),
+    'Relative change of a metric in ``year`` against ``relative_to`` (history allowed):\n``value = x[year] / x[relative_to] - 1``.': (
+        '某指标在 ``year`` 相对 ``relative_to``（可为历史年份）的相对变化：\n``value = x[year] / x[relative_to] - 1``。'
+    ),
+    "One industrial cluster (产业集群).\n\n``parent`` names the cluster this one is part of (a chain inside a group that is itself\na cluster, 四群 containing 八链): its series are a part of the parent's, and a count\nwithout ``over`` counts only clusters without a parent, so each industry once.": (
+        '一个产业集群。\n\n``parent`` 指明本集群所属的集群（集群组内的一条产业链，而该组本身也是\n集群，如四群包含八链）：其序列是上级集群序列的一部分；不带 ``over`` 的计数\n只计没有上级的集群，从而每个产业只计一次。'
+    ),
+    'The same annual rate every year: ``x[t] = x[t-1] * (1 + rate)``.': (
+        '每年相同的年增长率：``x[t] = x[t-1] * (1 + rate)``。'
+    ),
+    'A Gaussian-copula correlation between two uncertain numbers, by their dotted paths.': (
+        '两个不确定数值之间的高斯 copula 相关，用它们的点分路径指定。'
+    ),
+    "Number of clusters (of a group) whose ``variable`` is at or above ``threshold`` in\n``year`` (with a goal such as ``between: [4, 5]``), or tiers: ``[{threshold: 10000,\nat_least: 4}, {threshold: 5000, at_least: 4}]``. With ``bands: true`` (default) a\ncluster counts in its highest tier only.\n\n``over: [ids]`` counts the clusters and groups listed (a group's value is the sum of its\nmember clusters' ``variable``); without it the clusters of ``group`` (or of the\nscenario) are counted, except those whose parent is among them.": (
+        '``year`` 年 ``variable`` 达到 ``threshold`` 以上的集群（或某集群组内集群）个数\n（配合 ``between: [4, 5]`` 等目标），或分档：``[{threshold: 10000,\nat_least: 4}, {threshold: 5000, at_least: 4}]``。``bands: true``（默认）时\n每个集群只计入其达到的最高一档。\n\n``over: [ids]`` 计所列的集群和集群组（集群组的值是其成员集群 ``variable``\n之和）；不给时计 ``group``（或整个情景）的集群，上级集群也在其中的除外。'
+    ),
+    'An annual flow summed over the years ``from_year .. year``, both included (累计 X,\n2024-2026: ``from_year: 2024, year: 2026``).': (
+        '年度流量在 ``from_year .. year`` 各年（两端都包含）的累计值（累计 X，\n2024-2026 年：``from_year: 2024, year: 2026``）。'
+    ),
+    "Growth proportional to another series' growth: ``g[t] = elasticity * growth(to)[t]``.\n\n``to`` names a region series (``gdp``, ``industrial_output``...) or, for a cluster\nseries, another series of the same cluster (``output``).": (
+        '与另一序列的增长成比例：``g[t] = elasticity * growth(to)[t]``。\n\n``to`` 指区域序列（``gdp``、``industrial_output`` 等），对集群序列\n也可以指同一集群的另一序列（``output``）。'
+    ),
+    'A shared shock factor: standard-normal innovations, optionally AR(1):\n``F[t] = ar * F[t-1] + eta[t]`` from ``F[base_year] = 0``.': (
+        '共同冲击因子：标准正态新息，可选 AR(1)：\n``F[t] = ar * F[t-1] + eta[t]``，``F[base_year] = 0``。'
+    ),
+    'Firm stock: entries and an exit rate (``n[t] = n[t-1] (1 - exit_rate) + entries[t]``),\nor a growth path of its own (e.g. ``{kind: logistic, capacity: 800, rate: 0.3}``).': (
+        '企业存量：新进入数和退出率（``n[t] = n[t-1] (1 - exit_rate) + entries[t]``），\n或自身的增长路径（例如 ``{kind: logistic, capacity: 800, rate: 0.3}``）。'
+    ),
+    'An annual flow in every year of ``[from_year, year]``: the goal is checked in each year.': (
+        '``[from_year, year]`` 每一年的年度流量：每年都检查目标。'
+    ),
+    'A named set of clusters; groups may overlap.': (
+        '一组命名的集群；集群组之间可以重叠。'
+    ),
+    'Sum of a cluster series over a group in a year (future industries reach 1,000 亿).': (
+        '某年集群序列在一个集群组上的合计（如未来产业达到 1,000 亿）。'
+    ),
+    'Annual growth of a metric in every year of ``(from_year, year]``: the goal is checked\nin each year; the year with the smallest margin is reported.': (
+        '``(from_year, year]`` 每一年某指标的年增长率：每年都检查\n目标；报告余量最小的年份。'
+    ),
+    'The rest of the economy in an input-output system: its base-year gross output and\nthe growth of its final demand.': (
+        '投入产出体系中的其余经济部门：其基年总产出和\n最终需求的增长。'
+    ),
+    "Input-output coupling (optional): a technical-coefficient matrix between the clusters\nand the rest of the economy. Each cluster's ``output`` block then gives its base-year\noutput and the growth of its *final demand*; output is ``(I - A)^-1 f``.": (
+        '投入产出耦合（可选）：集群之间以及集群与其余经济部门之间的\n直接消耗系数矩阵。此时各集群的 ``output`` 块给出其基年\n产出及其*最终需求*的增长；产出为 ``(I - A)^-1 f``。'
+    ),
+    "supplier -> buyer -> input from the supplier per unit of the buyer's output (a_ij); sectors are cluster ids and 'rest'; missing entries are 0": (
+        "供给方 -> 购买方 -> 购买方每单位产出所需供给方的投入 (a_ij)；部门为集群 id 和 'rest'；缺省项为 0"
+    ),
+    'true: the coefficients are not a published table (say so in source)': (
+        'true：系数并非公开发布的表（须在 source 中说明）'
+    ),
+    'Any other plan number: a level with a growth path (also an annual flow).': (
+        '其他任何规划数值：带增长路径的水平值（也可以是年度流量）。'
+    ),
+    "years in which the indicator's statistical scope changed (first year of the new scope, at most the base year): growth is never computed across them": (
+        '指标统计口径变化的年份（新口径的第一年，不晚于基年）：增长率不跨这些年份计算'
+    ),
+    'a count: its value in each year is the whole units of the projection (rounded down; a unit counts once complete)': (
+        '计数：每年的值取预测值的整数单位（向下取整；一个单位完整后才计入）'
+    ),
+    'A metric in a year: ``rd_intensity`` >= 3% in 2026.': (
+        '某年的指标值：2026 年 ``rd_intensity`` >= 3%。'
+    ),
+    'The series a required-growth search moves: a series, optionally limited to clusters.': (
+        '所需增速搜索调整的序列：一个序列，可只限于部分集群。'
+    ),
+    'The rate moves in a straight line from ``start`` (in ``from_year``) to ``end`` (in ``to_year``).\n\nDefaults: ``from_year`` is the first projected year, ``to_year`` the end year.': (
+        '增长率从 ``start``（``from_year`` 年）线性变化到 ``end``（``to_year`` 年）。\n\n默认：``from_year`` 为第一个预测年份，``to_year`` 为终止年份。'
+    ),
+    'Lognormal given by its median and the standard deviation ``sigma`` of its log.': (
+        '对数正态分布，由中位数和其对数的标准差 ``sigma`` 给出。'
+    ),
+    'S-curve towards ``capacity``: ``x[t] = K / (1 + (K/x0 - 1) exp(-rate t))``.': (
+        '趋向 ``capacity`` 的 S 形曲线：``x[t] = K / (1 + (K/x0 - 1) exp(-rate t))``。'
+    ),
+    'intrinsic growth rate per year (> 0)': (
+        '每年的内禀增长率（> 0）'
+    ),
+    'A derived metric: an expression over series (see the expression grammar).': (
+        '派生指标：基于序列的表达式（见表达式语法）。'
+    ),
+    'Normal, optionally truncated to ``[low, high]``.': (
+        '正态分布，可截断到 ``[low, high]``。'
+    ),
+    'A sourced value, optionally covering only part of a year.': (
+        '有来源的数值，可只覆盖一年中的部分月份。'
+    ),
+    'months covered; annualised pro rata': (
+        '覆盖的月数；按比例折算为全年'
+    ),
+    'Rates given for some years; ``step`` holds each until the next, ``linear`` interpolates.': (
+        '给出部分年份的增长率；``step`` 保持到下一个给定年份，``linear`` 线性插值。'
+    ),
+    'year -> annual rate': (
+        '年份 -> 年增长率'
+    ),
+    "A firm tier pipeline (梯次培育), region level: firms enter the first tier (``entries``,\na series of firms a year), are promoted from each tier to the next and leave each tier.\n\nSeries: each tier's stock by its id, ``<tier>_in`` the firms arriving in it each year,\n``<pipeline>_entries`` the entries.": (
+        '区域层面的企业梯次培育链：企业进入第一档（``entries``，\n每年企业数的序列），从各档晋升到下一档，也从各档退出。\n\n序列：各档存量以其 id 命名，``<tier>_in`` 为每年进入该档的企业数，\n``<pipeline>_entries`` 为新进入数。'
+    ),
+    'lowest tier first': (
+        '最低档在前'
+    ),
+    'the cluster whose ladder this is: its tiers are then cluster series (tier[cluster]); pipelines of other clusters may reuse the same tier ids in the same order': (
+        '该梯次所属的集群：其各档即为集群序列（tier[cluster]）；其他集群的梯次可以按相同顺序复用相同的档 id'
+    ),
+    'Change of a share in percentage points in every year of ``(from_year, year]``\n(the goal is checked on each year-on-year difference; 1 pp = 0.01).': (
+        '``(from_year, year]`` 每一年某比重的百分点变化\n（对每个同比差值检查目标；1 个百分点 = 0.01）。'
+    ),
+    "A share's change from ``from_year`` to ``year`` in percentage points (1 pp = 0.01):\n提高 2 个百分点 is ``at_least: 0.02``.": (
+        '比重从 ``from_year`` 到 ``year`` 的百分点变化（1 个百分点 = 0.01）：\n提高 2 个百分点即 ``at_least: 0.02``。'
+    ),
+    'Cluster R&D: its own path (``base`` + ``growth``, which may be an elasticity to\n``output``) or a share of output (``share_of_output``, a level that may trend).': (
+        '集群研发投入：其自身路径（``base`` + ``growth``，增长可以是对\n``output`` 的弹性）或占产出的比重（``share_of_output``，可带趋势的水平值）。'
+    ),
+    'A metric meets the goal at least once in ``from_year .. year``: the value reported\nis the year with the largest margin (the first of equals).': (
+        '某指标在 ``from_year .. year`` 内至少有一年达到目标：报告的值\n取余量最大的年份（相同时取最早一年）。'
+    ),
+    'Region-level series. Rests are the parts of R&D and energy outside the clusters.': (
+        '区域层面的序列。其余部分（rest）是集群之外的研发投入和能耗。'
+    ),
+    'series -> year -> observed value': (
+        '序列 -> 年份 -> 观测值'
+    ),
+    "Shared and correlated shocks (issue 15): the factors growths' ``shocks.factor`` may\nname, and Gaussian-copula correlations between uncertain numbers.": (
+        '共同冲击与相关冲击（issue 15）：增长的 ``shocks.factor`` 可以引用的因子，\n以及不确定数值之间的高斯 copula 相关。'
+    ),
+    'A level with a growth path: ``base`` in the base year, then ``growth``.': (
+        '带增长路径的水平值：基年为 ``base``，之后按 ``growth`` 增长。'
+    ),
+    "years in which the series' statistical scope changed (first year of the new scope, at most the base year): growth is never computed across them": (
+        '序列统计口径变化的年份（新口径的第一年，不晚于基年）：增长率不跨这些年份计算'
+    ),
+    '``numerator / denominator`` in a year (strategic emerging = 43% of industrial output).': (
+        '某年的 ``numerator / denominator``（战略性新兴产业占工业产值 43%）。'
+    ),
+    "Year-to-year innovations on a growth (issue 15): ``shocks: {sd, ar, factor, loading}``.\n\nIn Monte Carlo runs the growth's own rate ``r[t]`` (what its kind gives) becomes\n``(1 + r[t]) * exp(d[t]) - 1`` in every projected year, where the deviation of the log\ngrowth rate follows ``d[t] = ar * d[t-1] + e[t]`` from ``d[base_year] = 0`` and the\ninnovation is ``e[t] = sd * (sqrt(loading) * F[t] + sqrt(1 - loading) * z[t])``:\n``z`` the growth's own standard-normal innovations, ``F`` the named factor (a\nscenario-level ``shocks.factors`` entry, ``F[t] = ar_f * F[t-1] + eta[t]``, ``eta``\nstandard normal, ``F[base_year] = 0``). So ``sd`` is the standard deviation of the\ninnovation of ``ln(1 + g)`` (what a fit of log-growth residuals estimates), not the\nstationary one (``sd / sqrt(1 - ar**2)``). A plain run (one sample, central values)\nhas no shocks: its path is the median path.": (
+        '增长的逐年新息（issue 15）：``shocks: {sd, ar, factor, loading}``。\n\n蒙特卡洛运行中，增长自身的增长率 ``r[t]``（由其 kind 给出）在每个预测年份变为\n``(1 + r[t]) * exp(d[t]) - 1``，其中对数增长率的偏离\n按 ``d[t] = ar * d[t-1] + e[t]`` 演变，``d[base_year] = 0``，\n新息为 ``e[t] = sd * (sqrt(loading) * F[t] + sqrt(1 - loading) * z[t])``：\n``z`` 是该增长自身的标准正态新息，``F`` 是所引用的因子（情景层面\n``shocks.factors`` 中的一项，``F[t] = ar_f * F[t-1] + eta[t]``，``eta``\n为标准正态，``F[base_year] = 0``）。因此 ``sd`` 是 ``ln(1 + g)`` 新息的\n标准差（即对数增长残差拟合所估计的量），而不是\n平稳标准差（``sd / sqrt(1 - ar**2)``）。普通运行（一个样本，取中心值）\n没有冲击：其路径就是中位路径。'
+    ),
+    'standard deviation of the annual innovation of ln(1 + growth)': (
+        'ln(1 + 增长率) 年度新息的标准差'
+    ),
+    'AR(1) coefficient of the deviation, in [0, 1)': (
+        '偏离的 AR(1) 系数，取值在 [0, 1)'
+    ),
+    "a factor of the scenario's shocks.factors": (
+        '情景 shocks.factors 中的一个因子'
+    ),
+    "share of the innovation's variance from the factor (default 0.5)": (
+        '新息方差中来自因子的比例（默认 0.5）'
+    ),
+    'A stock fed by an annual flow: ``s[t] = s[t-1] (1 - exit_rate) + flow[t]``.\n\nThe flow is available in expressions as ``<id>_flow``.': (
+        '由年度流量累积的存量：``s[t] = s[t-1] (1 - exit_rate) + flow[t]``。\n\n该流量在表达式中可用 ``<id>_flow`` 引用。'
+    ),
+    'a count (clusters, platforms): its value in each year is the whole units of the projected stock (rounded down; a unit counts once complete)': (
+        '计数（集群、平台）：每年的值取预测存量的整数单位（向下取整；一个单位完整后才计入）'
+    ),
+    'A stock indicator in a year (more than 500 specialised firms in 2026).': (
+        '某年的存量指标（2026 年专精特新企业超过 500 家）。'
+    ),
+    'A tier of ``count_over``: at least ``at_least`` clusters at or above ``threshold``.': (
+        '``count_over`` 的一档：``threshold`` 以上的集群至少 ``at_least`` 个。'
+    ),
+    'One tier of a firm pipeline: its stock at the end of the base year, the share of it\npromoted to the next tier and the share leaving each year, an optional ceiling.': (
+        '企业梯次中的一档：其基年末存量、每年晋升到下一档的\n比例和退出的比例，以及可选的上限。'
+    ),
+    'share of the tier promoted to the next tier each year (not on the top tier)': (
+        '每年晋升到下一档的比例（最高档不适用）'
+    ),
+    'share of the tier leaving each year': (
+        '每年退出该档的比例'
+    ),
+    "most firms the tier may hold: promotions beyond it stay in the tier below (entries beyond the first tier's ceiling do not enter)": (
+        '该档最多容纳的企业数：超出上限的晋升企业留在低一档（超出第一档上限的新进入企业不进入）'
+    ),
+    'Reach ``value`` in ``year`` at a constant rate (the implied CAGR), and keep that rate.': (
+        '以恒定增长率（隐含的年均复合增长率）在 ``year`` 年达到 ``value``，并保持该增长率。'
+    ),
+    'Triangular with ``low <= mode <= high``; its central value is the mode.': (
+        '三角分布，``low <= mode <= high``；其中心值为众数。'
+    ),
+    'Uniform on ``[low, high]``.': (
+        '``[low, high]`` 上的均匀分布。'
+    ),
+    'A regional plan as a projection scenario.': (
+        '一个区域规划，作为预测情景。'
+    ),
+    'path of a scenario this one overrides': (
+        '本情景所覆盖的情景文件路径'
+    ),
+    'money unit of output, value added, GDP and R&D': (
+        '产出、增加值、GDP 和研发投入的货币单位'
+    ),
+    'input-output coupling of the clusters (Leontief), see InputOutput': (
+        '集群的投入产出耦合（里昂惕夫），见 InputOutput'
+    ),
+    'firm tier pipelines (梯次培育), see Pipeline': (
+        '企业梯次培育链，见 Pipeline'
+    ),
+    'grid levels (method: grid)': (
+        '网格档数（method: grid）'
+    ),
+    'A uniform range of a swept number.': (
+        '扫描数值的均匀取值范围。'
+    ),
+    'A discrete choice of values.': (
+        '离散的取值列表。'
+    ),
+    "A sweep file (``docs/sweeps.md``): what to vary, how to sample it, how many samples.\n\nThe validator of the file (:func:`parse_sweep` maps its errors to lines, in both\nlanguages) and its JSON Schema (``clustersim schema --sweep``). The rules that depend\non the method (a grid's levels, Sobol's power of 2, ``replications``) read it from the\nvalidation context, so every field is checked in the same pass.": (
+        '扫描文件（``docs/sweeps.md``）：改变什么、如何抽样、抽多少个样本。\n\n文件的验证器（:func:`parse_sweep` 把错误对应到行号，中英文\n均可）及其 JSON Schema（``clustersim schema --sweep``）。依赖\n方法的规则（网格的档数、Sobol 的 2 的幂、``replications``）从\n验证上下文读取方法，因此所有字段在同一遍中检查。'
+    ),
+    'the base scenario, relative to this file': (
+        '基础情景，相对于本文件的路径'
+    ),
+    'lhs, monte_carlo; sobol: base points': (
+        'lhs、monte_carlo：样本数；sobol：基础点数'
+    ),
+    'root seed (or --seed)': (
+        '根随机种子（或 --seed）'
+    ),
+    'summary_only, or the groups to store': (
+        'summary_only，或要保存的组'
+    ),
+    'grid only: samples per grid point': (
+        '仅 grid：每个网格点的样本数'
+    ),
+}
+
+
+def localize_schema(doc: dict[str, Any], lang: str) -> dict[str, Any]:
+    """``doc`` (a JSON Schema) with its ``description`` strings in ``lang``: for ``"zh"`` a
+    copy with the Chinese of :data:`SCHEMA_DESCRIPTIONS` (English where the table has
+    none), otherwise ``doc`` itself, unchanged."""
+    if lang != "zh":
+        return doc
+    out = _zh_descriptions(doc)
+    assert isinstance(out, dict)
+    return out
+
+
+def _zh_descriptions(node: object) -> object:
+    if isinstance(node, dict):
+        return {
+            k: SCHEMA_DESCRIPTIONS.get(v, v)
+            if k == "description" and isinstance(v, str)
+            else _zh_descriptions(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_zh_descriptions(v) for v in node]
+    return node
 
 
 #: Chinese for the messages written in English where they are raised (compile, the value

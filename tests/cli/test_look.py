@@ -4,6 +4,7 @@ Enums, --version, completion, -v/-q, the help in Chinese, sweep --scenario."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -107,6 +108,37 @@ def test_verbose_logs_the_settings_and_quiet_does_not(tmp_path: Path) -> None:
     quiet = runner.invoke(app, ["-q", "run", str(p), "--central", "--json"])
     assert "INFO" not in plain.stderr and "INFO" not in quiet.stderr
 
+
+
+@pytest.mark.parametrize("where", ["root", "command"])
+def test_verbose_log_levels_are_chinese_under_lang_zh(tmp_path: Path, where: str) -> None:
+    p = tmp_path / "uni.yaml"
+    p.write_text(UNI, encoding="utf-8")
+    args = ["-v", "run", str(p), "--central", "--json"]
+    args = ["--lang", "zh", *args] if where == "root" else [*args, "--lang", "zh"]
+    loud = runner.invoke(app, args)
+    assert loud.exit_code == 0, loud.output
+    assert "信息：设置：内置默认值（没有配置文件）" in loud.stderr
+    assert "INFO" not in loud.stderr
+
+
+def test_every_log_level_has_its_chinese_prefix() -> None:
+    from clustersim.cli import _logging
+    from clustersim.cli._common import log
+
+    _logging(logging.DEBUG, "zh")
+    formatter = log.handlers[0].formatter
+    assert formatter is not None
+    for level, zh in [(logging.DEBUG, "调试"), (logging.INFO, "信息"), (logging.WARNING, "警告")]:
+        record = logging.LogRecord("clustersim", level, __file__, 1, "x %s", ("y",), None)
+        assert formatter.format(record) == f"{zh}：x y"
+        assert record.levelname == logging.getLevelName(level)  # the record itself untouched
+    _logging(logging.DEBUG, "en")
+    formatter = log.handlers[0].formatter
+    assert formatter is not None
+    record = logging.LogRecord("clustersim", logging.DEBUG, __file__, 1, "x", None, None)
+    assert formatter.format(record) == "DEBUG: x"
+    _logging(logging.WARNING)
 
 # --- --help in Chinese -------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ problem, ``file:line: field.path: message``, and never a traceback.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import logging
 import os
@@ -45,7 +46,7 @@ from clustersim._version import __version__
 from clustersim.cli._common import Lang, fail, h, help_index, help_text, log, resolve_lang
 from clustersim.cli.config import load_settings
 from clustersim.errors import ClusterSimError
-from clustersim.i18n import word
+from clustersim.i18n import WORDS, word
 
 __all__ = ["COMMAND_MODULES", "app", "build_app", "localize", "main"]
 
@@ -210,19 +211,36 @@ def _root(
     ctx.meta[_LANG] = chosen
     localize(ctx.command, chosen)
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    _logging(level)
+    _logging(level, chosen)
 
 
-def _logging(level: int) -> None:
+def _logging(level: int, lang: str = "en") -> None:
     """The ``clustersim`` logger to stderr at ``level`` (standard :mod:`logging`)."""
     for handler in list(log.handlers):
         log.removeHandler(handler)
     # the stream stderr's rich console writes to (``err.file``), without making the console
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(
+        _ZhLevelFormatter("%(levelname)s：%(message)s")
+        if lang == "zh"
+        else logging.Formatter("%(levelname)s: %(message)s")
+    )
     log.addHandler(handler)
     log.setLevel(level)
     log.propagate = False
+
+
+class _ZhLevelFormatter(logging.Formatter):
+    """The level of a log line in Chinese (``信息：`` for ``INFO:``), the rest as logging's."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        key = f"log_{record.levelname}"
+        if key not in WORDS:
+            return super().formatMessage(record)
+        # a copy: the record itself is left as the other handlers see it
+        renamed = copy.copy(record)
+        renamed.levelname = word(key, "zh")
+        return super().formatMessage(renamed)
 
 
 def build_app(only: str | None = None) -> typer.Typer:

@@ -412,6 +412,7 @@ def _no_such_path(path: str, scenario: Path, sc: object) -> ScenarioError:
 
 
 def schema(
+    ctx: typer.Context,
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help=h("schema_out"))
     ] = None,
@@ -423,7 +424,7 @@ def schema(
         ),
     ] = False,
     sweep: Annotated[bool, typer.Option("--sweep", help=h("schema_sweep"))] = False,
-    lang: LangOpt = None,  # the language of --help and of errors (the schema is English)
+    lang: LangOpt = None,  # also the language of the schema's descriptions (editor tooltips)
 ) -> None:
     """Print the JSON Schema of the scenario format, for editor autocompletion.
 
@@ -439,6 +440,9 @@ def schema(
         from clustersim.scenario.models import scenario_json_schema
 
         doc = scenario_json_schema(partial=partial)
+    from clustersim.i18n import localize_schema
+
+    doc = localize_schema(doc, resolve_lang(ctx, lang, settings()))
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if out_file is None:
         sys.stdout.write(text)
