@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from clustersim.analysis.prim import MASS_MIN, CoveringBox, PrimResult, prim_covering, quasi_p
 from clustersim.errors import ClusterSimError
+from clustersim.i18n import word
 from clustersim.io.sweep_samples import SweepSamples, read_sweep_samples
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "CoveredBox",
     "Discovery",
     "Restriction",
+    "box_text",
     "cart_rules",
     "choose_box",
     "discover",
@@ -142,6 +144,11 @@ class Discovery:
     rules: list[CartRule] = field(default_factory=list)
     cart: bool = True
     covered: list[CoveredBox] = field(default_factory=list)
+
+    def title(self, lang: str) -> str:
+        """What was explained, in words: the outcome, which cases and how many."""
+        cases = word(f"cases_{self.cases}", lang)
+        return word("discover_title", lang, outcome=self.outcome, cases=cases, k=self.k, n=self.n)
 
     def trajectory(self) -> list[dict[str, Any]]:
         return [
@@ -453,4 +460,16 @@ def discover(
         min_coverage=min_coverage,
         cart=cart,
         boxes=boxes,
+    )
+
+
+def box_text(index: int, box: Any, lang: str) -> str:
+    """One PRIM box in words: its index on the trade-off curve, coverage, density, mass."""
+    return word(
+        "prim_box",
+        lang,
+        box=index,
+        coverage=f"{box.coverage:.1%}",
+        density=f"{box.density:.1%}",
+        mass=f"{box.mass:.1%}",
     )

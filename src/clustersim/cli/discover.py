@@ -86,26 +86,14 @@ def covering_table(d: Discovery, lang: str) -> Table:
 def discovery_tables(d: Discovery, lang: str, *, trajectory: bool = False) -> list[Table | str]:
     """The chosen PRIM box (its restrictions), optionally the whole trade-off curve, and the
     CART rules, as rich tables and lines."""
+    from clustersim.analysis.discover import box_text
+
     chosen = d.prim.boxes[d.box]
-    title = word(
-        "discover_title",
-        lang,
-        outcome=d.outcome,
-        cases=word(f"cases_{d.cases}", lang),
-        k=d.k,
-        n=d.n,
-    )
+    title = d.title(lang)
     parts: list[Table | str] = [title]
     if len(d.covered) > 1:
         parts.append(covering_table(d, lang))
-    box_title = word(
-        "prim_box",
-        lang,
-        box=d.box,
-        coverage=f"{chosen.coverage:.1%}",
-        density=f"{chosen.density:.1%}",
-        mass=f"{chosen.mass:.1%}",
-    )
+    box_title = box_text(d.box, chosen, lang)
     if d.restrictions:
         parts.append(_restriction_table(d.restrictions, box_title, lang))
     else:

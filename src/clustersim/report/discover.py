@@ -11,6 +11,7 @@ import base64
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from clustersim.analysis.discover import box_text
 from clustersim.i18n import word
 from clustersim.report.charts import _new_figure, figure_bytes
 from clustersim.report.page import _CSS, _e, atomic_write_bytes
@@ -106,29 +107,13 @@ def render_discover_html(d: Discovery, *, lang: str = "en") -> str:
         if d.restrictions:
             figs.append(boxes_figure(d, lang))
         images = [_svg(f) for f in figs]
-    title = word(
-        "discover_title",
-        lang,
-        outcome=d.outcome,
-        cases=word(f"cases_{d.cases}", lang),
-        k=d.k,
-        n=d.n,
-    )
+    title = d.title(lang)
     chosen = d.prim.boxes[d.box]
     body = [
         f"<header><h1>{_e(title)}</h1>",
         f'<p class="meta"><code>{_e(d.source)}</code></p>',
         '<p class="summary">'
-        + _e(
-            word(
-                "prim_box",
-                lang,
-                box=d.box,
-                coverage=f"{chosen.coverage:.1%}",
-                density=f"{chosen.density:.1%}",
-                mass=f"{chosen.mass:.1%}",
-            )
-        )
+        + _e(box_text(d.box, chosen, lang))
         + "</p></header>",
         '<section id="prim"><div class="grid">',
         *(
@@ -206,14 +191,7 @@ def discovery_section(d: Discovery, lang: str, *, later_only: bool = False) -> s
             (cb.number, _svg(boxes_figure(d, lang, cb.number))) for cb in shown if cb.restrictions
         ]
         curve = "" if later_only else _svg(tradeoff_figure(d, lang))
-    title = word(
-        "discover_title",
-        lang,
-        outcome=d.outcome,
-        cases=word(f"cases_{d.cases}", lang),
-        k=d.k,
-        n=d.n,
-    )
+    title = d.title(lang)
     if later_only:
         body = [
             f'<section id="covering"><h2>{_e(word("covering_title", lang, n=len(d.covered)))}</h2>'
@@ -237,14 +215,7 @@ def discovery_section(d: Discovery, lang: str, *, later_only: bool = False) -> s
             )
         body.append("</tbody></table>")
     for cb in shown:
-        summary = word(
-            "prim_box",
-            lang,
-            box=cb.index,
-            coverage=f"{cb.coverage:.1%}",
-            density=f"{cb.density:.1%}",
-            mass=f"{cb.mass:.1%}",
-        )
+        summary = box_text(cb.index, cb, lang)
         if len(d.covered) > 1:
             summary = f"{word('box', lang)} {cb.number} · {summary}"
         body.append(f"<h3>{_e(summary)}</h3>")
