@@ -21,6 +21,7 @@ Usage (from the repository root)::
     python tools/mutate.py --list src/clustersim/engine.py   # the mutants, without running
     python tools/mutate.py --jobs 2 --out out/mutation       # workers, report directory
     python tools/mutate.py --rescore                         # after editing the equivalents
+    python tools/mutate.py --rescore --rejudged out/rerun    # with survivors run again
 
 It first runs the tests under coverage with per-test contexts (``--tests``, default
 ``tests``; ``--reuse-coverage`` skips that when ``OUT/.coverage`` exists), then every
@@ -498,6 +499,19 @@ def report(mutants: list[Mutant], out: Path, elapsed: float) -> float:
     return score
 
 
+def rejudged(dirs: list[Path]) -> dict[str, tuple[str, str]]:
+    """Statuses from later runs of some mutants (``--keys``), by key: the last run that ran
+    a mutant (killed, survived or timeout) decides; a mutant it did not run keeps the first
+    run's status."""
+    out: dict[str, tuple[str, str]] = {}
+    for d in dirs:
+        got = json.loads((d / "report.json").read_text(encoding="utf-8"))
+        for m in got["mutants"]:
+            if m["status"] in ("killed", "survived", "timeout"):
+                out[m["key"]] = (m["status"], str(d))
+    return out
+
+
 def expand(paths: list[str]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
@@ -657,12 +671,26 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="re-read OUT/report.json with the current equivalents file, run nothing",
     )
+    ap.add_argument(
+        "--rejudged",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="with --rescore: report folders of later runs of some mutants (survivors run "
+        "again with --keys, after new tests); their status replaces the first run's",
+    )
     a = ap.parse_args(argv)
     if a.rescore:
         old = json.loads((a.out / "report.json").read_text(encoding="utf-8"))
         equivalent = load_equivalent(a.equivalent)
         done = [Mutant(**m) for m in old["mutants"]]
+        later = rejudged(a.rejudged)
         for m in done:
+            if m.key in later:
+                status, where = later[m.key]
+                if m.status != status:
+                    m.status, m.reason = status, f"{status} in the re-run {where}"
             if m.key in equivalent:
                 m.status, m.reason = "equivalent", equivalent[m.key]
         score = report(done, a.out, 0.0)
