@@ -499,6 +499,29 @@ def report(mutants: list[Mutant], out: Path, elapsed: float) -> float:
     return score
 
 
+def from_progress(files: list[Path], out: Path) -> list[Mutant]:
+    """The mutants of a run that was stopped before its report: statuses from
+    ``OUT/progress.jsonl``; a mutant no covering test ran is ``uncovered`` (from the run's
+    coverage map), any other not yet run ``not run`` (left out of the score)."""
+    for need in (".coverage", "times.json", "progress.jsonl"):
+        if not (out / need).exists():
+            raise SystemExit(f"{out} has no report.json and no {need}: nothing to rescore")
+    lines, _ = coverage_map(files, [], out, reuse=True)
+    ran = {}
+    for row in (out / "progress.jsonl").read_text(encoding="utf-8").splitlines():
+        if row.strip():
+            m = Mutant(**json.loads(row))
+            ran[m.key] = m
+    done = []
+    for m in (m for f in files for m in mutants_of(f)):
+        if m.key in ran:
+            done.append(ran[m.key])
+            continue
+        m.status = "not run" if select(m, lines.get(str(ROOT / m.file), {})) else "uncovered"
+        done.append(m)
+    return done
+
+
 def rejudged(dirs: list[Path]) -> dict[str, tuple[str, str]]:
     """Statuses from later runs of some mutants (``--keys``), by key: the last run that ran
     a mutant (killed, survived or timeout) decides; a mutant it did not run keeps the first
@@ -682,9 +705,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     a = ap.parse_args(argv)
     if a.rescore:
-        old = json.loads((a.out / "report.json").read_text(encoding="utf-8"))
         equivalent = load_equivalent(a.equivalent)
-        done = [Mutant(**m) for m in old["mutants"]]
+        if (a.out / "report.json").exists():
+            old = json.loads((a.out / "report.json").read_text(encoding="utf-8"))
+            done = [Mutant(**m) for m in old["mutants"]]
+        else:  # a run stopped early: its progress.jsonl, the rest "not run"
+            done = from_progress(expand(a.paths), a.out)
         later = rejudged(a.rejudged)
         for m in done:
             if m.key in later:
