@@ -16,6 +16,7 @@ import pytest
 
 import clustersim as cs
 from clustersim import engine
+from clustersim.compile import compile_scenario
 from clustersim.errors import ModelError
 
 
@@ -42,7 +43,7 @@ def _scenario() -> cs.Scenario:
 def compiles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The samples of every compile_scenario call run() makes."""
     seen: list[int] = []
-    real = engine.compile_scenario
+    real = compile_scenario
 
     def spy(scenario: Any, **kw: Any) -> Any:
         seen.append(kw.get("samples", 1))
@@ -54,7 +55,7 @@ def compiles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def test_one_sample_reuses_the_point_with_the_run_seed(compiles: list[int]) -> None:
     sc = _scenario()
-    point = engine.compile_scenario(sc, samples=1)  # recorded seed: None
+    point = compile_scenario(sc, samples=1)  # recorded seed: None
     compiles.clear()
     res = cs.run(sc, samples=1, seed=5, point=point)
     assert compiles == []
@@ -65,7 +66,7 @@ def test_one_sample_reuses_the_point_with_the_run_seed(compiles: list[int]) -> N
 
 def test_several_samples_compile_only_the_sampled_scenario(compiles: list[int]) -> None:
     sc = _scenario()
-    point = engine.compile_scenario(sc, samples=1)
+    point = compile_scenario(sc, samples=1)
     compiles.clear()
     cs.run(sc, samples=3, seed=1, point=point)
     assert compiles == [3]
