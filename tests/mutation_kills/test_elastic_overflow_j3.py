@@ -22,10 +22,15 @@ def test_a_level_overflowing_after_the_target_year_is_refused() -> None:
         "end_year": 2026,
         "region": {
             "gdp": {"base": 100, "growth": 1.0},
-            "rd_rest": {"base": 1e300, "growth": {"kind": "elasticity", "to": "gdp", "elasticity": 1000}},
+            "rd_rest": {
+                "base": 1e300,
+                "growth": {"kind": "elasticity", "to": "gdp", "elasticity": 1000},
+            },
         },
         "clusters": {"a": {"name": "A", "output": {"base": 100}}},
-        "targets": {"t": {"kind": "level", "label": "x", "metric": "rd_rest", "year": 2024, "at_least": 0}},
+        "targets": {
+            "t": {"kind": "level", "label": "x", "metric": "rd_rest", "year": 2024, "at_least": 0}
+        },
     }
     with pytest.raises(cs.ModelError, match="rd_rest is negative or not finite"):
         run_targets(cs.Scenario.model_validate(doc), samples=2, seed=1, engine="numpy")

@@ -34,7 +34,13 @@ def test_one_cluster_with_a_path_of_rates(engine: str) -> None:
             }
         },
         "targets": {
-            f"o{y}": {"kind": "level", "label": "o", "metric": "output[a]", "year": y, "at_least": 0}
+            f"o{y}": {
+                "kind": "level",
+                "label": "o",
+                "metric": "output[a]",
+                "year": y,
+                "at_least": 0,
+            }
             for y in (2024, 2025, 2026)
         },
     }

@@ -33,7 +33,9 @@ def test_a_stock_overflowing_after_the_target_year_is_refused() -> None:
                 },
             }
         },
-        "targets": {"t": {"kind": "level", "label": "c", "metric": "c", "year": 2024, "at_least": 0}},
+        "targets": {
+            "t": {"kind": "level", "label": "c", "metric": "c", "year": 2024, "at_least": 0}
+        },
     }
     with pytest.raises(cs.ModelError, match="c is negative or not finite"):
         run_targets(cs.Scenario.model_validate(doc), samples=2, seed=1, engine="numpy")
