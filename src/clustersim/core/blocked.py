@@ -551,9 +551,8 @@ class YearFrame(Frame):
         span = None
         if i0 < i1:
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                # never 0-d: a metric reads a series (compile refuses a constant)
                 span = _full(self._span(expr, i0, i1))
-            if span.ndim == 0:
-                span = np.broadcast_to(span, (i1 - i0, 1))
         if end - base >= self.n_t:  # after the years before it, as year by year
             first = max(start, base + self.n_t)
             raise ExprError(f"year {first} is after the end year {int(self.years[-1])}")
