@@ -1061,6 +1061,13 @@ WORDS: Mapping[str, Bi] = {
         "标出结果由情景自身假设决定的目标（见 validate --audit）。",
         "Mark targets fixed by the scenario's own assumptions (see validate --audit).",
     ),
+    "help_run_cache": Bi(
+        "校验通过的情景缓存在用户缓存目录中（CLUSTERSIM_CACHE；文件未改时下次运行不再校验）；"
+        "--no-cache 每次都重新校验（或设 CLUSTERSIM_NO_CACHE=1）。",
+        "Keep the validated scenario in the user's cache folder (CLUSTERSIM_CACHE), so a run "
+        "of unchanged files skips validation; --no-cache validates every time (or set "
+        "CLUSTERSIM_NO_CACHE=1).",
+    ),
     "help_run_status_from": Bi(
         "蒙特卡洛状态的依据：probability（按达成概率判为很可能、不确定、不太可能）"
         "或 median（中位数样本是否达成）。",

@@ -19,6 +19,7 @@ Every leaf keeps its provenance (file, line, and the values it overrode: a
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import types
 import typing
@@ -58,7 +59,11 @@ MERGE_TAGS = ("kind", "dist")
 
 
 def read_yaml(
-    path: Path, *, where: str = "", max_bytes: int | None = None
+    path: Path,
+    *,
+    where: str = "",
+    max_bytes: int | None = None,
+    digests: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], dict[Key, Origin]]:
     """Parse one YAML file with safe loading; return data and per-path origins.
 
@@ -77,6 +82,9 @@ def read_yaml(
         ``scenario:``), prefixed to every message about the file.
     max_bytes : int, optional
         Size cap; default ``$CLUSTERSIM_MAX_FILE_MB`` or 10 MB.
+    digests : dict, optional
+        Given, ``digests[str(path)]`` is set to the SHA-256 of the bytes read (the scenario
+        cache, :mod:`clustersim.scenario.cache`, keys an entry by the bytes validated).
 
     Raises
     ------
@@ -86,6 +94,8 @@ def read_yaml(
     name = str(path)
     pre = f"{where}: " if where else ""
     raw = read_input(path, where=where, max_bytes=max_bytes)
+    if digests is not None:
+        digests[name] = hashlib.sha256(raw).hexdigest()
     text = decode_text(raw, name, what="YAML", where=where)
     try:
         # count the expanded nodes on the event stream first: composing a billion-laughs
@@ -342,14 +352,21 @@ def _walk(
             _walk(item, (*key, str(i)), name, origins, _open)
 
 
-def load_data(path: str | Path, _stack: tuple[Path, ...] = (), *, where: str = "") -> Provenance:
+def load_data(
+    path: str | Path,
+    _stack: tuple[Path, ...] = (),
+    *,
+    where: str = "",
+    digests: dict[str, str] | None = None,
+) -> Provenance:
     """Read ``path`` and the chain of files it ``extends``: the merged data and where each
     value was written.
 
     A problem in a parent file is prefixed with the ``extends:`` line of each file below it
     (``a.yaml:3: extends: b.yaml:7: field: ...``); a cycle names every file in it.
     ``where`` (``FILE:LINE: field`` of the reference that named ``path``, e.g. a sweep's
-    ``scenario:``) prefixes every message about reading the files.
+    ``scenario:``) prefixes every message about reading the files. ``digests``, given,
+    receives the SHA-256 of each file read, by the name in :attr:`Provenance.files`.
     """
     _where = where
     p = Path(path)
@@ -359,7 +376,7 @@ def load_data(path: str | Path, _stack: tuple[Path, ...] = (), *, where: str = "
     if resolved in _stack:
         chain = " -> ".join(str(s) for s in (*_stack, resolved))
         raise ScenarioError(f"{_where or p}: extends cycle: {chain}")
-    data, origins = read_yaml(p, where=_where)
+    data, origins = read_yaml(p, where=_where, digests=digests)
     parent_ref = data.get("extends")
     if parent_ref is None:
         return Provenance(data, origins, {}, (str(p),))
@@ -378,7 +395,7 @@ def load_data(path: str | Path, _stack: tuple[Path, ...] = (), *, where: str = "
     if parent_path.resolve() in (*_stack, resolved):
         chain = " -> ".join(str(x) for x in (*_stack, resolved, parent_path.resolve()))
         raise ScenarioError(f"{at}: cycle: {chain}")
-    parent = load_data(parent_path, (*_stack, resolved), where=at)
+    parent = load_data(parent_path, (*_stack, resolved), where=at, digests=digests)
     merged = copy.deepcopy(parent.data)
     merged.pop("extends", None)
     out_origins = dict(parent.origins)
