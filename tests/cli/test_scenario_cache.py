@@ -2,7 +2,7 @@
 :mod:`clustersim.scenario.cache`): a hit prints and writes the same bytes as a miss, an
 edited file of the ``extends`` chain is a miss, a corrupt entry is ignored and rewritten,
 an invalid scenario is never cached and says the same error, and a hit builds no pydantic
-validator (checked in a fresh interpreter)."""
+validator and parses no YAML (checked in a fresh interpreter)."""
 
 from __future__ import annotations
 
@@ -182,6 +182,7 @@ def test_a_hit_builds_no_validator(plan: Path, cache: Path) -> None:
         "built = sorted({c.__name__ for c in walk(pydantic.BaseModel) "
         "if c.__module__.startswith('clustersim') and c.__pydantic_complete__})\n"
         "sys.__stderr__.write('BUILT ' + ','.join(built) + '\\n')\n"
+        "sys.__stderr__.write(f'YAML {\"yaml\" in sys.modules}\\n')\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     outs = []
@@ -194,4 +195,9 @@ def test_a_hit_builds_no_validator(plan: Path, cache: Path) -> None:
     (miss, hit) = [next(x for x in d.stderr.splitlines() if x.startswith("BUILT")) for d in outs]
     assert "Scenario" in miss.split(" ", 1)[1].split(",")
     assert hit == "BUILT "
+    # nor is PyYAML imported: the files are hashed, not parsed
+    assert [next(x for x in d.stderr.splitlines() if x.startswith("YAML")) for d in outs] == [
+        "YAML True",
+        "YAML False",
+    ]
     assert outs[0].stdout == outs[1].stdout

@@ -25,9 +25,8 @@ import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from clustersim.errors import Problem, ScenarioError
@@ -43,6 +42,9 @@ from clustersim.scenario.models import Scenario
 from clustersim.scenario.provenance import Key, Origin, Provenance
 from clustersim.values.numbers import NUM_TAGS
 
+if TYPE_CHECKING:  # PyYAML is imported when a file is read: a cached scenario needs none
+    import yaml
+
 __all__ = [
     "format_validation_error",
     "load",
@@ -53,7 +55,15 @@ __all__ = [
     "validate_loaded",
 ]
 
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _safe_loader() -> type[yaml.SafeLoader]:
+    """libyaml's C loader when PyYAML has it (several times faster), same safe loading."""
+    import yaml
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
+
 _AT = re.compile(r"^\[at ([\w.]+)\] (.*)$", re.S)
 MERGE_TAGS = ("kind", "dist")
 
@@ -91,6 +101,8 @@ def read_yaml(
     ScenarioError
         ``FILE:LINE: message`` for every refusal.
     """
+    import yaml
+
     name = str(path)
     pre = f"{where}: " if where else ""
     raw = read_input(path, where=where, max_bytes=max_bytes)
@@ -100,13 +112,13 @@ def read_yaml(
     try:
         # count the expanded nodes on the event stream first: composing a billion-laughs
         # document is cheap, but walking or constructing it is not
-        checker = _SafeLoader(text)
+        safe_loader = _safe_loader()
+        checker = safe_loader(text)
         try:
             check_yaml_events(checker, name)
         finally:
             checker.dispose()
-        # libyaml's C parser when PyYAML has it (it is several times faster), same safe loading
-        loader = _SafeLoader(text)
+        loader = safe_loader(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -228,6 +240,8 @@ def check_yaml_events(
     ScenarioError
         ``FILE:LINE: ...`` naming the line where a limit was passed.
     """
+    import yaml
+
     sizes: dict[str, tuple[int, int]] = {}  # anchor -> (expanded nodes, height)
     # one frame per open collection: its expanded nodes so far (itself included), the
     # tallest child, its anchor
@@ -298,6 +312,8 @@ def _walk(
     origins: dict[Key, Origin],
     _open: frozenset[int] = frozenset(),
 ) -> None:
+    import yaml
+
     if id(node) in _open:
         raise ScenarioError(
             f"{name}:{node.start_mark.line + 1}: {'.'.join(key)}: a YAML alias refers to itself"
