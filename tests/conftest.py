@@ -20,8 +20,12 @@ def _no_user_config_or_locale(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The command line reads a config file from the user's config folder and the language
-    from the locale: neither of the machine running the tests may change what they see."""
+    from the locale: neither of the machine running the tests may change what they see.
+    ``clustersim run`` keeps validated scenarios in the user's cache folder: off here."""
     monkeypatch.setenv("CLUSTERSIM_CONFIG_DIR", str(tmp_path_factory.mktemp("user-config")))
     for name in ("LC_ALL", "LC_MESSAGES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
+    # no validated scenarios written to the user's cache folder (one entry per temporary
+    # file, test after test); tests/cli/test_scenario_cache.py turns the cache on
+    monkeypatch.setenv("CLUSTERSIM_NO_CACHE", "1")

@@ -169,6 +169,22 @@ def test_a_cache_that_cannot_be_written_does_not_fail_the_run(
     assert code == 0 and json.loads(out)["scenario"] == "plan"
 
 
+def test_the_least_recently_used_entries_are_pruned(
+    plan: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scache, "MAX_ENTRIES", 2)
+    names = []
+    for i in range(3):
+        p = plan.with_name(f"plan{i}.yaml")
+        p.write_text(CHILD, encoding="utf-8")
+        run(p, "--central")
+        names.append(scache.entry_path(p))
+        os.utime(names[-1], ns=(i * 10**9, i * 10**9))  # written in this order
+        if i == 1:
+            run(plan.with_name("plan0.yaml"), "--central")  # a hit: plan0 used last
+    assert entries(cache) == sorted([names[0], names[2]])
+
+
 def test_a_hit_builds_no_validator(plan: Path, cache: Path) -> None:
     """In a fresh interpreter, a run served from the cache leaves every scenario model
     unbuilt (``defer_build``: pydantic builds a model's validator at its first validation),

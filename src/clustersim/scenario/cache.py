@@ -20,7 +20,8 @@ written, the ``extends`` chain), and what it is valid for:
 
 A hit re-reads and re-hashes those files (a few milliseconds). Anything unexpected in an
 entry (unreadable, truncated, another format, a class that no longer unpickles) is a miss;
-the scenario is then validated as without the cache and the entry rewritten. An invalid
+the scenario is then validated as without the cache and the entry rewritten. At most
+:data:`MAX_ENTRIES` entries are kept: writing one more removes the least recently used. An invalid
 scenario raises exactly as without the cache and is never written. Writing is atomic
 (temporary file and ``os.replace``) and a failure to write is ignored: the cache never fails
 a run. ``$CLUSTERSIM_NO_CACHE=1`` (or ``clustersim run --no-cache``) turns it off.
@@ -47,6 +48,8 @@ __all__ = ["NO_CACHE_ENV", "cache_enabled", "entry_path", "load_scenario_cached"
 NO_CACHE_ENV = "CLUSTERSIM_NO_CACHE"
 #: the layout of an entry; a change makes every older entry a miss
 FORMAT = 1
+#: entries kept; writing one more removes the least recently used (an entry is ~0.2 MB)
+MAX_ENTRIES = 256
 
 
 def cache_enabled() -> bool:
@@ -119,7 +122,24 @@ def _read(entry: Path, key: str) -> Scenario | None:
         sc = pickle.loads(payload)
     except Exception:  # missing, unreadable, corrupt or stale: a miss
         return None
-    return sc if isinstance(sc, Scenario) and sc.provenance is not None else None
+    if not isinstance(sc, Scenario) or sc.provenance is None:
+        return None
+    with contextlib.suppress(OSError):  # used now: the last to be pruned
+        os.utime(entry)
+    return sc
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Remove the least recently used entries beyond ``keep``."""
+    entries = []
+    for e in os.scandir(folder):
+        if e.name.endswith(".pickle"):
+            with contextlib.suppress(OSError):
+                entries.append((e.stat().st_mtime_ns, e.path))
+    entries.sort(reverse=True)
+    for _, path in entries[keep:]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _write(entry: Path, key: str, sc: Scenario, digests: dict[str, str]) -> None:
@@ -136,6 +156,7 @@ def _write(entry: Path, key: str, sc: Scenario, digests: dict[str, str]) -> None
             f.write(blob)
         os.replace(tmp, entry)
         tmp = None
+        _prune(entry.parent, MAX_ENTRIES)
     except Exception:  # the cache never fails a run
         pass
     finally:
