@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,18 @@ def _no_user_config_or_locale(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The command line reads a config file from the user's config folder and the language
-    from the locale: neither of the machine running the tests may change what they see.
-    ``clustersim run`` keeps validated scenarios in the user's cache folder: off here."""
+    from the locale: neither of the machine running the tests may change what they see."""
     monkeypatch.setenv("CLUSTERSIM_CONFIG_DIR", str(tmp_path_factory.mktemp("user-config")))
     for name in ("LC_ALL", "LC_MESSAGES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
-    # no validated scenarios written to the user's cache folder (one entry per temporary
-    # file, test after test); tests/cli/test_scenario_cache.py turns the cache on
-    monkeypatch.setenv("CLUSTERSIM_NO_CACHE", "1")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_scenario_cache() -> Iterator[None]:
+    """``clustersim run`` keeps validated scenarios in the user's cache folder: off for the
+    whole session (module-scoped fixtures run commands too), or every test's temporary
+    scenario would leave an entry there. tests/cli/test_scenario_cache.py turns it on."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CLUSTERSIM_NO_CACHE", "1")
+        yield
