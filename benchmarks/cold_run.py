@@ -9,6 +9,12 @@ from ``getrusage``; a bare ``python -c pass`` is measured interleaved with it, s
 project adds is the difference. CPU time, not wall time: on a shared machine the wall time
 is the CPU time times the contention. The load average is printed beside the numbers.
 
+Each round runs every tree twice, interleaved: a cache miss (an empty ``$CLUSTERSIM_CACHE``:
+the scenario is validated and its cache entry written) and a cache hit (the same folder, now
+holding the validated scenario: :mod:`clustersim.scenario.cache`). A tree without the
+scenario cache validates both times. ``--no-cache-runs`` adds a third run with
+``CLUSTERSIM_NO_CACHE=1`` (validation, nothing written).
+
 ``--tree DIR`` runs another checkout's ``src`` (a before/after comparison runs both,
 interleaved, when given twice). Without ``--bytecode`` the environment's
 ``PYTHONDONTWRITEBYTECODE`` is kept, so the project's modules are compiled from source in
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -42,6 +49,7 @@ def main() -> None:
     ap.add_argument("--scenario", default="scenarios/zhenjiang-2026.yaml")
     ap.add_argument("--tree", action="append", default=None)
     ap.add_argument("--bytecode", action="store_true")
+    ap.add_argument("--no-cache-runs", action="store_true")
     args = ap.parse_args()
     trees = args.tree or [str(Path(__file__).resolve().parents[1])]
     pyc = tempfile.mkdtemp(prefix="clustersim-pyc-")
@@ -64,27 +72,45 @@ def main() -> None:
         "1",
     ]
     bare = [sys.executable, "-c", "pass"]
+    cache = tempfile.mkdtemp(prefix="clustersim-cache-")
+
+    def fresh_cache(env: dict[str, str]) -> dict[str, str]:
+        shutil.rmtree(cache, ignore_errors=True)
+        return dict(env, CLUSTERSIM_CACHE=cache)
+
+    kinds = ["miss", "hit"] + (["no-cache"] if args.no_cache_runs else [])
     for tree in trees:  # warm-up: disk cache, bytecode
-        cpu_of(run, envs[tree])
-    times: dict[str, list[float]] = {t: [] for t in trees}
+        cpu_of(run, fresh_cache(envs[tree]))
+    times: dict[tuple[str, str], list[float]] = {(t, k): [] for t in trees for k in kinds}
     base: list[float] = []
     load0 = os.getloadavg()[0]
+    loads = [load0]
     for _ in range(args.repeat):
         base.append(cpu_of(bare, envs[trees[0]]))
         for tree in trees:
-            times[tree].append(cpu_of(run, envs[tree]))
+            env = fresh_cache(envs[tree])
+            times[tree, "miss"].append(cpu_of(run, env))
+            times[tree, "hit"].append(cpu_of(run, env))
+            if args.no_cache_runs:
+                off = dict(env, CLUSTERSIM_NO_CACHE="1")
+                times[tree, "no-cache"].append(cpu_of(run, off))
+        loads.append(os.getloadavg()[0])
+    shutil.rmtree(cache, ignore_errors=True)
     load1 = os.getloadavg()[0]
     print(
-        f"load average {load0:.2f} -> {load1:.2f}; {args.repeat} runs each, interleaved; "
+        f"load average {load0:.2f} -> {load1:.2f} (median {statistics.median(loads):.2f}); "
+        f"{args.repeat} runs each, interleaved; "
         f"bytecode {'cached' if args.bytecode else 'not written'}"
     )
     print(f"python -c pass: median {statistics.median(base):.3f} s CPU (min {min(base):.3f})")
     for tree in trees:
-        t = times[tree]
-        print(
-            f"{tree}: clustersim run {Path(args.scenario).name} -n {args.samples}: "
-            f"median {statistics.median(t):.3f} s CPU (min {min(t):.3f}, max {max(t):.3f})"
-        )
+        for kind in kinds:
+            t = times[tree, kind]
+            print(
+                f"{tree}: clustersim run {Path(args.scenario).name} -n {args.samples}, "
+                f"cache {kind}: median {statistics.median(t):.3f} s CPU "
+                f"(min {min(t):.3f}, max {max(t):.3f})"
+            )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,13 @@ def _no_user_config_or_locale(
     for name in ("LC_ALL", "LC_MESSAGES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_scenario_cache() -> Iterator[None]:
+    """``clustersim run`` keeps validated scenarios in the user's cache folder: off for the
+    whole session (module-scoped fixtures run commands too), or every test's temporary
+    scenario would leave an entry there. tests/cli/test_scenario_cache.py turns it on."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CLUSTERSIM_NO_CACHE", "1")
+        yield

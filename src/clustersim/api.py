@@ -71,6 +71,7 @@ def load_and_run(
     required: bool = True,
     audit: bool = False,
     rule: StatusRule | None = None,
+    cache: bool = False,
 ) -> Result:
     """Load ``scenario`` (a file, or an already loaded :class:`Scenario`) and project it.
 
@@ -92,6 +93,10 @@ def load_and_run(
         Also find the constant growth each target needs (costs one root search per target).
     audit : bool
         Also run the assumption audit (:func:`audit`) and attach it as ``Result.audit``.
+    cache : bool
+        Load a file through the cache of validated scenarios
+        (:mod:`clustersim.scenario.cache`, what ``clustersim run`` does): the same scenario,
+        without building pydantic's validators when the files are unchanged.
 
     Raises
     ------
@@ -99,7 +104,14 @@ def load_and_run(
         For an invalid file (one ``file:line: field.path: message`` line per problem) or a
         projection that is not finite.
     """
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if isinstance(scenario, Scenario):
+        sc = scenario
+    elif cache:
+        from clustersim.scenario.cache import load_scenario_cached
+
+        sc = load_scenario_cached(scenario)
+    else:
+        sc = load_scenario(scenario)
     # compiled once for one sample: counts the uncertain numbers, gives the central
     # scenario the required growths search, and the audit's plain run
     point = compile_scenario(sc, samples=1)

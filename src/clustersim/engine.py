@@ -214,8 +214,7 @@ def with_lever(
             arr[:, sel] = 0.0
             elastic.append(Elastic(e.source, arr))
         new = dataclasses.replace(op, rates=rates, elastic=tuple(elastic))
-    ops = tuple(new if o.name == op.name else o for o in model.ops)
-    return dataclasses.replace(model, ops=ops, samples=n)
+    return model.with_op(new, n)
 
 
 def _with_stock_rate(model: Model, op: StockFlow, lever: Lever, r: Array, k: int) -> Model:
@@ -228,8 +227,7 @@ def _with_stock_rate(model: Model, op: StockFlow, lever: Lever, r: Array, k: int
     sel = slice(None) if lever.clusters is None else list(lever.clusters)
     rates[:, sel, k + 1 :] = r[:, None, None]
     new = dataclasses.replace(op, rates=rates)
-    ops = tuple(new if o.name == op.name else o for o in model.ops)
-    return dataclasses.replace(model, ops=ops, samples=n)
+    return model.with_op(new, n)
 
 
 def _with_lever_from(model: Model, op: Compound, lever: Lever, r: Array, k: int) -> Model:
@@ -246,8 +244,7 @@ def _with_lever_from(model: Model, op: Compound, lever: Lever, r: Array, k: int)
         sel = list(lever.clusters)
         rates[:, sel, k + 1 :] = np.broadcast_to(after, rates[:, sel, k + 1 :].shape)
     new = dataclasses.replace(op, rates=rates, elastic=())
-    ops = tuple(new if o.name == op.name else o for o in model.ops)
-    return dataclasses.replace(model, ops=ops, samples=len(r))
+    return model.with_op(new, len(r))
 
 
 def _needs(comp: Compiled, metric: ex.Expr) -> set[str]:

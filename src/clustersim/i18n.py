@@ -12,6 +12,7 @@ scenario models.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -30,7 +31,6 @@ __all__ = [
     "SEED_DOCUMENTS",
     "SERIES_LABELS",
     "SOURCE_PHRASES",
-    "TRANSLATIONS",
     "UNIT_LABELS",
     "WORDS",
     "Bi",
@@ -44,6 +44,7 @@ __all__ = [
     "series_label",
     "source_text",
     "translate",
+    "translations",
     "unit_text",
     "word",
 ]
@@ -1060,6 +1061,13 @@ WORDS: Mapping[str, Bi] = {
     "help_run_audit": Bi(
         "标出结果由情景自身假设决定的目标（见 validate --audit）。",
         "Mark targets fixed by the scenario's own assumptions (see validate --audit).",
+    ),
+    "help_run_cache": Bi(
+        "校验通过的情景缓存在用户缓存目录中（CLUSTERSIM_CACHE；文件未改时下次运行不再校验）；"
+        "--no-cache 每次都重新校验（或设 CLUSTERSIM_NO_CACHE=1）。",
+        "Keep the validated scenario in the user's cache folder (CLUSTERSIM_CACHE), so a run "
+        "of unchanged files skips validation; --no-cache validates every time (or set "
+        "CLUSTERSIM_NO_CACHE=1).",
     ),
     "help_run_status_from": Bi(
         "蒙特卡洛状态的依据：probability（按达成概率判为很可能、不确定、不太可能）"
@@ -2301,9 +2309,11 @@ def _zh_descriptions(node: object) -> object:
 #: Chinese for the messages written in English where they are raised (compile, the value
 #: types, the file limits, the extends chain, the scenario's own checks): each English
 #: message as a pattern, its Chinese with the pattern's ``{groups}``. :func:`translate` reads
-#: it; a message no pattern matches is shown in English in both languages.
-TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(en, re.S), zh)
+#: it; a message no pattern matches is shown in English in both languages. The patterns are
+#: compiled when a message is first translated (:func:`translations`; ~0.03 s that a run
+#: without an error does not pay); ``TRANSLATIONS`` is that tuple.
+_TRANSLATION_TEXTS: tuple[tuple[str, str], ...] = tuple(
+    (en, zh)
     for en, zh in (
         (r"file not found", "找不到文件"),
         (
@@ -2834,7 +2844,7 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 ) + tuple(
     # a sweep too large for memory or disk, refused before it starts (sweep/runner.py)
-    (re.compile(what_en + en, re.S), what_zh + zh)
+    (what_en + en, what_zh + zh)
     for what_en, what_zh in (
         (r"refusing to start: the grid has (?P<n>[\d,]+) points", "拒绝启动：网格有 {n} 个点"),
         (r"refusing to start: the sweep has (?P<n>[\d,]+) samples", "拒绝启动：参数扫描有 {n} 个样本"),
@@ -2862,6 +2872,20 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
+
+
+@functools.cache
+def translations() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """:data:`TRANSLATIONS`: each English message as a compiled pattern, its Chinese."""
+    return tuple((re.compile(en, re.S), zh) for en, zh in _TRANSLATION_TEXTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TRANSLATIONS":  # compiled on first use
+        return translations()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: the month abbreviations analysis/observed.py writes, to their numbers
 _MONTH_NUMBER = {
     m: i + 1
@@ -2882,7 +2906,7 @@ def translate(text: str) -> str:
     m = re.fullmatch(r"(?P<body>.*?) \(got (?P<v>.*)\)", text, flags=re.S)
     if m is not None:
         body, got = m.group("body"), f"（实际为 {m.group('v')}）"
-    for pattern, zh in TRANSLATIONS:
+    for pattern, zh in translations():
         hit = pattern.fullmatch(body)
         if hit is not None:
             fields = {k: v or "" for k, v in hit.groupdict().items()}

@@ -87,6 +87,30 @@ def test_model_dimension_checks_name_the_op_and_the_shapes() -> None:
         _model(ops=(late,))
 
 
+def test_with_op_checks_the_new_op_and_gives_the_model_replace_gives() -> None:
+    """``Model.with_op`` (the required-growth search's copies): from a one-sample model only
+    the new op is checked, with the same messages; the copy is the one a full check makes."""
+    import dataclasses
+
+    out = Compound("out", True, np.ones((1, 2)), np.zeros((1, 2, 1)))
+    one = _model(samples=1, ops=(*_model().ops, out, Whole("n", True, "out")))
+    rates = np.full((5, 2, 1), 0.07)
+    new = dataclasses.replace(out, rates=rates)
+    got = one.with_op(new, 5)
+    want = dataclasses.replace(one, ops=(one.ops[0], new, one.ops[2]), samples=5)
+    assert got == want and got.samples == 5 and got.op("out") is new and got.ops[0] is one.ops[0]
+    with pytest.raises(ValueError, match=r"out\.rates has shape \(4, 2, 1\), expected"):
+        one.with_op(dataclasses.replace(out, rates=np.zeros((4, 2, 1))), 5)
+    with pytest.raises(ValueError, match=r"op 'out' needs 'n', which is not computed before it"):
+        one.with_op(StockFlow("out", True, np.zeros((1, 2)), "n", np.zeros((1, 2))), 5)
+    with pytest.raises(ValueError, match=r"samples must be >= 1, got 0"):
+        one.with_op(new, 0)
+    # from a model of several samples, the whole copy is checked
+    two = _model(ops=(*_model().ops, dataclasses.replace(out, x0=np.ones((2, 2)))))
+    with pytest.raises(ValueError, match=r"out\.x0 has shape \(2, 2\), expected"):
+        two.with_op(dataclasses.replace(two.ops[0], rates=np.full((5, 1), 0.1)), 5)
+
+
 def test_whole_units_allow_float_rounding_only() -> None:
     """floor(x + min(1e-6, 1e-9 max(1, |x|))): 0.25 x 4 an ulp below 1 is 1, 1 - 1e-6 is 0;
     a count of a trillion less 1e-4 stays below it (the allowance is capped at 1e-6)."""

@@ -5,10 +5,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
-import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,38 +14,14 @@ from numpy.typing import NDArray
 
 from clustersim.accel.codegen import LANES, generate
 from clustersim.atomic import atomic_path
+from clustersim.cachefolder import cache_dir
 from clustersim.core import expr as ex
 from clustersim.core.model import Model
 from clustersim.core.targets import Outcome, TargetSpec, result_buffers
-from clustersim.errors import ClusterSimError
 
 __all__ = ["cache_dir", "evaluate_targets"]
 
 _LOADED: dict[str, Callable[..., None]] = {}
-
-
-def cache_dir() -> Path:
-    """Where generated kernels and numba's compiled code are kept between runs.
-
-    ``$CLUSTERSIM_CACHE`` if set, else the user's cache folder for clustersim
-    (platformdirs: ``$XDG_CACHE_HOME/clustersim`` or ``~/.cache/clustersim`` on Linux,
-    ``~/Library/Caches/clustersim`` on macOS, ``%LOCALAPPDATA%\\clustersim\\Cache`` on
-    Windows). Never inside the installed package: a folder there is refused.
-    """
-    env = os.environ.get("CLUSTERSIM_CACHE")
-    if env:
-        path = Path(env)
-    else:
-        import platformdirs
-
-        path = Path(platformdirs.user_cache_dir("clustersim", appauthor=False))
-    package = Path(__file__).resolve().parents[1]
-    if path.resolve().is_relative_to(package):
-        raise ClusterSimError(
-            f"cache folder {path} is inside the clustersim package ({package}): set "
-            "CLUSTERSIM_CACHE to a folder of your own"
-        )
-    return path
 
 
 @contextlib.contextmanager

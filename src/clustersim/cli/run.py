@@ -117,6 +117,9 @@ def run(
             show_default=False,
         ),
     ] = None,
+    cache: Annotated[
+        bool, typer.Option("--cache/--no-cache", help=h("run_cache"))
+    ] = True,
 ) -> None:
     """Project SCENARIO year by year and print each target's status.
 
@@ -152,6 +155,7 @@ def run(
                 required=required,
                 audit=audit,
                 rule=rule,
+                cache=cache,
             )
         written: list[Path] = []
         if out_dir is not None:

@@ -8,7 +8,7 @@ length ``S`` or 1 (broadcast), so a fixed number never becomes an ``(S,)`` array
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -291,44 +291,66 @@ class Model:
     history: dict[str, dict[int, Array]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        t, c, s = len(self.years), len(self.clusters), self.samples
+        t, s = len(self.years), self.samples
         if t < 2:
             raise ValueError("a model needs at least two years (base year and one more)")
         if s < 1:
             raise ValueError(f"samples must be >= 1, got {s}")
         seen: set[str] = set()
         for op in self.ops:
-            for dep in op.deps:
-                if dep not in seen:
-                    raise ValueError(
-                        f"op {op.name!r} needs {dep!r}, which is not computed before it"
-                    )
-            if op.name in seen:
-                raise ValueError(f"op {op.name!r} is defined twice")
+            self._check_op(op, seen)
             seen.add(op.name)
-            lead = (c,) if op.cluster else ()
-            if isinstance(op, Compound):
-                _check(op.name, "x0", op.x0.shape, lead, s, None)
+
+    def _check_op(self, op: Op, before: set[str]) -> None:
+        """``op``'s inputs are among ``before`` (the ops computed before it), its name is
+        not, and its arrays have this model's dimensions."""
+        t, c, s = len(self.years), len(self.clusters), self.samples
+        for dep in op.deps:
+            if dep not in before:
+                raise ValueError(
+                    f"op {op.name!r} needs {dep!r}, which is not computed before it"
+                )
+        if op.name in before:
+            raise ValueError(f"op {op.name!r} is defined twice")
+        lead = (c,) if op.cluster else ()
+        if isinstance(op, Compound):
+            _check(op.name, "x0", op.x0.shape, lead, s, None)
+            _check(op.name, "rates", op.rates.shape, lead, s, t)
+            for e in op.elastic:
+                _check(op.name, "elasticity", e.elasticity.shape, lead, s, None)
+        elif isinstance(op, StockFlow):
+            _check(op.name, "s0", op.s0.shape, lead, s, None)
+            _check(op.name, "exit_rate", op.exit_rate.shape, lead, s, None)
+            if op.rates is not None:
                 _check(op.name, "rates", op.rates.shape, lead, s, t)
-                for e in op.elastic:
-                    _check(op.name, "elasticity", e.elasticity.shape, lead, s, None)
-            elif isinstance(op, StockFlow):
-                _check(op.name, "s0", op.s0.shape, lead, s, None)
-                _check(op.name, "exit_rate", op.exit_rate.shape, lead, s, None)
-                if op.rates is not None:
-                    _check(op.name, "rates", op.rates.shape, lead, s, t)
-            elif isinstance(op, Leontief):
-                n = c + 1
-                _check(op.name, "coef", op.system.coef.shape, (n, n), s, None)
-            elif isinstance(op, Tier):
-                p = op.pipeline
-                lead_k = (c, p.n_tiers) if p.per_cluster else (p.n_tiers,)
-                if isinstance(p.entries, tuple) and len(p.entries) != c:
-                    raise ValueError(f"{op.name}: {len(p.entries)} entries for {c} clusters")
-                for what in ("s0", "promote", "exit", "cap"):
-                    _check(op.name, what, getattr(p, what).shape, lead_k, s, None)
-                if not 0 <= op.index < p.n_tiers or op.what not in ("stock", "in"):
-                    raise ValueError(f"{op.name}: no tier {op.index} {op.what!r} in its pipeline")
+        elif isinstance(op, Leontief):
+            n = c + 1
+            _check(op.name, "coef", op.system.coef.shape, (n, n), s, None)
+        elif isinstance(op, Tier):
+            p = op.pipeline
+            lead_k = (c, p.n_tiers) if p.per_cluster else (p.n_tiers,)
+            if isinstance(p.entries, tuple) and len(p.entries) != c:
+                raise ValueError(f"{op.name}: {len(p.entries)} entries for {c} clusters")
+            for what in ("s0", "promote", "exit", "cap"):
+                _check(op.name, what, getattr(p, what).shape, lead_k, s, None)
+            if not 0 <= op.index < p.n_tiers or op.what not in ("stock", "in"):
+                raise ValueError(f"{op.name}: no tier {op.index} {op.what!r} in its pipeline")
+
+    def with_op(self, new: Op, samples: int) -> Model:
+        """A copy in which ``new`` replaces the op of the same name, with ``samples`` samples.
+
+        From a one-sample model every other op has arrays of one sample, which fit any number
+        of samples: only ``new`` is checked then (the required-growth search makes a few
+        hundred copies of a ~100-op model, and checking every op of each was ~0.03 s of a
+        run). Otherwise the copy is checked whole, as any model."""
+        ops = tuple(new if o.name == new.name else o for o in self.ops)
+        i = next((k for k, o in enumerate(self.ops) if o.name == new.name), None)
+        if self.samples != 1 or i is None:
+            return replace(self, ops=ops, samples=samples)
+        out = replace(self, ops=(), samples=samples)  # checks the years and samples
+        object.__setattr__(out, "ops", ops)
+        out._check_op(new, {o.name for o in ops[:i]})
+        return out
 
     @property
     def n_years(self) -> int:

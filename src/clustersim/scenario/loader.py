@@ -19,14 +19,14 @@ Every leaf keeps its provenance (file, line, and the values it overrode: a
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from clustersim.errors import Problem, ScenarioError
@@ -42,6 +42,9 @@ from clustersim.scenario.models import Scenario
 from clustersim.scenario.provenance import Key, Origin, Provenance
 from clustersim.values.numbers import NUM_TAGS
 
+if TYPE_CHECKING:  # PyYAML is imported when a file is read: a cached scenario needs none
+    import yaml
+
 __all__ = [
     "format_validation_error",
     "load",
@@ -52,13 +55,25 @@ __all__ = [
     "validate_loaded",
 ]
 
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _safe_loader() -> type[yaml.SafeLoader]:
+    """libyaml's C loader when PyYAML has it (several times faster), same safe loading."""
+    import yaml
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
+
 _AT = re.compile(r"^\[at ([\w.]+)\] (.*)$", re.S)
 MERGE_TAGS = ("kind", "dist")
 
 
 def read_yaml(
-    path: Path, *, where: str = "", max_bytes: int | None = None
+    path: Path,
+    *,
+    where: str = "",
+    max_bytes: int | None = None,
+    digests: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], dict[Key, Origin]]:
     """Parse one YAML file with safe loading; return data and per-path origins.
 
@@ -77,26 +92,33 @@ def read_yaml(
         ``scenario:``), prefixed to every message about the file.
     max_bytes : int, optional
         Size cap; default ``$CLUSTERSIM_MAX_FILE_MB`` or 10 MB.
+    digests : dict, optional
+        Given, ``digests[str(path)]`` is set to the SHA-256 of the bytes read (the scenario
+        cache, :mod:`clustersim.scenario.cache`, keys an entry by the bytes validated).
 
     Raises
     ------
     ScenarioError
         ``FILE:LINE: message`` for every refusal.
     """
+    import yaml
+
     name = str(path)
     pre = f"{where}: " if where else ""
     raw = read_input(path, where=where, max_bytes=max_bytes)
+    if digests is not None:
+        digests[name] = hashlib.sha256(raw).hexdigest()
     text = decode_text(raw, name, what="YAML", where=where)
     try:
         # count the expanded nodes on the event stream first: composing a billion-laughs
         # document is cheap, but walking or constructing it is not
-        checker = _SafeLoader(text)
+        safe_loader = _safe_loader()
+        checker = safe_loader(text)
         try:
             check_yaml_events(checker, name)
         finally:
             checker.dispose()
-        # libyaml's C parser when PyYAML has it (it is several times faster), same safe loading
-        loader = _SafeLoader(text)
+        loader = safe_loader(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -218,6 +240,8 @@ def check_yaml_events(
     ScenarioError
         ``FILE:LINE: ...`` naming the line where a limit was passed.
     """
+    import yaml
+
     sizes: dict[str, tuple[int, int]] = {}  # anchor -> (expanded nodes, height)
     # one frame per open collection: its expanded nodes so far (itself included), the
     # tallest child, its anchor
@@ -288,6 +312,8 @@ def _walk(
     origins: dict[Key, Origin],
     _open: frozenset[int] = frozenset(),
 ) -> None:
+    import yaml
+
     if id(node) in _open:
         raise ScenarioError(
             f"{name}:{node.start_mark.line + 1}: {'.'.join(key)}: a YAML alias refers to itself"
@@ -342,14 +368,21 @@ def _walk(
             _walk(item, (*key, str(i)), name, origins, _open)
 
 
-def load_data(path: str | Path, _stack: tuple[Path, ...] = (), *, where: str = "") -> Provenance:
+def load_data(
+    path: str | Path,
+    _stack: tuple[Path, ...] = (),
+    *,
+    where: str = "",
+    digests: dict[str, str] | None = None,
+) -> Provenance:
     """Read ``path`` and the chain of files it ``extends``: the merged data and where each
     value was written.
 
     A problem in a parent file is prefixed with the ``extends:`` line of each file below it
     (``a.yaml:3: extends: b.yaml:7: field: ...``); a cycle names every file in it.
     ``where`` (``FILE:LINE: field`` of the reference that named ``path``, e.g. a sweep's
-    ``scenario:``) prefixes every message about reading the files.
+    ``scenario:``) prefixes every message about reading the files. ``digests``, given,
+    receives the SHA-256 of each file read, by the name in :attr:`Provenance.files`.
     """
     _where = where
     p = Path(path)
@@ -359,7 +392,7 @@ def load_data(path: str | Path, _stack: tuple[Path, ...] = (), *, where: str = "
     if resolved in _stack:
         chain = " -> ".join(str(s) for s in (*_stack, resolved))
         raise ScenarioError(f"{_where or p}: extends cycle: {chain}")
-    data, origins = read_yaml(p, where=_where)
+    data, origins = read_yaml(p, where=_where, digests=digests)
     parent_ref = data.get("extends")
     if parent_ref is None:
         return Provenance(data, origins, {}, (str(p),))
@@ -378,7 +411,7 @@ def load_data(path: str | Path, _stack: tuple[Path, ...] = (), *, where: str = "
     if parent_path.resolve() in (*_stack, resolved):
         chain = " -> ".join(str(x) for x in (*_stack, resolved, parent_path.resolve()))
         raise ScenarioError(f"{at}: cycle: {chain}")
-    parent = load_data(parent_path, (*_stack, resolved), where=at)
+    parent = load_data(parent_path, (*_stack, resolved), where=at, digests=digests)
     merged = copy.deepcopy(parent.data)
     merged.pop("extends", None)
     out_origins = dict(parent.origins)
