@@ -1291,9 +1291,7 @@ def _default_lever(comp: Compiled, b: _Builder, t: Target, metric: ex.Expr) -> L
     group = t.scope_group()
     if group:
         sel = tuple(comp.model.groups[group].tolist())
-    if sel is not None and isinstance(sel, str):
-        sel = tuple(comp.model.groups[sel].tolist())
-    return _follow(comp, b, name, sel)
+    return _follow(comp, b, name, sel)  # _follow reads a group id (str) as its clusters
 
 
 def _first(e: ex.Expr, group: Any = None) -> tuple[str, Any] | None:
