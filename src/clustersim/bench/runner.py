@@ -192,14 +192,22 @@ def _prepare(w: Workload) -> Callable[[], Any]:
     if w.kind == "core_targets":
         # the projection core alone: project and evaluate every target of samples drawn
         # beforehand, in chunks as a sweep does (sweep_targets adds the drawing)
+        # (drawn as a sweep with this engine draws them: its shocked rates' memory layout)
+        engine = get_engine(w.engine)
         chunk = min(w.samples, 65_536)
         comps = [
-            compile_scenario(sc, samples=min(chunk, w.samples - a), seed=1, offset=a, draw=True)
+            compile_scenario(
+                sc,
+                samples=min(chunk, w.samples - a),
+                seed=1,
+                offset=a,
+                draw=True,
+                rates_layout=engine.rates_layout(),
+            )
             for a in range(0, w.samples, chunk)
         ]
         from clustersim.core.targets import result_buffers
 
-        engine = get_engine(w.engine)
         n_t = len(comps[0].targets)
         bufs = dict(zip(("value", "margin", "met"), result_buffers(n_t, chunk), strict=True))
 
