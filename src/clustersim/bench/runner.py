@@ -18,12 +18,15 @@ import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from clustersim.bench.workloads import synthetic_scenario
 from clustersim.errors import Problem, ScenarioError
+
+if TYPE_CHECKING:
+    from clustersim.compile import RatesLayout
 
 __all__ = [
     "KINDS",
@@ -169,8 +172,11 @@ def reference_rate(n_elements: int = 2048 * 20 * 12, min_time: float = 0.2) -> f
 # --- the workloads ------------------------------------------------------------------------------
 
 
-def _prepare(w: Workload) -> Callable[[], Any]:
-    """A function doing the workload's work once (setup done outside it)."""
+def _prepare(w: Workload, rates_layout: RatesLayout | None = None) -> Callable[[], Any]:
+    """A function doing the workload's work once (setup done outside it).
+
+    ``rates_layout`` overrides the engine's layout of shocked rates in ``core_targets``
+    (``benchmarks/shocks_cost.py`` compares the numba kernel on both)."""
     from clustersim.compile import compile_scenario
     from clustersim.core.project import project
     from clustersim.core.targets import evaluate_target
@@ -202,7 +208,7 @@ def _prepare(w: Workload) -> Callable[[], Any]:
                 seed=1,
                 offset=a,
                 draw=True,
-                rates_layout=engine.rates_layout(),
+                rates_layout=rates_layout or engine.rates_layout(),
             )
             for a in range(0, w.samples, chunk)
         ]
