@@ -121,11 +121,11 @@ class Compiled:
 #: a function giving rows ``a .. b - 1`` of a shocked rate array, year first: ``(T, b - a)``
 Block = Callable[[int, int], Array]
 
-#: how a cluster series' shocked rates ``(S, C, T)`` are laid out in memory (issue 15):
-#: ``"year"`` first, a C-ordered ``(T, S, C)`` (:func:`year_major`, what the blocked NumPy
-#: core reads best), or ``"sample"`` first, a C-ordered ``(S, T, C)`` (:func:`sample_major`,
-#: what the compiled kernel reads best). The values are the same either way; an engine
-#: says which it wants (:meth:`clustersim.engines.Engine.rates_layout`).
+#: how shocked rates ``(S, [C,] T)`` are laid out in memory (issue 15): ``"year"`` first, a
+#: C-ordered ``(T, S, [C])`` (:func:`year_major`, what the blocked NumPy core reads best),
+#: or ``"sample"`` first, a C-ordered ``(S, T, [C])`` (:func:`sample_major` for a cluster
+#: series, what the compiled kernel reads best). The values are the same either way; an
+#: engine says which it wants (:meth:`clustersim.engines.Engine.rates_layout`).
 RatesLayout = Literal["year", "sample"]
 
 
@@ -353,6 +353,11 @@ class _Builder:
         rates, links, block = self.growth_parts(gr, x0, path)
         if block is not None:
             n = self.ctx.samples
+            if self.ctx.rates_layout == "sample":  # (S, T), C-ordered
+                rates = np.empty((n, len(self.years)))
+                for a in range(0, n, 4096):
+                    rates[a : a + 4096] = block(a, min(a + 4096, n)).T
+                return rates, links
             rates = year_major(n, len(self.years))
             years_first = np.moveaxis(rates, -1, 0)  # (T, S), C-ordered
             for a in range(0, n, 4096):  # a block's innovations stay in cache

@@ -552,7 +552,7 @@ def test_year_first_blocks_give_the_same_bits(ar: float, rate_shape: tuple[int, 
 
 @pytest.mark.parametrize("samples", [5, 13, 40])
 def test_shocked_rates_stored_sample_first_are_the_same_numbers(samples: int) -> None:
-    """An engine may ask for shocked cluster rates stored sample first (compile.sample_major,
+    """An engine may ask for shocked rates stored sample first (compile.sample_major,
     the numba engine's layout: a lane block's rates of every year are one contiguous run).
     The rates are the same bits as stored year first, and every engine gives the same
     outcomes from either layout (the numba kernel reads them as (S, T, C), its ragged tail
@@ -566,6 +566,9 @@ def test_shocked_rates_stored_sample_first_are_the_same_numbers(samples: int) ->
     ry, rs = year.model.op("output").rates, sample.model.op("output").rates
     assert rs.shape == (samples, 6, 7) and np.swapaxes(rs, 1, 2).flags.c_contiguous
     np.testing.assert_array_equal(rs.view(np.int64), ry.view(np.int64))
+    gy, gs = year.model.op("gdp").rates, sample.model.op("gdp").rates  # a region series'
+    assert gs.shape == (samples, 7) and gs.flags.c_contiguous
+    np.testing.assert_array_equal(gs.view(np.int64), gy.view(np.int64))
     assert ENGINES["numba"].rates_layout() == "sample"
     assert ENGINES["numpy"].rates_layout() == "year"
     for name, engine in ENGINES.items():
