@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,6 +55,7 @@ __all__ = [
     "Compiled",
     "Lever",
     "Param",
+    "RatesLayout",
     "ScenarioCompiler",
     "compile_scenario",
     "correlate_uniforms",
@@ -120,15 +121,33 @@ class Compiled:
 #: a function giving rows ``a .. b - 1`` of a shocked rate array, year first: ``(T, b - a)``
 Block = Callable[[int, int], Array]
 
+#: how shocked rates ``(S, [C,] T)`` are laid out in memory (issue 15): ``"year"`` first, a
+#: C-ordered ``(T, S, [C])`` (:func:`year_major`, what the blocked NumPy core reads best),
+#: or ``"sample"`` first, a C-ordered ``(S, T, [C])`` (:func:`sample_major` for a cluster
+#: series, what the compiled kernel reads best). The values are the same either way; an
+#: engine says which it wants (:meth:`clustersim.engines.Engine.rates_layout`).
+RatesLayout = Literal["year", "sample"]
+
 
 def year_major(*shape: int) -> Array:
     """An uninitialised ``(S, [C,] T)`` array stored year first: a view of a C-ordered
     ``(T, S, [C])`` array. Shocked rates (issue 15) vary by sample and year; stored this
     way the blocked core, which reads rates year by year as ``(T, B, C)``, reads each
-    year's rates as one slab instead of transposing them, and a block of the compiled
-    kernel's lanes reads one contiguous run of ``lanes x C`` values a year."""
+    year's rates as one slab instead of transposing them (the compiled kernel prefers
+    :func:`sample_major`)."""
     base: Array = np.empty((shape[-1], *shape[:-1]))
     return np.moveaxis(base, 0, -1)
+
+
+def sample_major(s: int, c: int, t: int) -> Array:
+    """An uninitialised ``(S, C, T)`` array stored sample first, then year: a view of a
+    C-ordered ``(S, T, C)`` array. The compiled kernel projects ``LANES`` samples through
+    every year before the next ones, so it reads these rates as one contiguous run a block
+    (``LANES x T x C`` values), a single stream through memory; stored year first
+    (:func:`year_major`) the same block reads ``T`` runs far apart, which cost it about as
+    much again as the rest of its work (issue 15, ``benchmarks/shocks_cost.py``)."""
+    base: Array = np.empty((s, t, c))
+    return np.swapaxes(base, 1, 2)
 
 
 def _stack_clusters(
@@ -137,6 +156,7 @@ def _stack_clusters(
     t: int,
     rows: int = 8192,
     blocks: Mapping[int, Block] | None = None,
+    layout: RatesLayout = "year",
 ) -> Array:
     """``np.stack(parts, axis=1)`` of ``(S' or 1, T')`` arrays, ``rows`` samples at a time.
 
@@ -144,9 +164,14 @@ def _stack_clusters(
     line of the output; block by block the output's lines stay in cache across the parts
     (~3x faster for 20 clusters x 65,536 samples). Parts whose index is in ``blocks``
     (shocked rates, ``(S, T)``) come from their block function, block by block, and the
-    result is stored year first (:func:`year_major`).
+    result is stored as ``layout`` says (:data:`RatesLayout`).
     """
-    out = year_major(s, len(parts), t) if blocks else np.empty((s, len(parts), t))
+    if not blocks:
+        out = np.empty((s, len(parts), t))
+    elif layout == "sample":
+        out = sample_major(s, len(parts), t)
+    else:
+        out = year_major(s, len(parts), t)
     for a in range(0, s, rows):
         b = min(a + rows, s)
         for i, r in enumerate(parts):
@@ -171,8 +196,10 @@ class _Context:
         offset: int = 0,
         inverse_normal: InverseNormal | None = None,
         drawn: Mapping[str, Array] | None = None,
+        rates_layout: RatesLayout = "year",
     ) -> None:
         self.offset = offset
+        self.rates_layout = rates_layout
         self.drawn = drawn or {}
         self.inverse_normal = inverse_normal
         self.years = years
@@ -326,6 +353,11 @@ class _Builder:
         rates, links, block = self.growth_parts(gr, x0, path)
         if block is not None:
             n = self.ctx.samples
+            if self.ctx.rates_layout == "sample":  # (S, T), C-ordered
+                rates = np.empty((n, len(self.years)))
+                for a in range(0, n, 4096):
+                    rates[a : a + 4096] = block(a, min(a + 4096, n)).T
+                return rates, links
             rates = year_major(n, len(self.years))
             years_first = np.moveaxis(rates, -1, 0)  # (T, S), C-ordered
             for a in range(0, n, 4096):  # a block's innovations stay in cache
@@ -409,7 +441,7 @@ class _Builder:
         t_ = max(r.shape[1] for r in rates)
         if blocks:  # shocked rates are (S, T), written straight into the stacked array
             s_, t_ = self.ctx.samples, len(self.years)
-        rate_arr = _stack_clusters(rates, s_, t_, blocks=blocks)  # (S', C, T')
+        rate_arr = _stack_clusters(rates, s_, t_, blocks=blocks, layout=self.ctx.rates_layout)
         elastic_ops: list[Elastic] = []
         for src, items in elastic.items():
             s_e = max(e.shape[0] for _, e in items)
@@ -935,6 +967,7 @@ def compile_scenario(
     inverse_normal: InverseNormal | None = None,
     provenance: Provenance | None = None,
     drawn: Mapping[str, Array] | None = None,
+    rates_layout: RatesLayout = "year",
 ) -> Compiled:
     """Compile ``sc`` for ``samples`` Monte Carlo samples.
 
@@ -969,6 +1002,9 @@ def compile_scenario(
         Values the caller already drew from ``uniforms`` (``ppf(u, lo, hi)`` with the same
         ``inverse_normal``, as a sweep does for its inputs table): used as given, so each
         number is drawn once. Only for paths in ``uniforms``.
+    rates_layout : {"year", "sample"}
+        How shocked cluster rates are stored (:data:`RatesLayout`); only speed depends on
+        it. An engine passes its own (:meth:`clustersim.engines.Engine.rates_layout`).
     """
     if samples < 1:
         raise ScenarioError(f"samples must be >= 1, got {samples}")
@@ -979,7 +1015,17 @@ def compile_scenario(
         seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
     prov = provenance if provenance is not None else sc.provenance
     comp, _ = _compile(
-        sc, samples, seed, uniforms, spawn_key, offset, sample_all, inverse_normal, prov, drawn
+        sc,
+        samples,
+        seed,
+        uniforms,
+        spawn_key,
+        offset,
+        sample_all,
+        inverse_normal,
+        prov,
+        drawn,
+        rates_layout=rates_layout,
     )
     return comp
 
@@ -1008,13 +1054,23 @@ def _compile(
     provenance: Provenance | None,
     drawn: Mapping[str, Array] | None,
     shape: _Shape | None = None,
+    rates_layout: RatesLayout = "year",
 ) -> tuple[Compiled, _Shape]:
     """Compile ``sc`` (:func:`compile_scenario`'s arguments, checked). With ``shape`` (from an
     earlier compile of the same scenario with the same ``sample_all``), only what depends on
     the drawn values is worked out again: the ops' arrays, the history and their checks."""
     years = np.arange(sc.base_year, sc.end_year + 1, dtype=np.int64)
     ctx = _Context(
-        years, samples, seed, spawn_key, uniforms, sample_all, offset, inverse_normal, drawn
+        years,
+        samples,
+        seed,
+        spawn_key,
+        uniforms,
+        sample_all,
+        offset,
+        inverse_normal,
+        drawn,
+        rates_layout,
     )
     ctx.provenance = provenance
     corr = shape.correlations if shape is not None else []
@@ -1082,7 +1138,7 @@ class ScenarioCompiler:
         As :func:`compile_scenario`'s (a fresh one per call when None and drawing).
     draw : bool
         Draw uncertain numbers (True) or use central values (False).
-    inverse_normal, provenance
+    inverse_normal, provenance, rates_layout
         As :func:`compile_scenario`'s.
     """
 
@@ -1094,11 +1150,13 @@ class ScenarioCompiler:
         draw: bool = True,
         inverse_normal: InverseNormal | None = None,
         provenance: Provenance | None = None,
+        rates_layout: RatesLayout = "year",
     ) -> None:
         self.scenario = sc
         self.seed = seed
         self.draw = draw
         self.inverse_normal = inverse_normal
+        self.rates_layout: RatesLayout = rates_layout
         self.provenance = provenance if provenance is not None else sc.provenance
         self._shape: _Shape | None = None
         #: how many calls worked out the structure (1 after the first call)
@@ -1134,6 +1192,7 @@ class ScenarioCompiler:
             self.provenance,
             drawn,
             shape,
+            rates_layout=self.rates_layout,
         )
         if shape is None:
             self._shape = got

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.compile import Compiled, CompiledTarget, Lever, compile_scenario
+from clustersim.compile import Compiled, CompiledTarget, Lever, RatesLayout, compile_scenario
 from clustersim.core import expr as ex
 from clustersim.core.model import Compound, Elastic, Model, StockFlow, Whole
 from clustersim.core.project import needed, project
@@ -543,7 +543,16 @@ def run_targets(
 
     if seed is None and samples > 1:
         seed = int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]
-    return _run_chunks(scenario, samples, seed, chunk, sink, evaluate, chosen.inverse_normal())
+    return _run_chunks(
+        scenario,
+        samples,
+        seed,
+        chunk,
+        sink,
+        evaluate,
+        chosen.inverse_normal(),
+        chosen.rates_layout(),
+    )
 
 
 def _run_chunks(
@@ -554,6 +563,7 @@ def _run_chunks(
     sink: Callable[[int, dict[str, Outcome]], None] | None,
     evaluate: Callable[[Compiled, list[Any]], dict[str, Outcome]],
     inverse_normal: InverseNormal | None,
+    rates_layout: RatesLayout = "year",
 ) -> dict[str, Outcome]:
     parts: dict[str, list[Outcome]] = {}
     for start in range(0, samples, chunk):
@@ -565,6 +575,7 @@ def _run_chunks(
             offset=start,
             draw=samples > 1,
             inverse_normal=inverse_normal,
+            rates_layout=rates_layout,
         )
         specs = [ct.spec for ct in comp.targets.values()]
         try:

@@ -151,22 +151,30 @@ class _Gen:
         self.arg_names.append(name)
         return name
 
-    def year_first_rates(self, rates: NDArray[np.generic]) -> str | None:
-        """Sampled rates of every year stored year first (shocked rates, issue 15: see
-        ``compile.year_major``) as a C-ordered ``(T, S, [C])`` argument, indexed
-        ``[t, s]``: a lane block reads one contiguous run a year and nothing is copied.
-        None for any other rates."""
+    def shocked_rates(self, rates: NDArray[np.generic]) -> str | None:
+        """Sampled rates of every year (shocked rates, issue 15) as an argument in the
+        order they are stored, nothing copied: the code of the rate of sample ``{s}``
+        (cluster ``{c}``) in year ``{t}``, a template for ``str.format``. Stored year first
+        (``compile.year_major``) a C-ordered ``(T, S, [C])`` indexed ``[t, s, c]``; a
+        cluster series' rates stored sample first (``compile.sample_major``, the layout
+        this engine asks for) a C-ordered ``(S, T, C)`` indexed ``[s, t, c]``, which a
+        lane block reads as one contiguous run. None for any other rates."""
         if rates.shape[0] == 1 or rates.shape[-1] == 1:
             return None
         moved = np.moveaxis(rates, -1, 0)
-        if not moved.flags.c_contiguous:
+        if moved.flags.c_contiguous:
+            stem, year_first = "ry", True
+            index = "[{t}, {s}, {c}]" if rates.ndim == 3 else "[{t}, {s}]"
+        elif rates.ndim == 3 and (moved := np.swapaxes(rates, 1, 2)).flags.c_contiguous:
+            stem, index, year_first = "rs", "[{s}, {t}, {c}]", False
+        else:
             return None
-        name = f"ry_{len(self.arrays)}"
+        name = f"{stem}_{len(self.arrays)}"
         self.arrays.append(moved)
         self.sampled.append(True)
-        self.year_first.append(True)
+        self.year_first.append(year_first)
         self.arg_names.append(name)
-        return name
+        return name + index
 
     def par(self, a: NDArray[np.generic], stem: str) -> str:
         """A parameter array with a leading sample axis (length S or 1)."""
@@ -588,8 +596,8 @@ class _Gen:
     def _compound_lanes(self, op: Compound, fused: Sequence[ClusterTotal]) -> list[str]:
         p = _TOP
         x0 = self.par(op.x0, "x0")
-        ry = self.year_first_rates(op.rates)
-        rt = ry if ry is not None else self.par(op.rates, "rt")
+        shocked = self.shocked_rates(op.rates)
+        rt = "" if shocked is not None else self.par(op.rates, "rt")
         rs, xs = self.si(op.rates), self.si(op.x0)
         tt = "t" if op.rates.shape[-1] > 1 else "0"
         els = [(self.par(e.elasticity, "el"), self.si(e.elasticity), e.source) for e in op.elastic]
@@ -608,7 +616,10 @@ class _Gen:
             lines += gather(p + "    ", f"{f}[c, b] = 1.0 + {rt}[{rs}{c_}, 0]")
             grow = [f"x = {store.format(t='t - 1')} * {f}[{'c' if op.cluster else '0'}, b]"]
         else:
-            grow = [f"g = {rt}[{tt}, {rs}{c_}]" if ry else f"g = {rt}[{rs}{c_}, {tt}]"]
+            if shocked is not None:
+                grow = [f"g = {shocked.format(t=tt, s=rs, c='c')}"]
+            else:
+                grow = [f"g = {rt}[{rs}{c_}, {tt}]"]
             for el, es, src in els:
                 g_src = f"{self.val(src, 't', cv)} / {self.val(src, 't - 1', cv)} - 1.0"
                 grow.append(f"g += {el}[{es}{c_}] * ({g_src})")

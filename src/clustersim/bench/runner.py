@@ -18,12 +18,15 @@ import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from clustersim.bench.workloads import synthetic_scenario
 from clustersim.errors import Problem, ScenarioError
+
+if TYPE_CHECKING:
+    from clustersim.compile import RatesLayout
 
 __all__ = [
     "KINDS",
@@ -169,8 +172,11 @@ def reference_rate(n_elements: int = 2048 * 20 * 12, min_time: float = 0.2) -> f
 # --- the workloads ------------------------------------------------------------------------------
 
 
-def _prepare(w: Workload) -> Callable[[], Any]:
-    """A function doing the workload's work once (setup done outside it)."""
+def _prepare(w: Workload, rates_layout: RatesLayout | None = None) -> Callable[[], Any]:
+    """A function doing the workload's work once (setup done outside it).
+
+    ``rates_layout`` overrides the engine's layout of shocked rates in ``core_targets``
+    (``benchmarks/shocks_cost.py`` compares the numba kernel on both)."""
     from clustersim.compile import compile_scenario
     from clustersim.core.project import project
     from clustersim.core.targets import evaluate_target
@@ -192,14 +198,22 @@ def _prepare(w: Workload) -> Callable[[], Any]:
     if w.kind == "core_targets":
         # the projection core alone: project and evaluate every target of samples drawn
         # beforehand, in chunks as a sweep does (sweep_targets adds the drawing)
+        # (drawn as a sweep with this engine draws them: its shocked rates' memory layout)
+        engine = get_engine(w.engine)
         chunk = min(w.samples, 65_536)
         comps = [
-            compile_scenario(sc, samples=min(chunk, w.samples - a), seed=1, offset=a, draw=True)
+            compile_scenario(
+                sc,
+                samples=min(chunk, w.samples - a),
+                seed=1,
+                offset=a,
+                draw=True,
+                rates_layout=rates_layout or engine.rates_layout(),
+            )
             for a in range(0, w.samples, chunk)
         ]
         from clustersim.core.targets import result_buffers
 
-        engine = get_engine(w.engine)
         n_t = len(comps[0].targets)
         bufs = dict(zip(("value", "margin", "met"), result_buffers(n_t, chunk), strict=True))
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from clustersim.compile import Compiled
+    from clustersim.compile import Compiled, RatesLayout
     from clustersim.core.targets import Outcome
     from clustersim.sampling import InverseNormal
 
@@ -44,6 +44,11 @@ class Engine(Protocol):
     def inverse_normal(self) -> InverseNormal | None:
         """The inverse normal CDF its draws use (None: scipy's compiled ``ndtri``,
         :func:`clustersim.sampling.normal_cdf.cephes_ndtri`)."""
+        ...
+
+    def rates_layout(self) -> RatesLayout:
+        """How its compiled chunks should store shocked cluster rates
+        (:data:`clustersim.compile.RatesLayout`): only its speed depends on it."""
         ...
 
     def evaluate(

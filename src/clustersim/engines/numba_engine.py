@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 from clustersim.kinds.targets import TARGET_KINDS, TargetKind
 
 if TYPE_CHECKING:
-    from clustersim.compile import Compiled
+    from clustersim.compile import Compiled, RatesLayout
     from clustersim.core.targets import Outcome
     from clustersim.engines.base import Buffers
     from clustersim.sampling import InverseNormal
@@ -52,6 +52,9 @@ class NumbaEngine:
         from clustersim.accel.draws import ndtri
 
         return ndtri
+
+    def rates_layout(self) -> RatesLayout:
+        return "sample"  # a lane block's rates of every year one contiguous run
 
     def evaluate(
         self, comp: Compiled, *, block: int | None = None, out: Buffers | None = None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from clustersim.core.blocked import evaluate_targets
 
 if TYPE_CHECKING:
-    from clustersim.compile import Compiled
+    from clustersim.compile import Compiled, RatesLayout
     from clustersim.core.targets import Outcome
     from clustersim.engines.base import Buffers
     from clustersim.sampling import InverseNormal
@@ -30,6 +30,9 @@ class NumpyEngine:
 
     def inverse_normal(self) -> InverseNormal | None:
         return None
+
+    def rates_layout(self) -> RatesLayout:
+        return "year"  # each year's rates one slab of a sample block
 
     def evaluate(
         self, comp: Compiled, *, block: int | None = None, out: Buffers | None = None

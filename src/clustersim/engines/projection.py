@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.compile import Compiled, CompiledTarget
+from clustersim.compile import Compiled, CompiledTarget, RatesLayout
 from clustersim.core import expr as ex
 from clustersim.core.model import Compound, StockFlow
 from clustersim.core.project import project
@@ -150,6 +150,9 @@ class ProjectionEngine:
 
     def inverse_normal(self) -> InverseNormal | None:
         return None
+
+    def rates_layout(self) -> RatesLayout:
+        return "year"  # as the NumPy core
 
     def evaluate(
         self, comp: Compiled, *, block: int | None = None, out: Buffers | None = None

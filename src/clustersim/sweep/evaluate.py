@@ -228,6 +228,7 @@ def scenario_compiler(plan: SweepPlan, engine: str) -> ScenarioCompiler:
             seed=plan.seed,
             draw=True,
             inverse_normal=get_engine(engine).inverse_normal(),
+            rates_layout=get_engine(engine).rates_layout(),
         )
         held[1][engine] = got
     return got

@@ -548,3 +548,33 @@ def test_year_first_blocks_give_the_same_bits(ar: float, rate_shape: tuple[int, 
     want = shocked_rates(rates, ar1(e.copy(), ar))
     got = shocked_rates_years(rates, ar1_years(np.ascontiguousarray(e.T), ar), np.empty((8, 50)))
     np.testing.assert_array_equal(got.T.view(np.int64), want.view(np.int64))
+
+
+@pytest.mark.parametrize("samples", [5, 13, 40])
+def test_shocked_rates_stored_sample_first_are_the_same_numbers(samples: int) -> None:
+    """An engine may ask for shocked rates stored sample first (compile.sample_major,
+    the numba engine's layout: a lane block's rates of every year are one contiguous run).
+    The rates are the same bits as stored year first, and every engine gives the same
+    outcomes from either layout (the numba kernel reads them as (S, T, C), its ragged tail
+    slicing the sample axis)."""
+    from clustersim.bench.workloads import synthetic_scenario
+    from clustersim.engines import ENGINES
+
+    sc = synthetic_scenario(6, 7, shocks=True)
+    year = compile_scenario(sc, samples=samples, seed=2)
+    sample = compile_scenario(sc, samples=samples, seed=2, rates_layout="sample")
+    ry, rs = year.model.op("output").rates, sample.model.op("output").rates
+    assert rs.shape == (samples, 6, 7) and np.swapaxes(rs, 1, 2).flags.c_contiguous
+    np.testing.assert_array_equal(rs.view(np.int64), ry.view(np.int64))
+    gy, gs = year.model.op("gdp").rates, sample.model.op("gdp").rates  # a region series'
+    assert gs.shape == (samples, 7) and gs.flags.c_contiguous
+    np.testing.assert_array_equal(gs.view(np.int64), gy.view(np.int64))
+    assert ENGINES["numba"].rates_layout() == "sample"
+    assert ENGINES["numpy"].rates_layout() == "year"
+    for name, engine in ENGINES.items():
+        if not engine.available():
+            continue
+        a, b = engine.evaluate(year), engine.evaluate(sample)
+        for tid, o in a.items():
+            np.testing.assert_array_equal(o.value, b[tid].value, err_msg=f"{name} {tid}")
+            assert np.array_equal(o.met, b[tid].met), (name, tid)
