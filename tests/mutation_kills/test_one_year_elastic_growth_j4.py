@@ -31,3 +31,28 @@ def test_elastic_growth_over_one_projected_year() -> None:
     np.testing.assert_allclose(plain, [[[10.0, 12.0]]], rtol=1e-14)
     drawn = cs.run(sc, samples=3, seed=1, required=False).series["output"]
     np.testing.assert_allclose(drawn, np.tile([[[10.0, 12.0]]], (3, 1, 1)), rtol=1e-14)
+
+
+def test_elastic_growth_over_one_projected_year_time_major() -> None:
+    """The block engine's projection (year first): the same 10 -> 12 for cluster a."""
+    from clustersim.core.blocked import project_time_major
+
+    d = {
+        "id": "e",
+        "name": "e",
+        "base_year": 2023,
+        "end_year": 2024,
+        "region": {"gdp": {"base": 100, "growth": 0.1}},
+        "clusters": {
+            "a": {
+                "name": "A",
+                "output": {
+                    "base": 10,
+                    "growth": {"kind": "elasticity", "to": "gdp", "elasticity": 2.0},
+                },
+            }
+        },
+    }
+    comp = cs.compile_scenario(cs.Scenario.model_validate(d), samples=3, seed=1)
+    out = np.asarray(project_time_major(comp.model)["output"])  # (T, B', C)
+    np.testing.assert_allclose(out[:, :, 0], np.broadcast_to([[10.0], [12.0]], (2, out.shape[1])))
