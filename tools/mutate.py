@@ -636,6 +636,8 @@ def run_fresh(
     todo: list[tuple[Mutant, list[str]]], times: dict[str, float], a: argparse.Namespace
 ) -> None:
     """Every mutant in its own pytest process, on a copy of ``src`` per worker."""
+    progress = a.out / "progress.jsonl"  # appended to the forked runs' rows
+    progress.touch()
     with tempfile.TemporaryDirectory(prefix="mutate-") as tmp:
         works = []
         for j in range(a.jobs):
@@ -647,9 +649,13 @@ def run_fresh(
         def job(item: tuple[Mutant, list[str]]) -> Mutant:
             w = free.pop()
             try:
-                run_one(item[0], item[1], times, w, a.timeout_factor)
+                run_one(
+                    item[0], _ordered(item[1], times, a.test_budget), times, w, a.timeout_factor
+                )
             finally:
                 free.append(w)
+            with progress.open("a", encoding="utf-8") as f:  # a partial run can be scored
+                f.write(json.dumps(asdict(item[0])) + "\n")
             return item[0]
 
         with cf.ThreadPoolExecutor(a.jobs) as pool:
