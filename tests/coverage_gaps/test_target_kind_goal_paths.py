@@ -7,6 +7,7 @@ import numpy as np
 from numpy.testing import assert_array_equal
 
 from clustersim.kinds.targets import TARGET_KINDS
+from clustersim.kinds.targets.reached_by import ReachedByTarget
 
 
 def test_flow_every_year_goal_path_is_the_goal_every_year() -> None:
@@ -33,5 +34,6 @@ def test_pp_change_per_year_goal_path_adds_the_goal_each_year() -> None:
 
 def test_reached_by_per_year_is_the_metric_of_each_year() -> None:
     """reached_by compares the metric itself with the bound in each year of the window."""
+    assert TARGET_KINDS["reached_by"] is ReachedByTarget
     w = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
-    assert_array_equal(TARGET_KINDS["reached_by"].per_year(w), [[1, 2], [3, 4], [5, 6]])
+    assert_array_equal(ReachedByTarget.per_year(w), [[1, 2], [3, 4], [5, 6]])
