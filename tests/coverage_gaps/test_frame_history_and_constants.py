@@ -13,6 +13,7 @@ from numpy.testing import assert_allclose
 import clustersim as cs
 from clustersim.core import expr as ex
 from clustersim.core.targets import Frame, HistoryMissing
+from clustersim.engine import run_targets
 
 YEARS = np.array([2023, 2024, 2025], dtype=np.int64)
 
@@ -67,3 +68,7 @@ def test_a_run_reading_incomplete_history_says_which_target() -> None:
     with pytest.raises(cs.ScenarioError) as e:
         cs.run(cs.Scenario.model_validate(d), samples=2, seed=1)
     assert str(e.value) == "targets.t: the history in 2022 is incomplete: no value for output[b]"
+    # the chunked target-only run names the targets block
+    with pytest.raises(cs.ScenarioError) as e:
+        run_targets(cs.Scenario.model_validate(d), samples=2, seed=1, engine="numpy")
+    assert str(e.value) == "targets: the history in 2022 is incomplete: no value for output[b]"
