@@ -1344,7 +1344,7 @@ def _given_lever(comp: Compiled, b: _Builder, lv: Any, where: tuple[str, ...]) -
 def _default_lever(comp: Compiled, b: _Builder, t: Target, metric: ex.Expr) -> Lever | None:
     """The first series the metric reads, within its group or cluster."""
     first = _first(metric)
-    if first is None:
+    if first is None:  # pragma: no cover  (compile refused a metric of no series)
         return None
     name, sel = first
     group = t.scope_group()
@@ -1377,7 +1377,7 @@ def _follow(comp: Compiled, b: _Builder, name: str, sel: Any) -> Lever | None:
         seen.add(name)
         if name in comp.metrics:
             f = _first(comp.metrics[name])
-            if f is None:
+            if f is None:  # pragma: no cover  (as in _default_lever: it reads a series)
                 return None
             name, inner = f
             if isinstance(inner, tuple):  # ("pick", cluster id)

@@ -150,7 +150,9 @@ def _mark_years(text: str) -> str:
         return text
     try:
         toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError):
+    # parse() ran ast.parse on this same text first, so the tokenizer cannot fail here
+    # under 3.11; kept for CPython versions whose tokenizer and parser disagree
+    except (tokenize.TokenError, SyntaxError):  # pragma: no cover
         return text
     starts = [0]
     for line in text.splitlines(keepends=True):
