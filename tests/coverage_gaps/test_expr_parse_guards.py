@@ -6,6 +6,7 @@ not an expression."""
 from __future__ import annotations
 
 import ast
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -31,10 +32,12 @@ def test_the_parsers_recursion_and_memory_errors_say_too_deep(
     other versions' parsers raise RecursionError / MemoryError, answered the same way."""
     for exc in (RecursionError, MemoryError):
 
-        def refuse(src: str, mode: str = "exec", _e: Any = exc) -> ast.Expression:
+        def refuse(*args: Any, _e: Any = exc, **kwargs: Any) -> ast.Expression:
             raise _e()
 
-        monkeypatch.setattr(ast, "parse", refuse)
+        # only the expression module's view of ``ast`` is patched: pytest itself calls
+        # ast.parse when it reports a failing assertion
+        monkeypatch.setattr(ex, "ast", SimpleNamespace(**{**vars(ast), "parse": refuse}))
         assert _msg("-(-(gdp))") == (
             "the expression '-(-(gdp))' nests more than 64 levels deep (a sum of n terms is "
             "n levels): define parts of it as metrics, or sum a group with sum(series, group=g)"
@@ -42,10 +45,10 @@ def test_the_parsers_recursion_and_memory_errors_say_too_deep(
 
 
 def test_a_value_error_of_the_parser_is_quoted(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(src: str, mode: str = "exec") -> ast.Expression:
+    def refuse(*args: Any, **kwargs: Any) -> ast.Expression:
         raise ValueError("Exceeds the limit (4300 digits) for integer string conversion")
 
-    monkeypatch.setattr(ast, "parse", refuse)
+    monkeypatch.setattr(ex, "ast", SimpleNamespace(**{**vars(ast), "parse": refuse}))
     assert _msg("1 + gdp") == (
         "in '1 + gdp': Exceeds the limit (4300 digits) for integer string conversion"
     )
