@@ -169,6 +169,8 @@ def _points(node: ast.AST) -> Iterator[Point]:
             nv = type(v)(1)
         elif v == 1 and isinstance(v, int):
             nv = 0
+        elif v + 1 == v:  # a float too large for + 1 to change it (1e100): a real change
+            nv = v * 2
         else:
             nv = v + 1
 
