@@ -415,11 +415,19 @@ def _meeting_side(rate: float, margins: Callable[[Array], Array], bound: Bound) 
     cand = rate + steps * np.spacing(1.0 + abs(rate))  # the formula first, then nearest
     cand = cand[cand >= RATE_LO]  # a rate the scenario format accepts
     m = margins(cand)
-    ok = np.flatnonzero(m >= safe)
-    if len(ok):
-        return float(cand[ok[0]])
-    # a strict goal is not met at its edge: no nudge reached past it, so the search decides
-    return rate if np.isfinite(m[0]) and not bound.strict else None
+    # a goal far below 1 (a level 1e-13 reached at -99.99999%) cannot clear SAFE * scale,
+    # whose scale is at least 1: an inclusive goal then asks SAFE relative to the goal
+    # itself, and at least a margin >= 0 (the raw promise)
+    goal = max(abs(v) for v in (bound.lo, bound.hi) if v is not None)
+    edges = [safe] if bound.strict else [safe, SAFE * goal, 0.0]
+    for edge in edges:
+        ok = np.flatnonzero(m >= edge)
+        if len(ok):
+            return float(cand[ok[0]])
+    # a point goal (between [a, a]) has no margin >= 0 a float may reach: the formula's
+    # rate is the answer; otherwise no nudge reached the goal, so the search decides
+    point = bound.lo is not None and bound.lo == bound.hi
+    return rate if point and np.isfinite(m[0]) else None
 
 
 def _closed_form(

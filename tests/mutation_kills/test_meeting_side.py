@@ -24,9 +24,12 @@ def test_the_farthest_nudge_is_256_ulps_up() -> None:
         return np.where(cand >= edge, SAFE, -1.0)
 
     assert _meeting_side(rate, margins, b) == edge
-    # one ulp further is out of reach: an inclusive goal keeps the formula's rate
+    # one ulp further is out of reach: no rate is kept (None: the search decides), but a
+    # point goal, which no float may meet with a margin >= 0, keeps the formula's rate
     far = _needs(rate, 257)
-    assert _meeting_side(rate, lambda c: np.where(c >= far, SAFE, -1.0), b) == rate
+    assert _meeting_side(rate, lambda c: np.where(c >= far, SAFE, -1.0), b) is None
+    point = Bound(lo=1.0, hi=1.0)
+    assert _meeting_side(rate, lambda c: np.where(c >= far, SAFE, -1.0), point) == rate
 
 
 def test_the_nearest_meeting_rate_wins_and_below_comes_after_above() -> None:
@@ -41,11 +44,35 @@ def test_the_nearest_meeting_rate_wins_and_below_comes_after_above() -> None:
     assert _meeting_side(rate, margins, b) == up
 
 
-def test_a_strict_goal_not_cleared_within_reach_is_left_to_the_search() -> None:
-    """more_than 1: no candidate clears it, so no rate is kept (None: the search decides);
-    an inclusive goal keeps the formula's rate instead."""
+def test_a_goal_not_reached_within_reach_is_left_to_the_search() -> None:
+    """more_than 1 or at_least 1: no candidate reaches it, so no rate is kept (None: the
+    search decides); only a point goal keeps the formula's rate."""
     rate = 0.05
-    assert (
-        _meeting_side(rate, lambda c: np.full(c.shape, -1e-3), Bound(lo=1.0, strict=True)) is None
-    )
-    assert _meeting_side(rate, lambda c: np.full(c.shape, -1e-3), Bound(lo=1.0)) == rate
+    short = lambda c: np.full(c.shape, -1e-3)  # noqa: E731
+    assert _meeting_side(rate, short, Bound(lo=1.0, strict=True)) is None
+    assert _meeting_side(rate, short, Bound(lo=1.0)) is None
+    assert _meeting_side(rate, short, Bound(lo=1.0, hi=1.0)) == rate
+
+
+def test_a_tiny_goal_asks_safe_relative_to_itself_then_a_margin_of_zero() -> None:
+    """at_least 1e-13 (a level reached at -99.99999%): SAFE * scale (scale >= 1) is out of
+    any nudge's reach, so the nearest rate clearing SAFE * 1e-13 is kept, before a nearer
+    one that only reaches a margin >= 0; failing both, the nearest margin >= 0."""
+    rate, goal = -0.9999999467, 1e-13
+    b = Bound(lo=goal)
+    one, two, five = _needs(rate, 1), _needs(rate, 2), _needs(rate, 5)
+    rel = SAFE * goal
+    assert rel < SAFE * b.scale
+
+    def tiers(cand: np.ndarray) -> np.ndarray:
+        return np.where(cand == two, rel, np.where(cand == one, 1e-40, -1e-20))
+
+    assert _meeting_side(rate, tiers, b) == two
+    assert _meeting_side(rate, lambda c: np.where(c == five, 0.0, -1e-20), b) == five
+    # SAFE * goal just missed (by its float neighbour below) counts only as a margin >= 0
+    below = float(np.nextafter(rel, 0.0))
+    both = lambda c: np.where(c == two, below, np.where(c == five, rel, -1.0))  # noqa: E731
+    assert _meeting_side(rate, both, b) == five
+    # a strict goal is met only past its tolerance: a margin >= 0 does not do
+    strict = Bound(lo=goal, strict=True)
+    assert _meeting_side(rate, lambda c: np.where(c == one, rel, -1e-20), strict) is None

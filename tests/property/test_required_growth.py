@@ -135,6 +135,36 @@ def test_required_growth_meets_every_generated_target(d: dict[str, Any]) -> None
     check_required(d)
 
 
+@pytest.mark.parametrize(("years", "x0"), [(2, 100.0), (3, 0.5), (5, 3.0)])
+def test_a_level_reached_near_minus_100_percent_is_met(years: int, x0: float) -> None:
+    """The example hypothesis found: a level ~1e-8 of the base per year, so the rate sits
+    near -99.99999% and the goal (1e-13 .. 1e-36) is far below SAFE * scale (scale >= 1).
+    The closed form's rate used to be kept on the missing side (margin -3e-22)."""
+    goal = x0 * 5.33e-8**years  # the rate is 5.33e-8 - 1 = -0.9999999467
+    d = {
+        "id": "tiny",
+        "name": "tiny",
+        "base_year": 2020,
+        "end_year": 2020 + years,
+        "region": {"gdp": {"base": 1000.0, "growth": 0.05}},
+        "clusters": {"a": {"name": "A", "output": {"base": x0, "growth": 0.05}}},
+        "targets": {
+            "t": {
+                "kind": "level",
+                "label": "t",
+                "metric": "output[a]",
+                "year": 2020 + years,
+                "at_least": goal,
+            }
+        },
+    }
+    res = cs.run(Scenario.model_validate(d))
+    rg = res.target("t").required_growth
+    assert rg is not None and rg["method"] == "closed_form"
+    assert rg["rate"] == pytest.approx(5.33e-8 - 1.0, abs=1e-15)
+    assert check_required(d) == 1
+
+
 # --- hand-made scenarios: every kind with an explicit lever ------------------------------------
 
 BASE, END = 2023, 2028
