@@ -12,21 +12,40 @@ that outlives its time budget.
 How the mutant gets in: the mutated file is compiled, and each function whose byte code
 changed gets its new code object assigned to ``function.__code__`` on the live function.
 Every reference to it (``from x import f``, a registry, a bound method, a pydantic
-validator, a closure) sees the mutant, which a module reload would not give. Mutants
-outside any function (a module constant, a class attribute) cannot be swapped in that way
-without creating new classes; :func:`patch` says so and the caller runs them in a fresh
-interpreter instead (a few percent of the mutants).
+validator, a closure) sees the mutant, which a module reload would not give.
+
+Mutants outside any function run while the package is imported. Three kinds are set on
+the live objects instead (:meth:`Warm.patch_body`), exactly as an import of the mutated
+file would leave them:
+
+- a default argument (``required: bool = True``): the function's ``__defaults__`` /
+  ``__kwdefaults__``;
+- a module constant (``SAFE = 64 * eps``): the module's attribute and every
+  ``from module import SAFE`` binding of the same object;
+- a class attribute declared ``ClassVar`` or not annotated (``percent: ClassVar[bool] =
+  True``): ``setattr`` on the live class (its subclasses inherit it as they would).
+
+Each only when nothing else read the name while the modules were imported (a default
+``block: int = DEFAULT_BLOCK``, a pydantic field's annotation, a table built from a
+constant, a test's parametrize list): a scan of every module's import-time code (outside
+function bodies) lists those names, and a mutant of one of them, a pydantic or dataclass
+field, an ``Annotated`` constraint or any other statement runs in a fresh interpreter
+(:meth:`patch` says why; the caller does it).
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import copy
+import dataclasses
+import enum
 import functools
 import gc
 import importlib
 import os
 import pkgutil
+import re
 import signal
 import sys
 import time
@@ -79,6 +98,7 @@ class Warm:
             with contextlib.suppress(Exception):
                 importlib.import_module(info.name)
         self.index()
+        self.read_at_import = _read_at_import([*src.rglob("*.py"), *(root / "tests").rglob("*.py")])
 
     def index(self) -> None:
         """The live function objects of the mutated files (after the tests are imported:
@@ -128,8 +148,10 @@ class Warm:
         done = 0
         for q in sorted({_outer_function(q) for q in changed}):
             codes = new_by.get(q, [])
-            if len(codes) != 1 or not codes[0].co_flags & _FUNCTION:
-                return f"{q} is not one function (a module or class body, or a redefinition)"
+            if len(codes) == 1 and not codes[0].co_flags & _FUNCTION:  # a module/class body
+                return self.patch_body(path, original, mutated)
+            if len(codes) != 1:
+                return f"{q} is not one function (a redefinition)"
             live = self.functions.get((str(path), q), [])
             if not live:
                 return f"no live function {q}"
@@ -141,6 +163,175 @@ class Warm:
         for cache in self.caches:
             cache.cache_clear()
         return None if done else "nothing patched"
+
+    def patch_body(self, path: Path, original: str, mutated: str) -> str | None:
+        """Set a mutant of a module or class body on the live objects (see the module's
+        docstring); the reason it cannot, or None when done."""
+        module = next(
+            (m for m in list(sys.modules.values()) if getattr(m, "__file__", None) == str(path)),
+            None,
+        )
+        if module is None:
+            return "module not imported"
+        found = _one_change(
+            ast.parse(ast.unparse(ast.parse(original))).body, ast.parse(mutated).body
+        )
+        if isinstance(found, str):
+            return found
+        chain, before, after = found
+        scope = vars(module)
+
+        def value(expr: ast.expr | None) -> Any:
+            if expr is None:
+                return None
+            return eval(compile(ast.Expression(expr), str(path), "eval"), scope)
+
+        if isinstance(after, ast.FunctionDef | ast.AsyncFunctionDef):
+            assert isinstance(before, ast.FunctionDef | ast.AsyncFunctionDef)
+            same = copy.deepcopy(after)
+            same.args.defaults, same.args.kw_defaults = (
+                before.args.defaults,
+                before.args.kw_defaults,
+            )
+            if ast.dump(same) != ast.dump(before):
+                return f"{after.name}: more than a default changed"
+            qual = ".".join([*chain, after.name])
+            live = self.functions.get((str(path), qual), [])
+            if not live:
+                return f"no live function {qual}"
+            defaults = tuple(value(d) for d in after.args.defaults)
+            kw = {
+                a.arg: value(d)
+                for a, d in zip(after.args.kwonlyargs, after.args.kw_defaults, strict=True)
+                if d is not None
+            }
+            for f in live:
+                if len(f.__defaults__ or ()) != len(defaults) or set(f.__kwdefaults__ or {}) != set(
+                    kw
+                ):
+                    return f"{qual}: its live defaults do not match the source (a wrapper)"
+                f.__defaults__, f.__kwdefaults__ = defaults or None, kw or None
+            return None
+        name = _assigned_name(after)
+        if name is None:
+            return f"{type(after).__name__} in a module or class body"
+        if name in self.read_at_import:
+            return f"{name} is read while the modules are imported"
+        new = value(after.value)  # type: ignore[attr-defined]
+        if not chain:  # a module constant and its from-imports
+            old = scope[name]
+            for m in list(sys.modules.values()):
+                if isinstance(m, types.ModuleType) and vars(m).get(name) is old:
+                    setattr(m, name, new)
+            return None
+        cls: Any = module
+        for part in chain:
+            cls = getattr(cls, part, None)
+        if not isinstance(cls, type) or issubclass(cls, enum.Enum) or dataclasses.is_dataclass(cls):
+            return f"{'.'.join(chain)}: not a plain class (an enum, a dataclass)"
+        annotation = getattr(after, "annotation", None)
+        if annotation is not None and "ClassVar" not in ast.dump(annotation):
+            return f"{'.'.join(chain)}.{name} is a field"
+        if annotation is None and hasattr(cls, "model_fields"):
+            return f"{'.'.join(chain)}.{name}: an unannotated attribute of a pydantic model"
+        setattr(cls, name, new)
+        return None
+
+
+def _one_change(
+    old: list[ast.stmt], new: list[ast.stmt], chain: tuple[str, ...] = ()
+) -> tuple[list[str], ast.stmt, ast.stmt] | str:
+    """The one statement that differs between two bodies, inside class bodies if need be:
+    (the classes holding it, before, after), or why there is no such statement."""
+    if len(old) != len(new):
+        return "the mutant changed the number of statements"
+    differ = [(a, b) for a, b in zip(old, new, strict=True) if ast.dump(a) != ast.dump(b)]
+    if len(differ) != 1:
+        return f"{len(differ)} statements changed"
+    a, b = differ[0]
+    if isinstance(a, ast.ClassDef) and isinstance(b, ast.ClassDef):
+        if ast.dump(ast.Module(a.bases + a.keywords + a.decorator_list, [])) != ast.dump(  # type: ignore[arg-type]
+            ast.Module(b.bases + b.keywords + b.decorator_list, [])  # type: ignore[arg-type]
+        ):
+            return f"class {a.name}: its bases or decorators changed"
+        return _one_change(a.body, b.body, (*chain, a.name))
+    return list(chain), a, b
+
+
+def _assigned_name(stmt: ast.stmt) -> str | None:
+    """``NAME = value`` or ``NAME: T = value``: NAME; else None."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        target = stmt.target
+    else:
+        return None
+    return target.id if isinstance(target, ast.Name) else None
+
+
+def _read_at_import(files: list[Path]) -> set[str]:
+    """Every name and attribute read by code that runs while the modules are imported:
+    module and class bodies, decorators, default arguments and annotations (a string
+    annotation's names too), ``getattr(x, "name")``; not function or lambda bodies (run
+    later, by the tests)."""
+    names: set[str] = set()
+
+    def words(text: str) -> None:
+        names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+
+    def strings(node: ast.AST) -> None:  # forward references (not Literal values)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            words(node.value)
+        elif isinstance(node, ast.Subscript) and "Literal" in ast.dump(node.value):
+            return
+        for child in ast.iter_child_nodes(node):
+            strings(child)
+
+    def note(node: ast.AST | None) -> None:  # an annotation
+        if node is not None:
+            strings(node)
+            visit(node)
+
+    def visit(node: ast.AST | None) -> None:
+        if node is None:
+            return
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for sub in [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]:
+                visit(sub)
+            args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+            args += [a for a in (node.args.vararg, node.args.kwarg) if a is not None]
+            for sub in [node.returns, *(a.annotation for a in args)]:
+                note(sub)
+            return
+        if isinstance(node, ast.Lambda):
+            for sub in [*node.args.defaults, *node.args.kw_defaults]:
+                visit(sub)
+            return
+        if isinstance(node, ast.AnnAssign):
+            note(node.annotation)
+            visit(node.target)
+            visit(node.value)
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            names.add(node.attr)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "hasattr", "setattr")
+            and len(node.args) > 1
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            names.add(node.args[1].value)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for f in files:
+        with contextlib.suppress(SyntaxError, UnicodeDecodeError):
+            visit(ast.parse(f.read_text(encoding="utf-8")))
+    return names
 
 
 def _no_shrinking() -> None:

@@ -122,6 +122,9 @@ class Mutant:
     #: forked child, forked after the import, would never run the mutant, so it runs fresh
     import_time: bool = False
     reason: str = ""
+    #: how it ran: "fork", "fork, set at import level" (tools/_mutate_fork.py), or
+    #: "fresh: <why it could not be set in a fork>"
+    ran: str = ""
 
 
 @dataclass
@@ -482,6 +485,12 @@ def report(mutants: list[Mutant], out: Path, elapsed: float) -> float:
         f"{len(mutants)} mutants in {elapsed / 60:.1f} min wall time; the forked runs used "
         f"{sum(m.cpu for m in mutants) / 60:.1f} CPU minutes.",
         "",
+        "Mutants of import-time code (a constant, a default, a class attribute): "
+        f"{sum(m.ran == 'fork, set at import level' for m in mutants)} set on the live "
+        "objects in a forked child, "
+        f"{sum(m.import_time and m.ran.startswith('fresh') for m in mutants)} in a fresh "
+        "interpreter.",
+        "",
         "| status | mutants |",
         "|---|---|",
         *(f"| {k} | {v} |" for k, v in sorted(counts.items())),
@@ -577,8 +586,10 @@ def run_warm(
     logs.mkdir(parents=True, exist_ok=True)
     progress = a.out / "progress.jsonl"
     progress.write_text("", encoding="utf-8")
-    fresh = [t for t in todo if t[0].import_time]
-    todo = [t for t in todo if not t[0].import_time]
+    # an import-time mutant is set on the live objects where that is exact (see
+    # Warm.patch_body); the child says "unpatchable" otherwise and it runs fresh below
+    fresh = [t for t in todo if t[0].import_time and a.import_fresh]
+    todo = [t for t in todo if not (t[0].import_time and a.import_fresh)]
 
     def schedule(items: dict[str, Any], run: Any) -> None:
         print(f"warm parent ready in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -617,9 +628,11 @@ def run_warm(
                     continue
                 status, reason, seconds = res
                 if status == "unpatchable":
+                    m.ran = f"fresh: {reason}"
                     fresh.append((m, tests))
                     continue
                 m.status, m.reason, m.seconds, m.cpu = status, reason, seconds, child.cpu
+                m.ran = "fork, set at import level" if m.import_time else "fork"
                 with progress.open("a", encoding="utf-8") as f:  # a partial run can be scored
                     f.write(json.dumps(asdict(m)) + "\n")
                 done += 1
@@ -649,6 +662,7 @@ def run_fresh(
         free = list(works)
 
         def job(item: tuple[Mutant, list[str]]) -> Mutant:
+            item[0].ran = item[0].ran or "fresh"
             w = free.pop()
             try:
                 run_one(
@@ -681,6 +695,12 @@ def main(argv: list[str] | None = None) -> int:
         "--fresh",
         action="store_true",
         help="a fresh pytest process per mutant (slow; the default forks a warm parent)",
+    )
+    ap.add_argument(
+        "--import-fresh",
+        action="store_true",
+        help="run every mutant of import-time code in a fresh interpreter (the default sets "
+        "default arguments, constants and class variables on the live objects where exact)",
     )
     ap.add_argument("--keys", nargs="+", help="run only the mutants with these keys")
     ap.add_argument(
