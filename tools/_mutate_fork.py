@@ -128,9 +128,13 @@ class Warm:
             str(self.root / "pyproject.toml"),
         ]
 
-    def patch(self, path: Path, original: str, mutated: str) -> str | None:
+    def patch(
+        self, path: Path, original: str, mutated: str, import_time: bool = False
+    ) -> str | None:
         """Swap the mutated functions of ``path`` into the live ones (in the child);
-        the reason it cannot, or None when done."""
+        the reason it cannot, or None when done. ``import_time``: the mutant's lines ran
+        only while the modules were imported (a function that builds a registry), so a
+        function swapped in now would never run them."""
         old = compile(ast.unparse(ast.parse(original)), str(path), "exec")
         new = compile(mutated, str(path), "exec")
         old_by: dict[str, list[types.CodeType]] = {}
@@ -152,6 +156,8 @@ class Warm:
                 return self.patch_body(path, original, mutated)
             if len(codes) != 1:
                 return f"{q} is not one function (a redefinition)"
+            if import_time:
+                return f"{q} runs only while the modules are imported"
             live = self.functions.get((str(path), q), [])
             if not live:
                 return f"no live function {q}"
@@ -357,6 +363,7 @@ class Child:
         path: Path,
         original: str,
         mutated: str,
+        import_time: bool,
         body: Any,
         budget: float,
         log: Path,
@@ -375,7 +382,7 @@ class Child:
                 fd = os.open(str(log), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
                 os.dup2(fd, 1)
                 os.dup2(fd, 2)
-                why = warm.patch(path, original, mutated)
+                why = warm.patch(path, original, mutated, import_time)
                 if why is not None:
                     os.write(w, why.encode()[:500])
                     code = 4
@@ -446,7 +453,9 @@ class Loop:
         items = {it.nodeid: it for it in session.items}
         self.warm.index()
 
-        def run(ids: list[str], patch: tuple[Path, str, str], budget: float, log: Path) -> Child:
+        def run(
+            ids: list[str], patch: tuple[Path, str, str, bool], budget: float, log: Path
+        ) -> Child:
             chosen = [items[i] for i in ids if i in items]
 
             def body() -> int:

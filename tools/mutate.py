@@ -39,13 +39,14 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -411,6 +412,38 @@ def select(m: Mutant, lines: dict[int, set[str]]) -> set[str]:
 # --- running mutants -----------------------------------------------------------------------------
 
 
+class _NamingTests:
+    """For a mutant of import-time code (a constant, a default, a class attribute): the
+    tests whose module names it. A test that reads ``Kind.percent`` runs no line of the
+    kind's file, so the coverage map alone would not choose it (nor, under a test budget,
+    reach it among hundreds of tests that import the file)."""
+
+    def __init__(self, tests: Iterable[str]) -> None:
+        """``tests``: every test id of the run (those that ran no line of the core too)."""
+        self.by_file: dict[str, set[str]] = {}
+        for t in tests:
+            self.by_file.setdefault(t.split("::")[0], set()).add(t)
+        self.text = {
+            f: (ROOT / f).read_text(encoding="utf-8") for f in self.by_file if (ROOT / f).is_file()
+        }
+
+    def tiers(self, m: Mutant) -> dict[str, int]:
+        """Test id -> 0 (its module names the symbol and its class or module), 1 (names
+        one of them)."""
+        hit = re.match(r"(?:def\s+)?(\w+)", m.source)
+        symbol = hit.group(1) if hit else ""
+        owner = {m.scope.split(".")[0], Path(m.file).stem} - {"", "__init__", "_base", "base"}
+        out: dict[str, int] = {}
+        for f, text in self.text.items():
+            has = {w for w in (symbol, *owner) if w and re.search(rf"\b{re.escape(w)}\b", text)}
+            if not has:
+                continue
+            tier = 0 if symbol in has and len(has) > 1 else 1
+            for t in self.by_file[f]:
+                out[t] = tier
+        return out
+
+
 def run_one(
     m: Mutant, tests: list[str], times: dict[str, float], work: Path, factor: float
 ) -> None:
@@ -554,12 +587,19 @@ def expand(paths: list[str]) -> list[Path]:
     return [f for f in files if f.name != "__main__.py"]
 
 
-def _ordered(tests: list[str], times: dict[str, float], budget: float = math.inf) -> list[str]:
-    """Fastest first; with a ``budget`` (seconds of recorded test time), only the fastest
-    tests that fit in it (at least one): a mutant that survives them is reported as
-    surviving, so a budget can only lower the score."""
+def _ordered(
+    tests: list[str],
+    times: dict[str, float],
+    budget: float = math.inf,
+    first: dict[str, int] | None = None,
+) -> list[str]:
+    """Fastest first (within each tier of ``first``: test id -> 0, 1; others after); with a
+    ``budget`` (seconds of recorded test time), only the first tests that fit in it (at
+    least one): a mutant that survives them is reported as surviving, so a budget can only
+    lower the score."""
+    tier = first or {}
     out, spent = [], 0.0
-    for t in sorted(tests, key=lambda t: times.get(t, 60.0)):
+    for t in sorted(tests, key=lambda t: (tier.get(t, 2), times.get(t, 60.0))):
         spent += times.get(t, 60.0)
         if out and spent > budget:
             break
@@ -615,10 +655,10 @@ def run_warm(
                 except (LookupError, SyntaxError) as exc:
                     m.status, m.reason = "error", str(exc)
                     continue
-                tests = _ordered(tests, times, a.test_budget)
+                tests = _ordered(tests, times, a.test_budget, a.first.get(m.key))
                 budget = 30.0 + a.timeout_factor * sum(times.get(t, 10.0) for t in tests)
                 log = logs / f"w{len(running)}.log"
-                child = run(tests, (path, text, mutated), budget, log)
+                child = run(tests, (path, text, mutated, m.import_time), budget, log)
                 running.append((m, tests, child))
             still = []
             for m, tests, child in running:
@@ -665,9 +705,8 @@ def run_fresh(
             item[0].ran = item[0].ran or "fresh"
             w = free.pop()
             try:
-                run_one(
-                    item[0], _ordered(item[1], times, a.test_budget), times, w, a.timeout_factor
-                )
+                tests = _ordered(item[1], times, a.test_budget, a.first.get(item[0].key))
+                run_one(item[0], tests, times, w, a.timeout_factor)
             finally:
                 free.append(w)
             with progress.open("a", encoding="utf-8") as f:  # a partial run can be scored
@@ -767,11 +806,16 @@ def main(argv: list[str] | None = None) -> int:
     lines, times = coverage_map(files, a.tests, a.out, a.reuse_coverage)
     equivalent = load_equivalent(a.equivalent)
     todo: list[tuple[Mutant, list[str]]] = []
+    a.first = {}
+    naming = _NamingTests(times)  # the timing plugin saw every test
     for m in mutants:
         if m.key in equivalent:
             m.status, m.reason = "equivalent", equivalent[m.key]
             continue
         chosen = select(m, lines.get(str(ROOT / m.file), {}))
+        if m.import_time:  # the tests that name it first: reading a ClassVar runs no line
+            a.first[m.key] = naming.tiers(m)
+            chosen |= set(a.first[m.key])
         m.tests = len(chosen)
         if not chosen:
             m.status = "uncovered"
