@@ -76,3 +76,17 @@ def test_a_tiny_goal_asks_safe_relative_to_itself_then_a_margin_of_zero() -> Non
     # a strict goal is met only past its tolerance: a margin >= 0 does not do
     strict = Bound(lo=goal, strict=True)
     assert _meeting_side(rate, lambda c: np.where(c == one, rel, -1e-20), strict) is None
+
+
+def test_the_safety_margin_is_64_machine_epsilons_of_the_scale() -> None:
+    """SAFE is 64 eps of the goal's scale, not more: a rate one ulp up whose margin is
+    exactly 64 eps is kept, before the formula's own rate, whose margin (32 eps) is only
+    >= 0 (kills SAFE = 65 * eps, which would keep the formula's rate)."""
+    rate, b = 0.05, Bound(lo=1.0)
+    eps = float(np.finfo(np.float64).eps)
+    up = _needs(rate, 1)
+
+    def margins(cand: np.ndarray) -> np.ndarray:
+        return np.where(cand == up, 64 * eps, np.where(cand == rate, 32 * eps, -1.0))
+
+    assert _meeting_side(rate, margins, b) == up
