@@ -69,6 +69,9 @@ def test_translate_fills_fields_and_keeps_unknown_text() -> None:
     assert translate("b.yaml:7: clusters: a key must be plain text, not a mapping or list") == (
         "b.yaml:7: clusters: 键必须是文字，不能是映射或列表"
     )
+    assert translate("s.yaml:12: clusters.a.output.growth.capacity: the capacity must be > 0") == (
+        "s.yaml:12: clusters.a.output.growth.capacity: 容量（capacity）须大于 0"
+    )
     assert translate("something new") == "something new"
 
 

@@ -2374,6 +2374,7 @@ _TRANSLATION_TEXTS: tuple[tuple[str, str], ...] = tuple(
             "{v} 不允许：增速须大于 -100%",
         ),
         (r"growth must stay above -100%", "增速须始终大于 -100%"),
+        (r"the capacity must be > 0", "容量（capacity）须大于 0"),
         (
             r"end_year \((?P<e>\d+)\) must be after base_year \((?P<b>\d+)\)",
             "end_year（{e}）必须晚于 base_year（{b}）",

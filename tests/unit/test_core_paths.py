@@ -470,4 +470,5 @@ def test_an_error_inside_a_growth_kind_names_its_file_and_field_once(tmp_path: A
     with pytest.raises(cs.ScenarioError) as info:
         cs.run(cs.load_scenario(p))
     assert "s.yaml:12" in str(info.value)
-    assert "clusters.a.output.growth.capacity must be > 0" in str(info.value)
+    assert str(info.value).endswith("clusters.a.output.growth.capacity: the capacity must be > 0")
+    assert str(info.value).count("clusters.a.output.growth") == 1

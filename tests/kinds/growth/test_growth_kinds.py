@@ -358,7 +358,7 @@ def test_elasticity_driven_growth_below_minus_100_percent_is_an_error() -> None:
 @pytest.mark.parametrize(
     ("growth", "message"),
     [
-        ({"kind": "logistic", "capacity": 0, "rate": 0.3}, r"output\.growth\.capacity must be > 0"),
+        ({"kind": "logistic", "capacity": 0, "rate": 0.3}, r"output\.growth\.capacity: the capacity must be > 0"),
         (
             {"kind": "to_target", "value": 200, "year": BASE},
             r"output\.growth\.year: .* must be after",

@@ -25,5 +25,5 @@ class Logistic(GrowthKind):
         k = ctx.value(self.capacity, f"{path}.capacity", 0.0)
         r = ctx.value(self.rate, f"{path}.rate", 0.0)
         if np.any(k <= 0):
-            raise ValueError(f"{path}.capacity must be > 0")
+            raise ValueError(f"{path}.capacity: the capacity must be > 0")
         return CompiledGrowth(g.logistic_rates(x0, k, r, len(ctx.years)))
