@@ -234,6 +234,9 @@ def test_at_binds_tighter_than_every_operator() -> None:
         ("gdp@2020.5", "@ takes a year written as a whole number"),
         ("gdp @ population", "@ takes a year written as a whole number"),
         ("3@2020", "applies it to a number"),
+        # numbers only, however written, are still a number: no series to read in 2020
+        ("(2 * 3)@2020", r"'\(2 \* 3\)@2020' applies it to a number"),
+        ("gdp + -(1 / 2)@2020", r"'\(1 / 2\)@2020' applies it to a number"),
     ],
 )
 def test_malformed_at_is_refused(text: str, words: str) -> None:

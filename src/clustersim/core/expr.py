@@ -274,7 +274,7 @@ def _convert(node: ast.expr, text: str, src: str) -> Expr:
         and node.slice.id[len(AT_MARK) :].isdigit()
     ):
         inner = _convert(node.value, text, src)
-        if isinstance(inner, Const):
+        if not names_in(inner):  # a number, or numbers only: (2 * 3)@2020
             part = repr(_unmark(ast.get_source_segment(src, node) or ""))
             raise ExprError(
                 f"in {text!r}: @ reads a series in a year, as in gdp@2020; {part} applies it "
