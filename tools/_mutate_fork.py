@@ -190,7 +190,10 @@ class Warm:
         def value(expr: ast.expr | None) -> Any:
             if expr is None:
                 return None
-            return eval(compile(ast.Expression(expr), str(path), "eval"), scope)
+            try:
+                return eval(compile(ast.Expression(expr), str(path), "eval"), scope)
+            except Exception as exc:  # the import itself would fail: every test fails
+                raise ImportFails(f"the import fails under the mutant: {exc!r}") from exc
 
         if isinstance(after, ast.FunctionDef | ast.AsyncFunctionDef):
             assert isinstance(before, ast.FunctionDef | ast.AsyncFunctionDef)
@@ -354,6 +357,12 @@ def _no_shrinking() -> None:
     settings.load_profile("mutate")
 
 
+class ImportFails(Exception):
+    """Evaluating a mutated module or class body statement raised: importing the mutated
+    file would fail, so the mutant is killed (a fresh interpreter reports a collection
+    error)."""
+
+
 class Child:
     """A forked mutant run: :meth:`poll` until it returns (status, reason, seconds)."""
 
@@ -382,7 +391,11 @@ class Child:
                 fd = os.open(str(log), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
                 os.dup2(fd, 1)
                 os.dup2(fd, 2)
-                why = warm.patch(path, original, mutated, import_time)
+                try:
+                    why = warm.patch(path, original, mutated, import_time)
+                except ImportFails as exc:  # killed, as a fresh interpreter's import would be
+                    os.write(w, str(exc).encode()[:500])
+                    os._exit(1)
                 if why is not None:
                     os.write(w, why.encode()[:500])
                     code = 4
@@ -423,7 +436,7 @@ class Child:
         if rc == 4:
             return "unpatchable", msg.decode(errors="replace"), seconds
         status = {0: "survived", 1: "killed"}.get(rc, "error")
-        reason = ""
+        reason = msg.decode(errors="replace") if status == "killed" else ""  # an import fails
         if status == "error":
             log = self.log
             tail = log.read_text(encoding="utf-8", errors="replace")[-400:] if log.exists() else ""

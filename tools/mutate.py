@@ -433,6 +433,8 @@ class _NamingTests:
         hit = re.match(r"(?:def\s+)?(\w+)", m.source)
         symbol = hit.group(1) if hit else ""
         owner = {m.scope.split(".")[0], Path(m.file).stem} - {"", "__init__", "_base", "base"}
+        if not m.scope:  # a module constant or alias: the classes built from it name it too
+            owner |= _users(ROOT / m.file, symbol)
         out: dict[str, int] = {}
         for f, text in self.text.items():
             has = {w for w in (symbol, *owner) if w and re.search(rf"\b{re.escape(w)}\b", text)}
@@ -442,6 +444,31 @@ class _NamingTests:
             for t in self.by_file[f]:
                 out[t] = tier
         return out
+
+
+def _users(path: Path, symbol: str) -> set[str]:
+    """The module-level names of ``path`` whose definition reads ``symbol``, directly or
+    through another such name (``_Ar = Annotated[_ArRange, ...]``, ``class Shocks: ar:
+    _Ar``): {"_Ar", "Shocks"} for ``_ArRange``."""
+    reads: dict[str, set[str]] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef):
+            name = node.name
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+                continue
+            name = targets[0].id
+        else:
+            continue
+        reads[name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - {name}
+    found: set[str] = set()
+    frontier = {symbol}
+    while frontier:
+        new = {k for k, r in reads.items() if r & frontier} - found - {symbol}
+        found |= new
+        frontier = new
+    return found
 
 
 def run_one(

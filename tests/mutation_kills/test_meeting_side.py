@@ -90,3 +90,17 @@ def test_the_safety_margin_is_64_machine_epsilons_of_the_scale() -> None:
         return np.where(cand == up, 64 * eps, np.where(cand == rate, 32 * eps, -1.0))
 
     assert _meeting_side(rate, margins, b) == up
+
+
+def test_a_tiny_band_asks_safe_relative_to_its_larger_end() -> None:
+    """between [1e-13, 1e-12]: rounding works on values near the larger end, so the second
+    edge is SAFE * 1e-12, not SAFE * 1e-13: the formula's rate, 2e-13 SAFE inside the
+    band, is passed over for the rate one ulp up that clears SAFE * 1e-12 (kills ``max``
+    -> ``min`` in the goal's size)."""
+    rate, b = 0.05, Bound(lo=1e-13, hi=1e-12)
+    up = _needs(rate, 1)
+
+    def margins(cand: np.ndarray) -> np.ndarray:
+        return np.where(cand == up, SAFE * 1e-12, np.where(cand == rate, SAFE * 2e-13, -1.0))
+
+    assert _meeting_side(rate, margins, b) == up
