@@ -126,6 +126,9 @@ class Mutant:
     #: how it ran: "fork", "fork, set at import level" (tools/_mutate_fork.py), or
     #: "fresh: <why it could not be set in a fork>"
     ran: str = ""
+    #: the first line of the statement holding it: coverage reports a multi-line statement
+    #: (a tuple of constants) on that line only
+    stmt_line: int = 0
 
 
 @dataclass
@@ -295,6 +298,12 @@ def mutants_of(path: Path) -> list[Mutant]:
     lines = text.splitlines()
     tree = ast.parse(text)
     skip, scopes = _skipped(tree), _scopes(tree)
+    # the innermost statement holding each node (walk is breadth first: inner ones last)
+    stmt_of: dict[int, int] = {}
+    for st in ast.walk(tree):
+        if isinstance(st, ast.stmt):
+            for sub in ast.walk(st):
+                stmt_of[id(sub)] = st.lineno
     rel = path.resolve().relative_to(ROOT).as_posix()
     out: list[Mutant] = []
     seen: dict[str, int] = {}
@@ -318,6 +327,7 @@ def mutants_of(path: Path) -> list[Mutant]:
                     scope,
                     src,
                     key=f"{rel}:{scope or '<module>'}:{digest}",
+                    stmt_line=stmt_of.get(id(node), node.lineno),
                 )
             )
     return out
@@ -403,6 +413,9 @@ def select(m: Mutant, lines: dict[int, set[str]]) -> set[str]:
         if line in lines:
             ran = True
             chosen |= lines[line]
+    if not ran and m.stmt_line in lines:  # a continuation line of a multi-line statement
+        ran = True
+        chosen = set(lines[m.stmt_line])
     if ran and not chosen:
         chosen = set().union(*lines.values())
         m.import_time = True
@@ -534,7 +547,13 @@ def report(mutants: list[Mutant], out: Path, elapsed: float) -> float:
     score = 100.0 * caught / judged if judged else 100.0
     (out / "report.json").write_text(
         json.dumps(
-            {"score": score, "counts": counts, "mutants": [asdict(m) for m in mutants]}, indent=1
+            {
+                "score": score,
+                "counts": counts,
+                "elapsed": elapsed,
+                "mutants": [asdict(m) for m in mutants],
+            },
+            indent=1,
         ),
         encoding="utf-8",
     )
@@ -803,8 +822,10 @@ def main(argv: list[str] | None = None) -> int:
         if (a.out / "report.json").exists():
             old = json.loads((a.out / "report.json").read_text(encoding="utf-8"))
             done = [Mutant(**m) for m in old["mutants"]]
+            elapsed = float(old.get("elapsed", 0.0))  # the run's own wall time
         else:  # a run stopped early: its progress.jsonl, the rest "not run"
             done = from_progress(expand(a.paths), a.out)
+            elapsed = 0.0
         later = rejudged(a.rejudged)
         for m in done:
             if m.key in later:
@@ -813,7 +834,7 @@ def main(argv: list[str] | None = None) -> int:
                     m.status, m.reason = status, f"{status} in the re-run {where}"
             if m.key in equivalent:
                 m.status, m.reason = "equivalent", equivalent[m.key]
-        score = report(done, a.out, 0.0)
+        score = report(done, a.out, elapsed)
         print(f"score {score:.1f}% -> {a.out / 'report.md'}")
         return 1 if score < a.fail_under else 0
     files = expand(a.paths)
