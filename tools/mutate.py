@@ -374,6 +374,7 @@ def coverage_map(
 ) -> tuple[dict[str, dict[int, set[str]]], dict[str, float]]:
     """Per file, line -> node ids of the tests that ran it; and each test's duration."""
     data_file, times_file = out / ".coverage", out / "times.json"
+    failed_file = out / "failed.json"
     if not (reuse and data_file.exists() and times_file.exists()):
         rc = out / "coveragerc"
         rc.write_text("[run]\ninclude =\n" + "".join(f"    {f}\n" for f in files), encoding="utf-8")
@@ -381,6 +382,7 @@ def coverage_map(
             **os.environ,
             "COVERAGE_FILE": str(data_file),
             "MUTATE_TIMES": str(times_file),
+            "MUTATE_FAILED": str(failed_file),
             "PYTHONPATH": os.pathsep.join([str(SRC), str(ROOT / "tools"), str(ROOT)]),
         }
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p"]
@@ -401,6 +403,18 @@ def coverage_map(
             line: {c.split("|")[0] for c in ctxs if c} for line, ctxs in by_line.items()
         }
     times = json.loads(times_file.read_text(encoding="utf-8"))
+    # a test failing without any mutant would "kill" every mutant it is chosen for
+    failed = (
+        set(json.loads(failed_file.read_text(encoding="utf-8"))) if failed_file.exists() else set()
+    )
+    if failed:
+        print(f"{len(failed)} tests fail without any mutant; left out:", flush=True)
+        for t in sorted(failed):
+            print(f"  {t}", flush=True)
+        for by_line in per_file.values():
+            for ids in by_line.values():
+                ids -= failed
+        times = {t: v for t, v in times.items() if t not in failed}
     return per_file, times
 
 
