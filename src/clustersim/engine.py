@@ -383,11 +383,23 @@ def _required(comp: Compiled, ct: CompiledTarget, lever: Lever) -> dict[str, Any
     # same rate written into the scenario, projected through another code path, may miss
     # by an ulp)
     rate = a if ma >= safe else b
+    if step:
+        # a count flips where a cluster crosses its threshold, and at the flip the same rate
+        # projected through another code path (a power instead of a running product) may
+        # round back across it: step STEP_PAST further into the meeting side, where no
+        # rounding reaches (the rate still meets, to 1e-12, as margins confirm)
+        away = -1.0 if ma >= safe else 1.0
+        pushed = rate + away * STEP_PAST * (1.0 + abs(rate))
+        if pushed >= RATE_LO and margins(np.array([pushed]))[0] >= safe:
+            rate = pushed
     method = "bisection" if step else "root_finding"
     out.update(rate=rate, method=method)
     return out
 
 
+#: how far (relative to ``1 + |rate|``) a count's required rate steps past the flip the
+#: search found: ~1e4 ulps, beyond any rounding difference between projection code paths
+STEP_PAST = 1e-12
 #: ulps of ``1 + rate`` tried on each side of a closed-form rate that rounding put on the
 #: missing side
 NUDGE_ULPS = 256

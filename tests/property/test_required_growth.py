@@ -165,6 +165,50 @@ def test_a_level_reached_near_minus_100_percent_is_met(years: int, x0: float) ->
     assert check_required(d) == 1
 
 
+def test_a_count_met_at_the_flip_stays_met_through_another_code_path() -> None:
+    """The example hypothesis found next: two clusters of a group must both pass 761.2 by
+    2026 (output 39 and 38.43 in 2022). The search's rate was the exact flip of the smaller
+    cluster (38.43 (1 + r)^4 = 761.2 by a running product); written back into the scenario
+    and projected by a power it rounded just below 761.2: one cluster, margin -1. The rate
+    now steps 1e-12 past the flip, inside the meeting side."""
+    d: dict[str, Any] = {
+        "id": "t",
+        "name": "t",
+        "base_year": 2022,
+        "end_year": 2026,
+        "region": {"gdp": {"base": 100.0, "growth": 0.0}},
+        "clusters": {
+            "c0": {"name": "c0", "output": {"base": 10.0, "growth": 0.0}},
+            "c1": {"name": "c1", "output": {"base": 39.0, "growth": 0.0}},
+            "c2": {
+                "name": "c2",
+                "output": {
+                    "base": 38.42650392136248,
+                    "growth": {"kind": "path", "interpolation": "step", "rates": {2023: 0.0}},
+                },
+            },
+        },
+        "groups": {"g": {"name": "g", "clusters": ["c1", "c2"]}},
+        "targets": {
+            "tiers": {
+                "kind": "count_over",
+                "label": "t",
+                "variable": "output",
+                "group": "g",
+                "tiers": [{"threshold": 761.1962132809276, "at_least": 2}],
+                "bands": False,
+                "year": 2026,
+            }
+        },
+    }
+    rg = cs.run(Scenario.model_validate(d)).target("tiers").required_growth
+    assert rg is not None and rg["method"] == "bisection"
+    # by hand: c2 just passes the threshold less its 1e-9 (relative) tolerance (§13)
+    flip = (761.1962132809276 * (1 - 1e-9) / 38.42650392136248) ** 0.25 - 1.0
+    assert 0.0 < rg["rate"] - flip < 1e-11
+    assert check_required(d) == 1
+
+
 # --- hand-made scenarios: every kind with an explicit lever ------------------------------------
 
 BASE, END = 2023, 2028
