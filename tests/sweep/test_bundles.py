@@ -316,3 +316,31 @@ def test_dask_workers_that_write_their_chunks_bundle_them(
     assert sorted(k for c in calls for k in c) == list(range(64))
     assert _summary(one) == _summary(dask)
     assert len(list((tmp_path / "dask" / "chunks").glob("part-*.npz"))) == 64
+
+
+def test_binnings_from_one_sort_equal_partitioning_each_time() -> None:
+    """make_layout sorts a factor's column once for both binnings: the edges are the doubles
+    ``np.quantile`` gives on the unsorted column, ties, few levels and tiny columns too."""
+    from clustersim.sweep.partial import FINE_BINS, MAX_BINS, _binnings
+
+    rng = np.random.default_rng(3)
+    cases = [
+        rng.uniform(0.05, 0.2, 100_000),
+        rng.normal(size=5000).round(2),  # ties
+        rng.lognormal(size=777) * -1.0,
+        np.repeat(rng.uniform(size=70), 3),  # 70 levels: more than MAX_BINS, binned
+        rng.choice([0.045, 0.055, 0.065], 1000),  # 3 levels
+        rng.uniform(size=3),
+    ]
+    for x in cases:
+        n = len(x)
+        coarse, fine = int(min(MAX_BINS, max(2, np.sqrt(n)))), min(FINE_BINS, max(2, n))
+        c, f = _binnings(x, coarse, fine)
+        levels = np.unique(x)
+        if len(levels) <= MAX_BINS:
+            assert c is f and c.levels and np.array_equal(c.points, levels)
+            continue
+        for b, count in ((c, coarse), (f, fine)):
+            want = np.quantile(x, np.linspace(0, 1, count + 1)[1:-1])
+            assert not b.levels
+            assert np.array_equal(b.points, np.concatenate([[x.min()], want, [x.max()]]))
