@@ -12,14 +12,7 @@ import numpy as np
 import pytest
 
 from clustersim.sweep import LocalPoolExecutor, run_sweep
-from clustersim.sweep.executors import (
-    TASK_CHUNKS,
-    ChunkJob,
-    Outcome,
-    TaskDone,
-    chunks_per_task,
-    tasks,
-)
+from clustersim.sweep.executors import TASK_CHUNKS, ChunkJob, Outcome, TaskDone, tasks
 from clustersim.sweep.partial import Merged, Merger, Partial, Sketch, bundle, merge
 
 from .conftest import RATES
@@ -171,22 +164,28 @@ def test_tasks_are_runs_of_consecutive_chunks() -> None:
     assert tasks([4, 2], 8) == [(4,), (2,)]
 
 
-def test_chunks_per_task(linear, write_sweep, tmp_path: Path) -> None:
+def test_tasks_shrink_toward_the_end_so_workers_finish_together() -> None:
+    got = tasks(range(245), TASK_CHUNKS, 2)  # 10^6 samples of 4,096, two workers
+    sizes = [len(t) for t in got]
+    assert [k for t in got for k in t] == list(range(245))
+    assert sizes[:28] == [8] * 28 and sizes[28:] == [6, 4, 3, 2, 2, 1, 1, 1, 1]
+    assert [len(t) for t in tasks(range(10), TASK_CHUNKS, 2)] == [3, 2, 2, 1, 1, 1]
+    assert [len(t) for t in tasks([0, 1, 2, 3, 7, 8], TASK_CHUNKS, 1)] == [3, 1, 1, 1]
+
+
+def test_a_job_bundles_only_what_its_worker_wrote(linear, write_sweep, tmp_path: Path) -> None:
     from clustersim.sweep import plan_sweep
     from clustersim.sweep.parquet_sink import ParquetSink
     from clustersim.sweep.spec import load_sweep
 
     plan = plan_sweep(load_sweep(write_sweep(method="monte_carlo", samples=100, seed=1)))
     sink = ParquetSink(tmp_path / "o", plan, store=())
-    bundles = ChunkJob(plan, sink=sink, layout=object(), ships=False)  # type: ignore[arg-type]
+    layout: Any = object()
+    bundles = ChunkJob(plan, sink=sink, layout=layout, ships=False)
     assert bundles.bundles
-    # samples travel back, or this process writes each chunk: one chunk a task
-    assert not ChunkJob(plan, sink=sink, layout=object(), ships=True).bundles  # type: ignore[arg-type]
-    assert not ChunkJob(plan, sink=None, layout=object(), ships=False).bundles  # type: ignore[arg-type]
-    assert chunks_per_task(ChunkJob(plan), 245, 2) == 1
-    assert chunks_per_task(bundles, 245, 2) == TASK_CHUNKS == 8  # 10^6 samples, 2 workers
-    assert chunks_per_task(bundles, 64, 2) == 4  # still 8 tasks per worker
-    assert chunks_per_task(bundles, 10, 2) == 1
+    # samples travel back, or this process writes each chunk's partial: chunk by chunk
+    assert not ChunkJob(plan, sink=sink, layout=layout, ships=True).bundles
+    assert not ChunkJob(plan, sink=None, layout=layout, ships=False).bundles
     with pytest.raises(ValueError, match="consecutive"):
         bundles.task((1, 3))
 
@@ -231,9 +230,10 @@ def test_a_pool_bundles_summary_only_chunks_to_the_one_process_summary(
         ex.close()
     assert _summary(one) == _summary(two)
     done = [o for o in ex.seen if isinstance(o, TaskDone)]
-    assert len(done) == len(ex.seen) == 16
-    assert sorted(k for o in done for k in o.chunks) == list(range(128))
-    assert all(len(o.chunks) == 8 and sum(o.rows) == 400 for o in done)
+    assert len(done) == len(ex.seen)
+    assert sorted(o.chunks for o in done) == tasks(range(128), TASK_CHUNKS, 2)
+    assert sum(len(o.chunks) == 8 for o in done) == 13  # then fewer, down to single chunks
+    assert all(sum(o.rows) == 50 * len(o.chunks) == 50 * len(o.seconds) for o in done)
     assert len(list((tmp_path / "two" / "chunks").glob("part-*.npz"))) == 128
     for k in (0, 77, 127):  # the worker stored each chunk's own partial, as one process
         a, b = (np.load(tmp_path / d / "chunks" / f"part-{k:06d}.npz") for d in ("one", "two"))
@@ -272,7 +272,7 @@ def test_a_resumed_pool_sweep_bundles_around_the_done_chunks(
     got = [o.chunks for o in ex.seen if isinstance(o, TaskDone)]
     assert len(got) == len(ex.seen)
     assert sorted(k for c in got for k in c) == sorted(set(range(72)) - kept)
-    assert max(len(c) for c in got) == 4  # 65 chunks, 2 workers: up to 4 a task
+    assert max(len(c) for c in got) == TASK_CHUNKS
     for c in got:  # runs that never cross a done chunk
         assert list(c) == list(range(c[0], c[0] + len(c)))
         assert not kept & set(c)
@@ -312,7 +312,7 @@ def test_dask_workers_that_write_their_chunks_bundle_them(
             dask = run_sweep(sweep, out=tmp_path / "dask", executor=ex, store=())
         finally:
             client.submit = submit  # type: ignore[method-assign]
-    assert max(len(c) for c in calls) == 4  # 64 chunks, 2 workers
+    assert sorted(calls) == tasks(range(64), TASK_CHUNKS, 2)
     assert sorted(k for c in calls for k in c) == list(range(64))
     assert _summary(one) == _summary(dask)
     assert len(list((tmp_path / "dask" / "chunks").glob("part-*.npz"))) == 64

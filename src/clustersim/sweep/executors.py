@@ -41,7 +41,6 @@ __all__ = [
     "LocalPoolExecutor",
     "Sink",
     "TaskDone",
-    "chunks_per_task",
     "default_workers",
     "make_executor",
     "start_method",
@@ -95,33 +94,29 @@ Outcome = ChunkResult | ChunkDone | TaskDone
 
 #: at most this many chunks per task (when a task may hold several: :attr:`ChunkJob.bundles`)
 TASK_CHUNKS = 8
-#: ... and at least this many tasks per worker, so the last tasks finish close together
-TASKS_PER_WORKER = 8
 
 
-def tasks(chunks: Iterable[int], per: int) -> list[tuple[int, ...]]:
-    """``chunks`` cut into tasks of at most ``per`` consecutive chunks, in order.
+def tasks(chunks: Iterable[int], most: int, workers: int | None = None) -> list[tuple[int, ...]]:
+    """``chunks`` cut into tasks of at most ``most`` consecutive chunks, in order.
 
-    A task never spans a gap (a resumed sweep's done chunks): its chunks are one run.
+    A task never spans a gap (a resumed sweep's done chunks): its chunks are one run. Given
+    ``workers``, tasks shrink toward the end, each at most a ``2 * workers``-th of the chunks
+    left (rounded up), so the last few are single chunks and the workers finish together
+    (a task of 8 chunks of zhenjiang-mc is about 0.4 s of one worker).
     """
+    todo = list(chunks)
     out: list[tuple[int, ...]] = []
-    run: list[int] = []
-    for k in chunks:
-        if run and (len(run) >= per or k != run[-1] + 1):
-            out.append(tuple(run))
-            run = []
-        run.append(k)
-    if run:
+    i = 0
+    while i < len(todo):
+        left = len(todo) - i
+        per = most if workers is None else max(1, min(most, -(-left // (2 * workers))))
+        run = [todo[i]]
+        i += 1
+        while i < len(todo) and len(run) < per and todo[i] == run[-1] + 1:
+            run.append(todo[i])
+            i += 1
         out.append(tuple(run))
     return out
-
-
-def chunks_per_task(job: ChunkJob, n_chunks: int, workers: int, most: int = TASK_CHUNKS) -> int:
-    """Chunks per task: 1 unless the job bundles, else up to ``most`` while every worker
-    still gets :data:`TASKS_PER_WORKER` tasks."""
-    if not job.bundles:
-        return 1
-    return max(1, min(most, n_chunks // (TASKS_PER_WORKER * max(1, workers))))
 
 
 @dataclass(frozen=True)
@@ -285,9 +280,9 @@ def start_method() -> str:
 class LocalPoolExecutor:
     """A pool of ``workers`` local processes (the default: one per core).
 
-    The job (plan and sink) is sent once per worker; tasks carry only chunk indices (a few
-    consecutive ones when the job :attr:`~ChunkJob.bundles`: :func:`chunks_per_task`), and
-    at most ``2 * workers`` tasks are in flight. Workers are forked when that is safe and
+    The job (plan and sink) is sent once per worker; tasks carry only chunk indices (up to
+    :data:`TASK_CHUNKS` consecutive ones when the job :attr:`~ChunkJob.bundles`, fewer
+    toward the end: :func:`tasks`), and at most ``2 * workers`` tasks are in flight. Workers are forked when that is safe and
     spawned otherwise (:func:`start_method`); either way each evaluates its chunks from the
     plan and the chunk's seed, so the results are the same bits.
 
@@ -313,7 +308,7 @@ class LocalPoolExecutor:
         import warnings
 
         todo = list(chunks)
-        batches = tasks(todo, chunks_per_task(job, len(todo), self.workers))
+        batches = tasks(todo, TASK_CHUNKS if job.bundles else 1, self.workers)
 
         method = self.method or start_method()
         self.started_with = method
@@ -488,10 +483,11 @@ class DaskExecutor:
         # kilobytes to a megabyte; one bundle for them all when the worker wrote them);
         # one chunk per task when samples travel back
         if job.bundles:
-            per = chunks_per_task(job, len(todo), n_workers)
+            batches = tasks(todo, TASK_CHUNKS, n_workers)
         else:
             per = 1 if job.ships else max(1, min(self.batch, len(todo) // (4 * n_workers)))
-        it = iter(tasks(todo, per))
+            batches = tasks(todo, per)
+        it = iter(batches)
         first = [client.submit(_run_dask, job_f, b, pure=False) for b in islice(it, 2 * n_workers)]
         ac = as_completed(first)
         try:
