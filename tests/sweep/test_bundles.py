@@ -183,8 +183,10 @@ def test_a_job_bundles_only_what_its_worker_wrote(linear, write_sweep, tmp_path:
     layout: Any = object()
     bundles = ChunkJob(plan, sink=sink, layout=layout, ships=False)
     assert bundles.bundles
+    # the worker writes the samples too: still only summaries travel back
+    assert ChunkJob(plan, sink=sink, layout=layout, ships=True).bundles
     # samples travel back, or this process writes each chunk's partial: chunk by chunk
-    assert not ChunkJob(plan, sink=sink, layout=layout, ships=True).bundles
+    assert not ChunkJob(plan, sink=None, layout=layout, ships=True).bundles
     assert not ChunkJob(plan, sink=None, layout=layout, ships=False).bundles
     with pytest.raises(ValueError, match="consecutive"):
         bundles.task((1, 3))
@@ -344,3 +346,39 @@ def test_binnings_from_one_sort_equal_partitioning_each_time() -> None:
             want = np.quantile(x, np.linspace(0, 1, count + 1)[1:-1])
             assert not b.levels
             assert np.array_equal(b.points, np.concatenate([[x.min()], want, [x.max()]]))
+
+
+def test_stored_samples_written_by_pool_workers_bundle_too(
+    linear, write_sweep, tmp_path: Path
+) -> None:
+    """Every column stored: the workers write each chunk's samples part and partial and send
+    back one bundle per task; the parts are the in-process bytes, the summary its bits."""
+    import hashlib
+
+    sweep = write_sweep(
+        method="lhs",
+        samples=2000,
+        seed=6,
+        chunk_size=50,  # 40 chunks
+        parameters={RATES["c"]: {"range": [0.0, 0.1]}, RATES["b"]: {"values": [0.0, 0.05]}},
+    )
+    one = run_sweep(sweep, out=tmp_path / "one", workers=1)
+    ex = _Watched(2)
+    try:
+        two = run_sweep(sweep, out=tmp_path / "two", executor=ex)
+    finally:
+        ex.close()
+    assert _summary(one) == _summary(two)
+    assert sorted(o.chunks for o in ex.seen if isinstance(o, TaskDone)) == tasks(
+        range(40), TASK_CHUNKS, 2
+    )
+
+    def digest(d: Path) -> dict[str, str]:
+        return {
+            f"{sub}/{f.name}": hashlib.sha256(f.read_bytes()).hexdigest()
+            for sub in ("samples", "chunks")
+            for f in sorted((d / sub).iterdir())
+        }
+
+    a, b = digest(tmp_path / "one"), digest(tmp_path / "two")
+    assert len(a) == 80 and a == b

@@ -146,8 +146,9 @@ class ChunkJob:
     @property
     def bundles(self) -> bool:
         """Whether a task of several chunks returns one :class:`TaskDone`: the worker writes
-        each chunk (and its partial) itself and nothing per sample travels back."""
-        return self.sink is not None and not self.ships and self.layout is not None
+        each chunk (its samples, if stored, and its partial) itself, so only summaries travel
+        back."""
+        return self.sink is not None and self.layout is not None
 
     def task(self, chunks: tuple[int, ...]) -> list[ChunkResult | ChunkDone] | TaskDone:
         """Run consecutive ``chunks`` one after another; one :class:`TaskDone` for them all
@@ -410,8 +411,10 @@ class DaskExecutor:
     -----
     On a remote cluster the samples travel back to this process, which writes them, so the
     workers need not share the output directory's disk; on ``"local"`` the workers write
-    their own parts. Either way only the plan and chunk indices go out (draws are made on
-    the worker from the chunk's seed), and a summary-only sweep ships back only partials.
+    their own parts and send back one bundle of summaries per task of up to
+    :data:`TASK_CHUNKS` chunks. Either way only the plan and chunk indices go out (draws are
+    made on the worker from the chunk's seed), and a summary-only sweep ships back only
+    partials.
     """
 
     name = "dask"
