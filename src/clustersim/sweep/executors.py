@@ -283,9 +283,10 @@ class LocalPoolExecutor:
 
     The job (plan and sink) is sent once per worker; tasks carry only chunk indices (up to
     :data:`TASK_CHUNKS` consecutive ones when the job :attr:`~ChunkJob.bundles`, fewer
-    toward the end: :func:`tasks`), and at most ``2 * workers`` tasks are in flight. Workers are forked when that is safe and
-    spawned otherwise (:func:`start_method`); either way each evaluates its chunks from the
-    plan and the chunk's seed, so the results are the same bits.
+    toward the end: :func:`tasks`), and at most ``2 * workers`` tasks are in flight.
+    Workers are forked when that is safe and spawned otherwise (:func:`start_method`);
+    either way each evaluates its chunks from the plan and the chunk's seed, so the results
+    are the same bits.
 
     Parameters
     ----------
