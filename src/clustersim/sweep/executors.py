@@ -1,9 +1,16 @@
 """Executors: where chunks run. In-process, a local process pool, or Dask distributed.
 
 An executor takes a picklable :class:`ChunkJob` and chunk indices and yields each job's
-outcome as it completes, keeping at most a few chunks in flight so memory stays bounded
+outcome as it completes, keeping at most a few tasks in flight so memory stays bounded
 whatever the number of chunks. Results never depend on the executor: a chunk is a pure
 function of the plan and its index.
+
+A task is one chunk, or a few consecutive ones (:func:`tasks`) when the worker writes each
+chunk itself and only summaries travel back: the worker then returns one :class:`TaskDone`
+whose :class:`~clustersim.sweep.partial.Bundle` the parent merges to the same bits as the
+chunks' partials one by one, but receives, unpickles and merges several times fewer bytes
+(a chunk's partial of zhenjiang-mc is about 1.1 MB, mostly sketch buckets; eight chunks'
+bundle about 2 MB).
 
 Registry: :data:`EXECUTORS` maps a name to a factory; a new executor is one class and one
 entry there.
@@ -21,7 +28,7 @@ from typing import Any, Protocol
 
 from clustersim.errors import ClusterSimError
 from clustersim.sweep.evaluate import ChunkResult, evaluate_chunk
-from clustersim.sweep.partial import Layout, Partial, chunk_partial
+from clustersim.sweep.partial import Bundle, Layout, Partial, bundle, chunk_partial
 from clustersim.sweep.plan import SweepPlan
 
 __all__ = [
@@ -33,9 +40,11 @@ __all__ = [
     "InProcessExecutor",
     "LocalPoolExecutor",
     "Sink",
+    "TaskDone",
     "default_workers",
     "make_executor",
     "start_method",
+    "tasks",
 ]
 
 
@@ -56,6 +65,58 @@ class ChunkDone:
     seconds: float
     nbytes: int
     partial: Partial | None = None
+
+
+@dataclass(frozen=True)
+class TaskDone:
+    """What a worker reports for a task of consecutive chunks it wrote itself.
+
+    Attributes
+    ----------
+    chunks, rows, seconds : tuple
+        Each chunk of the task, its samples and the seconds it took (evaluation and
+        summary), in chunk order.
+    nbytes : int
+        Bytes the worker wrote for them.
+    bundle : Bundle
+        Their partials, merged where that is exact (:func:`~clustersim.sweep.partial.bundle`).
+    """
+
+    chunks: tuple[int, ...]
+    rows: tuple[int, ...]
+    seconds: tuple[float, ...]
+    nbytes: int
+    bundle: Bundle
+
+
+#: what an executor yields: one chunk's outcome, or one task's of several
+Outcome = ChunkResult | ChunkDone | TaskDone
+
+#: at most this many chunks per task (when a task may hold several: :attr:`ChunkJob.bundles`)
+TASK_CHUNKS = 8
+
+
+def tasks(chunks: Iterable[int], most: int, workers: int | None = None) -> list[tuple[int, ...]]:
+    """``chunks`` cut into tasks of at most ``most`` consecutive chunks, in order.
+
+    A task never spans a gap (a resumed sweep's done chunks): its chunks are one run. Given
+    ``workers``, tasks shrink toward the end, each at most a ``2 * workers``-th of the chunks
+    left (rounded up), so the last few are single chunks and the workers finish together
+    (a task of 8 chunks of zhenjiang-mc is about 0.4 s of one worker).
+    """
+    todo = list(chunks)
+    out: list[tuple[int, ...]] = []
+    i = 0
+    while i < len(todo):
+        left = len(todo) - i
+        per = most if workers is None else max(1, min(most, -(-left // (2 * workers))))
+        run = [todo[i]]
+        i += 1
+        while i < len(todo) and len(run) < per and todo[i] == run[-1] + 1:
+            run.append(todo[i])
+            i += 1
+        out.append(tuple(run))
+    return out
 
 
 @dataclass(frozen=True)
@@ -82,6 +143,31 @@ class ChunkJob:
     layout: Layout | None = None
     ships: bool = True
 
+    @property
+    def bundles(self) -> bool:
+        """Whether a task of several chunks returns one :class:`TaskDone`: the worker writes
+        each chunk (its samples, if stored, and its partial) itself, so only summaries travel
+        back."""
+        return self.sink is not None and self.layout is not None
+
+    def task(self, chunks: tuple[int, ...]) -> list[ChunkResult | ChunkDone] | TaskDone:
+        """Run consecutive ``chunks`` one after another; one :class:`TaskDone` for them all
+        when the job :attr:`bundles`, else each chunk's outcome."""
+        if not self.bundles:
+            return [self(k) for k in chunks]
+        if not chunks or chunks != tuple(range(chunks[0], chunks[0] + len(chunks))):
+            raise ValueError(f"a task's chunks must be consecutive, got {chunks}")
+        outs = [self(k) for k in chunks]
+        done = [o for o in outs if isinstance(o, ChunkDone) and o.partial is not None]
+        assert len(done) == len(outs), "a bundling job returns every chunk's partial"
+        return TaskDone(
+            chunks=tuple(o.chunk for o in done),
+            rows=tuple(o.rows for o in done),
+            seconds=tuple(o.seconds for o in done),
+            nbytes=sum(o.nbytes for o in done),
+            bundle=bundle(chunks[0], [o.partial for o in done if o.partial is not None]),
+        )
+
     def __call__(self, chunk: int) -> ChunkResult | ChunkDone:
         res = evaluate_chunk(self.plan, chunk, trajectories=self.trajectories, engine=self.engine)
         if self.layout is not None:
@@ -103,8 +189,9 @@ class Executor(Protocol):
     #: whether jobs should write their own results (the workers share the output disk)
     writes_in_worker: bool
 
-    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[ChunkResult | ChunkDone]:
-        """Run ``job(k)`` for every chunk ``k``; yield outcomes as they complete."""
+    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[Outcome]:
+        """Run ``job(k)`` for every chunk ``k``; yield outcomes as they complete (one
+        :class:`TaskDone` for a task of several chunks)."""
         ...
 
     def describe(self) -> str:
@@ -130,7 +217,8 @@ class InProcessExecutor:
     name = "in-process"
     writes_in_worker = True
 
-    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[ChunkResult | ChunkDone]:
+    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[Outcome]:
+        # chunk by chunk: nothing travels, so a task of several would save nothing
         for k in chunks:
             yield job(k)
 
@@ -151,9 +239,16 @@ def _init_worker(job: ChunkJob) -> None:
     _JOB = job
 
 
-def _run_in_worker(chunk: int) -> ChunkResult | ChunkDone:
+def _run_in_worker(chunks: tuple[int, ...]) -> list[ChunkResult | ChunkDone] | TaskDone:
     assert _JOB is not None, "worker not initialised"
-    return _JOB(chunk)
+    return _JOB.task(chunks)
+
+
+def _flat(got: list[ChunkResult | ChunkDone] | TaskDone) -> Iterator[Outcome]:
+    if isinstance(got, list):
+        yield from got
+    else:
+        yield got
 
 
 def start_method() -> str:
@@ -186,10 +281,12 @@ def start_method() -> str:
 class LocalPoolExecutor:
     """A pool of ``workers`` local processes (the default: one per core).
 
-    The job (plan and sink) is sent once per worker; tasks carry only a chunk index, and
-    at most ``2 * workers`` chunks are in flight. Workers are forked when that is safe and
-    spawned otherwise (:func:`start_method`); either way each evaluates its chunks from the
-    plan and the chunk's seed, so the results are the same bits.
+    The job (plan and sink) is sent once per worker; tasks carry only chunk indices (up to
+    :data:`TASK_CHUNKS` consecutive ones when the job :attr:`~ChunkJob.bundles`, fewer
+    toward the end: :func:`tasks`), and at most ``2 * workers`` tasks are in flight.
+    Workers are forked when that is safe and spawned otherwise (:func:`start_method`);
+    either way each evaluates its chunks from the plan and the chunk's seed, so the results
+    are the same bits.
 
     Parameters
     ----------
@@ -208,9 +305,12 @@ class LocalPoolExecutor:
         self.started_with: str | None = None
         self._pool: ProcessPoolExecutor | None = None
 
-    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[ChunkResult | ChunkDone]:
+    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[Outcome]:
         import multiprocessing as mp
         import warnings
+
+        todo = list(chunks)
+        batches = tasks(todo, TASK_CHUNKS if job.bundles else 1, self.workers)
 
         method = self.method or start_method()
         self.started_with = method
@@ -225,10 +325,11 @@ class LocalPoolExecutor:
                 initargs=(job,),
             )
             # a fork pool starts every worker at the first submit: inside the filter
-            it = iter(chunks)
+            it = iter(batches)
             first = next(it, None)
             pending = [] if first is None else [self._pool.submit(_run_in_worker, first)]
-        yield from _bounded(self._pool.submit, _run_in_worker, it, 2 * self.workers, pending)
+        for got in _bounded(self._pool.submit, _run_in_worker, it, 2 * self.workers, pending):
+            yield from _flat(got)
 
     def describe(self) -> str:
         return f"processes ({self.workers} workers)"
@@ -241,12 +342,12 @@ class LocalPoolExecutor:
 
 def _bounded(
     submit: Callable[..., Future[Any]],
-    fn: Callable[[int], Any],
-    chunks: Iterable[int],
+    fn: Callable[[Any], Any],
+    items: Iterable[Any],
     inflight: int,
     started: Iterable[Future[Any]] = (),
 ) -> Iterator[Any]:
-    it = iter(chunks)
+    it = iter(items)
     pending: set[Future[Any]] = set(started)
     for k in it if len(pending) < inflight else ():
         pending.add(submit(fn, k))
@@ -264,12 +365,13 @@ def _bounded(
 # --- Dask distributed ---------------------------------------------------------------------------
 
 
-def _run_dask(job: ChunkJob, chunks: tuple[int, ...]) -> list[ChunkResult | ChunkDone]:
-    return [job(k) for k in chunks]
+def _run_dask(job: ChunkJob, chunks: tuple[int, ...]) -> list[ChunkResult | ChunkDone] | TaskDone:
+    return job.task(chunks)
 
 
-#: chunks per Dask task when only summaries travel back (a task's scheduling, messages and
-#: bookkeeping in the worker and in this process cost more than in a process pool)
+#: chunks per Dask task when only summaries travel back but the worker does not write them
+#: (a remote cluster: this process writes each chunk's partial, so each travels back on its
+#: own); a local cluster's workers write their chunks and bundle up to :data:`TASK_CHUNKS`
 DASK_BATCH = 4
 
 
@@ -310,8 +412,10 @@ class DaskExecutor:
     -----
     On a remote cluster the samples travel back to this process, which writes them, so the
     workers need not share the output directory's disk; on ``"local"`` the workers write
-    their own parts. Either way only the plan and chunk indices go out (draws are made on
-    the worker from the chunk's seed), and a summary-only sweep ships back only partials.
+    their own parts and send back one bundle of summaries per task of up to
+    :data:`TASK_CHUNKS` chunks. Either way only the plan and chunk indices go out (draws are
+    made on the worker from the chunk's seed), and a summary-only sweep ships back only
+    partials.
     """
 
     name = "dask"
@@ -371,7 +475,7 @@ class DaskExecutor:
         else:
             raise ClusterSimError("--dask needs a scheduler address or 'local'")
 
-    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[ChunkResult | ChunkDone]:
+    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[Outcome]:
         import distributed
 
         as_completed: Any = distributed.as_completed
@@ -380,14 +484,19 @@ class DaskExecutor:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         todo = list(chunks)
         # a task of a few consecutive chunks when each returns only its summary (a few
-        # kilobytes to a megabyte); one chunk per task when samples travel back
-        per = 1 if job.ships else max(1, min(self.batch, len(todo) // (4 * n_workers)))
-        it = iter([tuple(todo[i : i + per]) for i in range(0, len(todo), per)])
+        # kilobytes to a megabyte; one bundle for them all when the worker wrote them);
+        # one chunk per task when samples travel back
+        if job.bundles:
+            batches = tasks(todo, TASK_CHUNKS, n_workers)
+        else:
+            per = 1 if job.ships else max(1, min(self.batch, len(todo) // (4 * n_workers)))
+            batches = tasks(todo, per)
+        it = iter(batches)
         first = [client.submit(_run_dask, job_f, b, pure=False) for b in islice(it, 2 * n_workers)]
         ac = as_completed(first)
         try:
             for fut in ac:
-                yield from fut.result()
+                yield from _flat(fut.result())
                 fut.release()
                 nxt = next(it, None)
                 if nxt is not None:

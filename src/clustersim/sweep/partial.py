@@ -47,10 +47,14 @@ __all__ = [
     "MAX_BINS",
     "SKETCH_ALPHA",
     "Binning",
+    "Bundle",
     "Layout",
     "Merged",
     "Merger",
     "Partial",
+    "Sums",
+    "Tally",
+    "bundle",
     "chunk_partial",
     "make_layout",
     "merge",
@@ -99,15 +103,29 @@ class Binning:
         return np.searchsorted(self.points[1:-1], x, side="right")
 
 
-def _binning(x: Array, bins: int) -> Binning:
-    """Equal-count bins of ``x`` (or its levels when it has at most :data:`MAX_BINS`)."""
+def _binnings(x: Array, coarse: int, fine: int) -> tuple[Binning, Binning]:
+    """Equal-count bins of ``x``, ``coarse`` and ``fine`` of them, or both its levels when it
+    has at most :data:`MAX_BINS`.
+
+    The quantiles are found in ``x`` sorted once: the same order statistics (the same
+    doubles) as partitioning ``x`` for each binning, about 3x faster; the partitions were
+    most of :func:`make_layout`'s time (0.4 s of 0.5 on 10^6 samples of four factors,
+    before any worker starts).
+    """
     head = np.unique(x[: min(len(x), 10_000)])
     if len(head) <= MAX_BINS:
         levels = np.unique(x)
         if len(levels) <= MAX_BINS:
-            return Binning(True, levels.astype(np.float64))
-    inner = np.quantile(x, np.linspace(0, 1, bins + 1)[1:-1])
-    return Binning(False, np.concatenate([[np.min(x)], inner, [np.max(x)]]))
+            b = Binning(True, levels.astype(np.float64))
+            return b, b
+    ordered = np.sort(x)
+    lo, hi = [np.min(x)], [np.max(x)]
+
+    def bins(count: int) -> Binning:
+        inner = np.quantile(ordered, np.linspace(0, 1, count + 1)[1:-1])
+        return Binning(False, np.concatenate([lo, inner, hi]))
+
+    return bins(coarse), bins(fine)
 
 
 @dataclass(frozen=True)
@@ -177,8 +195,7 @@ def make_layout(plan: SweepPlan, inverse_normal: Any = None) -> Layout:
         j = index[f]
         x = _factor_column(plan, j, inverse_normal)
         cols.append(j)
-        c = _binning(x, b)
-        fb = c if c.levels else _binning(x, min(FINE_BINS, max(2, n)))
+        c, fb = _binnings(x, b, min(FINE_BINS, max(2, n)))
         coarse.append(c)
         fine.append(fb)
         # When every coarse edge is a fine edge (64 and 256 equal-count bins: the quantile
@@ -522,53 +539,157 @@ def merge(parts: Iterable[Partial]) -> Merged:
     return m.result()
 
 
+@dataclass
+class Tally:
+    """What of a partial merges exactly in any grouping: integer counts and sketches.
+
+    Sketches keep exact bucket counts, minima and maxima, so combining them in any grouping
+    gives the same arrays; counts are integers. Per-bin counts are int32 while they fit
+    (a task's partial, small to send), int64 once merged in the parent.
+    """
+
+    n: int
+    met: I64
+    all_met: int
+    sketches: list[Sketch]
+    sizes: Counts
+    bin_met: Counts
+    fine_n: Counts
+    fine_met: Counts
+    joint_met: I64
+
+    @classmethod
+    def of(cls, p: Partial) -> Tally:
+        return cls(
+            p.n, p.met, p.all_met, p.sketches, p.sizes, p.bin_met, p.fine_n, p.fine_met, p.joint_met
+        )
+
+
+@dataclass
+class Sums:
+    """What of a partial is floating point: sums whose rounding depends on the order of the
+    additions, so they are added chunk by chunk, in chunk order, wherever they travel."""
+
+    n: int
+    value_sum: Array
+    m_mean: Array
+    m_m2: Array
+    bin_sum: Array
+    sobol: Array | None = None
+    ab_n: int = 0
+    ab_mean: Array = field(default_factory=lambda: np.empty(0))
+    ab_m2: Array = field(default_factory=lambda: np.empty(0))
+
+    @classmethod
+    def of(cls, p: Partial) -> Sums:
+        return cls(
+            p.n, p.value_sum, p.m_mean, p.m_m2, p.bin_sum, p.sobol, p.ab_n, p.ab_mean, p.ab_m2
+        )
+
+
+@dataclass
+class Bundle:
+    """The partials of consecutive chunks ``first .. first + len(sums) - 1`` as one message.
+
+    A worker that evaluates several chunks in one task merges what merges exactly (the
+    :class:`Tally`: counts, and sketches, which are most of a partial's bytes) and keeps each
+    chunk's :class:`Sums` apart, so the parent adds those in chunk order as it would the
+    chunks' own partials: the merge is the same bits as chunk by chunk.
+    """
+
+    first: int
+    tally: Tally
+    sums: list[Sums]
+
+    @property
+    def chunks(self) -> range:
+        return range(self.first, self.first + len(self.sums))
+
+
+def bundle(first: int, parts: Sequence[Partial]) -> Bundle:
+    """The partials of chunks ``first, first + 1, ...`` (in that order) as one bundle."""
+    if not parts:
+        raise ValueError("a bundle needs at least one partial")
+    if len(parts) == 1:
+        return Bundle(first, Tally.of(parts[0]), [Sums.of(parts[0])])
+    n = sum(p.n for p in parts)
+    # every count of the task is at most n: int32 while it fits, half the bytes to send
+    wide = np.int32 if n < 2**31 else np.int64
+
+    def total(arrays: list[Counts]) -> Counts:
+        out: Counts = np.sum(arrays, axis=0, dtype=wide)
+        return out
+
+    tally = Tally(
+        n=n,
+        met=np.sum([p.met for p in parts], axis=0, dtype=np.int64),
+        all_met=sum(p.all_met for p in parts),
+        sketches=_combine_all([p.sketches for p in parts]),
+        sizes=total([p.sizes for p in parts]),
+        bin_met=total([p.bin_met for p in parts]),
+        fine_n=total([p.fine_n for p in parts]),
+        fine_met=total([p.fine_met for p in parts]),
+        joint_met=np.sum([p.joint_met for p in parts], axis=0, dtype=np.int64),
+    )
+    return Bundle(first, tally, [Sums.of(p) for p in parts])
+
+
 class Merger:
     """Folds chunk partials as they arrive, in chunk order whatever the arrival order.
 
-    A partial that arrives early waits until every chunk before it is in; sketches (exact
-    counts, minima and maxima: the order does not matter) are combined in batches.
+    A partial (or :class:`Bundle` of consecutive chunks) that arrives early waits until
+    every chunk before it is in; the floating-point :class:`Sums` are added chunk by chunk in
+    chunk order, counts and sketches (exact in any grouping) a bundle at a time, sketches in
+    batches.
     """
 
     _BATCH = 64
 
     def __init__(self) -> None:
         self._next = 0
-        self._waiting: dict[int, Partial] = {}
-        self._acc: Partial | None = None
+        self._waiting: dict[int, Bundle] = {}
+        self._tally: Tally | None = None
+        self._sums: Sums | None = None
         self._sketches: list[list[Sketch]] = []
 
     def add(self, chunk: int, part: Partial) -> None:
         """Add chunk ``chunk``'s partial (chunks are numbered from 0 without gaps)."""
-        self._waiting[chunk] = part
+        self.add_bundle(bundle(chunk, [part]))
+
+    def add_bundle(self, b: Bundle) -> None:
+        """Add the partials of chunks ``b.chunks``."""
+        self._waiting[b.first] = b
         while self._next in self._waiting:
-            p = self._waiting.pop(self._next)
-            self._next += 1
-            self._sketches.append(p.sketches)
+            b = self._waiting.pop(self._next)
+            self._next += len(b.sums)
+            self._sketches.append(b.tally.sketches)
             if len(self._sketches) >= self._BATCH:
                 self._sketches = [_combine_all(self._sketches)]
-            self._acc = p if self._acc is None else _fold(self._acc, p)
+            self._tally = b.tally if self._tally is None else _add_tally(self._tally, b.tally)
+            for s in b.sums:
+                self._sums = s if self._sums is None else _add_sums(self._sums, s)
 
     def result(self) -> Merged:
         """The merge of every chunk added (an error when one is missing)."""
-        if self._waiting or self._acc is None:
+        if self._waiting or self._tally is None or self._sums is None:
             raise ValueError(f"chunk partials missing from chunk {self._next} on")
-        a = self._acc
+        t, s = self._tally, self._sums
         return Merged(
-            n=a.n,
-            met=a.met.astype(np.int64),
-            all_met=a.all_met,
-            value_sum=a.value_sum,
+            n=t.n,
+            met=t.met.astype(np.int64),
+            all_met=t.all_met,
+            value_sum=s.value_sum,
             sketches=_combine_all(self._sketches),
-            m_mean=a.m_mean,
-            m_m2=a.m_m2,
-            sizes=a.sizes.astype(np.int64),
-            bin_sum=a.bin_sum,
-            bin_met=a.bin_met.astype(np.int64),
-            fine_n=a.fine_n.astype(np.int64),
-            fine_met=a.fine_met.astype(np.int64),
-            sobol=a.sobol,
-            ab_m2=a.ab_m2 if a.sobol is not None else None,
-            joint_met=a.joint_met.astype(np.int64),
+            m_mean=s.m_mean,
+            m_m2=s.m_m2,
+            sizes=t.sizes.astype(np.int64),
+            bin_sum=s.bin_sum,
+            bin_met=t.bin_met.astype(np.int64),
+            fine_n=t.fine_n.astype(np.int64),
+            fine_met=t.fine_met.astype(np.int64),
+            sobol=s.sobol,
+            ab_m2=s.ab_m2 if s.sobol is not None else None,
+            joint_met=t.joint_met.astype(np.int64),
         )
 
 
@@ -576,23 +697,30 @@ def _combine_all(groups: list[list[Sketch]]) -> list[Sketch]:
     return [Sketch.combine([g[t] for g in groups]) for t in range(len(groups[0]))]
 
 
-def _fold(a: Partial, p: Partial) -> Partial:
-    """``a`` (chunks before) and ``p`` (the next chunk) as one partial; counts in int64."""
-    mean, m2 = _chan(a.n, a.m_mean, a.m_m2, p.n, p.m_mean, p.m_m2)
-    out = Partial(
+def _add_tally(a: Tally, p: Tally) -> Tally:
+    """``a`` (chunks before) and ``p`` (the next ones) together; counts in int64."""
+    return Tally(
         n=a.n + p.n,
         met=a.met + p.met,
         all_met=a.all_met + p.all_met,
-        value_sum=a.value_sum + p.value_sum,
         sketches=[],
-        m_mean=mean,
-        m_m2=m2,
         sizes=a.sizes.astype(np.int64) + p.sizes,
-        bin_sum=a.bin_sum + p.bin_sum,
         bin_met=a.bin_met.astype(np.int64) + p.bin_met,
         fine_n=a.fine_n.astype(np.int64) + p.fine_n,
         fine_met=a.fine_met.astype(np.int64) + p.fine_met,
         joint_met=a.joint_met + p.joint_met,
+    )
+
+
+def _add_sums(a: Sums, p: Sums) -> Sums:
+    """``a`` (chunks before) and ``p`` (the next chunk) together."""
+    mean, m2 = _chan(a.n, a.m_mean, a.m_m2, p.n, p.m_mean, p.m_m2)
+    out = Sums(
+        n=a.n + p.n,
+        value_sum=a.value_sum + p.value_sum,
+        m_mean=mean,
+        m_m2=m2,
+        bin_sum=a.bin_sum + p.bin_sum,
     )
     if a.sobol is not None and p.sobol is not None:
         # re-centre the first-order sums on the new common mean c:

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from clustersim.engines import AUTO, ENGINE_CHOICES, ENGINES, get_engine, resolve_engine
 from clustersim.errors import ClusterSimError
 from clustersim.sweep.evaluate import ChunkResult, evaluate_rows
-from clustersim.sweep.executors import ChunkJob, Executor, make_executor
+from clustersim.sweep.executors import ChunkJob, Executor, TaskDone, make_executor
 from clustersim.sweep.manifest import carry_timings, finish, new_manifest, resume_problems
 from clustersim.sweep.partial import Merger, make_layout
 from clustersim.sweep.plan import SweepPlan, plan_sweep
@@ -228,8 +228,10 @@ def run_sweep(
         Also write every projected series of every sample.
     progress : callable, optional
         ``progress(done, total)`` in samples: once before the first chunk (``done`` counts a
-        resumed sweep's finished chunks), then after each chunk. The command line draws
-        it with rich; the runner itself prints nothing.
+        resumed sweep's finished chunks), then after each chunk (or each task of a few
+        chunks, when workers bundle their summaries:
+        :class:`~clustersim.sweep.executors.TaskDone`). The command line draws it with rich;
+        the runner itself prints nothing.
     samples, seed, chunk_size : int, optional
         Override the sweep file's (only with a file or path).
     free_disk : int, optional
@@ -379,21 +381,27 @@ def run_sweep(
         last = time.monotonic()
         try:
             for outcome in ex.imap(job, todo):
-                if isinstance(outcome, ChunkResult):
-                    sink.write(outcome)
-                    k, rows, secs = outcome.chunk, outcome.n, outcome.seconds
+                if isinstance(outcome, TaskDone):  # several chunks, written by the worker
+                    merger.add_bundle(outcome.bundle)
+                    timed = list(zip(outcome.chunks, outcome.rows, outcome.seconds, strict=True))
                 else:
-                    if shared is None and outcome.partial is not None:
-                        sink.write_partial(outcome.chunk, outcome.partial)
-                    k, rows, secs = outcome.chunk, outcome.rows, outcome.seconds
-                if outcome.partial is None:  # pragma: no cover - every job has a layout
-                    raise ClusterSimError(f"chunk {k}: the worker returned no summary")
-                merger.add(k, outcome.partial)
-                rows_run += rows
+                    if isinstance(outcome, ChunkResult):
+                        sink.write(outcome)
+                        k, rows, secs = outcome.chunk, outcome.n, outcome.seconds
+                    else:
+                        if shared is None and outcome.partial is not None:
+                            sink.write_partial(outcome.chunk, outcome.partial)
+                        k, rows, secs = outcome.chunk, outcome.rows, outcome.seconds
+                    if outcome.partial is None:  # pragma: no cover - every job has a layout
+                        raise ClusterSimError(f"chunk {k}: the worker returned no summary")
+                    merger.add(k, outcome.partial)
+                    timed = [(k, rows, secs)]
+                rows_run += sum(rows for _, rows, _ in timed)
                 if progress is not None:
                     progress(done_rows + rows_run, plan.rows)
                 if manifest is not None:
-                    manifest["timings"]["chunk_seconds"][str(k)] = round(secs, 4)
+                    for k, _, secs in timed:
+                        manifest["timings"]["chunk_seconds"][str(k)] = round(secs, 4)
                     if time.monotonic() - last > _MANIFEST_EVERY:
                         last = time.monotonic()
                         _write_manifest(out_dir, manifest)
