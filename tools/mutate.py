@@ -455,9 +455,12 @@ class _NamingTests:
         }
 
     def tiers(self, m: Mutant) -> dict[str, int]:
-        """Test id -> 0 (its module names the symbol and its class or module), 1 (names
-        one of them)."""
-        hit = re.match(r"(?:def\s+)?(\w+)", m.source)
+        """Test id -> 0 (its module names the symbol and its class or module), 1 (the
+        symbol only), 2 (its class or module only)."""
+        source = m.source
+        if m.stmt_line and m.stmt_line != m.line:  # a continuation line: its statement's name
+            source = (ROOT / m.file).read_text(encoding="utf-8").splitlines()[m.stmt_line - 1]
+        hit = re.match(r"\s*(?:def\s+)?(\w+)", source)
         symbol = hit.group(1) if hit else ""
         owner = {m.scope.split(".")[0], Path(m.file).stem} - {"", "__init__", "_base", "base"}
         if not m.scope:  # a module constant or alias: the classes built from it name it too
@@ -467,7 +470,7 @@ class _NamingTests:
             has = {w for w in (symbol, *owner) if w and re.search(rf"\b{re.escape(w)}\b", text)}
             if not has:
                 continue
-            tier = 0 if symbol in has and len(has) > 1 else 1
+            tier = (0 if len(has) > 1 else 1) if symbol in has else 2
             for t in self.by_file[f]:
                 out[t] = tier
         return out
@@ -653,13 +656,13 @@ def _ordered(
     budget: float = math.inf,
     first: dict[str, int] | None = None,
 ) -> list[str]:
-    """Fastest first (within each tier of ``first``: test id -> 0, 1; others after); with a
+    """Fastest first (within each tier of ``first``: test id -> 0, 1, 2; others after); with a
     ``budget`` (seconds of recorded test time), only the first tests that fit in it (at
     least one): a mutant that survives them is reported as surviving, so a budget can only
     lower the score."""
     tier = first or {}
     out, spent = [], 0.0
-    for t in sorted(tests, key=lambda t: (tier.get(t, 2), times.get(t, 60.0))):
+    for t in sorted(tests, key=lambda t: (tier.get(t, 3), times.get(t, 60.0))):
         spent += times.get(t, 60.0)
         if out and spent > budget:
             break
