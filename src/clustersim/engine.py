@@ -387,10 +387,12 @@ def _required(comp: Compiled, ct: CompiledTarget, lever: Lever) -> dict[str, Any
         # a count flips where a cluster crosses its threshold, and at the flip the same rate
         # projected through another code path (a power instead of a running product) may
         # round back across it: step STEP_PAST further into the meeting side, where no
-        # rounding reaches (the rate still meets, to 1e-12, as margins confirm)
+        # rounding reaches (the rate still meets, to 1e-12, as margins confirm; a band of
+        # met rates narrower than the step keeps the edge). The bracket lies in RATE_GRID's
+        # -50%..200%, so the step stays far above RATE_LO.
         away = -1.0 if ma >= safe else 1.0
         pushed = rate + away * STEP_PAST * (1.0 + abs(rate))
-        if pushed >= RATE_LO and margins(np.array([pushed]))[0] >= safe:
+        if margins(np.array([pushed]))[0] >= safe:
             rate = pushed
     method = "bisection" if step else "root_finding"
     out.update(rate=rate, method=method)
