@@ -205,7 +205,16 @@ def test_a_count_met_at_the_flip_stays_met_through_another_code_path() -> None:
     assert rg is not None and rg["method"] == "bisection"
     # by hand: c2 just passes the threshold less its 1e-9 (relative) tolerance (§13)
     flip = (761.1962132809276 * (1 - 1e-9) / 38.42650392136248) ** 0.25 - 1.0
-    assert 0.0 < rg["rate"] - flip < 1e-11
+    # the search's edge is within 1e-13 of the flip; the step past it is 1e-12 (1 + rate)
+    assert rg["rate"] - flip == pytest.approx(1e-12 * (1 + flip), abs=2e-13)
+    assert check_required(d) == 1
+
+    # at most one of them over it: met below the flip, so the rate steps down from it
+    del d["targets"]["tiers"]["tiers"], d["targets"]["tiers"]["bands"]
+    d["targets"]["tiers"].update(threshold=761.1962132809276, at_most=1)
+    rg = cs.run(Scenario.model_validate(d)).target("tiers").required_growth
+    assert rg is not None and rg["method"] == "bisection"
+    assert flip - rg["rate"] == pytest.approx(1e-12 * (1 + flip), abs=2e-13)
     assert check_required(d) == 1
 
 
