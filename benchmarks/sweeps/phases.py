@@ -10,8 +10,12 @@ chunks, and what that makes for 10^6 samples. Writing Parquet is measured by
 The scenario is compiled as a sweep does (:class:`clustersim.compile.ScenarioCompiler`: its
 structure once, each chunk's arrays per chunk); ``--fresh-compile`` compiles it whole for
 every chunk (:func:`clustersim.compile.compile_scenario`, what sweeps did before).
+The inverse CDFs are drawn as a sweep draws them, all columns at once
+(:func:`clustersim.sampling.columns.ppf_columns`); ``--per-column`` calls each column's
+``ppf`` in turn (what sweeps did before).
 
-    PYTHONPATH=src python benchmarks/sweeps/phases.py [--chunks 40] [--engine numba] [--fresh-compile]
+    PYTHONPATH=src python benchmarks/sweeps/phases.py [--chunks 40] [--engine numba]
+        [--fresh-compile] [--per-column]
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from clustersim.compile import (
     correlation_groups,
 )
 from clustersim.engines import get_engine
+from clustersim.sampling.columns import Columns
 from clustersim.sweep.designs import quantiles
 from clustersim.sweep.evaluate import project_targets
 from clustersim.sweep.partial import chunk_partial, make_layout
@@ -48,6 +53,9 @@ def main() -> None:
     ap.add_argument(
         "--fresh-compile", action="store_true", help="compile the whole scenario per chunk"
     )
+    ap.add_argument(
+        "--per-column", action="store_true", help="inverse CDFs one column at a time (before)"
+    )
     a = ap.parse_args()
     engine = a.engine or ("numba" if importlib.util.find_spec("numba") else "numpy")
     plan = plan_sweep(
@@ -55,6 +63,7 @@ def main() -> None:
     )
     inv = get_engine(engine).inverse_normal()
     layout = make_layout(plan, inv)
+    cols = Columns([(d.dist.sampler, d.lo, d.hi) for d in plan.dims])
     compiler = ScenarioCompiler(plan.scenario, seed=plan.seed, draw=True, inverse_normal=inv)
     cpu: dict[str, float] = {}
     load0 = os.getloadavg()[0]
@@ -77,9 +86,15 @@ def main() -> None:
         groups = correlation_groups(plan.scenario)
         uniforms.update(correlate_uniforms(groups, uniforms, inv))
         t = tick("copula", t)
-        inputs = np.empty((n, len(plan.dims)), order="F")
-        for j, d in enumerate(plan.dims):
-            inputs[:, j] = d.values(uniforms[d.path], inverse_normal=inv)
+        if a.per_column:
+            inputs = np.empty((n, len(plan.dims)), order="F")
+            for j, d in enumerate(plan.dims):
+                inputs[:, j] = d.values(uniforms[d.path], inverse_normal=inv)
+        else:
+            u2 = np.array(u, order="F")
+            for j, d in enumerate(plan.dims):
+                u2[:, j] = uniforms[d.path]
+            inputs = cols.ppf(u2, inverse_normal=inv)
         t = tick("inverse CDFs (ppf)", t)
         drawn = {d.path: inputs[:, j] for j, d in enumerate(plan.dims)}
         if a.fresh_compile:

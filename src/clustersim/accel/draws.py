@@ -28,11 +28,11 @@ from numba.extending import intrinsic
 from numpy.typing import NDArray
 
 from clustersim.accel._cache import install
-from clustersim.sampling import streams
+from clustersim.sampling import columns, streams
 
 install()  # numba's cache of this module goes to the user's cache folder, not the package
 
-__all__ = ["fill_uniforms", "ndtri"]
+__all__ = ["COLUMN_KERNELS", "fill_streams", "fill_uniforms", "ndtri"]
 
 
 @njit(cache=True, fastmath={"contract"}, error_model="numpy")
@@ -284,4 +284,177 @@ def fill_uniforms(bitgen: np.random.PCG64, out: NDArray[np.float64]) -> None:
     )
 
 
+# --- many streams at once: SeedSequence and PCG64's seeding, compiled ----------------------------
+#
+# A sweep chunk draws one stream per sampled number (107 in zhenjiang-mc), each
+# ``PCG64(SeedSequence(seed, spawn_key=(chunk, crc32(path))))``: NumPy's SeedSequence (~15 us)
+# and PCG64 seeding (~13 us) cost more than drawing the 4,096 uniforms. The loop below is
+# Melissa O'Neill's seed_seq mixing as NumPy implements it (``numpy/random/bit_generator.pyx``:
+# ``mix_entropy`` of the assembled entropy words into a pool of 4, ``generate_state(4, uint64)``)
+# and PCG64's ``pcg64_set_seed`` (``pcg_setseq_128_srandom_r``), then the fill above: the same
+# state, so the same bits (the tests compare states and draws with NumPy's on many seeds).
+# 32-bit arithmetic is done in 64-bit words, masked.
+
+_M32 = np.uint64(0xFFFFFFFF)
+_INIT_A = np.uint64(0x43B0D7E5)
+_MULT_A = np.uint64(0x931E8875)
+_INIT_B = np.uint64(0x8B51F9DD)
+_MULT_B = np.uint64(0x58F38DED)
+_MIX_L = np.uint64(0xCA01F9DD)
+_MIX_R = np.uint64(0x4973F715)
+_SHIFT = np.uint64(16)
+
+
+@njit(cache=True)
+def _hashmix(value, h, mult):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """seed_seq's ``hashmix``: the mixed value and the next hash constant."""
+    value = value ^ h
+    h = (h * mult) & _M32
+    value = (value * h) & _M32
+    return value ^ (value >> _SHIFT), h
+
+
+@njit(cache=True)
+def _mix(x, y):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    r = (_MIX_L * x - _MIX_R * y) & _M32
+    return r ^ (r >> _SHIFT)
+
+
+@njit(cache=True)
+def _seed_state(words, pool, state):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """``PCG64(SeedSequence(entropy=words))``'s state and increment, as ``state[0..3]``
+    (state high, low, increment high, low); ``words`` are the assembled entropy words."""
+    n = words.shape[0]
+    h = _INIT_A
+    for i in range(4):
+        pool[i], h = _hashmix(words[i] if i < n else np.uint64(0), h, _MULT_A)
+    for src in range(4):
+        for dst in range(4):
+            if src != dst:
+                v, h = _hashmix(pool[src], h, _MULT_A)
+                pool[dst] = _mix(pool[dst], v)
+    for src in range(4, n):
+        for dst in range(4):
+            v, h = _hashmix(words[src], h, _MULT_A)
+            pool[dst] = _mix(pool[dst], v)
+    # generate_state(4, uint64): 8 words from the pool, paired little-endian
+    h = _INIT_B
+    for k in range(4):
+        lo, h = _hashmix(pool[(2 * k) % 4], h, _MULT_B)
+        hi, h = _hashmix(pool[(2 * k + 1) % 4], h, _MULT_B)
+        state[k] = lo | (hi << np.uint64(32))
+    # pcg64_set_seed(seed = state[0:2], inc = state[2:4]): srandom_r
+    ihi = (state[2] << np.uint64(1)) | (state[3] >> np.uint64(63))
+    ilo = (state[3] << np.uint64(1)) | np.uint64(1)
+    # state = 0; step (state = inc); state += seed; step
+    hi, lo = _lcg128(ihi, ilo, np.uint64(0), np.uint64(1), state[0], state[1])  # type: ignore[call-arg]
+    hi, lo = _lcg128(hi, lo, _MUL_HI, _MUL_LO, ihi, ilo)
+    state[0], state[1], state[2], state[3] = hi, lo, ihi, ilo
+
+
+@njit(cache=True)
+def _fill_streams(words, out):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    pool = np.empty(4, dtype=np.uint64)
+    state = np.empty(4, dtype=np.uint64)
+    for r in range(out.shape[0]):
+        _seed_state(words[r], pool, state)
+        _pcg64_fill(state[0], state[1], state[2], state[3], out[r])
+
+
+def _words(x: int) -> list[int]:
+    """NumPy's ``_int_to_uint32_array``: 32-bit words, lowest first (``[0]`` for 0)."""
+    if x < 0:
+        raise ValueError("expected non-negative integer")
+    out = [x & 0xFFFFFFFF]
+    x >>= 32
+    while x:
+        out.append(x & 0xFFFFFFFF)
+        x >>= 32
+    return out
+
+
+def fill_streams(
+    seed: int, spawn_key: tuple[int, ...], keys: list[int], out: NDArray[np.float64]
+) -> None:
+    """``out[j] = Generator(PCG64(SeedSequence(seed, spawn_key=(*spawn_key, keys[j]))))
+    .random(n) + 0.5 / 2**53`` for every row ``j`` of ``out`` ``(m, n)``, the same bits."""
+    run = _words(seed)
+    if len(run) < 4:  # NumPy pads the run entropy when there is a spawn key (there always is)
+        run += [0] * (4 - len(run))
+    head = run + [w for k in spawn_key for w in _words(k)]
+    rows = [head + _words(k) for k in keys]
+    width = max((len(r) for r in rows), default=0)
+    if any(len(r) != width for r in rows):  # keys of different word counts: one at a time
+        for j, r in enumerate(rows):
+            _fill_streams(np.array([r], dtype=np.uint64), out[j : j + 1])
+        return
+    _fill_streams(np.array(rows, dtype=np.uint64).reshape(len(keys), width), out)
+
+
+# --- inverse CDFs of many columns (clustersim.sampling.columns), compiled ------------------------
+#
+# The same IEEE operations in the same order as the NumPy blocks there (no fastmath: nothing
+# contracted into a fused multiply-add), so the same doubles; ``np.clip`` with scalar bounds
+# (what each distribution's ppf calls) written out: a value equal to a bound is kept (a
+# signed zero keeps its sign), NaN stays.
+
+
+@njit(cache=True, inline="always")
+def _clip(x, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    if x < lo:
+        x = lo
+    if x > hi:
+        x = hi
+    return x
+
+
+@njit(cache=True, error_model="numpy")
+def _triangular_cols(ut, idx, c, out_t):  # type: ignore[no-untyped-def]  # pragma: no cover
+    n = ut.shape[1]
+    for k in range(idx.shape[0]):
+        fa, w, fc, a, b, ba, ca, bc, lo, hi = (
+            c[k, 0], c[k, 1], c[k, 2], c[k, 3], c[k, 4], c[k, 5], c[k, 6], c[k, 7], c[k, 8], c[k, 9]
+        )
+        src = ut[idx[k]]
+        dst = out_t[idx[k]]
+        for i in range(n):
+            q = src[i] * w + fa
+            x = a + math.sqrt(q * ba * ca) if q < fc else b - math.sqrt((1.0 - q) * ba * bc)
+            dst[i] = _clip(x, lo, hi)
+
+
+@njit(cache=True, error_model="numpy")
+def _normal_q(ut, idx, c, mirror, q):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """``q[k] = a + u (b - a)``, or ``a2 + (1 - u)(b2 - a2)`` mirrored, of column ``idx[k]``."""
+    n = ut.shape[1]
+    for k in range(idx.shape[0]):
+        a, w = c[k, 2], c[k, 3]
+        src = ut[idx[k]]
+        dst = q[k]
+        if mirror:
+            for i in range(n):
+                dst[i] = (1.0 - src[i]) * w + a
+        else:
+            for i in range(n):
+                dst[i] = src[i] * w + a
+
+
+@njit(cache=True, error_model="numpy")
+def _normal_out(z, idx, c, sign, clip, out_t):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """``out[idx[k]] = clip(centre + sign scale z[k], lo, hi)`` (no clip unless ``clip``)."""
+    n = z.shape[1]
+    for k in range(idx.shape[0]):
+        m, sd, lo, hi = c[k, 0], c[k, 1], c[k, 4], c[k, 5]
+        src = z[k]
+        dst = out_t[idx[k]]
+        for i in range(n):
+            x = m + sd * src[i] if sign > 0 else m - sd * src[i]
+            dst[i] = _clip(x, lo, hi) if clip else x
+
+
+#: the compiled blocks :mod:`clustersim.sampling.columns` uses once this module is imported
+COLUMN_KERNELS = (_triangular_cols, _normal_q, _normal_out)
+
 streams.install_filler(fill_uniforms)
+streams.install_streams(fill_streams)
+columns.install_kernels(COLUMN_KERNELS)

@@ -8,18 +8,21 @@ NumPy's ``Generator(PCG64)`` draws them, or, once :mod:`clustersim.accel.draws` 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["install_filler", "uniform_stream"]
+__all__ = ["install_filler", "install_streams", "uniform_stream", "uniform_streams"]
 
 #: a compiled drawer of the same bits (``clustersim.accel.draws.fill_uniforms``), installed
 #: when that module is imported (the numba engine imports it); None: NumPy's Generator
 _FILLER: Callable[[np.random.PCG64, NDArray[np.float64]], None] | None = None
 #: below this many uniforms NumPy's Generator is as fast
 _FILL_FROM = 512
+#: a compiled seeder and drawer of many streams (``clustersim.accel.draws.fill_streams``),
+#: installed with the filler; None: one NumPy SeedSequence and Generator per stream
+_STREAMS: Callable[[int, tuple[int, ...], list[int], NDArray[np.float64]], None] | None = None
 
 
 def install_filler(fill: Callable[[np.random.PCG64, NDArray[np.float64]], None] | None) -> None:
@@ -27,6 +30,34 @@ def install_filler(fill: Callable[[np.random.PCG64, NDArray[np.float64]], None] 
     give exactly ``Generator(bitgen).random(len(out)) + 0.5 / 2**53``."""
     global _FILLER
     _FILLER = fill
+
+
+def install_streams(
+    fill: Callable[[int, tuple[int, ...], list[int], NDArray[np.float64]], None] | None,
+) -> None:
+    """Draw many streams with ``fill(seed, spawn_key, keys, out)`` from now on (None: NumPy).
+    ``fill`` must give exactly ``uniform_stream``'s numbers: row ``j`` of ``out`` ``(m, n)``
+    the stream of spawn key ``(*spawn_key, keys[j])``."""
+    global _STREAMS
+    _STREAMS = fill
+
+
+def uniform_streams(
+    seed: int, spawn_key: tuple[int, ...], paths: Sequence[str], n: int
+) -> NDArray[np.float64]:
+    """``uniform_stream(seed, spawn_key, path, n)`` of every path, as the columns of an
+    ``(n, len(paths))`` Fortran-ordered array (each column contiguous). With the compiled
+    seeder installed all streams are seeded and drawn in one compiled call (the same bits)."""
+    out = np.empty((n, len(paths)), order="F")
+    if _STREAMS is not None and n >= _FILL_FROM:
+        _STREAMS(seed, spawn_key, [zlib.crc32(p.encode()) for p in paths], out.T)
+        return out
+    for j, path in enumerate(paths):
+        ss = np.random.SeedSequence(seed, spawn_key=(*spawn_key, zlib.crc32(path.encode())))
+        col = out[:, j]
+        np.random.Generator(np.random.PCG64(ss)).random(n, out=col)
+        col += 0.5 / 2.0**53
+    return out
 
 
 def uniform_stream(

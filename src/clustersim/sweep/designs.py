@@ -45,6 +45,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from clustersim.sampling.streams import uniform_streams
+
 __all__ = [
     "DESIGNS",
     "LHS_KEY",
@@ -176,18 +178,13 @@ def _lhs_keys(seed: int, path: str) -> U64:
 
 
 def _monte_carlo(design: Design, seed: int, chunk: int, start: int, stop: int, lo: int) -> Array:
-    n = stop - start
-    # column-major: each number's uniforms are drawn straight into their own contiguous
-    # column (the numbers of uniform_stream, without a temporary and a strided copy each)
-    out = np.empty((n, design.d), order="F")
+    if start == lo:
+        # column-major: each number's uniforms are drawn straight into their own contiguous
+        # column (compiled, every stream seeded and drawn in one call, when numba is loaded)
+        return uniform_streams(seed, (chunk,), design.paths, stop - start)
+    out = np.empty((stop - start, design.d), order="F")
     for j, path in enumerate(design.paths):
-        if start == lo:
-            ss = np.random.SeedSequence(seed, spawn_key=(chunk, zlib.crc32(path.encode())))
-            col = out[:, j]
-            np.random.Generator(np.random.PCG64(ss)).random(n, out=col)
-            col += _HALF_STEP
-        else:
-            out[:, j] = uniform_stream(seed, chunk, path, stop - lo)[start - lo :]
+        out[:, j] = uniform_stream(seed, chunk, path, stop - lo)[start - lo :]
     return out
 
 

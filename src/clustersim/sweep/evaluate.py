@@ -28,6 +28,8 @@ from clustersim.core.expr import ExprError
 from clustersim.engine import run_compiled
 from clustersim.engines import get_engine
 from clustersim.errors import ModelError
+from clustersim.sampling import InverseNormal
+from clustersim.sampling.columns import Columns
 from clustersim.sweep.designs import quantiles
 from clustersim.sweep.partial import Partial
 from clustersim.sweep.plan import SweepPlan
@@ -234,27 +236,60 @@ def scenario_compiler(plan: SweepPlan, engine: str) -> ScenarioCompiler:
     return got
 
 
+def _columns(plan: SweepPlan) -> Columns:
+    """The input columns (each one's distribution and field bounds, ``Dim.values``'s),
+    prepared once per plan and process."""
+    global _COLUMNS
+    held = _COLUMNS
+    if held is None or held[0]() is not plan:
+        held = (weakref.ref(plan), Columns([(d.dist.sampler, d.lo, d.hi) for d in plan.dims]))
+        _COLUMNS = held
+    return held[1]
+
+
+_COLUMNS: tuple[weakref.ref[SweepPlan], Columns] | None = None
+
+
+def _inputs(
+    plan: SweepPlan,
+    chunk: int,
+    start: int,
+    stop: int,
+    inverse_normal: InverseNormal | None,
+) -> tuple[Array, Array]:
+    """Rows ``start .. stop - 1`` of chunk ``chunk``: their quantiles (the copula applied)
+    and the sampled numbers' values, ``(n, d)`` each, columns in ``plan.dims`` order (the
+    values column-major), all columns' inverse CDFs at once
+    (:class:`~clustersim.sampling.columns.Columns`)."""
+    u = quantiles(plan.design, plan.seed, chunk, start, stop, plan.bounds(chunk)[0])
+    # the scenario's Gaussian copula (issue 15) ties the quantiles of its correlated
+    # numbers before they become inputs (plan_sweep refuses it on grid or Sobol factors)
+    groups = correlation_groups(plan.scenario)
+    if groups:
+        tied = correlate_uniforms(
+            groups, {d.path: u[:, j] for j, d in enumerate(plan.dims)}, inverse_normal
+        )
+        if tied:
+            u = np.array(u, order="F")
+            for j, d in enumerate(plan.dims):
+                if d.path in tied:
+                    u[:, j] = tied[d.path]
+    return u, _columns(plan).ppf(u, inverse_normal=inverse_normal)
+
+
 def _evaluate_rows(
     plan: SweepPlan, chunk: int, start: int, stop: int, trajectories: bool, engine: str
 ) -> ChunkResult:
     t0 = time.perf_counter()
-    chunk_start = plan.bounds(chunk)[0]
     n = stop - start
-    u = quantiles(plan.design, plan.seed, chunk, start, stop, chunk_start)
-    uniforms = {d.path: u[:, j] for j, d in enumerate(plan.dims)}
     # the numba engine draws normal quantiles with compiled AS241, inputs and compile alike
     inverse_normal = get_engine(engine).inverse_normal()
-    # the scenario's Gaussian copula (issue 15) ties the quantiles of its correlated
-    # numbers before they become inputs (plan_sweep refuses it on grid or Sobol factors)
-    uniforms.update(correlate_uniforms(correlation_groups(plan.scenario), uniforms, inverse_normal))
     # column-major: each input column is contiguous, for the compiler and for Arrow
-    inputs = np.empty((n, len(plan.dims)), order="F")
-    for j, d in enumerate(plan.dims):
-        inputs[:, j] = d.values(uniforms[d.path], inverse_normal=inverse_normal)
+    u, inputs = _inputs(plan, chunk, start, stop, inverse_normal)
     try:
         comp = scenario_compiler(plan, engine).compile(
             samples=n,
-            uniforms=uniforms,
+            uniforms={d.path: u[:, j] for j, d in enumerate(plan.dims)},
             spawn_key=(chunk,),
             # the inputs are the compiler's draws: computed once, not twice
             drawn={d.path: inputs[:, j] for j, d in enumerate(plan.dims)},
