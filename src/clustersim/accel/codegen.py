@@ -23,6 +23,7 @@ caller checks that the values are finite.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
@@ -78,6 +79,10 @@ class Generated:
     invariant: list[str] = field(default_factory=list)
     #: per array: stored year first, ``(T, S, [C])``, its sample axis second (shocked rates)
     year_first: list[bool] = field(default_factory=list)
+    #: per array: the object it was made from and how (``contiguous``, ``moveaxis``,
+    #: ``swapaxes``), so another model of the same structure can fill the same arguments
+    #: (:func:`generate_cached`)
+    sources: list[tuple[object, str]] = field(default_factory=list)
 
 
 _LANE_SCALAR = re.compile(r"\b([A-Za-z_]\w*)\[b\]")  # acc3[b]: a per-lane scalar
@@ -103,6 +108,7 @@ class _Gen:
         self.specs = specs
         self.derived = dict(derived)
         self.arrays: list[NDArray[np.generic]] = []
+        self.sources: list[tuple[object, str]] = []
         self.sampled: list[bool] = []
         self.year_first: list[bool] = []
         self.arg_names: list[str] = []
@@ -143,9 +149,14 @@ class _Gen:
         return {name}
 
     # -- registries -------------------------------------------------------------------------
-    def arg(self, a: NDArray[np.generic], stem: str, sampled: bool = False) -> str:
+    def arg(
+        self, a: NDArray[np.generic], stem: str, sampled: bool = False, fixed: bool = False
+    ) -> str:
+        """An array argument; ``fixed``: made from the structure and the specs alone (cluster
+        indices), the same for every model of this structure."""
         name = f"{stem}_{len(self.arrays)}"
         self.arrays.append(np.ascontiguousarray(a))
+        self.sources.append((a, "fixed" if fixed else "contiguous"))
         self.sampled.append(sampled and a.shape[0] > 1)
         self.year_first.append(False)
         self.arg_names.append(name)
@@ -163,14 +174,15 @@ class _Gen:
             return None
         moved = np.moveaxis(rates, -1, 0)
         if moved.flags.c_contiguous:
-            stem, year_first = "ry", True
+            stem, year_first, how = "ry", True, "moveaxis"
             index = "[{t}, {s}, {c}]" if rates.ndim == 3 else "[{t}, {s}]"
         elif rates.ndim == 3 and (moved := np.swapaxes(rates, 1, 2)).flags.c_contiguous:
-            stem, index, year_first = "rs", "[{s}, {t}, {c}]", False
+            stem, index, year_first, how = "rs", "[{s}, {t}, {c}]", False, "swapaxes"
         else:
             return None
         name = f"{stem}_{len(self.arrays)}"
         self.arrays.append(moved)
+        self.sources.append((rates, how))
         self.sampled.append(True)
         self.year_first.append(year_first)
         self.arg_names.append(name)
@@ -701,7 +713,7 @@ class _Gen:
             )
             if len(members) == 0:
                 raise ex.ExprError(f"{e.func}() over an empty group {e.group!r}")
-            g = self.arg(np.asarray(members, dtype=np.int64), "grp")
+            g = self.arg(np.asarray(members, dtype=np.int64), "grp", fixed=e.group is None)
             acc, j, cc = self.lane("acc"), self.var("j"), self.var("c")
             init = {"sum": "0.0", "mean": "0.0", "min": "np.inf", "max": "-np.inf"}[e.func]
             body: list[str] = []
@@ -880,6 +892,7 @@ class _Gen:
             [t.id for t in self.specs],
             sorted(self.invariant),
             self.year_first,
+            self.sources,
         )
 
 
@@ -888,3 +901,131 @@ def generate(
 ) -> Generated:
     """The kernel source and its arguments for ``model``'s targets ``specs``."""
     return _Gen(model, specs, derived).build()
+
+
+# --- the same structure again: the arguments only ------------------------------------------------
+#
+# A sweep evaluates chunk after chunk of one scenario: the models differ in their sampled
+# arrays only, so the kernel's source, constants and error messages are the same every time,
+# and generating them again (walking every op and target, formatting ~10^4 lines) cost about
+# 3 ms a chunk of zhenjiang-mc, half the kernel's own time. The generator reads the model's
+# structure (op types and names, array shapes, dtypes and memory layout, which arrays are the
+# same object) and never an array's values: those reach the kernel only as arguments. So a
+# model with the same structure (the key below) gets the first one's Generated with its own
+# arrays in the argument slots, found by position in a walk of the model. Every non-array
+# value met in the walk (a name, an index, a flag) is part of the key, as are the specs and
+# derived expressions (compared by value). An argument the generator made itself is kept
+# from the first model only when it says it follows from the key alone (``arg(fixed=True)``:
+# cluster indices of a spec or of all clusters); any other argument that is not an object of
+# the model makes the structure generated afresh every time. The tests compare replayed and
+# fresh Generated for every shipped scenario.
+
+_REPLAY: dict[object, tuple[Generated, list[tuple[int, str]]] | None] = {}
+_REPLAY_MAX = 64
+
+
+_LEAVES = (str, int, float, bool, type(None), np.float64, np.int64, np.bool_)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _walk(
+    x: object, key: list[object], arrays: list[NDArray[np.generic]], seen: dict[int, int]
+) -> None:
+    """Append ``x``'s structure to ``key`` and its arrays (each once) to ``arrays``."""
+    t = type(x)
+    if t is np.ndarray:
+        assert isinstance(x, np.ndarray)
+        j = seen.get(id(x))
+        if j is not None:  # the same object again: the generator may rely on it
+            key.append(("same", j))
+            return
+        seen[id(x)] = len(arrays)
+        arrays.append(x)
+        key.append((x.shape, x.dtype.str, x.strides))
+    elif t in _LEAVES:
+        key.append(x)
+    elif t is tuple or t is list:
+        assert isinstance(x, tuple | list)
+        key.append((t.__name__, len(x)))
+        for v in x:
+            _walk(v, key, arrays, seen)
+    elif t is dict:
+        assert isinstance(x, dict)
+        key.append(("dict", len(x)))
+        for k, v in x.items():
+            key.append(k)
+            _walk(v, key, arrays, seen)
+    elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+        j = seen.get(id(x))
+        if j is not None:
+            key.append(("same-object", j))
+            return
+        seen[id(x)] = -1 - len(seen)
+        key.append(("object", t.__qualname__, seen[id(x)]))
+        names = _FIELDS.get(t)
+        if names is None:
+            names = _FIELDS[t] = tuple(f.name for f in dataclasses.fields(x))
+        for name in names:
+            _walk(getattr(x, name), key, arrays, seen)
+    else:
+        raise TypeError(f"no structure key for {t.__name__}")
+
+
+#: the specs' and derived expressions' part of a key, by the identity of the objects (held
+#: here, so an identity is not reused while its entry lives): hashing expression trees again
+#: for every chunk would cost as much as the walk of the model
+_SPEC_KEYS: dict[tuple[object, ...], tuple[object, object]] = {}
+
+
+def _specs_key(specs: Sequence[TargetSpec], derived: Mapping[str, ex.Expr]) -> object:
+    ident = (tuple(id(s) for s in specs), tuple((k, id(e)) for k, e in derived.items()))
+    got = _SPEC_KEYS.get(ident)
+    if got is None:
+        key = (tuple(specs), tuple(sorted(derived.items())))
+        hash(key)  # TypeError when something in them cannot be a key
+        if len(_SPEC_KEYS) >= _REPLAY_MAX:
+            _SPEC_KEYS.clear()
+        got = _SPEC_KEYS[ident] = ((list(specs), dict(derived)), key)
+    return got[1]
+
+
+def generate_cached(
+    model: Model, specs: Sequence[TargetSpec], derived: Mapping[str, ex.Expr]
+) -> Generated:
+    """:func:`generate`, or, for a model of a structure generated before, that Generated with
+    this model's arrays as its arguments (the same source, constants and arguments a fresh
+    :func:`generate` gives)."""
+    key_parts: list[object] = []
+    arrays: list[NDArray[np.generic]] = []
+    try:
+        _walk(model, key_parts, arrays, {})
+        key: object = (tuple(key_parts), _specs_key(specs, derived))
+        hash(key)
+    except TypeError:  # something without a key: no replay
+        return generate(model, specs, derived)
+    if key in _REPLAY:
+        hit = _REPLAY[key]
+        if hit is None:
+            return generate(model, specs, derived)
+        gen, slots = hit
+        args = [
+            first if j == -2 else _moved(arrays[j], how)
+            for first, (j, how) in zip(gen.arrays, slots, strict=True)
+        ]
+        return dataclasses.replace(gen, arrays=args)
+    gen = generate(model, specs, derived)
+    where = {id(a): j for j, a in enumerate(arrays)}
+    slots = [(-2 if how == "fixed" else where.get(id(src), -1), how) for src, how in gen.sources]
+    if len(_REPLAY) >= _REPLAY_MAX:
+        _REPLAY.clear()
+    ok = all(j != -1 for j, _ in slots)
+    _REPLAY[key] = (dataclasses.replace(gen, sources=[]), slots) if ok else None
+    return gen
+
+
+def _moved(a: NDArray[np.generic], how: str) -> NDArray[np.generic]:
+    if how == "moveaxis":
+        return np.moveaxis(a, -1, 0)
+    if how == "swapaxes":
+        return np.swapaxes(a, 1, 2)
+    return np.ascontiguousarray(a)

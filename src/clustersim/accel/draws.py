@@ -27,6 +27,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 from numpy.typing import NDArray
 
+from clustersim import compile as compile_module
 from clustersim.accel._cache import install
 from clustersim.sampling import columns, streams
 
@@ -455,6 +456,21 @@ def _normal_out(z, idx, c, sign, clip, out_t):  # type: ignore[no-untyped-def]  
 #: the compiled blocks :mod:`clustersim.sampling.columns` uses once this module is imported
 COLUMN_KERNELS = (_triangular_cols, _normal_q, _normal_out)
 
+
+@njit(cache=True)
+def put_part(out, i, part):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """``out[:, i, :] = part``, ``part`` ``(n or 1, T or 1)`` broadcast as NumPy does over
+    ``out``'s ``n`` samples and ``T`` years: the compiler's stacking of cluster series
+    (``compile.install_put``)."""
+    n, t = out.shape[0], out.shape[2]
+    ds = 1 if part.shape[0] > 1 else 0
+    dk = 1 if part.shape[1] > 1 else 0
+    for s in range(n):
+        for k in range(t):
+            out[s, i, k] = part[s * ds, k * dk]
+
+
 streams.install_filler(fill_uniforms)
 streams.install_streams(fill_streams)
 columns.install_kernels(COLUMN_KERNELS)
+compile_module.install_put(put_part)

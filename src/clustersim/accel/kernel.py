@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.accel.codegen import LANES, generate
+from clustersim.accel.codegen import LANES, generate_cached
 from clustersim.atomic import atomic_path
 from clustersim.cachefolder import cache_dir
 from clustersim.core import expr as ex
@@ -78,7 +78,7 @@ def evaluate_targets(
     to write into (a sweep that consumes each chunk reuses them instead of touching fresh
     memory every time); the outcomes are then views of them.
     """
-    gen = generate(model, specs, dict(derived or {}))
+    gen = generate_cached(model, specs, dict(derived or {}))
     kernel = _load(gen.source)
     s, n = model.samples, len(specs)
     value, margin, met = result_buffers(n, s, out)  # a contiguous row per target

@@ -163,14 +163,15 @@ class CountOverTarget(TargetKind):
         body: list[str] = []
         if not spec.over:
             members = g.m.groups[spec.group] if spec.group else np.arange(len(g.m.clusters))
-            grp = g.arg(np.asarray(members, dtype=np.int64), "grp")
+            grp = g.arg(np.asarray(members, dtype=np.int64), "grp", fixed=not spec.group)
             lines += [f"{p}for {j} in range({grp}.shape[0]):", f"{p}    {cc} = {grp}[{j}]"]
             val = g.at(spec.metric, spec.year, body, p + "    ", cc)
             lines += body
         else:  # each item: the sum of its clusters' values (CSR: ptr[k]..ptr[k+1] in idx)
             ptr_a = np.cumsum([0, *(len(item) for item in spec.over)]).astype(np.int64)
             idx_a = np.asarray([i for item in spec.over for i in item], dtype=np.int64)
-            ptr, idx, k = g.arg(ptr_a, "ptr"), g.arg(idx_a, "idx"), g.var("k")
+            ptr = g.arg(ptr_a, "ptr", fixed=True)  # from the spec: the same for every model
+            idx, k = g.arg(idx_a, "idx", fixed=True), g.var("k")
             acc = g.lane("acc")
             lines += [f"{p}for {k} in range({ptr}.shape[0] - 1):"]
             lines += g.loop(p + "    ", f"{acc}[b] = 0.0")
