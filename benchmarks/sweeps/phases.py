@@ -64,7 +64,13 @@ def main() -> None:
     inv = get_engine(engine).inverse_normal()
     layout = make_layout(plan, inv)
     cols = Columns([(d.dist.sampler, d.lo, d.hi) for d in plan.dims])
-    compiler = ScenarioCompiler(plan.scenario, seed=plan.seed, draw=True, inverse_normal=inv)
+    compiler = ScenarioCompiler(
+        plan.scenario,
+        seed=plan.seed,
+        draw=True,
+        inverse_normal=inv,
+        rates_layout=get_engine(engine).rates_layout(),  # as a sweep compiles for the engine
+    )
     cpu: dict[str, float] = {}
     load0 = os.getloadavg()[0]
 
@@ -84,17 +90,20 @@ def main() -> None:
         t = tick("uniforms (design quantiles)", t)
         uniforms = {d.path: u[:, j] for j, d in enumerate(plan.dims)}
         groups = correlation_groups(plan.scenario)
-        uniforms.update(correlate_uniforms(groups, uniforms, inv))
+        tied = correlate_uniforms(groups, uniforms, inv)
+        if tied:  # as sweep/evaluate.py: the tied columns replace the design's
+            uniforms.update(tied)
+            u = np.array(u, order="F")
+            for j, d in enumerate(plan.dims):
+                if d.path in tied:
+                    u[:, j] = tied[d.path]
         t = tick("copula", t)
         if a.per_column:
             inputs = np.empty((n, len(plan.dims)), order="F")
             for j, d in enumerate(plan.dims):
                 inputs[:, j] = d.values(uniforms[d.path], inverse_normal=inv)
         else:
-            u2 = np.array(u, order="F")
-            for j, d in enumerate(plan.dims):
-                u2[:, j] = uniforms[d.path]
-            inputs = cols.ppf(u2, inverse_normal=inv)
+            inputs = cols.ppf(u, inverse_normal=inv)
         t = tick("inverse CDFs (ppf)", t)
         drawn = {d.path: inputs[:, j] for j, d in enumerate(plan.dims)}
         if a.fresh_compile:

@@ -75,3 +75,19 @@ def test_compiled_scenarios_are_the_same_with_and_without_it(
                 assert x.strides == y.strides
                 n += x.ndim == 3
     assert n  # cluster series were stacked (9,000 samples: two blocks of 8,192 rows)
+
+
+def test_warm_loads_every_compiled_draw() -> None:
+    from clustersim.accel import draws
+
+    draws.warm()
+    for fn in (
+        draws._fill_streams,
+        draws._pcg64_fill,
+        draws._ppnd16,
+        draws._triangular_cols,
+        draws._normal_q,
+        draws._normal_out,
+        draws.put_part,
+    ):
+        assert fn.signatures, fn.__name__  # compiled or loaded from the cache

@@ -33,7 +33,7 @@ from clustersim.sampling import columns, streams
 
 install()  # numba's cache of this module goes to the user's cache folder, not the package
 
-__all__ = ["COLUMN_KERNELS", "fill_streams", "fill_uniforms", "ndtri"]
+__all__ = ["COLUMN_KERNELS", "fill_streams", "fill_uniforms", "ndtri", "put_part", "warm"]
 
 
 @njit(cache=True, fastmath={"contract"}, error_model="numpy")
@@ -468,6 +468,27 @@ def put_part(out, i, part):  # type: ignore[no-untyped-def]  # pragma: no cover 
     for s in range(n):
         for k in range(t):
             out[s, i, k] = part[s * ds, k * dk]
+
+
+def warm() -> None:
+    """Load every compiled function of this module from numba's cache (a fresh worker
+    process pays this once, before its first chunk, instead of inside it)."""
+    out = np.empty((1, 8))
+    fill_streams(1, (0,), [1], out)
+    fill_uniforms(np.random.PCG64(1), out[0])
+    ndtri(np.full(2, 0.5))
+    u = np.full((8, 1), 0.5)
+    ut = np.ascontiguousarray(u.T)
+    c = np.array([[0.0, 1.0, 0.5, 0.0, 1.0, 1.0, 0.5, 0.5, 0.0, 1.0]])
+    idx = np.zeros(1, dtype=np.int64)
+    _triangular_cols(ut, idx, c, np.empty((1, 8)))
+    q = np.empty((1, 8))
+    _normal_q(ut, idx, c, False, q)
+    _normal_q(ut, idx, c, True, q)
+    _normal_out(q, idx, c, 1, True, np.empty((1, 8)))
+    _normal_out(q, idx, c, -1, False, np.empty((1, 8)))
+    put_part(np.empty((8, 1, 2)), 0, np.zeros((1, 2)))
+    put_part(np.empty((8, 1, 2)), 0, np.zeros((8, 2)))
 
 
 streams.install_filler(fill_uniforms)

@@ -392,6 +392,9 @@ def warm_worker() -> None:
             ndtri = engine.inverse_normal()
             if ndtri is not None:  # numba's compiled draws, loaded from its cache
                 ndtri(np.full(2, 0.5))
+                from clustersim.accel import draws
+
+                draws.warm()  # and the rest of them: streams, inverse CDFs, stacking
 
 
 class DaskExecutor:
