@@ -304,6 +304,23 @@ def test_sketches_bit_for_bit_on_awkward_rows(path: str) -> None:
             assert _bits(getattr(s, field)) == _bits(wa), field
 
 
+def test_compiled_search_is_searchsorted() -> None:
+    """The compiled bins' branch-free binary search: ``np.searchsorted`` on either side,
+    NaN (sorted last) among the points or searched for, ties, empty points."""
+    jit = pytest.importorskip("clustersim.sweep._partial_jit")
+    rng = np.random.default_rng(2)
+    for trial in range(3000):
+        m = int(rng.integers(0, 20))
+        p = np.sort(rng.integers(0, 5, m).astype(np.float64))
+        if trial % 3 == 0 and m:
+            p[-int(rng.integers(1, m + 1)) :] = np.nan
+        xs = np.concatenate([rng.integers(-1, 6, 10).astype(np.float64), [np.nan, np.inf, -np.inf]])
+        for right in (False, True):
+            want = np.searchsorted(p, xs, side="right" if right else "left")
+            got = [jit._search(p, m, x, right) for x in xs]
+            assert want.tolist() == got, (p, xs, right)
+
+
 def test_squared_deviations_a_few_rows_at_a_time_are_one_einsum() -> None:
     rng = np.random.default_rng(4)
     for k, n in [(1, 1), (8, 4096), (9, 4096), (35, 4096), (17, 8193), (3, 20000), (40, 3)]:

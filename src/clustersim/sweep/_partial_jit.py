@@ -144,18 +144,27 @@ def _less(a, b):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
 
 
 @njit(cache=True, inline="always")
+def _left_of(p, x, right):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """Whether ``searchsorted(..., x)`` lies past the point ``p``."""
+    return (not _less(x, p)) if right else _less(p, x)
+
+
+@njit(cache=True, inline="always")
 def _search(points, m, x, right):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
-    """``np.searchsorted(points[:m], x, side="right" if right else "left")``."""
-    lo, hi = 0, m
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        # left: first i with not points[i] < x; right: first i with x < points[i]
-        go = not _less(x, points[mid]) if right else _less(points[mid], x)
-        if go:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    """``np.searchsorted(points[:m], x, side="right" if right else "left")``.
+
+    Branch-free (a select per halving, as many halvings for every ``x``): the branches of a
+    plain binary search mispredicted half the time, 2.5x the cost.
+    """
+    if m == 0:
+        return 0
+    base = 0
+    n = m
+    while n > 1:
+        half = n >> 1
+        base = base + half if _left_of(points[base + half], x, right) else base
+        n -= half
+    return base + _left_of(points[base], x, right)
 
 
 @njit(cache=True)
@@ -200,10 +209,19 @@ def bin_sums(  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
         for t in range(k):
             bs, bm, fm = bin_sum[t, i], bin_met[t, i], fine_met[t, i]
             mg, mt = margin[t], met[t]
-            for j in range(n):
-                b = ids[j]
-                bs[b] += mg[j]
-                m = np.int32(mt[j])
-                bm[b] += m
-                fm[fids[j]] += m
+            if r > 0:
+                for j in range(n):
+                    bs[ids[j]] += mg[j]
+                    fm[fids[j]] += np.int32(mt[j])
+                # a coarse bin is r fine bins: its met count is theirs, added (integers)
+                for j in range(nfine):
+                    if j // r < nbins:
+                        bm[j // r] += fm[j]
+            else:
+                for j in range(n):
+                    b = ids[j]
+                    bs[b] += mg[j]
+                    m = np.int32(mt[j])
+                    bm[b] += m
+                    fm[fids[j]] += m
     return sizes, fine_n, bin_sum, bin_met, fine_met, True

@@ -35,6 +35,7 @@ import importlib
 import itertools
 import math
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -86,6 +87,21 @@ _TABLE_LIMIT = 1 << 16
 #: numba is already loaded in the process (the numba engine runs; numba is not imported for
 #: them alone); True or False, always or never (tests). Both paths give the same bits.
 COMPILED: bool | None = None
+
+
+_local = threading.local()
+
+
+def _scratch(shape: tuple[int, ...]) -> Array:
+    """An array of ``shape`` reused from call to call (one per thread): a new (K, n) array
+    for every chunk cost more in page faults than filling it (the logarithms of the sketch
+    keys: 1.2 ms a chunk, 0.6 into this)."""
+    size = math.prod(shape)
+    buf: Array | None = getattr(_local, "buf", None)
+    if buf is None or buf.size < size:
+        buf = np.empty(size)
+        _local.buf = buf
+    return buf[:size].reshape(shape)
 
 
 def _jit() -> ModuleType | None:
@@ -303,8 +319,12 @@ class Sketch:
 
     @classmethod
     def _of_rows_jit(cls, jit: ModuleType, values: Array) -> list[Sketch]:
+        lg = _scratch(values.shape)
+        np.abs(values, out=lg)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.log(lg, out=lg)
         keys, counts, lo, hi, ends, left = jit.sketch_rows(
-            _log_abs(values), values, 1.0 / _LOG_GAMMA, _NEG, _TABLE_LIMIT
+            lg, values, 1.0 / _LOG_GAMMA, _NEG, _TABLE_LIMIT
         )
         cut = [0, *ends.tolist()]
         out = [cls(keys[a:b], counts[a:b], lo[a:b], hi[a:b]) for a, b in itertools.pairwise(cut)]
