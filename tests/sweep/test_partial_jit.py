@@ -339,3 +339,62 @@ def test_the_compiled_loops_only_where_numba_is_loaded(monkeypatch: pytest.Monke
     monkeypatch.setattr(P, "COMPILED", True)
     monkeypatch.setitem(sys.modules, "clustersim.sweep._partial_jit", None)  # not importable
     assert P._jit() is None
+
+
+def test_combining_sketches_compiled_is_sketch_combine(path: str) -> None:
+    """Bundles and the parent's merge combine sketches compiled for all targets at once
+    (``_combine_all``): the same arrays as :meth:`Sketch.combine` target by target, with
+    zeros of one sign or both across groups, empty sketches, far-apart keys."""
+    rng = np.random.default_rng(17)
+    for trial in range(60):
+        k, groups = int(rng.integers(1, 6)), int(rng.integers(1, 9))
+        parts = []
+        for _ in range(groups):
+            n = int(rng.integers(0, 400))
+            parts.append(Sketch.of_rows(_values(rng, k, n)) if n else [Sketch.of(np.empty(0))] * k)
+        want = [Sketch.combine([g[t] for g in parts]) for t in range(k)]
+        got = P._combine_all(parts)
+        for t, (s, w) in enumerate(zip(got, want, strict=True)):
+            for field in ("keys", "counts", "lo", "hi"):
+                assert _bits(getattr(s, field)) == _bits(getattr(w, field)), (trial, t, field)
+
+
+def test_bundles_and_merges_the_same_bits_on_either_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bundle() and Merger over chunk partials: compiled and NumPy give the same arrays."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(23)
+    k, f = 4, 2
+    chunks = []
+    for _ in range(11):
+        n = int(rng.integers(1, 600))
+        x = _inputs(rng, n, f)
+        chunks.append((x, _values(rng, k, n), rng.normal(size=(k, n)), rng.random((k, n)) < 0.5))
+    layout = _layout(rng, k, np.concatenate([c[0] for c in chunks]))
+    results = []
+    for compiled in (False, True):
+        monkeypatch.setattr(P, "COMPILED", compiled)
+        monkeypatch.setattr(P.Merger, "_BATCH", 3)
+        with np.errstate(invalid="ignore", over="ignore"):
+            parts = [chunk_partial(layout, *c) for c in chunks]
+        m = P.Merger()
+        m.add_bundle(P.bundle(4, parts[4:9]))
+        for i in (10, 9, 3, 2, 1, 0):
+            m.add(i, parts[i])
+        results.append(m.result())
+    a, b = results
+    for name in (
+        "met",
+        "value_sum",
+        "m_mean",
+        "m_m2",
+        "sizes",
+        "bin_sum",
+        "bin_met",
+        "fine_n",
+        "fine_met",
+        "joint_met",
+    ):
+        assert _bits(getattr(a, name)) == _bits(getattr(b, name)), name
+    for s, w in zip(a.sketches, b.sketches, strict=True):
+        for field in ("keys", "counts", "lo", "hi"):
+            assert _bits(getattr(s, field)) == _bits(getattr(w, field)), field

@@ -26,7 +26,7 @@ from clustersim.accel._cache import install
 
 install()  # numba's cache of this module goes to the user's cache folder, not the package
 
-__all__ = ["bin_sums", "sketch_rows"]
+__all__ = ["bin_sums", "combine_rows", "sketch_rows"]
 
 
 @njit(cache=True)
@@ -135,6 +135,98 @@ def sketch_rows(lg, values, inv_log_gamma, neg, limit):  # type: ignore[no-untyp
         thi[span] = -np.inf
         ends[r] = total
     return keys[:total], counts[:total], lo[:total], hi[:total], ends, left
+
+
+@njit(cache=True)
+def combine_rows(lens, keys, counts, lo, hi, k, limit):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """Combine sketches: ``k`` targets, ``len(lens) // k`` groups of one sketch per target.
+
+    The sketch of group ``g`` and target ``t`` is entry ``g k + t`` of ``lens`` and its
+    buckets are the next ``lens[g k + t]`` of ``keys, counts, lo, hi`` (concatenated in that
+    order). Returns each target's buckets, concatenated in target order, as
+    :func:`sketch_rows` does: the union of the keys in order, counts added, the least
+    minimum and the greatest maximum. ``left``: targets whose zero bucket holds zeros of
+    both signs (which one is the least is NumPy's choice) or whose keys span more than
+    ``limit`` buckets: the caller combines those.
+    """
+    groups = lens.shape[0] // k
+    starts = np.zeros(lens.shape[0] + 1, np.int64)
+    for e in range(lens.shape[0]):
+        starts[e + 1] = starts[e] + lens[e]
+    big = np.int64(1) << np.int64(62)
+    cap = max(64, 2 * (keys.shape[0] // max(groups, 1)))
+    okeys = np.empty(cap, np.int64)
+    ocounts = np.empty(cap, np.int64)
+    olo = np.empty(cap, np.float64)
+    ohi = np.empty(cap, np.float64)
+    ends = np.zeros(k, np.int64)
+    left = np.zeros(k, np.bool_)
+    size = 1024
+    tc = np.zeros(size, np.int64)
+    tlo = np.full(size, np.inf)
+    thi = np.full(size, -np.inf)
+    total = 0
+    for t in range(k):
+        kmin, kmax, nmax, pmin = big, -big, -big, big
+        zneg, zpos = 0, 0
+        for g in range(groups):
+            for j in range(starts[g * k + t], starts[g * k + t + 1]):
+                key = keys[j]
+                kmin = min(kmin, key)
+                kmax = max(kmax, key)
+                nmax = max(nmax, key if key < 0 else -big)
+                pmin = min(pmin, key if key > 0 else big)
+                zero = key == 0
+                for v in (lo[j], hi[j]):
+                    sign = math.copysign(1.0, v) < 0.0
+                    zneg += zero & sign
+                    zpos += zero & (not sign)
+        nspan = nmax - kmin + 1 if kmin < 0 else 0
+        pspan = kmax - pmin + 1 if kmax > 0 else 0
+        if (zneg > 0 and zpos > 0) or nspan + pspan > limit:
+            left[t] = True
+            ends[t] = total
+            continue
+        span = nspan + 1 + pspan
+        if span > size:
+            size = int(max(span, 2 * size))
+            tc = np.zeros(size, np.int64)
+            tlo = np.full(size, np.inf)
+            thi = np.full(size, -np.inf)
+        nbase = kmin if kmin < 0 else 0
+        pbase = nspan + 1 - pmin if kmax > 0 else 0
+        for g in range(groups):
+            for j in range(starts[g * k + t], starts[g * k + t + 1]):
+                key = keys[j]
+                i = key - nbase
+                i = nspan if key == 0 else i
+                i = key + pbase if key > 0 else i
+                tc[i] += counts[j]
+                a = tlo[i]
+                v = lo[j]
+                tlo[i] = v if v < a else a
+                b = thi[i]
+                v = hi[j]
+                thi[i] = v if v > b else b
+        if total + span > okeys.shape[0]:
+            cap = max(total + span, 2 * okeys.shape[0])
+            okeys = _grow(okeys, cap)
+            ocounts = _grow(ocounts, cap)
+            olo = _grow(olo, cap)
+            ohi = _grow(ohi, cap)
+        for i in range(span):
+            c = tc[i]
+            key = nbase + i if i < nspan else np.int64(i - pbase)
+            okeys[total] = 0 if i == nspan else key
+            ocounts[total] = c
+            olo[total] = tlo[i]
+            ohi[total] = thi[i]
+            total += (c != 0) | (tlo[i] <= thi[i])  # a bucket of count 0 stays, as in NumPy
+            tc[i] = 0
+            tlo[i] = np.inf
+            thi[i] = -np.inf
+        ends[t] = total
+    return okeys[:total], ocounts[:total], olo[:total], ohi[:total], ends, left
 
 
 @njit(cache=True, inline="always")

@@ -845,7 +845,27 @@ class Merger:
 
 
 def _combine_all(groups: list[list[Sketch]]) -> list[Sketch]:
-    return [Sketch.combine([g[t] for g in groups]) for t in range(len(groups[0]))]
+    """Per target, its sketches of every group combined (:meth:`Sketch.combine`); compiled
+    for all targets at once when :func:`_jit` gives the loops (no sort): the same arrays."""
+    k = len(groups[0])
+    jit = _jit()
+    if jit is None or k == 0:
+        return [Sketch.combine([g[t] for g in groups]) for t in range(k)]
+    flat = [s for g in groups for s in g]
+    keys, counts, lo, hi, ends, left = jit.combine_rows(
+        np.array([len(s.keys) for s in flat], np.int64),
+        _cat([s.keys for s in flat], np.int64),
+        _cat([s.counts for s in flat], np.int64),
+        _cat([s.lo for s in flat], np.float64),
+        _cat([s.hi for s in flat], np.float64),
+        k,
+        _TABLE_LIMIT,
+    )
+    cut = [0, *ends.tolist()]
+    out = [Sketch(keys[a:b], counts[a:b], lo[a:b], hi[a:b]) for a, b in itertools.pairwise(cut)]
+    for t in np.flatnonzero(left).tolist():
+        out[t] = Sketch.combine([g[t] for g in groups])
+    return out
 
 
 def _add_tally(a: Tally, p: Tally) -> Tally:
@@ -855,10 +875,10 @@ def _add_tally(a: Tally, p: Tally) -> Tally:
         met=a.met + p.met,
         all_met=a.all_met + p.all_met,
         sketches=[],
-        sizes=a.sizes.astype(np.int64) + p.sizes,
-        bin_met=a.bin_met.astype(np.int64) + p.bin_met,
-        fine_n=a.fine_n.astype(np.int64) + p.fine_n,
-        fine_met=a.fine_met.astype(np.int64) + p.fine_met,
+        sizes=a.sizes.astype(np.int64, copy=False) + p.sizes,
+        bin_met=a.bin_met.astype(np.int64, copy=False) + p.bin_met,
+        fine_n=a.fine_n.astype(np.int64, copy=False) + p.fine_n,
+        fine_met=a.fine_met.astype(np.int64, copy=False) + p.fine_met,
         joint_met=a.joint_met + p.joint_met,
     )
 
@@ -923,7 +943,7 @@ def to_arrays(p: Partial) -> dict[str, NDArray[Any]]:
 
 
 def _cat(parts: list[NDArray[Any]], dtype: Any) -> NDArray[Any]:
-    return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype)
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
 
 
 def from_arrays(a: dict[str, NDArray[Any]]) -> Partial:
