@@ -398,3 +398,16 @@ def test_bundles_and_merges_the_same_bits_on_either_path(monkeypatch: pytest.Mon
     for s, w in zip(a.sketches, b.sketches, strict=True):
         for field in ("keys", "counts", "lo", "hi"):
             assert _bits(getattr(s, field)) == _bits(getattr(w, field)), field
+
+
+def test_sketches_past_the_kept_scratch_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk larger than the scratch array kept per thread gets an array of its own: the
+    same sketches."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(P, "COMPILED", True)
+    monkeypatch.setattr(P, "_SCRATCH_MAX", 100)
+    v = np.random.default_rng(3).lognormal(size=(3, 500))
+    for small in (v[:, :20], v):
+        for s, w in zip(Sketch.of_rows(small), _old_sketches(small), strict=True):
+            for field, wa in zip(("keys", "counts", "lo", "hi"), w, strict=True):
+                assert _bits(getattr(s, field)) == _bits(wa), field

@@ -92,11 +92,18 @@ COMPILED: bool | None = None
 _local = threading.local()
 
 
+#: the largest scratch array kept per thread (values): 2^21 doubles, 16 MB (a chunk of 4096
+#: samples of 35 targets needs 143,360); larger ones are allocated each time
+_SCRATCH_MAX = 1 << 21
+
+
 def _scratch(shape: tuple[int, ...]) -> Array:
     """An array of ``shape`` reused from call to call (one per thread): a new (K, n) array
     for every chunk cost more in page faults than filling it (the logarithms of the sketch
     keys: 1.2 ms a chunk, 0.6 into this)."""
     size = math.prod(shape)
+    if size > _SCRATCH_MAX:
+        return np.empty(shape)
     buf: Array | None = getattr(_local, "buf", None)
     if buf is None or buf.size < size:
         buf = np.empty(size)
