@@ -411,3 +411,13 @@ def test_sketches_past_the_kept_scratch_size(monkeypatch: pytest.MonkeyPatch) ->
         for s, w in zip(Sketch.of_rows(small), _old_sketches(small), strict=True):
             for field, wa in zip(("keys", "counts", "lo", "hi"), w, strict=True):
                 assert _bits(getattr(s, field)) == _bits(wa), field
+
+
+def test_the_compiled_loops_cache_in_the_users_cache_folder() -> None:
+    """numba's cache=True files of the summary's loops go where the kernels' do (the user's
+    cache folder), not beside the source."""
+    jit = pytest.importorskip("clustersim.sweep._partial_jit")
+    from clustersim.accel.kernel import cache_dir
+
+    for fn in (jit.sketch_rows, jit.combine_rows, jit.bin_sums):
+        assert str(fn._cache._cache_path).startswith(str(cache_dir() / "numba"))
