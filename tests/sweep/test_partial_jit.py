@@ -421,3 +421,42 @@ def test_the_compiled_loops_cache_in_the_users_cache_folder() -> None:
 
     for fn in (jit.sketch_rows, jit.combine_rows, jit.bin_sums):
         assert str(fn._cache._cache_path).startswith(str(cache_dir() / "numba"))
+
+
+def test_stored_partials_the_same_bytes_and_no_copy_of_compiled_sketches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``to_arrays`` (what ``--resume`` stores) gives the same arrays on either path; the
+    compiled sketches, end to end in one array already, are written from it without a copy,
+    and sketches that are not (a bundle's, reversed, overlapping) are copied."""
+    pytest.importorskip("numba")
+    from clustersim.sweep.partial import _cat, from_arrays, to_arrays
+
+    rng = np.random.default_rng(31)
+    k, n = 5, 700
+    x = _inputs(rng, n, 2)
+    layout = _layout(rng, k, x)
+    value, margin = _values(rng, k, n), rng.normal(size=(k, n))
+    met = rng.random((k, n)) < 0.4
+    stored = []
+    for compiled in (False, True):
+        monkeypatch.setattr(P, "COMPILED", compiled)
+        with np.errstate(invalid="ignore"):
+            p = chunk_partial(layout, x, value, margin, met)
+        arrays = to_arrays(p)
+        stored.append({name: _bits(a) for name, a in arrays.items()})
+        back = from_arrays(arrays)
+        for s, w in zip(back.sketches, p.sketches, strict=True):
+            assert _bits(s.keys) == _bits(w.keys) and _bits(s.hi) == _bits(w.hi)
+    assert stored[0] == stored[1]
+    monkeypatch.setattr(P, "COMPILED", True)
+    v = rng.lognormal(size=(4, 300))
+    sk = Sketch.of_rows(v)
+    keys = _cat([s.keys for s in sk], np.int64)
+    assert np.shares_memory(keys, sk[0].keys)
+    assert _bits(keys) == _bits(np.concatenate([s.keys for s in sk]))
+    for parts in ([s.keys for s in sk[::-1]], [sk[0].keys, sk[0].keys], [sk[1].keys, sk[3].keys]):
+        got = _cat(parts, np.int64)
+        assert not np.shares_memory(got, sk[0].keys) or len(parts[0]) == 0
+        assert _bits(got) == _bits(np.concatenate(parts))
+    assert _bits(_cat([s.lo for s in sk], np.float64)) == _bits(np.concatenate([s.lo for s in sk]))
