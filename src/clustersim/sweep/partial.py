@@ -950,46 +950,7 @@ def to_arrays(p: Partial) -> dict[str, NDArray[Any]]:
 
 
 def _cat(parts: list[NDArray[Any]], dtype: Any) -> NDArray[Any]:
-    """``parts`` end to end, as ``dtype``: the buffer they are consecutive slices of when
-    they are (a chunk's sketches from the compiled loops), else a copy."""
-    if not parts:
-        return np.empty(0, dtype)
-    joined = _adjacent(parts)
-    if joined is not None and joined.dtype == dtype:
-        return joined
-    return np.concatenate(parts).astype(dtype, copy=False)
-
-
-def _adjacent(parts: list[NDArray[Any]]) -> NDArray[Any] | None:
-    """The slice of one 1-d array that ``parts`` are consecutive slices of, or None.
-
-    Writing a chunk's partial (``to_arrays``, for ``--resume``) copied its sketches into new
-    arrays, 0.35 ms a field a chunk (page faults); the compiled sketches already lie end to
-    end in one array.
-    """
-    base = parts[0].base
-    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
-        return None
-    size = base.itemsize
-    origin = base.__array_interface__["data"][0]
-    at = parts[0].__array_interface__["data"][0]
-    if (at - origin) % size:
-        return None
-    start = (at - origin) // size
-    for p in parts:
-        if (
-            p.base is not base
-            or p.ndim != 1
-            or p.dtype != base.dtype
-            or (p.size > 1 and p.strides[0] != size)
-            or p.__array_interface__["data"][0] != at
-        ):
-            return None
-        at += p.size * size
-    stop = (at - origin) // size
-    if start < 0 or stop > base.size:
-        return None
-    return base[start:stop]
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
 
 
 def from_arrays(a: dict[str, NDArray[Any]]) -> Partial:
