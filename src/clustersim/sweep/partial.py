@@ -27,6 +27,11 @@ must-hold percentiles       each factor's :data:`FINE_BINS` equal-count bins, me
                             bin; interpolated inside the bin, so within one bin's width of
                             the exact percentile (exact for a factor with few levels)
 =========================  =================================================================
+
+Where numba is already loaded (the numba engine runs) the per-chunk loops and the combining
+of sketches are compiled (:mod:`clustersim.sweep._partial_jit`: sketch buckets from a table
+indexed by key instead of a sort, every bin's sums in one pass); they give the NumPy code's
+arrays bit for bit (:data:`COMPILED`).
 """
 
 from __future__ import annotations
