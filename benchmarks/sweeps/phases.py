@@ -14,8 +14,15 @@ The inverse CDFs are drawn as a sweep draws them, all columns at once
 (:func:`clustersim.sampling.columns.ppf_columns`); ``--per-column`` calls each column's
 ``ppf`` in turn (what sweeps did before).
 
+After the chunks, the summaries of the measured chunks are bundled 8 at a time as a pool or
+Dask task does (:func:`clustersim.sweep.partial.bundle`, in the worker) and merged in chunk
+order as the parent does (:class:`clustersim.sweep.partial.Merger`); those two lines are
+per chunk too, and not in the total (the total is one process's evaluation).
+``--summary numpy`` or ``compiled`` forces the summary's NumPy or compiled loops
+(:data:`clustersim.sweep.partial.COMPILED`; by default compiled when numba is loaded).
+
     PYTHONPATH=src python benchmarks/sweeps/phases.py [--chunks 40] [--engine numba]
-        [--fresh-compile] [--per-column]
+        [--fresh-compile] [--per-column] [--summary auto|numpy|compiled]
 """
 
 from __future__ import annotations
@@ -36,9 +43,10 @@ from clustersim.compile import (
 )
 from clustersim.engines import get_engine
 from clustersim.sampling.columns import Columns
+from clustersim.sweep import partial
 from clustersim.sweep.designs import quantiles
 from clustersim.sweep.evaluate import project_targets
-from clustersim.sweep.partial import chunk_partial, make_layout
+from clustersim.sweep.partial import Merger, bundle, chunk_partial, make_layout
 from clustersim.sweep.plan import plan_sweep
 from clustersim.sweep.spec import load_sweep
 
@@ -56,7 +64,10 @@ def main() -> None:
     ap.add_argument(
         "--per-column", action="store_true", help="inverse CDFs one column at a time (before)"
     )
+    ap.add_argument("--summary", choices=("auto", "numpy", "compiled"), default="auto")
     a = ap.parse_args()
+    if a.summary != "auto" and hasattr(partial, "COMPILED"):
+        partial.COMPILED = a.summary == "compiled"
     engine = a.engine or ("numba" if importlib.util.find_spec("numba") else "numpy")
     plan = plan_sweep(
         load_sweep(ROOT / "sweeps" / "zhenjiang-mc.yaml", samples=4096 * (a.chunks + WARM))
@@ -80,6 +91,7 @@ def main() -> None:
         return now
 
     n = 0
+    parts = []
     for k in range(a.chunks + WARM):
         if k == WARM:
             cpu.clear()
@@ -122,8 +134,9 @@ def main() -> None:
         t = tick("compile", t)
         out = project_targets(comp, engine=engine)
         t = tick(f"project ({engine})", t)
-        chunk_partial(layout, inputs, out.value, out.margin, out.met)
+        part = chunk_partial(layout, inputs, out.value, out.margin, out.met)
         tick("chunk summary (partial)", t)
+        parts.append(part)
     total = sum(cpu.values())
     print(
         f"zhenjiang-mc, chunks of {n:,} samples, {len(plan.dims)} sampled numbers, "
@@ -136,6 +149,23 @@ def main() -> None:
         print(f"{name:<30} {1e3 * v / a.chunks:12.1f} {v / total:6.1%}")
     per = total / a.chunks
     print(f"{'total':<30} {1e3 * per:12.1f}   -> {per * 1e6 / n:.1f} CPU s per 10^6 samples")
+    warm, parts = parts[:WARM], parts[WARM:]
+    bundle(0, warm)  # first calls (loading compiled code) as in the warm-up chunks
+    Merger().add_bundle(bundle(0, warm))
+    t = time.process_time()
+    for i in range(0, len(parts), 8):
+        bundle(i, parts[i : i + 8])
+    bundled = time.process_time() - t
+    t = time.process_time()
+    merger = Merger()
+    for i, p in enumerate(parts):
+        merger.add(i, p)
+    merger.result()
+    merged = time.process_time() - t
+    print(f"{'bundles of 8 (worker)':<30} {1e3 * bundled / a.chunks:12.1f}   (not in the total)")
+    print(
+        f"{'merge in chunk order (parent)':<30} {1e3 * merged / a.chunks:12.1f}   (not in the total)"
+    )
 
 
 if __name__ == "__main__":

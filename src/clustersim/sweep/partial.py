@@ -27,13 +27,23 @@ must-hold percentiles       each factor's :data:`FINE_BINS` equal-count bins, me
                             bin; interpolated inside the bin, so within one bin's width of
                             the exact percentile (exact for a factor with few levels)
 =========================  =================================================================
+
+Where numba is already loaded (the numba engine runs) the per-chunk loops and the combining
+of sketches are compiled (:mod:`clustersim.sweep._partial_jit`: sketch buckets from a table
+indexed by key instead of a sort, every bin's sums in one pass); they give the NumPy code's
+arrays bit for bit (:data:`COMPILED`).
 """
 
 from __future__ import annotations
 
+import importlib
+import itertools
 import math
+import sys
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -74,6 +84,47 @@ _GAMMA = (1.0 + SKETCH_ALPHA) / (1.0 - SKETCH_ALPHA)
 _LOG_GAMMA = math.log(_GAMMA)
 #: keys of negative values are offset by this so positive and negative keys never meet
 _NEG = np.int64(1 << 40)
+#: a row whose keys span more buckets than this is sketched from its sorted values (a
+#: table of this many buckets covers values from 1 to e^131 at the sketch's accuracy)
+_TABLE_LIMIT = 1 << 16
+
+#: the chunk summary's compiled loops (:mod:`clustersim.sweep._partial_jit`): None, when
+#: numba is already loaded in the process (the numba engine runs; numba is not imported for
+#: them alone); True or False, always or never (tests). Both paths give the same bits.
+COMPILED: bool | None = None
+
+
+_local = threading.local()
+
+
+#: the largest scratch array kept per thread (values): 2^21 doubles, 16 MB (a chunk of 4096
+#: samples of 35 targets needs 143,360); larger ones are allocated each time
+_SCRATCH_MAX = 1 << 21
+
+
+def _scratch(shape: tuple[int, ...]) -> Array:
+    """An array of ``shape`` reused from call to call (one per thread): a new (K, n) array
+    for every chunk cost more in page faults than filling it (the logarithms of the sketch
+    keys: 1.2 ms a chunk, 0.6 into this)."""
+    size = math.prod(shape)
+    if size > _SCRATCH_MAX:
+        return np.empty(shape)
+    buf: Array | None = getattr(_local, "buf", None)
+    if buf is None or buf.size < size:
+        buf = np.empty(size)
+        _local.buf = buf
+    return buf[:size].reshape(shape)
+
+
+def _jit() -> ModuleType | None:
+    """The compiled loops, or None for the NumPy path (:data:`COMPILED`)."""
+    use = COMPILED if COMPILED is not None else "numba" in sys.modules
+    if not use:
+        return None
+    try:
+        return importlib.import_module("clustersim.sweep._partial_jit")
+    except ImportError:  # numba not installed
+        return None
 
 
 @dataclass(frozen=True)
@@ -229,16 +280,25 @@ def joint_rows(plan: SweepPlan) -> tuple[tuple[str, tuple[int, ...]], ...]:
 # --- the sketch ---------------------------------------------------------------------------------
 
 
-def _keys(v: Array) -> I64:
-    """DDSketch bucket of each value: ``ceil(log_gamma |v|)``, negatives offset, 0 for zero."""
+def _log_abs(v: Array) -> Array:
+    """``np.log(np.abs(v))`` in one new array (``-inf`` for zeros, NaN for NaN)."""
     a = np.abs(v)
     with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.log(a)
+        np.log(a, out=a)
+    return a
+
+
+def _keys(v: Array) -> I64:
+    """DDSketch bucket of each value: ``ceil(log_gamma |v|)``, negatives offset, 0 for zero."""
+    k = _log_abs(v)
+    # |v| > 0 where log |v| > -inf (zero gives -inf, NaN stays NaN)
+    zero = ~(k > -np.inf)
     k *= 1.0 / _LOG_GAMMA
     np.ceil(k, out=k)
     # bucket 0 is zero; positive buckets are shifted above it, negative ones far below
-    k[~(a > 0)] = -float(_NEG)  # zero (and non-finite, dropped later) -> key 0 below
-    keys = k.astype(np.int64)
+    k[zero] = -float(_NEG)  # zero (and non-finite, dropped later) -> key 0 below
+    with np.errstate(invalid="ignore"):  # +-inf: dropped later
+        keys = k.astype(np.int64)
     keys += _NEG
     np.negative(keys, out=keys, where=v < 0)
     return keys
@@ -259,7 +319,35 @@ class Sketch:
 
     @classmethod
     def of_rows(cls, values: Array) -> list[Sketch]:
-        """One sketch per row of ``values`` ``(K, n)``: the keys of all rows in one pass."""
+        """One sketch per row of ``values`` ``(K, n)``: the keys of all rows in one pass.
+
+        Compiled (:func:`clustersim.sweep._partial_jit.sketch_rows`, no sort) when
+        :func:`_jit` gives the loops, else from the sorted rows: the same arrays either way.
+        """
+        jit = _jit()
+        if jit is not None and values.size and values.dtype == np.float64:
+            return cls._of_rows_jit(jit, np.ascontiguousarray(values))
+        return cls._of_rows_sorted(values)
+
+    @classmethod
+    def _of_rows_jit(cls, jit: ModuleType, values: Array) -> list[Sketch]:
+        lg = _scratch(values.shape)
+        np.abs(values, out=lg)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.log(lg, out=lg)
+        keys, counts, lo, hi, ends, left = jit.sketch_rows(
+            lg, values, 1.0 / _LOG_GAMMA, _NEG, _TABLE_LIMIT
+        )
+        cut = [0, *ends.tolist()]
+        out = [cls(keys[a:b], counts[a:b], lo[a:b], hi[a:b]) for a, b in itertools.pairwise(cut)]
+        # zeros of both signs (their order in a bucket is the sort's) or keys too far apart
+        for r in np.flatnonzero(left).tolist():
+            row = np.sort(values[r])
+            out[r] = cls._sorted(row, _keys(row))
+        return out
+
+    @classmethod
+    def _of_rows_sorted(cls, values: Array) -> list[Sketch]:
         rows = np.sort(values, axis=1)
         keys = _keys(rows)
         k, n = rows.shape
@@ -398,23 +486,13 @@ class Partial:
     joint_met: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
-def chunk_partial(
-    layout: Layout,
-    inputs: Array,
-    value: Array,
-    margin: Array,
-    met: NDArray[np.bool_],
-) -> Partial:
-    """Summarise one chunk.
+_BinArrays = tuple[Counts, Counts, Array, Counts, Counts]
 
-    Parameters
-    ----------
-    layout : Layout
-    inputs : array (n, d)
-    value, margin : array (K, n)
-    met : bool array (K, n)
-    """
-    k, n = value.shape
+
+def _bins(layout: Layout, inputs: Array, margin: Array, met: NDArray[np.bool_]) -> _BinArrays:
+    """Per-bin counts and margin sums (:class:`Partial` ``sizes, fine_n, bin_sum, bin_met,
+    fine_met``) in NumPy: one bincount per factor for all targets."""
+    k = margin.shape[0]
     f = len(layout.factor_cols)
     # counts of one chunk fit int32 (kept small: a partial is stored per chunk for resume)
     sizes = np.zeros((f, MAX_BINS), np.int32)
@@ -454,8 +532,93 @@ def chunk_partial(
             bin_met[:, i] = np.bincount(flat, weights=metf, minlength=k * MAX_BINS).reshape(
                 k, MAX_BINS
             )
+    return sizes, fine_n, bin_sum, bin_met, fine_met
+
+
+def _search_table(bins: Sequence[Binning]) -> tuple[Array, I64, NDArray[np.bool_]]:
+    """What :meth:`Binning.ids` searches, per factor: the points (padded), their number and
+    whether the side is right."""
+    pts = [b.points if b.levels else b.points[1:-1] for b in bins]
+    table = np.zeros((len(pts), max([1, *(len(p) for p in pts)])))
+    for i, p in enumerate(pts):
+        table[i, : len(p)] = p
+    right = np.array([not b.levels for b in bins], np.bool_)
+    return table, np.array([len(p) for p in pts], np.int64), right
+
+
+def _bins_jit(
+    jit: ModuleType, layout: Layout, inputs: Array, margin: Array, met: NDArray[np.bool_]
+) -> _BinArrays | None:
+    """:func:`_bins`, compiled (:func:`clustersim.sweep._partial_jit.bin_sums`): the same
+    arrays, or None when the arrays are not what the loops take (NumPy then)."""
+    if margin.dtype != np.float64 or met.dtype != np.bool_ or inputs.dtype != np.float64:
+        return None
+    f = len(layout.factor_cols)
+    cols = np.array(layout.factor_cols, np.int64)
+    x = inputs.T  # (d, n): C-ordered for the workers' Fortran-ordered inputs
+    if not x.flags.c_contiguous:
+        x = np.ascontiguousarray(x[cols])
+        cols = np.arange(f, dtype=np.int64)
+    cpts, clen, cright = _search_table(layout.coarse)
+    fpts, flen, fright = _search_table(layout.fine)
+    same = np.array([fb is cb for cb, fb in zip(layout.coarse, layout.fine, strict=True)])
+    nest = np.array(layout.nest if layout.nest else (0,) * f, np.int64)
+    *arrays, ok = jit.bin_sums(
+        x,
+        cols,
+        cpts,
+        clen,
+        cright,
+        fpts,
+        flen,
+        fright,
+        same,
+        nest,
+        np.ascontiguousarray(margin),
+        np.ascontiguousarray(met),
+        MAX_BINS,
+        FINE_BINS,
+    )
+    return tuple(arrays) if ok else None
+
+
+#: rows of the margins' deviations formed at a time (a (K, n) temporary cost more than the
+#: sum of squares itself, in page faults)
+_SQUARE_ROWS = 8
+
+
+def _squares(margin: Array, mean: Array) -> Array:
+    """Each row's sum of squared deviations from ``mean``: ``einsum("ij,ij->i", d, d)`` of
+    ``d = margin - mean``, a few rows at a time (each row's sum is the same bits)."""
+    k = margin.shape[0]
+    out = np.empty(k)
+    for a in range(0, k, _SQUARE_ROWS):
+        dev = margin[a : a + _SQUARE_ROWS] - mean[a : a + _SQUARE_ROWS, None]
+        out[a : a + _SQUARE_ROWS] = np.einsum("ij,ij->i", dev, dev)
+    return out
+
+
+def chunk_partial(
+    layout: Layout,
+    inputs: Array,
+    value: Array,
+    margin: Array,
+    met: NDArray[np.bool_],
+) -> Partial:
+    """Summarise one chunk.
+
+    Parameters
+    ----------
+    layout : Layout
+    inputs : array (n, d)
+    value, margin : array (K, n)
+    met : bool array (K, n)
+    """
+    k, n = value.shape
+    jit = _jit() if k and n else None
+    bins = _bins_jit(jit, layout, inputs, margin, met) if jit is not None else None
+    sizes, fine_n, bin_sum, bin_met, fine_met = bins or _bins(layout, inputs, margin, met)
     m_mean = margin.mean(axis=1) if n else np.zeros(k)
-    dev = margin - m_mean[:, None]
     out = Partial(
         n=n,
         met=np.count_nonzero(met, axis=1).astype(np.int64),
@@ -463,7 +626,7 @@ def chunk_partial(
         value_sum=value.sum(axis=1),
         sketches=Sketch.of_rows(value) if k else [],
         m_mean=m_mean,
-        m_m2=np.einsum("ij,ij->i", dev, dev),
+        m_m2=_squares(margin, m_mean),
         sizes=sizes,
         bin_sum=bin_sum,
         bin_met=bin_met,
@@ -694,7 +857,27 @@ class Merger:
 
 
 def _combine_all(groups: list[list[Sketch]]) -> list[Sketch]:
-    return [Sketch.combine([g[t] for g in groups]) for t in range(len(groups[0]))]
+    """Per target, its sketches of every group combined (:meth:`Sketch.combine`); compiled
+    for all targets at once when :func:`_jit` gives the loops (no sort): the same arrays."""
+    k = len(groups[0])
+    jit = _jit()
+    if jit is None or k == 0:
+        return [Sketch.combine([g[t] for g in groups]) for t in range(k)]
+    flat = [s for g in groups for s in g]
+    keys, counts, lo, hi, ends, left = jit.combine_rows(
+        np.array([len(s.keys) for s in flat], np.int64),
+        _cat([s.keys for s in flat], np.int64),
+        _cat([s.counts for s in flat], np.int64),
+        _cat([s.lo for s in flat], np.float64),
+        _cat([s.hi for s in flat], np.float64),
+        k,
+        _TABLE_LIMIT,
+    )
+    cut = [0, *ends.tolist()]
+    out = [Sketch(keys[a:b], counts[a:b], lo[a:b], hi[a:b]) for a, b in itertools.pairwise(cut)]
+    for t in np.flatnonzero(left).tolist():
+        out[t] = Sketch.combine([g[t] for g in groups])
+    return out
 
 
 def _add_tally(a: Tally, p: Tally) -> Tally:
@@ -704,10 +887,10 @@ def _add_tally(a: Tally, p: Tally) -> Tally:
         met=a.met + p.met,
         all_met=a.all_met + p.all_met,
         sketches=[],
-        sizes=a.sizes.astype(np.int64) + p.sizes,
-        bin_met=a.bin_met.astype(np.int64) + p.bin_met,
-        fine_n=a.fine_n.astype(np.int64) + p.fine_n,
-        fine_met=a.fine_met.astype(np.int64) + p.fine_met,
+        sizes=a.sizes.astype(np.int64, copy=False) + p.sizes,
+        bin_met=a.bin_met.astype(np.int64, copy=False) + p.bin_met,
+        fine_n=a.fine_n.astype(np.int64, copy=False) + p.fine_n,
+        fine_met=a.fine_met.astype(np.int64, copy=False) + p.fine_met,
         joint_met=a.joint_met + p.joint_met,
     )
 
@@ -772,7 +955,7 @@ def to_arrays(p: Partial) -> dict[str, NDArray[Any]]:
 
 
 def _cat(parts: list[NDArray[Any]], dtype: Any) -> NDArray[Any]:
-    return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype)
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
 
 
 def from_arrays(a: dict[str, NDArray[Any]]) -> Partial:
