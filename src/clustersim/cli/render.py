@@ -218,7 +218,7 @@ def print_sheet(sheet: Sheet) -> None:
     if text is None:
         out.print(sheet.to_rich())
     else:
-        sys.stdout.write(text)
+        _write(text)
 
 
 def print_line(text: str) -> None:
@@ -229,7 +229,14 @@ def print_line(text: str) -> None:
 
         out.print(escape(text))
     else:
-        sys.stdout.write(plain)
+        _write(plain)
+
+
+def _write(text: str) -> None:
+    """Write and flush, as rich's console does after each print (lines keep their order
+    beside standard error's in ``2>&1``)."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def bench_table(doc: dict[str, Any], lang: str = "en") -> Table:
