@@ -189,6 +189,8 @@ def series_sheet(result: Result, lang: str = "en") -> Sheet:
     """:func:`series_table` as plain cells."""
     import numpy as np
 
+    from clustersim.results import median as median_of
+
     years = [int(y) for y in result.years]
     if len(years) > SERIES_YEARS:
         step = math.ceil((len(years) - 1) / (SERIES_YEARS - 1))
@@ -202,7 +204,7 @@ def series_sheet(result: Result, lang: str = "en") -> Sheet:
     for name, arr in result.region_series().items():
         if name.endswith("_flow"):
             continue
-        med = np.median(arr, axis=0)
+        med = median_of(arr, axis=0)
         pct = name.endswith(("intensity", "share")) and float(np.nanmax(np.abs(med))) < 1.5
         # series keep their ids in English: they are what a user types in expressions
         shown = series_label(name, scenario).zh if lang == "zh" else name
