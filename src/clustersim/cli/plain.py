@@ -162,38 +162,45 @@ def _truncate(text: str, width: int, overflow: str, cells: Any) -> str:
     return text
 
 
-def _measure(text: str, width: int, cells: Any) -> tuple[int, int]:
-    """``Measurement.get`` of a cell (text in a padding of one on each side)."""
-    if width < 1:
+def _norm(lo: int, hi: int) -> tuple[int, int]:
+    """``Measurement.normalize``."""
+    lo = min(max(0, lo), hi)
+    return max(0, lo), max(0, max(lo, hi))
+
+
+def _get(lo: int, hi: int, width: int) -> tuple[int, int]:
+    """What ``Measurement.get`` makes of a renderable's measurement at ``width``."""
+    lo, hi = _norm(lo, hi)
+    lo, hi = min(lo, width), min(hi, width)
+    if hi < 1:
         return 0, 0
+    return _norm(lo, hi)
 
-    def norm(lo: int, hi: int) -> tuple[int, int]:
-        lo = min(max(0, lo), hi)
-        return max(0, lo), max(0, max(lo, hi))
 
-    def get(lo: int, hi: int) -> tuple[int, int]:
-        lo, hi = norm(lo, hi)
-        lo, hi = min(lo, width), min(hi, width)
-        if hi < 1:
-            return 0, 0
-        return norm(lo, hi)
-
-    # the text: its longest line and its longest word
+def _text_range(text: str, cells: Any) -> tuple[int, int]:
+    """``Text.__rich_measure__``: the longest word and the (one) line, in cells."""
     hi = cells.cell_len(text)
     words = text.split()
     lo = max(cells.cell_len(w) for w in words) if words else hi
-    lo, hi = get(lo, hi)
-    # the padding around it
+    return lo, hi
+
+
+def _measure(text: tuple[int, int], width: int) -> tuple[int, int]:
+    """``Measurement.get`` of a cell (text measuring ``text`` in a padding of one on each
+    side) at ``width``."""
+    if width < 1:
+        return 0, 0
+    lo, hi = _get(*text, width)
     if width - 2 < 1:
-        return get(width, width)
-    return get(min(lo + 2, width), min(hi + 2, width))
+        return _get(width, width, width)
+    return _get(min(lo + 2, width), min(hi + 2, width), width)
 
 
-def _column_width(cells_text: Sequence[str], width: int, cells: Any) -> int:
+def _column_width(ranges: Sequence[tuple[int, int]], width: int) -> int:
     """The maximum of ``Table._measure_column``."""
     if width < 1:
         return 0
-    his = [_measure(t, width, cells)[1] for t in cells_text]
+    his = [_measure(r, width)[1] for r in ranges]
     return min(max(his) if his else width, width)
 
 
@@ -232,14 +239,17 @@ def draw(sheet: Sheet, width: int = WIDTH) -> str | None:
     if not ncol:
         return None
     max_width = width - (ncol + 1)
-    columns = [[c[0], *(r[i] for r in sheet.rows)] for i, c in enumerate(sheet.columns)]
-    widths = [_column_width(col, max_width, cells) or 1 for col in columns]
+    columns = [
+        [_text_range(t, cells) for t in (c[0], *(r[i] for r in sheet.rows))]
+        for i, c in enumerate(sheet.columns)
+    ]
+    widths = [_column_width(col, max_width) or 1 for col in columns]
     if sum(widths) > max_width:
         widths = _collapse(widths, max_width, ratio.ratio_reduce)
         if sum(widths) > max_width:
             excess = sum(widths) - max_width
             widths = ratio.ratio_reduce(excess, [1] * len(widths), widths, widths)
-        widths = [_column_width(col, w, cells) for col, w in zip(columns, widths, strict=True)]
+        widths = [_column_width(col, w) for col, w in zip(columns, widths, strict=True)]
     if min(widths) < 3:
         return None
     table_width = sum(widths) + ncol + 1
