@@ -42,6 +42,16 @@ WORDS = [
     "  ",
     "a b",
     "(from 2024)",
+    "rd_own[alpha]",
+    "[[x]]",
+    "[/]",
+    "[#ff0000]",
+    "[@click]",
+    "[bold red]",
+    "[/bold]x",
+    "C:\\path\\",
+    "end\\",
+    "\\[",
 ]
 
 
@@ -59,11 +69,14 @@ def random_sheet(rng: random.Random) -> Sheet:
             return rng.choice(WORDS)
         return " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 6)))
 
+    def plain() -> str:  # the title and headers are markup to rich: none here
+        return text().replace("[", "(").replace("\\", "/")
+
     ncol = rng.randint(1, 9)
-    sheet = Sheet(text().replace("[", "(") if rng.random() < 0.8 else "")
+    sheet = Sheet(plain() if rng.random() < 0.8 else "")
     for _ in range(ncol):
         sheet.add_column(
-            text().replace("[", "("), rng.choice(["left", "right"]), rng.choice(["fold", "ellipsis"])
+            plain(), rng.choice(["left", "right"]), rng.choice(["fold", "ellipsis"])
         )
     for _ in range(rng.randint(0, 5)):
         styles = {0: "green"} if rng.random() < 0.5 else None
@@ -78,11 +91,11 @@ def test_random_tables_are_rich_s_bytes() -> None:
         sheet = random_sheet(rng)
         width = rng.choice([20, 40, 60, 80, 100, 160, 200])
         got = draw(sheet, width)
-        if got is None:  # a column narrower than its padding: rich draws it
+        if got is None:  # a backslash, a column narrower than its padding: rich draws it
             continue
         drawn += 1
         assert got == rich_prints(sheet.to_rich(), width), (width, sheet)
-    assert drawn > 400  # the plain path is what is being tested
+    assert drawn > 100  # the plain path is what is being tested
 
 
 def test_random_lines_are_rich_s_bytes() -> None:
@@ -90,7 +103,11 @@ def test_random_lines_are_rich_s_bytes() -> None:
     for _ in range(400):
         text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 60)))
         width = rng.choice([10, 40, 160])
-        assert line(text, width) == rich_prints(escape(text), width), (width, text)
+        got = line(text, width)
+        if got is None:
+            assert "\\" in text
+            continue
+        assert got == rich_prints(escape(text), width), (width, text)
 
 
 def test_what_rich_must_draw_is_left_to_rich() -> None:
@@ -100,6 +117,13 @@ def test_what_rich_must_draw_is_left_to_rich() -> None:
     sheet.add_column("h")
     sheet.add_row("two\nlines")
     assert draw(sheet) is None
+    # rich's escape does not give every backslash back: it prints end\ with two
+    assert rich_prints(escape("end\\")) == "end\\\\\n"
+    assert line("end\\") is None
+    backslash = Sheet("t")
+    backslash.add_column("h")
+    backslash.add_row("C:\\data\\")
+    assert draw(backslash) is None
     markup = Sheet("[bold]title[/bold]")
     markup.add_column("h")
     assert draw(markup) is None  # the title is markup to rich

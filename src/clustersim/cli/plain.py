@@ -9,8 +9,9 @@ measurement, collapsing the widest columns to fit, word wrapping with ``fold`` o
 ``ellipsis``, padding of one cell, a centred title) with rich's own cell widths and word
 splitting (``rich.cells``, ``rich._wrap``, ``rich._ratio``: small modules that import no
 console). :func:`draw` and :func:`line` return None for what they do not cover (markup in a
-title, emoji codes, control characters, a column narrower than its padding), and the caller
-prints that one item with rich instead; tests/cli/test_plain.py holds the two to the same bytes.
+title, emoji codes, control characters, backslashes, a column narrower than its padding),
+and the caller prints that one item with rich instead; tests/cli/test_plain.py holds the
+two to the same bytes.
 """
 
 from __future__ import annotations
@@ -121,7 +122,10 @@ def _tools() -> Any:
 
 
 def _safe(text: str) -> bool:
-    return _CONTROL.search(text) is None and _EMOJI.search(text) is None
+    """Text this module prints as rich does: no control characters, no emoji code and no
+    backslash (rich's ``escape`` does not give every backslash back: ``end\\`` prints with
+    two, ``\\[`` as ``[``)."""
+    return "\\" not in text and _CONTROL.search(text) is None and _EMOJI.search(text) is None
 
 
 def _wrap(text: str, width: int, justify: str, overflow: str, tools: Any) -> list[str]:
@@ -232,7 +236,7 @@ def draw(sheet: Sheet, width: int = WIDTH) -> str | None:
     if not all(_safe(t) for t in texts):
         return None
     # the title and the headers are markup to rich (cells are escaped)
-    if any("[" in t or "\\" in t for t in (sheet.title, *(c[0] for c in sheet.columns))):
+    if any("[" in t for t in (sheet.title, *(c[0] for c in sheet.columns))):
         return None
     cells, _, ratio = tools
     ncol = len(sheet.columns)
