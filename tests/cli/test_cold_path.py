@@ -114,3 +114,23 @@ def test_the_command_line_collects_garbage_cycles_less_often() -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_pydantic_model_modules_keep_real_annotations() -> None:
+    """Every cold run defines the ~55 scenario models: with ``from __future__ import
+    annotations`` pydantic compiles and evaluates each field's annotation string
+    (0.02 s of a run); without it they are the types themselves. A module that defines a
+    model keeps it that way (a new kind module too)."""
+    import clustersim
+
+    src = Path(clustersim.__file__).resolve().parent
+    models = [src / "scenario" / "models.py"]
+    for folder in ("kinds/targets", "kinds/growth", "values"):
+        models += [p for p in (src / folder).glob("*.py") if p.name != "__init__.py"]
+    assert len(models) > 20
+    with_future = sorted(
+        str(p.relative_to(src))
+        for p in models
+        if "from __future__ import annotations" in p.read_text(encoding="utf-8")
+    )
+    assert not with_future
