@@ -169,3 +169,21 @@ def test_a_run_off_a_terminal_prints_rich_s_bytes_without_rich_s_console() -> No
     assert "rich.console" not in mods and "rich.table" not in mods
     rich_mods = json.loads(rich_run.stderr.split("MODULES", 1)[1])
     assert "rich.console" in rich_mods
+
+
+def test_a_console_that_writes_elsewhere_or_records_is_left_to_rich(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from clustersim.cli import _common
+
+    buf = io.StringIO()
+    elsewhere = Console(file=buf, width=plain.WIDTH, color_system=None)
+    monkeypatch.setattr(_common, "out", elsewhere)
+    assert not plain.plain_console()
+    recording = Console(width=plain.WIDTH, color_system=None, record=True)
+    monkeypatch.setattr(_common, "out", recording)
+    assert not plain.plain_console()
+    plain_one = Console(width=plain.WIDTH, color_system=None)
+    monkeypatch.setattr(_common, "out", plain_one)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # not a terminal, as under CliRunner
+    assert plain.plain_console()

@@ -86,7 +86,9 @@ def plain_console() -> bool:
     if made is not None or not hasattr(out, "_console"):
         console: Any = made if made is not None else out
         return bool(
-            not console.is_terminal
+            console.file is sys.stdout  # not a console writing elsewhere, or recording
+            and not console.record
+            and not console.is_terminal
             and console.color_system is None
             and console.width == WIDTH
             and not console.legacy_windows
