@@ -44,6 +44,7 @@ def test_the_command_table_lists_every_module_command_in_help_order() -> None:
 def test_importing_the_cli_loads_no_command_rich_or_scipy() -> None:
     mods = loaded_after("import clustersim.cli")
     assert "scipy.special" not in mods
+    assert "tomllib" not in mods  # read only when a config file exists
     assert not {m for m in mods if m == "rich" or m.startswith("rich.")}
     assert not {f"clustersim.cli.{g}" for g in GROUPS} & mods
 
