@@ -100,7 +100,8 @@ def target_sheet(result: Result, lang: str = "en") -> Sheet:
         tbl.add_column(col, overflow="fold")
     for t in result.targets:
         pp = is_pp(t.kind)
-        pct = is_percent(t.kind, t.goal, t.median_value)
+        value = t.median_value  # a median of the samples: computed once
+        pct = is_percent(t.kind, t.goal, value)
         status = t.status
         style = STATUS_STYLE[status]
         name = label_text(t.label, lang, t.id)
@@ -113,7 +114,7 @@ def target_sheet(result: Result, lang: str = "en") -> Sheet:
             name,
             str(t.year),
             word(status, lang),
-            num(t.median_value, pct, pp),
+            num(value, pct, pp),
             _goal_text(t, pct, pp, lang),
             num(t.median_margin, pct, pp),
         ]
