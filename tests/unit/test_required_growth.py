@@ -270,3 +270,44 @@ def test_point_goal_keeps_its_closed_form() -> None:
     d = base_dict()
     d["region"]["gdp"]["growth"] = rg["rate"]
     assert bool(cs.run(with_target(tgt, d), required=False).target("t").met[0])
+
+
+# --- the levels a lever moves (issue 21, part 4: one pass instead of a closure per op) ----------
+
+
+def _levels_by_closure(model, series):
+    """The definition: every compound or stock-flow op whose closure holds ``series``."""
+    from clustersim.core.model import Compound, StockFlow
+    from clustersim.core.project import needed
+
+    return {
+        o.name
+        for o in model.ops
+        if isinstance(o, Compound | StockFlow) and series in needed(model, [o.name])
+    }
+
+
+def test_lever_levels_is_the_closure_definition_for_every_shipped_lever() -> None:
+    from pathlib import Path
+
+    from clustersim.compile import compile_scenario
+    from clustersim.engine import lever_levels
+    from clustersim.scenario.loader import load_scenario
+
+    checked = 0
+    for path in sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml")):
+        comp = compile_scenario(load_scenario(path), samples=1)
+        series = {
+            lever.series
+            for ct in comp.targets.values()
+            for lever in (ct.levers or ((ct.lever,) if ct.lever is not None else ()))
+        }
+        # every op as a lever too: the definition must hold for any series
+        series |= set(comp.model.names)
+        for name in sorted(series):
+            assert lever_levels(comp.model, name) == _levels_by_closure(comp.model, name), (
+                path.name,
+                name,
+            )
+            checked += 1
+    assert checked > 100

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -150,6 +149,8 @@ def read_config(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ClusterSimError(f"{path}: {both('cfg_not_utf8')}") from None
+    import tomllib  # only when there is a config file: most runs have none (issue 21 part 4)
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

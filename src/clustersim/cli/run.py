@@ -171,28 +171,28 @@ def run(
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(lang_), ensure_ascii=False, indent=2) + "\n")
         return
-    # the tables (rich) only when they are printed
-    from rich.markup import escape
-
+    # the tables: plain text off a terminal (rich's console only on one)
     from clustersim.cli.render import (
         joint_lines,
         mode_line,
-        series_table,
+        print_line,
+        print_sheet,
+        series_sheet,
         summary_line,
-        target_table,
+        target_sheet,
     )
 
-    out.print(escape(mode_line(result, lang_)))
-    out.print(target_table(result, lang_))
-    for line in joint_lines(result, lang_):
-        out.print(escape(line))
+    print_line(mode_line(result, lang_))
+    print_sheet(target_sheet(result, lang_))
+    for text in joint_lines(result, lang_):
+        print_line(text)
     if result.audit is not None and result.audit.findings:
-        out.print(escape(word("audit_footnote", lang_)))
+        print_line(word("audit_footnote", lang_))
     if series:
-        out.print(series_table(result, lang_))
-    out.print(escape(summary_line(result, lang_)))
+        print_sheet(series_sheet(result, lang_))
+    print_line(summary_line(result, lang_))
     for p in written:
-        out.print(escape(word("wrote", lang_, path=p)))
+        print_line(word("wrote", lang_, path=p))
 
 
 def _write_run_record(result: Result, out_dir: Path) -> Path:

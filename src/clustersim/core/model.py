@@ -9,6 +9,7 @@ length ``S`` or 1 (broadcast), so a fixed number never becomes an ``(S,)`` array
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -343,14 +344,28 @@ class Model:
         of samples: only ``new`` is checked then (the required-growth search makes a few
         hundred copies of a ~100-op model, and checking every op of each was ~0.03 s of a
         run). Otherwise the copy is checked whole, as any model."""
-        ops = tuple(new if o.name == new.name else o for o in self.ops)
-        i = next((k for k, o in enumerate(self.ops) if o.name == new.name), None)
+        i = self.op_positions.get(new.name)
+        ops = self.ops if i is None else (*self.ops[:i], new, *self.ops[i + 1 :])
         if self.samples != 1 or i is None:
             return replace(self, ops=ops, samples=samples)
         out = replace(self, ops=(), samples=samples)  # checks the years and samples
         object.__setattr__(out, "ops", ops)
-        out._check_op(new, {o.name for o in ops[:i]})
+        # the same names in the same places: the copy shares the index and, but for ``new``,
+        # the inputs (the search projects a few hundred copies, each asking for both)
+        out.__dict__["op_positions"] = self.op_positions
+        out.__dict__["op_inputs"] = {**self.op_inputs, new.name: new.deps}
+        out._check_op(new, set(self.names[:i]))
         return out
+
+    @cached_property
+    def op_positions(self) -> dict[str, int]:
+        """Each op's place in :attr:`ops`, by name (made once per model)."""
+        return {op.name: k for k, op in enumerate(self.ops)}
+
+    @cached_property
+    def op_inputs(self) -> dict[str, tuple[str, ...]]:
+        """Each op's inputs (``deps``), by name (made once per model)."""
+        return {op.name: op.deps for op in self.ops}
 
     @property
     def n_years(self) -> int:

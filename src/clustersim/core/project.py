@@ -44,7 +44,7 @@ Array = NDArray[np.float64]
 
 def needed(model: Model, names: Iterable[str]) -> set[str]:
     """The names of ``names`` and every op they depend on."""
-    ops = {op.name: op for op in model.ops}
+    inputs = model.op_inputs
     out: set[str] = set()
     stack = list(names)
     while stack:
@@ -52,7 +52,7 @@ def needed(model: Model, names: Iterable[str]) -> set[str]:
         if n in out:
             continue
         out.add(n)
-        stack.extend(ops[n].deps)
+        stack.extend(inputs[n])
     return out
 
 

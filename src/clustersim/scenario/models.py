@@ -4,8 +4,6 @@ See ``docs/scenario-format.md`` for the commented format. Ids are ASCII
 (``[a-z][a-z0-9_]*``); labels are a string or ``{zh: ..., en: ...}``.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
@@ -102,7 +100,7 @@ class Rd(Strict):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _mode(self) -> Rd:
+    def _mode(self) -> "Rd":
         if (self.base is None) == (self.share_of_output is None):
             raise ValueError("rd takes either base (+ growth) or share_of_output, not both")
         if self.share_of_output is not None and self.growth is not None:
@@ -124,7 +122,7 @@ class Firms(Strict):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _mode(self) -> Firms:
+    def _mode(self) -> "Firms":
         if self.growth is not None and (self.entries is not None or self.exit_rate is not None):
             raise ValueError("firms takes entries/exit_rate or growth, not both")
         return self
@@ -350,7 +348,7 @@ class Correlation(Strict):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _two(self) -> Correlation:
+    def _two(self) -> "Correlation":
         if self.between[0] == self.between[1]:
             raise ValueError(f"between names {self.between[0]!r} twice: name two numbers")
         return self
@@ -409,7 +407,7 @@ class Scenario(Strict):
         return self._provenance
 
     @model_validator(mode="after")
-    def _consistent(self) -> Scenario:
+    def _consistent(self) -> "Scenario":
         # "[at PATH] message": the loader reports the error at PATH's line
         if self.end_year <= self.base_year:
             raise ValueError(

@@ -5,8 +5,6 @@ Their own module, below :mod:`clustersim.scenario.models`, because the target ki
 is built from the kinds' registry: the kinds cannot import the scenario model.
 """
 
-from __future__ import annotations
-
 import re
 from typing import Annotated
 
@@ -27,7 +25,7 @@ class BiLabel(Strict):
     en: str | None = None
 
     @model_validator(mode="after")
-    def _one(self) -> BiLabel:
+    def _one(self) -> "BiLabel":
         if not (self.zh or self.en):
             raise ValueError("a label needs zh or en")
         return self

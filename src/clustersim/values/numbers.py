@@ -18,8 +18,6 @@ and hold fields only; sampling (inverse CDF of uniforms, truncation) is
 :mod:`clustersim.sampling`'s.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import math
 import re

@@ -1,7 +1,5 @@
 """What every growth kind is: scenario fields plus how they compile into annual rates."""
 
-from __future__ import annotations
-
 import math
 from abc import abstractmethod
 from dataclasses import dataclass

@@ -1,7 +1,5 @@
 """Constant growth: the same annual rate every year."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from clustersim.core import growth as g

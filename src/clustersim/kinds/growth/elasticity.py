@@ -1,7 +1,5 @@
 """Elasticity growth: proportional to another series' growth."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 import numpy as np

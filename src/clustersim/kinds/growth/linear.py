@@ -1,7 +1,5 @@
 """Linear growth: the rate moves in a straight line between two years."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from clustersim.core import growth as g

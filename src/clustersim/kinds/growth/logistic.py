@@ -1,7 +1,5 @@
 """Logistic growth: an S-curve towards a capacity."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 import numpy as np

@@ -1,7 +1,5 @@
 """Path growth: rates given for some years, held or interpolated between them."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """To-target growth: the constant rate (implied CAGR) that reaches a value in a year."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 import numpy as np

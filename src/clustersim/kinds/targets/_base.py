@@ -16,8 +16,6 @@ entries), that also knows
 and the kinds checked in every year of a window have in common.
 """
 
-from __future__ import annotations
-
 import re
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
@@ -220,7 +218,7 @@ class TargetKind(Strict):
     deflatable: ClassVar[bool] = True
 
     @model_validator(mode="after")
-    def _one_goal(self) -> TargetKind:
+    def _one_goal(self) -> "TargetKind":
         given = [k for k in GOALS if getattr(self, k) is not None]
         if len(given) != 1 and not getattr(self, "tiers", None):
             raise ValueError(

@@ -1,7 +1,5 @@
 """``cagr``: compound annual growth of a metric from ``from_year`` to ``year``."""
 
-from __future__ import annotations
-
 import math
 from collections.abc import Callable
 from typing import ClassVar, Literal

@@ -1,7 +1,5 @@
 """``change_since``: a stock's change since a year (新增: new firms since 2023)."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 import numpy as np

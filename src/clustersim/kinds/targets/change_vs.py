@@ -1,7 +1,5 @@
 """``change_vs``: relative change of a metric in ``year`` against ``relative_to``."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 import numpy as np

@@ -2,8 +2,6 @@
 ``over``) at or above a threshold in a year. Each industry is counted once: a cluster whose
 parent is counted too is left out, and ``over`` may not name an industry twice."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import ClassVar, Literal
@@ -64,7 +62,7 @@ class CountOverTarget(TargetKind):
     deflatable: ClassVar[bool] = False
 
     @model_validator(mode="after")
-    def _shape(self) -> CountOverTarget:
+    def _shape(self) -> "CountOverTarget":
         if (self.threshold is None) == (self.tiers is None):
             raise ValueError("count_over takes threshold (with a goal) or tiers, not both")
         if self.tiers is not None and any(getattr(self, k) is not None for k in GOALS):

@@ -1,7 +1,5 @@
 """``cumulative``: an annual flow summed over ``from_year..year`` (累计, both ends included)."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 import numpy as np

@@ -1,7 +1,5 @@
 """``flow_every_year``: an annual flow in every year of ``[from_year, year]``."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 import numpy as np

@@ -1,7 +1,5 @@
 """``group_sum``: the sum of a cluster series over a group in a year."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 import numpy as np

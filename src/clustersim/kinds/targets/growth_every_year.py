@@ -1,7 +1,5 @@
 """``growth_every_year``: annual growth of a metric in every year of ``(from_year, year]``."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 import numpy as np

@@ -1,7 +1,5 @@
 """``level``: a metric in a year (``rd_intensity`` >= 3% in 2026)."""
 
-from __future__ import annotations
-
 import math
 from collections.abc import Callable
 from typing import Any, ClassVar, Literal

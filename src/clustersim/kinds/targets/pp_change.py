@@ -1,7 +1,5 @@
 """``pp_change``: a share's total change in percentage points over a window (提高 X 个百分点)."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 import numpy as np

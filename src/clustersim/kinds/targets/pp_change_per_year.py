@@ -1,7 +1,5 @@
 """``pp_change_per_year``: change of a share in percentage points in every year of a window."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 import numpy as np

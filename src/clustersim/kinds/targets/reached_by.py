@@ -1,8 +1,6 @@
 """``reached_by``: the goal is met in at least one year of ``from_year..year`` ("by 2026",
 "within three years")."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 import numpy as np

@@ -1,7 +1,5 @@
 """``share``: ``numerator / denominator`` in a year."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 import numpy as np

@@ -1,7 +1,5 @@
 """``stock``: a stock indicator in a year (more than 500 specialised firms in 2026)."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import ClassVar, Literal
 
