@@ -165,6 +165,26 @@ def _write(entry: Path, key: str, sc: Scenario, digests: dict[str, str]) -> None
                 os.unlink(tmp)
 
 
+def cached(path: str | Path) -> Scenario | None:
+    """The cached scenario of ``path`` when the cache is on and its entry is valid (every
+    file it was made from unchanged), else None; nothing is validated or written."""
+    if not cache_enabled():
+        return None
+    entry = entry_path(path)
+    return None if entry is None else _read(entry, entry.stem)
+
+
+def store(path: str | Path, sc: Scenario, digests: dict[str, str]) -> None:
+    """Keep ``sc``, validated from ``path`` (``digests`` from :func:`load_data`'s), for the
+    next :func:`cached` or :func:`load_scenario_cached` of the same files (when the cache is
+    on; a failure to write is ignored)."""
+    if not cache_enabled():
+        return
+    entry = entry_path(path)
+    if entry is not None:
+        _write(entry, entry.stem, sc, digests)
+
+
 def load_scenario_cached(path: str | Path) -> Scenario:
     """:func:`~clustersim.scenario.loader.load_scenario` through the cache: the same
     scenario (and provenance), validated once for the same files.

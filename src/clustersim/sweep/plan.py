@@ -25,6 +25,7 @@ from clustersim.errors import ClusterSimError, ScenarioError
 from clustersim.kinds.growth import RATE_LO
 from clustersim.sampling import Choice as ChoiceSampler
 from clustersim.sampling import Distribution, InverseNormal
+from clustersim.scenario import cache as scenario_cache
 from clustersim.scenario.loader import load_data, provenance, validate_loaded
 from clustersim.scenario.models import Scenario
 from clustersim.suggest import did_you_mean
@@ -293,14 +294,19 @@ def plan_sweep(spec: SweepSpec, scenario: Scenario | None = None) -> SweepPlan:
         field allows, a fixed path that is not uncertain, an invalid scenario...; each
         line names the sweep file's line and field.
     """
+    hit = scenario_cache.cached(spec.scenario) if scenario is None else None
+    if hit is not None:  # validated before from the same files (the scenario cache)
+        scenario = hit
     if scenario is None:
         # every problem of the scenario file is also the sweep's `scenario:` line's
-        loaded = load_data(spec.scenario, where=spec.where("scenario"))
+        digests: dict[str, str] = {}
+        loaded = load_data(spec.scenario, where=spec.where("scenario"), digests=digests)
         try:
             sc = validate_loaded(loaded)
         except ScenarioError as exc:
             at = spec.where("scenario")
             raise exc.prefixed(f"{at}: ") from None
+        scenario_cache.store(spec.scenario, sc, digests)
         raw: Any = loaded.data
     else:
         sc = scenario
