@@ -305,7 +305,13 @@ def test_dask_workers_that_write_their_chunks_bundle_them(
         calls: list[tuple[int, ...]] = []
         submit = client.submit
 
+        prepared: list[object] = []
+
         def spy(fn, job, chunks, **kw):  # type: ignore[no-untyped-def]
+            if fn.__name__ == "_prepare_worker":  # (plan, engine): one per worker, first
+                assert not calls
+                prepared.append(submit(fn, job, chunks, **kw))
+                return prepared[-1]
             calls.append(chunks)
             return submit(fn, job, chunks, **kw)
 
@@ -314,6 +320,8 @@ def test_dask_workers_that_write_their_chunks_bundle_them(
             dask = run_sweep(sweep, out=tmp_path / "dask", executor=ex, store=())
         finally:
             client.submit = submit  # type: ignore[method-assign]
+        # each worker evaluated the head of chunk 0 (its 50 rows) before its chunks
+        assert [f.result() for f in prepared] == [50, 50]  # type: ignore[attr-defined]
     assert sorted(calls) == tasks(range(64), TASK_CHUNKS, 2)
     assert sorted(k for c in calls for k in c) == list(range(64))
     assert _summary(one) == _summary(dask)

@@ -27,7 +27,7 @@ from itertools import islice
 from typing import Any, Protocol
 
 from clustersim.errors import ClusterSimError
-from clustersim.sweep.evaluate import ChunkResult, evaluate_chunk
+from clustersim.sweep.evaluate import ChunkResult, evaluate_chunk, evaluate_rows
 from clustersim.sweep.partial import Bundle, Layout, Partial, bundle, chunk_partial
 from clustersim.sweep.plan import SweepPlan
 
@@ -369,6 +369,14 @@ def _run_dask(job: ChunkJob, chunks: tuple[int, ...]) -> list[ChunkResult | Chun
     return job.task(chunks)
 
 
+def _prepare_worker(plan: SweepPlan, engine: str) -> int:
+    """Evaluate the head of chunk 0 (at most 64 samples) on this worker: its scenario
+    compiler's structure and the engine's kernel for this plan are then ready (what a
+    forked pool worker inherits from the parent's pilot chunk)."""
+    start, stop = plan.bounds(0)
+    return evaluate_rows(plan, 0, start, min(stop, start + 64), engine=engine).n
+
+
 #: chunks per Dask task when only summaries travel back but the worker does not write them
 #: (a remote cluster: this process writes each chunk's partial, so each travels back on its
 #: own); a local cluster's workers write their chunks and bundle up to :data:`TASK_CHUNKS`
@@ -435,6 +443,7 @@ class DaskExecutor:
             ) from exc
         distributed: Any = _distributed  # untyped package
         self._own: list[Any] = []
+        self._prepared: list[Any] = []
         self.batch = DASK_BATCH
         # a local cluster shares this machine's disk: its workers write their own parts, so
         # only chunk summaries travel back (as in the process pool)
@@ -478,6 +487,25 @@ class DaskExecutor:
         else:
             raise ClusterSimError("--dask needs a scheduler address or 'local'")
 
+    def prepare(self, plan: SweepPlan, engine: str) -> None:
+        """Start every worker on this plan's compile structure and kernel now, without
+        waiting (the parent fixes the factors' bins meanwhile); their first chunks then
+        start ready, as a forked pool worker's do. Only on a cluster started here: a
+        user's cluster may have other work queued."""
+        if self.writes_in_worker:  # a local cluster
+            workers = list(self.client.scheduler_info().get("workers", {}))
+            self._prepared = [
+                self.client.submit(
+                    _prepare_worker,
+                    plan,
+                    engine,
+                    workers=[w],
+                    allow_other_workers=False,
+                    pure=False,
+                )
+                for w in workers
+            ]
+
     def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[Outcome]:
         import distributed
 
@@ -514,6 +542,9 @@ class DaskExecutor:
         return f"dask ({self.client.scheduler.address}, {n} workers)"
 
     def close(self) -> None:
+        for fut in self._prepared:
+            fut.release()
+        self._prepared = []
         for obj in self._own:
             obj.close()
         self._own = []

@@ -342,9 +342,6 @@ def run_sweep(
         check_size(plan, s_bytes + t_bytes, out=out_dir, free_disk=free_disk)
         sink = parquet
 
-    # the factors' bins, fixed before the run so every worker's partial merges exactly
-    layout = make_layout(plan, get_engine(eng).inverse_normal())
-
     manifest: dict[str, Any] | None = None
     if out_dir is not None:
         manifest = new_manifest(plan, keep=keep_t, executor="", engine=engine, store=store_t)
@@ -364,6 +361,11 @@ def run_sweep(
     todo: list[int] = []
     rows_run = 0
     try:
+        prepare = getattr(ex, "prepare", None)
+        if prepare is not None:  # workers of their own (Dask) get ready meanwhile
+            prepare(plan, eng)
+        # the factors' bins, fixed before the run so every worker's partial merges exactly
+        layout = make_layout(plan, get_engine(eng).inverse_normal())
         done = sink.prepare(resume=resume)
         todo = [k for k in range(plan.n_chunks) if k not in done]
         if manifest is not None:
