@@ -3,20 +3,23 @@
 A sweep chunk turns ``d`` columns of quantiles (one per sampled number: 107 in
 ``sweeps/zhenjiang-mc.yaml``) into values. Called column by column, :meth:`Distribution.ppf`
 spends most of its time in per-call overhead and boolean-mask indexing on 4,096 values:
-~8 ms a chunk on this machine. :func:`ppf_columns` groups the columns by distribution and
-by the branch of its inverse CDF (truncated or not, mirrored upper tail or not), works each
-column's constants out once in Python (the same scalar arithmetic as ``ppf``), and applies
-the same element-wise expressions to a whole block of columns, the constants broadcast.
-The blocks are worked column-major (a column's 4,096 values contiguous, the constants
-broadcast along them), so NumPy's inner loops run over whole columns.
+~8 ms a chunk on this machine. :class:`Columns` groups the columns by distribution and by
+the branch of its inverse CDF (truncated or not, mirrored upper tail or not) and works each
+column's constants out once (the same scalar arithmetic as ``ppf``); :meth:`Columns.ppf`
+then applies the same element-wise expressions to a whole block of columns, the constants
+broadcast along each column's values (the blocks are column-major, so NumPy's inner loops
+run over whole columns). Once :mod:`clustersim.accel.draws` is imported (the numba engine)
+compiled loops do the blocks' arithmetic (:func:`install_kernels`).
 
 Every column is exactly ``dist.ppf(u[:, j], lo_j, hi_j, inverse_normal=...)``, bit for bit:
 each element goes through the same IEEE operations in the same order (a product with a
-broadcast constant is the product of the same two doubles), ``sqrt`` is correctly rounded, NumPy's
-``exp`` and the inverse normal are element-wise functions of their input alone, and
-``np.where`` of two branches computed everywhere picks the same doubles as computing each
-branch only where it is taken (both branches are finite for every quantile in ``[0, 1]``).
-The tests compare the two element by element on every distribution and branch.
+broadcast constant is the product of the same two doubles; the compiled loops contract
+nothing into a fused multiply-add), ``sqrt`` is correctly rounded, NumPy's ``exp`` (kept in
+both paths) and the inverse normal are element-wise functions of their input alone, the
+clip is ``np.clip``'s with scalar bounds, and ``np.where`` of two branches computed
+everywhere picks the same doubles as computing each branch only where it is taken (both
+branches are finite for every quantile in ``[0, 1]``). The tests compare the two element
+by element on every distribution and branch.
 
 A distribution without a block form here (``Uniform``, ``Choice``) is drawn column by
 column; a column whose constants are refused (no mass between the bounds) is drawn by its
