@@ -88,7 +88,16 @@ def percentiles(a: Array, q: tuple[float, ...]) -> Array:
     quantiles = np.true_divide(np.asanyarray(q), 100)
     if quantiles.ndim != 1 or not ((quantiles >= 0) & (quantiles <= 1)).all():
         return np.asarray(np.percentile(a, q))
-    arr = a.copy()
+    return linear_quantiles(a, quantiles)
+
+
+def linear_quantiles(arr: Array, quantiles: Array, *, ordered: bool = False) -> Array:
+    """``np.quantile(arr, quantiles)`` (the ``linear`` method) of a non-empty 1-D float64
+    array, ``quantiles`` in [0, 1], as NumPy 2.4 computes it: the neighbours of each virtual
+    index ``(n - 1) q``, found by a partition of a copy (or, with ``ordered``, read where
+    they are in an array already sorted), and NumPy's two-sided interpolation; NaN when
+    ``arr`` holds one. The same doubles as NumPy's (a zero's sign aside when ``ordered``:
+    equal zeros of both signs may sit in either order)."""
     n = arr.shape[0]
     virtual = (n - 1) * quantiles
     prev_f = np.floor(virtual)
@@ -101,8 +110,10 @@ def percentiles(a: Array, q: tuple[float, ...]) -> Array:
     next_f[below] = 0
     prev_i = prev_f.astype(np.intp)
     next_i = next_f.astype(np.intp)
-    kth = np.array(sorted({0, -1, *prev_i.tolist(), *next_i.tolist()}), dtype=np.intp)
-    arr.partition(kth, axis=0)
+    if not ordered:
+        arr = arr.copy()
+        kth = np.array(sorted({0, -1, *prev_i.tolist(), *next_i.tolist()}), dtype=np.intp)
+        arr.partition(kth, axis=0)
     lo = arr[prev_i]
     hi = arr[next_i]
     gamma = np.asanyarray(np.asanyarray(virtual - prev_i), dtype=virtual.dtype)
