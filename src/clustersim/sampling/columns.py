@@ -5,7 +5,8 @@ A sweep chunk turns ``d`` columns of quantiles (one per sampled number: 107 in
 spends most of its time in per-call overhead and boolean-mask indexing on 4,096 values:
 ~8 ms a chunk on this machine. :class:`Columns` groups the columns by distribution and by
 the branch of its inverse CDF (truncated or not, mirrored upper tail or not) and works each
-column's constants out once (the same scalar arithmetic as ``ppf``); :meth:`Columns.ppf`
+column's constants out once (each distribution's ``constants``/``branch``, what its ``ppf``
+uses); :meth:`Columns.ppf`
 then applies the same element-wise expressions to a whole block of columns, the constants
 broadcast along each column's values (the blocks are column-major, so NumPy's inner loops
 run over whole columns). Once :mod:`clustersim.accel.draws` is imported (the numba engine)
@@ -28,7 +29,6 @@ own ``ppf``, so its error is the one ``ppf`` raises.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.sampling.base import NO_MASS, Array, Distribution, InverseNormal, ndtr
+from clustersim.sampling.base import Array, Distribution, InverseNormal
 from clustersim.sampling.base import ndtri as default_ndtri
 from clustersim.sampling.lognormal import LogNormal
 from clustersim.sampling.normal import Normal
@@ -71,48 +71,6 @@ class _Block:
         return self.consts[:, i : i + 1]
 
 
-def _triangular_consts(d: Triangular, lo: float, hi: float) -> tuple[float, ...] | None:
-    """``(F(lo), F(hi) - F(lo), F(mode), a, b, b - a, c - a, b - c, lo', hi')`` as ``ppf``
-    computes them; None when ``ppf`` raises."""
-    a, c, b = d.low, d.mode, d.high
-    fa, fb = d.cdf(lo), d.cdf(hi)
-    if fb - fa < NO_MASS:
-        return None
-    return (fa, fb - fa, (c - a) / (b - a), a, b, b - a, c - a, b - c, max(lo, a), min(hi, b))
-
-
-def _normal_consts(d: Distribution, lo: float, hi: float) -> tuple[str, tuple[float, ...]] | None:
-    """The branch and constants ``(centre, scale, a, b - a, lo, hi)`` of a normal or
-    lognormal column, computed as its ``ppf`` computes them; None when ``ppf`` raises."""
-    if isinstance(d, Normal):
-        lo = max(lo, d.low if d.low is not None else -math.inf)
-        hi = min(hi, d.high if d.high is not None else math.inf)
-        a, b = ndtr((lo - d.mean) / d.sd), ndtr((hi - d.mean) / d.sd)
-        if b - a < NO_MASS:
-            return None
-        if a == 0.0 and b == 1.0:
-            return "free", (d.mean, d.sd, 0.0, 0.0, lo, hi)
-        if lo > d.mean:
-            a2, b2 = ndtr((d.mean - hi) / d.sd), ndtr((d.mean - lo) / d.sd)
-            return "tail", (d.mean, d.sd, a2, b2 - a2, lo, hi)
-        return "trunc", (d.mean, d.sd, a, b - a, lo, hi)
-    assert isinstance(d, LogNormal)
-    lo = max(lo, d.low if d.low is not None else 0.0, 0.0)
-    hi = min(hi, d.high if d.high is not None else math.inf)
-    if hi <= lo:
-        return None
-    mu = math.log(d.median)
-    la = -math.inf if lo <= 0 else (math.log(lo) - mu) / d.sigma
-    lb = math.inf if hi == math.inf else (math.log(hi) - mu) / d.sigma
-    a, b = ndtr(la), ndtr(lb)
-    if b - a < NO_MASS:
-        return None
-    if la > 0:
-        a2, b2 = ndtr(-lb), ndtr(-la)
-        return "log-tail", (mu, d.sigma, a2, b2 - a2, lo, hi)
-    return "log-trunc", (mu, d.sigma, a, b - a, lo, hi)
-
-
 class Columns:
     """Columns prepared once (their branches and constants), drawn chunk after chunk.
 
@@ -128,16 +86,19 @@ class Columns:
         #: columns drawn by their own ``ppf`` (no block form here, or refused constants)
         self.alone: list[int] = []
         for j, (d, lo, hi) in enumerate(self.cols):
-            got: tuple[str, tuple[float, ...]] | None = None
-            if type(d) is Triangular:
-                c = _triangular_consts(d, lo, hi)
-                got = None if c is None else ("triangular", c)
-            elif type(d) in (Normal, LogNormal):
-                got = _normal_consts(d, lo, hi)
-            if got is None:
+            # each distribution's own constants (what its ppf works out); a column without
+            # a block form here, or without mass between its bounds, is drawn by its ppf
+            try:
+                if type(d) is Triangular:
+                    kind, c = "triangular", d.constants(lo, hi)
+                elif type(d) is Normal or type(d) is LogNormal:
+                    kind, c = d.branch(lo, hi)
+                else:
+                    self.alone.append(j)
+                    continue
+            except ValueError:
                 self.alone.append(j)
                 continue
-            kind, c = got
             found.setdefault(kind, ([], []))
             found[kind][0].append(j)
             found[kind][1].append(c)

@@ -51,6 +51,23 @@ class LogNormal(Distribution):
         inverse_normal: InverseNormal | None = None,
     ) -> Array:
         ndtri = inverse_normal or default_ndtri
+        kind, (mu, sigma, a, w, lo, hi) = self.branch(lo, hi)
+        if (
+            kind == "log-tail"
+        ):  # upper tail: mirrored, as for the normal (a quantile near 1 is +inf)
+            return np.clip(np.exp(mu - sigma * ndtri(a + (1.0 - u) * w)), lo, hi)
+        return np.clip(np.exp(mu + sigma * ndtri(a + u * w)), lo, hi)
+
+    def branch(self, lo: float, hi: float) -> tuple[str, tuple[float, ...]]:
+        """Which form :meth:`ppf` takes within ``[lo, hi]`` (``log-tail``: mirrored upper
+        tail; ``log-trunc``) and its constants ``(log median, sigma, a, b - a, lo', hi')``, as
+        :meth:`clustersim.sampling.Normal.branch` gives them for the log.
+
+        Raises
+        ------
+        ValueError
+            When there is no mass between the bounds.
+        """
         lo = max(lo, self.low if self.low is not None else 0.0, 0.0)
         hi = min(hi, self.high if self.high is not None else math.inf)
         if hi <= lo:  # bounds at or below zero: a lognormal is positive
@@ -61,7 +78,7 @@ class LogNormal(Distribution):
         a, b = ndtr(la), ndtr(lb)
         if b - a < NO_MASS:
             raise ValueError(f"lognormal(median={self.median}) has no mass in [{lo}, {hi}]")
-        if la > 0:  # upper tail: mirrored, as for the normal (a quantile near 1 is +inf)
+        if la > 0:
             a2, b2 = ndtr(-lb), ndtr(-la)
-            return np.clip(np.exp(mu - self.sigma * ndtri(a2 + (1.0 - u) * (b2 - a2))), lo, hi)
-        return np.clip(np.exp(mu + self.sigma * ndtri(a + u * (b - a))), lo, hi)
+            return "log-tail", (mu, self.sigma, a2, b2 - a2, lo, hi)
+        return "log-trunc", (mu, self.sigma, a, b - a, lo, hi)

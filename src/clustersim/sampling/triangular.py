@@ -51,19 +51,32 @@ class Triangular(Distribution):
         *,
         inverse_normal: InverseNormal | None = None,
     ) -> Array:
-        a, c, b = self.low, self.mode, self.high
-        fa, fb = self.cdf(lo), self.cdf(hi)  # truncation: quantiles within [F(lo), F(hi)]
-        if fb - fa < NO_MASS:
-            raise ValueError(f"triangular({a}, {c}, {b}) has no mass in [{lo}, {hi}]")
-        q = fa + np.asarray(u) * (fb - fa)
-        fc = (c - a) / (b - a)
+        fa, w, fc, a, b, ba, ca, bc, lo_, hi_ = self.constants(lo, hi)
+        q = fa + np.asarray(u) * w
         # np.where(q < fc, left, right) with each branch computed only where it is taken
         # (the same expressions element by element, so the same doubles; half the work)
         # left = a + sqrt(q (b - a) (c - a)), right = b - sqrt((1 - q) (b - a) (b - c))
         out = np.empty_like(q)
         m = q < fc
         ql = q[m]
-        out[m] = a + np.sqrt(ql * (b - a) * (c - a))
+        out[m] = a + np.sqrt(ql * ba * ca)
         qr = q[~m]
-        out[~m] = b - np.sqrt((1.0 - qr) * (b - a) * (b - c))
-        return np.clip(out, max(lo, a), min(hi, b), out=out)
+        out[~m] = b - np.sqrt((1.0 - qr) * ba * bc)
+        return np.clip(out, lo_, hi_, out=out)
+
+    def constants(self, lo: float, hi: float) -> tuple[float, ...]:
+        """What :meth:`ppf` works out within ``[lo, hi]``: ``(F(lo), F(hi) - F(lo), F(mode),
+        low, high, high - low, mode - low, high - mode, lo', hi')`` (quantiles within
+        ``[F(lo), F(hi)]``, the clip's bounds ``lo', hi'``), for
+        :mod:`clustersim.sampling.columns` too.
+
+        Raises
+        ------
+        ValueError
+            When there is no mass between the bounds.
+        """
+        a, c, b = self.low, self.mode, self.high
+        fa, fb = self.cdf(lo), self.cdf(hi)  # truncation: quantiles within [F(lo), F(hi)]
+        if fb - fa < NO_MASS:
+            raise ValueError(f"triangular({a}, {c}, {b}) has no mass in [{lo}, {hi}]")
+        return (fa, fb - fa, (c - a) / (b - a), a, b, b - a, c - a, b - c, max(lo, a), min(hi, b))
