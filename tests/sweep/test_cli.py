@@ -331,7 +331,7 @@ def test_summary_only_writes_no_samples_and_the_same_summary(linear, write_sweep
     )
     assert r.exit_code == 0, r.output
     assert list((only / "samples").glob("*.parquet")) == []
-    assert len(list((only / "chunks").glob("part-*.npz"))) == 3
+    assert len(list((only / "chunks").glob("part-*.partial"))) == 3
     a = json.loads((full / "summary.json").read_text())
     b = json.loads((only / "summary.json").read_text())
     a.pop("run"), b.pop("run")
