@@ -869,7 +869,7 @@ class _Gen:
             "from numba import njit",
             "",
             "",
-            "@njit(cache=True, fastmath={'reassoc', 'contract'}, error_model='numpy')",
+            "@njit(cache=True, nogil=True, fastmath={'reassoc', 'contract'}, error_model='numpy')",
             f"def kernel({args}):",
             *consts,
             *alloc,

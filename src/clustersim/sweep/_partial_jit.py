@@ -29,14 +29,14 @@ install()  # numba's cache of this module goes to the user's cache folder, not t
 __all__ = ["bin_sums", "combine_rows", "sketch_rows"]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _grow(a, size):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
     out = np.empty(size, a.dtype)
     out[: a.shape[0]] = a
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sketch_rows(lg, values, inv_log_gamma, neg, limit):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
     """Buckets of every row of ``values`` ``(K, n)``, concatenated in row order.
 
@@ -137,7 +137,7 @@ def sketch_rows(lg, values, inv_log_gamma, neg, limit):  # type: ignore[no-untyp
     return keys[:total], counts[:total], lo[:total], hi[:total], ends, left
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def combine_rows(lens, keys, counts, lo, hi, k, limit):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
     """Combine sketches: ``k`` targets, ``len(lens) // k`` groups of one sketch per target.
 
@@ -259,7 +259,7 @@ def _search(points, m, x, right):  # type: ignore[no-untyped-def]  # pragma: no 
     return base + _left_of(points[base], x, right)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bin_sums(  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
     x, cols, cpts, clen, cright, fpts, flen, fright, same, nest, margin, met, nbins, nfine
 ):

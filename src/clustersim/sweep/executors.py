@@ -19,7 +19,9 @@ entry there.
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -169,17 +171,30 @@ class ChunkJob:
         )
 
     def __call__(self, chunk: int) -> ChunkResult | ChunkDone:
+        return self.finish(self.evaluate(chunk))
+
+    def evaluate(self, chunk: int, *, summarise: bool = True) -> ChunkResult:
+        """The chunk evaluated and (with a layout, unless told not to) summarised; nothing
+        written yet."""
         res = evaluate_chunk(self.plan, chunk, trajectories=self.trajectories, engine=self.engine)
-        if self.layout is not None:
-            t0 = time.perf_counter()
-            part = chunk_partial(self.layout, res.inputs, res.value, res.margin, res.met)
-            res = replace(res, partial=part, seconds=res.seconds + time.perf_counter() - t0)
+        return self.summarise(res) if summarise else res
+
+    def summarise(self, res: ChunkResult) -> ChunkResult:
+        """``res`` with its partial summary (with a layout; else ``res``)."""
+        if self.layout is None:
+            return res
+        t0 = time.perf_counter()
+        part = chunk_partial(self.layout, res.inputs, res.value, res.margin, res.met)
+        return replace(res, partial=part, seconds=res.seconds + time.perf_counter() - t0)
+
+    def finish(self, res: ChunkResult) -> ChunkResult | ChunkDone:
+        """What :meth:`__call__` returns for the evaluated ``res``: written by the sink."""
         if self.sink is None:
             if self.ships:
                 return res
-            return ChunkDone(chunk, res.n, res.seconds, 0, res.partial)
+            return ChunkDone(res.chunk, res.n, res.seconds, 0, res.partial)
         nbytes = self.sink.write(res)
-        return ChunkDone(chunk, res.n, res.seconds, nbytes, res.partial)
+        return ChunkDone(res.chunk, res.n, res.seconds, nbytes, res.partial)
 
 
 class Executor(Protocol):
@@ -212,21 +227,85 @@ def default_workers() -> int:
 
 
 class InProcessExecutor:
-    """Chunks one after another in this process (``--workers 1``)."""
+    """Chunks one after another in this process (``--workers 1``).
+
+    When the job writes its chunks (:attr:`ChunkJob.bundles`), chunk ``k``'s summary, its
+    writing (its samples part and partial summary) and the merging of its summary into its
+    task's :class:`~clustersim.sweep.partial.Bundle` run on one writer thread while this
+    thread evaluates chunk ``k + 1``: the summary's compiled loops, Parquet's encoding and
+    the compiled sketch merge release the GIL, so a second core does them. Tasks are :func:`tasks` of :data:`TASK_CHUNKS`
+    chunks, as a pool's, and the results are the same bits as chunk by chunk. At most
+    ``depth`` evaluated chunks wait for the writer, so memory stays bounded; an error on the
+    writer is raised here, and on any exit the write under way is finished (each file is
+    written atomically either way).
+    """
 
     name = "in-process"
     writes_in_worker = True
 
+    def __init__(self, depth: int = 2) -> None:
+        self.depth = depth
+
     def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[Outcome]:
-        # chunk by chunk: nothing travels, so a task of several would save nothing
-        for k in chunks:
-            yield job(k)
+        if not job.bundles:  # chunk by chunk: nothing to write here or to bundle
+            for k in chunks:
+                yield job(k)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        pending: deque[Future[TaskDone | None]] = deque()
+        failed = threading.Event()  # a write failed: the writer writes nothing after it
+        writer = ThreadPoolExecutor(1, thread_name_prefix="clustersim-writer")
+        try:
+            for run in tasks(chunks, TASK_CHUNKS):
+                done: list[ChunkDone] = []
+                for i, k in enumerate(run):
+                    res = job.evaluate(k, summarise=False)
+                    last = i == len(run) - 1
+                    pending.append(writer.submit(_write_chunk, job, res, done, last, failed))
+                    while len(pending) > self.depth or (pending and pending[0].done()):
+                        got = pending.popleft().result()
+                        if got is not None:
+                            yield got
+            while pending:
+                got = pending.popleft().result()
+                if got is not None:
+                    yield got
+        finally:
+            for f in pending:
+                f.cancel()  # not started: nothing of it is on disk
+            writer.shutdown(wait=True)
 
     def describe(self) -> str:
         return "in-process"
 
     def close(self) -> None:
         pass
+
+
+def _write_chunk(
+    job: ChunkJob, res: ChunkResult, done: list[ChunkDone], last: bool, failed: threading.Event
+) -> TaskDone | None:
+    """On the writer thread: summarise and write ``res``; the task's :class:`TaskDone`
+    after its last chunk. Nothing once an earlier write has failed (``failed``)."""
+    if failed.is_set():
+        raise ClusterSimError(f"chunk {res.chunk}: not written, an earlier chunk's write failed")
+    try:
+        got = job.finish(job.summarise(res))
+    except BaseException:
+        failed.set()
+        raise
+    assert isinstance(got, ChunkDone) and got.partial is not None
+    done.append(got)
+    if not last:
+        return None
+    return TaskDone(
+        chunks=tuple(o.chunk for o in done),
+        rows=tuple(o.rows for o in done),
+        seconds=tuple(o.seconds for o in done),
+        nbytes=sum(o.nbytes for o in done),
+        bundle=bundle(done[0].chunk, [o.partial for o in done if o.partial is not None]),
+    )
 
 
 # --- local process pool -------------------------------------------------------------------------

@@ -1,0 +1,142 @@
+"""In-process sweeps write on a writer thread while the next chunk is evaluated (issue 21):
+the same bytes as chunk by chunk, evaluation and writing overlap, at most ``depth`` chunks
+wait, and a writer's error stops the sweep with its message."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clustersim.errors import ClusterSimError
+from clustersim.sweep import InProcessExecutor, run_sweep
+from clustersim.sweep.executors import ChunkJob, Outcome, TaskDone
+from clustersim.sweep.parquet_sink import ParquetSink
+
+from .conftest import RATES
+
+
+class _ChunkByChunk(InProcessExecutor):
+    """The in-process executor before the writer thread: every chunk evaluated, summarised
+    and written in turn on this thread."""
+
+    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[Outcome]:
+        for k in chunks:
+            yield job(k)
+
+
+def _files(out: Path) -> dict[str, str]:
+    return {
+        str(f.relative_to(out)): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted(out.rglob("part-*"))
+    }
+
+
+@pytest.fixture
+def sweep(linear, write_sweep) -> Path:  # type: ignore[no-untyped-def]
+    return write_sweep(
+        method="monte_carlo",
+        samples=1300,
+        seed=12,
+        chunk_size=50,  # 26 chunks: three full tasks of 8 and one of 2
+        parameters={RATES["c"]: {"range": [0.0, 0.1]}, RATES["f"]: {"range": [-0.9, 0.1]}},
+    )
+
+
+@pytest.mark.parametrize("store", [(), None])
+def test_the_writer_thread_writes_the_bytes_of_chunk_by_chunk(
+    sweep: Path, tmp_path: Path, store: tuple[str, ...] | None
+) -> None:
+    kw: dict[str, Any] = {} if store is None else {"store": store}
+    one = run_sweep(sweep, out=tmp_path / "one", executor=_ChunkByChunk(), **kw)
+    two = run_sweep(sweep, out=tmp_path / "two", executor=InProcessExecutor(), **kw)
+    assert one.summary.to_dict()["targets"] == two.summary.to_dict()["targets"]
+    a, b = _files(tmp_path / "one"), _files(tmp_path / "two")
+    assert len(a) == (26 if store == () else 52) and a == b
+
+
+class _Gated(ParquetSink):
+    """Writing chunk k waits until chunk k + 1's evaluation has started (or 10 s)."""
+
+    def __init__(self, *a: Any, started: dict[int, threading.Event], **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.started = started
+        self.overlapped: list[int] = []
+        self.threads: set[str] = set()
+
+    def write(self, res: Any) -> int:
+        self.threads.add(threading.current_thread().name)
+        nxt = self.started.setdefault(res.chunk + 1, threading.Event())
+        if nxt.wait(10):
+            self.overlapped.append(res.chunk)
+        return super().write(res)
+
+
+class _Job(ChunkJob):
+    started: dict[int, threading.Event]
+
+    def evaluate(self, chunk: int, *, summarise: bool = True) -> Any:
+        self.started.setdefault(chunk, threading.Event()).set()
+        return super().evaluate(chunk, summarise=summarise)
+
+
+def test_chunk_k_is_written_while_chunk_k_plus_1_is_evaluated(sweep: Path, tmp_path: Path) -> None:
+    from clustersim.sweep.plan import plan_sweep
+    from clustersim.sweep.spec import load_sweep
+
+    plan = plan_sweep(load_sweep(sweep, samples=300))  # 6 chunks
+    started: dict[int, threading.Event] = {}
+    sink = _Gated(tmp_path / "o", plan, store=(), started=started)
+    sink.prepare(resume=False)
+    from clustersim.engines import get_engine
+    from clustersim.sweep.partial import make_layout
+
+    job = _Job(
+        plan, False, sink, "numpy", make_layout(plan, get_engine("numpy").inverse_normal()), False
+    )
+    object.__setattr__(job, "started", started)
+    outs = list(InProcessExecutor().imap(job, range(plan.n_chunks)))
+    assert [o.chunks for o in outs if isinstance(o, TaskDone)] == [tuple(range(6))]
+    # every chunk but the last was written while the next one was being evaluated
+    assert sink.overlapped == [0, 1, 2, 3, 4]
+    assert all(name.startswith("clustersim-writer") for name in sink.threads)
+
+
+class _Failing(ParquetSink):
+    def write(self, res: Any) -> int:
+        if res.chunk == 3:
+            raise ClusterSimError("disk full (chunk 3)")
+        return super().write(res)
+
+
+def test_a_writer_error_stops_the_sweep_with_its_message(sweep: Path, tmp_path: Path) -> None:
+    from clustersim.engines import get_engine
+    from clustersim.sweep.partial import make_layout
+    from clustersim.sweep.plan import plan_sweep
+    from clustersim.sweep.spec import load_sweep
+
+    plan = plan_sweep(load_sweep(sweep))
+    sink = _Failing(tmp_path / "o", plan, store=())
+    sink.prepare(resume=False)
+    evaluated: list[int] = []
+
+    class Counting(ChunkJob):
+        def evaluate(self, chunk: int, *, summarise: bool = True) -> Any:
+            evaluated.append(chunk)
+            return super().evaluate(chunk, summarise=summarise)
+
+    job = Counting(
+        plan, False, sink, "numpy", make_layout(plan, get_engine("numpy").inverse_normal()), False
+    )
+    ex = InProcessExecutor(depth=2)
+    with pytest.raises(ClusterSimError, match="disk full"):
+        list(ex.imap(job, range(plan.n_chunks)))
+    # the error surfaces within depth + 1 chunks of the one that failed
+    assert max(evaluated) <= 3 + ex.depth + 1
+    # chunks 0-2 were written; nothing of chunk 3 or later, no temporaries
+    names = sorted(f.name for f in (tmp_path / "o" / "chunks").iterdir())
+    assert names == [f"part-00000{k}.partial" for k in range(3)]
