@@ -237,6 +237,12 @@ class _Context:
         self.correlated: dict[str, Array] = {}
         #: growths with shocks, by path
         self.shocked: list[str] = []
+        #: how many numbers were read that a draw decides (uncertain ones, a design's, or
+        #: normal innovations): a growth compiled without any is the same in every compile
+        self.reads = 0
+        #: growth rates compiled from constants alone, by path, kept from compile to
+        #: compile by a :class:`ScenarioCompiler` (None: not kept)
+        self.growths: dict[str, tuple[Array, tuple[tuple[str, Array], ...]]] | None = None
 
     def normals(self, key: str, a: int = 0, b: int | None = None) -> Array:
         """Standard normals ``(b - a, T - 1)`` of stream ``key`` for samples ``a .. b - 1``
@@ -244,6 +250,7 @@ class _Context:
         uniform per projected year, drawn sample after sample, so drawing samples in
         chunks (``offset``) gives the numbers of drawing them at once."""
         assert self.seed is not None
+        self.reads += 1
         b = self.samples if b is None else b
         n = len(self.years) - 1
         u = uniform_stream(self.seed, self.spawn_key, key, (b - a) * n, (self.offset + a) * n)
@@ -298,6 +305,7 @@ class _Context:
         if num is None:
             raise self.error(path, "a number is required")
         if path in self.uniforms:
+            self.reads += 1
             if not is_uncertain(num):
                 raise self.error(
                     path, "a design gives quantiles for it, but it is not a distribution"
@@ -309,6 +317,7 @@ class _Context:
             if u is None:
                 u = np.asarray(self.uniforms[path], dtype=np.float64)
         elif is_uncertain(num):
+            self.reads += 1
             self.params[path] = Param(path, num, lo, hi)
             if not self.sample_all:  # the central value, inside the field's and its own bounds
                 try:
@@ -388,7 +397,21 @@ class _Builder:
         self, gr: Growth, x0: Array, path: str
     ) -> tuple[Array, list[tuple[str, Array]], Block | None]:
         """The growth's own rates, its links, and (with shocks in a Monte Carlo run) the
-        function giving the shocked rates ``(S, T)`` block by block."""
+        function giving the shocked rates ``(S, T)`` block by block.
+
+        A growth without shocks whose kind reads no base (``reads_base``) and that read no
+        drawn number compiles to the same rates every time: with ``ctx.growths`` (a
+        :class:`ScenarioCompiler`'s), the first compile's rates and links are kept and
+        reused, checks and all (the arrays are shared, read only, by the compiles' models).
+        """
+        kept = self.ctx.growths
+        if kept is not None:
+            hit = kept.get(path)
+            if hit is not None:
+                for src, _ in hit[1]:
+                    self.paths.setdefault(f"{src}<-{path}", f"{path}.growth.to")
+                return hit[0], list(hit[1]), None
+        reads = self.ctx.reads
         try:
             compiled = gr.compile(self.ctx, x0, f"{path}.growth")
         except ValueError as exc:  # a ScenarioError (ctx.value's) is no ValueError: it passes
@@ -409,6 +432,8 @@ class _Builder:
             raise ScenarioError(f"{self.where(path + '.growth')}: growth must stay above -100%")
         for src, _ in links:
             self.paths.setdefault(f"{src}<-{path}", f"{path}.growth.to")
+        if kept is not None and gr.shocks is None and not gr.reads_base and self.ctx.reads == reads:
+            kept[path] = (rates, tuple(links))
         return rates, links, block
 
     def region_series(
@@ -1073,10 +1098,13 @@ def _compile(
     drawn: Mapping[str, Array] | None,
     shape: _Shape | None = None,
     rates_layout: RatesLayout = "year",
+    growths: dict[str, tuple[Array, tuple[tuple[str, Array], ...]]] | None = None,
 ) -> tuple[Compiled, _Shape]:
     """Compile ``sc`` (:func:`compile_scenario`'s arguments, checked). With ``shape`` (from an
     earlier compile of the same scenario with the same ``sample_all``), only what depends on
-    the drawn values is worked out again: the ops' arrays, the history and their checks."""
+    the drawn values is worked out again: the ops' arrays, the history and their checks.
+    ``growths`` keeps growth rates compiled from constants from one call to the next
+    (:attr:`_Context.growths`)."""
     years = np.arange(sc.base_year, sc.end_year + 1, dtype=np.int64)
     ctx = _Context(
         years,
@@ -1091,6 +1119,7 @@ def _compile(
         rates_layout,
     )
     ctx.provenance = provenance
+    ctx.growths = growths
     corr = shape.correlations if shape is not None else []
     if sc.shocks is not None:
         ctx.factors = {name: f.ar for name, f in sc.shocks.factors.items()}
@@ -1141,8 +1170,9 @@ def _compile(
 class ScenarioCompiler:
     """Compiles one scenario again and again for different samples, as a sweep does chunk
     after chunk: what no drawn value changes (the copula's groups, the ops' order, the
-    metrics and targets) is worked out by the first :meth:`compile` and reused, so each
-    later call only builds the ops' arrays from its samples (and checks them).
+    metrics and targets, and the rates of growths compiled from constants alone) is worked
+    out by the first :meth:`compile` and reused, so each later call only builds the ops'
+    arrays from its samples (and checks them).
 
     Each call returns exactly what :func:`compile_scenario` returns for the same arguments
     (the compiled targets and metrics are shared between the calls' results, read only).
@@ -1175,6 +1205,8 @@ class ScenarioCompiler:
         self.rates_layout: RatesLayout = rates_layout
         self.provenance = provenance if provenance is not None else sc.provenance
         self._shape: _Shape | None = None
+        #: growth rates compiled from constants alone, by path, reused by later calls
+        self._growths: dict[str, tuple[Array, tuple[tuple[str, Array], ...]]] = {}
         #: how many calls worked out the structure (1 after the first call)
         self.structure_compiles = 0
 
@@ -1209,6 +1241,7 @@ class ScenarioCompiler:
             drawn,
             shape,
             rates_layout=self.rates_layout,
+            growths=self._growths,
         )
         if shape is None:
             self._shape = got

@@ -172,3 +172,85 @@ def test_forked_pool_workers_reuse_the_parents_compiled_structure(
     pids = log.read_text(encoding="utf-8").split()
     # the parent's pilot chunk compiled it; the forked workers (six chunks) reuse it
     assert pids == [str(os.getpid())]
+
+
+KEPT_SCENARIO = """\
+id: kept
+name: Kept growths
+base_year: 2020
+end_year: 2024
+region:
+  gdp: {base: 100, growth: 0.05}
+  population: {base: 10, growth: {kind: path, rates: {2021: 0.01, 2023: 0.02}}}
+indicators:
+  a: {kind: level, name: a, base: {dist: uniform, low: 1, high: 2}, growth: 0.03}
+  b: {kind: level, name: b, base: 2, growth: {dist: uniform, low: 0.0, high: 0.1}}
+  c: {kind: level, name: c, base: {dist: uniform, low: 1, high: 2}, growth: {kind: to_target, value: 4, year: 2024}}
+  d: {kind: level, name: d, base: 4, growth: {kind: elasticity, to: gdp, elasticity: 0.8}}
+  e: {kind: level, name: e, base: 1, growth: {kind: constant, rate: 0.02, shocks: {sd: 0.01}}}
+  f: {kind: level, name: f, base: 1, growth: {kind: linear, start: 0.01, end: {dist: uniform, low: 0.0, high: 0.05}}}
+metrics:
+  m: a + b + c + d + e + f
+targets:
+  m_level: {kind: level, label: m, metric: m, year: 2024, at_least: 12}
+"""
+
+
+def test_growths_from_constants_are_compiled_once_and_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A growth without shocks whose kind reads no base and that reads no drawn number is
+    compiled by the first call only; later calls reuse its rates (the same object) and give a
+    fresh compile's model. A drawn rate, a drawn linear end, a to_target (reads its base) and
+    shocks are compiled every time."""
+    from clustersim.kinds.growth.base import GrowthKind
+    from clustersim.scenario.loader import load_scenario
+
+    p = tmp_path / "kept.yaml"
+    p.write_text(KEPT_SCENARIO, encoding="utf-8")
+    sc = load_scenario(p)
+    calls: list[str] = []
+    for kind in GrowthKind.__subclasses__():
+        original = kind.compile
+
+        def counted(self: Any, ctx: Any, x0: Any, path: str, _o: Any = original) -> Any:
+            calls.append(path)
+            return _o(self, ctx, x0, path)
+
+        monkeypatch.setattr(kind, "compile", counted)
+    compiler = ScenarioCompiler(sc, seed=3, draw=True)
+    first = compiler.compile(samples=50, spawn_key=(0,))
+    assert sorted(compiler._growths) == [
+        "indicators.a",
+        "indicators.d",
+        "region.gdp",
+        "region.population",
+    ]
+    every = [
+        "indicators.b.growth",
+        "indicators.c.growth",
+        "indicators.e.growth",
+        "indicators.f.growth",
+    ]
+    assert sorted(calls) == sorted(
+        [
+            *every,
+            "indicators.a.growth",
+            "indicators.d.growth",
+            "region.gdp.growth",
+            "region.population.growth",
+        ]
+    )
+    for k in (1, 2):
+        calls.clear()
+        got = compiler.compile(samples=50, spawn_key=(k,))
+        assert sorted(calls) == every
+        want = compile_scenario(sc, samples=50, seed=3, spawn_key=(k,), draw=True)
+        _assert_same_compile(got, want, f"chunk {k}")
+    ops = {op.name: op for op in got.model.ops}
+    first_ops = {op.name: op for op in first.model.ops}
+    assert ops["gdp"].rates is first_ops["gdp"].rates  # reused, not rebuilt
+    assert ops["b"].rates is not first_ops["b"].rates
+    # the kept rates are what the growths give: 5% a year; 1% held until 2023, then 2%
+    np.testing.assert_array_equal(ops["gdp"].rates, [[0.05]])
+    np.testing.assert_array_equal(ops["population"].rates, [[0.01, 0.01, 0.01, 0.02, 0.02]])

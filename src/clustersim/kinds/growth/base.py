@@ -3,7 +3,7 @@
 import math
 from abc import abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Protocol, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -109,6 +109,11 @@ class GrowthKind(Strict):
     note: str | None = None
     #: year-to-year innovations (Monte Carlo runs only); None: none
     shocks: Shocks | None = None
+
+    #: whether :meth:`compile` reads ``x0``. A kind that does not (its rates follow from its
+    #: own numbers alone) says False: a compiler may then reuse rates it compiled from
+    #: numbers that were all constant (a sweep compiles the same scenario chunk after chunk).
+    reads_base: ClassVar[bool] = True
 
     if TYPE_CHECKING:  # each kind declares it as a ``Literal`` field
         kind: str

@@ -12,6 +12,7 @@ __all__ = ["Constant"]
 class Constant(GrowthKind):
     """The same annual rate every year: ``x[t] = x[t-1] * (1 + rate)``."""
 
+    reads_base = False
     kind: Literal["constant"] = "constant"
     rate: Num
 

@@ -18,6 +18,7 @@ class Elasticity(GrowthKind):
     series, another series of the same cluster (``output``).
     """
 
+    reads_base = False
     kind: Literal["elasticity"]
     to: str
     elasticity: Num

@@ -15,6 +15,7 @@ class Linear(GrowthKind):
     Defaults: ``from_year`` is the first projected year, ``to_year`` the end year.
     """
 
+    reads_base = False
     kind: Literal["linear"]
     start: Num
     end: Num

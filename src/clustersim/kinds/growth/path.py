@@ -14,6 +14,7 @@ __all__ = ["Path"]
 class Path(GrowthKind):
     """Rates given for some years; ``step`` holds each until the next, ``linear`` interpolates."""
 
+    reads_base = False
     kind: Literal["path"]
     rates: dict[int, Num] = Field(min_length=1, description="year -> annual rate")
     interpolation: Literal["step", "linear"] = "step"
