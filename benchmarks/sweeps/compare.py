@@ -12,7 +12,10 @@ Rows:
 - ``stored``: every column of every sample written as Parquet parts (the default);
 - ``summary_only``: nothing per sample (``store: summary_only``), after only;
 - ``workers=2``, ``dask local x2``: the summary-only sweep on two pool workers and on a local
-  Dask cluster of two single-threaded workers, beside ``workers=1`` of the same run. The pool
+  Dask cluster of two single-threaded workers, beside ``workers=1`` of the same run (whose
+  writer thread summarises and writes each chunk while the next is evaluated, so it uses
+  more than one core) and ``1 process, one thread`` (``InProcessExecutor(depth=0)``: every
+  chunk's work on one thread, one core: what the workers' speed-up is measured against). The pool
   is started inside the timed call (its workers fork in milliseconds); the Dask cluster is
   started (and its workers import clustersim) before it, as a user's running cluster is.
 
@@ -56,12 +59,15 @@ kw = {} if store == "default" else {"store": ()}
 with tempfile.TemporaryDirectory() as d:  # warm-up: imports, the engine's kernel, first touches
     run_sweep(sweep, out=d + "/w", samples=20000, workers=1, engine=engine, **kw)
 ex = None
+if workers == 0:  # one process, one thread
+    from clustersim.sweep.executors import InProcessExecutor
+    ex, workers = InProcessExecutor(depth=0), 1
 if dask == "local":
     from clustersim.sweep.executors import DaskExecutor
     ex = DaskExecutor("local", workers=workers)
 load0 = os.getloadavg()[0]
 # a Dask worker outlives the run: ask it for its CPU time before and after
-w0 = ex.client.run(time.process_time) if ex is not None else {}
+w0 = ex.client.run(time.process_time) if dask == "local" else {}
 with tempfile.TemporaryDirectory() as d:
     c0, r0 = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
@@ -70,7 +76,7 @@ with tempfile.TemporaryDirectory() as d:
     cpu = time.process_time() - c0  # this process: the run, the merge (and Dask's scheduler)
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # pool workers, exited by now
 child = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
-if ex is not None:
+if dask == "local":
     w1 = ex.client.run(time.process_time)
     child = sum(w1[a] - w0[a] for a in w1)
     ex.close()
@@ -131,6 +137,7 @@ def main() -> None:
             "before: stored, 1 process": (before, 1, "", "default"),
             "after: stored, 1 process": (after, 1, "", "default"),
             "after: summary_only, 1 process": (after, 1, "", "summary_only"),
+            "after: summary_only, 1 process, one thread": (after, 0, "", "summary_only"),
         }
         if a.no_before:
             rows.pop("before: stored, 1 process")
@@ -150,24 +157,25 @@ def main() -> None:
     }
     loads = [x for v in docs.values() for d in v for x in d["load"]]
     base = med.get("before: stored, 1 process", math.nan)
-    one = med["after: summary_only, 1 process"]
-    one_cpu = cpu["after: summary_only, 1 process"]
+    # the workers' speed-up is against one process on one core (no writer thread)
+    one = med["after: summary_only, 1 process, one thread"]
+    one_cpu = cpu["after: summary_only, 1 process, one thread"]
     print(
         f"zhenjiang-mc, {a.samples:,} samples, engine {engine}, medians of {a.repeat} "
         f"(seconds in-process), load average {min(loads):.1f}-{max(loads):.1f}"
     )
     print(
-        f"{'':<36} {'wall':>7} {'CPU':>7} {'before/this':>11} {'vs 1 process':>12} "
+        f"{'':<44} {'wall':>7} {'CPU':>7} {'before/this':>11} {'vs 1 thread':>12} "
         f"{'CPU 1 / CPU':>11} {'bound':>6}"
     )
     for k, v in med.items():
-        w = rows[k][1]
+        w = max(1, rows[k][1])
         scale = f"{one / v:12.2f}" if "summary_only" in k else " " * 12
         # CPU 1 / CPU: the extra work of the workers (1.00 = none); times the workers, the
         # speed-up two free cores would give at best (the wall-time ratio on a quiet machine)
         eff = one_cpu / cpu[k] if "summary_only" in k else math.nan
         eff_s = f"{eff:11.2f} {w * eff:6.2f}" if "summary_only" in k else ""
-        print(f"{k:<36} {v:7.2f} {cpu[k]:7.2f} {base / v:11.2f} {scale} {eff_s}")
+        print(f"{k:<44} {v:7.2f} {cpu[k]:7.2f} {base / v:11.2f} {scale} {eff_s}")
     pm = {k: json.dumps(v[-1]["p_met"]) for k, v in docs.items()}
     same = len(set(pm.values())) == 1
     print(f"P(met) identical on every row: {same}")

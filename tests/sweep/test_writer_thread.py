@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +13,10 @@ import pytest
 
 from clustersim.errors import ClusterSimError
 from clustersim.sweep import InProcessExecutor, run_sweep
-from clustersim.sweep.executors import ChunkJob, Outcome, TaskDone
+from clustersim.sweep.executors import ChunkJob, TaskDone
 from clustersim.sweep.parquet_sink import ParquetSink
 
 from .conftest import RATES
-
-
-class _ChunkByChunk(InProcessExecutor):
-    """The in-process executor before the writer thread: every chunk evaluated, summarised
-    and written in turn on this thread."""
-
-    def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[Outcome]:
-        for k in chunks:
-            yield job(k)
 
 
 def _files(out: Path) -> dict[str, str]:
@@ -52,7 +42,7 @@ def test_the_writer_thread_writes_the_bytes_of_chunk_by_chunk(
     sweep: Path, tmp_path: Path, store: tuple[str, ...] | None
 ) -> None:
     kw: dict[str, Any] = {} if store is None else {"store": store}
-    one = run_sweep(sweep, out=tmp_path / "one", executor=_ChunkByChunk(), **kw)
+    one = run_sweep(sweep, out=tmp_path / "one", executor=InProcessExecutor(depth=0), **kw)
     two = run_sweep(sweep, out=tmp_path / "two", executor=InProcessExecutor(), **kw)
     assert one.summary.to_dict()["targets"] == two.summary.to_dict()["targets"]
     a, b = _files(tmp_path / "one"), _files(tmp_path / "two")
@@ -140,3 +130,38 @@ def test_a_writer_error_stops_the_sweep_with_its_message(sweep: Path, tmp_path: 
     # chunks 0-2 were written; nothing of chunk 3 or later, no temporaries
     names = sorted(f.name for f in (tmp_path / "o" / "chunks").iterdir())
     assert names == [f"part-00000{k}.partial" for k in range(3)]
+
+
+class _Recording(ParquetSink):
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.threads: list[str] = []
+
+    def write(self, res: Any) -> int:
+        self.threads.append(threading.current_thread().name)
+        return super().write(res)
+
+
+@pytest.mark.parametrize(("depth", "writer"), [(0, False), (1, True), (2, True)])
+def test_depth_zero_is_one_thread_and_more_uses_the_writer(
+    sweep: Path, tmp_path: Path, depth: int, writer: bool
+) -> None:
+    from clustersim.engines import get_engine
+    from clustersim.sweep.executors import ChunkDone
+    from clustersim.sweep.partial import make_layout
+    from clustersim.sweep.plan import plan_sweep
+    from clustersim.sweep.spec import load_sweep
+
+    plan = plan_sweep(load_sweep(sweep))
+    sink = _Recording(tmp_path / "o", plan, store=())
+    sink.prepare(resume=False)
+    layout = make_layout(plan, get_engine("numpy").inverse_normal())
+    job = ChunkJob(plan, False, sink, "numpy", layout, False)
+    outs = list(InProcessExecutor(depth=depth).imap(job, range(plan.n_chunks)))
+    assert len(sink.threads) == plan.n_chunks == 26
+    if writer:  # tasks of 8 chunks, each one message, all written on the writer thread
+        assert [o.chunks for o in outs] == [tuple(range(a, min(a + 8, 26))) for a in (0, 8, 16, 24)]
+        assert all(t.startswith("clustersim-writer") for t in sink.threads)
+    else:  # every chunk on this thread, one message each
+        assert [o.chunk for o in outs if isinstance(o, ChunkDone)] == list(range(26))
+        assert set(sink.threads) == {threading.current_thread().name}

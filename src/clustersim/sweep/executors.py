@@ -233,11 +233,13 @@ class InProcessExecutor:
     writing (its samples part and partial summary) and the merging of its summary into its
     task's :class:`~clustersim.sweep.partial.Bundle` run on one writer thread while this
     thread evaluates chunk ``k + 1``: the summary's compiled loops, Parquet's encoding and
-    the compiled sketch merge release the GIL, so a second core does them. Tasks are :func:`tasks` of :data:`TASK_CHUNKS`
-    chunks, as a pool's, and the results are the same bits as chunk by chunk. At most
+    the compiled sketch merge release the GIL, so a second core does them. Tasks are
+    :func:`tasks` of :data:`TASK_CHUNKS` chunks, as a pool's, and the results are the same
+    bits as chunk by chunk. At most
     ``depth`` evaluated chunks wait for the writer, so memory stays bounded; an error on the
     writer is raised here, and on any exit the write under way is finished (each file is
-    written atomically either way).
+    written atomically either way). ``depth=0``: no writer thread, each chunk evaluated,
+    summarised and written in turn on this thread (one core).
     """
 
     name = "in-process"
@@ -247,7 +249,7 @@ class InProcessExecutor:
         self.depth = depth
 
     def imap(self, job: ChunkJob, chunks: Iterable[int]) -> Iterator[Outcome]:
-        if not job.bundles:  # chunk by chunk: nothing to write here or to bundle
+        if not job.bundles or self.depth < 1:  # chunk by chunk on this thread
             for k in chunks:
                 yield job(k)
             return
