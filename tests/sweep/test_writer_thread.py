@@ -68,10 +68,17 @@ class _Gated(ParquetSink):
 
 class _Job(ChunkJob):
     started: dict[int, threading.Event]
+    drawn: list[tuple[int, str, bool]]
 
-    def evaluate(self, chunk: int, *, summarise: bool = True) -> Any:
+    def draw(self, chunk: int) -> Any:
+        # which chunk, on which thread, and whether the chunk before it had started then
+        before = chunk - 1 in self.started and self.started[chunk - 1].is_set()
+        self.drawn.append((chunk, threading.current_thread().name, before))
+        return super().draw(chunk)
+
+    def evaluate(self, chunk: int, *, summarise: bool = True, draws: Any = None) -> Any:
         self.started.setdefault(chunk, threading.Event()).set()
-        return super().evaluate(chunk, summarise=summarise)
+        return super().evaluate(chunk, summarise=summarise, draws=draws)
 
 
 def test_chunk_k_is_written_while_chunk_k_plus_1_is_evaluated(sweep: Path, tmp_path: Path) -> None:
@@ -89,11 +96,16 @@ def test_chunk_k_is_written_while_chunk_k_plus_1_is_evaluated(sweep: Path, tmp_p
         plan, False, sink, "numpy", make_layout(plan, get_engine("numpy").inverse_normal()), False
     )
     object.__setattr__(job, "started", started)
+    object.__setattr__(job, "drawn", [])
     outs = list(InProcessExecutor().imap(job, range(plan.n_chunks)))
     assert [o.chunks for o in outs if isinstance(o, TaskDone)] == [tuple(range(6))]
     # every chunk but the last was written while the next one was being evaluated
     assert sink.overlapped == [0, 1, 2, 3, 4]
     assert all(name.startswith("clustersim-writer") for name in sink.threads)
+    # each chunk drawn once, on the helper thread, ahead: chunk k + 1 once chunk k started
+    assert [c for c, _, _ in job.drawn] == list(range(6))
+    assert all(name.startswith("clustersim-writer") for _, name, _ in job.drawn)
+    assert all(ahead for c, _, ahead in job.drawn if c > 0)
 
 
 class _Failing(ParquetSink):
@@ -115,9 +127,9 @@ def test_a_writer_error_stops_the_sweep_with_its_message(sweep: Path, tmp_path: 
     evaluated: list[int] = []
 
     class Counting(ChunkJob):
-        def evaluate(self, chunk: int, *, summarise: bool = True) -> Any:
+        def evaluate(self, chunk: int, *, summarise: bool = True, draws: Any = None) -> Any:
             evaluated.append(chunk)
-            return super().evaluate(chunk, summarise=summarise)
+            return super().evaluate(chunk, summarise=summarise, draws=draws)
 
     job = Counting(
         plan, False, sink, "numpy", make_layout(plan, get_engine("numpy").inverse_normal()), False
@@ -165,3 +177,33 @@ def test_depth_zero_is_one_thread_and_more_uses_the_writer(
     else:  # every chunk on this thread, one message each
         assert [o.chunk for o in outs if isinstance(o, ChunkDone)] == list(range(26))
         assert set(sink.threads) == {threading.current_thread().name}
+
+
+def test_stored_samples_leave_draws_and_summary_on_this_thread(sweep: Path, tmp_path: Path) -> None:
+    """With samples stored the helper only writes (and bundles): the chunks are drawn and
+    summarised on the calling thread."""
+    from clustersim.engines import get_engine
+    from clustersim.sweep.partial import make_layout
+    from clustersim.sweep.plan import plan_sweep
+    from clustersim.sweep.spec import load_sweep
+
+    plan = plan_sweep(load_sweep(sweep, samples=300))
+    sink = _Recording(tmp_path / "o", plan)
+    sink.prepare(resume=False)
+    summarised: list[str] = []
+
+    class Job(_Job):
+        def summarise(self, res: Any) -> Any:
+            summarised.append(threading.current_thread().name)
+            return super().summarise(res)
+
+    layout = make_layout(plan, get_engine("numpy").inverse_normal())
+    job = Job(plan, False, sink, "numpy", layout, True)  # ships: samples stored
+    object.__setattr__(job, "started", {})
+    object.__setattr__(job, "drawn", [])
+    outs = list(InProcessExecutor().imap(job, range(plan.n_chunks)))
+    assert [o.chunks for o in outs] == [tuple(range(6))]
+    assert job.drawn == []  # drawn inside evaluate, on this thread
+    assert summarised == [threading.current_thread().name] * 6
+    assert all(t.startswith("clustersim-writer") for t in sink.threads)
+    assert len(list((tmp_path / "o" / "samples").glob("part-*.parquet"))) == 6

@@ -36,7 +36,7 @@ install()  # numba's cache of this module goes to the user's cache folder, not t
 __all__ = ["COLUMN_KERNELS", "fill_streams", "fill_uniforms", "ndtri", "put_part", "warm"]
 
 
-@njit(cache=True, fastmath={"contract"}, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
 def _ppnd16(u, z, tails, rs):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
     n = u.shape[0]
     for i in range(n):
@@ -263,7 +263,7 @@ def _lcg128(typingctx, hi, lo, mhi, mlo, ihi, ilo):  # type: ignore[no-untyped-d
     return sig, codegen
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _pcg64_fill(hi, lo, ihi, ilo, out):  # type: ignore[no-untyped-def]  # pragma: no cover
     for i in range(out.shape[0]):
         # step, then output (as NumPy); the intrinsic's typing context is numba's argument
@@ -306,7 +306,7 @@ _MIX_R = np.uint64(0x4973F715)
 _SHIFT = np.uint64(16)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _hashmix(value, h, mult):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
     """seed_seq's ``hashmix``: the mixed value and the next hash constant."""
     value = value ^ h
@@ -315,13 +315,13 @@ def _hashmix(value, h, mult):  # type: ignore[no-untyped-def]  # pragma: no cove
     return value ^ (value >> _SHIFT), h
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mix(x, y):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
     r = (_MIX_L * x - _MIX_R * y) & _M32
     return r ^ (r >> _SHIFT)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _seed_state(words, pool, state):  # type: ignore[no-untyped-def]  # pragma: no cover
     """``PCG64(SeedSequence(entropy=words))``'s state and increment, as ``state[0..3]``
     (state high, low, increment high, low); ``words`` are the assembled entropy words."""
@@ -353,7 +353,7 @@ def _seed_state(words, pool, state):  # type: ignore[no-untyped-def]  # pragma: 
     state[0], state[1], state[2], state[3] = hi, lo, ihi, ilo
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fill_streams(words, out):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
     pool = np.empty(4, dtype=np.uint64)
     state = np.empty(4, dtype=np.uint64)
@@ -409,7 +409,7 @@ def _clip(x, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover (compi
     return x
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _triangular_cols(ut, idx, c, out_t):  # type: ignore[no-untyped-def]  # pragma: no cover
     n = ut.shape[1]
     for k in range(idx.shape[0]):
@@ -424,7 +424,7 @@ def _triangular_cols(ut, idx, c, out_t):  # type: ignore[no-untyped-def]  # prag
             dst[i] = _clip(x, lo, hi)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _normal_q(ut, idx, c, mirror, q):  # type: ignore[no-untyped-def]  # pragma: no cover
     """``q[k] = a + u (b - a)``, or ``a2 + (1 - u)(b2 - a2)`` mirrored, of column ``idx[k]``."""
     n = ut.shape[1]
@@ -440,7 +440,7 @@ def _normal_q(ut, idx, c, mirror, q):  # type: ignore[no-untyped-def]  # pragma:
                 dst[i] = src[i] * w + a
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _normal_out(z, idx, c, sign, clip, out_t):  # type: ignore[no-untyped-def]  # pragma: no cover
     """``out[idx[k]] = clip(centre + sign scale z[k], lo, hi)`` (no clip unless ``clip``)."""
     n = z.shape[1]
@@ -457,7 +457,7 @@ def _normal_out(z, idx, c, sign, clip, out_t):  # type: ignore[no-untyped-def]  
 COLUMN_KERNELS = (_triangular_cols, _normal_q, _normal_out)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def put_part(out, i, part):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
     """``out[:, i, :] = part``, ``part`` ``(n or 1, T or 1)`` broadcast as NumPy does over
     ``out``'s ``n`` samples and ``T`` years: the compiler's stacking of cluster series

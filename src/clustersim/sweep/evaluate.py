@@ -38,6 +38,7 @@ __all__ = [
     "ChunkResult",
     "TargetArrays",
     "all_met_column",
+    "draw_chunk",
     "evaluate_chunk",
     "evaluate_rows",
     "margin_column",
@@ -277,15 +278,30 @@ def _inputs(
     return u, _columns(plan).ppf(u, inverse_normal=inverse_normal)
 
 
+def draw_chunk(plan: SweepPlan, chunk: int, *, engine: str = "numpy") -> tuple[Array, Array]:
+    """Chunk ``chunk``'s quantiles (the copula applied) and input values, ``(n, d)`` each,
+    as :func:`evaluate_chunk` draws them with ``engine``'s inverse normal: what it takes as
+    ``draws`` (an in-process sweep draws the next chunk on its helper thread while this one
+    is evaluated; the compiled draws release the GIL)."""
+    start, stop = plan.bounds(chunk)
+    return _inputs(plan, chunk, start, stop, get_engine(engine).inverse_normal())
+
+
 def _evaluate_rows(
-    plan: SweepPlan, chunk: int, start: int, stop: int, trajectories: bool, engine: str
+    plan: SweepPlan,
+    chunk: int,
+    start: int,
+    stop: int,
+    trajectories: bool,
+    engine: str,
+    draws: tuple[Array, Array] | None = None,
 ) -> ChunkResult:
     t0 = time.perf_counter()
     n = stop - start
     # the numba engine draws normal quantiles with compiled AS241, inputs and compile alike
     inverse_normal = get_engine(engine).inverse_normal()
     # column-major: each input column is contiguous, for the compiler and for Arrow
-    u, inputs = _inputs(plan, chunk, start, stop, inverse_normal)
+    u, inputs = draws if draws is not None else _inputs(plan, chunk, start, stop, inverse_normal)
     try:
         comp = scenario_compiler(plan, engine).compile(
             samples=n,
@@ -319,7 +335,12 @@ def _evaluate_rows(
 
 
 def evaluate_chunk(
-    plan: SweepPlan, chunk: int, *, trajectories: bool = False, engine: str = "numpy"
+    plan: SweepPlan,
+    chunk: int,
+    *,
+    trajectories: bool = False,
+    engine: str = "numpy",
+    draws: tuple[Array, Array] | None = None,
 ) -> ChunkResult:
     """Evaluate chunk ``chunk`` of ``plan``: its quantiles, inputs and target outcomes.
 
@@ -336,10 +357,13 @@ def evaluate_chunk(
         Keep every projected series.
     engine : str
         See :func:`project_targets`.
+    draws : (u, inputs), optional
+        The chunk's :func:`draw_chunk` with the same engine, drawn beforehand (the same
+        arrays it would draw here; ``seconds`` then leaves their time out).
 
     Returns
     -------
     ChunkResult
     """
     start, stop = plan.bounds(chunk)
-    return evaluate_rows(plan, chunk, start, stop, trajectories=trajectories, engine=engine)
+    return _evaluate_rows(plan, chunk, start, stop, trajectories, engine, draws)

@@ -28,8 +28,11 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any, Protocol
 
+import numpy as np
+from numpy.typing import NDArray
+
 from clustersim.errors import ClusterSimError
-from clustersim.sweep.evaluate import ChunkResult, evaluate_chunk, evaluate_rows
+from clustersim.sweep.evaluate import ChunkResult, draw_chunk, evaluate_chunk, evaluate_rows
 from clustersim.sweep.partial import Bundle, Layout, Partial, bundle, chunk_partial
 from clustersim.sweep.plan import SweepPlan
 
@@ -173,10 +176,22 @@ class ChunkJob:
     def __call__(self, chunk: int) -> ChunkResult | ChunkDone:
         return self.finish(self.evaluate(chunk))
 
-    def evaluate(self, chunk: int, *, summarise: bool = True) -> ChunkResult:
-        """The chunk evaluated and (with a layout, unless told not to) summarised; nothing
-        written yet."""
-        res = evaluate_chunk(self.plan, chunk, trajectories=self.trajectories, engine=self.engine)
+    def draw(self, chunk: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The chunk's quantiles and inputs (:func:`~clustersim.sweep.evaluate.draw_chunk`)."""
+        return draw_chunk(self.plan, chunk, engine=self.engine)
+
+    def evaluate(
+        self,
+        chunk: int,
+        *,
+        summarise: bool = True,
+        draws: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    ) -> ChunkResult:
+        """The chunk evaluated (from ``draws`` when given: :meth:`draw`'s) and (with a
+        layout, unless told not to) summarised; nothing written yet."""
+        res = evaluate_chunk(
+            self.plan, chunk, trajectories=self.trajectories, engine=self.engine, draws=draws
+        )
         return self.summarise(res) if summarise else res
 
     def summarise(self, res: ChunkResult) -> ChunkResult:
@@ -231,9 +246,12 @@ class InProcessExecutor:
 
     When the job writes its chunks (:attr:`ChunkJob.bundles`), chunk ``k``'s summary, its
     writing (its samples part and partial summary) and the merging of its summary into its
-    task's :class:`~clustersim.sweep.partial.Bundle` run on one writer thread while this
-    thread evaluates chunk ``k + 1``: the summary's compiled loops, Parquet's encoding and
-    the compiled sketch merge release the GIL, so a second core does them. Tasks are
+    task's :class:`~clustersim.sweep.partial.Bundle` run on one helper thread while this
+    thread compiles and projects chunk ``k + 1``, and so do the draws (quantiles and inverse
+    CDFs) of chunk ``k + 2``: the summary's and draws' compiled loops, Parquet's encoding
+    and the compiled sketch merge release the GIL, so a second core does them. When the
+    samples are stored (``job.ships``), writing their Parquet part is the helper's work
+    and the draws and summary stay on this thread. Tasks are
     :func:`tasks` of :data:`TASK_CHUNKS` chunks, as a pool's, and the results are the same
     bits as chunk by chunk. At most
     ``depth`` evaluated chunks wait for the writer, so memory stays bounded; an error on the
@@ -258,11 +276,24 @@ class InProcessExecutor:
         pending: deque[Future[TaskDone | None]] = deque()
         failed = threading.Event()  # a write failed: the writer writes nothing after it
         writer = ThreadPoolExecutor(1, thread_name_prefix="clustersim-writer")
+        order = list(chunks)
+        # Writing a chunk's samples (Parquet) is most of the helper's work when they are
+        # stored: this thread then draws and summarises too. Else the helper does both,
+        # the next chunk's draws queued behind the writes (one helper thread, in order).
+        light = not job.ships
+        ahead: dict[int, Future[tuple[NDArray[np.float64], NDArray[np.float64]]]] = {}
+        if order and light:
+            ahead[order[0]] = writer.submit(job.draw, order[0])
+        at = 0
         try:
-            for run in tasks(chunks, TASK_CHUNKS):
+            for run in tasks(order, TASK_CHUNKS):
                 done: list[ChunkDone] = []
                 for i, k in enumerate(run):
-                    res = job.evaluate(k, summarise=False)
+                    at += 1
+                    if light and at < len(order):
+                        ahead[order[at]] = writer.submit(job.draw, order[at])
+                    drawn = ahead.pop(k).result() if light else None
+                    res = job.evaluate(k, summarise=not light, draws=drawn)
                     last = i == len(run) - 1
                     pending.append(writer.submit(_write_chunk, job, res, done, last, failed))
                     while len(pending) > self.depth or (pending and pending[0].done()):
@@ -276,6 +307,8 @@ class InProcessExecutor:
         finally:
             for f in pending:
                 f.cancel()  # not started: nothing of it is on disk
+            for d in ahead.values():
+                d.cancel()
             writer.shutdown(wait=True)
 
     def describe(self) -> str:
@@ -288,12 +321,13 @@ class InProcessExecutor:
 def _write_chunk(
     job: ChunkJob, res: ChunkResult, done: list[ChunkDone], last: bool, failed: threading.Event
 ) -> TaskDone | None:
-    """On the writer thread: summarise and write ``res``; the task's :class:`TaskDone`
-    after its last chunk. Nothing once an earlier write has failed (``failed``)."""
+    """On the writer thread: summarise (unless done) and write ``res``; the task's
+    :class:`TaskDone` after its last chunk. Nothing once an earlier write has failed
+    (``failed``)."""
     if failed.is_set():
         raise ClusterSimError(f"chunk {res.chunk}: not written, an earlier chunk's write failed")
     try:
-        got = job.finish(job.summarise(res))
+        got = job.finish(res if res.partial is not None else job.summarise(res))
     except BaseException:
         failed.set()
         raise

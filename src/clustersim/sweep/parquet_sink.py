@@ -153,7 +153,16 @@ def _options(names: tuple[str, ...], types: tuple[pa.DataType, ...]) -> dict[str
 
 
 def _table(cols: dict[str, NDArray[Any]]) -> pa.Table:
-    return pa.table({name: pa.array(arr) for name, arr in cols.items()})
+    """The samples table of a chunk, every column declared without nulls (a sample's value
+    is a number, NaN included, never missing): Parquet then writes no definition levels,
+    ~7 of ~26 ms a zhenjiang-mc chunk. Readers of parts written before, with nullable
+    columns, unify the two (datasets do; :meth:`ParquetSink.columns` concatenates with
+    ``promote_options="default"``)."""
+    arrays = [pa.array(arr) for arr in cols.values()]
+    schema = pa.schema(
+        [pa.field(name, a.type, nullable=False) for name, a in zip(cols, arrays, strict=True)]
+    )
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 class ParquetSink:
@@ -370,7 +379,7 @@ class ParquetSink:
         for f, m in self._meta:
             with pq.ParquetFile(f, metadata=m) as pf:
                 tables.append(pf.read(columns=cols))
-        tbl = pa.concat_tables(tables)
+        tbl = pa.concat_tables(tables, promote_options="default")
         return {n: tbl.column(n).to_numpy() for n in cols}
 
     def write_summary(
@@ -407,7 +416,7 @@ def read_samples_long(directory: str | Path) -> pa.Table:
             f"{samples}: no samples parts (not a sweep's --out directory, or the sweep stored "
             "a summary only)"
         )
-    table = pa.concat_tables([pq.read_table(p) for p in parts])
+    table = pa.concat_tables([pq.read_table(p) for p in parts], promote_options="default")
     names = table.column_names
     targets: list[str] = []
     for name in names:
