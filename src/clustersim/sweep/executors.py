@@ -250,8 +250,8 @@ class InProcessExecutor:
     thread compiles and projects chunk ``k + 1``, and so do the draws (quantiles and inverse
     CDFs) of chunk ``k + 2``: the summary's and draws' compiled loops, Parquet's encoding
     and the compiled sketch merge release the GIL, so a second core does them. When the
-    samples are stored (``job.ships``), writing their Parquet part is the helper's work
-    and the draws and summary stay on this thread. Tasks are
+    samples are stored (``job.ships``), writing their Parquet parts is the work of two
+    helpers (two chunks at a time) and the draws and summary stay on this thread. Tasks are
     :func:`tasks` of :data:`TASK_CHUNKS` chunks, as a pool's, and the results are the same
     bits as chunk by chunk. At most
     ``depth`` evaluated chunks wait for the writer, so memory stays bounded; an error on the
@@ -273,21 +273,38 @@ class InProcessExecutor:
             return
         from concurrent.futures import ThreadPoolExecutor
 
-        pending: deque[Future[TaskDone | None]] = deque()
-        failed = threading.Event()  # a write failed: the writer writes nothing after it
-        writer = ThreadPoolExecutor(1, thread_name_prefix="clustersim-writer")
-        order = list(chunks)
-        # Writing a chunk's samples (Parquet) is most of the helper's work when they are
-        # stored: this thread then draws and summarises too. Else the helper does both,
-        # the next chunk's draws queued behind the writes (one helper thread, in order).
+        # Writing a chunk's samples (Parquet) is most of the helpers' work when they are
+        # stored: this thread then draws and summarises, and two helpers write (Parquet's
+        # encoding releases the GIL; the parts and bundles are the same). Else one helper
+        # summarises, writes and bundles, the next chunk's draws queued behind the writes
+        # (in order).
         light = not job.ships
+        helpers = 1 if light else 2
+        pending: deque[tuple[Future[TaskDone | ChunkDone | None], bool]] = deque()
+        failed = threading.Event()  # a write failed: the writers write nothing after it
+        writer = ThreadPoolExecutor(helpers, thread_name_prefix="clustersim-writer")
+        order = list(chunks)
         ahead: dict[int, Future[tuple[NDArray[np.float64], NDArray[np.float64]]]] = {}
         if order and light:
             ahead[order[0]] = writer.submit(job.draw, order[0])
         at = 0
+        written: list[ChunkDone] = []  # the current task's chunks, written by two helpers
+
+        def collect() -> TaskDone | None:
+            fut, last = pending.popleft()
+            got = fut.result()
+            if not isinstance(got, ChunkDone):
+                return got
+            written.append(got)
+            if not last:
+                return None
+            task = _task_done(written)
+            written.clear()
+            return task
+
         try:
             for run in tasks(order, TASK_CHUNKS):
-                done: list[ChunkDone] = []
+                done: list[ChunkDone] | None = [] if light else None
                 for i, k in enumerate(run):
                     at += 1
                     if light and at < len(order):
@@ -295,17 +312,20 @@ class InProcessExecutor:
                     drawn = ahead.pop(k).result() if light else None
                     res = job.evaluate(k, summarise=not light, draws=drawn)
                     last = i == len(run) - 1
-                    pending.append(writer.submit(_write_chunk, job, res, done, last, failed))
-                    while len(pending) > self.depth or (pending and pending[0].done()):
-                        got = pending.popleft().result()
+                    fut = writer.submit(_write_chunk, job, res, done, last, failed)
+                    pending.append((fut, last))
+                    while len(pending) > self.depth + helpers - 1 or (
+                        pending and pending[0][0].done()
+                    ):
+                        got = collect()
                         if got is not None:
                             yield got
             while pending:
-                got = pending.popleft().result()
+                got = collect()
                 if got is not None:
                     yield got
         finally:
-            for f in pending:
+            for f, _ in pending:
                 f.cancel()  # not started: nothing of it is on disk
             for d in ahead.values():
                 d.cancel()
@@ -319,10 +339,15 @@ class InProcessExecutor:
 
 
 def _write_chunk(
-    job: ChunkJob, res: ChunkResult, done: list[ChunkDone], last: bool, failed: threading.Event
-) -> TaskDone | None:
-    """On the writer thread: summarise (unless done) and write ``res``; the task's
-    :class:`TaskDone` after its last chunk. Nothing once an earlier write has failed
+    job: ChunkJob,
+    res: ChunkResult,
+    done: list[ChunkDone] | None,
+    last: bool,
+    failed: threading.Event,
+) -> TaskDone | ChunkDone | None:
+    """On a writer thread: summarise (unless done) and write ``res``. With ``done`` (one
+    writer, chunks in order) the task's :class:`TaskDone` after its last chunk, else None;
+    without, the chunk's :class:`ChunkDone`. Nothing once an earlier write has failed
     (``failed``)."""
     if failed.is_set():
         raise ClusterSimError(f"chunk {res.chunk}: not written, an earlier chunk's write failed")
@@ -332,9 +357,14 @@ def _write_chunk(
         failed.set()
         raise
     assert isinstance(got, ChunkDone) and got.partial is not None
+    if done is None:
+        return got
     done.append(got)
-    if not last:
-        return None
+    return _task_done(done) if last else None
+
+
+def _task_done(done: list[ChunkDone]) -> TaskDone:
+    """One message for a task's consecutive chunks, their partials bundled."""
     return TaskDone(
         chunks=tuple(o.chunk for o in done),
         rows=tuple(o.rows for o in done),
