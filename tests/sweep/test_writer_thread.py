@@ -207,3 +207,52 @@ def test_stored_samples_leave_draws_and_summary_on_this_thread(sweep: Path, tmp_
     assert summarised == [threading.current_thread().name] * 6
     assert all(t.startswith("clustersim-writer") for t in sink.threads)
     assert len(list((tmp_path / "o" / "samples").glob("part-*.parquet"))) == 6
+
+
+class _SlowFirst(ParquetSink):
+    """Chunk 0's write takes longest: the second helper finishes chunks after it first."""
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.finished: list[int] = []
+
+    def write(self, res: Any) -> int:
+        if res.chunk == 0:
+            import time
+
+            time.sleep(0.5)
+        n = super().write(res)
+        self.finished.append(res.chunk)
+        return n
+
+
+def test_two_writers_finish_out_of_order_and_tasks_stay_in_chunk_order(
+    sweep: Path, tmp_path: Path
+) -> None:
+    from clustersim.engines import get_engine
+    from clustersim.sweep.partial import Merger, bundle, make_layout
+    from clustersim.sweep.plan import plan_sweep
+    from clustersim.sweep.spec import load_sweep
+
+    plan = plan_sweep(load_sweep(sweep))  # 26 chunks
+    layout = make_layout(plan, get_engine("numpy").inverse_normal())
+    sink = _SlowFirst(tmp_path / "o", plan)
+    sink.prepare(resume=False)
+    job = ChunkJob(plan, False, sink, "numpy", layout, True)
+    outs = list(InProcessExecutor().imap(job, range(plan.n_chunks)))
+    assert sink.finished[0] != 0  # chunk 0 was not the first written
+    assert [o.chunks for o in outs] == [tuple(range(a, min(a + 8, 26))) for a in (0, 8, 16, 24)]
+    # each task's bundle is the bundle of its chunks' stored partials, in chunk order
+    for o in outs:
+        assert isinstance(o, TaskDone)
+        want = bundle(o.chunks[0], [sink.partial(k) for k in o.chunks])
+        m1, m2 = Merger(), Merger()
+        m1.add_bundle(want)
+        m2.add_bundle(o.bundle)
+        if o.chunks[0] == 0:
+            a, b = m1.result(), m2.result()
+            assert a.n == b.n and (a.met == b.met).all() and (a.value_sum == b.value_sum).all()
+        assert o.bundle.first == o.chunks[0] and len(o.bundle.sums) == len(o.chunks)
+        assert [s.n for s in o.bundle.sums] == [s.n for s in want.sums]
+        for s, w in zip(o.bundle.sums, want.sums, strict=True):
+            assert (s.value_sum == w.value_sum).all() and (s.bin_sum == w.bin_sum).all()
