@@ -941,7 +941,8 @@ def _add_sums(a: Sums, p: Sums) -> Sums:
 
 
 def to_arrays(p: Partial) -> dict[str, NDArray[Any]]:
-    """A partial as named arrays (``numpy.savez``), sketches flattened with offsets."""
+    """A partial as named arrays (what :func:`clustersim.sweep.parquet_sink.save_arrays` stores),
+    sketches flattened with offsets."""
     lens = np.array([len(s.keys) for s in p.sketches], np.int64)
     out: dict[str, NDArray[Any]] = {
         "n": np.array([p.n, p.all_met, p.ab_n], np.int64),
