@@ -257,3 +257,34 @@ def test_two_writers_finish_out_of_order_and_tasks_stay_in_chunk_order(
         assert [s.n for s in o.bundle.sums] == [s.n for s in want.sums]
         for s, w in zip(o.bundle.sums, want.sums, strict=True):
             assert (s.value_sum == w.value_sum).all() and (s.bin_sum == w.bin_sum).all()
+
+
+def test_kept_trajectories_are_written_by_one_helper(sweep: Path, tmp_path: Path) -> None:
+    """A chunk's trajectories are large, so they are written one chunk at a time (one
+    helper), and the parts are those of a one-thread run."""
+    from clustersim.engines import get_engine
+    from clustersim.sweep.partial import make_layout
+    from clustersim.sweep.plan import plan_sweep
+    from clustersim.sweep.spec import load_sweep
+
+    plan = plan_sweep(load_sweep(sweep, samples=300))
+    layout = make_layout(plan, get_engine("numpy").inverse_normal())
+    files = {}
+    for name, depth in (("one", 0), ("two", 2)):
+        sink = _SlowFirst(tmp_path / name, plan, trajectories=True)
+        sink.prepare(resume=False)
+        job = ChunkJob(plan, True, sink, "numpy", layout, True)
+        threads: set[str] = set()
+        original = sink.write
+
+        def write(res: Any, _w: Any = original, _t: set[str] = threads) -> int:
+            _t.add(threading.current_thread().name)
+            return int(_w(res))
+
+        sink.write = write  # type: ignore[method-assign]
+        list(InProcessExecutor(depth=depth).imap(job, range(plan.n_chunks)))
+        if depth:
+            assert threads == {"clustersim-writer_0"}
+            assert sink.finished == list(range(6))  # one helper: in order, chunk 0 first
+        files[name] = _files(tmp_path / name)
+    assert len(files["one"]) == 18 and files["one"] == files["two"]

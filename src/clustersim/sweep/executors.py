@@ -279,7 +279,8 @@ class InProcessExecutor:
         # summarises, writes and bundles, the next chunk's draws queued behind the writes
         # (in order).
         light = not job.ships
-        helpers = 1 if light else 2
+        # two writers hold two chunks' tables at once: not with trajectories (~50 MB each)
+        helpers = 1 if light or job.trajectories else 2
         pending: deque[tuple[Future[TaskDone | ChunkDone | None], bool]] = deque()
         failed = threading.Event()  # a write failed: the writers write nothing after it
         writer = ThreadPoolExecutor(helpers, thread_name_prefix="clustersim-writer")
