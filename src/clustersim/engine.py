@@ -10,7 +10,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clustersim.compile import Compiled, CompiledTarget, Lever, RatesLayout, compile_scenario
+from clustersim.compile import (
+    Compiled,
+    CompiledTarget,
+    Lever,
+    RatesLayout,
+    ScenarioCompiler,
+    compile_scenario,
+)
 from clustersim.core import expr as ex
 from clustersim.core.model import Compound, Elastic, Model, StockFlow, Whole
 from clustersim.core.project import project
@@ -605,17 +612,18 @@ def _run_chunks(
     rates_layout: RatesLayout = "year",
 ) -> dict[str, Outcome]:
     parts: dict[str, list[Outcome]] = {}
+    # the structure (metrics, targets, the ops' order) and the growths made of constants
+    # once, each chunk's arrays per chunk: what compile_scenario gives chunk by chunk
+    compiler = ScenarioCompiler(
+        scenario,
+        seed=seed,
+        draw=samples > 1,
+        inverse_normal=inverse_normal,
+        rates_layout=rates_layout,
+    )
     for start in range(0, samples, chunk):
         n = min(chunk, samples - start)
-        comp = compile_scenario(
-            scenario,
-            samples=n,
-            seed=seed,
-            offset=start,
-            draw=samples > 1,
-            inverse_normal=inverse_normal,
-            rates_layout=rates_layout,
-        )
+        comp = compiler.compile(samples=n, offset=start)
         specs = [ct.spec for ct in comp.targets.values()]
         try:
             outs = evaluate(comp, specs)
