@@ -114,3 +114,27 @@ def test_an_argument_not_of_the_model_and_not_fixed_is_never_replayed(
     generate_cached(a.model, specs, a.metrics)
     assert list(codegen._REPLAY.values()) == [None]
     _same(generate_cached(b.model, specs, b.metrics), generate(b.model, specs, b.metrics))
+
+
+def test_the_specs_part_of_a_key_is_one_token_per_value_never_reused() -> None:
+    """Specs and expressions enter a key as a token: the same one for equal specs held by
+    other objects, another for other specs, and after the table is cleared a new one (an
+    old replay entry can then only be missed, never hit by other specs)."""
+    sc = synthetic_scenario(4, 5)
+    a, b = _compile(sc, 1), _compile(sc, 2)
+    specs_a = [t.spec for t in a.targets.values()]
+    specs_b = [dataclasses.replace(s) for s in specs_a]  # equal values, other objects
+    assert all(x == y and x is not y for x, y in zip(specs_a, specs_b, strict=True))
+    ta = codegen._specs_key(specs_a, a.metrics)
+    assert isinstance(ta, int)
+    assert codegen._specs_key(specs_b, b.metrics) == ta
+    assert codegen._specs_key(specs_a[:-1], a.metrics) != ta
+    codegen._SPEC_KEYS.clear()
+    codegen._SPEC_TOKENS.clear()
+    again = codegen._specs_key(specs_a, a.metrics)
+    assert again != ta and again > ta
+    # and a model replays only under its own specs' token
+    g1 = generate_cached(a.model, specs_a, a.metrics)
+    g2 = generate_cached(b.model, specs_b, b.metrics)
+    _same(g2, generate(b.model, specs_b, b.metrics))
+    assert g1.source == g2.source
