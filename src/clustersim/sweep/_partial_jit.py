@@ -36,6 +36,39 @@ def _grow(a, size):  # type: ignore[no-untyped-def]  # pragma: no cover (compile
     return out
 
 
+@njit(cache=True, inline="always")
+def _table(size):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """An empty bucket table of ``size`` slots: counts, minima, maxima."""
+    return np.zeros(size, np.int64), np.full(size, np.inf), np.full(size, -np.inf)
+
+
+@njit(cache=True, inline="always")
+def _drain(tc, tlo, thi, span, nspan, nbase, pbase, keys, counts, lo, hi, total):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """Append the table's first ``span`` slots (negative keys from ``nbase``, zero at
+    ``nspan``, positive keys after) to ``keys, counts, lo, hi`` from ``total`` on, growing
+    them as needed, and empty those slots. A slot is kept when it counted a value or holds
+    one (a combined bucket of count 0 stays, as in NumPy). Returns the arrays and the new
+    total."""
+    if total + span > keys.shape[0]:
+        cap = max(total + span, 2 * keys.shape[0])
+        keys = _grow(keys, cap)
+        counts = _grow(counts, cap)
+        lo = _grow(lo, cap)
+        hi = _grow(hi, cap)
+    for i in range(span):
+        c = tc[i]
+        key = nbase + i if i < nspan else np.int64(i - pbase)
+        keys[total] = 0 if i == nspan else key
+        counts[total] = c
+        lo[total] = tlo[i]
+        hi[total] = thi[i]
+        total += (c != 0) | (tlo[i] <= thi[i])
+        tc[i] = 0
+        tlo[i] = np.inf
+        thi[i] = -np.inf
+    return keys, counts, lo, hi, total
+
+
 @njit(cache=True, nogil=True)
 def sketch_rows(lg, values, inv_log_gamma, neg, limit):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
     """Buckets of every row of ``values`` ``(K, n)``, concatenated in row order.
@@ -59,9 +92,7 @@ def sketch_rows(lg, values, inv_log_gamma, neg, limit):  # type: ignore[no-untyp
     left = np.zeros(k, np.bool_)
     rowkeys = np.empty(n, np.int64)
     size = 1024
-    tc = np.zeros(size, np.int64)
-    tlo = np.full(size, np.inf)
-    thi = np.full(size, -np.inf)
+    tc, tlo, thi = _table(size)
     total = 0
     for r in range(k):
         kmin, kmax, nmax, pmin = big, -big, -big, big
@@ -94,9 +125,7 @@ def sketch_rows(lg, values, inv_log_gamma, neg, limit):  # type: ignore[no-untyp
         span = nspan + 1 + pspan  # negatives, zero, positives
         if span + 1 > size:
             size = int(max(span + 1, 2 * size))
-            tc = np.zeros(size, np.int64)
-            tlo = np.full(size, np.inf)
-            thi = np.full(size, -np.inf)
+            tc, tlo, thi = _table(size)
         nbase = kmin if kmin < 0 else 0
         pbase = nspan + 1 - pmin if kmax > 0 else 0
         for j in range(n):
@@ -113,23 +142,10 @@ def sketch_rows(lg, values, inv_log_gamma, neg, limit):  # type: ignore[no-untyp
             b = thi[i]
             thi[i] = v if v > b else b
             tc[i] += 1
-        if total + span > keys.shape[0]:
-            cap = max(total + span, 2 * keys.shape[0])
-            keys = _grow(keys, cap)
-            counts = _grow(counts, cap)
-            lo = _grow(lo, cap)
-            hi = _grow(hi, cap)
-        for i in range(span):
-            c = tc[i]
-            key = nbase + i if i < nspan else np.int64(i - pbase)
-            keys[total] = 0 if i == nspan else key
-            counts[total] = c
-            lo[total] = tlo[i]
-            hi[total] = thi[i]
-            total += c != 0
-            tc[i] = 0
-            tlo[i] = np.inf
-            thi[i] = -np.inf
+        # (a slot of count 0 was never touched here: its minimum is above its maximum)
+        keys, counts, lo, hi, total = _drain(
+            tc, tlo, thi, span, nspan, nbase, pbase, keys, counts, lo, hi, total
+        )
         tc[span] = 0
         tlo[span] = np.inf
         thi[span] = -np.inf
@@ -162,9 +178,7 @@ def combine_rows(lens, keys, counts, lo, hi, k, limit):  # type: ignore[no-untyp
     ends = np.zeros(k, np.int64)
     left = np.zeros(k, np.bool_)
     size = 1024
-    tc = np.zeros(size, np.int64)
-    tlo = np.full(size, np.inf)
-    thi = np.full(size, -np.inf)
+    tc, tlo, thi = _table(size)
     total = 0
     for t in range(k):
         kmin, kmax, nmax, pmin = big, -big, -big, big
@@ -190,9 +204,7 @@ def combine_rows(lens, keys, counts, lo, hi, k, limit):  # type: ignore[no-untyp
         span = nspan + 1 + pspan
         if span > size:
             size = int(max(span, 2 * size))
-            tc = np.zeros(size, np.int64)
-            tlo = np.full(size, np.inf)
-            thi = np.full(size, -np.inf)
+            tc, tlo, thi = _table(size)
         nbase = kmin if kmin < 0 else 0
         pbase = nspan + 1 - pmin if kmax > 0 else 0
         for g in range(groups):
@@ -208,23 +220,9 @@ def combine_rows(lens, keys, counts, lo, hi, k, limit):  # type: ignore[no-untyp
                 b = thi[i]
                 v = hi[j]
                 thi[i] = v if v > b else b
-        if total + span > okeys.shape[0]:
-            cap = max(total + span, 2 * okeys.shape[0])
-            okeys = _grow(okeys, cap)
-            ocounts = _grow(ocounts, cap)
-            olo = _grow(olo, cap)
-            ohi = _grow(ohi, cap)
-        for i in range(span):
-            c = tc[i]
-            key = nbase + i if i < nspan else np.int64(i - pbase)
-            okeys[total] = 0 if i == nspan else key
-            ocounts[total] = c
-            olo[total] = tlo[i]
-            ohi[total] = thi[i]
-            total += (c != 0) | (tlo[i] <= thi[i])  # a bucket of count 0 stays, as in NumPy
-            tc[i] = 0
-            tlo[i] = np.inf
-            thi[i] = -np.inf
+        okeys, ocounts, olo, ohi, total = _drain(
+            tc, tlo, thi, span, nspan, nbase, pbase, okeys, ocounts, olo, ohi, total
+        )
         ends[t] = total
     return okeys[:total], ocounts[:total], olo[:total], ohi[:total], ends, left
 
