@@ -2842,6 +2842,17 @@ _TRANSLATION_TEXTS: tuple[tuple[str, str], ...] = tuple(
             r"give --xlsx FILE\.xlsx \(or --iamc FILE\.csv\)",
             "请给出 --xlsx FILE.xlsx（或 --iamc FILE.csv）",
         ),
+        # a sweep's stored chunk summary (sweep/parquet_sink.py) and its writer thread
+        # (sweep/executors.py)
+        (
+            r"cannot read the chunk's summary \((?P<why>.+)\); run the sweep again with "
+            r"--resume after deleting it",
+            "无法读取该分块的汇总（{why}）；删除该文件后用 --resume 重新运行参数扫描",
+        ),
+        (
+            r"chunk (?P<k>\d+): not written, an earlier chunk's write failed",
+            "分块 {k}：未写入，之前一个分块的写入失败",
+        ),
     )
 ) + tuple(
     # a sweep too large for memory or disk, refused before it starts (sweep/runner.py)

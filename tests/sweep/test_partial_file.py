@@ -184,3 +184,20 @@ def test_an_unreadable_summary_names_its_file(tmp_path: Path) -> None:
     sink = ParquetSink(out, plan_sweep(load_sweep(sweep)))
     with pytest.raises(ClusterSimError, match=r"part-000001\.partial: cannot read"):
         sink.partial(1)
+
+
+def test_an_unreadable_summary_is_said_in_chinese_too(tmp_path: Path) -> None:
+    from clustersim.i18n import translate
+
+    f = tmp_path / "chunks" / "part-000001.partial"
+    msg = (
+        f"{f}: cannot read the chunk's summary (the file is cut short); run the sweep again "
+        "with --resume after deleting it"
+    )
+    assert translate(msg) == (
+        f"{f}: 无法读取该分块的汇总（the file is cut short）；删除该文件后用 --resume "
+        "重新运行参数扫描"
+    )
+    assert translate("chunk 7: not written, an earlier chunk's write failed") == (
+        "分块 7：未写入，之前一个分块的写入失败"
+    )
