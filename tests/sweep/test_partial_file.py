@@ -60,21 +60,7 @@ def test_arrays_come_back_bit_for_bit_with_names_dtypes_and_shapes() -> None:
 
 def test_a_partial_round_trips_through_the_file(tmp_path: Path) -> None:
     """A real chunk summary, through the file and back, gives the same arrays."""
-    sweep = tmp_path / "s.yaml"
-    sweep.write_text(
-        yaml.safe_dump(
-            {
-                "scenario": str(ROOT / "scenarios" / "example.yaml"),
-                "method": "monte_carlo",
-                "samples": 200,
-                "seed": 4,
-                "chunk_size": 100,
-                "parameters": {
-                    "clusters.new_materials.output.growth.rate": {"range": [0.04, 0.12]}
-                },
-            }
-        )
-    )
+    sweep = _sweep(tmp_path)
     out = tmp_path / "o"
     r = CliRunner().invoke(app, ["sweep", str(sweep), "--out", str(out), "-w", "1", "-q"])
     assert r.exit_code == 0, r.output
