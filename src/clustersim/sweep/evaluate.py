@@ -36,6 +36,7 @@ from clustersim.sweep.plan import SweepPlan
 
 __all__ = [
     "ChunkResult",
+    "Draws",
     "TargetArrays",
     "all_met_column",
     "draw_chunk",
@@ -49,6 +50,8 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
+#: a chunk's quantiles (the copula applied) and input values, ``(n, d)`` each (:func:`draw_chunk`)
+Draws = tuple[Array, Array]
 
 
 def value_column(target: str) -> str:
@@ -257,7 +260,7 @@ def _inputs(
     start: int,
     stop: int,
     inverse_normal: InverseNormal | None,
-) -> tuple[Array, Array]:
+) -> Draws:
     """Rows ``start .. stop - 1`` of chunk ``chunk``: their quantiles (the copula applied)
     and the sampled numbers' values, ``(n, d)`` each, columns in ``plan.dims`` order (the
     values column-major), all columns' inverse CDFs at once
@@ -278,7 +281,7 @@ def _inputs(
     return u, _columns(plan).ppf(u, inverse_normal=inverse_normal)
 
 
-def draw_chunk(plan: SweepPlan, chunk: int, *, engine: str = "numpy") -> tuple[Array, Array]:
+def draw_chunk(plan: SweepPlan, chunk: int, *, engine: str = "numpy") -> Draws:
     """Chunk ``chunk``'s quantiles (the copula applied) and input values, ``(n, d)`` each,
     as :func:`evaluate_chunk` draws them with ``engine``'s inverse normal: what it takes as
     ``draws`` (an in-process sweep draws the next chunk on its helper thread while this one
@@ -294,7 +297,7 @@ def _evaluate_rows(
     stop: int,
     trajectories: bool,
     engine: str,
-    draws: tuple[Array, Array] | None = None,
+    draws: Draws | None = None,
 ) -> ChunkResult:
     t0 = time.perf_counter()
     n = stop - start
@@ -340,7 +343,7 @@ def evaluate_chunk(
     *,
     trajectories: bool = False,
     engine: str = "numpy",
-    draws: tuple[Array, Array] | None = None,
+    draws: Draws | None = None,
 ) -> ChunkResult:
     """Evaluate chunk ``chunk`` of ``plan``: its quantiles, inputs and target outcomes.
 

@@ -23,16 +23,25 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any, Protocol
 
-import numpy as np
-from numpy.typing import NDArray
-
 from clustersim.errors import ClusterSimError
-from clustersim.sweep.evaluate import ChunkResult, draw_chunk, evaluate_chunk, evaluate_rows
+from clustersim.sweep.evaluate import (
+    ChunkResult,
+    Draws,
+    draw_chunk,
+    evaluate_chunk,
+    evaluate_rows,
+)
 from clustersim.sweep.partial import Bundle, Layout, Partial, bundle, chunk_partial
 from clustersim.sweep.plan import SweepPlan
 
@@ -176,7 +185,7 @@ class ChunkJob:
     def __call__(self, chunk: int) -> ChunkResult | ChunkDone:
         return self.finish(self.evaluate(chunk))
 
-    def draw(self, chunk: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def draw(self, chunk: int) -> Draws:
         """The chunk's quantiles and inputs (:func:`~clustersim.sweep.evaluate.draw_chunk`)."""
         return draw_chunk(self.plan, chunk, engine=self.engine)
 
@@ -185,7 +194,7 @@ class ChunkJob:
         chunk: int,
         *,
         summarise: bool = True,
-        draws: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+        draws: Draws | None = None,
     ) -> ChunkResult:
         """The chunk evaluated (from ``draws`` when given: :meth:`draw`'s) and (with a
         layout, unless told not to) summarised; nothing written yet."""
@@ -271,8 +280,6 @@ class InProcessExecutor:
             for k in chunks:
                 yield job(k)
             return
-        from concurrent.futures import ThreadPoolExecutor
-
         # Writing a chunk's samples (Parquet) is most of the helpers' work when they are
         # stored: this thread then draws and summarises, and two helpers write (Parquet's
         # encoding releases the GIL; the parts and bundles are the same). Else one helper
@@ -285,7 +292,7 @@ class InProcessExecutor:
         failed = threading.Event()  # a write failed: the writers write nothing after it
         writer = ThreadPoolExecutor(helpers, thread_name_prefix="clustersim-writer")
         order = list(chunks)
-        ahead: dict[int, Future[tuple[NDArray[np.float64], NDArray[np.float64]]]] = {}
+        ahead: dict[int, Future[Draws]] = {}
         if order and light:
             ahead[order[0]] = writer.submit(job.draw, order[0])
         at = 0
