@@ -65,6 +65,8 @@ __all__ = [
 
 Array = NDArray[np.float64]
 LEVEL_LO = 0.0
+#: growth rates and links compiled from constants alone, by path (:class:`ScenarioCompiler`)
+KeptGrowths = dict[str, tuple[Array, tuple[tuple[str, Array], ...]]]
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,7 @@ class _Context:
         self.reads = 0
         #: growth rates compiled from constants alone, by path, kept from compile to
         #: compile by a :class:`ScenarioCompiler` (None: not kept)
-        self.growths: dict[str, tuple[Array, tuple[tuple[str, Array], ...]]] | None = None
+        self.growths: KeptGrowths | None = None
 
     def normals(self, key: str, a: int = 0, b: int | None = None) -> Array:
         """Standard normals ``(b - a, T - 1)`` of stream ``key`` for samples ``a .. b - 1``
@@ -405,13 +407,24 @@ class _Builder:
         reused, checks and all (the arrays are shared, read only, by the compiles' models).
         """
         kept = self.ctx.growths
-        if kept is not None:
-            hit = kept.get(path)
-            if hit is not None:
-                for src, _ in hit[1]:
-                    self.paths.setdefault(f"{src}<-{path}", f"{path}.growth.to")
-                return hit[0], list(hit[1]), None
-        reads = self.ctx.reads
+        hit = kept.get(path) if kept is not None else None
+        if hit is not None:
+            rates, links, block = hit[0], list(hit[1]), None
+        else:
+            reads = self.ctx.reads
+            rates, links, block = self._compile_growth(gr, x0, path)
+            constant = gr.shocks is None and not gr.reads_base and self.ctx.reads == reads
+            if kept is not None and constant:
+                kept[path] = (rates, tuple(links))
+        for src, _ in links:
+            self.paths.setdefault(f"{src}<-{path}", f"{path}.growth.to")
+        return rates, links, block
+
+    def _compile_growth(
+        self, gr: Growth, x0: Array, path: str
+    ) -> tuple[Array, list[tuple[str, Array]], Block | None]:
+        """:meth:`growth_parts` worked out: the kind's rates and links, the shocks' block,
+        and the check that growth stays above -100%."""
         try:
             compiled = gr.compile(self.ctx, x0, f"{path}.growth")
         except ValueError as exc:  # a ScenarioError (ctx.value's) is no ValueError: it passes
@@ -430,10 +443,6 @@ class _Builder:
             below = bool(np.any(rates[..., 1:] <= -1.0 if rates.shape[-1] > 1 else rates <= -1.0))
         if below:
             raise ScenarioError(f"{self.where(path + '.growth')}: growth must stay above -100%")
-        for src, _ in links:
-            self.paths.setdefault(f"{src}<-{path}", f"{path}.growth.to")
-        if kept is not None and gr.shocks is None and not gr.reads_base and self.ctx.reads == reads:
-            kept[path] = (rates, tuple(links))
         return rates, links, block
 
     def region_series(
@@ -1098,7 +1107,7 @@ def _compile(
     drawn: Mapping[str, Array] | None,
     shape: _Shape | None = None,
     rates_layout: RatesLayout = "year",
-    growths: dict[str, tuple[Array, tuple[tuple[str, Array], ...]]] | None = None,
+    growths: KeptGrowths | None = None,
 ) -> tuple[Compiled, _Shape]:
     """Compile ``sc`` (:func:`compile_scenario`'s arguments, checked). With ``shape`` (from an
     earlier compile of the same scenario with the same ``sample_all``), only what depends on
@@ -1206,7 +1215,7 @@ class ScenarioCompiler:
         self.provenance = provenance if provenance is not None else sc.provenance
         self._shape: _Shape | None = None
         #: growth rates compiled from constants alone, by path, reused by later calls
-        self._growths: dict[str, tuple[Array, tuple[tuple[str, Array], ...]]] = {}
+        self._growths: KeptGrowths = {}
         #: how many calls worked out the structure (1 after the first call)
         self.structure_compiles = 0
 
