@@ -40,6 +40,7 @@ from clustersim.kinds.targets import ClusterScope
 from clustersim.sampling import InverseNormal, uniform_stream
 from clustersim.sampling.base import ndtr
 from clustersim.sampling.base import ndtri as default_ndtri
+from clustersim.sampling.streams import uniform_streams
 from clustersim.scenario.models import (
     LevelIndicator,
     Scenario,
@@ -237,6 +238,11 @@ class _Context:
         self._factor_paths: dict[str, Array] = {}
         #: uniforms of the numbers a Gaussian copula correlates, by path
         self.correlated: dict[str, Array] = {}
+        #: the paths drawn from their own stream by :meth:`value`, in order
+        self.streamed: list[str] = []
+        #: those streams drawn beforehand, all at once (a later compile of the same
+        #: structure: :class:`ScenarioCompiler`), by path; :meth:`value` takes each once
+        self.streams: dict[str, Array] = {}
         #: growths with shocks, by path
         self.shocked: list[str] = []
         #: how many numbers were read that a draw decides (uncertain ones, a design's, or
@@ -329,7 +335,10 @@ class _Context:
             assert self.seed is not None
             u = self.correlated.get(path)
             if u is None:
-                u = uniform_stream(self.seed, self.spawn_key, path, self.samples, self.offset)
+                u = self.streams.pop(path, None)
+                if u is None:
+                    u = uniform_stream(self.seed, self.spawn_key, path, self.samples, self.offset)
+                self.streamed.append(path)
         else:
             v = float(num) if not isinstance(num, Observed) else num.point
             if not (lo <= v <= hi):
@@ -1092,6 +1101,9 @@ class _Shape:
     groups: dict[str, NDArray[np.intp]]
     metrics: dict[str, ex.Expr]
     targets: dict[str, CompiledTarget]
+    #: the paths whose numbers were drawn from their own stream, in order: a later compile
+    #: seeds and draws them all in one call (``uniform_streams``) instead of one by one
+    streamed: tuple[str, ...] = ()
 
 
 def _compile(
@@ -1129,6 +1141,9 @@ def _compile(
     )
     ctx.provenance = provenance
     ctx.growths = growths
+    if shape is not None and shape.streamed and seed is not None and sample_all:
+        batch = uniform_streams(seed, spawn_key, shape.streamed, samples, offset)
+        ctx.streams = {p: batch[:, j] for j, p in enumerate(shape.streamed)}
     corr = shape.correlations if shape is not None else []
     if sc.shocks is not None:
         ctx.factors = {name: f.ar for name, f in sc.shocks.factors.items()}
@@ -1169,6 +1184,7 @@ def _compile(
             dict(groups),
             dict(comp.metrics),
             dict(comp.targets),
+            tuple(ctx.streamed),
         )
     else:
         comp.metrics.update(shape.metrics)

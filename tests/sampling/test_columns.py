@@ -188,3 +188,40 @@ def test_uniform_streams_are_uniform_stream_column_by_column(
             np.testing.assert_array_equal(
                 got[:, j], _numpy_stream(99, (4, zlib.crc32(p.encode())), n)
             )
+
+
+def _numpy_stream_at(seed: int, key: tuple[int, ...], n: int, offset: int) -> np.ndarray:
+    bitgen = np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key))
+    bitgen.advance(offset)
+    return np.random.Generator(bitgen).random(n) + 0.5 / 2.0**53
+
+
+@pytest.mark.parametrize("offset", [0, 1, 2, 7, 65_536, 2**20 + 3, 2**40 + 11, 2**64 - 1])
+@pytest.mark.parametrize("rows", [1, 4, 7, 9])  # the four-stream loop and its remainder
+def test_compiled_streams_advance_as_numpy_does(offset: int, rows: int) -> None:
+    keys = [zlib.crc32(f"clusters.c{i}.growth.rate".encode()) for i in range(rows)]
+    out = np.empty((rows, 600))
+    draws.fill_streams(2026, (), keys, out, offset)
+    for j, k in enumerate(keys):
+        np.testing.assert_array_equal(out[j], _numpy_stream_at(2026, (k,), 600, offset))
+
+
+def test_compiled_streams_refuse_an_offset_outside_64_bits() -> None:
+    out = np.empty((1, 600))
+    with pytest.raises(ValueError, match="offset"):
+        draws.fill_streams(1, (), [3], out, 2**64)
+    with pytest.raises(ValueError, match="offset"):
+        draws.fill_streams(1, (), [3], out, -1)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_uniform_streams_at_an_offset_are_uniform_stream_at_it(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not compiled:
+        monkeypatch.setattr(streams, "_STREAMS", None)
+    paths = [f"clusters.c{i}.growth.rate" for i in range(6)]
+    for n, offset in ((3, 5), (4096, 0), (4096, 65_536), (1000, 123_457)):
+        got = streams.uniform_streams(7, (), paths, n, offset)
+        for j, p in enumerate(paths):
+            np.testing.assert_array_equal(got[:, j], streams.uniform_stream(7, (), p, n, offset))

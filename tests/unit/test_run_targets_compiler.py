@@ -18,29 +18,44 @@ from clustersim.scenario.loader import load_scenario
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.parametrize("chunk", [300, 1000])  # below and above the compiled streams' 512
 def test_the_structure_is_compiled_once_and_chunks_equal_fresh_compiles(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
     sc = load_scenario(ROOT / "scenarios" / "zhenjiang-2026.yaml")
     calls: list[int] = []
     metrics = compile_mod._compile_metrics
+    one_by_one: list[tuple[str, int, int]] = []  # streams drawn one at a time
+    stream = compile_mod.uniform_stream
 
     def counted(comp: Any, b: Any) -> None:
         calls.append(comp.model.samples)
         metrics(comp, b)
 
+    def counted_stream(seed: int, key: Any, path: str, n: int, offset: int = 0) -> Any:
+        one_by_one.append((path, n, offset))
+        return stream(seed, key, path, n, offset)
+
     monkeypatch.setattr(compile_mod, "_compile_metrics", counted)
-    got = run_targets(sc, samples=700, seed=5, chunk=300, engine="numpy")  # 300, 300, 100
-    assert calls == [300]
+    monkeypatch.setattr(compile_mod, "uniform_stream", counted_stream)
+    samples = 2 * chunk + 100
+    got = run_targets(sc, samples=samples, seed=5, chunk=chunk, engine="numpy")
+    assert calls == [chunk]
+    # the first chunk draws its numbers' streams one by one and notes their paths; the later
+    # chunks draw them all at once (uniform_streams); yearly shocks stay one by one
+    numbers = {p for p, n, offset in one_by_one if offset == 0 and n == chunk}
+    assert len(numbers) > 10
+    assert not [c for c in one_by_one if c[0] in numbers and c[2] != 0]
+    monkeypatch.setattr(compile_mod, "uniform_stream", stream)
     # by hand: each chunk compiled afresh at its offset, projected with the same engine
     from clustersim.engines import get_engine
 
     eng = get_engine("numpy")
     want: dict[str, list[Outcome]] = {}
-    for start in (0, 300, 600):
+    for start in (0, chunk, 2 * chunk):
         comp = compile_scenario(
             sc,
-            samples=min(300, 700 - start),
+            samples=min(chunk, samples - start),
             seed=5,
             offset=start,
             draw=True,

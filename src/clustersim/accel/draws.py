@@ -263,16 +263,22 @@ def _lcg128(typingctx, hi, lo, mhi, mlo, ihi, ilo):  # type: ignore[no-untyped-d
     return sig, codegen
 
 
+@njit(cache=True, inline="always")
+def _pcg64_double(hi, lo):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """PCG64's XSL-RR output of state ``hi:lo`` as ``random()``'s double (its top 53 bits
+    times 2**-53), plus the half step ``uniform_stream`` adds."""
+    x = hi ^ lo
+    rot = hi >> np.uint64(58)
+    v = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+    return np.float64(v >> np.uint64(11)) * (1.0 / 9007199254740992.0) + 0.5 / 2.0**53
+
+
 @njit(cache=True, nogil=True)
 def _pcg64_fill(hi, lo, ihi, ilo, out):  # type: ignore[no-untyped-def]  # pragma: no cover
     for i in range(out.shape[0]):
         # step, then output (as NumPy); the intrinsic's typing context is numba's argument
         hi, lo = _lcg128(hi, lo, _MUL_HI, _MUL_LO, ihi, ilo)  # type: ignore[call-arg]
-        x = hi ^ lo
-        rot = hi >> np.uint64(58)
-        v = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
-        # random(): the top 53 bits times 2**-53; uniform_stream adds half a step
-        out[i] = np.float64(v >> np.uint64(11)) * (1.0 / 9007199254740992.0) + 0.5 / 2.0**53
+        out[i] = _pcg64_double(hi, lo)
 
 
 def fill_uniforms(bitgen: np.random.PCG64, out: NDArray[np.float64]) -> None:
@@ -353,13 +359,66 @@ def _seed_state(words, pool, state):  # type: ignore[no-untyped-def]  # pragma: 
     state[0], state[1], state[2], state[3] = hi, lo, ihi, ilo
 
 
+_ZERO = np.uint64(0)
+_ONE = np.uint64(1)
+
+
 @njit(cache=True, nogil=True)
-def _fill_streams(words, out):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+def _advance(state, delta):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """``PCG64.advance(delta)`` of ``state`` (high, low, increment high, low), in place: NumPy's
+    ``pcg_advance_lcg_128``, the LCG's jump of ``delta`` steps by repeated squaring."""
+    amh, aml = _ZERO, _ONE  # acc_mult
+    aph, apl = _ZERO, _ZERO  # acc_plus
+    cmh, cml = _MUL_HI, _MUL_LO  # cur_mult
+    cph, cpl = state[2], state[3]  # cur_plus: the increment
+    while delta > _ZERO:
+        if delta & _ONE:
+            amh, aml = _lcg128(amh, aml, cmh, cml, _ZERO, _ZERO)  # type: ignore[call-arg]
+            aph, apl = _lcg128(aph, apl, cmh, cml, cph, cpl)
+        th, tl = _lcg128(cmh, cml, _ZERO, _ONE, _ZERO, _ONE)  # type: ignore[call-arg,var-annotated]
+        cph, cpl = _lcg128(th, tl, cph, cpl, _ZERO, _ZERO)
+        cmh, cml = _lcg128(cmh, cml, cmh, cml, _ZERO, _ZERO)
+        delta = delta >> _ONE
+    state[0], state[1] = _lcg128(amh, aml, state[0], state[1], aph, apl)  # type: ignore[call-arg]
+
+
+@njit(cache=True, nogil=True)
+def _fill_rows(states, out):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """Row ``r`` of ``out`` from the PCG64 state ``states[r]``, four rows per loop: each
+    stream's 128-bit multiplies wait on its last, so four independent streams keep the
+    multiplier busy (~1.4x one at a time); the same values as :func:`_pcg64_fill`."""
+    m, n = out.shape
+    r = 0
+    while r + 4 <= m:
+        h0, l0, a0, b0 = states[r, 0], states[r, 1], states[r, 2], states[r, 3]
+        h1, l1, a1, b1 = states[r + 1, 0], states[r + 1, 1], states[r + 1, 2], states[r + 1, 3]
+        h2, l2, a2, b2 = states[r + 2, 0], states[r + 2, 1], states[r + 2, 2], states[r + 2, 3]
+        h3, l3, a3, b3 = states[r + 3, 0], states[r + 3, 1], states[r + 3, 2], states[r + 3, 3]
+        o0, o1, o2, o3 = out[r], out[r + 1], out[r + 2], out[r + 3]
+        for i in range(n):
+            h0, l0 = _lcg128(h0, l0, _MUL_HI, _MUL_LO, a0, b0)  # type: ignore[call-arg]
+            h1, l1 = _lcg128(h1, l1, _MUL_HI, _MUL_LO, a1, b1)
+            h2, l2 = _lcg128(h2, l2, _MUL_HI, _MUL_LO, a2, b2)
+            h3, l3 = _lcg128(h3, l3, _MUL_HI, _MUL_LO, a3, b3)
+            o0[i] = _pcg64_double(h0, l0)
+            o1[i] = _pcg64_double(h1, l1)
+            o2[i] = _pcg64_double(h2, l2)
+            o3[i] = _pcg64_double(h3, l3)
+        r += 4
+    for k in range(r, m):
+        _pcg64_fill(states[k, 0], states[k, 1], states[k, 2], states[k, 3], out[k])
+
+
+@njit(cache=True, nogil=True)
+def _fill_streams(words, offset, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Seed row ``r``'s stream from ``words[r]``, advance it ``offset`` draws, fill ``out[r]``."""
     pool = np.empty(4, dtype=np.uint64)
-    state = np.empty(4, dtype=np.uint64)
+    states = np.empty((out.shape[0], 4), dtype=np.uint64)
     for r in range(out.shape[0]):
-        _seed_state(words[r], pool, state)
-        _pcg64_fill(state[0], state[1], state[2], state[3], out[r])
+        _seed_state(words[r], pool, states[r])
+        if offset > _ZERO:
+            _advance(states[r], offset)
+    _fill_rows(states, out)
 
 
 def _words(x: int) -> list[int]:
@@ -375,10 +434,18 @@ def _words(x: int) -> list[int]:
 
 
 def fill_streams(
-    seed: int, spawn_key: tuple[int, ...], keys: list[int], out: NDArray[np.float64]
+    seed: int,
+    spawn_key: tuple[int, ...],
+    keys: list[int],
+    out: NDArray[np.float64],
+    offset: int = 0,
 ) -> None:
     """``out[j] = Generator(PCG64(SeedSequence(seed, spawn_key=(*spawn_key, keys[j]))))
-    .random(n) + 0.5 / 2**53`` for every row ``j`` of ``out`` ``(m, n)``, the same bits."""
+    .random(n) + 0.5 / 2**53`` for every row ``j`` of ``out`` ``(m, n)``, the generator first
+    advanced ``offset`` draws (``PCG64.advance``): the same bits."""
+    if not 0 <= offset < 2**64:
+        raise ValueError(f"offset must be in [0, 2**64), got {offset}")
+    skip = np.uint64(offset)
     run = _words(seed)
     if len(run) < 4:  # NumPy pads the run entropy when there is a spawn key (there always is)
         run += [0] * (4 - len(run))
@@ -387,9 +454,9 @@ def fill_streams(
     width = max((len(r) for r in rows), default=0)
     if any(len(r) != width for r in rows):  # keys of different word counts: one at a time
         for j, r in enumerate(rows):
-            _fill_streams(np.array([r], dtype=np.uint64), out[j : j + 1])
+            _fill_streams(np.array([r], dtype=np.uint64), skip, out[j : j + 1])
         return
-    _fill_streams(np.array(rows, dtype=np.uint64).reshape(len(keys), width), out)
+    _fill_streams(np.array(rows, dtype=np.uint64).reshape(len(keys), width), skip, out)
 
 
 # --- inverse CDFs of many columns (clustersim.sampling.columns), compiled ------------------------
@@ -414,7 +481,16 @@ def _triangular_cols(ut, idx, c, out_t):  # type: ignore[no-untyped-def]  # prag
     n = ut.shape[1]
     for k in range(idx.shape[0]):
         fa, w, fc, a, b, ba, ca, bc, lo, hi = (
-            c[k, 0], c[k, 1], c[k, 2], c[k, 3], c[k, 4], c[k, 5], c[k, 6], c[k, 7], c[k, 8], c[k, 9]
+            c[k, 0],
+            c[k, 1],
+            c[k, 2],
+            c[k, 3],
+            c[k, 4],
+            c[k, 5],
+            c[k, 6],
+            c[k, 7],
+            c[k, 8],
+            c[k, 9],
         )
         src = ut[idx[k]]
         dst = out_t[idx[k]]

@@ -22,7 +22,7 @@ _FILLER: Callable[[np.random.PCG64, NDArray[np.float64]], None] | None = None
 _FILL_FROM = 512
 #: a compiled seeder and drawer of many streams (``clustersim.accel.draws.fill_streams``),
 #: installed with the filler; None: one NumPy SeedSequence and Generator per stream
-_STREAMS: Callable[[int, tuple[int, ...], list[int], NDArray[np.float64]], None] | None = None
+_STREAMS: Callable[[int, tuple[int, ...], list[int], NDArray[np.float64], int], None] | None = None
 
 
 def install_filler(fill: Callable[[np.random.PCG64, NDArray[np.float64]], None] | None) -> None:
@@ -33,29 +33,33 @@ def install_filler(fill: Callable[[np.random.PCG64, NDArray[np.float64]], None] 
 
 
 def install_streams(
-    fill: Callable[[int, tuple[int, ...], list[int], NDArray[np.float64]], None] | None,
+    fill: Callable[[int, tuple[int, ...], list[int], NDArray[np.float64], int], None] | None,
 ) -> None:
-    """Draw many streams with ``fill(seed, spawn_key, keys, out)`` from now on (None: NumPy).
-    ``fill`` must give exactly ``uniform_stream``'s numbers: row ``j`` of ``out`` ``(m, n)``
-    the stream of spawn key ``(*spawn_key, keys[j])``."""
+    """Draw many streams with ``fill(seed, spawn_key, keys, out, offset)`` from now on (None:
+    NumPy). ``fill`` must give exactly ``uniform_stream``'s numbers: row ``j`` of ``out``
+    ``(m, n)`` the stream of spawn key ``(*spawn_key, keys[j])`` from draw ``offset`` on."""
     global _STREAMS
     _STREAMS = fill
 
 
 def uniform_streams(
-    seed: int, spawn_key: tuple[int, ...], paths: Sequence[str], n: int
+    seed: int, spawn_key: tuple[int, ...], paths: Sequence[str], n: int, offset: int = 0
 ) -> NDArray[np.float64]:
-    """``uniform_stream(seed, spawn_key, path, n)`` of every path, as the columns of an
-    ``(n, len(paths))`` Fortran-ordered array (each column contiguous). With the compiled
-    seeder installed all streams are seeded and drawn in one compiled call (the same bits)."""
+    """``uniform_stream(seed, spawn_key, path, n, offset)`` of every path, as the columns of
+    an ``(n, len(paths))`` Fortran-ordered array (each column contiguous). With the compiled
+    seeder installed all streams are seeded, advanced and drawn in one compiled call (the
+    same bits)."""
     out = np.empty((n, len(paths)), order="F")
     if _STREAMS is not None and n >= _FILL_FROM:
-        _STREAMS(seed, spawn_key, [zlib.crc32(p.encode()) for p in paths], out.T)
+        _STREAMS(seed, spawn_key, [zlib.crc32(p.encode()) for p in paths], out.T, offset)
         return out
     for j, path in enumerate(paths):
         ss = np.random.SeedSequence(seed, spawn_key=(*spawn_key, zlib.crc32(path.encode())))
+        bitgen = np.random.PCG64(ss)
+        if offset:
+            bitgen.advance(offset)
         col = out[:, j]
-        np.random.Generator(np.random.PCG64(ss)).random(n, out=col)
+        np.random.Generator(bitgen).random(n, out=col)
         col += 0.5 / 2.0**53
     return out
 
