@@ -5,7 +5,8 @@ runs a 20,000-sample warm-up sweep (imports, numba's cache, first touches), then
 ``run_sweep(sweeps/zhenjiang-mc.yaml, samples=N, workers=1, engine=ENGINE)`` into a
 temporary folder: summary-only (``store=()``) or every sample stored (the default). The
 trees alternate round by round, so a shared machine's load moves both alike; the medians
-and their ratio are printed with the load average.
+and their ratio are printed with the load average and the timed sweep's minor page faults
+(first touches of fresh memory, ``clustersim.malloc``).
 
     python benchmarks/sweeps/inprocess.py --before /tmp/before [--after .] \\
         [--samples 1000000] [--store summary|stored] [--rounds 3] [--engine numba]
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = r"""
-import json, sys, tempfile, time
+import json, resource, sys, tempfile, time
 from clustersim.sweep.runner import run_sweep
 sweep, n, store, engine = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 kw = {"store": ()} if store == "summary" else {}
@@ -34,8 +35,10 @@ with tempfile.TemporaryDirectory() as d:
     run_sweep(sweep, out=d + "/w", samples=20000, workers=1, engine=engine, **kw)
 with tempfile.TemporaryDirectory() as d:
     t, c = time.perf_counter(), time.process_time()
+    f = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     res = run_sweep(sweep, out=d + "/o", samples=n, workers=1, engine=engine, **kw)
     print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c,
+                      "faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f,
                       "p_met": [x.probability for x in res.summary.targets]}))
 """
 
@@ -78,10 +81,12 @@ def main() -> None:
     for side, docs in got.items():
         walls = [float(d["wall"]) for d in docs]  # type: ignore[arg-type]
         cpus = [float(d["cpu"]) for d in docs]  # type: ignore[arg-type]
+        faults = [int(d["faults"]) for d in docs]  # type: ignore[call-overload]
         med[side] = statistics.median(walls)
         print(
             f"{side:<7} wall {', '.join(f'{w:.2f}' for w in walls)} s (median {med[side]:.2f}); "
-            f"CPU median {statistics.median(cpus):.2f} s"
+            f"CPU median {statistics.median(cpus):.2f} s; "
+            f"page faults median {statistics.median(faults):,.0f}"
         )
     same = all(d["p_met"] == got["before"][0]["p_met"] for d in got["before"] + got["after"])
     print(f"after / before (medians): {med['after'] / med['before']:.2f}; P(met) identical: {same}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ from clustersim.engines import get_engine, resolve_engine
 from clustersim.engines.projection import frame_of, project_all
 from clustersim.errors import ModelError, ScenarioError
 from clustersim.kinds.growth.base import RATE_LO
+from clustersim.malloc import keep_freed_memory
 from clustersim.results import Result, TargetResult
 from clustersim.sampling import InverseNormal
 from clustersim.scenario.models import Scenario
@@ -538,6 +541,7 @@ def run_targets(
     block: int | None = None,
     sink: Callable[[int, dict[str, Outcome]], None] | None = None,
     engine: str = "auto",
+    overlap: bool = True,
 ) -> dict[str, Outcome]:
     """Per-sample value, margin and met of every target, without keeping trajectories.
 
@@ -563,6 +567,11 @@ def run_targets(
         with a compiled inverse CDF (:mod:`clustersim.accel.draws`) instead of the NumPy one
         (:mod:`clustersim.sampling.normal_cdf`).
         The engines agree to 1e-12 relative, not to the bit.
+    overlap : bool
+        Compile (draw) the next chunk on a helper thread while this one is projected, so a
+        second core does the drawing (the kernels and the compiled draws release the GIL).
+        The numbers are the same to the bit either way; False keeps all work on the
+        calling thread.
 
     Returns
     -------
@@ -574,6 +583,8 @@ def run_targets(
     kinds = [t.kind for t in scenario.targets.values()]
     kinds += (["pipelines"] if scenario.pipelines else []) + (["io"] if scenario.io else [])
     chosen = get_engine(resolve_engine(engine, work, kinds))
+    if overlap:
+        chunk = overlap_chunk(samples, chunk)
     # with a sink, every chunk is written into the same result buffers: fresh ones would
     # cost a page fault per 4 KiB (~40 ns a sample)
     reuse: dict[str, NDArray[Any]] = {}
@@ -598,7 +609,58 @@ def run_targets(
         evaluate,
         chosen.inverse_normal(),
         chosen.rates_layout(),
+        overlap,
     )
+
+
+#: overlapping runs are cut into at least this many chunks (when each keeps OVERLAP_MIN samples)
+OVERLAP_CHUNKS = 4
+#: the fewest samples of a chunk cut smaller for overlap
+OVERLAP_MIN = 8192
+
+
+def overlap_chunk(samples: int, chunk: int) -> int:
+    """The chunk size of an overlapped run of ``samples`` with chunks of at most ``chunk``.
+
+    The first chunk's compile cannot overlap anything, nor the last chunk's projection, so
+    a run of one or two chunks gains little; a run shorter than ``OVERLAP_CHUNKS`` chunks
+    is cut into that many equal ones (none under ``OVERLAP_MIN`` samples, never more than
+    ``chunk``). The numbers do not depend on the chunks (each sample's streams are drawn
+    at its own offset)."""
+    if samples >= OVERLAP_CHUNKS * chunk:
+        return chunk
+    return min(chunk, max(OVERLAP_MIN, -(-samples // OVERLAP_CHUNKS)))
+
+
+def _compiled_chunks(
+    compiler: ScenarioCompiler, samples: int, chunk: int, overlap: bool
+) -> Generator[tuple[int, Compiled], None, None]:
+    """Each chunk's first sample and compiled arrays, in order. With ``overlap`` (and more
+    than one chunk) chunk k+1 is compiled on a helper thread while the caller works on chunk
+    k: at most two compiled chunks exist at once. An error compiling a chunk is raised when
+    the caller asks for that chunk, so errors come in the order of a run without overlap."""
+    starts = range(0, samples, chunk)
+    errors = np.geterr()  # NumPy's error handling is per thread: the helper uses the caller's
+
+    def make(start: int) -> Compiled:
+        with np.errstate(**errors):
+            return compiler.compile(samples=min(chunk, samples - start), offset=start)
+
+    if not overlap or len(starts) < 2:
+        for start in starts:
+            yield start, make(start)
+        return
+    pool = ThreadPoolExecutor(1, thread_name_prefix="clustersim-compile")
+    try:
+        ahead: Future[Compiled] = pool.submit(make, starts[0])
+        for k, start in enumerate(starts):
+            comp = ahead.result()
+            if k + 1 < len(starts):
+                ahead = pool.submit(make, starts[k + 1])
+            yield start, comp
+    finally:
+        # an error or an early stop of the caller: the chunk being compiled is dropped
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_chunks(
@@ -610,8 +672,10 @@ def _run_chunks(
     evaluate: Callable[[Compiled, list[Any]], dict[str, Outcome]],
     inverse_normal: InverseNormal | None,
     rates_layout: RatesLayout = "year",
+    overlap: bool = False,
 ) -> dict[str, Outcome]:
     parts: dict[str, list[Outcome]] = {}
+    keep_freed_memory()  # each chunk's arrays reuse the last one's pages (clustersim.malloc)
     # the structure (metrics, targets, the ops' order) and the growths made of constants
     # once, each chunk's arrays per chunk: what compile_scenario gives chunk by chunk
     compiler = ScenarioCompiler(
@@ -621,21 +685,20 @@ def _run_chunks(
         inverse_normal=inverse_normal,
         rates_layout=rates_layout,
     )
-    for start in range(0, samples, chunk):
-        n = min(chunk, samples - start)
-        comp = compiler.compile(samples=n, offset=start)
-        specs = [ct.spec for ct in comp.targets.values()]
-        try:
-            outs = evaluate(comp, specs)
-        except ex.ExprError as exc:
-            raise ScenarioError(f"{comp.at('targets')}: {exc}") from exc
-        except FloatingPointError as exc:
-            raise ModelError(f"{exc}; check base values, growth and elasticities") from exc
-        if sink is not None:
-            sink(start, outs)
-            continue
-        for tid, o in outs.items():
-            parts.setdefault(tid, []).append(o)
+    with contextlib.closing(_compiled_chunks(compiler, samples, chunk, overlap)) as chunks:
+        for start, comp in chunks:
+            specs = [ct.spec for ct in comp.targets.values()]
+            try:
+                outs = evaluate(comp, specs)
+            except ex.ExprError as exc:
+                raise ScenarioError(f"{comp.at('targets')}: {exc}") from exc
+            except FloatingPointError as exc:
+                raise ModelError(f"{exc}; check base values, growth and elasticities") from exc
+            if sink is not None:
+                sink(start, outs)
+                continue
+            for tid, o in outs.items():
+                parts.setdefault(tid, []).append(o)
     return {
         tid: Outcome(
             np.concatenate([o.value for o in os_]),

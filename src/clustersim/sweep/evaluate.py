@@ -28,6 +28,7 @@ from clustersim.core.expr import ExprError
 from clustersim.engine import run_compiled
 from clustersim.engines import get_engine
 from clustersim.errors import ModelError
+from clustersim.malloc import keep_freed_memory
 from clustersim.sampling import InverseNormal
 from clustersim.sampling.columns import Columns
 from clustersim.sweep.designs import quantiles
@@ -265,6 +266,7 @@ def _inputs(
     and the sampled numbers' values, ``(n, d)`` each, columns in ``plan.dims`` order (the
     values column-major), all columns' inverse CDFs at once
     (:class:`~clustersim.sampling.columns.Columns`)."""
+    keep_freed_memory()  # once per process: each chunk reuses the last one's pages
     u = quantiles(plan.design, plan.seed, chunk, start, stop, plan.bounds(chunk)[0])
     # the scenario's Gaussian copula (issue 15) ties the quantiles of its correlated
     # numbers before they become inputs (plan_sweep refuses it on grid or Sobol factors)
