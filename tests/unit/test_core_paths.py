@@ -323,6 +323,22 @@ def test_stacking_clusters_block_by_block_equals_np_stack() -> None:
     assert_array_equal(got, want)
 
 
+def test_stacking_one_rate_a_sample_equals_np_stack() -> None:
+    """The single-year path (one rate a sample, or one in all): whole columns copied."""
+    from clustersim.compile import _stack_clusters
+
+    fixed = RNG.uniform(0, 1, (1, 1))
+    sampled = RNG.uniform(0, 1, (9, 1))
+    strided = RNG.uniform(0, 1, (1, 9)).T  # a column of a wider array
+    got = _stack_clusters([fixed, sampled, strided, -fixed], 9, 1)
+    want = np.stack(
+        [np.broadcast_to(fixed, (9, 1)), sampled, strided, np.broadcast_to(-fixed, (9, 1))],
+        axis=1,
+    )
+    assert got.shape == (9, 4, 1) and got.flags.c_contiguous
+    assert_array_equal(got, want)
+
+
 def test_change_since_goal_path_is_the_start_then_the_goal() -> None:
     """The report's goal path of a change_since target: the level in the start year, then
     the level plus the goal from the year after on."""
