@@ -611,7 +611,10 @@ class DaskExecutor:
             # The nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off
             # glibc's adaptive mmap threshold: every array over 128 KB (a chunk has
             # hundreds) is then a fresh mmap whose pages fault in zeroed, and the workers
-            # spent about 1.7x the CPU of the same chunks in a pool. Keep the rest.
+            # spent about 1.7x the CPU of the same chunks in a pool. Keep the rest. (Each
+            # worker's first chunk then raises both thresholds further, as any process's:
+            # clustersim.malloc.keep_freed_memory; that call is what a remote cluster's
+            # workers, started by someone else's nanny, get.)
             environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
             environ.pop("MALLOC_TRIM_THRESHOLD_", None)
             with dask.config.set(
