@@ -6,8 +6,7 @@ import contextlib
 import dataclasses
 import math
 from collections.abc import Callable, Generator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +31,9 @@ from clustersim.malloc import keep_freed_memory
 from clustersim.results import Result, TargetResult
 from clustersim.sampling import InverseNormal
 from clustersim.scenario.models import Scenario
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = [
     "lever_levels",
@@ -650,6 +652,8 @@ def _compiled_chunks(
         for start in starts:
             yield start, make(start)
         return
+    from concurrent.futures import ThreadPoolExecutor  # here: a cold `clustersim run` needs none
+
     pool = ThreadPoolExecutor(1, thread_name_prefix="clustersim-compile")
     try:
         ahead: Future[Compiled] = pool.submit(make, starts[0])

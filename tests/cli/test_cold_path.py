@@ -60,6 +60,8 @@ def test_a_run_builds_only_its_command_and_draws_without_scipy_special() -> None
     )
     assert "scipy.special" not in mods and "scipy.special._ufuncs" in mods
     assert not {m for m in mods if m.startswith("scipy._lib._array_api") or m == "numpy.f2py"}
+    # run_targets' helper thread (engine.py) is for chunked work only
+    assert "concurrent.futures" not in mods
     assert "clustersim.cli.run" in mods
     assert not {f"clustersim.cli.{g}" for g in GROUPS if g != "run"} & mods
     # --json prints no table: rich is not needed
