@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import os
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
@@ -543,7 +544,7 @@ def run_targets(
     block: int | None = None,
     sink: Callable[[int, dict[str, Outcome]], None] | None = None,
     engine: str = "auto",
-    overlap: bool = True,
+    overlap: bool | None = None,
 ) -> dict[str, Outcome]:
     """Per-sample value, margin and met of every target, without keeping trajectories.
 
@@ -569,11 +570,12 @@ def run_targets(
         with a compiled inverse CDF (:mod:`clustersim.accel.draws`) instead of the NumPy one
         (:mod:`clustersim.sampling.normal_cdf`).
         The engines agree to 1e-12 relative, not to the bit.
-    overlap : bool
+    overlap : bool, optional
         Compile (draw) the next chunk on a helper thread while this one is projected, so a
         second core does the drawing (the kernels and the compiled draws release the GIL).
         The numbers are the same to the bit either way; False keeps all work on the
-        calling thread.
+        calling thread. None (the default): overlap when this process may use two cores or
+        more (:func:`usable_cores`); on one core the helper would only add switching.
 
     Returns
     -------
@@ -585,6 +587,8 @@ def run_targets(
     kinds = [t.kind for t in scenario.targets.values()]
     kinds += (["pipelines"] if scenario.pipelines else []) + (["io"] if scenario.io else [])
     chosen = get_engine(resolve_engine(engine, work, kinds))
+    if overlap is None:
+        overlap = usable_cores() > 1
     if overlap:
         chunk = overlap_chunk(samples, chunk)
     # with a sink, every chunk is written into the same result buffers: fresh ones would
@@ -613,6 +617,14 @@ def run_targets(
         chosen.rates_layout(),
         overlap,
     )
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 #: overlapping runs are cut into at least this many chunks (when each keeps OVERLAP_MIN samples)

@@ -145,3 +145,32 @@ def test_the_helper_uses_the_callers_numpy_error_handling(
         run_targets(zhenjiang, samples=2_000, seed=2, chunk=1_000, engine="numpy")
     assert [mode for _, mode in seen] == ["raise", "raise"]
     assert all(name.startswith("clustersim-compile") for name, _ in seen)
+
+
+@pytest.mark.parametrize(("cores", "helper"), [(1, False), (2, True), (8, True)])
+def test_the_default_overlaps_when_two_cores_are_usable(
+    zhenjiang: Any, monkeypatch: pytest.MonkeyPatch, cores: int, helper: bool
+) -> None:
+    import clustersim.engine as engine_mod
+
+    monkeypatch.setattr(engine_mod, "usable_cores", lambda: cores)
+    original = compile_mod.ScenarioCompiler.compile
+    names: set[str] = set()
+
+    def spy(self: Any, **kw: Any) -> Any:
+        names.add(threading.current_thread().name)
+        return original(self, **kw)
+
+    monkeypatch.setattr(compile_mod.ScenarioCompiler, "compile", spy)
+    run_targets(zhenjiang, samples=2_000, seed=2, chunk=1_000, engine="numpy")
+    assert any(n.startswith("clustersim-compile") for n in names) is helper
+    assert (threading.current_thread().name in names) is not helper
+
+
+def test_usable_cores_is_this_process_affinity() -> None:
+    import os
+
+    from clustersim.engine import usable_cores
+
+    want = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert usable_cores() == want

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any, Protocol
 
+from clustersim.engine import usable_cores
 from clustersim.errors import ClusterSimError
 from clustersim.sweep.evaluate import (
     ChunkResult,
@@ -244,10 +245,7 @@ class Executor(Protocol):
 
 def default_workers() -> int:
     """All cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 class InProcessExecutor:
