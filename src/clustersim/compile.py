@@ -1128,12 +1128,13 @@ def _compile(
     shape: _Shape | None = None,
     rates_layout: RatesLayout = "year",
     growths: KeptGrowths | None = None,
+    scratch: dict[str, Array] | None = None,
 ) -> tuple[Compiled, _Shape]:
     """Compile ``sc`` (:func:`compile_scenario`'s arguments, checked). With ``shape`` (from an
     earlier compile of the same scenario with the same ``sample_all``), only what depends on
     the drawn values is worked out again: the ops' arrays, the history and their checks.
     ``growths`` keeps growth rates compiled from constants from one call to the next
-    (:attr:`_Context.growths`)."""
+    (:attr:`_Context.growths`), ``scratch`` the buffer the streams are drawn into."""
     years = np.arange(sc.base_year, sc.end_year + 1, dtype=np.int64)
     ctx = _Context(
         years,
@@ -1150,7 +1151,15 @@ def _compile(
     ctx.provenance = provenance
     ctx.growths = growths
     if shape is not None and shape.streamed and seed is not None and sample_all:
-        batch = uniform_streams(seed, spawn_key, shape.streamed, samples, offset)
+        # a compiler's chunks draw into one buffer: a fresh one of several MB a chunk is
+        # fresh pages, a page fault each, wherever malloc gives such blocks back to the
+        # system (the inverse CDFs make new arrays: nothing compiled keeps a view of it)
+        buf = scratch.get("streams") if scratch is not None else None
+        if buf is None or buf.shape != (samples, len(shape.streamed)):
+            buf = np.empty((samples, len(shape.streamed)), order="F")
+            if scratch is not None:
+                scratch["streams"] = buf
+        batch = uniform_streams(seed, spawn_key, shape.streamed, samples, offset, out=buf)
         ctx.streams = {p: batch[:, j] for j, p in enumerate(shape.streamed)}
     corr = shape.correlations if shape is not None else []
     if sc.shocks is not None:
@@ -1240,6 +1249,8 @@ class ScenarioCompiler:
         self._shape: _Shape | None = None
         #: growth rates compiled from constants alone, by path, reused by later calls
         self._growths: KeptGrowths = {}
+        #: buffers one call lends the next (the streams drawn at once), by use
+        self._scratch: dict[str, Array] = {}
         #: how many calls worked out the structure (1 after the first call)
         self.structure_compiles = 0
 
@@ -1275,6 +1286,7 @@ class ScenarioCompiler:
             shape,
             rates_layout=self.rates_layout,
             growths=self._growths,
+            scratch=self._scratch,
         )
         if shape is None:
             self._shape = got

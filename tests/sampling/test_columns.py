@@ -148,13 +148,9 @@ def _numpy_stream(seed: int, key: tuple[int, ...], n: int) -> np.ndarray:
     return np.random.Generator(np.random.PCG64(ss)).random(n) + 0.5 / 2.0**53
 
 
-@pytest.mark.parametrize(
-    "seed", [0, 1, 12345, 2**32 - 1, 2**32, 2**63 - 1, 2**64 + 5, 2**130 + 7]
-)
+@pytest.mark.parametrize("seed", [0, 1, 12345, 2**32 - 1, 2**32, 2**63 - 1, 2**64 + 5, 2**130 + 7])
 @pytest.mark.parametrize("spawn_key", [(), (0,), (7,), (2**32 + 1,), (3, 2**40)])
-def test_compiled_streams_are_numpys_seed_sequences(
-    seed: int, spawn_key: tuple[int, ...]
-) -> None:
+def test_compiled_streams_are_numpys_seed_sequences(seed: int, spawn_key: tuple[int, ...]) -> None:
     paths = ["a", "clusters.x.growth.rate", "region.gdp.base", ""]
     keys = [zlib.crc32(p.encode()) for p in paths]
     out = np.empty((len(paths), 700))
@@ -225,3 +221,14 @@ def test_uniform_streams_at_an_offset_are_uniform_stream_at_it(
         got = streams.uniform_streams(7, (), paths, n, offset)
         for j, p in enumerate(paths):
             np.testing.assert_array_equal(got[:, j], streams.uniform_stream(7, (), p, n, offset))
+
+
+def test_uniform_streams_fill_the_buffer_given() -> None:
+    paths = [f"clusters.c{i}.growth.rate" for i in range(5)]
+    buf = np.empty((1000, 5), order="F")
+    got = streams.uniform_streams(3, (), paths, 1000, 77, out=buf)
+    assert got is buf
+    np.testing.assert_array_equal(got, streams.uniform_streams(3, (), paths, 1000, 77))
+    for bad in (np.empty((1000, 5)), np.empty((999, 5), order="F"), np.empty((1000, 4), order="F")):
+        with pytest.raises(ValueError, match="Fortran-ordered float64 array of shape"):
+            streams.uniform_streams(3, (), paths, 1000, 77, out=bad)

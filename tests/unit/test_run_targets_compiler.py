@@ -69,3 +69,21 @@ def test_the_structure_is_compiled_once_and_chunks_equal_fresh_compiles(
     for tid, parts in want.items():
         np.testing.assert_array_equal(got[tid].value, np.concatenate([o.value for o in parts]))
         np.testing.assert_array_equal(got[tid].met, np.concatenate([o.met for o in parts]))
+
+
+def test_a_compilers_chunks_draw_their_streams_into_one_buffer() -> None:
+    """Later chunks of one size reuse the buffer their streams are drawn into (a fresh one
+    of several MB a chunk is fresh pages); another size gets its own."""
+    from clustersim.compile import ScenarioCompiler
+
+    sc = load_scenario(ROOT / "scenarios" / "zhenjiang-2026.yaml")
+    c = ScenarioCompiler(sc, seed=1, draw=True)
+    c.compile(samples=600)  # notes the streams, draws them one by one
+    assert "streams" not in c._scratch
+    c.compile(samples=600, offset=600)
+    buf = c._scratch["streams"]
+    assert buf.shape[0] == 600 and buf.flags.f_contiguous
+    c.compile(samples=600, offset=1200)
+    assert c._scratch["streams"] is buf
+    c.compile(samples=100, offset=1800)
+    assert c._scratch["streams"].shape[0] == 100

@@ -43,13 +43,21 @@ def install_streams(
 
 
 def uniform_streams(
-    seed: int, spawn_key: tuple[int, ...], paths: Sequence[str], n: int, offset: int = 0
+    seed: int,
+    spawn_key: tuple[int, ...],
+    paths: Sequence[str],
+    n: int,
+    offset: int = 0,
+    out: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """``uniform_stream(seed, spawn_key, path, n, offset)`` of every path, as the columns of
-    an ``(n, len(paths))`` Fortran-ordered array (each column contiguous). With the compiled
-    seeder installed all streams are seeded, advanced and drawn in one compiled call (the
-    same bits)."""
-    out = np.empty((n, len(paths)), order="F")
+    an ``(n, len(paths))`` Fortran-ordered array (each column contiguous): ``out`` when
+    given (of that shape and order), else a new one. With the compiled seeder installed all
+    streams are seeded, advanced and drawn in one compiled call (the same bits)."""
+    if out is None:
+        out = np.empty((n, len(paths)), order="F")
+    elif out.shape != (n, len(paths)) or not out.flags.f_contiguous or out.dtype != np.float64:
+        raise ValueError(f"out must be a Fortran-ordered float64 array of shape {(n, len(paths))}")
     if _STREAMS is not None and n >= _FILL_FROM:
         _STREAMS(seed, spawn_key, [zlib.crc32(p.encode()) for p in paths], out.T, offset)
         return out
