@@ -18,12 +18,11 @@ The trees alternate round by round, so a shared machine's load moves both alike.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
+
+from _trees import child_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,18 +63,9 @@ print(json.dumps(best))
 
 
 def run(tree: Path, n: int, keep: str) -> dict[str, float]:
-    env = dict(os.environ, PYTHONPATH=str(tree / "src"), CLUSTERSIM_KEEP_MEMORY=keep)
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(n)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    return child_json(
+        tree / "src", CHILD, [str(n)], str(tree), env={"CLUSTERSIM_KEEP_MEMORY": keep}
     )
-    if out.returncode:
-        raise SystemExit(f"measurement failed ({tree}):\n{out.stderr}")
-    doc: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return doc
 
 
 def main() -> None:

@@ -38,7 +38,6 @@ import argparse
 import importlib.util
 import json
 import math
-import os
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/_trees.py
+from _trees import child_json
 
 ROOT = Path(__file__).resolve().parents[2]
 SWEEP = ROOT / "sweeps" / "zhenjiang-mc.yaml"
@@ -88,19 +90,8 @@ print(json.dumps({
 
 
 def run(src: Path, n: int, workers: int, dask: str, store: str, engine: str) -> dict[str, object]:
-    env = dict(os.environ, PYTHONPATH=str(src))
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(SWEEP), str(n), str(workers), dask, store, engine],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"measurement failed ({src}, {workers}, {dask}, {store}):\n{out.stderr}")
-    doc: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
-    return doc
+    args = [str(SWEEP), str(n), str(workers), dask, store, engine]
+    return child_json(src, CHILD, args, f"{src}, {workers}, {dask}, {store}", cwd=ROOT)
 
 
 def export(commit: str, into: Path) -> Path:

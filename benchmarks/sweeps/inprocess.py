@@ -17,12 +17,13 @@ and their ratio are printed with the load average and the timed sweep's minor pa
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/_trees.py
+from _trees import child_json
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,19 +45,8 @@ with tempfile.TemporaryDirectory() as d:
 
 
 def run(tree: Path, n: int, store: str, engine: str) -> dict[str, object]:
-    env = dict(os.environ, PYTHONPATH=str(tree / "src"))
     sweep = str(ROOT / "sweeps" / "zhenjiang-mc.yaml")
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, sweep, str(n), store, engine],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode:
-        raise SystemExit(f"measurement failed ({tree}):\n{out.stderr}")
-    doc: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
-    return doc
+    return child_json(tree / "src", CHILD, [sweep, str(n), store, engine], str(tree))
 
 
 def main() -> None:
