@@ -24,6 +24,7 @@ import gc
 import os
 import statistics
 import time
+from functools import partial
 from typing import Any
 
 from clustersim.bench.runner import Workload, _prepare
@@ -66,15 +67,9 @@ def main() -> None:
         for s in (int(x) for x in args.samples.split(",")):
             kernel = _prepare(Workload("core_targets", s, 20, 12, engine, args.shocks))
             sc = synthetic_scenario(20, 12, shocks=args.shocks)
-
-            def e2e(overlap: bool, s: int = s, engine: str = engine, sc: Any = sc) -> None:
-                run_targets(sc, samples=s, seed=1, sink=_count, engine=engine, overlap=overlap)
-
-            def one() -> None:
-                e2e(False)
-
-            def two() -> None:
-                e2e(True)
+            kw = {"samples": s, "seed": 1, "sink": _count, "engine": engine}
+            one = partial(run_targets, sc, overlap=False, **kw)
+            two = partial(run_targets, sc, overlap=True, **kw)
 
             kernel()
             one()  # warm-up (numba compiles or loads its cache)

@@ -143,9 +143,10 @@ def test_both_clips_are_np_clip_with_scalar_bounds_on_signed_zeros_and_nan() -> 
 # --- many streams at once ---------------------------------------------------------------
 
 
-def _numpy_stream(seed: int, key: tuple[int, ...], n: int) -> np.ndarray:
-    ss = np.random.SeedSequence(seed, spawn_key=key)
-    return np.random.Generator(np.random.PCG64(ss)).random(n) + 0.5 / 2.0**53
+def _numpy_stream(seed: int, key: tuple[int, ...], n: int, offset: int = 0) -> np.ndarray:
+    bitgen = np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key))
+    bitgen.advance(offset)
+    return np.random.Generator(bitgen).random(n) + 0.5 / 2.0**53
 
 
 @pytest.mark.parametrize("seed", [0, 1, 12345, 2**32 - 1, 2**32, 2**63 - 1, 2**64 + 5, 2**130 + 7])
@@ -186,12 +187,6 @@ def test_uniform_streams_are_uniform_stream_column_by_column(
             )
 
 
-def _numpy_stream_at(seed: int, key: tuple[int, ...], n: int, offset: int) -> np.ndarray:
-    bitgen = np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key))
-    bitgen.advance(offset)
-    return np.random.Generator(bitgen).random(n) + 0.5 / 2.0**53
-
-
 @pytest.mark.parametrize("offset", [0, 1, 2, 7, 65_536, 2**20 + 3, 2**40 + 11, 2**64 - 1])
 @pytest.mark.parametrize("rows", [1, 4, 7, 9])  # the four-stream loop and its remainder
 def test_compiled_streams_advance_as_numpy_does(offset: int, rows: int) -> None:
@@ -199,7 +194,7 @@ def test_compiled_streams_advance_as_numpy_does(offset: int, rows: int) -> None:
     out = np.empty((rows, 600))
     draws.fill_streams(2026, (), keys, out, offset)
     for j, k in enumerate(keys):
-        np.testing.assert_array_equal(out[j], _numpy_stream_at(2026, (k,), 600, offset))
+        np.testing.assert_array_equal(out[j], _numpy_stream(2026, (k,), 600, offset))
 
 
 def test_compiled_streams_refuse_an_offset_outside_64_bits() -> None:

@@ -481,16 +481,7 @@ def _triangular_cols(ut, idx, c, out_t):  # type: ignore[no-untyped-def]  # prag
     n = ut.shape[1]
     for k in range(idx.shape[0]):
         fa, w, fc, a, b, ba, ca, bc, lo, hi = (
-            c[k, 0],
-            c[k, 1],
-            c[k, 2],
-            c[k, 3],
-            c[k, 4],
-            c[k, 5],
-            c[k, 6],
-            c[k, 7],
-            c[k, 8],
-            c[k, 9],
+            c[k, 0], c[k, 1], c[k, 2], c[k, 3], c[k, 4], c[k, 5], c[k, 6], c[k, 7], c[k, 8], c[k, 9]
         )
         src = ut[idx[k]]
         dst = out_t[idx[k]]
