@@ -98,8 +98,10 @@ def write_sweep(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-def runs_on_three_executors(sweep: Path, tmp_path: Path) -> dict[str, Any]:
-    """``run_sweep`` of ``sweep`` (trajectories kept) in process, on a 2-process pool (workers
+def runs_on_three_executors(
+    sweep: Path, tmp_path: Path, keep: tuple[str, ...] = ("trajectories",)
+) -> dict[str, Any]:
+    """``run_sweep`` of ``sweep`` (``keep``: trajectories) in process, on a 2-process pool (workers
     started as :func:`~clustersim.sweep.executors.start_method` chooses, and spawned), and on
     a 2-worker Dask LocalCluster, into ``tmp_path/one``, ``two``, ``spawned`` and ``dask``:
     the runs whose files must be the same bytes (skips without dask.distributed)."""
@@ -114,7 +116,7 @@ def runs_on_three_executors(sweep: Path, tmp_path: Path) -> dict[str, Any]:
     )
     for name, ex in pools:
         try:
-            runs[name] = run_sweep(sweep, out=tmp_path / name, executor=ex, keep=["trajectories"])
+            runs[name] = run_sweep(sweep, out=tmp_path / name, executor=ex, keep=list(keep))
         finally:
             ex.close()
     with (
@@ -127,6 +129,6 @@ def runs_on_three_executors(sweep: Path, tmp_path: Path) -> dict[str, Any]:
             sweep,
             out=tmp_path / "dask",
             executor=DaskExecutor(client=client),
-            keep=["trajectories"],
+            keep=list(keep),
         )
     return runs

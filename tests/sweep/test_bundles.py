@@ -361,8 +361,9 @@ def test_binnings_from_one_sort_equal_partitioning_each_time() -> None:
 def test_stored_samples_written_by_pool_workers_bundle_too(
     linear, write_sweep, tmp_path: Path
 ) -> None:
-    """Every column stored: the workers write each chunk's samples part and partial and send
-    back one bundle per task; the parts are the in-process bytes, the summary its bits."""
+    """Every column stored: the workers write each chunk's partial and each samples part of
+    eight chunks, and send back one bundle per task (a task is one part's chunks); the parts
+    are the in-process bytes, the summary its bits."""
     import hashlib
 
     sweep = write_sweep(
@@ -379,9 +380,9 @@ def test_stored_samples_written_by_pool_workers_bundle_too(
     finally:
         ex.close()
     assert _summary(one) == _summary(two)
-    assert sorted(o.chunks for o in ex.seen if isinstance(o, TaskDone)) == tasks(
-        range(40), TASK_CHUNKS, 2
-    )
+    assert sorted(o.chunks for o in ex.seen if isinstance(o, TaskDone)) == [
+        tuple(range(k, k + 8)) for k in range(0, 40, 8)
+    ]
 
     def digest(d: Path) -> dict[str, str]:
         return {
@@ -391,4 +392,4 @@ def test_stored_samples_written_by_pool_workers_bundle_too(
         }
 
     a, b = digest(tmp_path / "one"), digest(tmp_path / "two")
-    assert len(a) == 80 and a == b
+    assert len(a) == 40 + 5 and a == b  # a partial a chunk, a samples part a task

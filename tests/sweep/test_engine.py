@@ -195,14 +195,16 @@ def test_auto_engine_takes_numba_for_large_sweeps_and_a_resume_keeps_its_engine(
 
 
 def test_parquet_parts_keep_sample_statistics_for_readers_that_filter(tmp_path):
-    """Parts carry min/max of ``sample`` (readers prune parts by it) and no statistics of the
-    random columns (a fifth of the write time, pruning nothing); filtering still works."""
+    """Parts carry min/max of ``sample`` per row group, a chunk each (readers prune by it),
+    and no statistics of the random columns (a fifth of the write time, pruning nothing);
+    filtering still works."""
     import pyarrow.dataset as ds
 
     sweep = _example_sweep(tmp_path)
     run_sweep(sweep, out=tmp_path / "o", workers=1)
-    part = sorted((tmp_path / "o" / "samples").glob("part-*.parquet"))[1]
-    meta = pq.read_metadata(part).row_group(0)
+    [part] = sorted((tmp_path / "o" / "samples").glob("part-*.parquet"))  # 6 chunks of 200
+    assert [pq.read_metadata(part).row_group(i).num_rows for i in range(6)] == [200] * 5 + [100]
+    meta = pq.read_metadata(part).row_group(1)
     cols = {meta.column(i).path_in_schema: meta.column(i) for i in range(meta.num_columns)}
     st = cols["sample"].statistics
     assert st is not None and st.has_min_max and (st.min, st.max) == (200, 399)

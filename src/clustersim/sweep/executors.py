@@ -111,16 +111,30 @@ Outcome = ChunkResult | ChunkDone | TaskDone
 TASK_CHUNKS = 8
 
 
-def tasks(chunks: Iterable[int], most: int, workers: int | None = None) -> list[tuple[int, ...]]:
+def tasks(
+    chunks: Iterable[int], most: int, workers: int | None = None, group: int = 1
+) -> list[tuple[int, ...]]:
     """``chunks`` cut into tasks of at most ``most`` consecutive chunks, in order.
 
     A task never spans a gap (a resumed sweep's done chunks): its chunks are one run. Given
     ``workers``, tasks shrink toward the end, each at most a ``2 * workers``-th of the chunks
     left (rounded up), so the last few are single chunks and the workers finish together
-    (a task of 8 chunks of zhenjiang-mc is about 0.4 s of one worker).
+    (a task of 8 chunks of zhenjiang-mc is about 0.4 s of one worker). With ``group`` > 1
+    (a worker writes samples parts of that many chunks: :attr:`ChunkJob.group`) each task is
+    the chunks of one part, whole (``most`` must be at least ``group``).
     """
     todo = list(chunks)
     out: list[tuple[int, ...]] = []
+    if group > 1:
+        if most < group:
+            raise ValueError(f"tasks of at most {most} chunks cannot hold parts of {group}")
+        runs: list[list[int]] = []
+        for k in todo:
+            if runs and runs[-1][-1] + 1 == k and runs[-1][0] // group == k // group:
+                runs[-1].append(k)
+            else:
+                runs.append([k])
+        return [tuple(r) for r in runs]
     i = 0
     while i < len(todo):
         left = len(todo) - i
@@ -159,6 +173,12 @@ class ChunkJob:
     ships: bool = True
 
     @property
+    def group(self) -> int:
+        """Chunks in one samples part of the sink this job writes to (1 without one): a
+        task holds whole parts, so the worker that runs it writes each of them."""
+        return int(getattr(self.sink, "part_chunks", 1)) if self.sink is not None else 1
+
+    @property
     def bundles(self) -> bool:
         """Whether a task of several chunks returns one :class:`TaskDone`: the worker writes
         each chunk (its samples, if stored, and its partial) itself, so only summaries travel
@@ -175,6 +195,10 @@ class ChunkJob:
         outs = [self(k) for k in chunks]
         done = [o for o in outs if isinstance(o, ChunkDone) and o.partial is not None]
         assert len(done) == len(outs), "a bundling job returns every chunk's partial"
+        held = getattr(self.sink, "held", None)
+        left = set(held()) & set(chunks) if held is not None else set()
+        if left:  # the rest of their part is another task's: these samples would be lost
+            raise ValueError(f"chunks {sorted(left)}: their samples part is not whole in this task")
         return TaskDone(
             chunks=tuple(o.chunk for o in done),
             rows=tuple(o.rows for o in done),
@@ -295,6 +319,10 @@ class InProcessExecutor:
             ahead[order[0]] = writer.submit(job.draw, order[0])
         at = 0
         written: list[ChunkDone] = []  # the current task's chunks, written by two helpers
+        # chunks waiting for a helper; with samples parts of several chunks, also the next
+        # part's while the last chunk of a part writes the whole of it (the others' writes
+        # only hold their tables): without them this thread would wait for that write
+        bound = self.depth + helpers - 1 + (job.group - 1)
 
         def collect() -> TaskDone | None:
             fut, last = pending.popleft()
@@ -320,9 +348,7 @@ class InProcessExecutor:
                     last = i == len(run) - 1
                     fut = writer.submit(_write_chunk, job, res, done, last, failed)
                     pending.append((fut, last))
-                    while len(pending) > self.depth + helpers - 1 or (
-                        pending and pending[0][0].done()
-                    ):
+                    while len(pending) > bound or (pending and pending[0][0].done()):
                         got = collect()
                         if got is not None:
                             yield got
@@ -461,7 +487,7 @@ class LocalPoolExecutor:
         import warnings
 
         todo = list(chunks)
-        batches = tasks(todo, TASK_CHUNKS if job.bundles else 1, self.workers)
+        batches = tasks(todo, TASK_CHUNKS if job.bundles else 1, self.workers, job.group)
 
         method = self.method or start_method()
         self.started_with = method
@@ -672,7 +698,7 @@ class DaskExecutor:
         # kilobytes to a megabyte; one bundle for them all when the worker wrote them);
         # one chunk per task when samples travel back
         if job.bundles:
-            batches = tasks(todo, TASK_CHUNKS, n_workers)
+            batches = tasks(todo, TASK_CHUNKS, n_workers, job.group)
         else:
             per = 1 if job.ships else max(1, min(self.batch, len(todo) // (4 * n_workers)))
             batches = tasks(todo, per)

@@ -1,9 +1,11 @@
-"""Streaming Parquet sink of a sweep: one part file per chunk, written atomically.
+"""Streaming Parquet sink of a sweep: a part file per group of chunks, written atomically.
 
 Layout of the output directory::
 
     DIR/manifest.json                  what ran, with which versions, seed and chunk layout
-    DIR/samples/part-000000.parquet    one row per sample: inputs, target values, pass/fail
+    DIR/samples/part-000000.parquet    one row per sample: inputs, target values, pass/fail;
+                                       a part holds up to PART_CHUNKS consecutive chunks
+                                       (named by its first; one row group per chunk)
     DIR/trajectories/part-000000.parquet   (--keep trajectories) tidy series per sample
     DIR/chunks/part-000000.partial     the chunk's mergeable summary (written before its
                                        samples part, so a samples part that exists has one;
@@ -17,6 +19,14 @@ Layout of the output directory::
 temporary name (``.part-000000.parquet.<random>.tmp``, which dataset readers skip) and
 renamed when complete, so a part that exists is whole; a killed sweep leaves at most
 temporaries, removed on ``--resume``.
+
+A samples part holds :attr:`ParquetSink.part_chunks` chunks (:func:`part_chunks`: up to
+:data:`PART_CHUNKS`, :data:`PART_ROWS` samples): the Parquet writer's cost per column and
+file is most of a 4,096-sample chunk's (214 columns of zhenjiang-mc: ~23 ms a chunk alone,
+~15 ms in a part of eight), and a sweep of 10^6 samples is 31 files, not 245. The groups
+are fixed by the plan (chunk ``k`` is in the part of chunk ``k - k % part_chunks``), so
+every executor and a resumed sweep write the same parts; a part is written when the last
+of its chunks is, in chunk order whatever order they came in.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ import json
 import math
 import os
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -46,9 +57,12 @@ from clustersim.sweep.plan import SweepPlan
 from clustersim.sweep.sinks import STORE, Columns, chunk_columns, missing_columns
 
 __all__ = [
+    "PART_CHUNKS",
+    "PART_ROWS",
     "SAMPLE_COLUMNS",
     "ParquetSink",
     "load_arrays",
+    "part_chunks",
     "read_samples_long",
     "save_arrays",
     "sweep_samples",
@@ -57,6 +71,12 @@ __all__ = [
 
 #: the long form of a sweep's samples (the same columns as ``run --out``'s target_samples)
 SAMPLE_COLUMNS = ("sample", "target", "value", "margin", "met")
+
+#: at most this many chunks in one samples part (the process pool's and local Dask's tasks
+#: are this many chunks too: one worker writes a whole part)
+PART_CHUNKS = 8
+#: and at most this many samples (eight chunks of the default 4,096)
+PART_ROWS = 32_768
 
 _PART = re.compile(r"^part-(\d+)\.parquet$")
 _SUMMARY = re.compile(r"^part-(\d+)\.(partial|npz)$")
@@ -152,6 +172,23 @@ def _options(names: tuple[str, ...], types: tuple[pa.DataType, ...]) -> dict[str
     }
 
 
+def part_chunks(chunk_size: int, samples: bool, trajectories: bool) -> int:
+    """Chunks of ``chunk_size`` samples in one samples part: up to :data:`PART_CHUNKS`, of
+    at most :data:`PART_ROWS` samples; 1 when nothing per sample is stored (``samples``
+    False: no samples part) or with trajectories (each chunk's are ~50 MB to hold)."""
+    if not samples or trajectories:
+        return 1
+    return max(1, min(PART_CHUNKS, PART_ROWS // max(chunk_size, 1)))
+
+
+def _write_group(tables: list[pa.Table], where: Any) -> None:
+    """The chunks' tables as one file, a row group each (:func:`_write`'s options)."""
+    schema = tables[0].schema
+    with pq.ParquetWriter(where, schema, **_options(tuple(schema.names), tuple(schema.types))) as w:
+        for t in tables:
+            w.write_table(t, row_group_size=max(t.num_rows, 1))
+
+
 def _table(cols: dict[str, NDArray[Any]]) -> pa.Table:
     """The samples table of a chunk, every column declared without nulls (a sample's value
     is a number, NaN included, never missing): Parquet then writes no definition levels,
@@ -197,6 +234,27 @@ class ParquetSink:
         self.width = max(6, len(str(self.n_chunks - 1)))
         self.scenario_id = plan.scenario.id
         self._meta: list[tuple[Path, Any]] | None = None
+        #: chunks in one samples part (:func:`part_chunks`)
+        self.part_chunks = part_chunks(plan.chunk_size, bool(self.cols.names()), trajectories)
+        #: the tables of the chunks of parts not yet complete, by the part's first chunk
+        self._held: dict[int, dict[int, pa.Table]] = {}
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a worker gets the sink empty, with a lock of its own (a lock does not pickle)
+        state = dict(self.__dict__)
+        state["_held"] = {}
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def group(self, chunk: int) -> range:
+        """The chunks of the samples part ``chunk`` is in."""
+        first = chunk - chunk % self.part_chunks
+        return range(first, min(first + self.part_chunks, self.n_chunks))
 
     @property
     def samples_dir(self) -> Path:
@@ -220,7 +278,8 @@ class ParquetSink:
         return new, new.with_suffix(".npz")
 
     def part(self, directory: Path, chunk: int) -> Path:
-        """The part file of ``chunk`` in ``directory``."""
+        """The part file named by ``chunk`` in ``directory`` (a samples part by the first
+        chunk of its group: :meth:`group`)."""
         return directory / f"part-{chunk:0{self.width}d}.parquet"
 
     def _expected_rows(self, chunk: int) -> int:
@@ -257,13 +316,14 @@ class ParquetSink:
             if not m:
                 continue
             k = int(m.group(1))
-            ok = 0 <= k < self.n_chunks and f == self.part(self.samples_dir, k)
-            ok = ok and bool(names) and k in with_summary
+            group = self.group(k) if 0 <= k < self.n_chunks else range(0)
+            ok = len(group) > 0 and group[0] == k and f == self.part(self.samples_dir, k)
+            ok = ok and bool(names) and all(c in with_summary for c in group)
             if ok:
                 try:
                     meta = pq.read_metadata(f)
                     ok = (
-                        meta.num_rows == self._expected_rows(k)
+                        meta.num_rows == sum(self._expected_rows(c) for c in group)
                         and meta.schema.to_arrow_schema().names == names
                     )
                 except (OSError, pa.ArrowException):
@@ -271,7 +331,7 @@ class ParquetSink:
             if ok and self.trajectories:
                 ok = self.part(self.trajectories_dir, k).exists()
             if ok:
-                done.add(k)
+                done.update(group)
             else:  # not a part of this layout, or damaged: recompute it
                 f.unlink(missing_ok=True)
         if not names:  # nothing per sample: a chunk is complete when its summary is
@@ -282,7 +342,9 @@ class ParquetSink:
         return done
 
     def write(self, res: ChunkResult) -> int:
-        """Write chunk ``res.chunk``: trajectories, its summary, then its samples part."""
+        """Write chunk ``res.chunk``: trajectories, its summary, then its samples part, or
+        hold its samples until the other chunks of its part are written (the bytes of the
+        part are counted with the chunk that completes it). Safe from several threads."""
         nbytes = 0
         if self.trajectories:
             nbytes += _atomic(
@@ -298,12 +360,30 @@ class ParquetSink:
         if res.partial is not None:
             nbytes += self.write_partial(res.chunk, res.partial)
         cols = chunk_columns(self.cols, res)
-        if cols:
-            table = _table(cols)
-            nbytes += _atomic(
+        if not cols:
+            return nbytes
+        table = _table(cols)
+        group = self.group(res.chunk)
+        if len(group) == 1:
+            return nbytes + _atomic(
                 self.part(self.samples_dir, res.chunk), lambda tmp: _write(table, tmp)
             )
-        return nbytes
+        with self._lock:
+            held = self._held.setdefault(group[0], {})
+            held[res.chunk] = table
+            if len(held) < len(group):
+                return nbytes
+            del self._held[group[0]]
+        tables = [held[c] for c in group]
+        return nbytes + _atomic(
+            self.part(self.samples_dir, group[0]), lambda tmp: _write_group(tables, tmp)
+        )
+
+    def held(self) -> list[int]:
+        """The chunks whose samples wait for the rest of their part (none once every chunk
+        of the sweep is written)."""
+        with self._lock:
+            return sorted(c for held in self._held.values() for c in held)
 
     def write_partial(self, chunk: int, partial: Partial) -> int:
         """Write ``chunks/part-N.partial``, the chunk's mergeable summary (atomically)."""
@@ -360,7 +440,7 @@ class ParquetSink:
     # -- reading -----------------------------------------------------------------------------
     def parts(self) -> list[Path]:
         """Every samples part in chunk order; an error when one is missing."""
-        files = [self.part(self.samples_dir, k) for k in range(self.n_chunks)]
+        files = [self.part(self.samples_dir, k) for k in range(0, self.n_chunks, self.part_chunks)]
         missing = [f for f in files if not f.exists()]
         if missing:
             raise ClusterSimError(

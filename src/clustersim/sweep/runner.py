@@ -407,6 +407,9 @@ def run_sweep(
                     if time.monotonic() - last > _MANIFEST_EVERY:
                         last = time.monotonic()
                         _write_manifest(out_dir, manifest)
+            held = getattr(sink, "held", None)
+            if held is not None and held():  # pragma: no cover - every part's chunks ran
+                raise ClusterSimError(f"chunks {held()}: their samples part was not written")
         except BaseException:
             if manifest is not None:
                 finish(
