@@ -153,3 +153,17 @@ def test_a_task_that_splits_a_part_is_refused(sweep: Path, tmp_path: Path) -> No
         job.task((0, 1, 2))
     assert job.task((16, 17, 18)).chunks == (16, 17, 18)
     assert (tmp_path / "o" / "samples" / "part-000016.parquet").exists()
+
+
+def test_the_command_line_counts_the_part_files(sweep: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from clustersim.cli import app
+
+    runner = CliRunner()
+    for lang, want in (("en", "(3 parts)"), ("zh", "（3 个分块文件）")):
+        out = tmp_path / lang
+        r = runner.invoke(app, ["sweep", str(sweep), "--out", str(out), "-w", "1", "--lang", lang])
+        assert r.exit_code == 0, r.output
+        assert want in r.output.replace("\n", "")
+        assert len(list((out / "samples").glob("part-*.parquet"))) == 3
