@@ -282,10 +282,11 @@ class InProcessExecutor:
     CDFs) of chunk ``k + 2``: the summary's and draws' compiled loops, Parquet's encoding
     and the compiled sketch merge release the GIL, so a second core does them. When the
     samples are stored (``job.ships``), writing their Parquet parts is the work of two
-    helpers (two chunks at a time) and the draws and summary stay on this thread. Tasks are
+    helpers (two chunks at a time; the one that writes the last chunk of a samples part
+    writes the part) and the draws and summary stay on this thread. Tasks are
     :func:`tasks` of :data:`TASK_CHUNKS` chunks, as a pool's, and the results are the same
-    bits as chunk by chunk. At most
-    ``depth`` evaluated chunks wait for the writer, so memory stays bounded; an error on the
+    bits as chunk by chunk. At most ``depth`` evaluated chunks (and, with samples parts of
+    several chunks, a part's more) wait for the writer, so memory stays bounded; an error on the
     writer is raised here, and on any exit the write under way is finished (each file is
     written atomically either way). ``depth=0``: no writer thread, each chunk evaluated,
     summarised and written in turn on this thread (one core).
