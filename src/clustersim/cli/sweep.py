@@ -197,7 +197,7 @@ def sweep(
     print_parts(out, [*lines, *res.summary.parts(lang_)])
     for p in res.written[:2]:
         out.print(escape(word("wrote", lang_, path=p)))
-    parts = -(-res.plan.n_chunks // getattr(res.sink, "part_chunks", 1))  # of several chunks
+    parts = -(-res.plan.n_chunks // res.sink.part_chunks)  # a part holds several chunks
     out.print(word("sweep_wrote_parts", lang_, out=res.out, parts=parts), markup=False)
 
 

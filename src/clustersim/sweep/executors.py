@@ -66,8 +66,15 @@ __all__ = [
 class Sink(Protocol):
     """Where chunk results go (see :mod:`clustersim.sweep.sinks`)."""
 
+    #: chunks in one samples part: a worker that writes must get whole parts
+    part_chunks: int
+
     def write(self, res: ChunkResult) -> int:
         """Store one chunk (atomically); return the bytes written."""
+        ...
+
+    def held(self) -> list[int]:
+        """Chunks whose samples wait for the rest of their part."""
         ...
 
 
@@ -176,7 +183,7 @@ class ChunkJob:
     def group(self) -> int:
         """Chunks in one samples part of the sink this job writes to (1 without one): a
         task holds whole parts, so the worker that runs it writes each of them."""
-        return int(getattr(self.sink, "part_chunks", 1)) if self.sink is not None else 1
+        return self.sink.part_chunks if self.sink is not None else 1
 
     @property
     def bundles(self) -> bool:
@@ -195,8 +202,7 @@ class ChunkJob:
         outs = [self(k) for k in chunks]
         done = [o for o in outs if isinstance(o, ChunkDone) and o.partial is not None]
         assert len(done) == len(outs), "a bundling job returns every chunk's partial"
-        held = getattr(self.sink, "held", None)
-        left = set(held()) & set(chunks) if held is not None else set()
+        left = set(self.sink.held()) & set(chunks) if self.sink is not None else set()
         if left:  # the rest of their part is another task's: these samples would be lost
             raise ValueError(f"chunks {sorted(left)}: their samples part is not whole in this task")
         return TaskDone(

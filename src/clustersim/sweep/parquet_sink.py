@@ -143,7 +143,9 @@ def write_json_atomic(path: str | Path, doc: Any) -> None:
     _atomic(p, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def _write(table: pa.Table, where: Any) -> None:
+def _write(tables: Sequence[pa.Table], where: Any) -> None:
+    """Samples tables of one schema as one file, a row group each (a chunk's, or a part's
+    chunks' in chunk order)."""
     # Measured on zhenjiang-mc (python benchmarks/sweeps/encodings.py, ratios of one run):
     # the inputs are random doubles that ZSTD does not shrink (1,276 B/sample uncompressed
     # vs 1,168 with ZSTD everywhere, at 1.9x the write time), while the target columns do,
@@ -154,7 +156,10 @@ def _write(table: pa.Table, where: Any) -> None:
     # Min/max statistics are written for ``sample`` only (what a reader filters a sweep's
     # parts by): computing them for the other 200-odd columns was a fifth of the write
     # time, for statistics of random draws that prune nothing.
-    pq.write_table(table, where, **_options(tuple(table.schema.names), tuple(table.schema.types)))
+    schema = tables[0].schema
+    with pq.ParquetWriter(where, schema, **_options(tuple(schema.names), tuple(schema.types))) as w:
+        for t in tables:
+            w.write_table(t)  # a row group each (up to 1Mi rows, as pq.write_table)
 
 
 @functools.lru_cache(maxsize=8)
@@ -179,14 +184,6 @@ def part_chunks(chunk_size: int, samples: bool, trajectories: bool) -> int:
     if not samples or trajectories:
         return 1
     return max(1, min(PART_CHUNKS, PART_ROWS // max(chunk_size, 1)))
-
-
-def _write_group(tables: list[pa.Table], where: Any) -> None:
-    """The chunks' tables as one file, a row group each (:func:`_write`'s options)."""
-    schema = tables[0].schema
-    with pq.ParquetWriter(where, schema, **_options(tuple(schema.names), tuple(schema.types))) as w:
-        for t in tables:
-            w.write_table(t, row_group_size=max(t.num_rows, 1))
 
 
 def _table(cols: dict[str, NDArray[Any]]) -> pa.Table:
@@ -366,7 +363,7 @@ class ParquetSink:
         group = self.group(res.chunk)
         if len(group) == 1:
             return nbytes + _atomic(
-                self.part(self.samples_dir, res.chunk), lambda tmp: _write(table, tmp)
+                self.part(self.samples_dir, res.chunk), lambda tmp: _write([table], tmp)
             )
         with self._lock:
             held = self._held.setdefault(group[0], {})
@@ -376,7 +373,7 @@ class ParquetSink:
             del self._held[group[0]]
         tables = [held[c] for c in group]
         return nbytes + _atomic(
-            self.part(self.samples_dir, group[0]), lambda tmp: _write_group(tables, tmp)
+            self.part(self.samples_dir, group[0]), lambda tmp: _write(tables, tmp)
         )
 
     def held(self) -> list[int]:
@@ -432,7 +429,7 @@ class ParquetSink:
         samples = 0.0
         if cols:
             buf = io.BytesIO()
-            _write(_table(cols), buf)
+            _write([_table(cols)], buf)
             samples = buf.tell() / max(res.n, 1)
         traj = size(self._trajectories(res)) / max(res.n, 1) if self.trajectories else 0.0
         return samples, traj

@@ -137,6 +137,8 @@ class ResultSink(Protocol):
     #: whether a worker process may write to it directly (a shared disk), or results must
     #: come back to the process that owns it
     shareable: bool
+    #: chunks in one samples part (a sink that holds a part's chunks until its last one)
+    part_chunks: int
 
     def prepare(self, *, resume: bool) -> set[int]:
         """Get ready to write; return the chunks already complete (when resuming)."""
@@ -158,11 +160,16 @@ class ResultSink(Protocol):
         """Store one chunk's partial summary alone (nothing per sample to write)."""
         ...
 
+    def held(self) -> list[int]:
+        """Chunks written whose samples wait for the rest of their part (none at the end)."""
+        ...
+
 
 class MemorySink:
     """Keeps every chunk's table in memory (``run_sweep(..., out=None)``)."""
 
     shareable = False
+    part_chunks = 1  # every chunk kept as it comes
 
     def __init__(
         self, plan: SweepPlan, *, trajectories: bool = False, store: tuple[str, ...] = STORE
@@ -196,6 +203,9 @@ class MemorySink:
     def write_partial(self, chunk: int, partial: Partial) -> int:
         self.partials[chunk] = partial
         return 0
+
+    def held(self) -> list[int]:
+        return []
 
     def columns(self, names: Sequence[str]) -> dict[str, NDArray[Any]]:
         missing_columns(self.cols, names)
