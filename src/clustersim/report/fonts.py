@@ -85,14 +85,21 @@ def css_font_face(text: str) -> str:
     The subset is a WOFF file in a ``data:`` URL, so the page needs no network and no
     installed CJK font. Returns ``""`` when ``text`` has no character the font covers.
     """
+    # the distinct characters first: ``text`` is a whole page, megabytes of it the charts'
+    # SVG (a set of its characters is built at C speed; a Python loop over them took ~0.1 s)
+    unicodes = tuple(sorted(({ord(c) for c in set(text)} & font_charmap()) | {0x20}))
+    if len(unicodes) <= 1:
+        return ""
+    return _font_face(unicodes)
+
+
+@functools.lru_cache(maxsize=16)
+def _font_face(unicodes: tuple[int, ...]) -> str:
+    """:func:`css_font_face` of these code points (subsetting takes ~0.6 s: a page made
+    again with the same characters, in another format or after a rerun, reuses it)."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    # the distinct characters first: ``text`` is a whole page, megabytes of it the charts'
-    # SVG (a set of its characters is built at C speed; a Python loop over them took ~0.5 s)
-    unicodes = sorted(({ord(c) for c in set(text)} & font_charmap()) | {0x20})
-    if len(unicodes) <= 1:
-        return ""
     opts = subset.Options()
     opts.flavor = "woff"
     opts.layout_features = ["kern", "palt"]
