@@ -19,8 +19,8 @@ scenario cache validates both times. ``--no-cache-runs`` adds a third run with
 without, given its dependencies: the command line's settings (fewer garbage collections,
 OpenBLAS's idle threads asleep), import NumPy, ``numpy.random``, pydantic (one model
 class), rich, PyYAML and platformdirs, and parse a typer command with the 16 parameters of
-``clustersim run``, of the same types (typer 0.2x builds a pydantic ``TypeAdapter`` for
-each parameter it parses). No project code runs: what the project's own code adds is the
+``clustersim run``, of the same types (typer 0.29 builds a pydantic ``TypeAdapter`` for
+each parameter it parses that is not a plain boolean flag). No project code runs: what the project's own code adds is the
 difference to a cache hit.
 
 ``--tree DIR`` runs another checkout's ``src`` (a before/after comparison runs both,
