@@ -96,7 +96,7 @@ def css_font_face(text: str) -> str:
 @functools.lru_cache(maxsize=16)
 def _font_face(unicodes: tuple[int, ...]) -> str:
     """:func:`css_font_face` of these code points (subsetting takes ~0.6 s: a page made
-    again with the same characters, in another format or after a rerun, reuses it)."""
+    again in this process with the same characters reuses it)."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 

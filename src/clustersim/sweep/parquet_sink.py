@@ -359,13 +359,8 @@ class ParquetSink:
         cols = chunk_columns(self.cols, res)
         if not cols:
             return nbytes
-        table = _table(cols)
-        group = self.group(res.chunk)
-        if len(group) == 1:
-            return nbytes + _atomic(
-                self.part(self.samples_dir, res.chunk), lambda tmp: _write([table], tmp)
-            )
-        with self._lock:
+        table, group = _table(cols), self.group(res.chunk)
+        with self._lock:  # (a part of one chunk is complete at once)
             held = self._held.setdefault(group[0], {})
             held[res.chunk] = table
             if len(held) < len(group):
