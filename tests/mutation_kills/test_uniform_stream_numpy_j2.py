@@ -22,6 +22,7 @@ def _by_hand(seed: int, path: str, n: int) -> np.ndarray:
 @pytest.mark.parametrize("n", [3, 600])
 def test_numpy_draws_without_the_compiled_drawer(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
     monkeypatch.setattr(streams, "_FILLER", None)
+    monkeypatch.setattr(streams, "_STREAMS", None)
     assert_array_equal(
         streams.uniform_stream(7, (), "region.gdp.growth", n), _by_hand(7, "region.gdp.growth", n)
     )

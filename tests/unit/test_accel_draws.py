@@ -203,6 +203,7 @@ def test_tail_passes_give_the_bits_of_one_value_at_a_time() -> None:
     assert_array_equal(z[tails].view(np.int64), ref.view(np.int64))
 
 
+@pytest.mark.parametrize("seeder", [True, False], ids=["compiled-seeder", "numpy-seeder"])
 @pytest.mark.parametrize(
     ("seed", "key", "path", "n", "offset"),
     [
@@ -212,15 +213,26 @@ def test_tail_passes_give_the_bits_of_one_value_at_a_time() -> None:
     ],
 )
 def test_compiled_uniforms_are_numpys_bits(
-    seed: int, key: tuple[int, ...], path: str, n: int, offset: int
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+    key: tuple[int, ...],
+    path: str,
+    n: int,
+    offset: int,
+    seeder: bool,
 ) -> None:
     """Importing accel.draws installs a compiled PCG64 in uniform_stream: the same doubles
-    as NumPy's Generator, seeded and advanced the same way."""
+    as NumPy's Generator, seeded and advanced the same way, whether the compiled code seeds
+    and advances the stream too (``install_streams``) or draws from NumPy's seeded
+    generator (``install_filler``, what is left without the seeder)."""
     import zlib
 
     from clustersim.sampling import streams
 
     assert streams._FILLER is not None  # accel.draws is imported above
+    assert streams._STREAMS is not None
+    if not seeder:
+        monkeypatch.setattr(streams, "_STREAMS", None)
     got = streams.uniform_stream(seed, key, path, n, offset)
     bitgen = np.random.PCG64(
         np.random.SeedSequence(seed, spawn_key=(*key, zlib.crc32(path.encode())))
