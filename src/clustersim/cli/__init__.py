@@ -43,6 +43,7 @@ import typer
 import typer.core
 
 from clustersim._version import __version__
+from clustersim.cli import coercion
 from clustersim.cli._common import Lang, fail, h, help_index, help_text, log, resolve_lang
 from clustersim.cli.config import load_settings
 from clustersim.errors import ClusterSimError
@@ -477,6 +478,7 @@ def main() -> None:
     argv = sys.argv[1:]
     only = _argv_command(argv)
     command = typer.main.get_command(build_app(only))
+    coercion.install(command)  # plain values without typer's pydantic adapters (0.1 s)
     try:
         lang = _argv_lang(argv) or resolve_lang(None, None, load_settings())
     except ClusterSimError:
