@@ -2,22 +2,21 @@
 plain values a command line carries.
 
 Typer 0.2x coerces every parameter it parses that is not a boolean flag through a pydantic
-``TypeAdapter`` built for it when it is first parsed, defaults included: importing the
-adapters' module (``pydantic.types``, ``annotated_types``, pydantic's plugin loader and
-``importlib.metadata``) and building ~18 adapters was ~0.1 s of CPU of a cold
-``clustersim run`` of 0.5-0.6 s (``benchmarks/cold_run.py``, ``benchmarks/README.md``).
+``TypeAdapter`` built for it when it is first parsed, defaults and ``--help`` included. That
+imports the adapters' module and, through pydantic's plugin loader, ``importlib.metadata``,
+and builds ~18 adapters for ``clustersim run``: 0.017 s of CPU of a cold cache-hit run of
+0.56 s (``benchmarks/cold_run.py``, ``benchmarks/README.md``, eleventh pass).
 
-:func:`install` gives each parameter of a command tree a coercion of its own
-(:class:`_Fast`) that reads a value typer's adapter would read the same way (an ``int`` or
-``float`` written plainly, a flag's ``bool``, a path, a string, a choice of an ``Enum``, a list of those, or
-a default already of its type) and hands anything else to typer's own coercion, built only
-then: a value out of a parameter's range, a malformed number, a choice not offered, a form
-this module does not know. So what a command accepts, the values it gets and the messages
-of its errors are typer's (``tests/cli/test_coercion.py`` compares them on every parameter
-of every command). With a typer without this machinery (``typer._coercion``),
-:func:`install` does nothing.
+:func:`install` gives each parameter of a command tree a coercion of its own (``_Fast``).
+It reads the values typer's adapter would read the same way: an ``int`` or ``float`` written
+plainly, a flag's ``bool``, a path, a string, a choice of an ``Enum``, a list of those, or a
+default already of its type. Anything else goes to typer's own coercion, built only then: a
+value out of a parameter's range, a malformed number, a choice not offered, a form this
+module does not know. So what a command accepts, the values it gets and the messages of its
+errors are typer's (``tests/cli/test_coercion.py`` compares them on every parameter of every
+command). With a typer without this machinery (``typer._coercion``), :func:`install` does
+nothing.
 """
-
 from __future__ import annotations
 
 import dataclasses
