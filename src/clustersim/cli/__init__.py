@@ -478,7 +478,7 @@ def main() -> None:
     argv = sys.argv[1:]
     only = _argv_command(argv)
     command = typer.main.get_command(build_app(only))
-    coercion.install(command)  # plain values without typer's pydantic adapters (0.1 s)
+    coercion.install(command)  # plain values without typer's pydantic adapters
     try:
         lang = _argv_lang(argv) or resolve_lang(None, None, load_settings())
     except ClusterSimError:

@@ -17,6 +17,7 @@ errors are typer's (``tests/cli/test_coercion.py`` compares them on every parame
 command). With a typer without this machinery (``typer._coercion``), :func:`install` does
 nothing.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -78,13 +79,21 @@ def _leaf(annotation: Any, info: Any, value: Any, ctx: Any, param: Any) -> Any:
     raise _Defer
 
 
+def _item(annotation: Any) -> Any:
+    """The item type of a ``list[X]`` annotation; None for any other."""
+    args = getattr(annotation, "__args__", None)
+    if getattr(annotation, "__origin__", None) is list and args is not None and len(args) == 1:
+        return args[0]
+    return None
+
+
 def _fast_annotation(annotation: Any, info: Any) -> bool:
     """Whether :func:`_leaf` (or a list of it) may read values of ``annotation``."""
     if getattr(info, "parser", None) is not None:
         return False
-    args = getattr(annotation, "__args__", None)
-    if getattr(annotation, "__origin__", None) is list and args is not None and len(args) == 1:
-        annotation = args[0]
+    item = _item(annotation)
+    if item is not None:
+        annotation = item
     if annotation in (str, bool, int, float):
         return True
     if annotation is Path:
@@ -160,12 +169,12 @@ def _fast_class(base: type, build: Any) -> Any:
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
             info, annotation = self.parameter_info, self.annotation
             try:
-                args = getattr(annotation, "__args__", None)
-                if getattr(annotation, "__origin__", None) is list and args:
-                    if not isinstance(value, list | tuple):
-                        raise _Defer
-                    return [_leaf(args[0], info, v, ctx, param) for v in value]
-                return _leaf(annotation, info, value, ctx, param)
+                item = _item(annotation)
+                if item is None:
+                    return _leaf(annotation, info, value, ctx, param)
+                if not isinstance(value, list | tuple):
+                    raise _Defer
+                return [_leaf(item, info, v, ctx, param) for v in value]
             except _Defer:
                 return build(self.descriptor)._coerce_value(value, param=param, ctx=ctx)
 

@@ -104,9 +104,7 @@ def uniform_stream(
     if _STREAMS is not None and n >= _FILL_FROM:
         # seeded, advanced and drawn in one compiled call (the same bits): NumPy's
         # SeedSequence and PCG64 objects cost ~20 us a path, a fifth of 25,000 draws
-        out = np.empty(n)
-        _STREAMS(seed, spawn_key, [zlib.crc32(path.encode())], out[None, :], offset)
-        return out
+        return uniform_streams(seed, spawn_key, (path,), n, offset)[:, 0]
     ss = np.random.SeedSequence(seed, spawn_key=(*spawn_key, zlib.crc32(path.encode())))
     bitgen = np.random.PCG64(ss)
     if offset:
