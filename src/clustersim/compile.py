@@ -9,6 +9,7 @@ graph in dependency order, and compiles metrics and targets into expression tree
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -1218,6 +1219,8 @@ class ScenarioCompiler:
 
     Each call returns exactly what :func:`compile_scenario` returns for the same arguments
     (the compiled targets and metrics are shared between the calls' results, read only).
+    Two threads may compile at once (each draws into buffers of its own); the first call
+    of each then works the structure out, the same either way.
 
     Parameters
     ----------
@@ -1249,8 +1252,9 @@ class ScenarioCompiler:
         self._shape: _Shape | None = None
         #: growth rates compiled from constants alone, by path, reused by later calls
         self._growths: KeptGrowths = {}
-        #: buffers one call lends the next (the streams drawn at once), by use
-        self._scratch: dict[str, Array] = {}
+        #: buffers one call lends the next (the streams drawn at once), by thread, then by
+        #: use: chunks compiled on two threads at once (``run_targets``) draw into their own
+        self._scratch: dict[int, dict[str, Array]] = {}
         #: how many calls worked out the structure (1 after the first call)
         self.structure_compiles = 0
 
@@ -1286,7 +1290,7 @@ class ScenarioCompiler:
             shape,
             rates_layout=self.rates_layout,
             growths=self._growths,
-            scratch=self._scratch,
+            scratch=self._scratch.setdefault(threading.get_ident(), {}),
         )
         if shape is None:
             self._shape = got

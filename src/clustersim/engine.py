@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import math
 import os
 from collections.abc import Callable, Generator
@@ -35,6 +36,8 @@ from clustersim.scenario.models import Scenario
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from clustersim.engines.base import Buffers
 
 __all__ = [
     "lever_levels",
@@ -571,11 +574,15 @@ def run_targets(
         (:mod:`clustersim.sampling.normal_cdf`).
         The engines agree to 1e-12 relative, not to the bit.
     overlap : bool, optional
-        Compile (draw) the next chunk on a helper thread while this one is projected, so a
-        second core does the drawing (the kernels and the compiled draws release the GIL).
-        The numbers are the same to the bit either way; False keeps all work on the
-        calling thread. None (the default): overlap when this process may use two cores or
-        more (:func:`usable_cores`); on one core the helper would only add switching.
+        Use a second core. With the numba engine (whose kernel and compiled draws release
+        the GIL: ``Engine.parallel_chunks``) two threads each compile (draw) and project
+        whole chunks, :data:`PARALLEL_THREADS` chunks at a time, while the calling thread
+        hands the outcomes to ``sink`` in order; with the NumPy engines a helper thread
+        compiles the next chunk while this one is projected (two NumPy kernels side by
+        side take as long as one after the other). The numbers are the same to the bit
+        either way; False keeps all work on the calling thread. None (the default):
+        overlap when this process may use two cores or more (:func:`usable_cores`); on one
+        core the threads would only add switching.
 
     Returns
     -------
@@ -589,19 +596,13 @@ def run_targets(
     chosen = get_engine(resolve_engine(engine, work, kinds))
     if overlap is None:
         overlap = usable_cores() > 1
-    if overlap:
+    threads = 1
+    if overlap and chosen.parallel_chunks:
+        threads = PARALLEL_THREADS  # the chunks' sizes: parallel_sizes
+    elif overlap:
         chunk = overlap_chunk(samples, chunk)
-    # with a sink, every chunk is written into the same result buffers: fresh ones would
-    # cost a page fault per 4 KiB (~40 ns a sample)
-    reuse: dict[str, NDArray[Any]] = {}
 
-    def evaluate(comp: Compiled, specs: list[Any]) -> dict[str, Outcome]:
-        out = None
-        if sink is not None:
-            if not reuse:
-                bufs = result_buffers(len(specs), min(chunk, samples))
-                reuse.update(zip(("value", "margin", "met"), bufs, strict=True))
-            out = reuse
+    def evaluate(comp: Compiled, out: Buffers | None) -> dict[str, Outcome]:
         return chosen.evaluate(comp, block=block, out=out)
 
     if seed is None and samples > 1:
@@ -616,6 +617,7 @@ def run_targets(
         chosen.inverse_normal(),
         chosen.rates_layout(),
         overlap,
+        threads,
     )
 
 
@@ -631,6 +633,10 @@ def usable_cores() -> int:
 OVERLAP_CHUNKS = 4
 #: the fewest samples of a chunk cut smaller for overlap
 OVERLAP_MIN = 8192
+#: threads that compile and evaluate chunks side by side when the engine allows it
+#: (``Engine.parallel_chunks``) and the process may use two cores or more; more were not
+#: measured (this machine has two)
+PARALLEL_THREADS = 2
 
 
 def overlap_chunk(samples: int, chunk: int) -> int:
@@ -644,6 +650,55 @@ def overlap_chunk(samples: int, chunk: int) -> int:
     if samples >= OVERLAP_CHUNKS * chunk:
         return chunk
     return min(chunk, max(OVERLAP_MIN, -(-samples // OVERLAP_CHUNKS)))
+
+
+def parallel_chunk(samples: int, chunk: int, threads: int) -> int:
+    """The chunk size of a run of ``samples`` with chunks of at most ``chunk`` on ``threads``
+    threads: :func:`overlap_chunk`'s chunks made equal and their count a multiple of
+    ``threads``, so the threads finish together (one more chunk on one thread is a chunk's
+    time with the other idle). Fewer chunks when that keeps each within ``chunk`` (3 become
+    2), else more; a single chunk stays one."""
+    n = -(-samples // overlap_chunk(samples, chunk))
+    if n <= 1 or threads <= 1:
+        return overlap_chunk(samples, chunk)
+    down = n - n % threads
+    if down >= threads and -(-samples // down) <= chunk:
+        n = down
+    else:
+        n += -n % threads
+    return -(-samples // n)
+
+
+def parallel_sizes(samples: int, chunk: int, threads: int) -> list[int]:
+    """The chunks' sizes, in order, of a run of ``samples`` on ``threads`` threads
+    (:func:`_parallel_outcomes`): :func:`parallel_chunk`'s count of chunks, every
+    ``threads``-th (0, ``threads``, ...) a little larger than the others, never over ``chunk``.
+
+    The first thread starts at once; the others start when chunk 0 is compiled, so they have
+    one compile of its size less time. The threads take chunks in turn, the first thread
+    every ``threads``-th, so they finish together when its chunks are larger by that much
+    spread over its ``N / threads`` chunks: with a compile taking about as long as the
+    kernel of the same chunk, ``a - b = a * threads / (2 N)`` (4 chunks of 100,000 samples
+    on two threads: 28,571 and 21,429 in turn)."""
+    size = parallel_chunk(samples, chunk, threads)
+    n = -(-samples // size)
+    if n <= 1 or threads <= 1:
+        return [min(size, samples - a) for a in range(0, samples, size)]
+    firsts = -(-n // threads)  # chunks 0, threads, 2 threads, ...
+    shrink = 1.0 - threads / (2.0 * n)
+    big = min(chunk, round(samples / (firsts + (n - firsts) * shrink)))
+    rest, others = samples - firsts * big, n - firsts
+    small, extra = divmod(rest, others)
+    if small < 1:  # too few samples to shape: equal chunks
+        return [min(size, samples - a) for a in range(0, samples, size)]
+    sizes, k_other = [], 0
+    for k in range(n):
+        if k % threads == 0:
+            sizes.append(big)
+        else:
+            sizes.append(small + (1 if k_other < extra else 0))
+            k_other += 1
+    return sizes
 
 
 def _compiled_chunks(
@@ -679,16 +734,90 @@ def _compiled_chunks(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _buffer_set(targets: int, rows: int) -> Buffers:
+    """Result buffers for chunks of up to ``rows`` samples of ``targets`` targets (a chunk
+    with a sink is written into reused ones: fresh ones cost a page fault per 4 KiB, ~40 ns a
+    sample)."""
+    return dict(zip(("value", "margin", "met"), result_buffers(targets, rows), strict=True))
+
+
+def _parallel_outcomes(
+    compiler: ScenarioCompiler,
+    sizes: list[int],
+    outcome: Callable[[Compiled, Buffers | None], dict[str, Outcome]],
+    reuse: bool,
+    threads: int,
+) -> Generator[tuple[int, dict[str, Outcome]], None, None]:
+    """Each chunk's first sample and outcomes, in order, each chunk (of ``sizes`` samples,
+    from sample 0 on) compiled and evaluated on one of ``threads`` threads (the caller only
+    waits and consumes).
+
+    Chunk k is handed to the threads once chunk k - threads - 1 has been consumed, so at
+    most ``threads + 1`` chunks are in hand: one being consumed, the rest running or done.
+    With ``reuse`` chunk k's outcomes are written into buffer set ``k % (threads + 1)``,
+    which no other chunk in hand uses. An error of a chunk is raised when the caller asks
+    for that chunk, so errors come in the order of a run on one thread.
+
+    The second thread starts compiling when the first has compiled chunk 0 (and so worked
+    out the structure). Started together, both would compile at once, and go on doing so
+    in step, chunk after chunk: a compile is many short calls that release the GIL between
+    stretches of Python, and two of them side by side take as long as one after the other
+    (two 25,000-sample chunks: 8.1 ms either way), while a compile beside a kernel, which
+    holds the GIL only to start and end, loses little. Staggered by one compile, each
+    thread compiles while the other projects."""
+    import threading
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    starts = [0, *itertools.accumulate(sizes)][:-1]
+    rows = max(sizes)
+    errors = np.geterr()  # NumPy's error handling is per thread: the threads use the caller's
+    depth = threads + 1
+    slots: list[Buffers | None] = [None] * depth
+
+    first = threading.Event()
+
+    def task(k: int) -> dict[str, Outcome]:
+        start = starts[k]
+        if k == 1:
+            first.wait()
+        with np.errstate(**errors):
+            try:
+                comp = compiler.compile(samples=sizes[k], offset=start)
+            finally:
+                if k == 0:
+                    first.set()
+            out = None
+            if reuse:  # buffer set k % depth is this chunk's alone while it is in hand
+                out = slots[k % depth]
+                if out is None:
+                    out = slots[k % depth] = _buffer_set(len(comp.targets), rows)
+            return outcome(comp, out)
+
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="clustersim-chunk")
+    try:
+        ahead = deque(pool.submit(task, k) for k in range(min(depth, len(starts))))
+        for k, start in enumerate(starts):
+            outs = ahead.popleft().result()
+            yield start, outs  # the caller is done with chunk k when it asks for the next
+            if k + depth < len(starts):
+                ahead.append(pool.submit(task, k + depth))
+    finally:
+        # an error or an early stop of the caller: the chunks not started are dropped
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _run_chunks(
     scenario: Scenario,
     samples: int,
     seed: int | None,
     chunk: int,
     sink: Callable[[int, dict[str, Outcome]], None] | None,
-    evaluate: Callable[[Compiled, list[Any]], dict[str, Outcome]],
+    evaluate: Callable[[Compiled, Buffers | None], dict[str, Outcome]],
     inverse_normal: InverseNormal | None,
     rates_layout: RatesLayout = "year",
     overlap: bool = False,
+    threads: int = 1,
 ) -> dict[str, Outcome]:
     parts: dict[str, list[Outcome]] = {}
     keep_freed_memory()  # each chunk's arrays reuse the last one's pages (clustersim.malloc)
@@ -701,15 +830,24 @@ def _run_chunks(
         inverse_normal=inverse_normal,
         rates_layout=rates_layout,
     )
-    with contextlib.closing(_compiled_chunks(compiler, samples, chunk, overlap)) as chunks:
-        for start, comp in chunks:
-            specs = [ct.spec for ct in comp.targets.values()]
-            try:
-                outs = evaluate(comp, specs)
-            except ex.ExprError as exc:
-                raise ScenarioError(f"{comp.at('targets')}: {exc}") from exc
-            except FloatingPointError as exc:
-                raise ModelError(f"{exc}; check base values, growth and elasticities") from exc
+
+    def outcome(comp: Compiled, out: Buffers | None) -> dict[str, Outcome]:
+        try:
+            return evaluate(comp, out)
+        except ex.ExprError as exc:
+            raise ScenarioError(f"{comp.at('targets')}: {exc}") from exc
+        except FloatingPointError as exc:
+            raise ModelError(f"{exc}; check base values, growth and elasticities") from exc
+
+    # with a sink, the chunks are written into reused result buffers (_buffer_set)
+    chunks: Generator[tuple[int, dict[str, Outcome]], None, None]
+    sizes = parallel_sizes(samples, chunk, threads) if threads > 1 else []
+    if len(sizes) > 1:
+        chunks = _parallel_outcomes(compiler, sizes, outcome, sink is not None, threads)
+    else:
+        chunks = _serial_outcomes(compiler, samples, chunk, outcome, sink is not None, overlap)
+    with contextlib.closing(chunks):
+        for start, outs in chunks:
             if sink is not None:
                 sink(start, outs)
                 continue
@@ -723,3 +861,22 @@ def _run_chunks(
         )
         for tid, os_ in parts.items()
     }
+
+
+def _serial_outcomes(
+    compiler: ScenarioCompiler,
+    samples: int,
+    chunk: int,
+    outcome: Callable[[Compiled, Buffers | None], dict[str, Outcome]],
+    reuse: bool,
+    overlap: bool,
+) -> Generator[tuple[int, dict[str, Outcome]], None, None]:
+    """Each chunk's first sample and outcomes, in order, evaluated on the caller's thread
+    (the next chunk compiled on a helper thread meanwhile with ``overlap``); with ``reuse``
+    every chunk's outcomes are written into one set of buffers."""
+    out: Buffers | None = None
+    with contextlib.closing(_compiled_chunks(compiler, samples, chunk, overlap)) as compiled:
+        for start, comp in compiled:
+            if reuse and out is None:
+                out = _buffer_set(len(comp.targets), min(chunk, samples))
+            yield start, outcome(comp, out)

@@ -12,7 +12,7 @@ from scipy.special import ndtri as scipy_ndtri
 import clustersim as cs
 from clustersim.accel.draws import ndtri
 from clustersim.bench.workloads import synthetic_dict, synthetic_scenario
-from clustersim.engine import run_targets
+from clustersim.engine import PARALLEL_THREADS, run_targets
 from clustersim.engines import ENGINES
 from clustersim.sampling.normal_cdf import ndtri as numpy_ndtri
 from clustersim.values.numbers import Normal
@@ -61,9 +61,13 @@ def test_the_distributions_draw_with_it_only_when_given() -> None:
     assert ENGINES["projection"].inverse_normal() is None
 
 
-def test_run_targets_numba_uses_buffers_once_per_chunk_and_agrees() -> None:
-    """With a sink the kernel writes every chunk into the same buffers; what the sink
-    copies out equals the numpy engine's result (which draws with scipy)."""
+@pytest.mark.parametrize(("overlap", "buffers"), [(False, 1), (True, PARALLEL_THREADS + 1)])
+def test_run_targets_numba_reuses_buffers_chunk_after_chunk_and_agrees(
+    overlap: bool, buffers: int
+) -> None:
+    """With a sink the kernel writes every chunk into the same buffers (on one thread; one
+    set per chunk in hand on two); what the sink copies out equals the numpy engine's
+    result (which draws with scipy)."""
     sc = synthetic_scenario(12, 10)
     got: dict[str, list[np.ndarray]] = {}
     seen: set[int] = set()
@@ -73,9 +77,10 @@ def test_run_targets_numba_uses_buffers_once_per_chunk_and_agrees() -> None:
             got.setdefault(tid, []).append(o.value.copy())
             seen.add(id(o.value.base))
 
-    run_targets(sc, samples=1003, seed=8, chunk=250, sink=sink, engine="numba")
-    ref = run_targets(sc, samples=1003, seed=8, chunk=250, engine="numpy")
-    assert len(seen) == 1  # one buffer served all five chunks
+    kw = {"samples": 2003, "seed": 8, "chunk": 250}
+    run_targets(sc, sink=sink, engine="numba", overlap=overlap, **kw)
+    ref = run_targets(sc, engine="numpy", **kw)
+    assert len(seen) == buffers  # 8 or 10 chunks, 3 in hand at most when overlapped
     for tid, r in ref.items():
         v = np.concatenate(got[tid])
         scale = max(1.0, float(np.max(np.abs(r.value))))

@@ -13,6 +13,7 @@ import clustersim.compile as compile_mod
 from clustersim.compile import compile_scenario
 from clustersim.core.targets import Outcome
 from clustersim.engine import run_targets
+from clustersim.engines import get_engine
 from clustersim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,19 +72,34 @@ def test_the_structure_is_compiled_once_and_chunks_equal_fresh_compiles(
         np.testing.assert_array_equal(got[tid].met, np.concatenate([o.met for o in parts]))
 
 
-def test_a_compilers_chunks_draw_their_streams_into_one_buffer() -> None:
+def test_a_compilers_chunks_draw_their_streams_into_one_buffer_per_thread() -> None:
     """Later chunks of one size reuse the buffer their streams are drawn into (a fresh one
-    of several MB a chunk is fresh pages); another size gets its own."""
+    of several MB a chunk is fresh pages); another size gets its own, and so does another
+    thread (two threads compile chunks at once in run_targets), with the same numbers."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
     from clustersim.compile import ScenarioCompiler
 
     sc = load_scenario(ROOT / "scenarios" / "zhenjiang-2026.yaml")
     c = ScenarioCompiler(sc, seed=1, draw=True)
+    here = threading.get_ident()
     c.compile(samples=600)  # notes the streams, draws them one by one
-    assert "streams" not in c._scratch
+    assert "streams" not in c._scratch.get(here, {})
     c.compile(samples=600, offset=600)
-    buf = c._scratch["streams"]
+    buf = c._scratch[here]["streams"]
     assert buf.shape[0] == 600 and buf.flags.f_contiguous
-    c.compile(samples=600, offset=1200)
-    assert c._scratch["streams"] is buf
+    mine = c.compile(samples=600, offset=1200)
+    assert c._scratch[here]["streams"] is buf
+    with ThreadPoolExecutor(1) as pool:
+        theirs = pool.submit(lambda: c.compile(samples=600, offset=1200)).result()
+    (other,) = (v for k, v in c._scratch.items() if k != here)
+    assert other["streams"] is not buf and other["streams"].shape == buf.shape
+    assert c._scratch[here]["streams"] is buf
+    numpy_engine = get_engine("numpy")
+    ours, others = numpy_engine.evaluate(mine), numpy_engine.evaluate(theirs)
+    assert list(ours) == list(others) and len(ours) > 3
+    for tid, o in ours.items():
+        np.testing.assert_array_equal(others[tid].value, o.value)
     c.compile(samples=100, offset=1800)
-    assert c._scratch["streams"].shape[0] == 100
+    assert c._scratch[here]["streams"].shape[0] == 100

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import importlib.util
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,13 @@ __all__ = ["cache_dir", "evaluate_targets"]
 _LOADED: dict[str, Callable[..., None]] = {}
 
 
+#: kernels being called with the SLP vectoriser on (:func:`_slp_vectorize`), and its lock
+_SLP = {"users": 0, "old": 0}
+_SLP_LOCK = threading.Lock()
+#: loads of generated kernels (two threads may ask for the same one at once)
+_LOAD_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _slp_vectorize() -> Iterator[None]:
     """Let LLVM's SLP vectoriser run while a kernel compiles.
@@ -31,22 +39,38 @@ def _slp_vectorize() -> Iterator[None]:
     numba leaves it off by default (``NUMBA_SLP_VECTORIZE``); the generated kernels are
     written for it (lanes unrolled statement by statement) and run ~2-3x faster with it.
     Only numba's pass-builder reads the setting, when it compiles; the tests hold every
-    kernel to the NumPy core.
+    kernel to the NumPy core. Chunks run on two threads at once (``run_targets``): the
+    setting is numba's, for the whole process, so it is turned on by the first caller in
+    and restored by the last one out (a thread leaving while the other's call compiles
+    would otherwise turn it off under that compile).
     """
     from numba.core import config
 
-    old = getattr(config, "SLP_VECTORIZE", 0)
-    setattr(config, "SLP_VECTORIZE", 1)  # noqa: B010 (numba's config has no stubs)
+    with _SLP_LOCK:
+        if _SLP["users"] == 0:
+            _SLP["old"] = getattr(config, "SLP_VECTORIZE", 0)
+            setattr(config, "SLP_VECTORIZE", 1)  # noqa: B010 (numba's config has no stubs)
+        _SLP["users"] += 1
     try:
         yield
     finally:
-        setattr(config, "SLP_VECTORIZE", old)  # noqa: B010
+        with _SLP_LOCK:
+            _SLP["users"] -= 1
+            if _SLP["users"] == 0:
+                setattr(config, "SLP_VECTORIZE", _SLP["old"])  # noqa: B010
 
 
 def _load(source: str) -> Callable[..., None]:
     key = hashlib.sha256(source.encode()).hexdigest()[:20]
-    if key in _LOADED:
-        return _LOADED[key]
+    fn = _LOADED.get(key)
+    if fn is not None:
+        return fn
+    with _LOAD_LOCK:
+        return _LOADED.get(key) or _load_new(source, key)
+
+
+def _load_new(source: str, key: str) -> Callable[..., None]:
+    """Write (once) and import the kernel module of ``source``."""
     folder = cache_dir() / "kernels"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"k_{key}.py"

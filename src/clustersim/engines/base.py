@@ -32,6 +32,11 @@ class Engine(Protocol):
     name: ClassVar[str]
     #: one line for ``--help`` and docs
     summary: ClassVar[str]
+    #: whether chunks may be compiled and evaluated on two threads at once
+    #: (:func:`clustersim.engine.run_targets`): its kernel releases the GIL for its whole
+    #: call, so two of them run side by side (NumPy's blocks do not gain from a second
+    #: thread: it only compiles the next chunk beside them)
+    parallel_chunks: ClassVar[bool]
 
     def available(self) -> bool:
         """Whether the engine can run here (its optional dependency is installed)."""

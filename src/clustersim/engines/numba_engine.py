@@ -37,6 +37,7 @@ class NumbaEngine:
 
     name: ClassVar[str] = "numba"
     summary: ClassVar[str] = "a fused compiled kernel, needs pip install 'clustersim[accel]'"
+    parallel_chunks: ClassVar[bool] = True  # the kernel and the compiled draws release the GIL
 
     def available(self) -> bool:
         return importlib.util.find_spec("numba") is not None

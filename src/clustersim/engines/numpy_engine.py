@@ -21,6 +21,9 @@ class NumpyEngine:
 
     name: ClassVar[str] = "numpy"
     summary: ClassVar[str] = "the NumPy core in cache-sized sample blocks, always available"
+    # two NumPy kernels on two threads take as long as one after the other (the GIL between
+    # their array operations, and memory): the second thread only compiles the next chunk
+    parallel_chunks: ClassVar[bool] = False
 
     def available(self) -> bool:
         return True

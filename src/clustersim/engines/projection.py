@@ -141,6 +141,7 @@ class ProjectionEngine:
 
     name: ClassVar[str] = "projection"
     summary: ClassVar[str] = "every series in full, then the targets, as run does"
+    parallel_chunks: ClassVar[bool] = False  # NumPy throughout, as the NumPy engine
 
     def available(self) -> bool:
         return True
