@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 from clustersim.sweep import LocalPoolExecutor, run_sweep
-from clustersim.sweep.executors import TASK_CHUNKS, ChunkJob, Outcome, TaskDone, tasks
+from clustersim.sweep.executors import (
+    DASK_TASK_CHUNKS,
+    TASK_CHUNKS,
+    ChunkJob,
+    Outcome,
+    TaskDone,
+    tasks,
+)
 from clustersim.sweep.partial import Merged, Merger, Partial, Sketch, bundle, merge
 
 from .conftest import RATES
@@ -171,6 +178,10 @@ def test_tasks_shrink_toward_the_end_so_workers_finish_together() -> None:
     assert sizes[:28] == [8] * 28 and sizes[28:] == [6, 4, 3, 2, 2, 1, 1, 1, 1]
     assert [len(t) for t in tasks(range(10), TASK_CHUNKS, 2)] == [3, 2, 2, 1, 1, 1]
     assert [len(t) for t in tasks([0, 1, 2, 3, 7, 8], TASK_CHUNKS, 1)] == [3, 1, 1, 1]
+    # a local Dask cluster's tasks: at most 32 chunks and a quarter of those left (rounded up):
+    # 245 -> 32 (62), 213 -> 32, 181 -> 32, 149 -> 32 (38), 117 -> 30, 87 -> 22, 65 -> 17, ...
+    dask = [len(t) for t in tasks(range(245), DASK_TASK_CHUNKS, 2)]
+    assert dask == [32, 32, 32, 32, 30, 22, 17, 12, 9, 7, 5, 4, 3, 2, 2, 1, 1, 1, 1]
 
 
 def test_a_job_bundles_only_what_its_worker_wrote(linear, write_sweep, tmp_path: Path) -> None:
@@ -324,7 +335,7 @@ def test_dask_workers_that_write_their_chunks_bundle_them(
             client.submit = submit  # type: ignore[method-assign]
         # each worker evaluated the head of chunk 0 (its 50 rows) before its chunks
         assert [f.result() for f in prepared] == [50, 50]  # type: ignore[attr-defined]
-    assert sorted(calls) == tasks(range(64), TASK_CHUNKS, 2)
+    assert sorted(calls) == tasks(range(64), DASK_TASK_CHUNKS, 2)
     assert sorted(k for c in calls for k in c) == list(range(64))
     assert _summary(one) == _summary(dask)
     assert len(list((tmp_path / "dask" / "chunks").glob("part-*.partial"))) == 64
