@@ -269,3 +269,53 @@ def test_sketches_of_all_rows_at_once_equal_row_by_row() -> None:
             for name in ("keys", "counts", "lo", "hi"):
                 a, b = getattr(got, name), getattr(w, name)
                 assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), (trial, name)
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_the_bins_are_the_same_sorted_on_two_threads_or_one(
+    linear, write_sweep, monkeypatch: pytest.MonkeyPatch, cores: int
+) -> None:
+    """make_layout sorts the factors' columns on helper threads when two cores are usable:
+    the same bins, in factor order, as np.quantile of each column computed here, and no
+    thread left behind (a pool forks its workers only from a process with one thread)."""
+    import threading
+
+    import clustersim.engine as engine_mod
+    import clustersim.sweep.partial as partial_mod
+    from clustersim.sweep.partial import _binnings, _factor_column
+
+    sweep = write_sweep(
+        method="monte_carlo",
+        samples=3000,
+        seed=5,
+        chunk_size=500,
+        parameters={
+            RATES["c"]: {"range": [0.0, 0.1]},
+            RATES["d"]: {"dist": "normal", "mean": 0.05, "sd": 0.02},
+            RATES["e"]: {"range": [0.01, 0.03]},
+        },
+    )
+    res = run_sweep(sweep, workers=1, store=())
+    plan = res.plan
+    monkeypatch.setattr(engine_mod, "usable_cores", lambda: cores)
+    sorted_on: set[str] = set()
+    original = partial_mod._binnings
+
+    def spy(x, coarse, fine):  # type: ignore[no-untyped-def]
+        sorted_on.add(threading.current_thread().name.rsplit("_", 1)[0])
+        return original(x, coarse, fine)
+
+    monkeypatch.setattr(partial_mod, "_binnings", spy)
+    before = threading.active_count()
+    layout = make_layout(plan)
+    assert threading.active_count() == before
+    assert sorted_on == ({"clustersim-bins"} if cores > 1 else {"MainThread"})
+    index = {d.path: j for j, d in enumerate(plan.dims)}
+    assert len(layout.coarse) == len(plan.factors) == 3
+    for i, f in enumerate(plan.factors):
+        x = _factor_column(plan, index[f], None)
+        want = np.quantile(x, np.linspace(0, 1, 55)[1:-1])  # isqrt(3000) = 54 coarse bins
+        np.testing.assert_array_equal(layout.coarse[i].points[1:-1], want)
+        fine = _binnings(x, 54, 256)[1]
+        assert layout.fine[i].levels == fine.levels
+        np.testing.assert_array_equal(layout.fine[i].points, fine.points)
