@@ -3,11 +3,14 @@ to compile errors, kept through copies and pickling."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import clustersim as cs
 from clustersim.errors import ScenarioError
@@ -109,3 +112,85 @@ def test_provenance_survives_copies_and_pickling(files: tuple[Path, Path]) -> No
     assert back.provenance == prov and back == sc
     comp = cs.compile_scenario(sc)
     assert comp.provenance is prov
+
+
+# --- merging a child over its parent: the origins follow the merged document -------------------
+
+_scalars = st.one_of(
+    st.integers(-3, 3), st.floats(-1, 1, allow_nan=False), st.text("ab", max_size=2)
+)
+_docs = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from("abcd"), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def _origins_of(doc: object, file: str, key: tuple[str, ...] = ()) -> dict[tuple[str, ...], Origin]:
+    """An origin for every node of ``doc`` (as the YAML reader gives: mapping keys and list
+    indices as text), numbered in document order."""
+    out: dict[tuple[str, ...], Origin] = {}
+
+    def walk(v: object, k: tuple[str, ...]) -> None:
+        if k:
+            out[k] = Origin(file, len(out) + 1)
+        items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
+        for kk, vv in items:
+            walk(vv, (*k, str(kk)))
+
+    walk(doc, key)
+    return out
+
+
+def _merge_by_scans(base, child, key, origins, child_origins, overridden) -> None:  # type: ignore[no-untyped-def]
+    """The merge as it was before overriding a scalar skipped the scans: every replaced
+    value drops all origins under its key and takes the child's, found by a scan of all."""
+    from clustersim.scenario.loader import _retagged
+
+    for k, v in child.items():
+        kk = (*key, str(k))
+        old = base.get(k)
+        if k in base and kk in origins:
+            overridden.setdefault(kk, []).append(origins[kk])
+        if v is None:
+            if k in base:
+                base.pop(k)
+                for p in [p for p in origins if p[: len(kk)] == kk]:
+                    del origins[p]
+            else:
+                base[k] = None
+                origins.update({p: o for p, o in child_origins.items() if p[: len(kk)] == kk})
+            continue
+        if isinstance(v, dict) and isinstance(old, dict) and not _retagged(old, v):
+            origins[kk] = child_origins.get(kk, origins.get(kk, Origin("?", 0)))
+            _merge_by_scans(old, v, kk, origins, child_origins, overridden)
+        else:
+            base[k] = copy.deepcopy(v)
+            for p in [p for p in origins if p[: len(kk)] == kk]:
+                del origins[p]
+            origins.update({p: o for p, o in child_origins.items() if p[: len(kk)] == kk})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from("abcd"), _docs, max_size=4),
+    st.dictionaries(st.sampled_from("abcd"), st.one_of(st.none(), _docs), max_size=4),
+)
+def test_merged_origins_equal_those_found_by_scanning(parent: dict, child: dict) -> None:  # type: ignore[type-arg]
+    """Overriding a scalar touches only its own key; the origins, their order and the
+    overridden lines equal the merge that scans every origin for each replaced value."""
+    from clustersim.scenario.loader import _merge
+
+    parent_origins, child_origins = _origins_of(parent, "p.yaml"), _origins_of(child, "c.yaml")
+    got = (copy.deepcopy(parent), dict(parent_origins), {})
+    want = (copy.deepcopy(parent), dict(parent_origins), {})
+    _merge(got[0], child, (), got[1], child_origins, got[2])
+    _merge_by_scans(want[0], child, (), want[1], child_origins, want[2])
+    assert got[0] == want[0]
+    assert list(got[1].items()) == list(want[1].items())
+    assert got[2] == want[2]
+    # and they mirror the merged document: every origin names a node of it
+    nodes = set(_origins_of(got[0], "-"))
+    assert set(got[1]) <= nodes
