@@ -682,15 +682,16 @@ def parallel_sizes(samples: int, chunk: int, threads: int) -> list[int]:
     on two threads: 28,571 and 21,429 in turn)."""
     size = parallel_chunk(samples, chunk, threads)
     n = -(-samples // size)
+    equal = [min(size, samples - a) for a in range(0, samples, size)]
     if n <= 1 or threads <= 1:
-        return [min(size, samples - a) for a in range(0, samples, size)]
+        return equal
     firsts = -(-n // threads)  # chunks 0, threads, 2 threads, ...
     shrink = 1.0 - threads / (2.0 * n)
     big = min(chunk, round(samples / (firsts + (n - firsts) * shrink)))
     rest, others = samples - firsts * big, n - firsts
     small, extra = divmod(rest, others)
-    if small < 1:  # too few samples to shape: equal chunks
-        return [min(size, samples - a) for a in range(0, samples, size)]
+    if small < 1:  # too few samples to shape
+        return equal
     sizes, k_other = [], 0
     for k in range(n):
         if k % threads == 0:
@@ -758,7 +759,7 @@ def _parallel_outcomes(
     which no other chunk in hand uses. An error of a chunk is raised when the caller asks
     for that chunk, so errors come in the order of a run on one thread.
 
-    The second thread starts compiling when the first has compiled chunk 0 (and so worked
+    The other threads start compiling when the first has compiled chunk 0 (and so worked
     out the structure). Started together, both would compile at once, and go on doing so
     in step, chunk after chunk: a compile is many short calls that release the GIL between
     stretches of Python, and two of them side by side take as long as one after the other
@@ -779,7 +780,7 @@ def _parallel_outcomes(
 
     def task(k: int) -> dict[str, Outcome]:
         start = starts[k]
-        if k == 1:
+        if 0 < k < threads:  # each other thread's first chunk
             first.wait()
         with np.errstate(**errors):
             try:

@@ -923,8 +923,6 @@ def generate(
 
 _REPLAY: dict[object, tuple[Generated, list[tuple[int, str]]] | None] = {}
 _REPLAY_MAX = 64
-#: what ``_REPLAY.get`` gives for a structure not seen (None: seen, not replayable)
-_UNSEEN: tuple[Generated, list[tuple[int, str]]] = (None, [])  # type: ignore[assignment]
 
 
 _LEAVES = (str, int, float, bool, type(None), np.float64, np.int64, np.bool_)
@@ -1017,11 +1015,13 @@ def generate_cached(
         hash(key)
     except TypeError:  # something without a key: no replay
         return generate(model, specs, derived)
-    # one lookup: another thread may clear the table between a test and a read
-    hit = _REPLAY.get(key, _UNSEEN)
-    if hit is None:
-        return generate(model, specs, derived)
-    if hit is not _UNSEEN:
+    try:  # one lookup: another thread may clear the table between a test and a read
+        hit = _REPLAY[key]
+    except KeyError:
+        pass
+    else:
+        if hit is None:
+            return generate(model, specs, derived)
         gen, slots = hit
         args = [
             first if j == -2 else _moved(arrays[j], how)
