@@ -14,7 +14,14 @@ memory kept as ``run_targets`` keeps it), medians over ``--rounds`` interleaved 
   ``evaluate`` of a compiled chunk) alone, and per sample;
 - two compiles one after the other and side by side on two threads;
 - two kernels one after the other and side by side;
-- a compile and a kernel one after the other and side by side.
+- a compile and a kernel one after the other and side by side;
+- what in a compile keeps it from running beside a kernel: a kernel side by side with the
+  chunk's normal quantiles alone, all of them in one call of the engine's inverse normal CDF
+  (which releases the GIL for the whole call: *kernel and draws*), and with the rest of a
+  compile, a compile whose inverse normal is a stand-in costing one array subtraction
+  (its Python and its many short NumPy calls: *kernel and compile's rest*). The last column
+  is how much the compile's rest adds to the kernel's time when side by side, against its own
+  time alone (1.0: it does not overlap the kernel at all).
 
 *Side by side / one after the other* near 0.5 means the two share the cores well; near 1.0,
 that the second thread buys nothing. The load average is printed beside the numbers.
@@ -28,11 +35,15 @@ import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
 
 from clustersim.bench.workloads import synthetic_scenario
 from clustersim.compile import ScenarioCompiler
 from clustersim.engines import get_engine
 from clustersim.malloc import keep_freed_memory
+from clustersim.sampling.normal_cdf import cephes_ndtri
 
 
 def _seconds(fn: Callable[[], object]) -> float:
@@ -64,9 +75,10 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.2f}; medians of {args.rounds} rounds")
     print(
         "| engine | chunk | compile / kernel alone (ms) | per sample (ns) "
-        "| two compiles: after / side by side (ms) | two kernels | compile and kernel |"
+        "| two compiles: after / side by side (ms) | two kernels | compile and kernel "
+        "| kernel and draws | kernel and compile's rest | rest's added time / its own |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.engines.split(","):
         engine = get_engine(name)
         if not engine.available():
@@ -84,6 +96,21 @@ def main() -> None:
                 for _ in range(2)
             ]
             comps = [c.compile(samples=n, offset=i * n) for i, c in enumerate(compilers)]
+            # the compile's rest: its inverse normal a stand-in of one array pass
+            rest = ScenarioCompiler(
+                sc,
+                seed=1,
+                inverse_normal=lambda u: np.subtract(u, 0.5),
+                rates_layout=engine.rates_layout(),
+            )
+            inverse = engine.inverse_normal() or cephes_ndtri
+            quantiles = np.random.default_rng(1).random(n * len(rest.compile(samples=n).params))
+
+            def draws(inverse: Callable[[Any], Any] = inverse, q: Any = quantiles) -> None:
+                inverse(q)
+
+            def rest_(n: int = n, rest: ScenarioCompiler = rest) -> None:
+                rest.compile(samples=n, offset=2 * n)
 
             def compile_(i: int, n: int = n, compilers: list[ScenarioCompiler] = compilers) -> None:
                 compilers[i].compile(samples=n, offset=(2 + i) * n)
@@ -92,20 +119,26 @@ def main() -> None:
                 engine.evaluate(comps[i])  # type: ignore[attr-defined]
 
             for _ in range(3):  # numba's cache, first touches
-                compile_(0), compile_(1), kernel(0), kernel(1)
+                compile_(0), compile_(1), kernel(0), kernel(1), draws(), rest_()
             rows = []
             for _ in range(args.rounds):
                 c, k = _seconds(lambda: compile_(0)), _seconds(lambda: kernel(0))
                 cc = _pairs(pool, lambda: compile_(0), lambda: compile_(1))
                 kk = _pairs(pool, lambda: kernel(0), lambda: kernel(1))
                 ck = _pairs(pool, lambda: compile_(1), lambda: kernel(0))
-                rows.append((c, k, *cc, *kk, *ck))
+                kd = _pairs(pool, lambda: kernel(0), draws)
+                kr = _pairs(pool, lambda: kernel(0), rest_)
+                r = _seconds(rest_)
+                rows.append((c, k, *cc, *kk, *ck, *kd, *kr, r, (kr[1] - k) / r))
             m = [1e3 * statistics.median(col) for col in zip(*rows, strict=True)]
             print(
                 f"| {name} | {n:,} | {m[0]:.2f} / {m[1]:.2f} | {1e6 * m[0] / n:.0f} / "
                 f"{1e6 * m[1] / n:.0f} | {m[2]:.2f} / {m[3]:.2f} ({m[3] / m[2]:.2f}) "
                 f"| {m[4]:.2f} / {m[5]:.2f} ({m[5] / m[4]:.2f}) "
-                f"| {m[6]:.2f} / {m[7]:.2f} ({m[7] / m[6]:.2f}) |",
+                f"| {m[6]:.2f} / {m[7]:.2f} ({m[7] / m[6]:.2f}) "
+                f"| {m[8]:.2f} / {m[9]:.2f} ({m[9] / m[8]:.2f}) "
+                f"| {m[10]:.2f} / {m[11]:.2f} ({m[11] / m[10]:.2f}) "
+                f"| {m[12]:.2f} ms: {m[13] / 1e3:.2f} |",
                 flush=True,
             )
     pool.shutdown()

@@ -57,6 +57,7 @@ WARM = 5
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chunks", type=int, default=40)
+    ap.add_argument("--chunk-size", type=int, default=4096)
     ap.add_argument("--engine", default=None, help="default: numba when installed, else numpy")
     ap.add_argument(
         "--fresh-compile", action="store_true", help="compile the whole scenario per chunk"
@@ -70,7 +71,11 @@ def main() -> None:
         partial.COMPILED = a.summary == "compiled"
     engine = a.engine or ("numba" if importlib.util.find_spec("numba") else "numpy")
     plan = plan_sweep(
-        load_sweep(ROOT / "sweeps" / "zhenjiang-mc.yaml", samples=4096 * (a.chunks + WARM))
+        load_sweep(
+            ROOT / "sweeps" / "zhenjiang-mc.yaml",
+            samples=a.chunk_size * (a.chunks + WARM),
+            chunk_size=a.chunk_size,
+        )
     )
     inv = get_engine(engine).inverse_normal()
     layout = make_layout(plan, inv)
