@@ -51,7 +51,8 @@ def test_the_writer_thread_writes_the_bytes_of_chunk_by_chunk(
 
 
 class _Gated(ParquetSink):
-    """Writing chunk k waits until chunk k + 1's evaluation has started (or 10 s)."""
+    """Writing chunk k waits until chunk k + 1's evaluation has started (or 10 s); the last
+    chunk has no next one to wait for."""
 
     def __init__(self, *a: Any, started: dict[int, threading.Event], **kw: Any) -> None:
         super().__init__(*a, **kw)
@@ -61,9 +62,10 @@ class _Gated(ParquetSink):
 
     def write(self, res: Any) -> int:
         self.threads.add(threading.current_thread().name)
-        nxt = self.started.setdefault(res.chunk + 1, threading.Event())
-        if nxt.wait(10):
-            self.overlapped.append(res.chunk)
+        if res.chunk + 1 < self.n_chunks:
+            nxt = self.started.setdefault(res.chunk + 1, threading.Event())
+            if nxt.wait(10):
+                self.overlapped.append(res.chunk)
         return super().write(res)
 
 
