@@ -60,9 +60,13 @@ def _in_children(work: Callable[[int], float], count: int) -> list[float]:
     os.write(go_w, b"x" * count)
     for pid in pids:
         os.waitpid(pid, 0)
-    os.close(w), os.close(go_r), os.close(go_w)
+    for fd in (w, go_r, go_w):
+        os.close(fd)
     with os.fdopen(r) as f:
-        return [float(x) for x in f.read().split()]
+        got = [float(x) for x in f.read().split()]
+    if len(got) != count:
+        raise RuntimeError(f"{count - len(got)} of {count} children failed")
+    return got
 
 
 def _python_loop(_: int) -> float:
@@ -73,31 +77,30 @@ def _python_loop(_: int) -> float:
     return (time.perf_counter() - t) * 1e3
 
 
-def _streaming(mb: int) -> Callable[[int], float]:
-    n = mb * 2**20 // 24  # three float64 arrays of n
-    a, b = np.random.default_rng(1).random(n), np.random.default_rng(2).random(n)
-    c = np.empty(n)
-    reps = max(3, 30_000 // mb)
+def _per_call(fn: Callable[[], object], reps: int) -> Callable[[int], float]:
+    """Work that calls ``fn`` once to warm, then ``reps`` times: ms a call."""
 
     def run(_: int) -> float:
-        np.add(a, b, out=c)
+        fn()
         t = time.perf_counter()
         for _ in range(reps):
-            np.add(a, b, out=c)
+            fn()
         return (time.perf_counter() - t) * 1e3 / reps
 
     return run
 
 
-def _vector_math(_: int) -> float:
+def _streaming(mb: int) -> Callable[[int], float]:
+    n = mb * 2**20 // 24  # three float64 arrays of n
+    a, b = np.random.default_rng(1).random(n), np.random.default_rng(2).random(n)
+    c = np.empty(n)
+    return _per_call(lambda: np.add(a, b, out=c), max(3, 30_000 // mb))
+
+
+def _vector_math() -> Callable[[int], float]:
     x = np.random.default_rng(3).random(2**16)  # 0.5 MB: in the core's own cache
     y = np.empty_like(x)
-    reps = 4000
-    np.exp(x, out=y)
-    t = time.perf_counter()
-    for _ in range(reps):
-        np.exp(x, out=y)
-    return (time.perf_counter() - t) * 1e3 / reps
+    return _per_call(lambda: np.exp(x, out=y), 4000)
 
 
 def main() -> None:
@@ -132,7 +135,7 @@ def main() -> None:
     work: list[tuple[str, Callable[[int], float]]] = [
         (f"sweep chunk ({a.chunk_size:,} samples, {engine})", chunks),
         ("pure-Python loop", _python_loop),
-        ("NumPy exp over 0.5 MB (vector units, in cache)", _vector_math),
+        ("NumPy exp over 0.5 MB (vector units, in cache)", _vector_math()),
         *((f"NumPy add over {mb} MB", _streaming(mb)) for mb in (6, 30, 120)),
     ]
     load0 = os.getloadavg()[0]
